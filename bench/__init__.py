@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): matcher quality and latency."""

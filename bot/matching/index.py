@@ -1,0 +1,165 @@
+"""Build the in-memory search index over FAQ entries and rank entries for a query."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .bm25 import BM25F, Field
+from .fuzzy import best_ratio
+from .model import Candidate, Document
+from .normalize import clean_query, fold, kana_share, strip_boilerplate, nfkc
+from .synonyms import SynonymTable
+from .tokenize import analyze, char_ngrams
+
+# Field weights: a resident's words meet an entry's title and alternate questions far more often
+# than its answer, which is long and full of incidental words; keywords are staff-chosen handles.
+WORD_FIELDS = (
+    Field("title", 3.0, 0.5),
+    Field("questions", 2.0, 0.75),
+    Field("keywords", 2.0, 0.5),
+    Field("answer", 0.5, 0.75),
+)
+# Character and reading bigrams only over the short fields: over answers they are mostly noise.
+CHAR_FIELDS = (Field("title", 3.0, 0.5), Field("questions", 2.0, 0.75), Field("keywords", 2.0, 0.5))
+K1 = 1.2
+# A split-mode A piece of a longer unit (医療 in 医療費) is weaker evidence than the unit itself.
+PART_WEIGHT = 0.5
+# How much each channel counts in the blended relevance (word terms are the backbone).
+CHAR_CHANNEL = 0.5
+READING_CHANNEL = 1.0  # scaled by the query's kana share: only kana queries need readings
+FUZZY_CHANNEL = 0.5
+RERANK_DEPTH = 30
+
+
+@dataclass
+class _Entry:
+    doc: Document
+    texts: tuple[str, ...]  # folded title and questions, for string similarity
+    labels: tuple[str, ...]  # the same texts as written, for reasons
+
+
+@dataclass(frozen=True)
+class Query:
+    """Hold a query's terms per channel, ready to score."""
+
+    text: str  # folded, boilerplate stripped
+    words: dict[str, float]
+    chars: dict[str, float]
+    reading: dict[str, float]
+    kana: float
+
+
+def _word_terms(text: str, synonyms: SynonymTable) -> list[str]:
+    a = analyze(text)
+    terms = list(a.words) + list(a.parts)
+    terms += [g for g, _ in synonyms.groups_in(fold(text), set(a.words) | set(a.parts))]
+    return terms
+
+
+def _bigrams_of(texts: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for t in texts:
+        out += char_ngrams(fold(strip_boilerplate(nfkc(t))))
+    return out
+
+
+def _readings_of(texts: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for t in texts:
+        out += char_ngrams(analyze(t).reading)
+    return out
+
+
+class Index:
+    """Hold BM25F indexes over words, characters and readings plus the texts for fuzzy re-ranking."""
+
+    def __init__(self, docs: Sequence[Document], synonyms: SynonymTable) -> None:
+        """Analyse every document once."""
+        self.synonyms = synonyms
+        self.entries: list[_Entry] = []
+        word_docs: list[dict[str, list[str]]] = []
+        char_docs: list[dict[str, list[str]]] = []
+        read_docs: list[dict[str, list[str]]] = []
+        for d in docs:
+            short = {"title": [d.title], "questions": list(d.questions), "keywords": list(d.keywords)}
+            wd: dict[str, list[str]] = {name: [] for name in ("title", "questions", "keywords", "answer")}
+            for name, texts in short.items():
+                for t in texts:
+                    wd[name] += _word_terms(t, synonyms)
+            wd["answer"] = _word_terms(d.answer, synonyms) if d.answer else []
+            word_docs.append(wd)
+            char_docs.append({name: _bigrams_of(texts) for name, texts in short.items()})
+            read_docs.append({name: _readings_of(texts) for name, texts in short.items()})
+            labels = (d.title, *d.questions)
+            self.entries.append(_Entry(d, tuple(fold(strip_boilerplate(nfkc(t))) for t in labels), labels))
+        self.words = BM25F(WORD_FIELDS, word_docs, K1)
+        self.chars = BM25F(CHAR_FIELDS, char_docs, K1)
+        self.readings = BM25F(CHAR_FIELDS, read_docs, K1)
+
+    def __len__(self) -> int:
+        """Return the number of documents."""
+        return len(self.entries)
+
+    def parse(self, query: str) -> Query | None:
+        """Return a query's terms, or None when nothing searchable is left."""
+        cleaned = clean_query(query)
+        folded = fold(cleaned)
+        if not folded:
+            return None
+        a = analyze(cleaned)
+        words: dict[str, float] = {}
+        for t in a.parts:
+            words[t] = max(words.get(t, 0.0), PART_WEIGHT)
+        for t in a.words:
+            words[t] = 1.0
+        for group, variant_words in self.synonyms.groups_in(folded, set(a.words) | set(a.parts)):
+            # The group term stands for the variant's own words, so they are not counted twice.
+            for w in variant_words:
+                words.pop(w, None)
+            words[group] = 1.0
+        chars = dict.fromkeys(char_ngrams(folded), 1.0)
+        reading = dict.fromkeys(char_ngrams(a.reading), 1.0)
+        return Query(folded, words, chars, reading, kana_share(folded))
+
+    def rank(self, query: str, k: int = 10) -> list[Candidate]:
+        """Return the k best documents for a query, best first, with 0..1 scores."""
+        q = self.parse(query)
+        if q is None or not self.entries:
+            return []
+        channels = [
+            (1.0, self.words, q.words),
+            (CHAR_CHANNEL, self.chars, q.chars),
+            (READING_CHANNEL * q.kana, self.readings, q.reading),
+        ]
+        blended: dict[int, float] = {}
+        total_weight = 0.0
+        for weight, index, terms in channels:
+            if weight <= 0.0 or not terms:
+                continue
+            total_weight += weight
+            ceiling = sum(qw * index.term_idf(t) for t, qw in terms.items()) * (K1 + 1.0)
+            if ceiling <= 0.0:
+                continue
+            for i, s in index.score(terms).items():
+                blended[i] = blended.get(i, 0.0) + weight * s / ceiling
+        if not blended:
+            return []
+        top = sorted(blended, key=blended.__getitem__, reverse=True)[: max(k, RERANK_DEPTH)]
+        results: list[tuple[float, int, float, int]] = []
+        for i in top:
+            fz, where = best_ratio(q.text, self.entries[i].texts)
+            score = (blended[i] + FUZZY_CHANNEL * fz) / (total_weight + FUZZY_CHANNEL)
+            results.append((score, i, fz, where))
+        results.sort(key=lambda r: r[0], reverse=True)
+        return [self._candidate(q, i, score, fz, where) for score, i, fz, where in results[:k]]
+
+    def _candidate(self, q: Query, i: int, score: float, fz: float, where: int) -> Candidate:
+        entry = self.entries[i]
+        have = self.words.doc_terms[i]
+        matched = [t for t in q.words if t in have]
+        reasons = []
+        if matched:
+            reasons.append("words: " + "・".join(m.removeprefix("syn:") for m in matched[:6]))
+        if where >= 0:
+            reasons.append(f"{'title' if where == 0 else 'question'}: {entry.labels[where]} ({round(fz * 100)})")
+        return Candidate(entry.doc.id, entry.doc.title, round(min(1.0, max(0.0, score)), 4), tuple(reasons))

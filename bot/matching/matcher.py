@@ -1,0 +1,42 @@
+"""Offer the matcher's public face: build once, then rank and decide per query."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from .decide import DEFAULT_THRESHOLDS, Thresholds, decide
+from .index import Index
+from .model import Candidate, Decision, Document
+from .synonyms import SynonymTable
+
+
+class Matcher:
+    """Match resident questions to FAQ entries."""
+
+    def __init__(self, index: Index, thresholds: Thresholds) -> None:
+        """Wrap a built index; use Matcher.build."""
+        self._index = index
+        self.thresholds = thresholds
+
+    @classmethod
+    def build(
+        cls,
+        docs: Iterable[Document],
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> Matcher:
+        """Index documents with an optional synonym table {word: [variants]}."""
+        return cls(Index(list(docs), SynonymTable(synonyms)), thresholds or DEFAULT_THRESHOLDS)
+
+    def rank(self, query: str, k: int = 10) -> list[Candidate]:
+        """Return up to k candidates, best first."""
+        if not query or not query.strip() or k <= 0:
+            return []
+        return self._index.rank(query, k)
+
+    def decide(self, query: str) -> Decision:
+        """Return what to do with a query: answer, suggest or fallback."""
+        return decide(self.rank(query, 10), self.thresholds)
+
+    def __len__(self) -> int:
+        """Return the number of indexed entries."""
+        return len(self._index)
