@@ -42,7 +42,7 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     # A Sudachi tokenizer is not safe to share between threads; the dictionary is.
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
-        tok = dictionary().create(mode=SplitMode.C)
+        tok = dictionary().tokenizer(mode=SplitMode.C)
         _local.tokenizer = tok
     return tok
 
