@@ -1,0 +1,25 @@
+# The two commands: `make run` (the service on its embedded default) and `make test` (the whole suite).
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+
+.PHONY: run test install system-deps
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask kb import
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# PostgreSQL and Chromium for the tests, from Debian packages (needs root; otherwise says what to install).
+system-deps:
+	@./scripts/system-deps

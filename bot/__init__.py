@@ -1,0 +1,74 @@
+"""Ashibetsu LINE FAQ bot: the Flask application factory."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, jsonify
+
+from bot import config
+from bot.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["MAX_WEBHOOK_BYTES"])
+    # Session cookies: never readable from scripts, not sent cross-site, Secure behind https.
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["APP_ENV"] == "production")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from bot import models  # noqa: F401  (register tables with the metadata)
+    from bot.cli import register_cli
+    from bot.line.client import LineGateway
+    from bot.line.webhook import bp as webhook_bp
+    from bot.simulator import bp as simulator_bp
+
+    app.extensions["line_gateway"] = LineGateway.from_config(app.config)
+    app.register_blueprint(webhook_bp)
+    csrf.exempt(webhook_bp)  # the LINE signature authenticates /callback
+    app.register_blueprint(simulator_bp)
+    register_cli(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    _register_error_handlers(app)
+    return app
+
+
+def _engine_options(uri: str) -> dict:
+    """Return engine options suited to the database in use."""
+    if uri.startswith("sqlite"):
+        # A busy timeout lets concurrent gunicorn workers wait for SQLite's write lock instead of failing.
+        return {"connect_args": {"timeout": 15}}
+    # Fail fast when PostgreSQL is unreachable so the webhook answers 503 within LINE's budget.
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 3}}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Answer JSON errors for API paths and plain pages elsewhere."""
+    from werkzeug.exceptions import HTTPException
+
+    from flask import render_template, request
+
+    def handle(exc: HTTPException):
+        if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
+            return jsonify(error=exc.name, message=exc.description), exc.code
+        return render_template("error.html", error=exc), exc.code
+
+    for code in (400, 404, 405, 413, 503):
+        app.register_error_handler(code, handle)

@@ -1,0 +1,127 @@
+"""Command-line tools: the knowledge pack, asking the bot, and log retention."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import delete
+
+from bot.conversation import Incoming, respond
+from bot.extensions import db
+from bot.knowledge.evaluation import evaluate, read_cases
+from bot.knowledge.index import knowledge, load_synonyms
+from bot.knowledge.pack import PackError, read_pack
+from bot.knowledge.store import export_pack, import_pack
+from bot.line.transcript import as_text
+from bot.models import ProcessedEvent, QuestionLog, utcnow
+
+kb_cli = AppGroup("kb", help="Check, import, export and evaluate the knowledge pack.")
+logs_cli = AppGroup("logs", help="Question-log retention.")
+
+
+def _pack_dir(directory: str | None) -> str:
+    return directory or current_app.config["KNOWLEDGE_DIR"]
+
+
+def _read_or_exit(directory: str):
+    try:
+        return read_pack(directory)
+    except PackError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s); nothing was changed.", err=True)
+        sys.exit(1)
+
+
+@kb_cli.command("check")
+@click.argument("directory", required=False)
+def kb_check(directory: str | None) -> None:
+    """Validate a pack and report every problem as file, field and reason."""
+    pack = _read_or_exit(_pack_dir(directory))
+    click.echo(f"OK: {len(pack.entries)} entries, {len(pack.synonyms)} synonym groups.")
+
+
+@kb_cli.command("import")
+@click.argument("directory", required=False)
+@click.option("--force", is_flag=True, help="Overwrite entries that staff edited since the last import.")
+def kb_import(directory: str | None, force: bool) -> None:
+    """Import a pack atomically: upsert by slug, keep staff edits unless --force."""
+    pack = _read_or_exit(_pack_dir(directory))
+    report = import_pack(pack, force=force)
+    click.echo(f"created {len(report.created)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}")
+    for slug in report.kept_staff_edits:
+        click.echo(f"kept staff edit: {slug} (changed in the console since the last import; use --force to overwrite)")
+
+
+@kb_cli.command("export")
+@click.argument("directory")
+def kb_export(directory: str) -> None:
+    """Write the entries in the database back to a pack directory."""
+    count = export_pack(directory, load_synonyms(current_app.config["KNOWLEDGE_DIR"]))
+    click.echo(f"wrote {count} entries to {directory}")
+
+
+@kb_cli.command("match")
+@click.option("--jsonl", is_flag=True, required=True, help='Read {"q": ...} lines on stdin.')
+def kb_match(jsonl: bool) -> None:
+    """Match questions from stdin and write one JSON line each."""
+    matcher = knowledge().matcher
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        q = json.loads(line).get("q", "")
+        decision = matcher.decide(q)
+        out = {
+            "q": q,
+            "answer": decision.top.id if decision.outcome == "answer" and decision.top else None,
+            "suggestions": [c.id for c in decision.candidates] if decision.outcome == "suggest" else [],
+            "score": round(decision.top.score, 4) if decision.top else 0.0,
+        }
+        click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@kb_cli.command("eval")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--misses", is_flag=True, help="Also list the questions that were not answered right.")
+def kb_eval(path: str, misses: bool) -> None:
+    """Print answer accuracy, helpful, wrong-answer and out-of-scope false-answer rates."""
+    scores = evaluate(read_cases(path), knowledge().matcher.decide)
+    for name, value in scores.as_dict().items():
+        click.echo(f"{name}: {value:.1%}" if isinstance(value, float) else f"{name}: {value}")
+    if misses:
+        for miss in scores.misses:
+            click.echo(json.dumps(miss, ensure_ascii=False))
+
+
+@click.command("ask")
+@click.argument("question")
+def ask(question: str) -> None:
+    """Print the bot's reply to a question, as a resident would see it."""
+    reply = respond(Incoming("text", text=question, channel="cli"))
+    click.echo(f"[{reply.outcome}{' ' + reply.entry_slug if reply.entry_slug else ''}]")
+    for message in reply.messages:
+        click.echo(as_text(message.to_dict()))
+
+
+@logs_cli.command("purge")
+@click.option("--days", type=int, default=None, help="Keep this many days (default: LOG_RETENTION_DAYS).")
+def logs_purge(days: int | None) -> None:
+    """Delete question logs and webhook dedupe records older than the retention period."""
+    keep = days if days is not None else current_app.config["LOG_RETENTION_DAYS"]
+    cutoff = utcnow() - timedelta(days=keep)
+    questions = db.session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
+    # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
+    events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
+    db.session.commit()
+    click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(kb_cli)
+    app.cli.add_command(logs_cli)
+    app.cli.add_command(ask)

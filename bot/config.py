@@ -1,0 +1,56 @@
+"""Settings read from the environment (12-factor)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_LINE_API = "https://api.line.me"
+DEFAULT_WEBSITE = "https://www.city.ashibetsu.hokkaido.jp/"
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Return a SQLAlchemy URL, defaulting to SQLite under instance/ and accepting postgres://."""
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "ashibetsu-bot.sqlite3")
+    # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://"):]
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://"):]
+    return raw
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment(instance_path: str) -> dict:
+    """Collect every setting the service reads from the environment."""
+    env = os.environ.get
+    production = env("FLASK_ENV_PRODUCTION", "") or env("APP_ENV", "development") == "production"
+    return {
+        "APP_ENV": env("APP_ENV", "development"),
+        "SECRET_KEY": env("SECRET_KEY", "dev-only-insecure-key"),
+        "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
+        "LINE_CHANNEL_SECRET": env("LINE_CHANNEL_SECRET", ""),
+        "LINE_CHANNEL_ACCESS_TOKEN": env("LINE_CHANNEL_ACCESS_TOKEN", ""),
+        "LINE_API_ENDPOINT": env("LINE_API_ENDPOINT", DEFAULT_LINE_API),
+        "LINE_API_TIMEOUT": float(env("LINE_API_TIMEOUT", "1.0")),
+        "TOWN_NAME": env("TOWN_NAME", "芦別市"),
+        "TOWN_CONTACT": env("TOWN_CONTACT", "芦別市役所"),
+        "TOWN_PHONE": env("TOWN_PHONE", ""),
+        "TOWN_WEBSITE": env("TOWN_WEBSITE", DEFAULT_WEBSITE),
+        "KNOWLEDGE_DIR": env("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge")),
+        "SIMULATOR_ENABLED": _flag("SIMULATOR_ENABLED", not production),
+        "LOG_HASH_KEY": env("LOG_HASH_KEY", ""),
+        "LOG_RETENTION_DAYS": _int("LOG_RETENTION_DAYS", 180),
+        "MAX_WEBHOOK_BYTES": _int("MAX_WEBHOOK_BYTES", 1_000_000),
+    }

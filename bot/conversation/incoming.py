@@ -1,0 +1,29 @@
+"""What the conversation layer receives and returns, independent of the LINE SDK."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linebot.v3.messaging.models import Message
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a resident did: sent text, tapped a button, followed, sent a sticker..."""
+
+    kind: str  # text | postback | follow | unfollow | media | unknown
+    text: str = ""
+    data: str = ""
+    media_type: str = ""  # sticker, image, video, audio, location, file
+    user_id: str | None = None  # only for one-to-one chats; never stored for groups or rooms
+    source_type: str = "user"  # user | group | room
+    channel: str = "line"  # line | simulator | cli
+
+
+@dataclass
+class Reply:
+    """The messages to send back, and what the question log recorded."""
+
+    messages: list[Message] = field(default_factory=list)
+    outcome: str = ""
+    entry_slug: str | None = None
+    log_id: int | None = None

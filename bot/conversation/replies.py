@@ -1,0 +1,152 @@
+"""The bot's words: what it says for each outcome, in plain, friendly Japanese."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from linebot.v3.messaging.models import Message
+
+from bot.knowledge.index import EntryView, Snapshot
+from bot.line import messages, postback
+from bot.line.messages import Chip, Town
+
+__all__ = ["Town"]
+
+MAX_TOPIC_CHIPS = 12  # one of the 13 quick-reply slots stays for 「メニュー」
+RELATED_CHIPS = 4
+
+
+def categories(kb: Snapshot) -> list[str]:
+    """Return the categories that have answerable entries, in a stable order."""
+    return sorted({e.category for e in kb.entries.values() if e.category})
+
+
+def _menu_chip() -> Chip:
+    return Chip("メニュー", postback.encode("menu"), "メニュー")
+
+
+def _entry_chip(entry: EntryView, log_id: int | None = None) -> Chip:
+    params = {"s": entry.slug, **({"l": log_id} if log_id else {})}
+    return Chip(entry.title, postback.encode("ans", **params), entry.title)
+
+
+def topic_chips(kb: Snapshot) -> list[Chip]:
+    """Return one quick-reply button per category."""
+    return [Chip(c, postback.encode("topic", c=c), c) for c in categories(kb)][:MAX_TOPIC_CHIPS]
+
+
+def answer(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None) -> Message:
+    """Answer with the entry's bubble and related topics as quick replies."""
+    related = [e for e in kb.entries.values() if e.category == entry.category and e.slug != entry.slug]
+    chips = [_entry_chip(e) for e in related[:RELATED_CHIPS]] + [_menu_chip()]
+    return messages.answer_bubble(entry, town, log_id, chips)
+
+
+def suggest(slugs: Sequence[str], kb: Snapshot, log_id: int | None) -> Message:
+    """Offer the closest entries as buttons when unsure."""
+    entries = [kb.entries[s] for s in slugs if s in kb.entries][:3]
+    lines = "\n".join(f"・{e.title}" for e in entries)
+    body = f"もしかして、こちらのことでしょうか？\n{lines}\n\n下のボタンから選んでください。"
+    return messages.text(body, [_entry_chip(e, log_id) for e in entries] + [_menu_chip()])
+
+
+def fallback(kb: Snapshot, town: Town) -> Message:
+    """Say plainly that the bot does not know, and whom to ask."""
+    body = (
+        "すみません、そのご質問にはまだお答えできません。\n"
+        f"お手数ですが、{town.contact_line()}へお問い合わせください。\n"
+        f"市のホームページ：{town.website}\n\n"
+        "いただいたご質問は、今後の回答づくりの参考にさせていただきます。"
+    )
+    if kb.entries:
+        body += "\n下のボタンから、お答えできる話題を選ぶこともできます。"
+    return messages.text(body, topic_chips(kb))
+
+
+def gone(kb: Snapshot, town: Town) -> Message:
+    """Explain that a topic is no longer answered here."""
+    body = f"その話題の案内は現在お休みしています。詳しくは{town.contact_line()}へお問い合わせください。\n{town.website}"
+    return messages.text(body, topic_chips(kb))
+
+
+def topic(category: str, kb: Snapshot, town: Town) -> Message:
+    """List the entries of one category as buttons."""
+    entries = [e for e in kb.entries.values() if e.category == category]
+    if not entries:
+        return menu(kb, town)
+    body = f"「{category}」について、知りたいことを選んでください。"
+    return messages.text(body, [_entry_chip(e) for e in entries][:12] + [_menu_chip()])
+
+
+def menu(kb: Snapshot, town: Town) -> Message:
+    """Show the topic menu."""
+    if not kb.entries:
+        return messages.text(f"いまはご案内できる話題がありません。{town.contact_line()}へお問い合わせください。\n{town.website}")
+    return messages.text("知りたい話題を選んでください。質問をそのまま送っていただいても大丈夫です。", topic_chips(kb))
+
+
+def welcome(kb: Snapshot, town: Town) -> Message:
+    """Greet a new follower and say what the bot can answer."""
+    topics = "、".join(categories(kb)) or "市の取り組み"
+    body = (
+        f"友だち追加ありがとうございます！{town.name}のご案内ボットです。\n"
+        f"{topics}などについて、ふだんの言葉で質問してください。\n"
+        "例：「給食費ってタダになるの？」「コンビニで住民票とれる？」\n\n"
+        "お答えできないときは、問い合わせ先をご案内します。"
+    )
+    return messages.text(body, topic_chips(kb))
+
+
+def help_message(kb: Snapshot, town: Town) -> Message:
+    """Explain how to use the bot."""
+    body = (
+        "使い方\n"
+        "・知りたいことを、そのまま文章で送ってください（ひらがなでも大丈夫です）。\n"
+        "・近い話題が見つかったときは、ボタンで候補をお出しします。\n"
+        "・「メニュー」と送ると、話題の一覧が出ます。\n"
+        f"・お答えできないときは、{town.contact_line()}をご案内します。"
+    )
+    return messages.text(body, topic_chips(kb))
+
+
+def smalltalk(kind: str, kb: Snapshot, town: Town) -> Message:
+    """Answer greetings, thanks, help and menu requests naturally."""
+    if kind == "help":
+        return help_message(kb, town)
+    if kind == "menu":
+        return menu(kb, town)
+    if kind == "thanks":
+        return messages.text("どういたしまして！ほかにも気になることがあれば、いつでも聞いてください。", [_menu_chip()])
+    return messages.text(
+        f"こんにちは！{town.name}のご案内ボットです。知りたいことを送ってください。", topic_chips(kb))
+
+
+def feedback_thanks(helpful: bool, town: Town) -> Message:
+    """Thank the resident for a 👍 or 👎."""
+    if helpful:
+        return messages.text("ありがとうございます！お役に立ててうれしいです。", [_menu_chip()])
+    return messages.text(
+        "お役に立てず、すみません。ご意見は担当者が確認して、案内を改善します。\n"
+        f"お急ぎの場合は{town.contact_line()}へお問い合わせください。\n{town.website}",
+        [_menu_chip()],
+    )
+
+
+_MEDIA = {
+    "sticker": "スタンプありがとうございます！",
+    "image": "画像を受け取りましたが、内容を読み取ることはできません。",
+    "video": "動画を受け取りましたが、内容を確認することはできません。",
+    "audio": "音声を受け取りましたが、聞き取ることはできません。",
+    "location": "位置情報ありがとうございます。ただ、場所からのご案内にはまだ対応していません。",
+    "file": "ファイルを受け取りましたが、開くことはできません。",
+}
+
+
+def media_guidance(media_type: str, kb: Snapshot) -> Message:
+    """Kindly explain that only text questions are understood."""
+    opener = _MEDIA.get(media_type, "メッセージを受け取りました。")
+    return messages.text(f"{opener}\nご質問は文字で送ってください。例：「応援団に登録したい」", topic_chips(kb))
+
+
+def truncated_notice(limit: int) -> Message:
+    """Tell the resident a very long message was only partly read."""
+    return messages.text(f"メッセージがとても長いため、最初の{limit}文字で調べました。")

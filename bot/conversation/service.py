@@ -1,0 +1,179 @@
+"""Decide what to say to one incoming event, record it, and build the messages."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+
+from flask import current_app
+from sqlalchemy import select
+
+from bot.conversation import replies
+from bot.conversation.incoming import Incoming, Reply
+from bot.conversation.privacy import mask, user_hash
+from bot.conversation.smalltalk import classify
+from bot.extensions import db
+from bot.knowledge.index import Snapshot, knowledge
+from bot.line import postback
+from bot.models import Follower, QuestionLog, utcnow
+
+log = logging.getLogger(__name__)
+
+# Residents paste long texts; we match on the start and keep the log readable.
+MAX_QUERY_CHARS = 500
+MAX_LOGGED_CHARS = 1000
+
+
+def respond(incoming: Incoming) -> Reply:
+    """Return the reply to one incoming event, after saving what must be saved."""
+    handler = _HANDLERS.get(incoming.kind, _unknown)
+    reply = handler(incoming)
+    db.session.commit()
+    return reply
+
+
+def _text(incoming: Incoming) -> Reply:
+    kb = knowledge()
+    text = incoming.text.strip()
+    if not text:
+        return Reply([replies.help_message(kb, _town())], outcome="smalltalk")
+    talk = classify(text)
+    if talk:
+        _touch_follower(incoming)
+        return Reply([replies.smalltalk(talk, kb, _town())], outcome="smalltalk")
+    return _answer_question(incoming, text, kb)
+
+
+def _answer_question(incoming: Incoming, text: str, kb: Snapshot) -> Reply:
+    started = time.perf_counter()
+    decision = kb.matcher.decide(text[:MAX_QUERY_CHARS])
+    truncated = len(text) > MAX_QUERY_CHARS
+    entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
+    entry = kb.entries.get(entry_slug) if entry_slug else None
+    row = QuestionLog(
+        text=mask(text[:MAX_LOGGED_CHARS]),
+        user_hash=_hash(incoming),
+        channel=incoming.channel,
+        outcome=decision.outcome,
+        entry_slug=entry_slug,
+        score=round(decision.top.score, 4) if decision.top else 0.0,
+        candidates=[{"slug": c.id, "score": round(c.score, 4)} for c in decision.candidates[:5]],
+    )
+    db.session.add(row)
+    db.session.flush()
+    town = _town()
+    if entry is not None:
+        messages = [replies.answer(entry, kb, town, row.id)]
+    elif decision.outcome == "suggest":
+        messages = [replies.suggest([c.id for c in decision.candidates], kb, row.id)]
+    else:
+        messages = [replies.fallback(kb, town)]
+    if truncated:
+        messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
+    row.latency_ms = int((time.perf_counter() - started) * 1000)
+    _touch_follower(incoming)
+    return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=row.id)
+
+
+def _postback(incoming: Incoming) -> Reply:
+    params = postback.decode(incoming.data)
+    action = params.get("a")
+    kb = knowledge()
+    town = _town()
+    if action == "ans":
+        return _answer_choice(params, kb, town)
+    if action == "topic":
+        return Reply([replies.topic(params.get("c", ""), kb, town)], outcome="menu")
+    if action == "menu":
+        return Reply([replies.menu(kb, town)], outcome="menu")
+    if action == "fb":
+        return _feedback(params)
+    log.info("ignoring postback with unknown action %r", action)
+    return Reply([replies.menu(kb, town)], outcome="menu")
+
+
+def _answer_choice(params: dict[str, str], kb: Snapshot, town) -> Reply:
+    """Answer the entry a resident picked from suggestions or a topic menu."""
+    entry = kb.entries.get(params.get("s", ""))
+    if entry is None:
+        # The entry was unpublished since the button was sent.
+        return Reply([replies.gone(kb, town)], outcome="fallback")
+    log_id = _int(params.get("l"))
+    row = db.session.get(QuestionLog, log_id) if log_id else None
+    if row is not None and row.outcome == "suggest" and row.entry_slug is None:
+        # The resident told us which suggestion was right: that is worth keeping for staff.
+        row.entry_slug = entry.slug
+    return Reply([replies.answer(entry, kb, town, log_id)], outcome="answer", entry_slug=entry.slug, log_id=log_id)
+
+
+def _feedback(params: dict[str, str]) -> Reply:
+    value = params.get("v")
+    row = db.session.get(QuestionLog, _int(params.get("l")) or 0)
+    if row is not None and value in ("up", "down"):
+        row.feedback = value
+    return Reply([replies.feedback_thanks(value == "up", _town())], outcome="feedback")
+
+
+def _follow(incoming: Incoming) -> Reply:
+    _touch_follower(incoming, status="active")
+    return Reply([replies.welcome(knowledge(), _town())], outcome="follow")
+
+
+def _unfollow(incoming: Incoming) -> Reply:
+    if incoming.user_id:
+        follower = db.session.scalar(select(Follower).where(Follower.line_user_id == incoming.user_id))
+        if follower is not None:
+            follower.status = "unfollowed"
+            follower.last_seen = utcnow()
+    return Reply([], outcome="unfollow")
+
+
+def _media(incoming: Incoming) -> Reply:
+    return Reply([replies.media_guidance(incoming.media_type, knowledge())], outcome="media")
+
+
+def _unknown(incoming: Incoming) -> Reply:
+    log.info("ignoring event kind %r", incoming.kind)
+    return Reply([], outcome="ignored")
+
+
+_HANDLERS = OrderedDict(
+    text=_text, postback=_postback, follow=_follow, unfollow=_unfollow, media=_media,
+)
+
+
+def _touch_follower(incoming: Incoming, status: str | None = None) -> None:
+    """Keep a follower record for one-to-one LINE users; never for groups, rooms or the simulator."""
+    if incoming.channel != "line" or incoming.source_type != "user" or not incoming.user_id:
+        return
+    follower = db.session.scalar(select(Follower).where(Follower.line_user_id == incoming.user_id))
+    now = utcnow()
+    if follower is None:
+        db.session.add(Follower(line_user_id=incoming.user_id, status=status or "active",
+                                first_seen=now, last_seen=now))
+        return
+    follower.last_seen = now
+    if status:
+        follower.status = status
+    elif follower.status != "active":
+        # Writing to us again means they follow (or unblocked) the account.
+        follower.status = "active"
+
+
+def _hash(incoming: Incoming) -> str:
+    if incoming.source_type != "user":
+        return ""
+    config = current_app.config
+    return user_hash(incoming.user_id, config["LOG_HASH_KEY"] or config["SECRET_KEY"])
+
+
+def _town() -> replies.Town:
+    c = current_app.config
+    return replies.Town(name=c["TOWN_NAME"], contact=c["TOWN_CONTACT"], phone=c["TOWN_PHONE"], website=c["TOWN_WEBSITE"])
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

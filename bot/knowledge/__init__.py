@@ -1,0 +1,1 @@
+"""The knowledge pack: YAML files on disk and entries in the database."""

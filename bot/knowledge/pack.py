@@ -1,0 +1,209 @@
+"""Read, validate and write the YAML knowledge pack (one file per entry)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+STATUSES = ("published", "draft")
+REQUIRED = ("slug", "title", "category", "answer", "questions", "source", "status")
+STRING_FIELDS = ("slug", "title", "category", "answer", "url", "contact", "source", "status", "review_note")
+LIST_FIELDS = ("questions", "keywords")
+DATE_FIELDS = ("updated_on", "review_by")
+KNOWN_FIELDS = set(STRING_FIELDS) | set(LIST_FIELDS) | set(DATE_FIELDS)
+FIELD_ORDER = (
+    "slug", "title", "category", "status", "answer", "questions", "keywords",
+    "url", "contact", "source", "updated_on", "review_by", "review_note",
+)
+# Limits chosen so an answer fits one LINE bubble and stays readable on a phone.
+MAX_TITLE = 40
+MAX_ANSWER = 1000
+MAX_QUESTION = 200
+MIN_QUESTIONS = 6
+SYNONYMS_FILE = "synonyms.yaml"
+
+
+@dataclass
+class Problem:
+    """One thing wrong with a pack: which file, which field, and why."""
+
+    file: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.reason}"
+
+
+@dataclass
+class Pack:
+    """A validated pack: entries as plain dicts plus the synonym table."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+
+
+class PackError(Exception):
+    """Raised when a pack has problems; carries every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """Return a stable hash of an entry's content fields."""
+    normal = {k: data.get(k) for k in FIELD_ORDER}
+    return hashlib.sha256(json.dumps(normal, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def normalise_entry(raw: dict[str, Any]) -> dict[str, Any]:
+    """Return an entry with every field present, dates as ISO strings and lists as lists of str."""
+    out: dict[str, Any] = {}
+    for name in FIELD_ORDER:
+        value = raw.get(name)
+        if name in LIST_FIELDS:
+            out[name] = [str(v).strip() for v in (value or []) if str(v).strip()]
+        elif name in DATE_FIELDS:
+            out[name] = value.isoformat() if isinstance(value, date) else (str(value) if value else "")
+        else:
+            out[name] = "" if value is None else str(value).strip() if name != "answer" else str(value).strip()
+    return out
+
+
+def validate_entry(raw: Any, file: str) -> list[Problem]:
+    """Return every problem with one raw entry."""
+    if not isinstance(raw, dict):
+        return [Problem(file, "-", "the file must hold one mapping of fields")]
+    problems: list[Problem] = []
+    for name in sorted(set(raw) - KNOWN_FIELDS):
+        problems.append(Problem(file, str(name), "unknown field"))
+    for name in REQUIRED:
+        if raw.get(name) in (None, "", []):
+            problems.append(Problem(file, name, "is required"))
+    for name in STRING_FIELDS:
+        if name in raw and raw[name] is not None and not isinstance(raw[name], str):
+            problems.append(Problem(file, name, "must be text"))
+    for name in LIST_FIELDS:
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value)):
+            problems.append(Problem(file, name, "must be a list of text"))
+    for name in DATE_FIELDS:
+        value = raw.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, date):
+            continue
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            problems.append(Problem(file, name, f"must be a date like 2026-04-01, not {value!r}"))
+    slug = raw.get("slug")
+    if isinstance(slug, str) and slug and not SLUG_RE.match(slug):
+        problems.append(Problem(file, "slug", "use lower-case letters, digits and hyphens"))
+    status = raw.get("status")
+    if isinstance(status, str) and status and status not in STATUSES:
+        problems.append(Problem(file, "status", f"must be one of {', '.join(STATUSES)}"))
+    title = raw.get("title")
+    if isinstance(title, str) and len(title) > MAX_TITLE:
+        problems.append(Problem(file, "title", f"longer than {MAX_TITLE} characters"))
+    answer = raw.get("answer")
+    if isinstance(answer, str) and len(answer) > MAX_ANSWER:
+        problems.append(Problem(file, "answer", f"longer than {MAX_ANSWER} characters (a LINE bubble)"))
+    questions = raw.get("questions")
+    if isinstance(questions, list):
+        if status == "published" and len(questions) < MIN_QUESTIONS:
+            problems.append(Problem(file, "questions", f"a published entry needs at least {MIN_QUESTIONS}"))
+        if any(isinstance(q, str) and len(q) > MAX_QUESTION for q in questions):
+            problems.append(Problem(file, "questions", f"a question is longer than {MAX_QUESTION} characters"))
+    url = raw.get("url")
+    if isinstance(url, str) and url and not URL_RE.match(url):
+        problems.append(Problem(file, "url", "must start with http:// or https://"))
+    return problems
+
+
+def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")), []
+    except UnicodeDecodeError:
+        return None, [Problem(path.name, "-", "is not UTF-8 text")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        return None, [Problem(path.name, "-", f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}")]
+
+
+def validate_synonyms(raw: Any, file: str) -> list[Problem]:
+    """Return every problem with a synonym table (word: [variants])."""
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        return [Problem(file, "-", "must map a word to a list of words")]
+    problems = []
+    for key, value in raw.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(Problem(file, str(key), "must be a list of words"))
+    return problems
+
+
+def read_pack(directory: str | Path) -> Pack:
+    """Read and validate a pack directory; raise PackError listing every problem."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise PackError([Problem(str(root), "-", "is not a directory")])
+    problems: list[Problem] = []
+    pack = Pack()
+    seen: dict[str, str] = {}
+    for path in sorted(root.glob("*.y*ml")):
+        raw, errors = load_yaml(path)
+        if errors:
+            problems.extend(errors)
+            continue
+        if path.name == SYNONYMS_FILE:
+            syn_errors = validate_synonyms(raw, path.name)
+            problems.extend(syn_errors)
+            if not syn_errors and raw:
+                pack.synonyms = {str(k): [str(v) for v in vs] for k, vs in raw.items()}
+            continue
+        entry_errors = validate_entry(raw, path.name)
+        problems.extend(entry_errors)
+        if entry_errors:
+            continue
+        slug = raw["slug"]
+        if path.stem != slug:
+            problems.append(Problem(path.name, "slug", f"file name must be {slug}.yaml"))
+        if slug in seen:
+            problems.append(Problem(path.name, "slug", f"duplicate of {seen[slug]}"))
+            continue
+        seen[slug] = path.name
+        pack.entries.append(normalise_entry(raw))
+    if problems:
+        raise PackError(problems)
+    return pack
+
+
+def dump_entry(entry: dict[str, Any]) -> str:
+    """Return one entry as YAML text in the pack's field order."""
+    data = normalise_entry(entry)
+    ordered = {k: data[k] for k in FIELD_ORDER if data.get(k) not in ("", None) or k in REQUIRED}
+    return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: dict[str, list[str]] | None) -> None:
+    """Write entries (and synonyms) to a directory in the pack format."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        (root / f"{entry['slug']}.yaml").write_text(dump_entry(entry), encoding="utf-8")
+    if synonyms:
+        (root / SYNONYMS_FILE).write_text(
+            yaml.safe_dump(synonyms, allow_unicode=True, sort_keys=True, width=1000), encoding="utf-8"
+        )

@@ -1,0 +1,111 @@
+"""Entries in the database: import, export, save with revisions, and the version counter."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.extensions import db
+from bot.knowledge.pack import Pack, content_hash, normalise_entry, write_pack
+from bot.models import Entry, EntryRevision, KnowledgeVersion, utcnow
+
+
+@dataclass
+class ImportReport:
+    """What an import did, slug by slug."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept_staff_edits: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Tell whether anything was written."""
+        return bool(self.created or self.updated)
+
+
+def current_version() -> int:
+    """Return the knowledge version every worker compares its index against."""
+    version = db.session.scalar(select(KnowledgeVersion.version).where(KnowledgeVersion.id == 1))
+    return version or 0
+
+
+def bump_version() -> None:
+    """Increase the knowledge version inside the current transaction."""
+    result = db.session.execute(
+        update(KnowledgeVersion)
+        .where(KnowledgeVersion.id == 1)
+        .values(version=KnowledgeVersion.version + 1, changed_at=utcnow())
+    )
+    if result.rowcount == 0:
+        db.session.add(KnowledgeVersion(id=1, version=1))
+
+
+def _apply(entry: Entry, data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        if name in ("updated_on", "review_by"):
+            value = date.fromisoformat(value) if value else None
+        setattr(entry, name, value)
+
+
+def add_revision(entry: Entry, author: str, reason: str) -> EntryRevision:
+    """Record the entry's current content as its next revision."""
+    number = (db.session.scalar(
+        select(db.func.max(EntryRevision.number)).where(EntryRevision.entry_id == entry.id)
+    ) or 0) + 1
+    revision = EntryRevision(entry=entry, number=number, data=entry.content(), author=author, reason=reason)
+    db.session.add(revision)
+    return revision
+
+
+def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -> ImportReport:
+    """Upsert a validated pack by slug in one transaction; keep staff edits unless forced."""
+    report = ImportReport()
+    existing = {e.slug: e for e in db.session.scalars(select(Entry))}
+    try:
+        for data in pack.entries:
+            data = normalise_entry(data)
+            incoming_hash = content_hash(data)
+            entry = existing.get(data["slug"])
+            if entry is None:
+                entry = Entry(slug=data["slug"])
+                _apply(entry, data)
+                entry.imported_hash = incoming_hash
+                db.session.add(entry)
+                db.session.flush()
+                add_revision(entry, author, "import")
+                report.created.append(data["slug"])
+                continue
+            current_hash = content_hash(entry.content())
+            if current_hash == incoming_hash:
+                if entry.imported_hash != incoming_hash:
+                    entry.imported_hash = incoming_hash
+                report.unchanged.append(data["slug"])
+                continue
+            edited_by_staff = current_hash != entry.imported_hash
+            if edited_by_staff and not force:
+                report.kept_staff_edits.append(data["slug"])
+                continue
+            _apply(entry, data)
+            entry.imported_hash = incoming_hash
+            db.session.flush()
+            add_revision(entry, author, "import")
+            report.updated.append(data["slug"])
+        if report.changed:
+            bump_version()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = None) -> int:
+    """Write every non-archived entry to a pack directory; return how many."""
+    entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.slug)).all()
+    write_pack(directory, [e.content() for e in entries], synonyms)
+    return len(entries)

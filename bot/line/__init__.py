@@ -1,0 +1,1 @@
+"""Everything that knows the LINE wire format: webhook, client, message builders."""

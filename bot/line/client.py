@@ -1,0 +1,97 @@
+"""The LINE Messaging API client with explicit timeouts and logged, contained failures."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import urllib3
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.models import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one call to LINE: ok, or why not."""
+
+    ok: bool
+    status: int | None = None  # HTTP status; None when the call never got an answer
+    request_id: str = ""
+    error: str = ""
+    retry_after: float | None = None
+
+    @property
+    def timed_out(self) -> bool:
+        """Tell whether no HTTP answer came back (timeout or connection failure)."""
+        return not self.ok and self.status is None
+
+
+class LineGateway:
+    """Send replies, pushes and multicasts to LINE; never raise for API failures."""
+
+    def __init__(self, access_token: str, endpoint: str, timeout: float) -> None:
+        self.timeout = timeout
+        self.configured = bool(access_token)
+        configuration = Configuration(host=endpoint.rstrip("/"), access_token=access_token or "unset")
+        # No silent urllib3 retries: the caller decides, with a retry key where one is needed.
+        configuration.retries = False
+        self._api_client = ApiClient(configuration)
+        self._api = MessagingApi(self._api_client)
+
+    @classmethod
+    def from_config(cls, config: Any) -> "LineGateway":
+        """Build a gateway from the app's settings."""
+        return cls(config["LINE_CHANNEL_ACCESS_TOKEN"], config["LINE_API_ENDPOINT"], config["LINE_API_TIMEOUT"])
+
+    def reply(self, reply_token: str, messages: Sequence[Message]) -> SendResult:
+        """Reply to an event with up to five messages."""
+        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages))
+        return self._call("reply", lambda: self._api.reply_message_with_http_info(
+            request, _request_timeout=self.timeout, _preload_content=False))
+
+    def push(self, to: str, messages: Sequence[Message], retry_key: str) -> SendResult:
+        """Push messages to one user, group or room, idempotently by retry key."""
+        request = PushMessageRequest(to=to, messages=list(messages))
+        return self._call("push", lambda: self._api.push_message_with_http_info(
+            request, x_line_retry_key=retry_key, _request_timeout=self.timeout, _preload_content=False))
+
+    def multicast(self, to: Sequence[str], messages: Sequence[Message], retry_key: str,
+                  timeout: float | None = None) -> SendResult:
+        """Send messages to up to 500 users, idempotently by retry key."""
+        request = MulticastRequest(to=list(to), messages=list(messages))
+        return self._call("multicast", lambda: self._api.multicast_with_http_info(
+            request, x_line_retry_key=retry_key, _request_timeout=timeout or self.timeout, _preload_content=False))
+
+    def _call(self, what: str, send) -> SendResult:
+        try:
+            response = send()
+        except ApiException as exc:
+            headers = exc.headers or {}
+            request_id = headers.get("x-line-request-id", "")
+            retry_after = _retry_after(headers.get("retry-after"))
+            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body or "")
+            log.warning("LINE %s failed: status=%s x-line-request-id=%s body=%s",
+                        what, exc.status, request_id or "-", body[:300])
+            return SendResult(False, exc.status, request_id, body[:500] or str(exc.reason), retry_after)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            log.warning("LINE %s got no answer: %s", what, type(exc).__name__)
+            return SendResult(False, None, "", f"{type(exc).__name__}: {exc}"[:500])
+        headers = response.headers or {}
+        return SendResult(True, response.status_code, headers.get("x-line-request-id", ""))
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,96 @@
+"""POST /callback: verify, parse, dedupe and answer LINE webhook events."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Blueprint, abort, current_app, request
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.webhook import WebhookParser
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bot.conversation import respond
+from bot.extensions import db
+from bot.line.client import LineGateway
+from bot.line.events import source_of, to_incoming
+from bot.line.limits import MAX_MESSAGES_PER_REPLY
+from bot.models import ProcessedEvent
+
+log = logging.getLogger(__name__)
+bp = Blueprint("line", __name__)
+
+# Retry keys for push fallbacks derive from the event id, so a redelivered event cannot push twice.
+_RETRY_NAMESPACE = uuid.UUID("6f1c1c86-7d8e-4c4b-9a51-3f0b6e7c2a10")
+
+
+@bp.post("/callback")
+def callback():
+    """Receive LINE webhook events."""
+    config = current_app.config
+    if not config["LINE_CHANNEL_SECRET"] or not config["LINE_CHANNEL_ACCESS_TOKEN"]:
+        abort(503, "LINE is not configured: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN.")
+    raw = request.get_data(cache=False)
+    signature = request.headers.get("X-Line-Signature", "")
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        log.warning("webhook rejected: body is not UTF-8 (%d bytes)", len(raw))
+        abort(400, "The body is not UTF-8.")
+    parser = WebhookParser(config["LINE_CHANNEL_SECRET"])
+    try:
+        payload = parser.parse(body, signature, as_payload=True)
+    except InvalidSignatureError:
+        log.warning("webhook rejected: bad signature (%d bytes)", len(raw))
+        abort(400, "Invalid signature.")
+    except Exception as exc:  # the SDK raises KeyError, TypeError, ValueError... on malformed bodies
+        log.warning("webhook rejected: malformed body (%s, %d bytes)", type(exc).__name__, len(raw))
+        abort(400, "Malformed webhook body.")
+    gateway: LineGateway = current_app.extensions["line_gateway"]
+    for event in payload.events or []:
+        _handle(event, gateway)
+    return {"status": "ok"}
+
+
+def _handle(event, gateway: LineGateway) -> None:
+    event_id = getattr(event, "webhook_event_id", None)
+    incoming = to_incoming(event)
+    if incoming is None:
+        log.info("ignoring %s event %s", getattr(event, "type", "unknown"), event_id or "-")
+        return
+    try:
+        if event_id and not _claim(event_id, getattr(event, "type", "") or ""):
+            log.info("skipping redelivered event %s", event_id)
+            return
+        reply = respond(incoming)  # commits the claim together with what the reply records
+    except OperationalError:
+        db.session.rollback()
+        log.exception("database unavailable while handling event %s", event_id or "-")
+        abort(503, "The database is unavailable; LINE will redeliver the event.")
+    except Exception:
+        db.session.rollback()
+        log.exception("failed to handle event %s", event_id or "-")
+        return
+    if reply.messages and getattr(event, "reply_token", None):
+        _send(event, event_id, reply.messages[:MAX_MESSAGES_PER_REPLY], gateway)
+
+
+def _claim(event_id: str, event_type: str) -> bool:
+    """Record the event id; False when another request already handled it."""
+    db.session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event_type[:40]))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _send(event, event_id: str | None, messages, gateway: LineGateway) -> None:
+    result = gateway.reply(event.reply_token, messages)
+    if result.ok or result.status != 400 or "reply token" not in result.error.lower():
+        return
+    # The reply token expired (slow redelivery): push instead, once per event thanks to the retry key.
+    _, _, push_to = source_of(event)
+    if push_to:
+        key = str(uuid.uuid5(_RETRY_NAMESPACE, event_id or event.reply_token))
+        gateway.push(push_to, messages, retry_key=key)

@@ -1,0 +1,145 @@
+"""Shared fixtures: the app on SQLite and PostgreSQL, the fake LINE API, signed webhooks."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot import create_app
+from bot.extensions import db
+from tests.fakeline import FakeLine
+from tests.linesign import body_of, sign
+from tests.pgserver import PgServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-channel-secret"
+TOKEN = "test-access-token"
+# In CI every backend .ci/run installs must run: a missing one is a failure, not a skip.
+STRICT = bool(os.environ.get("CI"))
+BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def _unavailable(what: str, why: str):
+    message = f"{what} is not available ({why})"
+    if STRICT:
+        pytest.fail(message + "; CI must install it", pytrace=False)
+    pytest.skip(message)
+
+
+def base_config(uri: str, fake: FakeLine) -> dict:
+    """Return the settings every test app starts from."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SECRET_KEY": "test-secret-key",
+        "LINE_CHANNEL_SECRET": SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+        "LINE_API_ENDPOINT": fake.url,
+        "LINE_API_TIMEOUT": 0.5,
+        "KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "SIMULATOR_ENABLED": True,
+    }
+
+
+def _migrate(uri: str, fake: FakeLine) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(uri, fake))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def fake_line():
+    fake = FakeLine().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, fake_line) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}", fake_line)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url(fake_line):
+    url = os.environ.get("TEST_POSTGRES_URL")
+    server = None
+    if not url:
+        try:
+            server = PgServer()
+            url = server.start()
+        except Exception as exc:  # no binaries, or they would not start
+            _unavailable("PostgreSQL", str(exc))
+    _migrate(url, fake_line)
+    yield url
+    if server:
+        server.stop()
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path, fake_line):
+    if request.param == "sqlite":
+        path = tmp_path / "bot.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        uri = f"sqlite:///{path}"
+    else:
+        uri = request.getfixturevalue("pg_url")
+    fake_line.reset()
+    app = create_app(base_config(uri, fake_line))
+    app.config["BACKEND"] = request.param
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if request.param == "postgresql":
+            _truncate_all()
+        db.engine.dispose()
+    fake_line.reset()
+
+
+@pytest.fixture
+def loaded_app(app):
+    """Return the app with the bundled knowledge pack imported."""
+    from bot.knowledge.pack import read_pack
+    from bot.knowledge.store import import_pack
+
+    with app.app_context():
+        import_pack(read_pack(app.config["KNOWLEDGE_DIR"]))
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def webhook(app):
+    """Return a function that posts events to /callback, signed as LINE signs them."""
+    test_client = app.test_client()
+
+    def post(events=None, *, raw: bytes | None = None, signature: str | None = None, secret: str = SECRET):
+        body = raw if raw is not None else body_of(events or [])
+        headers = {"Content-Type": "application/json"}
+        if signature is not False:
+            headers["X-Line-Signature"] = signature if signature is not None else sign(body, secret)
+        return test_client.post("/callback", data=body, headers=headers)
+
+    return post
