@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete
 
 from bot.conversation import Incoming, respond
@@ -99,6 +99,7 @@ def kb_eval(path: str, misses: bool) -> None:
 
 @click.command("ask")
 @click.argument("question")
+@with_appcontext
 def ask(question: str) -> None:
     """Print the bot's reply to a question, as a resident would see it."""
     reply = respond(Incoming("text", text=question, channel="cli"))

@@ -35,7 +35,7 @@ def _int(name: str, default: int) -> int:
 def from_environment(instance_path: str) -> dict:
     """Collect every setting the service reads from the environment."""
     env = os.environ.get
-    production = env("FLASK_ENV_PRODUCTION", "") or env("APP_ENV", "development") == "production"
+    production = env("APP_ENV", "development") == "production"
     return {
         "APP_ENV": env("APP_ENV", "development"),
         "SECRET_KEY": env("SECRET_KEY", "dev-only-insecure-key"),

@@ -8,7 +8,8 @@ import re
 # Digits may arrive full-width from Japanese keyboards.
 _D = "[0-9０-９]"
 _SEP = "[-‐－―ー−() （）]?"
-_EMAIL = re.compile(r"[\w.+-]+[@＠][\w-]+(?:\.[\w-]+)+")
+# ASCII only: \w would swallow the Japanese text around an address.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+[@＠][A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # 12-digit numbers (My Number) with optional separators every four digits.
 _TWELVE = re.compile(rf"(?<!{_D}){_D}{{4}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}(?!{_D})")
 # Japanese phone numbers: 0 + 9 or 10 more digits, with or without separators.

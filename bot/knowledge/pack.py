@@ -139,6 +139,9 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         return None, [Problem(path.name, "-", f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}")]
+    except ValueError as exc:
+        # PyYAML builds dates while parsing: 2026-13-45 fails here, not in validation.
+        return None, [Problem(path.name, "-", f"has a value YAML cannot read: {exc}")]
 
 
 def validate_synonyms(raw: Any, file: str) -> list[Problem]:

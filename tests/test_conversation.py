@@ -1,0 +1,146 @@
+"""Conversation flows through signed webhooks: suggest, pick, feedback, menu, media, groups."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.extensions import db
+from bot.line.limits import MAX_POSTBACK_DATA, MAX_QUICK_REPLY_ITEMS, utf16_len
+from bot.models import Follower, QuestionLog
+from tests import events
+
+REPLY = "/v2/bot/message/reply"
+
+
+def _last_messages(fake_line) -> list[dict]:
+    return fake_line.calls(REPLY)[-1].body["messages"]
+
+
+def _walk_actions(node):
+    if isinstance(node, dict):
+        if node.get("type") in ("postback", "uri", "message") and "label" in node:
+            yield node
+        for value in node.values():
+            yield from _walk_actions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_actions(value)
+
+
+def assert_within_line_limits(messages: list[dict]) -> None:
+    """Check the LINE limits the bot promises on every reply."""
+    assert 1 <= len(messages) <= 5
+    for message in messages:
+        if message["type"] == "text":
+            assert utf16_len(message["text"]) <= 5000
+        if message["type"] == "flex":
+            assert message["altText"].strip() and len(message["altText"]) <= 400
+        items = (message.get("quickReply") or {}).get("items") or []
+        assert len(items) <= MAX_QUICK_REPLY_ITEMS
+        for action in _walk_actions(message):
+            assert 1 <= len(action["label"]) <= 20
+            if action["type"] == "postback":
+                assert len(action["data"]) <= MAX_POSTBACK_DATA
+
+
+def test_unsure_question_offers_suggestions_and_a_tap_answers(loaded_app, webhook, fake_line):
+    webhook([events.text("総合戦略")])
+    messages = _last_messages(fake_line)
+    assert_within_line_limits(messages)
+    first = messages[0]
+    with loaded_app.app_context():
+        row = db.session.scalar(select(QuestionLog))
+    if row.outcome == "answer":  # the matcher may be sure; then ask something vaguer
+        webhook([events.text("計画")])
+        messages = _last_messages(fake_line)
+        first = messages[0]
+    assert first["type"] == "text" and first["text"].startswith("もしかして")
+    chips = [i["action"] for i in first["quickReply"]["items"] if "s=" in i["action"]["data"]]
+    assert 1 <= len(chips) <= 3
+    webhook([events.postback(chips[0]["data"])])
+    answer = _last_messages(fake_line)[0]
+    assert answer["type"] == "flex"
+    assert chips[0]["label"][:5] in answer["altText"]
+
+
+def test_feedback_is_recorded_against_the_question(loaded_app, webhook, fake_line):
+    webhook([events.text("星の降る里あしべつ応援団に登録したい")])
+    bubble = _last_messages(fake_line)[0]
+    down = next(a for a in _walk_actions(bubble) if a.get("data", "").startswith("a=fb&v=down"))
+    webhook([events.postback(down["data"])])
+    assert "お役に立てず" in _last_messages(fake_line)[0]["text"]
+    with loaded_app.app_context():
+        row = db.session.scalar(select(QuestionLog))
+        assert (row.entry_slug, row.feedback) == ("supporters-club", "down")
+
+
+def test_out_of_scope_question_falls_back_with_contact_and_topics(loaded_app, webhook, fake_line):
+    webhook([events.text("明日の天気は？")])
+    message = _last_messages(fake_line)[0]
+    assert "お答えできません" in message["text"]
+    assert "https://www.city.ashibetsu.hokkaido.jp/" in message["text"]
+    assert len(message["quickReply"]["items"]) >= 3
+    with loaded_app.app_context():
+        assert db.session.scalar(select(QuestionLog.outcome)) == "fallback"
+
+
+def test_topic_menu_lists_entries_of_a_category(loaded_app, webhook, fake_line):
+    webhook([events.text("メニュー")])
+    menu = _last_messages(fake_line)[0]
+    assert_within_line_limits([menu])
+    topic = menu["quickReply"]["items"][0]["action"]
+    webhook([events.postback(topic["data"])])
+    listing = _last_messages(fake_line)[0]
+    assert topic["label"] in listing["text"]
+    assert any("a=ans" in i["action"]["data"] for i in listing["quickReply"]["items"])
+
+
+def test_smalltalk_gets_natural_replies(loaded_app, webhook, fake_line):
+    for said, expected in (("こんにちは！", "こんにちは"), ("ありがとうございました", "どういたしまして"),
+                           ("使い方", "使い方"), ("めにゅー", "話題を選んで")):
+        webhook([events.text(said)])
+        assert expected in _last_messages(fake_line)[0]["text"], said
+    with loaded_app.app_context():
+        assert db.session.scalar(select(QuestionLog)) is None  # small talk is not a question
+
+
+def test_sticker_gets_friendly_guidance(loaded_app, webhook, fake_line):
+    webhook([events.sticker()])
+    assert "スタンプ" in _last_messages(fake_line)[0]["text"]
+
+
+def test_group_questions_are_answered_without_storing_user_ids(loaded_app, webhook, fake_line):
+    webhook([events.text("母子手帳アプリ", source=events.GROUP)])
+    assert _last_messages(fake_line)[0]["type"] == "flex"
+    with loaded_app.app_context():
+        assert db.session.scalar(select(Follower)) is None
+        assert db.session.scalar(select(QuestionLog.user_hash)) == ""
+
+
+def test_every_reply_respects_line_limits(loaded_app, webhook, fake_line):
+    for q in ("給食費", "こそだて", "ゼロカーボン", "マイナンバー", "ほげほげ", "応援団", "LED",
+              "あ" * 6000, "🍙" * 3000):
+        webhook([events.text(q)])
+        assert_within_line_limits(_last_messages(fake_line))
+
+
+def test_unknown_and_broken_postbacks_show_the_menu(loaded_app, webhook, fake_line):
+    for data in ("action=buyItem&itemId=123", "", "a=ans&s=no-such-entry", "%%%", "a=fb&v=up&l=notanumber"):
+        assert webhook([events.postback(data)]).status_code == 200
+        assert_within_line_limits(_last_messages(fake_line))
+
+
+def test_logged_text_is_masked(loaded_app, webhook):
+    webhook([events.text("給食費のことで電話090-1234-5678かtaro@example.jpに連絡ください 1234 5678 9012")])
+    with loaded_app.app_context():
+        text = db.session.scalar(select(QuestionLog.text))
+    assert "090" not in text and "taro@" not in text and "9012" not in text
+    assert "給食費" in text
+
+
+def test_answer_bubble_json_is_what_line_accepts(loaded_app, webhook, fake_line):
+    webhook([events.text("コンビニで住民票")])
+    bubble = _last_messages(fake_line)[0]
+    assert bubble["contents"]["type"] == "bubble"
+    json.dumps(bubble)  # serialisable as the SDK sent it
