@@ -17,7 +17,7 @@ WORD_FIELDS = (
     Field("title", 3.0, 0.5),
     Field("questions", 2.0, 0.75),
     Field("keywords", 2.0, 0.5),
-    Field("answer", 0.5, 0.75),
+    Field("answer", 1.0, 0.75),
 )
 # Character and reading bigrams only over the short fields: over answers they are mostly noise.
 CHAR_FIELDS = (Field("title", 3.0, 0.5), Field("questions", 2.0, 0.75), Field("keywords", 2.0, 0.5))
@@ -25,10 +25,13 @@ K1 = 1.2
 # A split-mode A piece of a longer unit (医療 in 医療費) is weaker evidence than the unit itself.
 PART_WEIGHT = 0.5
 # How much each channel counts in the blended relevance (word terms are the backbone).
-CHAR_CHANNEL = 0.5
+CHAR_CHANNEL = 0.25
 READING_CHANNEL = 1.0  # scaled by the query's kana share: only kana queries need readings
-FUZZY_CHANNEL = 0.5
+FUZZY_CHANNEL = 0.25
 RERANK_DEPTH = 30
+# Share of the entry's best-fitting question that the query covers: BM25 only asks how much of the
+# query an entry has; a resident's question usually restates one FAQ question, so ask the reverse too.
+QUESTION_COVER = 1.0
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Index:
         """Analyse every document once."""
         self.synonyms = synonyms
         self.entries: list[_Entry] = []
+        self.question_terms: list[tuple[frozenset[str], ...]] = []
         word_docs: list[dict[str, list[str]]] = []
         char_docs: list[dict[str, list[str]]] = []
         read_docs: list[dict[str, list[str]]] = []
@@ -88,6 +92,9 @@ class Index:
                     wd[name] += _word_terms(t, synonyms)
             wd["answer"] = _word_terms(d.answer, synonyms) if d.answer else []
             word_docs.append(wd)
+            self.question_terms.append(
+                tuple(frozenset(_word_terms(t, synonyms)) for t in (d.title, *d.questions) if t)
+            )
             char_docs.append({name: _bigrams_of(texts) for name, texts in short.items()})
             read_docs.append({name: _readings_of(texts) for name, texts in short.items()})
             labels = (d.title, *d.questions)
@@ -131,6 +138,31 @@ class Index:
             (CHAR_CHANNEL, self.chars, q.chars),
             (READING_CHANNEL * q.kana, self.readings, q.reading),
         ]
+        blended, total_weight = self._blend(channels)
+        if not blended:
+            return []
+        top = sorted(blended, key=blended.__getitem__, reverse=True)[: max(k, RERANK_DEPTH)]
+        results: list[tuple[float, int, float, int]] = []
+        for i in top:
+            fz, where = best_ratio(q.text, self.entries[i].texts)
+            cover = self._question_cover(q.words, i)
+            score = (blended[i] + FUZZY_CHANNEL * fz + QUESTION_COVER * cover) / (
+                total_weight + FUZZY_CHANNEL + QUESTION_COVER
+            )
+            results.append((score, i, fz, where))
+        results.sort(key=lambda r: r[0], reverse=True)
+        return [self._candidate(q, i, score, fz, where) for score, i, fz, where in results[:k]]
+
+    def _question_cover(self, words: dict[str, float], i: int) -> float:
+        """Return how much of the entry's best-fitting question the query covers (idf-weighted)."""
+        best = 0.0
+        for terms in self.question_terms[i]:
+            total = sum(self.words.term_idf(t) for t in terms)
+            if total:
+                best = max(best, sum(self.words.term_idf(t) for t in terms if t in words) / total)
+        return best
+
+    def _blend(self, channels: list[tuple[float, BM25F, dict[str, float]]]) -> tuple[dict[int, float], float]:
         blended: dict[int, float] = {}
         total_weight = 0.0
         for weight, index, terms in channels:
@@ -142,16 +174,7 @@ class Index:
                 continue
             for i, s in index.score(terms).items():
                 blended[i] = blended.get(i, 0.0) + weight * s / ceiling
-        if not blended:
-            return []
-        top = sorted(blended, key=blended.__getitem__, reverse=True)[: max(k, RERANK_DEPTH)]
-        results: list[tuple[float, int, float, int]] = []
-        for i in top:
-            fz, where = best_ratio(q.text, self.entries[i].texts)
-            score = (blended[i] + FUZZY_CHANNEL * fz) / (total_weight + FUZZY_CHANNEL)
-            results.append((score, i, fz, where))
-        results.sort(key=lambda r: r[0], reverse=True)
-        return [self._candidate(q, i, score, fz, where) for score, i, fz, where in results[:k]]
+        return blended, total_weight
 
     def _candidate(self, q: Query, i: int, score: float, fz: float, where: int) -> Candidate:
         entry = self.entries[i]
