@@ -15,14 +15,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
+    # Flask's own defaults exist for these keys, so set them outright (setdefault would be a no-op).
+    app.config.update(
+        MAX_CONTENT_LENGTH=app.config["MAX_WEBHOOK_BYTES"],
+        # Session cookies: never readable from scripts, not sent cross-site, Secure behind https.
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["APP_ENV"] == "production",
+    )
     if test_config:
         app.config.update(test_config)
+    if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == config.DEV_SECRET_KEY:
+        raise RuntimeError("Set SECRET_KEY: the development key must not be used in production.")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
-    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["MAX_WEBHOOK_BYTES"])
-    # Session cookies: never readable from scripts, not sent cross-site, Secure behind https.
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["APP_ENV"] == "production")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 DEFAULT_LINE_API = "https://api.line.me"
 DEFAULT_WEBSITE = "https://www.city.ashibetsu.hokkaido.jp/"
+DEV_SECRET_KEY = "dev-only-insecure-key"
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -38,7 +39,7 @@ def from_environment(instance_path: str) -> dict:
     production = env("APP_ENV", "development") == "production"
     return {
         "APP_ENV": env("APP_ENV", "development"),
-        "SECRET_KEY": env("SECRET_KEY", "dev-only-insecure-key"),
+        "SECRET_KEY": env("SECRET_KEY", DEV_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
         "LINE_CHANNEL_SECRET": env("LINE_CHANNEL_SECRET", ""),
         "LINE_CHANNEL_ACCESS_TOKEN": env("LINE_CHANNEL_ACCESS_TOKEN", ""),

@@ -54,3 +54,19 @@ def test_postgres_urls_are_accepted():
     assert database_url("postgres://u:p@h/db", "/x").startswith("postgresql+psycopg://u:p@h/db")
     assert database_url("postgresql://u@h/db", "/x") == "postgresql+psycopg://u@h/db"
     assert database_url(None, "/inst").endswith("/inst/ashibetsu-bot.sqlite3")
+
+
+def test_production_refuses_the_development_secret_key(monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_cookie_and_body_limits_are_set(monkeypatch):
+    monkeypatch.setenv("MAX_WEBHOOK_BYTES", "12345")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["MAX_CONTENT_LENGTH"] == 12345
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and app.config["SESSION_COOKIE_HTTPONLY"]
