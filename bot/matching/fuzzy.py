@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
 
@@ -18,7 +17,3 @@ def best_ratio(query: str, texts: Sequence[str]) -> tuple[float, int]:
             best, where = r, i
     return best, where
 
-
-def partial(query: str, text: str) -> float:
-    """Return how well the shorter string fits somewhere in the longer one (0..1)."""
-    return fuzz.partial_ratio(query, text) / 100.0

@@ -1,7 +1,7 @@
 """Build the in-memory search index over FAQ entries and rank entries for a query."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .bm25 import BM25F, Field
