@@ -1,0 +1,45 @@
+"""The per-process index follows the knowledge version."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.extensions import db
+from bot.knowledge.index import knowledge, load_synonyms
+from bot.knowledge.store import bump_version
+from bot.models import Entry
+
+
+def test_index_is_reused_until_the_version_changes(loaded_app):
+    with loaded_app.app_context():
+        first = knowledge()
+        assert knowledge() is first
+        entry = db.session.scalar(select(Entry).where(Entry.slug == "digital-signage"))
+        entry.title = "まちなかの案内モニター"
+        bump_version()
+        db.session.commit()
+        second = knowledge()
+        assert second is not first and second.version == first.version + 1
+        assert second.entries["digital-signage"].title == "まちなかの案内モニター"
+        assert first.entries["digital-signage"].title != "まちなかの案内モニター"  # old snapshot untouched
+
+
+def test_drafts_and_archived_entries_are_never_answered(loaded_app):
+    with loaded_app.app_context():
+        lunch = db.session.scalar(select(Entry).where(Entry.slug == "school-lunch-free"))
+        lunch.status = "draft"
+        led = db.session.scalar(select(Entry).where(Entry.slug == "led-lighting"))
+        led.archived = True
+        bump_version()
+        db.session.commit()
+        snapshot = knowledge()
+        assert "school-lunch-free" not in snapshot.entries and "led-lighting" not in snapshot.entries
+        decision = snapshot.matcher.decide("学校給食費の無償化")
+        assert all(c.id != "school-lunch-free" for c in decision.candidates)
+
+
+def test_broken_synonym_file_is_ignored_with_a_log_line(tmp_path, caplog):
+    (tmp_path / "synonyms.yaml").write_text("無償: [無料\n", encoding="utf-8")
+    assert load_synonyms(str(tmp_path)) == {}
+    assert "ignoring" in caplog.text
+    (tmp_path / "synonyms.yaml").write_text("無償: [無料, タダ]\n", encoding="utf-8")
+    assert load_synonyms(str(tmp_path)) == {"無償": ["無料", "タダ"]}
