@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(webhook_bp)
     csrf.exempt(webhook_bp)  # the LINE signature authenticates /callback
     app.register_blueprint(simulator_bp)
+    from bot.admin import init_app as init_admin
+    init_admin(app)
     register_cli(app)
 
     @app.get("/healthz")
@@ -77,3 +79,21 @@ def _register_error_handlers(app: Flask) -> None:
 
     for code in (400, 404, 405, 413, 503):
         app.register_error_handler(code, handle)
+
+
+def warm_up(app: Flask) -> None:
+    """Load the Sudachi dictionary and build the knowledge index before traffic arrives."""
+    from bot.knowledge.index import knowledge
+    from bot.matching.tokenize import analyze
+
+    log = logging.getLogger(__name__)
+    analyze("芦別市の給食費")  # loads the dictionary once, so forked workers share its pages
+    try:
+        with app.app_context():
+            knowledge()
+    except Exception as exc:  # no database yet (first deploy): workers build the index on first use
+        log.warning("warm-up skipped the knowledge index: %s", type(exc).__name__)
+    finally:
+        with app.app_context():
+            # Connections opened here must not be inherited by forked workers and shared between them.
+            db.engine.dispose()

@@ -1,0 +1,60 @@
+"""Gunicorn settings for the web process, sized for LINE's 2-second webhook budget.
+
+Every value can be overridden from the environment (PORT, WEB_CONCURRENCY, WEB_THREADS,
+WEB_PRELOAD) so one file serves Heroku-style platforms, a VM behind a load balancer and the
+benchmarks in bench/.
+"""
+import gc
+import os
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# One process per core does the CPU work (Sudachi + matching); threads cover the I/O waits
+# (the reply call to LINE, the database), which release the GIL.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "8"))
+
+# A handler never needs more than ~1.5 s (LINE call timeouts are explicit); a worker whose main
+# loop is silent for 10 s is stuck and is replaced. Restarts and deploys finish inside LINE's retry window.
+timeout = 10
+graceful_timeout = 5
+# LINE and load balancers reuse connections; keep idle ones a little longer than their pools do.
+keepalive = 5
+backlog = 256
+
+# Load the app, the Sudachi dictionary and the matcher index once in the master: forked workers
+# share those pages copy-on-write instead of each building its own copy, and boot in milliseconds.
+preload_app = os.environ.get("WEB_PRELOAD", "1").lower() not in {"0", "false", "no", "off"}
+
+# Gunicorn 27's control socket defaults to one path per user, so two instances on one host (the
+# scale-out demo, blue/green deploys) would fight over it; enable it only with an explicit path.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def when_ready(server):
+    """Warm the preloaded app in the master, then freeze its objects for copy-on-write sharing."""
+    if not server.cfg.preload_app:
+        return
+    from bot import warm_up
+
+    warm_up(server.app.wsgi())
+    # The cyclic GC writes to every tracked object's header; frozen objects are skipped, so
+    # the pages inherited from the master stay shared instead of being copied into each worker.
+    gc.freeze()
+
+
+def post_worker_init(worker):
+    """Warm a worker that did not inherit a warmed app (WEB_PRELOAD=0)."""
+    if worker.cfg.preload_app:
+        return
+    from bot import warm_up
+
+    warm_up(worker.wsgi)
