@@ -126,3 +126,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(kb_cli)
     app.cli.add_command(logs_cli)
     app.cli.add_command(ask)
+    from bot.admin.cli import users_cli  # the console's own commands live with the console
+    app.cli.add_command(users_cli)

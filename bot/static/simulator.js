@@ -1,34 +1,16 @@
-// Renders LINE message JSON the way the LINE app shows it. Only textContent is used,
-// so text from the knowledge base can never run as HTML or script.
+// The chat simulator: sends what the resident types to /simulator/send and shows the reply with
+// the shared LINE renderer (line-render.js).
 (function () {
   "use strict";
+  var R = window.LineRender;
   var log = document.getElementById("log");
   var chips = document.getElementById("chips");
   var form = document.getElementById("composer");
   var input = document.getElementById("q");
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var el = R.el;
 
   function scroll() { log.scrollTop = log.scrollHeight; }
-
-  function actionButton(action, style) {
-    if (action.type === "uri") {
-      var a = el("a", "btn " + (style || "secondary"), action.label);
-      // Only web links are followed; anything else stays inert.
-      if (/^https?:\/\//.test(action.uri)) { a.href = action.uri; a.target = "_blank"; a.rel = "noopener"; }
-      return a;
-    }
-    var b = el("button", style || "secondary", action.label);
-    b.type = "button";
-    b.addEventListener("click", function () { runAction(action); });
-    return b;
-  }
 
   function runAction(action) {
     if (action.type === "postback") {
@@ -38,48 +20,13 @@
     }
   }
 
-  function flex(node) {
-    switch (node.type) {
-      case "box":
-        var box = el("div", "bx " + (node.layout || "vertical"));
-        (node.contents || []).forEach(function (c) { box.appendChild(flex(c)); });
-        return box;
-      case "text":
-        return el("div", "t " + (node.size || "") + (node.weight === "bold" ? " bold" : ""), node.text);
-      case "separator":
-        return el("hr");
-      case "button":
-        return actionButton(node.action, node.style);
-      default:
-        return el("div");
-    }
-  }
-
   function render(message) {
-    if (message.type === "text") {
-      log.appendChild(el("div", "msg bot", message.text));
-    } else if (message.type === "flex") {
-      var bubble = el("article", "bubble");
-      bubble.setAttribute("aria-label", message.altText);
-      var c = message.contents;
-      if (c.header) { var h = flex(c.header); h.classList.add("head"); bubble.appendChild(h); }
-      if (c.body) bubble.appendChild(flex(c.body));
-      if (c.footer) bubble.appendChild(flex(c.footer));
-      log.appendChild(bubble);
-    } else {
-      log.appendChild(el("div", "msg bot", "[" + message.type + "]"));
-    }
+    log.appendChild(R.message(message, runAction));
   }
 
   function showChips(message) {
     chips.textContent = "";
-    var items = (message && message.quickReply && message.quickReply.items) || [];
-    items.forEach(function (item) {
-      var b = el("button", "chip", item.action.label);
-      b.type = "button";
-      b.addEventListener("click", function () { runAction(item.action); });
-      chips.appendChild(b);
-    });
+    R.chips(message, runAction).forEach(function (b) { chips.appendChild(b); });
   }
 
   function send(payload, shown) {

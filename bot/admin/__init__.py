@@ -1,0 +1,21 @@
+"""The staff console under /admin: entries, inbox, try-it, overview, import/export, users, audit."""
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.admin.blueprint import bp
+
+
+def init_app(app: Flask) -> None:
+    """Register the console and its login handling on the app."""
+    from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
+    from bot.admin.views import audit, entries, inbox, overview, session, transfer, tryit, users  # noqa: F401
+    from bot.extensions import login_manager
+
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = "ログインしてください。"
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)
+
+
+__all__ = ["bp", "init_app"]

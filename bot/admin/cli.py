@@ -1,0 +1,82 @@
+"""`flask users …`: create staff accounts and let a newcomer into a development console."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from bot.admin import accounts
+from bot.extensions import db
+from bot.models import User
+from bot.models.accounts import ROLES
+
+users_cli = AppGroup("users", help="Staff accounts for the console at /admin.")
+DEV_ADMIN = "admin@example.invalid"
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
+@click.option("--generate", is_flag=True, help="Generate a password and print it once instead of prompting.")
+def users_create(email: str, role: str, generate: bool) -> None:
+    """Create a staff account; the password is prompted, or generated and printed once."""
+    if generate or not sys.stdin.isatty():
+        password, show = accounts.generate_password(), True
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        show = False
+    try:
+        user = accounts.create_user(email, role, password, actor="cli")
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.email} ({user.role})")
+    if show:
+        click.echo(f"password (shown only now): {password}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once instead of prompting.")
+def users_set_password(email: str, generate: bool) -> None:
+    """Set a new password for an account (for a locked-out colleague)."""
+    user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    if generate or not sys.stdin.isatty():
+        password = accounts.generate_password()
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(user, password, actor="cli")
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password set for {user.email}")
+    if generate or not sys.stdin.isatty():
+        click.echo(f"password (shown only now): {password}")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List staff accounts."""
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
+
+
+@users_cli.command("ensure-dev-admin")
+def users_ensure_dev_admin() -> None:
+    """Outside production, create a first admin and print how to log in (only when no user exists)."""
+    if current_app.config["APP_ENV"] == "production":
+        click.echo("APP_ENV=production: create accounts with `flask users create EMAIL --role admin`.")
+        return
+    if db.session.scalar(select(func.count(User.id))):
+        click.echo("Console: http://127.0.0.1:5000/admin/ — log in with your account "
+                   "(forgot it? `flask users set-password EMAIL --generate`).")
+        return
+    password = accounts.generate_password()
+    accounts.create_user(DEV_ADMIN, "admin", password, actor="ensure-dev-admin")
+    click.echo("Staff console: http://127.0.0.1:5000/admin/")
+    click.echo(f"  e-mail:   {DEV_ADMIN}")
+    click.echo(f"  password: {password}   (shown only now; change it under アカウント)")

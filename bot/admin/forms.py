@@ -1,0 +1,135 @@
+"""Console forms (Flask-WTF: every one carries a CSRF token)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from bot.inbox import DISMISS_REASONS
+from bot.knowledge.editing import FIELD_LABELS, STATUS_LABELS
+from bot.knowledge.pack import MAX_ANSWER, MAX_TITLE
+from bot.models.accounts import ROLES
+
+ROLE_LABELS = {"admin": "管理者（ユーザー管理・取り込みもできる）", "editor": "編集者（回答の編集）"}
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
+    password = PasswordField("パスワード", validators=[DataRequired("入力してください"), Length(max=200)])
+    next = HiddenField()
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class EntryForm(FlaskForm):
+    """Every field of a knowledge-pack entry; the rules themselves live in knowledge.editing."""
+
+    slug = StringField(FIELD_LABELS["slug"], validators=[Length(max=80)],
+                       description="半角英小文字・数字・ハイフン。例：school-lunch-free（作成後は変更できません）")
+    title = StringField(FIELD_LABELS["title"], validators=[Length(max=200)],
+                        description=f"{MAX_TITLE}文字以内。吹き出しの見出しになります。")
+    category = StringField(FIELD_LABELS["category"], validators=[Length(max=80)],
+                           description="例：子育て・教育。メニューの分類になります。")
+    status = SelectField(FIELD_LABELS["status"], choices=list(STATUS_LABELS.items()),
+                         description="下書きは住民には回答されません。")
+    answer = TextAreaField(FIELD_LABELS["answer"], validators=[Length(max=20000)],
+                           description=f"{MAX_ANSWER}文字以内。やさしい言葉で。")
+    questions = TextAreaField(FIELD_LABELS["questions"], validators=[Length(max=50000)],
+                              description="住民が聞きそうな言い方を1行に1つ。公開には6件以上。")
+    keywords = TextAreaField(FIELD_LABELS["keywords"], validators=[Length(max=20000)],
+                             description="1行に1つ。")
+    url = StringField(FIELD_LABELS["url"], validators=[Length(max=2000)], description="https:// で始まるURL")
+    contact = StringField(FIELD_LABELS["contact"], validators=[Length(max=1000)],
+                          description="空欄なら市の代表の問い合わせ先を表示します。")
+    source = StringField(FIELD_LABELS["source"], validators=[Length(max=1000)], description="根拠となる資料と頁")
+    updated_on = DateField(FIELD_LABELS["updated_on"], validators=[Optional()])
+    review_by = DateField(FIELD_LABELS["review_by"], validators=[Optional()],
+                          description="この日を過ぎると「見直しが必要」に表示されます。")
+    review_note = TextAreaField(FIELD_LABELS["review_note"], validators=[Length(max=5000)])
+    lock_version = HiddenField()
+    overwrite_version = HiddenField()
+    inbox_ids = HiddenField()
+
+    def entry_data(self) -> dict[str, Any]:
+        """Return the form as entry data in the pack's shape."""
+        return {
+            "slug": (self.slug.data or "").strip(), "title": (self.title.data or "").strip(),
+            "category": (self.category.data or "").strip(), "status": self.status.data or "draft",
+            "answer": (self.answer.data or "").replace("\r\n", "\n").strip(),
+            "questions": _lines(self.questions.data), "keywords": _lines(self.keywords.data),
+            "url": (self.url.data or "").strip(), "contact": (self.contact.data or "").strip(),
+            "source": (self.source.data or "").strip(),
+            "updated_on": self.updated_on.data.isoformat() if self.updated_on.data else "",
+            "review_by": self.review_by.data.isoformat() if self.review_by.data else "",
+            "review_note": (self.review_note.data or "").replace("\r\n", "\n").strip(),
+        }
+
+    def fill(self, data: dict[str, Any]) -> None:
+        """Show entry data in the form."""
+        from datetime import date
+
+        for name in ("slug", "title", "category", "status", "answer", "url", "contact", "source", "review_note"):
+            getattr(self, name).data = data.get(name) or ""
+        self.questions.data = "\n".join(data.get("questions") or [])
+        self.keywords.data = "\n".join(data.get("keywords") or [])
+        for name in ("updated_on", "review_by"):
+            value = data.get(name)
+            getattr(self, name).data = date.fromisoformat(value) if value else None
+
+
+class TryForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    q = StringField("質問", validators=[DataRequired("質問を入力してください"), Length(max=500)])
+    drafts = BooleanField("下書きも含めて試す")
+
+
+class AlternateForm(FlaskForm):
+    ids = HiddenField(validators=[DataRequired()])
+    entry = SelectField("追加先の回答", validators=[DataRequired("回答を選んでください")])
+    question = StringField("想定質問として追加する文", validators=[DataRequired("入力してください"), Length(max=200)])
+
+
+class DismissForm(FlaskForm):
+    ids = HiddenField(validators=[DataRequired()])
+    reason = SelectField("理由", choices=list(DISMISS_REASONS.items()))
+    note = StringField("メモ（任意）", validators=[Length(max=300)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("取り込むファイル（.csv または .zip）", validators=[
+        FileRequired("ファイルを選んでください"), FileAllowed(["csv", "zip"], "CSVかZIPを選んでください")])
+
+
+class ApplyImportForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
+    role = SelectField("役割", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    password = PasswordField("初期パスワード（空欄なら自動で作成して一度だけ表示）", validators=[Optional(), Length(max=200)])
+
+
+class UserUpdateForm(FlaskForm):
+    role = SelectField("役割", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    active = BooleanField("ログインできる")
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("今のパスワード", validators=[DataRequired("入力してください")])
+    new = PasswordField("新しいパスワード（10文字以上）", validators=[DataRequired("入力してください"), Length(min=10, max=200)])
+

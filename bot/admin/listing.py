@@ -1,0 +1,67 @@
+"""The entry list: search and filters staff use to find what to fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.admin.stats import ask_counts
+from bot.extensions import db
+from bot.matching.normalize import fold
+from bot.models import Entry, utcnow
+
+SORTS = {"title": "カテゴリ・タイトル順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
+STATUS_FILTERS = {"": "すべて（アーカイブ以外）", "published": "公開", "draft": "下書き", "archived": "アーカイブ"}
+
+
+@dataclass
+class EntryFilter:
+    """What the staff asked the list for."""
+
+    q: str = ""
+    category: str = ""
+    status: str = ""
+    needs_review: bool = False
+    recent_days: int = 0
+    sort: str = "title"
+
+
+def categories() -> list[str]:
+    """Return every category in use."""
+    return list(db.session.scalars(select(Entry.category).distinct().order_by(Entry.category)))
+
+
+def find_entries(f: EntryFilter) -> list[tuple[Entry, int]]:
+    """Return entries matching the filter, each with its answer count over 30 days."""
+    query = select(Entry)
+    if f.status == "archived":
+        query = query.where(Entry.archived.is_(True))
+    else:
+        query = query.where(Entry.archived.is_(False))
+        if f.status in ("published", "draft"):
+            query = query.where(Entry.status == f.status)
+    if f.category:
+        query = query.where(Entry.category == f.category)
+    if f.needs_review:
+        query = query.where(Entry.review_by.is_not(None), Entry.review_by <= utcnow().date())
+    if f.recent_days:
+        query = query.where(Entry.changed_at >= utcnow() - timedelta(days=f.recent_days))
+    counts = ask_counts(30)
+    entries = list(db.session.scalars(query))
+    if f.q.strip():
+        # In Python, not SQL: lists are stored as escaped JSON, and folding finds カナ/かな/全角 variants.
+        term = fold(f.q)
+        entries = [e for e in entries if term and term in _haystack(e)]
+    if f.sort == "recent":
+        entries.sort(key=lambda e: e.changed_at, reverse=True)
+    elif f.sort == "asked":
+        entries.sort(key=lambda e: counts.get(e.slug, 0), reverse=True)
+    else:
+        entries.sort(key=lambda e: (e.category, e.title))
+    return [(e, counts.get(e.slug, 0)) for e in entries]
+
+
+def _haystack(entry: Entry) -> str:
+    parts = [entry.slug, entry.title, entry.answer, entry.category, *(entry.questions or []), *(entry.keywords or [])]
+    return "\n".join(fold(p) for p in parts)

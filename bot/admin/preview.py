@@ -1,0 +1,69 @@
+"""What residents would see: the reply bubble for unsaved form data, and "try it" answers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from bot.conversation import replies
+from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
+from bot.knowledge.store import current_version
+from bot.line.messages import Town, answer_bubble
+from bot.matching import Candidate
+
+
+def town() -> Town:
+    """Return the town's contact details from settings."""
+    c = current_app.config
+    return Town(name=c["TOWN_NAME"], contact=c["TOWN_CONTACT"], phone=c["TOWN_PHONE"], website=c["TOWN_WEBSITE"])
+
+
+@dataclass(frozen=True)
+class _Draft:
+    slug: str
+    title: str
+    answer: str
+    url: str
+    contact: str
+    source: str
+
+
+def bubble_for(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the LINE message JSON the entry's answer would be sent as (with feedback buttons)."""
+    draft = _Draft(**{k: str(data.get(k) or "") for k in ("slug", "title", "answer", "url", "contact", "source")})
+    if not draft.title.strip() and not draft.answer.strip():
+        draft = _Draft(draft.slug, "（タイトル）", "（回答）", draft.url, draft.contact, draft.source)
+    # log_id 0 shows the 👍/👎 buttons residents get; the preview never sends them anywhere.
+    return answer_bubble(draft, town(), 0).to_dict()
+
+
+@dataclass
+class Trial:
+    """What the bot would do with a question, and why."""
+
+    question: str
+    outcome: str
+    candidates: list[tuple[Candidate, EntryView | None]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    drafts_included: bool = False
+
+
+def try_question(question: str, include_drafts: bool = False) -> Trial:
+    """Run a question through the matcher the residents' messages go through, without logging it."""
+    kb: Snapshot = build_snapshot(current_version(), include_drafts=True) if include_drafts else knowledge()
+    decision = kb.matcher.decide(question)
+    ranked = kb.matcher.rank(question, 5)
+    t = town()
+    top = kb.entries.get(decision.top.id) if decision.top else None
+    if decision.outcome == "answer" and top is not None:
+        message = replies.answer(top, kb, t, None)
+    elif decision.outcome == "suggest":
+        message = replies.suggest([c.id for c in decision.candidates], kb, None)
+    else:
+        message = replies.fallback(kb, t)
+    return Trial(
+        question=question, outcome=decision.outcome,
+        candidates=[(c, kb.entries.get(c.id)) for c in ranked],
+        messages=[message.to_dict()], drafts_included=include_drafts,
+    )

@@ -1,0 +1,85 @@
+"""Numbers for the overview page and the entry list: answer rates, feedback, most asked."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from bot.extensions import db
+from bot.inbox import count_open_since
+from bot.models import Entry, QuestionLog, utcnow
+
+QUESTION_OUTCOMES = ("answer", "suggest", "fallback")
+
+
+@dataclass
+class Period:
+    """Question counts over the last `days` days."""
+
+    days: int
+    questions: int
+    answered: int
+    suggested: int
+    fallback: int
+    up: int
+    down: int
+
+    @property
+    def answer_rate(self) -> float | None:
+        """Return the share of questions answered directly, or None without questions."""
+        return self.answered / self.questions if self.questions else None
+
+
+def period(days: int) -> Period:
+    """Count questions, outcomes and feedback over the last `days` days."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(QuestionLog.outcome, func.count(QuestionLog.id))
+        .where(QuestionLog.created_at >= since, QuestionLog.outcome.in_(QUESTION_OUTCOMES))
+        .group_by(QuestionLog.outcome)
+    ).all()
+    by_outcome = dict(rows)
+    feedback = dict(db.session.execute(
+        select(QuestionLog.feedback, func.count(QuestionLog.id))
+        .where(QuestionLog.created_at >= since, QuestionLog.feedback.is_not(None))
+        .group_by(QuestionLog.feedback)
+    ).all())
+    return Period(
+        days=days, questions=sum(by_outcome.values()), answered=by_outcome.get("answer", 0),
+        suggested=by_outcome.get("suggest", 0), fallback=by_outcome.get("fallback", 0),
+        up=feedback.get("up", 0), down=feedback.get("down", 0),
+    )
+
+
+def ask_counts(days: int = 30) -> dict[str, int]:
+    """Return how often each entry was answered in the last `days` days, by slug."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(QuestionLog.entry_slug, func.count(QuestionLog.id))
+        .where(QuestionLog.created_at >= since, QuestionLog.entry_slug.is_not(None))
+        .group_by(QuestionLog.entry_slug)
+    ).all()
+    return {slug: count for slug, count in rows}
+
+
+def most_asked(days: int = 30, limit: int = 10) -> list[tuple[Entry, int]]:
+    """Return the most answered entries with their counts."""
+    counts = ask_counts(days)
+    top = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+    entries = {e.slug: e for e in db.session.scalars(select(Entry).where(Entry.slug.in_([s for s, _ in top])))}
+    return [(entries[slug], n) for slug, n in top if slug in entries]
+
+
+def needing_review(today: date | None = None) -> list[Entry]:
+    """Return live entries whose review date has passed, oldest first."""
+    today = today or utcnow().date()
+    return list(db.session.scalars(
+        select(Entry).where(Entry.archived.is_(False), Entry.review_by.is_not(None), Entry.review_by <= today)
+        .order_by(Entry.review_by)
+    ))
+
+
+def unanswered_this_week() -> int:
+    """Return how many questions from the last 7 days still wait in the inbox."""
+    return count_open_since(utcnow() - timedelta(days=7))

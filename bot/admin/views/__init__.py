@@ -1,0 +1,1 @@
+"""Console views: thin functions that call the services and render templates."""

@@ -1,0 +1,33 @@
+"""The audit log (admins only): who changed what, when, before and after."""
+from __future__ import annotations
+
+import json
+
+from flask import render_template, request
+from sqlalchemy import func, select
+
+from bot.admin.auth import admin_required
+from bot.admin.blueprint import bp
+from bot.extensions import db
+from bot.models import AuditLog
+
+PAGE = 50
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    """List audit records, newest first, filterable by action or target."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(AuditLog)
+    target = request.args.get("target", "")[:80]
+    if target:
+        query = query.where(AuditLog.target_id == target)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(AuditLog.id.desc()).offset((page - 1) * PAGE).limit(PAGE)).all()
+    return render_template("admin/audit.html", rows=rows, page=page, pages=max((total + PAGE - 1) // PAGE, 1),
+                           target=target, pretty=_pretty)
+
+
+def _pretty(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)

@@ -1,0 +1,19 @@
+"""The overview page: what needs attention this week."""
+from __future__ import annotations
+
+from flask import render_template
+
+from bot.admin import stats
+from bot.admin.auth import staff_required
+from bot.admin.blueprint import bp
+
+
+@bp.get("/")
+@staff_required
+def overview():
+    """Show entries to review, unanswered questions, answer rates, feedback and most asked entries."""
+    return render_template(
+        "admin/overview.html", review=stats.needing_review(), unanswered=stats.unanswered_this_week(),
+        periods=[stats.period(7), stats.period(30)], most_asked=stats.most_asked(30),
+    )
+

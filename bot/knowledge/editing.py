@@ -1,0 +1,227 @@
+"""Staff edits to entries: validated saves with optimistic locking, rollback, archive, alternates."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot import audit
+from bot.extensions import db
+from bot.knowledge.pack import (
+    FIELD_ORDER, MAX_QUESTION, Problem, normalise_entry, validate_entry,
+)
+from bot.knowledge.store import add_revision, bump_version
+from bot.line.limits import utf16_len
+from bot.matching.normalize import fold
+from bot.models import Entry, EntryRevision
+
+# Column sizes and LINE's limit for a URI action (1000 characters).
+MAX_LENGTHS = {"slug": 80, "category": 80, "url": 1000, "contact": 300, "source": 200}
+
+FIELD_LABELS = {
+    "slug": "識別名（slug）", "title": "タイトル", "category": "カテゴリ", "status": "状態",
+    "answer": "回答", "questions": "想定質問", "keywords": "キーワード", "url": "詳しいページのURL",
+    "contact": "お問い合わせ先", "source": "出典", "updated_on": "情報の更新日", "review_by": "見直し期限",
+    "review_note": "確認メモ",
+}
+STATUS_LABELS = {"published": "公開", "draft": "下書き"}
+
+# validate_entry speaks English to engineers; staff read the same rules in Japanese.
+_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^unknown field$"), "不明な項目です"),
+    (re.compile(r"^is required$"), "入力してください"),
+    (re.compile(r"^must be text$"), "文字で入力してください"),
+    (re.compile(r"^must be a list of text$"), "1行に1つずつ入力してください"),
+    (re.compile(r"^must be a date"), "日付は 2026-04-01 の形で入力してください"),
+    (re.compile(r"^use lower-case"), "半角の英小文字・数字・ハイフン（-）で入力してください"),
+    (re.compile(r"^must be one of"), "「公開」か「下書き」を選んでください"),
+    (re.compile(r"^longer than (\d+) characters"), r"\1文字以内にしてください（LINEの吹き出しに収まる長さ）"),
+    (re.compile(r"^a published entry needs at least (\d+)"), r"公開するには想定質問を\1件以上入れてください"),
+    (re.compile(r"^a question is longer than (\d+)"), r"想定質問は1件\1文字以内にしてください"),
+    (re.compile(r"^must start with http"), "http:// か https:// で始まるURLを入力してください"),
+]
+
+
+def japanese_reason(reason: str) -> str:
+    """Return a validation reason in the console's language."""
+    for pattern, text in _REASONS:
+        if pattern.search(reason):
+            return pattern.sub(text, reason) if "\\" in text else text
+    return reason
+
+
+class EntryInvalid(ValueError):
+    """Raised when entry data breaks a rule; carries messages by field."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class EditConflict(Exception):
+    """Raised when someone else saved the entry after this editor opened it."""
+
+    def __init__(self, entry: Entry):
+        super().__init__(f"{entry.slug} changed since it was opened")
+        self.entry = entry
+        self.current_version = entry.lock_version
+        latest = latest_revision(entry)
+        self.changed_by = latest.author if latest else ""
+        self.changed_at = latest.created_at if latest else entry.changed_at
+
+    @property
+    def message(self) -> str:
+        """Say in plain Japanese what happened and that nothing was lost."""
+        who = f"{self.changed_by} さんが" if self.changed_by else "別の担当者が"
+        return (f"保存できませんでした。あなたが編集している間に、{who}この項目を保存しました。"
+                "あなたの入力内容は下のフォームに残っています。最新の内容との違いを確認してから、"
+                "もう一度保存してください。")
+
+
+@dataclass
+class SaveResult:
+    """The entry after a save, and whether anything changed."""
+
+    entry: Entry
+    changed: bool
+
+
+def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
+    """Group problems by field, in Japanese."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        errors.setdefault(problem.field, []).append(japanese_reason(problem.reason))
+    return errors
+
+
+def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | None = None) -> list[Problem]:
+    """Return every problem with entry data: the pack's rules, LINE limits and a unique slug."""
+    problems = validate_entry(data, file)
+    for name, limit in MAX_LENGTHS.items():
+        value = data.get(name)
+        if isinstance(value, str) and utf16_len(value) > limit:
+            problems.append(Problem(file, name, f"longer than {limit} characters"))
+    questions = [q for q in data.get("questions") or [] if isinstance(q, str)]
+    folded = [fold(q) for q in questions]
+    if len(set(folded)) != len(folded):
+        problems.append(Problem(file, "questions", "同じ質問が2回入っています"))
+    slug = data.get("slug")
+    if isinstance(slug, str) and slug:
+        other = db.session.scalar(select(Entry.id).where(Entry.slug == slug))
+        if other is not None and other != existing_id:
+            problems.append(Problem(file, "slug", "この識別名はすでに使われています"))
+    return problems
+
+
+def _assign(entry: Entry, data: dict[str, Any]) -> None:
+    for name in FIELD_ORDER:
+        value = data[name]
+        if name in ("updated_on", "review_by"):
+            value = date.fromisoformat(value) if value else None
+        setattr(entry, name, value)
+
+
+def latest_revision(entry: Entry) -> EntryRevision | None:
+    """Return the entry's newest revision."""
+    return db.session.scalar(
+        select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number.desc()).limit(1))
+
+
+def write_entry(entry: Entry | None, data: dict[str, Any], actor: str, *, reason: str = "edit",
+                expected_version: int | None = None, summary: str = "") -> SaveResult:
+    """Apply checked data in the current transaction: revision, version bump, audit; no commit."""
+    data = normalise_entry(data)
+    if entry is not None and expected_version is not None and entry.lock_version != expected_version:
+        raise EditConflict(entry)
+    creating = entry is None
+    before = None if creating else entry.content()
+    if creating:
+        entry = Entry(slug=data["slug"])
+        db.session.add(entry)
+    else:
+        # The slug ties question logs and LINE buttons to the entry; it never changes after creation.
+        data["slug"] = entry.slug
+    _assign(entry, data)
+    after = entry.content()
+    if before == after:
+        return SaveResult(entry, changed=False)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another worker committed between our read and this write.
+        db.session.rollback()
+        raise EditConflict(db.session.get(Entry, entry.id)) from None
+    add_revision(entry, actor, reason)
+    bump_version()
+    action = "entry.create" if creating else f"entry.{reason}"
+    default = f"「{entry.title}」を{'作成' if creating else '更新'}"
+    audit.record(actor, action, "entry", entry.slug, summary or default, before, after)
+    return SaveResult(entry, changed=True)
+
+
+def save_entry(entry: Entry | None, data: dict[str, Any], actor: str, *,
+               expected_version: int | None = None) -> SaveResult:
+    """Validate and save an entry from the console, refusing a save based on a stale version."""
+    data = normalise_entry(data)
+    if entry is not None:
+        data["slug"] = entry.slug
+    problems = check_entry(data, existing_id=entry.id if entry else None)
+    if problems:
+        raise EntryInvalid(problems_by_field(problems))
+    try:
+        result = write_entry(entry, data, actor, expected_version=expected_version)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def rollback_entry(entry: Entry, number: int, actor: str) -> SaveResult:
+    """Restore the content of revision `number` as a new revision."""
+    revision = db.session.scalar(
+        select(EntryRevision).where(EntryRevision.entry_id == entry.id, EntryRevision.number == number))
+    if revision is None:
+        raise LookupError(f"revision {number} of {entry.slug} does not exist")
+    try:
+        result = write_entry(entry, dict(revision.data), actor, reason="rollback",
+                             summary=f"「{entry.title}」を版{number}に戻す")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def set_archived(entry: Entry, archived: bool, actor: str) -> None:
+    """Archive an entry (never answered, kept with its history) or restore it."""
+    if entry.archived == archived:
+        return
+    entry.archived = archived
+    bump_version()
+    action, verb = ("entry.archive", "アーカイブ") if archived else ("entry.restore", "復元")
+    audit.record(actor, action, "entry", entry.slug, f"「{entry.title}」を{verb}",
+                 {"archived": not archived}, {"archived": archived})
+    db.session.commit()
+
+
+def add_alternate_question(entry: Entry, question: str, actor: str, *, commit: bool = True) -> bool:
+    """Add a resident's wording to an entry's questions; return False when it was already there."""
+    question = " ".join((question or "").split())
+    if not question:
+        raise EntryInvalid({"questions": ["質問の文を入力してください"]})
+    if len(question) > MAX_QUESTION:
+        raise EntryInvalid({"questions": [f"想定質問は1件{MAX_QUESTION}文字以内にしてください"]})
+    if fold(question) in {fold(q) for q in entry.questions or []}:
+        return False
+    data = entry.content()
+    data["questions"] = [*data["questions"], question]
+    write_entry(entry, data, actor, reason="alternate",
+                summary=f"「{entry.title}」に想定質問「{question[:60]}」を追加")
+    if commit:
+        db.session.commit()
+    return True
