@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(webhook_bp)
     csrf.exempt(webhook_bp)  # the LINE signature authenticates /callback
     app.register_blueprint(simulator_bp)
+    from bot.notices import init_app as init_notices
+    init_notices(app)
     from bot.admin import init_app as init_admin
     init_admin(app)
     register_cli(app)

@@ -126,5 +126,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(kb_cli)
     app.cli.add_command(logs_cli)
     app.cli.add_command(ask)
+    from bot.notices.cli import notices_cli  # notice commands live with the notices package
+    app.cli.add_command(notices_cli)
     from bot.admin.cli import users_cli  # the console's own commands live with the console
     app.cli.add_command(users_cli)

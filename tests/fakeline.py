@@ -18,6 +18,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    status: int | None = None  # what the fake answered, once it has
 
     @property
     def retry_key(self) -> str | None:
@@ -34,6 +35,8 @@ class Fault:
     delay: float = 0.0
     body: dict = field(default_factory=lambda: {"message": "injected fault"})
     headers: dict = field(default_factory=dict)
+    # Handle the request as LINE would (deliver it) but answer only after the delay: a slow success.
+    passthrough: bool = False
 
 
 class FakeLine:
@@ -84,6 +87,16 @@ class FakeLine:
         with self._lock:
             return [r for r in self.requests if r.path == path]
 
+    def delivered(self, path: str = "/v2/bot/message/multicast") -> list[str]:
+        """Return every recipient of the requests to path that LINE accepted (2xx), once per delivery."""
+        with self._lock:
+            accepted = [r for r in self.requests if r.path == path and r.status is not None and 200 <= r.status < 300]
+        out: list[str] = []
+        for r in accepted:
+            to = (r.body or {}).get("to")
+            out.extend(to if isinstance(to, list) else [to])
+        return out
+
     # -- HTTP handling ------------------------------------------------------------------
 
     def _take_fault(self, path: str) -> Fault | None:
@@ -94,13 +107,26 @@ class FakeLine:
         return None
 
     def _answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict, dict]:
+        record = Recorded(method, path, headers, body)
         with self._lock:
-            self.requests.append(Recorded(method, path, headers, body))
+            self.requests.append(record)
+        status, payload, extra = self._respond(path, headers, body)
+        record.status = status
+        return status, payload, extra
+
+    def _respond(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict, dict]:
         fault = self._take_fault(path)
+        if fault and fault.passthrough:
+            answer = self._normal(path, headers, body)  # accepted (and delivered) now...
+            time.sleep(fault.delay)  # ...but the answer comes late
+            return answer
         if fault:
             if fault.delay:
                 time.sleep(fault.delay)
             return fault.status, fault.body, fault.headers
+        return self._normal(path, headers, body)
+
+    def _normal(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict, dict]:
         if self.latency:
             time.sleep(self.latency)
         if headers.get("authorization", "") in ("", "Bearer "):

@@ -16,6 +16,8 @@ from bot.extensions import db
 from bot.knowledge.index import Snapshot, knowledge
 from bot.line import postback
 from bot.models import Follower, QuestionLog, utcnow
+from bot.notices import resident as notices
+from bot.notices.subscriptions import forget as notices_forget
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ def _text(incoming: Incoming) -> Reply:
     text = incoming.text.strip()
     if not text:
         return Reply([replies.help_message(kb, _town())], outcome="smalltalk")
+    command = notices.command(text)
+    if command:
+        _touch_follower(incoming)
+        return Reply(notices.handle_text(command, _line_user(incoming)), outcome="notices")
     talk = classify(text)
     if talk:
         _touch_follower(incoming)
@@ -63,7 +69,8 @@ def _answer_question(incoming: Incoming, text: str, kb: Snapshot) -> Reply:
     db.session.flush()
     town = _town()
     if entry is not None:
-        messages = [replies.answer(entry, kb, town, row.id)]
+        _touch_follower(incoming)
+        messages = [replies.answer(entry, kb, town, row.id, notices.offer_chip(_line_user(incoming), entry.category))]
     elif decision.outcome == "suggest":
         messages = [replies.suggest([c.id for c in decision.candidates], kb, row.id)]
     else:
@@ -81,7 +88,10 @@ def _postback(incoming: Incoming) -> Reply:
     kb = knowledge()
     town = _town()
     if action == "ans":
-        return _answer_choice(params, kb, town)
+        return _answer_choice(params, kb, town, incoming)
+    if action in notices.ACTIONS:
+        _touch_follower(incoming)
+        return Reply(notices.handle_postback(params, _line_user(incoming)), outcome="notices")
     if action == "topic":
         return Reply([replies.topic(params.get("c", ""), kb, town)], outcome="menu")
     if action == "menu":
@@ -92,7 +102,7 @@ def _postback(incoming: Incoming) -> Reply:
     return Reply([replies.menu(kb, town)], outcome="menu")
 
 
-def _answer_choice(params: dict[str, str], kb: Snapshot, town) -> Reply:
+def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incoming) -> Reply:
     """Answer the entry a resident picked from suggestions or a topic menu."""
     entry = kb.entries.get(params.get("s", ""))
     if entry is None:
@@ -103,7 +113,10 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town) -> Reply:
     if row is not None and row.outcome == "suggest" and row.entry_slug is None:
         # The resident told us which suggestion was right: that is worth keeping for staff.
         row.entry_slug = entry.slug
-    return Reply([replies.answer(entry, kb, town, log_id)], outcome="answer", entry_slug=entry.slug, log_id=log_id)
+    _touch_follower(incoming)
+    offer = notices.offer_chip(_line_user(incoming), entry.category)
+    return Reply([replies.answer(entry, kb, town, log_id, offer)], outcome="answer", entry_slug=entry.slug,
+                 log_id=log_id)
 
 
 def _feedback(params: dict[str, str]) -> Reply:
@@ -125,6 +138,7 @@ def _unfollow(incoming: Incoming) -> Reply:
         if follower is not None:
             follower.status = "unfollowed"
             follower.last_seen = utcnow()
+        notices_forget(incoming.user_id)
     return Reply([], outcome="unfollow")
 
 
@@ -158,6 +172,13 @@ def _touch_follower(incoming: Incoming, status: str | None = None) -> None:
     elif follower.status != "active":
         # Writing to us again means they follow (or unblocked) the account.
         follower.status = "active"
+
+
+def _line_user(incoming: Incoming) -> str | None:
+    """Return the LINE user id of a one-to-one chat, the only place notice settings apply."""
+    if incoming.channel != "line" or incoming.source_type != "user":
+        return None
+    return incoming.user_id
 
 
 def _hash(incoming: Incoming) -> str:

@@ -4,6 +4,9 @@ from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
 from bot.models.inbox import InboxResolution
 from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
+from bot.models.notices import (
+    FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TopicOffer, WorkerLease,
+)
 from bot.models.timeutil import utcnow
 
 __all__ = [
@@ -11,11 +14,18 @@ __all__ = [
     "Entry",
     "EntryRevision",
     "Follower",
+    "FollowerCount",
     "InboxResolution",
     "KnowledgeVersion",
     "LoginAttempt",
+    "Notice",
+    "NoticeOptOut",
+    "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",
+    "Subscription",
+    "TopicOffer",
     "User",
+    "WorkerLease",
     "utcnow",
 ]

@@ -1,0 +1,12 @@
+"""Notices to residents: topics, subscriptions, compose and approval, the outbox and its delivery worker."""
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.notices.settings import defaults_from_environment
+
+
+def init_app(app: Flask) -> None:
+    """Add the notice settings; test or explicitly configured values win."""
+    for key, value in defaults_from_environment().items():
+        app.config.setdefault(key, value)

@@ -1,0 +1,37 @@
+"""Who receives a notice: active followers who asked for one of its topics, or everyone not opted out."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy import Select, exists, func, select
+
+from bot.extensions import db
+from bot.models import Follower, NoticeOptOut, Subscription
+
+
+def _query(topics: Sequence[str]) -> Select:
+    # Only active followers: unfollowing or blocking takes a person out of every audience.
+    query = select(Follower.line_user_id).where(Follower.status == "active")
+    if topics:
+        # EXISTS rather than a join, so a resident subscribed to two of the topics is counted once.
+        return query.where(exists().where(Subscription.follower_id == Follower.id,
+                                          Subscription.topic.in_(list(topics))))
+    return query.where(~exists().where(NoticeOptOut.follower_id == Follower.id))
+
+
+def user_ids(topics: Sequence[str]) -> list[str]:
+    """Return the LINE user ids a notice to these topics (none: everyone) goes to, in a stable order."""
+    return list(db.session.scalars(_query(topics).order_by(Follower.id)))
+
+
+def count(topics: Sequence[str]) -> int:
+    """Return how many people a notice to these topics would reach now."""
+    return db.session.scalar(select(func.count()).select_from(_query(topics).subquery())) or 0
+
+
+def still_active(ids: Sequence[str]) -> set[str]:
+    """Return which of these user ids still follow the account."""
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Follower.line_user_id).where(
+        Follower.line_user_id.in_(list(ids)), Follower.status == "active")))

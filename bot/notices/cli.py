@@ -1,0 +1,157 @@
+"""`flask notices ...`: compose, approve, send and watch notices from the command line."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from bot.extensions import db
+from bot.models import Notice
+from bot.notices import audience, report, topics, worker, workflow
+from bot.notices.schedule import local, parse_local, planned_release
+
+notices_cli = AppGroup("notices", help="Compose, approve and deliver notices to subscribed residents.")
+
+
+def _notice(notice_id: int) -> Notice:
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        raise click.ClickException(f"no notice {notice_id}")
+    return notice
+
+
+def _fail(exc: workflow.NoticeError) -> None:
+    for field, reason in exc.problems.items():
+        click.echo(f"{field}: {reason}", err=True)
+    raise click.ClickException(str(exc))
+
+
+@notices_cli.command("create")
+@click.option("--title", required=True, help="The notice's title.")
+@click.option("--text", "body", required=True, help="The notice's body.")
+@click.option("--topic", "topic_keys", multiple=True, help="A topic slug or name; repeat for several. None: all followers.")
+@click.option("--url", default="", help="An optional link.")
+@click.option("--entry", "entry_slug", default="", help="A knowledge entry slug for the 「くわしく」 button.")
+@click.option("--at", "at", default="", help="When to send, ISO 8601 (no offset = Asia/Tokyo). Default: now.")
+@click.option("--by", "by", default="cli", show_default=True, help="Who is sending it (for the approval rule).")
+def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_slug: str, at: str, by: str) -> None:
+    """Create a notice and ask to send it; print its id."""
+    slugs = []
+    for key in topic_keys:
+        topic = topics.find(key)
+        if topic is None:
+            raise click.BadParameter(f"unknown topic {key!r}; see `flask notices topics`", param_hint="--topic")
+        slugs.append(topic.slug)
+    try:
+        send_at = parse_local(at) if at else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from exc
+    try:
+        notice = workflow.create(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at), by=by)
+        workflow.request_send(notice, by=by)
+    except workflow.NoticeError as exc:
+        _fail(exc)
+    click.echo(notice.id)
+    if notice.status == "pending_approval":
+        click.echo(f"notice {notice.id} waits for approval: flask notices approve {notice.id} --by NAME", err=True)
+    else:
+        click.echo(f"notice {notice.id} goes out at {local(planned_release(notice)):%Y-%m-%d %H:%M %Z} "
+                   f"to about {audience.count(notice.topics)} people", err=True)
+
+
+@notices_cli.command("approve")
+@click.argument("notice_id", type=int)
+@click.option("--by", required=True, help="The approver; must not be the author.")
+def approve(notice_id: int, by: str) -> None:
+    """Approve a notice that waits for approval."""
+    try:
+        notice = workflow.approve(_notice(notice_id), by=by)
+    except workflow.NoticeError as exc:
+        _fail(exc)
+    click.echo(f"notice {notice.id} approved; goes out at {local(planned_release(notice)):%Y-%m-%d %H:%M %Z}")
+
+
+@notices_cli.command("cancel")
+@click.argument("notice_id", type=int)
+@click.option("--by", default="cli", show_default=True)
+def cancel(notice_id: int, by: str) -> None:
+    """Cancel a notice that has not started going out."""
+    try:
+        workflow.cancel(_notice(notice_id), by=by)
+    except workflow.NoticeError as exc:
+        _fail(exc)
+    click.echo(f"notice {notice_id} cancelled")
+
+
+@notices_cli.command("list")
+def list_notices() -> None:
+    """List notices, newest first."""
+    for notice in db.session.scalars(select(Notice).order_by(Notice.id.desc()).limit(50)):
+        audience_label = "、".join(topics.names(notice.topics)) or "全員"
+        click.echo(f"{notice.id}\t{notice.status}\t{audience_label}\t{notice.title}")
+
+
+@notices_cli.command("topics")
+def list_topics() -> None:
+    """List the topics residents can subscribe to, with subscriber counts."""
+    for topic in topics.all_topics():
+        click.echo(f"{topic.slug}\t{topic.name}\t{audience.count([topic.slug])}")
+
+
+@notices_cli.command("report")
+@click.argument("notice_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show_report(notice_id: int, as_json: bool) -> None:
+    """Show recipients, delivered, failed (with reasons) and pending for a notice."""
+    result = report.for_notice(_notice(notice_id))
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    click.echo(f"notice {notice_id} [{result.status}] recipients {result.recipients}, delivered {result.delivered}, "
+               f"failed {result.failed}, pending {result.pending}, left out (unfollowed) {result.skipped}")
+    for reason, count in result.failures:
+        click.echo(f"  failed {count}: {reason}")
+
+
+@notices_cli.command("test-send")
+@click.argument("notice_id", type=int)
+@click.option("--to", "to", required=True, help="A staff member's LINE user id.")
+def test_send(notice_id: int, to: str) -> None:
+    """Push a notice to one staff LINE account to check it."""
+    try:
+        result = workflow.test_send(_notice(notice_id), to)
+    except workflow.NoticeError as exc:
+        _fail(exc)
+    if not result.ok:
+        raise click.ClickException(f"LINE answered {result.status or 'nothing'}: {result.error}")
+    click.echo(f"sent to {to}")
+
+
+@notices_cli.command("send-due")
+@click.option("--wait", "max_wait", default=60.0, show_default=True,
+              help="Seconds to keep retrying failed sends before exiting (they stay queued for the worker).")
+@click.option("--threads", default=1, show_default=True, help="Parallel delivery threads.")
+def send_due(max_wait: float, threads: int) -> None:
+    """Send whatever is due once and exit."""
+    released, settled = worker.send_due(max_wait=max_wait, threads=threads)
+    click.echo(f"queued {len(released)} notice(s); settled {settled} batch(es)")
+
+
+@notices_cli.command("worker")
+@click.option("--threads", default=1, show_default=True, help="Parallel delivery threads.")
+def run_worker(threads: int) -> None:
+    """Run until stopped: send due notices and deliver the outbox (the Procfile's worker)."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame):  # finish the batch in hand, then exit
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.run(stop, threads=threads)
+    sys.exit(0)

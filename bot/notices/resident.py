@@ -1,0 +1,135 @@
+"""What residents do about notices in the chat: settings, toggles, 「配信停止」, and the offer under answers."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+from linebot.v3.messaging import FlexBox, FlexBubble, FlexButton, FlexMessage, FlexText, PostbackAction
+from linebot.v3.messaging.models import Message
+
+from bot.line import messages, postback
+from bot.line.messages import Chip
+from bot.models import Follower
+from bot.notices import subscriptions, topics
+from bot.notices.subscriptions import Choices
+
+ACTIONS = ("nset", "sub", "unsub", "gen", "nstop")
+OFFER_LABEL = "このテーマのお知らせを受け取る"
+GENERAL = "全員向けのお知らせ"
+
+_PUNCT = re.compile(r"[\s、。,.!?！？「」『』・]+")
+_SETTINGS = {"通知設定", "お知らせ設定", "おしらせ設定", "配信設定", "通知の設定", "お知らせの設定", "通知", "お知らせ"}
+_STOP = {"配信停止", "通知停止", "お知らせ停止", "配信を停止", "配信停止して", "お知らせを止めて", "通知オフ"}
+
+
+def _fold(text: str) -> str:
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
+
+
+_SETTINGS_FOLDED = {_fold(w) for w in _SETTINGS}
+_STOP_FOLDED = {_fold(w) for w in _STOP}
+
+
+def command(text: str) -> str | None:
+    """Return "settings" or "stop" when the whole message asks for one of them."""
+    folded = _fold(text)
+    if folded in _STOP_FOLDED:
+        return "stop"
+    if folded in _SETTINGS_FOLDED:
+        return "settings"
+    return None
+
+
+def handle_text(kind: str, user_id: str | None) -> list[Message]:
+    """Answer 「お知らせ設定」 or 「配信停止」."""
+    if not user_id:
+        return [_only_in_line()]
+    row = subscriptions.follower(user_id)
+    if kind == "stop":
+        subscriptions.stop_all(row)
+        return [messages.text(
+            "すべてのお知らせの配信を停止しました。\n"
+            "質問にはこれまでどおりお答えします。再開するときは「お知らせ設定」と送ってください。",
+            [Chip("お知らせ設定", postback.encode("nset"), "お知らせ設定")])]
+    return [settings_bubble(subscriptions.choices(row), "お知らせ設定")]
+
+
+def handle_postback(params: dict[str, str], user_id: str | None) -> list[Message]:
+    """Act on a settings button: subscribe, unsubscribe, everyone-notices on/off, stop all, or show settings."""
+    if not user_id:
+        return [_only_in_line()]
+    row = subscriptions.follower(user_id)
+    action = params.get("a")
+    if action == "nstop":
+        return handle_text("stop", user_id)
+    topic = topics.find(params.get("t", ""))
+    if action in ("sub", "unsub") and topic is None:
+        return [settings_bubble(subscriptions.choices(row), "そのテーマは今は選べません。ほかのテーマを選んでください。")]
+    if action == "sub":
+        subscriptions.subscribe(row, topic.slug, source="answer" if params.get("o") else "settings")
+        note = f"「{topic.name}」のお知らせをお届けします。"
+    elif action == "unsub":
+        subscriptions.unsubscribe(row, topic.slug)
+        note = f"「{topic.name}」のお知らせを停止しました。"
+    elif action == "gen":
+        on = params.get("v") == "1"
+        subscriptions.set_general(row, on)
+        note = f"{GENERAL}を{'受け取ります' if on else '停止しました'}。"
+    else:
+        note = "お知らせ設定"
+    return [settings_bubble(subscriptions.choices(row), note)]
+
+
+def offer_chip(user_id: str | None, category: str, follower: Follower | None = None) -> Chip | None:
+    """Return 「このテーマのお知らせを受け取る」 once per topic per resident, or None."""
+    if not user_id:
+        return None
+    topic = topics.for_category(category)
+    if topic is None:
+        return None
+    row = follower or subscriptions.follower(user_id)
+    if row.status != "active" or not subscriptions.offer_once(row, topic.slug):
+        return None
+    return Chip(OFFER_LABEL, postback.encode("sub", t=topic.slug, o=1), f"「{topic.name}」のお知らせを受け取る")
+
+
+def summary(choices: Choices) -> str:
+    """Say in one line what the resident receives now."""
+    names = topics.names(list(choices.topics)) + ([GENERAL] if choices.general else [])
+    if not names:
+        return "いまはお知らせを受け取っていません。"
+    return "いま受け取っているお知らせ：" + "、".join(names)
+
+
+def settings_bubble(choices: Choices, note: str) -> FlexMessage:
+    """Show every topic as a toggle button, what the resident receives now, and a stop-all button."""
+    rows = []
+    for topic in topics.all_topics():
+        on = topic.slug in choices.topics
+        rows.append(_toggle(topic.name, on, postback.encode("unsub" if on else "sub", t=topic.slug)))
+    rows.append(_toggle(GENERAL, choices.general, postback.encode("gen", v="0" if choices.general else "1")))
+    bubble = FlexBubble(
+        header=FlexBox(layout="vertical", contents=[
+            FlexText(text="お知らせ設定", weight="bold", size="md"),
+            FlexText(text=note, size="sm", wrap=True),
+        ]),
+        body=FlexBox(layout="vertical", spacing="sm", contents=[
+            FlexText(text=summary(choices), size="xs", color="#666666", wrap=True),
+            FlexText(text="ボタンを押すと、受け取る・受け取らないが切り替わります。", size="xs", color="#999999", wrap=True),
+            *rows,
+        ]),
+        footer=FlexBox(layout="vertical", contents=[FlexButton(style="link", height="sm", action=PostbackAction(
+            label="すべて停止（配信停止）", data=postback.encode("nstop"), display_text="配信停止"))]),
+    )
+    return FlexMessage(alt_text=f"{note}\n{summary(choices)}"[:400], contents=bubble)
+
+
+def _toggle(name: str, on: bool, data: str) -> FlexButton:
+    label = ("✅ " if on else "⬜ ") + name
+    return FlexButton(style="primary" if on else "secondary", height="sm", action=PostbackAction(
+        label=label[:20], data=data, display_text=f"{name}：{'停止' if on else '受け取る'}"))
+
+
+def _only_in_line() -> Message:
+    return messages.text(f"お知らせの設定は、LINE の{current_app.config['TOWN_NAME']}アカウントでご利用いただけます。")

@@ -1,0 +1,53 @@
+"""Helpers for the notice tests: settings, followers in bulk, and a notice ready to send."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from bot.extensions import db
+from bot.models import Follower, Notice, Subscription, utcnow
+from bot.notices import workflow
+
+MULTICAST = "/v2/bot/message/multicast"
+PUSH = "/v2/bot/message/push"
+TOPICS = "kosodate=子育て・教育,iju=移住・応援団:移住・応援団"
+
+# Tests must not depend on the hour they run at, nor wait seconds for retries.
+FAST = {
+    "NOTICE_TOPICS": TOPICS,
+    "NOTICE_QUIET_HOURS": "",
+    "NOTICE_APPROVAL_REQUIRED": False,
+    "NOTICE_RETRY_BASE_SECONDS": 0.01,
+    "NOTICE_RETRY_MAX_SECONDS": 0.05,
+    "NOTICE_LEASE_SECONDS": 1.0,
+    "NOTICE_SEND_TIMEOUT": 2.0,
+    "NOTICE_POLL_SECONDS": 0.05,
+}
+
+
+def uid(n: int) -> str:
+    """Return a LINE-shaped user id for test follower n."""
+    return f"U{n:032x}"
+
+
+def add_followers(numbers: range | list[int], topics: tuple[str, ...] = (), status: str = "active") -> list[str]:
+    """Insert followers (and their subscriptions) in bulk; return their user ids."""
+    now = utcnow()
+    ids = [uid(n) for n in numbers]
+    db.session.execute(insert(Follower), [
+        {"line_user_id": u, "status": status, "first_seen": now, "last_seen": now} for u in ids])
+    if topics:
+        rows = db.session.execute(select(Follower.id).where(Follower.line_user_id.in_(ids))).scalars().all()
+        db.session.execute(insert(Subscription), [
+            {"follower_id": f, "topic": t, "source": "settings", "created_at": now} for f in rows for t in topics])
+    db.session.commit()
+    return ids
+
+
+def scheduled_notice(topics: tuple[str, ...] = ("kosodate",), send_at: datetime | None = None,
+                     title: str = "出産応援ギフトのお知らせ", **kw) -> Notice:
+    """Create a notice and ask to send it (approval off in FAST: it is scheduled)."""
+    notice = workflow.create(workflow.Draft(title, "申請の受付を始めました。", topics=topics, send_at=send_at, **kw),
+                             by="author@example.jp")
+    return workflow.request_send(notice, by="author@example.jp")
