@@ -153,6 +153,9 @@ class FakeLine:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY the body waits for a
+            # delayed ACK (~20-40 ms) and the fake would add latency nobody configured.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass
