@@ -1,8 +1,6 @@
 """`flask users …`: create staff accounts and let a newcomer into a development console."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -23,17 +21,16 @@ DEV_ADMIN = "admin@example.invalid"
 @click.option("--generate", is_flag=True, help="Generate a password and print it once instead of prompting.")
 def users_create(email: str, role: str, generate: bool) -> None:
     """Create a staff account; the password is prompted, or generated and printed once."""
-    if generate or not sys.stdin.isatty():
-        password, show = accounts.generate_password(), True
+    if generate:
+        password = accounts.generate_password()
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        show = False
     try:
         user = accounts.create_user(email, role, password, actor="cli")
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.email} ({user.role})")
-    if show:
+    if generate:
         click.echo(f"password (shown only now): {password}")
 
 
@@ -45,7 +42,7 @@ def users_set_password(email: str, generate: bool) -> None:
     user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"no user {email}")
-    if generate or not sys.stdin.isatty():
+    if generate:
         password = accounts.generate_password()
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -54,7 +51,7 @@ def users_set_password(email: str, generate: bool) -> None:
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"password set for {user.email}")
-    if generate or not sys.stdin.isatty():
+    if generate:
         click.echo(f"password (shown only now): {password}")
 
 

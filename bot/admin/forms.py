@@ -9,12 +9,17 @@ from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from bot.inbox import DISMISS_REASONS
 from bot.knowledge.editing import FIELD_LABELS, STATUS_LABELS
 from bot.knowledge.pack import MAX_ANSWER, MAX_TITLE
 from bot.models.accounts import ROLES
+
+def _choices(labels: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
 
 ROLE_LABELS = {"admin": "管理者（ユーザー管理・取り込みもできる）", "editor": "編集者（回答の編集）"}
 
@@ -42,7 +47,7 @@ class EntryForm(FlaskForm):
                         description=f"{MAX_TITLE}文字以内。吹き出しの見出しになります。")
     category = StringField(FIELD_LABELS["category"], validators=[Length(max=80)],
                            description="例：子育て・教育。メニューの分類になります。")
-    status = SelectField(FIELD_LABELS["status"], choices=list(STATUS_LABELS.items()),
+    status = SelectField(FIELD_LABELS["status"], choices=_choices(STATUS_LABELS),
                          description="下書きは住民には回答されません。")
     answer = TextAreaField(FIELD_LABELS["answer"], validators=[Length(max=20000)],
                            description=f"{MAX_ANSWER}文字以内。やさしい言葉で。")
@@ -105,7 +110,7 @@ class AlternateForm(FlaskForm):
 
 class DismissForm(FlaskForm):
     ids = HiddenField(validators=[DataRequired()])
-    reason = SelectField("理由", choices=list(DISMISS_REASONS.items()))
+    reason = SelectField("理由", choices=_choices(DISMISS_REASONS))
     note = StringField("メモ（任意）", validators=[Length(max=300)])
 
 
@@ -120,12 +125,12 @@ class ApplyImportForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
-    role = SelectField("役割", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}))
     password = PasswordField("初期パスワード（空欄なら自動で作成して一度だけ表示）", validators=[Optional(), Length(max=200)])
 
 
 class UserUpdateForm(FlaskForm):
-    role = SelectField("役割", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}))
     active = BooleanField("ログインできる")
 
 

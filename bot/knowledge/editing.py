@@ -105,9 +105,9 @@ def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | 
         value = data.get(name)
         if isinstance(value, str) and utf16_len(value) > limit:
             problems.append(Problem(file, name, f"longer than {limit} characters"))
-    questions = [q for q in data.get("questions") or [] if isinstance(q, str)]
-    folded = [fold(q) for q in questions]
-    if len(set(folded)) != len(folded):
+    # Exact repeats only: the pack deliberately keeps kana and spacing variants of one question.
+    questions = [" ".join(q.split()) for q in data.get("questions") or [] if isinstance(q, str)]
+    if len(set(questions)) != len(questions):
         problems.append(Problem(file, "questions", "同じ質問が2回入っています"))
     slug = data.get("slug")
     if isinstance(slug, str) and slug:
@@ -132,7 +132,7 @@ def latest_revision(entry: Entry) -> EntryRevision | None:
 
 
 def write_entry(entry: Entry | None, data: dict[str, Any], actor: str, *, reason: str = "edit",
-                expected_version: int | None = None, summary: str = "") -> SaveResult:
+                expected_version: int | None = None, summary: str = "", bump: bool = True) -> SaveResult:
     """Apply checked data in the current transaction: revision, version bump, audit; no commit."""
     data = normalise_entry(data)
     if entry is not None and expected_version is not None and entry.lock_version != expected_version:
@@ -156,7 +156,8 @@ def write_entry(entry: Entry | None, data: dict[str, Any], actor: str, *, reason
         db.session.rollback()
         raise EditConflict(db.session.get(Entry, entry.id)) from None
     add_revision(entry, actor, reason)
-    bump_version()
+    if bump:
+        bump_version()
     action = "entry.create" if creating else f"entry.{reason}"
     default = f"「{entry.title}」を{'作成' if creating else '更新'}"
     audit.record(actor, action, "entry", entry.slug, summary or default, before, after)

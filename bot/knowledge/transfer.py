@@ -134,10 +134,11 @@ def _parse_csv(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
         staged.problems.append(RowProblem(staged.filename, "-", "見出しの行がありません"))
         return []
     rows = []
-    for row in reader:
+    for number, row in enumerate(reader, start=2):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
-        where = f"{reader.line_num}行目"
+        # Excel's row number (the header is row 1), not the file line: cells may hold several lines.
+        where = f"{number}行目"
         if None in row:
             staged.problems.append(RowProblem(where, "-", "見出しより列が多い行です"))
             continue
@@ -251,6 +252,7 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None) -> d
     if not staged.ok:
         raise ImportRefused("問題のある行があるため取り込みません。ファイルを直してから、もう一度選んでください。")
     counts = {"create": 0, "update": 0, "unchanged": 0}
+    changed = False
     try:
         existing = {e.slug: e for e in db.session.scalars(select(Entry))}
         for data, planned in zip(staged.entries, staged.plan):
@@ -266,10 +268,12 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None) -> d
             if restored:
                 # Importing an archived entry brings it back, as the preview said.
                 entry.archived = False
-            result = write_entry(entry, data, actor, reason="import")
-            if restored and not result.changed:
-                bump_version()
+            # One version bump for the whole import: workers rebuild their index once.
+            result = write_entry(entry, data, actor, reason="import", bump=False)
+            changed = changed or result.changed or restored
             counts[planned.action] += 1
+        if changed:
+            bump_version()
         audit.record(actor, "import", "pack", staged.filename, f"{staged.filename} を取り込み（新規{counts['create']}件・"
                      f"変更{counts['update']}件）", None, counts)
         db.session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
@@ -16,9 +17,10 @@ from bot.models import Entry
 DAY_CHOICES = (7, 30, 90, 180)
 
 
-def _entry_choices() -> list[tuple[str, str]]:
+def _entry_choices() -> list[SelectChoice]:
     entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.category, Entry.title))
-    return [(e.slug, f"{e.category}｜{e.title}" + ("（下書き）" if e.status != "published" else "")) for e in entries]
+    return [SelectChoice(e.slug, f"{e.category}｜{e.title}" + ("（下書き）" if e.status != "published" else ""))
+            for e in entries]
 
 
 @bp.get("/inbox")

@@ -1,0 +1,148 @@
+"""Import and export: CSV for Excel, YAML zip, a preview first, and all or nothing."""
+from __future__ import annotations
+
+import csv
+import re
+import io
+import zipfile
+
+import yaml
+from sqlalchemy import func, select
+
+from bot.extensions import db
+from bot.knowledge.store import current_version
+from bot.models import AuditLog, Entry, EntryRevision
+from tests.admin_support import admin_client, console, editor_client, entry  # noqa: F401  (fixtures)
+
+
+def _snapshot(app):
+    with app.app_context():
+        return (
+            {e.slug: e.content() for e in db.session.scalars(select(Entry))},
+            db.session.scalar(select(func.count()).select_from(EntryRevision)),
+            current_version(),
+            db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action != "login")),
+        )
+
+
+def _csv_rows(raw: bytes) -> list[dict]:
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel then reads UTF-8
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def _csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _upload(client, name: str, raw: bytes):
+    return client.post("/admin/import", data={"file": (io.BytesIO(raw), name)}, content_type="multipart/form-data")
+
+
+def _token(html: str) -> str:
+    return html.split('name="token" type="hidden" value="', 1)[1].split('"', 1)[0]
+
+
+def test_csv_export_opens_in_excel_and_round_trips(console, editor_client):
+    response = editor_client.get("/admin/export.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = _csv_rows(response.data)
+    with console.app_context():
+        lunch = entry("school-lunch-free")
+        assert len(rows) == db.session.scalar(select(func.count()).select_from(Entry))
+        row = next(r for r in rows if r["slug"] == "school-lunch-free")
+        assert row["questions"].split("\n") == lunch.questions
+        assert row["answer"] == lunch.answer
+
+
+def test_zip_export_is_a_valid_pack(console, editor_client, tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(editor_client.get("/admin/export.zip").data))
+    names = archive.namelist()
+    assert "knowledge/school-lunch-free.yaml" in names and "knowledge/synonyms.yaml" in names
+    archive.extractall(tmp_path)
+    from bot.knowledge.pack import read_pack
+
+    pack = read_pack(tmp_path / "knowledge")
+    assert any(e["slug"] == "school-lunch-free" for e in pack.entries)
+
+
+def test_import_with_one_bad_row_changes_nothing(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    rows[0]["answer"] = "取り込みで変えた回答"
+    rows[1]["url"] = "not a url"  # the one bad row
+    rows.append({**rows[2], "slug": "brand-new", "title": "新しい項目"})
+    before = _snapshot(console)
+    response = _upload(admin_client, "edited.csv", _csv(rows))
+    html = response.get_data(as_text=True)
+    assert "取り込めません" in html and "3行目" in html and "http:// か https://" in html
+    assert 'name="token"' not in html  # no way to apply it
+    assert _snapshot(console) == before
+
+
+def test_apply_refuses_a_staged_upload_with_problems(console, admin_client):
+    from bot.knowledge import transfer
+
+    with console.app_context():
+        staged = transfer.parse_upload("x.csv", "slug,title\nbad slug,t\n".encode())
+        assert staged.problems and not staged.ok
+        before = _snapshot(console)
+        try:
+            transfer.apply_staged(staged, "test")
+        except transfer.ImportRefused:
+            pass
+        else:
+            raise AssertionError("applied an upload with problems")
+    assert _snapshot(console) == before
+
+
+def test_a_valid_import_previews_then_applies_in_one_go(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    rows[0]["answer"] = "取り込みで変えた回答"
+    rows[0]["review_by"] = "2027/4/1"  # as Excel re-saves dates
+    rows.append({**rows[2], "slug": "brand-new", "title": "新しい項目", "questions": rows[2]["questions"] + "\n追加"})
+    before = _snapshot(console)
+    preview = _upload(admin_client, "edited.csv", _csv(rows)).get_data(as_text=True)
+    assert "新規" in preview and "変更" in preview, re.sub(r"\s+", " ", preview.split("<main",1)[1])[:3000]
+    assert _snapshot(console) == before  # previewing writes nothing
+    response = admin_client.post("/admin/import/apply", data={"token": _token(preview)})
+    assert response.status_code == 302
+    with console.app_context():
+        assert entry(rows[0]["slug"]).answer == "取り込みで変えた回答"
+        assert entry(rows[0]["slug"]).review_by.isoformat() == "2027-04-01"
+        assert entry("brand-new") is not None
+        assert current_version() == before[2] + 1
+        assert db.session.scalar(select(AuditLog).where(AuditLog.action == "import")) is not None
+    # The same staged upload cannot be applied twice.
+    admin_client.post("/admin/import/apply", data={"token": _token(preview)})
+    with console.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import")) == 1
+
+
+def test_import_is_refused_when_an_entry_changed_after_the_preview(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    rows[0]["answer"] = "取り込みの回答"
+    preview = _upload(admin_client, "edited.csv", _csv(rows)).get_data(as_text=True)
+    with console.app_context():
+        e = entry(rows[0]["slug"])
+        e.answer = "その間の編集"
+        db.session.commit()
+    before = _snapshot(console)
+    admin_client.post("/admin/import/apply", data={"token": _token(preview)})
+    assert _snapshot(console) == before
+
+
+def test_zip_import_reports_yaml_problems_by_file(console, admin_client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("knowledge/broken.yaml", "slug: [unclosed")
+        archive.writestr("knowledge/other.yaml", yaml.safe_dump({"slug": "mismatch", "title": "t"}))
+    html = _upload(admin_client, "pack.zip", buffer.getvalue()).get_data(as_text=True)
+    assert "broken.yaml" in html and "YAMLとして読み取れません" in html
+    assert "other.yaml" in html and "mismatch.yaml" in html
+
+
+def test_editors_cannot_import(console, editor_client):
+    assert _upload(editor_client, "x.csv", b"slug\n").status_code == 403
