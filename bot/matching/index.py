@@ -1,15 +1,20 @@
 """Build the in-memory search index over FAQ entries and rank entries for a query."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from .bm25 import BM25F, Field
 from .fuzzy import best_ratio
 from .model import Candidate, Document
 from .normalize import clean_query, fold, kana_share, strip_boilerplate, nfkc
+from .semantic import SemanticIndex, SemanticQuery
 from .synonyms import SynonymTable
-from .tokenize import analyze, char_ngrams
+from .tokenize import Analysis, analyze, char_ngrams
+from .vectors import WordVectors
 
 # Field weights: a resident's words meet an entry's title and alternate questions far more often
 # than its answer, which is long and full of incidental words; keywords are staff-chosen handles.
@@ -32,6 +37,9 @@ RERANK_DEPTH = 30
 # Share of the entry's best-fitting question that the query covers: BM25 only asks how much of the
 # query an entry has; a resident's question usually restates one FAQ question, so ask the reverse too.
 QUESTION_COVER = 1.0
+# Word-vector similarity of query and entry (semantic.py), when vectors are installed: it finds
+# entries that share meaning but few words, so it also feeds the pool that gets re-ranked.
+DENSE_CHANNEL = 1.5
 
 
 @dataclass
@@ -52,11 +60,19 @@ class Query:
     kana: float
 
 
-def _word_terms(text: str, synonyms: SynonymTable) -> list[str]:
-    a = analyze(text)
+def _word_terms(text: str, synonyms: SynonymTable, a: Analysis | None = None) -> list[str]:
+    a = a or analyze(text)
     terms = list(a.words) + list(a.parts)
     terms += [g for g, _ in synonyms.groups_in(fold(text), set(a.words) | set(a.parts))]
     return terms
+
+
+def _weighted(a: Analysis, into: Counter[str]) -> None:
+    # Units count once per occurrence, their split-mode A pieces at PART_WEIGHT (as in queries).
+    for t in a.words:
+        into[t] += 1.0
+    for t in a.parts:
+        into[t] += PART_WEIGHT
 
 
 def _bigrams_of(texts: Iterable[str]) -> list[str]:
@@ -66,42 +82,68 @@ def _bigrams_of(texts: Iterable[str]) -> list[str]:
     return out
 
 
-def _readings_of(texts: Iterable[str]) -> list[str]:
+def _readings_of(analyses: Iterable[Analysis]) -> list[str]:
     out: list[str] = []
-    for t in texts:
-        out += char_ngrams(analyze(t).reading)
+    for a in analyses:
+        out += char_ngrams(a.reading)
     return out
 
 
 class Index:
     """Hold BM25F indexes over words, characters and readings plus the texts for fuzzy re-ranking."""
 
-    def __init__(self, docs: Sequence[Document], synonyms: SynonymTable) -> None:
-        """Analyse every document once."""
+    def __init__(
+        self, docs: Sequence[Document], synonyms: SynonymTable, vectors: WordVectors | None = None
+    ) -> None:
+        """Analyse every document once; with vectors, also embed it for the semantic signals."""
         self.synonyms = synonyms
         self.entries: list[_Entry] = []
         self.question_terms: list[tuple[frozenset[str], ...]] = []
         word_docs: list[dict[str, list[str]]] = []
         char_docs: list[dict[str, list[str]]] = []
         read_docs: list[dict[str, list[str]]] = []
+        # Titles and answers feed several indexes: analyse each text once (Sudachi dominates the build).
+        self._analyses: dict[str, Analysis] = {}
         for d in docs:
             short = {"title": [d.title], "questions": list(d.questions), "keywords": list(d.keywords)}
             wd: dict[str, list[str]] = {name: [] for name in ("title", "questions", "keywords", "answer")}
             for name, texts in short.items():
                 for t in texts:
-                    wd[name] += _word_terms(t, synonyms)
-            wd["answer"] = _word_terms(d.answer, synonyms) if d.answer else []
+                    wd[name] += _word_terms(t, synonyms, self._analysis(t))
+            wd["answer"] = _word_terms(d.answer, synonyms, self._analysis(d.answer)) if d.answer else []
             word_docs.append(wd)
             self.question_terms.append(
-                tuple(frozenset(_word_terms(t, synonyms)) for t in (d.title, *d.questions) if t)
+                tuple(frozenset(_word_terms(t, synonyms, self._analysis(t))) for t in (d.title, *d.questions) if t)
             )
             char_docs.append({name: _bigrams_of(texts) for name, texts in short.items()})
-            read_docs.append({name: _readings_of(texts) for name, texts in short.items()})
+            read_docs.append({name: _readings_of(map(self._analysis, texts)) for name, texts in short.items()})
             labels = (d.title, *d.questions)
             self.entries.append(_Entry(d, tuple(fold(strip_boilerplate(nfkc(t))) for t in labels), labels))
         self.words = BM25F(WORD_FIELDS, word_docs, K1)
         self.chars = BM25F(CHAR_FIELDS, char_docs, K1)
         self.readings = BM25F(CHAR_FIELDS, read_docs, K1)
+        self.semantic = self._embed(docs, vectors) if vectors is not None and docs else None
+        self._analyses = {}
+
+    def _analysis(self, text: str) -> Analysis:
+        a = self._analyses.get(text)
+        if a is None:
+            a = self._analyses[text] = analyze(text)
+        return a
+
+    def _embed(self, docs: Sequence[Document], vectors: WordVectors) -> SemanticIndex:
+        short_terms: list[dict[str, float]] = []
+        answer_terms: list[Counter[str]] = []
+        for d in docs:
+            short: Counter[str] = Counter()
+            for t in (d.title, *d.questions, *d.keywords):
+                _weighted(self._analysis(t), short)
+            # A term in the questions says what the entry is about however often it recurs.
+            short_terms.append({t: min(1.0, w) for t, w in short.items()})
+            answer: Counter[str] = Counter()
+            _weighted(self._analysis(d.answer), answer)
+            answer_terms.append(answer)
+        return SemanticIndex(vectors, short_terms, answer_terms, self.question_terms, self.words.term_idf)
 
     def __len__(self) -> int:
         """Return the number of documents."""
@@ -139,19 +181,30 @@ class Index:
             (READING_CHANNEL * q.kana, self.readings, q.reading),
         ]
         blended, total_weight = self._blend(channels)
+        sq = self.semantic.query(q.words) if self.semantic is not None else None
+        if sq is not None and self.semantic is not None:
+            dense = self.semantic.dense(sq)
+            for i in np.flatnonzero(dense).tolist():
+                blended[i] = blended.get(i, 0.0) + DENSE_CHANNEL * float(dense[i])
+            total_weight += DENSE_CHANNEL
         if not blended:
             return []
         top = sorted(blended, key=blended.__getitem__, reverse=True)[: max(k, RERANK_DEPTH)]
         results: list[tuple[float, int, float, int]] = []
         for i in top:
             fz, where = best_ratio(q.text, self.entries[i].texts)
-            cover = self._question_cover(q.words, i)
+            cover = self._cover(q.words, sq, i)
             score = (blended[i] + FUZZY_CHANNEL * fz + QUESTION_COVER * cover) / (
                 total_weight + FUZZY_CHANNEL + QUESTION_COVER
             )
             results.append((score, i, fz, where))
         results.sort(key=lambda r: r[0], reverse=True)
         return [self._candidate(q, i, score, fz, where) for score, i, fz, where in results[:k]]
+
+    def _cover(self, words: dict[str, float], sq: SemanticQuery | None, i: int) -> float:
+        if sq is not None and self.semantic is not None:
+            return self.semantic.soft_cover(sq, i)
+        return self._question_cover(words, i)
 
     def _question_cover(self, words: dict[str, float], i: int) -> float:
         """Return how much of the entry's best-fitting question the query covers (idf-weighted)."""

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from .decide import DEFAULT_THRESHOLDS, Thresholds, decide
 from .index import Index
 from .model import Candidate, Decision, Document
 from .synonyms import SynonymTable
+from .vectors import WordVectors, shared_vectors
 
 
 class Matcher:
@@ -23,9 +25,16 @@ class Matcher:
         docs: Iterable[Document],
         synonyms: Mapping[str, Sequence[str]] | None = None,
         thresholds: Thresholds | None = None,
+        vectors: WordVectors | Literal["packaged"] | None = "packaged",
     ) -> Matcher:
-        """Index documents with an optional synonym table {word: [variants]}."""
-        return cls(Index(list(docs), SynonymTable(synonyms)), thresholds or DEFAULT_THRESHOLDS)
+        """Index documents with an optional synonym table {word: [variants]}.
+
+        vectors: word vectors for the semantic signals; "packaged" uses the ja-ginza vectors when
+        that package is installed, None matches on words and characters only.
+        """
+        wv = shared_vectors() if vectors == "packaged" else vectors
+        assert not isinstance(wv, str)
+        return cls(Index(list(docs), SynonymTable(synonyms), wv), thresholds or DEFAULT_THRESHOLDS)
 
     def rank(self, query: str, k: int = 10) -> list[Candidate]:
         """Return up to k candidates, best first."""
