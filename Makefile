@@ -8,6 +8,7 @@ export FLASK_APP := app
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask kb import
+	$(BIN)/flask users ensure-dev-admin  # prints the console login once (never in production)
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install system-deps
