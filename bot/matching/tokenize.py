@@ -42,7 +42,10 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     # A Sudachi tokenizer is not safe to share between threads; the dictionary is.
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
-        tok = dictionary().tokenizer(mode=SplitMode.C)
+        d = dictionary()
+        # SudachiPy 0.7 names it tokenizer(); 0.6 (which ja-ginza's vectors pin) create().
+        make = getattr(d, "tokenizer", None) or d.create
+        tok = make(mode=SplitMode.C)
         _local.tokenizer = tok
     return tok
 
