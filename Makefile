@@ -9,6 +9,9 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask kb import
 	$(BIN)/flask users ensure-dev-admin  # prints the console login once (never in production)
+	@# The notice worker runs beside the web server so due notices go out; it stops when the server does.
+	$(BIN)/flask notices worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install system-deps
