@@ -50,7 +50,8 @@ class SemanticIndex:
         for short, answer in zip(short_terms, answer_terms):
             q = vectors.embed({t: w * idf(t) for t, w in short.items()})
             a = vectors.embed({t: math.log1p(c) * idf(t) for t, c in answer.items()})
-            rows.append((q + a) / 2.0)
+            # Average the two views; an entry without an answer (or questions) keeps the one it has.
+            rows.append((q + a) / 2.0 if q.any() and a.any() else q + a)
         self.entry_vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, vectors.dim), np.float32)
         self.questions = [tuple(self._question(terms) for terms in qs) for qs in questions]
 
