@@ -182,14 +182,23 @@ class Index:
         ]
         blended, total_weight = self._blend(channels)
         sq = self.semantic.query(q.words) if self.semantic is not None else None
+        depth = max(k, RERANK_DEPTH)
         if sq is not None and self.semantic is not None:
-            dense = self.semantic.dense(sq)
-            for i in np.flatnonzero(dense).tolist():
-                blended[i] = blended.get(i, 0.0) + DENSE_CHANNEL * float(dense[i])
+            # Every entry has a dense score: blend in arrays, not per entry in Python.
+            pool = DENSE_CHANNEL * self.semantic.dense(sq)
+            if blended:
+                ids = np.fromiter(blended, np.int64, len(blended))
+                pool[ids] += np.fromiter(blended.values(), np.float64, len(blended))
             total_weight += DENSE_CHANNEL
+            live = np.flatnonzero(pool > 0.0)
+            if len(live) > depth:
+                live = live[np.argpartition(-pool[live], depth)[:depth]]
+            top = sorted(live.tolist(), key=lambda i: -pool[i])
+            blended = {i: float(pool[i]) for i in top}
+        else:
+            top = sorted(blended, key=blended.__getitem__, reverse=True)[:depth]
         if not blended:
             return []
-        top = sorted(blended, key=blended.__getitem__, reverse=True)[: max(k, RERANK_DEPTH)]
         results: list[tuple[float, int, float, int]] = []
         for i in top:
             fz, where = best_ratio(q.text, self.entries[i].texts)
