@@ -35,3 +35,9 @@ def still_active(ids: Sequence[str]) -> set[str]:
         return set()
     return set(db.session.scalars(select(Follower.line_user_id).where(
         Follower.line_user_id.in_(list(ids)), Follower.status == "active")))
+
+
+def anyone_left_since(moment) -> bool:
+    """Tell whether any follower unfollowed or blocked at or after this moment (a cheap check before a costly one)."""
+    return db.session.scalar(select(Follower.id).where(
+        Follower.status != "active", Follower.last_seen >= moment).limit(1)) is not None

@@ -86,6 +86,7 @@ class Deliverer:
         self.retry_base = config["NOTICE_RETRY_BASE_SECONDS"]
         self.retry_max = config["NOTICE_RETRY_MAX_SECONDS"]
         self._messages: dict[int, list[Message]] = {}
+        self._queued: dict[int, datetime | None] = {}
         # Tests replace this to die between the send and the bookkeeping, as a killed worker would.
         self.after_send: Callable[[OutboxBatch, SendResult], None] = lambda batch, result: None
 
@@ -148,8 +149,16 @@ class Deliverer:
             self._messages[notice_id] = [notice_message(db.session.get(Notice, notice_id))]
         return self._messages[notice_id]
 
+    def _queued_at(self, notice_id: int) -> datetime | None:
+        if notice_id not in self._queued:
+            self._queued[notice_id] = db.session.scalar(select(Notice.queued_at).where(Notice.id == notice_id))
+        return self._queued[notice_id]
+
     def _drop_unfollowed(self, batch: OutboxBatch) -> None:
         """Leave out people who unfollowed since the notice was queued (first try only: retries resend as sent)."""
+        queued_at = self._queued_at(batch.notice_id)
+        if queued_at is not None and not audience.anyone_left_since(queued_at):
+            return  # nobody left since the notice was queued: skip the per-recipient check
         active = audience.still_active(batch.user_ids)
         kept = [u for u in batch.user_ids if u in active]
         if len(kept) != len(batch.user_ids):
