@@ -157,13 +157,13 @@ def test_everyone_notice_skips_opted_out_and_inactive_followers(napp, fake_line)
 
 
 def test_follower_who_unfollows_after_queueing_is_left_out(napp, fake_line):
-    from bot.models import Follower
+    from bot.models import Follower, utcnow
 
     users = add_followers(range(5), topics=("kosodate",))
     notice = scheduled_notice()
     schedule.release_due()
     gone = db.session.scalar(select(Follower).where(Follower.line_user_id == users[0]))
-    gone.status = "unfollowed"
+    gone.status, gone.last_seen = "unfollowed", utcnow()  # as the unfollow event handler records it
     db.session.commit()
     Deliverer().drain(max_wait=5)
     assert sorted(fake_line.delivered()) == sorted(users[1:])
