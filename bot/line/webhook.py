@@ -81,10 +81,18 @@ def _handle(event, gateway: LineGateway, budget: _Budget) -> None:
         log.info("ignoring %s event %s", getattr(event, "type", "unknown"), event_id or "-")
         return
     try:
-        if event_id and not _claim(event_id, getattr(event, "type", "") or ""):
+        try:
+            reply = _claim_and_respond(event, event_id, incoming)
+        except IntegrityError:
+            # Two webhooks raced to create the same row (a new resident's first messages arrive
+            # together): the other one has committed it and this transaction, claim included, is
+            # rolled back, so one more try finds the row and nothing has been sent yet.
+            db.session.rollback()
+            log.info("retrying event %s after a concurrent insert", event_id or "-")
+            reply = _claim_and_respond(event, event_id, incoming)
+        if reply is None:
             log.info("skipping redelivered event %s", event_id)
             return
-        reply = respond(incoming)  # commits the claim together with what the reply records
     except OperationalError:
         db.session.rollback()
         log.exception("database unavailable while handling event %s", event_id or "-")
@@ -95,6 +103,13 @@ def _handle(event, gateway: LineGateway, budget: _Budget) -> None:
         return
     if reply.messages and getattr(event, "reply_token", None):
         _send(event, event_id, reply.messages[:MAX_MESSAGES_PER_REPLY], gateway, budget)
+
+
+def _claim_and_respond(event, event_id: str | None, incoming):
+    """Claim the event and build its reply; None when another request already claimed it."""
+    if event_id and not _claim(event_id, getattr(event, "type", "") or ""):
+        return None
+    return respond(incoming)  # commits the claim together with what the reply records
 
 
 def _claim(event_id: str, event_type: str) -> bool:
