@@ -7,6 +7,9 @@ from bot.notices.settings import defaults_from_environment
 
 
 def init_app(app: Flask) -> None:
-    """Add the notice settings; test or explicitly configured values win."""
+    """Add the notice settings (test or explicitly configured values win) and the console pages."""
+    from bot.notices.views import bp
+
     for key, value in defaults_from_environment().items():
         app.config.setdefault(key, value)
+    app.register_blueprint(bp)

@@ -1,0 +1,43 @@
+"""The console's notice forms: compose, test-send, and the action buttons."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from bot.notices.compose import MAX_BODY, MAX_TITLE
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NoticeForm(FlaskForm):
+    title = StringField("タイトル", validators=[DataRequired("入力してください"), Length(max=MAX_TITLE)],
+                        description=f"{MAX_TITLE}文字以内。通知の一覧に出ます。")
+    body = TextAreaField("本文", validators=[DataRequired("入力してください"), Length(max=MAX_BODY)],
+                         description=f"{MAX_BODY}文字以内。です・ます調で、短い段落に。")
+    url = StringField("リンク（任意）", validators=[Optional(), Length(max=500)],
+                      description="https:// で始まる詳しいページ。「リンクを開く」ボタンになります。")
+    entry_slug = SelectField("関連する回答（任意）", choices=[], validate_choice=False,
+                             description="選ぶと「くわしく」ボタンで、その回答をボットが答えます。")
+    audience = RadioField("送る相手", choices=[SelectChoice("all", "友だち全員（配信停止した人を除く）"),
+                                               SelectChoice("topics", "テーマを選んだ人")], default="topics")
+    topics = CheckboxesField("テーマ", choices=[], validate_choice=False)
+    timing = RadioField("送る時刻", choices=[SelectChoice("now", "承認されたらすぐ"), SelectChoice("at", "日時を指定")],
+                        default="now")
+    send_at = DateTimeLocalField("送信日時（日本時間）", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class TestSendForm(FlaskForm):
+    test_user_id = StringField("職員の LINE ユーザーID", validators=[DataRequired("入力してください"), Length(max=64)],
+                               description="U で始まる33文字。LINE Developers コンソールの「あなたのユーザーID」。")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes a notice: only the CSRF token."""
