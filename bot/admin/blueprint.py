@@ -31,3 +31,11 @@ def local_time(value: datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.errorhandler(403)
+def _forbidden(error):
+    """Tell an editor plainly that the page is for administrators."""
+    from flask import render_template
+
+    return render_template("admin/forbidden.html"), 403

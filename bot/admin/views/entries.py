@@ -50,7 +50,7 @@ def entry_new():
         if question:
             form.questions.data = question
             form.title.data = question[:40]
-        form.inbox_ids.data = request.args.get("ids", "")[:2000]
+        form.inbox_ids.data = ",".join(map(str, parse_ids(request.args.get("ids", ""))))
     elif form.validate_on_submit():
         try:
             result = save_entry(None, form.entry_data(), current_user.email)
