@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test install system-deps
+.PHONY: run test install system-deps screenshots
 
 run: install
 	$(BIN)/flask db upgrade
@@ -27,3 +27,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # PostgreSQL and Chromium for the tests, from Debian packages (needs root; otherwise says what to install).
 system-deps:
 	@./scripts/system-deps
+
+# Refresh the README's staff-guide pictures from the browser tests (Japanese fonts: apt-get install fonts-noto-cjk).
+screenshots: install system-deps
+	UPDATE_SCREENSHOTS=1 TEST_BACKENDS=sqlite $(BIN)/python -m pytest tests/browser -q

@@ -71,11 +71,13 @@ def page(browser):
 
 
 @pytest.fixture
-def shot():
-    """Return a function that saves a full-page screenshot for the README's staff guide."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def shot(tmp_path):
+    """Return a function that saves a full-page screenshot (into the README's guide with UPDATE_SCREENSHOTS=1)."""
+    # Plain test runs must not rewrite tracked files; `make screenshots` refreshes the README's pictures.
+    target = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
 
     def save(page, name: str) -> None:
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(target / f"{name}.png"), full_page=True)
 
     return save
