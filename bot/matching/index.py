@@ -200,9 +200,9 @@ class Index:
         if not blended:
             return []
         results: list[tuple[float, int, float, int]] = []
-        for i in top:
+        covers = self._covers(q.words, sq, top)
+        for i, cover in zip(top, covers):
             fz, where = best_ratio(q.text, self.entries[i].texts)
-            cover = self._cover(q.words, sq, i)
             score = (blended[i] + FUZZY_CHANNEL * fz + QUESTION_COVER * cover) / (
                 total_weight + FUZZY_CHANNEL + QUESTION_COVER
             )
@@ -210,10 +210,10 @@ class Index:
         results.sort(key=lambda r: r[0], reverse=True)
         return [self._candidate(q, i, score, fz, where) for score, i, fz, where in results[:k]]
 
-    def _cover(self, words: dict[str, float], sq: SemanticQuery | None, i: int) -> float:
+    def _covers(self, words: dict[str, float], sq: SemanticQuery | None, entries: list[int]) -> list[float]:
         if sq is not None and self.semantic is not None:
-            return self.semantic.soft_cover(sq, i)
-        return self._question_cover(words, i)
+            return self.semantic.soft_covers(sq, entries).tolist()
+        return [self._question_cover(words, i) for i in entries]
 
     def _question_cover(self, words: dict[str, float], i: int) -> float:
         """Return how much of the entry's best-fitting question the query covers (idf-weighted)."""

@@ -25,13 +25,6 @@ DENSE_FLOOR = 0.3
 SOFT_MATCH = 0.5
 
 
-@dataclass(frozen=True)
-class _Question:
-    terms: tuple[str, ...]
-    idf: np.ndarray  # one weight per term
-    vectors: np.ndarray  # unit vectors, zero rows for terms the vocabulary lacks
-
-
 class SemanticIndex:
     """Hold per-entry mean vectors and question-term vectors for the dense and soft-cover signals."""
 
@@ -53,16 +46,36 @@ class SemanticIndex:
             # Average the two views; an entry without an answer (or questions) keeps the one it has.
             rows.append((q + a) / 2.0 if q.any() and a.any() else q + a)
         self.entry_vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, vectors.dim), np.float32)
-        self.questions = [tuple(self._question(terms) for terms in qs) for qs in questions]
+        self._index_questions(questions)
 
-    def _question(self, terms: frozenset[str]) -> _Question:
-        ordered = tuple(sorted(terms))
-        vecs = np.zeros((len(ordered), self.vectors.dim), np.float32)
-        for j, t in enumerate(ordered):
+    def _index_questions(self, questions: Sequence[Sequence[frozenset[str]]]) -> None:
+        """Lay each entry's questions out as one run of term ids, so a query scores them in a few array ops."""
+        vocab: dict[str, int] = {}
+        self.entry_terms: list[np.ndarray] = []  # entry i: the term ids of all its questions, question by question
+        self.entry_offsets: list[np.ndarray] = []  # entry i: where each question starts in entry_terms[i]
+        self.entry_totals: list[np.ndarray] = []  # entry i: each question's idf mass
+        for entry_questions in questions:
+            ids: list[int] = []
+            offsets: list[int] = []
+            totals: list[float] = []
+            for terms in entry_questions:
+                total = sum(self.idf(t) for t in terms)
+                if not terms or not total:
+                    continue  # a question with nothing to cover can never help
+                offsets.append(len(ids))
+                ids.extend(vocab.setdefault(t, len(vocab)) for t in sorted(terms))
+                totals.append(total)
+            self.entry_terms.append(np.array(ids, np.int64))
+            self.entry_offsets.append(np.array(offsets, np.int64))
+            self.entry_totals.append(np.array(totals, np.float32))
+        self.vocab = vocab
+        self.vocab_vectors = np.zeros((len(vocab), self.vectors.dim), np.float32)
+        self.vocab_idf = np.zeros(len(vocab), np.float32)
+        for t, j in vocab.items():
+            self.vocab_idf[j] = self.idf(t)
             v = self.vectors.vector(t)
             if v is not None:
-                vecs[j] = v
-        return _Question(ordered, np.array([self.idf(t) for t in ordered], np.float32), vecs)
+                self.vocab_vectors[j] = v
 
     def query(self, words: Mapping[str, float]) -> SemanticQuery | None:
         """Return the query's mean vector and word vectors, or None when no word has a vector."""
@@ -80,17 +93,29 @@ class SemanticIndex:
 
     def soft_cover(self, q: SemanticQuery, i: int) -> float:
         """Return the best idf-weighted share of one of entry i's questions that the query covers."""
-        best = 0.0
-        for question in self.questions[i]:
-            total = float(question.idf.sum())
-            if not total:
-                continue
-            near = (question.vectors @ q.word_vectors.T).max(axis=1)
-            match = np.where(near >= SOFT_MATCH, near, 0.0)
-            exact = np.fromiter((t in q.words for t in question.terms), bool, len(question.terms))
-            match = np.where(exact, 1.0, match)
-            best = max(best, float(question.idf @ match) / total)
-        return best
+        return float(self.soft_covers(q, [i])[0])
+
+    def soft_covers(self, q: SemanticQuery, entries: Sequence[int]) -> np.ndarray:
+        """Return soft_cover for several entries at once: one matrix product for all their questions."""
+        out = np.zeros(len(entries), np.float32)
+        runs = [self.entry_terms[i] for i in entries]
+        if not runs or not sum(len(r) for r in runs):
+            return out
+        terms = np.concatenate(runs)
+        uniq, inverse = np.unique(terms, return_inverse=True)
+        near = (self.vocab_vectors[uniq] @ q.word_vectors.T).max(axis=1)
+        match = np.where(near >= SOFT_MATCH, near, 0.0)
+        exact = np.isin(uniq, np.fromiter(q.term_ids(self.vocab), np.int64))
+        weighted = self.vocab_idf[terms] * np.where(exact, 1.0, match)[inverse]
+        start = 0
+        for n, i in enumerate(entries):
+            size = len(self.entry_terms[i])
+            if size:
+                # Sum each question's run, divide by its idf mass, keep the entry's best question.
+                sums = np.add.reduceat(weighted[start:start + size], self.entry_offsets[i])
+                out[n] = (sums / self.entry_totals[i]).max()
+            start += size
+        return out
 
 
 @dataclass(frozen=True)
@@ -100,3 +125,7 @@ class SemanticQuery:
     mean: np.ndarray
     word_vectors: np.ndarray
     words: frozenset[str]
+
+    def term_ids(self, vocab: Mapping[str, int]) -> frozenset[int]:
+        """Return the ids of the query's words in a question vocabulary."""
+        return frozenset(vocab[w] for w in self.words if w in vocab)
