@@ -66,11 +66,12 @@ def _answer_question(incoming: Incoming, text: str, kb: Snapshot) -> Reply:
         candidates=[{"slug": c.id, "score": round(c.score, 4)} for c in decision.candidates[:5]],
     )
     db.session.add(row)
+    follower = _touch_follower(incoming)
     db.session.flush()
     town = _town()
     if entry is not None:
-        _touch_follower(incoming)
-        messages = [replies.answer(entry, kb, town, row.id, notices.offer_chip(_line_user(incoming), entry.category))]
+        offer = notices.offer_chip(_line_user(incoming), entry.category, follower)
+        messages = [replies.answer(entry, kb, town, row.id, offer)]
     elif decision.outcome == "suggest":
         messages = [replies.suggest([c.id for c in decision.candidates], kb, row.id)]
     else:
@@ -78,7 +79,6 @@ def _answer_question(incoming: Incoming, text: str, kb: Snapshot) -> Reply:
     if truncated:
         messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
     row.latency_ms = int((time.perf_counter() - started) * 1000)
-    _touch_follower(incoming)
     return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=row.id)
 
 
@@ -156,22 +156,23 @@ _HANDLERS = OrderedDict(
 )
 
 
-def _touch_follower(incoming: Incoming, status: str | None = None) -> None:
+def _touch_follower(incoming: Incoming, status: str | None = None) -> Follower | None:
     """Keep a follower record for one-to-one LINE users; never for groups, rooms or the simulator."""
     if incoming.channel != "line" or incoming.source_type != "user" or not incoming.user_id:
-        return
+        return None
     follower = db.session.scalar(select(Follower).where(Follower.line_user_id == incoming.user_id))
     now = utcnow()
     if follower is None:
-        db.session.add(Follower(line_user_id=incoming.user_id, status=status or "active",
-                                first_seen=now, last_seen=now))
-        return
+        follower = Follower(line_user_id=incoming.user_id, status=status or "active", first_seen=now, last_seen=now)
+        db.session.add(follower)
+        return follower
     follower.last_seen = now
     if status:
         follower.status = status
     elif follower.status != "active":
         # Writing to us again means they follow (or unblocked) the account.
         follower.status = "active"
+    return follower
 
 
 def _line_user(incoming: Incoming) -> str | None:

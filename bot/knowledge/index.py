@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from bot.extensions import db
@@ -105,6 +105,12 @@ class IndexCache:
 
 
 def knowledge() -> Snapshot:
-    """Return this process's current knowledge snapshot."""
+    """Return this process's current knowledge snapshot (checked once per request)."""
+    # One version check per request: an event's reply is built from one consistent snapshot.
+    if has_request_context() and "kb_snapshot" in g:
+        return g.kb_snapshot
     cache = current_app.extensions.setdefault("kb_index", IndexCache())
-    return cache.get()
+    snapshot = cache.get()
+    if has_request_context():
+        g.kb_snapshot = snapshot
+    return snapshot

@@ -4,10 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
-from bot.extensions import db
-from bot.models import Entry
+from bot.conversation.replies import categories
+from bot.knowledge.index import knowledge
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,9 @@ def all_topics() -> list[Topic]:
     configured = parse_topics(current_app.config.get("NOTICE_TOPICS", ""))
     if configured:
         return configured
-    # Another town runs the bot with its own pack: its categories are its topics.
-    query = select(Entry.category).where(Entry.archived.is_(False), Entry.category != "").distinct()
-    return [Topic(c, c, (c,)) for c in sorted(db.session.scalars(query))]
+    # Another town runs the bot with its own pack: its categories are its topics. The knowledge
+    # snapshot already holds them, so the answer path asks the database nothing more.
+    return [Topic(c, c, (c,)) for c in categories(knowledge())]
 
 
 def find(slug_or_name: str) -> Topic | None:
