@@ -29,6 +29,14 @@ def _unavailable(what: str, why: str):
     pytest.skip(message)
 
 
+def shared_path(*parts: str) -> Path:
+    """Return a file from ../shared (or SHARED_DIR); skip, or fail in CI, when it is not there."""
+    path = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared")).joinpath(*parts)
+    if not path.exists():
+        _unavailable(str(path), "the shared folder beside the repository is missing")
+    return path
+
+
 def base_config(uri: str, fake: FakeLine) -> dict:
     """Return the settings every test app starts from."""
     return {

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.extensions import db
 from bot.models import ProcessedEvent, QuestionLog, utcnow
+from tests.conftest import shared_path
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev-questions.jsonl"
 
 
 def test_ask_prints_the_answer(loaded_app, runner):
@@ -46,11 +45,7 @@ def test_kb_eval_prints_the_four_rates(loaded_app, runner, tmp_path):
 
 
 def test_dev_questions_meet_the_bars(loaded_app, runner):
-    if not EVAL.exists():
-        import pytest
-
-        pytest.skip(f"{EVAL} is not present (it lives in ../shared)")
-    result = runner.invoke(args=["kb", "eval", str(EVAL)])
+    result = runner.invoke(args=["kb", "eval", str(shared_path("eval", "dev-questions.jsonl"))])
     rates = dict(line.split(": ") for line in result.output.splitlines() if line.endswith("%"))
     pct = {k: float(v.rstrip("%")) for k, v in rates.items()}
     assert pct["answer_accuracy"] >= 90

@@ -11,6 +11,7 @@ from bot.extensions import db
 from bot.knowledge.pack import PackError, read_pack
 from bot.knowledge.store import current_version
 from bot.models import Entry, EntryRevision
+from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_SLUGS = {
@@ -20,7 +21,6 @@ REQUIRED_SLUGS = {
     "digital-signage", "maternal-app", "nursery-app", "zero-carbon", "led-lighting", "strategy-overview",
     "strategy-revision-history", "regional-cooperation",
 }
-SOURCE = ROOT.parent / "shared" / "source" / "000_814edfe68be90aab.txt"
 
 
 @pytest.fixture
@@ -45,7 +45,8 @@ def test_bundled_pack_states_no_number_missing_from_the_source():
     import re
     import unicodedata
 
-    source = unicodedata.normalize("NFKC", SOURCE.read_text(encoding="utf-8")).replace("\n", "")
+    source_text = shared_path("source", "000_814edfe68be90aab.txt").read_text(encoding="utf-8")
+    source = unicodedata.normalize("NFKC", source_text).replace("\n", "")
     for entry in read_pack(ROOT / "knowledge").entries:
         answer = unicodedata.normalize("NFKC", entry["answer"])
         for number in re.findall(r"\d+(?:\.\d+)?", answer):

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.extensions import db
 from bot.models import Follower, ProcessedEvent, QuestionLog
 from tests import events
-from tests.conftest import SECRET
+from tests.conftest import SECRET, shared_path
 from tests.linesign import sign
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "line-samples" / "webhook.json"
 REPLY = "/v2/bot/message/reply"
 
 
@@ -66,7 +64,7 @@ def test_console_verify_with_no_events_is_200(app, webhook, fake_line):
 
 
 def test_official_sample_body_with_28_events_is_200(loaded_app, webhook, fake_line):
-    raw = SAMPLES.read_bytes()
+    raw = shared_path("line-samples", "webhook.json").read_bytes()
     payload = json.loads(raw)
     assert len(payload["events"]) == 28
     response = webhook(raw=raw, signature=sign(raw, SECRET))
@@ -78,7 +76,7 @@ def test_official_sample_body_with_28_events_is_200(loaded_app, webhook, fake_li
 
 
 def test_sample_events_with_their_own_ids_get_sensible_replies(loaded_app, webhook, fake_line):
-    payload = json.loads(SAMPLES.read_bytes())
+    payload = json.loads(shared_path("line-samples", "webhook.json").read_bytes())
     for i, event in enumerate(payload["events"]):
         event["webhookEventId"] = f"sample-{i:02d}"
     raw = json.dumps(payload).encode()

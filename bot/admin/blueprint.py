@@ -12,7 +12,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.after_request
-def _no_store(response):
+def console_headers(response):
+    """Add the console's caching, framing and script protections to a response."""
     # Console pages show unpublished answers and personal-ish questions: keep them out of shared caches.
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Frame-Options", "DENY")

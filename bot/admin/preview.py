@@ -15,8 +15,7 @@ from bot.matching import Candidate
 
 def town() -> Town:
     """Return the town's contact details from settings."""
-    c = current_app.config
-    return Town(name=c["TOWN_NAME"], contact=c["TOWN_CONTACT"], phone=c["TOWN_PHONE"], website=c["TOWN_WEBSITE"])
+    return Town.from_config(current_app.config)
 
 
 @dataclass(frozen=True)

@@ -190,8 +190,7 @@ def _hash(incoming: Incoming) -> str:
 
 
 def _town() -> replies.Town:
-    c = current_app.config
-    return replies.Town(name=c["TOWN_NAME"], contact=c["TOWN_CONTACT"], phone=c["TOWN_PHONE"], website=c["TOWN_WEBSITE"])
+    return replies.Town.from_config(current_app.config)
 
 
 def _int(value: str | None) -> int | None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 from linebot.v3.messaging import (
     FlexBox,
@@ -42,6 +42,12 @@ class Town:
     contact: str
     phone: str
     website: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "Town":
+        """Return the town described by the app's settings."""
+        return cls(name=config["TOWN_NAME"], contact=config["TOWN_CONTACT"], phone=config["TOWN_PHONE"],
+                   website=config["TOWN_WEBSITE"])
 
     def contact_line(self) -> str:
         """Return whom to ask, with the phone number when staff have set one."""

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import admin_required, staff_required
+from bot.admin.blueprint import console_headers
 from bot.audit import record
 from bot.extensions import db
 from bot.models import Entry, Notice, utcnow
@@ -25,16 +26,8 @@ STATUS_LABELS = {"draft": "下書き", "pending_approval": "承認待ち", "sche
                  "sent": "送信済み", "cancelled": "取り消し"}
 
 
-@bp.after_request
-def _headers(response):
-    # The same protections as the rest of the console: no caching, no framing, scripts only from us.
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
-    return response
+# The same protections as the rest of the console: no caching, no framing, scripts only from us.
+bp.after_request(console_headers)
 
 
 @bp.app_context_processor
