@@ -44,3 +44,21 @@ def test_answer_bubble_without_url_has_no_link_and_uses_town_contact():
     assert "詳しく見る" not in text and "👍" not in text
     assert "芦別市役所（電話 0125-00-0000）" in text
     assert message["altText"].startswith("<script>")  # plain data; renderers must escape it
+
+
+def test_one_pass_serialisation_matches_the_sdks_to_dict():
+    from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
+
+    from bot.line.messages import text
+    from bot.line.wire import to_wire
+
+    town = Town("芦別市", "芦別市役所", "", "https://example.invalid/")
+
+    class Linked(_Entry):
+        url = "https://www.city.ashibetsu.hokkaido.jp/"
+
+    chips = [Chip("給食費", postback.encode("ans", s="school-lunch-free"), "給食費")]
+    messages = [answer_bubble(Linked(), town, log_id=7, chips=chips), text("こんにちは🍙", chips), text("no chips")]
+    for request in (ReplyMessageRequest(reply_token="t", messages=messages),
+                    PushMessageRequest(to="U1", messages=messages[:1])):
+        assert to_wire(request) == request.to_dict()

@@ -99,6 +99,8 @@ class Index:
         self.synonyms = synonyms
         self.entries: list[_Entry] = []
         self.question_terms: list[tuple[frozenset[str], ...]] = []
+        # Filled lazily by _question_weights; a dict write is atomic, so threads may share it.
+        self._weights_cache: dict[int, list[tuple[dict[str, float], float]]] = {}
         word_docs: list[dict[str, list[str]]] = []
         char_docs: list[dict[str, list[str]]] = []
         read_docs: list[dict[str, list[str]]] = []
@@ -218,11 +220,22 @@ class Index:
     def _question_cover(self, words: dict[str, float], i: int) -> float:
         """Return how much of the entry's best-fitting question the query covers (idf-weighted)."""
         best = 0.0
-        for terms in self.question_terms[i]:
-            total = sum(self.words.term_idf(t) for t in terms)
-            if total:
-                best = max(best, sum(self.words.term_idf(t) for t in terms if t in words) / total)
+        for weights, total in self._question_weights(i):
+            best = max(best, sum(w for t, w in weights.items() if t in words) / total)
         return best
+
+    def _question_weights(self, i: int) -> list[tuple[dict[str, float], float]]:
+        """Return entry i's questions as term→idf maps with their idf mass, computed once per entry."""
+        cached = self._weights_cache.get(i)
+        if cached is None:
+            cached = []
+            for terms in self.question_terms[i]:
+                weights = {t: self.words.term_idf(t) for t in terms}
+                total = sum(weights.values())
+                if total:
+                    cached.append((weights, total))
+            self._weights_cache[i] = cached
+        return cached
 
     def _blend(self, channels: list[tuple[float, BM25F, dict[str, float]]]) -> tuple[dict[int, float], float]:
         blended: dict[int, float] = {}
