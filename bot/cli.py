@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete
 
+from bot.admin.accounts import purge_attempts
 from bot.conversation import Incoming, respond
 from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
@@ -118,7 +119,10 @@ def logs_purge(days: int | None) -> None:
     # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
     events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
     db.session.commit()
-    click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days")
+    # Login attempts hold e-mail addresses and IPs; throttling needs only the last minutes.
+    attempts = purge_attempts()
+    click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days, "
+               f"and {attempts} login attempts older than 30 days")
 
 
 def register_cli(app: Flask) -> None:
