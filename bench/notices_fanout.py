@@ -32,6 +32,7 @@ MULTICAST = "/v2/bot/message/multicast"
 def _config(uri: str, fake: FakeLine) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": uri,
+        "MIGRATIONS_ENABLED": True,  # the benchmark migrates its own database
         "SECRET_KEY": "bench",
         "LINE_CHANNEL_SECRET": "bench-secret",
         "LINE_CHANNEL_ACCESS_TOKEN": "bench-token",
