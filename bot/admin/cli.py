@@ -15,16 +15,20 @@ users_cli = AppGroup("users", help="Staff accounts for the console at /admin.")
 DEV_ADMIN = "admin@example.invalid"
 
 
+def _new_password(generate: bool) -> str:
+    """Return a generated password, or one typed twice at the prompt."""
+    if generate:
+        return accounts.generate_password()
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
 @click.option("--generate", is_flag=True, help="Generate a password and print it once instead of prompting.")
 def users_create(email: str, role: str, generate: bool) -> None:
     """Create a staff account; the password is prompted, or generated and printed once."""
-    if generate:
-        password = accounts.generate_password()
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(generate)
     try:
         user = accounts.create_user(email, role, password, actor="cli")
     except accounts.AccountError as exc:
@@ -42,10 +46,7 @@ def users_set_password(email: str, generate: bool) -> None:
     user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"no user {email}")
-    if generate:
-        password = accounts.generate_password()
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(generate)
     try:
         accounts.set_password(user, password, actor="cli")
     except accounts.AccountError as exc:
