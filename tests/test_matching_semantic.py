@@ -1,6 +1,9 @@
 """Word vectors: reading spaCy's vocab files, the dense channel, the soft question cover, fusion."""
 import os
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +143,13 @@ def test_packaged_vectors_bridge_everyday_and_official_words():
     m = Matcher.build(docs)
     assert m.rank("プレゼントはありますか", 1)[0].id == "gifts"
     assert m.rank("保育園に入りたい", 1)[0].id == "nursery"
+
+
+def test_matching_keeps_blas_on_one_thread():
+    """Run numpy after importing the matcher and check no BLAS thread pool was started."""
+    code = ("import os, bot.matching, numpy as np; a = np.ones((400, 400)); a @ a; "
+            "print(len(os.listdir('/proc/self/task')))")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "1", "numpy started extra threads: " + out.stdout
