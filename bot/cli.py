@@ -106,7 +106,7 @@ def ask(question: str) -> None:
     reply = respond(Incoming("text", text=question, channel="cli"))
     click.echo(f"[{reply.outcome}{' ' + reply.entry_slug if reply.entry_slug else ''}]")
     for message in reply.messages:
-        click.echo(as_text(message.to_dict()))
+        click.echo(as_text(message))
 
 
 @logs_cli.command("purge")

@@ -39,5 +39,5 @@ def send():
     return {
         "outcome": reply.outcome,
         "entry": reply.entry_slug,
-        "messages": [m.to_dict() for m in reply.messages],
+        "messages": reply.messages,
     }

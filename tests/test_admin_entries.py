@@ -24,7 +24,7 @@ def _ask(app, text: str):
 
 
 def _flat(reply) -> str:
-    return json.dumps([m.to_dict() for m in reply.messages], ensure_ascii=False)
+    return json.dumps(reply.messages, ensure_ascii=False)
 
 
 def test_saved_answer_reaches_the_bot_immediately_with_revision_version_and_audit(console, editor_client):

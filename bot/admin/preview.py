@@ -34,7 +34,7 @@ def bubble_for(data: dict[str, Any]) -> dict[str, Any]:
     if not draft.title.strip() and not draft.answer.strip():
         draft = _Draft(draft.slug, "（タイトル）", "（回答）", draft.url, draft.contact, draft.source)
     # log_id 0 shows the 👍/👎 buttons residents get; the preview never sends them anywhere.
-    return answer_bubble(draft, town(), 0).to_dict()
+    return answer_bubble(draft, town(), 0)
 
 
 @dataclass
@@ -64,5 +64,5 @@ def try_question(question: str, include_drafts: bool = False) -> Trial:
     return Trial(
         question=question, outcome=decision.outcome,
         candidates=[(c, kb.entries.get(c.id)) for c in ranked],
-        messages=[message.to_dict()], drafts_included=include_drafts,
+        messages=[message], drafts_included=include_drafts,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from linebot.v3.messaging.models import Message
+from bot.line.messages import Message
 
 
 @dataclass(frozen=True)

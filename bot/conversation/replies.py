@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from linebot.v3.messaging.models import Message
-
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
-from bot.line.messages import Chip, Town
+from bot.line.messages import Chip, Message, Town
 
 __all__ = ["Town"]
 

@@ -6,19 +6,14 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import urllib3
-from linebot.v3.messaging import (
-    ApiClient,
-    ApiException,
-    Configuration,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
-from linebot.v3.messaging.models import Message
+from linebot.v3.messaging import ApiClient, ApiException, Configuration
 
-from bot.line.wire import to_wire
+from bot.line.messages import Message
 
 log = logging.getLogger(__name__)
+
+# LINE's default too; sent explicitly because the SDK's request models always sent it.
+_NOTIFY = {"notificationDisabled": False}
 
 
 @dataclass(frozen=True)
@@ -55,30 +50,30 @@ class LineGateway:
 
     def reply(self, reply_token: str, messages: Sequence[Message]) -> SendResult:
         """Reply to an event with up to five messages."""
-        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages))
-        return self._call("reply", lambda: self._post("/v2/bot/message/reply", request, None, self.timeout))
+        body = {"replyToken": reply_token, "messages": list(messages), **_NOTIFY}
+        return self._call("reply", lambda: self._post("/v2/bot/message/reply", body, None, self.timeout))
 
     def push(self, to: str, messages: Sequence[Message], retry_key: str) -> SendResult:
         """Push messages to one user, group or room, idempotently by retry key."""
-        request = PushMessageRequest(to=to, messages=list(messages))
-        return self._call("push", lambda: self._post("/v2/bot/message/push", request, retry_key, self.timeout))
+        body = {"to": to, "messages": list(messages), **_NOTIFY}
+        return self._call("push", lambda: self._post("/v2/bot/message/push", body, retry_key, self.timeout))
 
     def multicast(self, to: Sequence[str], messages: Sequence[Message], retry_key: str,
                   timeout: float | None = None) -> SendResult:
         """Send messages to up to 500 users, idempotently by retry key."""
-        request = MulticastRequest(to=list(to), messages=list(messages))
+        body = {"messages": list(messages), "to": list(to), **_NOTIFY}
         return self._call("multicast", lambda: self._post(
-            "/v2/bot/message/multicast", request, retry_key, timeout or self.timeout))
+            "/v2/bot/message/multicast", body, retry_key, timeout or self.timeout))
 
-    def _post(self, path: str, request: Any, retry_key: str | None, timeout: float):
-        """POST a validated SDK request through the SDK's ApiClient, serialised in one pass."""
-        # MessagingApi.*_with_http_info would serialise the same request with the SDK's to_dict(), which costs
-        # more CPU than matching the question; ApiClient.call_api is the same transport, auth and headers.
+    def _post(self, path: str, body: dict[str, Any], retry_key: str | None, timeout: float):
+        """POST a request body of LINE's JSON through the SDK's ApiClient."""
+        # MessagingApi.*_with_http_info would need the SDK's request models, whose validation and to_dict()
+        # cost more CPU than matching the question; ApiClient.call_api is the same transport, auth and headers.
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if retry_key:
             headers["X-Line-Retry-Key"] = retry_key
         return self._api_client.call_api(
-            path, "POST", {}, [], headers, body=to_wire(request), post_params=[], files={},
+            path, "POST", {}, [], headers, body=body, post_params=[], files={},
             response_types_map={}, auth_settings=["Bearer"], _preload_content=False, _request_timeout=timeout)
 
     def _call(self, what: str, send) -> SendResult:

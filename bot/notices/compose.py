@@ -6,19 +6,9 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlsplit
 
-from linebot.v3.messaging import (
-    FlexBox,
-    FlexBubble,
-    FlexButton,
-    FlexMessage,
-    FlexSeparator,
-    FlexText,
-    PostbackAction,
-    URIAction,
-)
-
-from bot.line import postback
+from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, clip, utf16_len
+from bot.line.messages import Message
 
 MAX_TITLE = 100
 MAX_BODY = 2000
@@ -55,40 +45,36 @@ def problems(content: Content, known_entries: Sequence[str] | None = None) -> di
             found["url"] = "リンクは https:// で始まる URL にしてください。"
     if content.entry_slug and known_entries is not None and content.entry_slug not in known_entries:
         found["entry_slug"] = "公開中のナレッジ項目を選んでください。"
-    if not found and len(json.dumps(message(content).to_dict(), ensure_ascii=False).encode()) > MAX_BUBBLE_BYTES:
+    if not found and len(json.dumps(message(content), ensure_ascii=False).encode()) > MAX_BUBBLE_BYTES:
         found["body"] = "本文が長すぎて LINE の吹き出しに収まりません。短くしてください。"
     return found
 
 
-def message(content: Content) -> FlexMessage:
+def message(content: Content) -> Message:
     """Return the notice as a Flex bubble with 「くわしく」, link and one-tap unsubscribe buttons."""
-    footer: list = []
+    footer: list[flex.Node] = []
     if content.entry_slug:
-        footer.append(FlexButton(style="primary", height="sm", action=PostbackAction(
-            label="くわしく", data=postback.encode("ans", s=content.entry_slug), display_text="くわしく")))
+        footer.append(flex.button(flex.postback_action(
+            "くわしく", postback.encode("ans", s=content.entry_slug), "くわしく"), "primary"))
     if content.url:
-        footer.append(FlexButton(style="primary" if not footer else "secondary", height="sm",
-                                 action=URIAction(label="リンクを開く", uri=content.url)))
+        footer.append(flex.button(flex.uri_action("リンクを開く", content.url), "primary" if not footer else "secondary"))
     if len(content.topics) == 1:
-        stop = PostbackAction(label="このテーマの配信を停止", data=postback.encode("unsub", t=content.topics[0]),
-                              display_text="このテーマの配信を停止")
+        stop = flex.postback_action("このテーマの配信を停止", postback.encode("unsub", t=content.topics[0]),
+                                    "このテーマの配信を停止")
     else:
-        stop = PostbackAction(label="お知らせの配信を停止", data=postback.encode("nstop"),
-                              display_text="配信停止")
-    footer.append(FlexButton(style="link", height="sm", action=stop))
-    footer.append(FlexButton(style="link", height="sm", action=PostbackAction(
-        label="お知らせ設定", data=postback.encode("nset"), display_text="お知らせ設定")))
-    bubble = FlexBubble(
-        header=FlexBox(layout="vertical", contents=[
-            FlexText(text="お知らせ", size="xs", color="#06C755", weight="bold"),
-            FlexText(text=clip(content.title, MAX_TITLE), weight="bold", size="md", wrap=True),
+        stop = flex.postback_action("お知らせの配信を停止", postback.encode("nstop"), "配信停止")
+    footer.append(flex.button(stop, "link"))
+    footer.append(flex.button(flex.postback_action("お知らせ設定", postback.encode("nset"), "お知らせ設定"), "link"))
+    bubble = flex.bubble(
+        header=flex.box("vertical", [
+            flex.text("お知らせ", "xs", color="#06C755", weight="bold"),
+            flex.text(clip(content.title, MAX_TITLE), "md", weight="bold", wrap=True),
         ]),
-        body=FlexBox(layout="vertical", spacing="md", contents=[
-            FlexText(text=clip(content.body, MAX_BODY), size="sm", wrap=True),
-            *([FlexSeparator(margin="lg"),
-               FlexText(text=f"関連：{content.entry_title}", size="xs", color="#666666", wrap=True)]
+        body=flex.box("vertical", [
+            flex.text(clip(content.body, MAX_BODY), "sm", wrap=True),
+            *([flex.separator("lg"), flex.text(f"関連：{content.entry_title}", "xs", color="#666666", wrap=True)]
               if content.entry_title else []),
-        ]),
-        footer=FlexBox(layout="vertical", spacing="sm", contents=footer),
+        ], spacing="md"),
+        footer=flex.box("vertical", footer, spacing="sm"),
     )
-    return FlexMessage(alt_text=clip(f"【お知らせ】{content.title}：{content.body}", MAX_ALT_TEXT), contents=bubble)
+    return flex.message(clip(f"【お知らせ】{content.title}：{content.body}", MAX_ALT_TEXT), bubble)

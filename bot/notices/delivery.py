@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask import current_app
-from linebot.v3.messaging.models import Message
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
+from bot.line.messages import Message
 from bot.models import Entry, Notice, OutboxBatch, utcnow
 from bot.notices import audience, compose, locks
 from bot.notices.schedule import as_utc

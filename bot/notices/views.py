@@ -96,7 +96,7 @@ def _save(form: NoticeForm, notice: Notice | None):
 def _compose_page(form: NoticeForm, notice: Notice | None):
     draft = _draft(form)
     preview = compose.message(compose.Content(draft.title or "（タイトル）", draft.body or "（本文）", draft.url,
-                                              draft.entry_slug, topics=draft.topics)).to_dict()
+                                              draft.entry_slug, topics=draft.topics))
     return render_template("notices/compose.html", form=form, notice=notice, preview=preview,
                            count=audience.count(draft.topics) if draft.topics or form.audience.data == "all" else 0,
                            quiet=quiet_hours())
@@ -158,7 +158,7 @@ def preview():
         str(payload.get("url") or "")[:1000], str(payload.get("entry_slug") or "")[:80],
         topics=() if everyone else chosen)
     count = audience.count(()) if everyone else (audience.count(chosen) if chosen else 0)
-    return {"message": compose.message(content).to_dict(), "count": count,
+    return {"message": compose.message(content), "count": count,
             "problems": compose.problems(content, [slug for slug, _ in _entries()])}
 
 
@@ -169,7 +169,7 @@ def detail(notice_id: int):
     notice = _notice_or_404(notice_id)
     release = planned_release(notice) if notice.status in ("draft", "pending_approval", "scheduled") else None
     return render_template(
-        "notices/detail.html", notice=notice, preview=notice_message(notice).to_dict(),
+        "notices/detail.html", notice=notice, preview=notice_message(notice),
         report=report.for_notice(notice), topic_names=topics.names(notice.topics),
         count=audience.count(notice.topics), release=release,
         postponed=release is not None and in_quiet_hours(notice.send_at or utcnow()),
