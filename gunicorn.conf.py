@@ -56,6 +56,14 @@ def post_worker_init(worker):
     _warm(worker.wsgi)
 
 
+def worker_exit(server, worker):
+    """Log how often this worker's decision cache answered, for operators and bench.webhook_load."""
+    if getattr(worker.wsgi, "import_name", "") == "bot":
+        from bot.knowledge.index import log_cache_stats
+
+        log_cache_stats(worker.wsgi)
+
+
 def _warm(app):
     # Only the bot has a warm-up; the benchmark's echo bot runs under this same file.
     if getattr(app, "import_name", "") == "bot":

@@ -267,10 +267,10 @@ class Gunicorn:
             time.sleep(0.02)
         raise RuntimeError(f"gunicorn did not become ready in {timeout} s:\n{self.output()}")
 
-    def output(self) -> str:
-        """Return what gunicorn wrote so far (last 4,000 characters)."""
+    def output(self, limit: int = 4000) -> str:
+        """Return the last `limit` characters gunicorn wrote so far."""
         self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")[-4000:]
+        return Path(self.log.name).read_text(errors="replace")[-limit:]
 
     def worker_pids(self) -> list[int]:
         """Return the pids of the master's worker processes."""

@@ -43,3 +43,45 @@ def test_broken_synonym_file_is_ignored_with_a_log_line(tmp_path, caplog):
     assert "ignoring" in caplog.text
     (tmp_path / "synonyms.yaml").write_text("無償: [無料, タダ]\n", encoding="utf-8")
     assert load_synonyms(str(tmp_path)) == {"無償": ["無料", "タダ"]}
+
+
+def test_decision_cache_remembers_per_snapshot_and_dies_with_it(loaded_app):
+    with loaded_app.app_context():
+        first = knowledge()
+        asked = first.decide("給食費ってタダになるの？")
+        assert asked == first.matcher.decide("給食費ってタダになるの？")
+        assert first.decide("給食費ってタダになるの？") is asked  # the same object: no second matching
+        assert (first.decisions.hits, first.decisions.misses) == (1, 1)
+        entry = db.session.scalar(select(Entry).where(Entry.slug == "school-lunch-free"))
+        entry.status = "draft"
+        bump_version()
+        db.session.commit()
+        second = knowledge()
+        assert second.decisions is not first.decisions and second.decisions.hits == 0
+        # After the edit the cached answer is gone with the old snapshot: the entry is no longer offered.
+        assert all(c.id != "school-lunch-free" for c in second.decide("給食費ってタダになるの？").candidates)
+
+
+def test_decision_cache_evicts_the_least_recently_used_and_can_be_off():
+    from bot.knowledge.index import DecisionCache
+    from bot.matching import Decision
+
+    cache = DecisionCache(2)
+    a, b, c = (Decision("fallback") for _ in range(3))
+    cache.put("a", a)
+    cache.put("b", b)
+    assert cache.get("a") is a  # "a" is now the most recent, so "b" goes first
+    cache.put("c", c)
+    assert cache.get("b") is None and cache.get("a") is a and cache.get("c") is c
+    off = DecisionCache(0)
+    off.put("a", a)
+    assert off.get("a") is None
+
+
+def test_decision_cache_size_comes_from_the_settings(app):
+    app.config["DECISION_CACHE_SIZE"] = 0
+    with app.app_context():
+        snapshot = knowledge()
+        snapshot.decide("コンビニで住民票")
+        snapshot.decide("コンビニで住民票")
+        assert snapshot.decisions.hits == 0 and snapshot.decisions.misses == 2

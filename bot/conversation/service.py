@@ -4,17 +4,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
-from bot.conversation import replies
+from bot.conversation import records, replies
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
+from bot.conversation.records import FollowerState
 from bot.conversation.smalltalk import classify
 from bot.extensions import db
 from bot.knowledge.index import Snapshot, knowledge
 from bot.line import postback
+from bot.matching import Decision
 from bot.models import Follower, QuestionLog, utcnow
 from bot.notices import resident as notices
 from bot.notices.subscriptions import forget as notices_forget
@@ -26,15 +29,45 @@ MAX_QUERY_CHARS = 500
 MAX_LOGGED_CHARS = 1000
 
 
-def respond(incoming: Incoming) -> Reply:
+@dataclass(frozen=True)
+class Prepared:
+    """The matcher's decision on a question, made before anything is written."""
+
+    decision: Decision
+    seconds: float
+
+
+def prepare(incoming: Incoming) -> Prepared | None:
+    """Match a question ahead of the database work; None for anything that is not a question."""
+    # The webhook calls this before it claims the event, so no transaction (on SQLite: no write lock)
+    # stays open while the CPU-heavy matching runs.
+    text = _question(incoming)
+    if text is None:
+        return None
+    started = time.perf_counter()
+    decision = knowledge().decide(text[:MAX_QUERY_CHARS])
+    return Prepared(decision, time.perf_counter() - started)
+
+
+def respond(incoming: Incoming, prepared: Prepared | None = None) -> Reply:
     """Return the reply to one incoming event, after saving what must be saved."""
     handler = _HANDLERS.get(incoming.kind, _unknown)
-    reply = handler(incoming)
+    reply = handler(incoming, prepared) if handler is _text else handler(incoming)
     db.session.commit()
     return reply
 
 
-def _text(incoming: Incoming) -> Reply:
+def _question(incoming: Incoming) -> str | None:
+    """Return the text to match when the event is a question, not a command or small talk."""
+    if incoming.kind != "text":
+        return None
+    text = incoming.text.strip()
+    if not text or notices.command(text) or classify(text):
+        return None
+    return text
+
+
+def _text(incoming: Incoming, prepared: Prepared | None = None) -> Reply:
     kb = knowledge()
     text = incoming.text.strip()
     if not text:
@@ -47,16 +80,16 @@ def _text(incoming: Incoming) -> Reply:
     if talk:
         _touch_follower(incoming)
         return Reply([replies.smalltalk(talk, kb, _town())], outcome="smalltalk")
-    return _answer_question(incoming, text, kb)
+    return _answer_question(incoming, text, kb, prepared or prepare(incoming))
 
 
-def _answer_question(incoming: Incoming, text: str, kb: Snapshot) -> Reply:
-    started = time.perf_counter()
-    decision = kb.matcher.decide(text[:MAX_QUERY_CHARS])
+def _answer_question(incoming: Incoming, text: str, kb: Snapshot, prepared: Prepared) -> Reply:
+    decision = prepared.decision
     truncated = len(text) > MAX_QUERY_CHARS
     entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
     entry = kb.entries.get(entry_slug) if entry_slug else None
-    row = QuestionLog(
+    follower = _touch_follower(incoming)
+    log_id = records.log_question(
         text=mask(text[:MAX_LOGGED_CHARS]),
         user_hash=_hash(incoming),
         channel=incoming.channel,
@@ -64,22 +97,19 @@ def _answer_question(incoming: Incoming, text: str, kb: Snapshot) -> Reply:
         entry_slug=entry_slug,
         score=round(decision.top.score, 4) if decision.top else 0.0,
         candidates=[{"slug": c.id, "score": round(c.score, 4)} for c in decision.candidates[:5]],
+        latency_ms=int(prepared.seconds * 1000),
     )
-    db.session.add(row)
-    follower = _touch_follower(incoming)
-    db.session.flush()
     town = _town()
     if entry is not None:
         offer = notices.offer_chip(_line_user(incoming), entry.category, follower)
-        messages = [replies.answer(entry, kb, town, row.id, offer)]
+        messages = [replies.answer(entry, kb, town, log_id, offer)]
     elif decision.outcome == "suggest":
-        messages = [replies.suggest([c.id for c in decision.candidates], kb, row.id)]
+        messages = [replies.suggest([c.id for c in decision.candidates], kb, log_id)]
     else:
         messages = [replies.fallback(kb, town)]
     if truncated:
         messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
-    row.latency_ms = int((time.perf_counter() - started) * 1000)
-    return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=row.id)
+    return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=log_id)
 
 
 def _postback(incoming: Incoming) -> Reply:
@@ -113,8 +143,8 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
     if row is not None and row.outcome == "suggest" and row.entry_slug is None:
         # The resident told us which suggestion was right: that is worth keeping for staff.
         row.entry_slug = entry.slug
-    _touch_follower(incoming)
-    offer = notices.offer_chip(_line_user(incoming), entry.category)
+    follower = _touch_follower(incoming)
+    offer = notices.offer_chip(_line_user(incoming), entry.category, follower)
     return Reply([replies.answer(entry, kb, town, log_id, offer)], outcome="answer", entry_slug=entry.slug,
                  log_id=log_id)
 
@@ -156,23 +186,11 @@ _HANDLERS = OrderedDict(
 )
 
 
-def _touch_follower(incoming: Incoming, status: str | None = None) -> Follower | None:
+def _touch_follower(incoming: Incoming, status: str = "active") -> FollowerState | None:
     """Keep a follower record for one-to-one LINE users; never for groups, rooms or the simulator."""
     if incoming.channel != "line" or incoming.source_type != "user" or not incoming.user_id:
         return None
-    follower = db.session.scalar(select(Follower).where(Follower.line_user_id == incoming.user_id))
-    now = utcnow()
-    if follower is None:
-        follower = Follower(line_user_id=incoming.user_id, status=status or "active", first_seen=now, last_seen=now)
-        db.session.add(follower)
-        return follower
-    follower.last_seen = now
-    if status:
-        follower.status = status
-    elif follower.status != "active":
-        # Writing to us again means they follow (or unblocked) the account.
-        follower.status = "active"
-    return follower
+    return records.touch_follower(incoming.user_id, status)
 
 
 def _line_user(incoming: Incoming) -> str | None:

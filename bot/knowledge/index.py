@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app, g, has_request_context
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.knowledge.pack import SYNONYMS_FILE, PackError, load_yaml, validate_synonyms
 from bot.knowledge.store import current_version
-from bot.matching import Document, Matcher
+from bot.matching import Decision, Document, Matcher
 from bot.models import Entry
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,41 @@ class EntryView:
     status: str
 
 
+class DecisionCache:
+    """Remember the latest decisions of one snapshot's matcher for questions asked word for word again."""
+
+    # A storm is many residents asking the same thing: the same button label, the same pasted sentence.
+    # The cache lives and dies with its snapshot, so a knowledge edit can never serve an old decision.
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[str, Decision] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, query: str) -> Decision | None:
+        """Return the remembered decision for query, or None."""
+        with self._lock:
+            decision = self._items.get(query)
+            if decision is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(query)
+            self.hits += 1
+            return decision
+
+    def put(self, query: str, decision: Decision) -> None:
+        """Remember a decision, forgetting the least recently used one when full."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[query] = decision
+            self._items.move_to_end(query)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One consistent view of the knowledge: version, matcher and entries by slug."""
@@ -42,6 +78,15 @@ class Snapshot:
     matcher: Matcher
     entries: dict[str, EntryView]
     drafts_included: bool = False
+    decisions: DecisionCache = field(default_factory=lambda: DecisionCache(0), compare=False, repr=False)
+
+    def decide(self, query: str) -> Decision:
+        """Return the matcher's decision for query, from the cache when it was asked before."""
+        decision = self.decisions.get(query)
+        if decision is None:
+            decision = self.matcher.decide(query)
+            self.decisions.put(query, decision)
+        return decision
 
 
 def load_synonyms(directory: str) -> dict[str, list[str]]:
@@ -78,7 +123,9 @@ def build_snapshot(version: int, *, include_drafts: bool = False) -> Snapshot:
         for e in entries.values()
     ]
     matcher = Matcher.build(docs, synonyms=load_synonyms(current_app.config["KNOWLEDGE_DIR"]))
-    return Snapshot(version=version, matcher=matcher, entries=entries, drafts_included=include_drafts)
+    cache = DecisionCache(0 if include_drafts else current_app.config["DECISION_CACHE_SIZE"])
+    return Snapshot(version=version, matcher=matcher, entries=entries, drafts_included=include_drafts,
+                    decisions=cache)
 
 
 class IndexCache:
@@ -87,6 +134,11 @@ class IndexCache:
     def __init__(self) -> None:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+
+    @property
+    def latest(self) -> Snapshot | None:
+        """Return the snapshot built last, without asking the database."""
+        return self._snapshot
 
     def get(self) -> Snapshot:
         """Return a snapshot that matches the database's knowledge version."""
@@ -102,6 +154,16 @@ class IndexCache:
                 self._snapshot = snapshot
                 log.info("knowledge index built: version %s, %s entries", version, len(snapshot.entries))
         return snapshot
+
+
+def log_cache_stats(app) -> None:
+    """Log the decision cache's hits and misses since the last knowledge change."""
+    cache = app.extensions.get("kb_index")
+    snapshot = cache.latest if cache else None
+    if snapshot is not None:
+        stats = snapshot.decisions
+        log.info("decision cache: hits=%d misses=%d (knowledge version %s)", stats.hits, stats.misses,
+                 snapshot.version)
 
 
 def knowledge() -> Snapshot:

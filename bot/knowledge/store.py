@@ -28,9 +28,13 @@ class ImportReport:
         return bool(self.created or self.updated)
 
 
+# Every webhook asks this: a Core statement built once skips the ORM's compile path and the cache-key walk.
+_CURRENT_VERSION = select(KnowledgeVersion.__table__.c.version).where(KnowledgeVersion.__table__.c.id == 1)
+
+
 def current_version() -> int:
     """Return the knowledge version every worker compares its index against."""
-    version = db.session.scalar(select(KnowledgeVersion.version).where(KnowledgeVersion.id == 1))
+    version = db.session.execute(_CURRENT_VERSION).scalar()
     return version or 0
 
 

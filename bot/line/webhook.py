@@ -11,12 +11,12 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import WebhookParser
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.conversation import respond
+from bot.conversation import prepare, respond
+from bot.conversation.records import claim_event
 from bot.extensions import db
 from bot.line.client import LineGateway
 from bot.line.events import source_of, to_incoming
 from bot.line.limits import MAX_MESSAGES_PER_REPLY
-from bot.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 bp = Blueprint("line", __name__)
@@ -81,15 +81,16 @@ def _handle(event, gateway: LineGateway, budget: _Budget) -> None:
         log.info("ignoring %s event %s", getattr(event, "type", "unknown"), event_id or "-")
         return
     try:
+        prepared = prepare(incoming)
         try:
-            reply = _claim_and_respond(event, event_id, incoming)
+            reply = _claim_and_respond(event, event_id, incoming, prepared)
         except IntegrityError:
             # Two webhooks raced to create the same row (a new resident's first messages arrive
             # together): the other one has committed it and this transaction, claim included, is
             # rolled back, so one more try finds the row and nothing has been sent yet.
             db.session.rollback()
             log.info("retrying event %s after a concurrent insert", event_id or "-")
-            reply = _claim_and_respond(event, event_id, incoming)
+            reply = _claim_and_respond(event, event_id, incoming, prepared)
         if reply is None:
             log.info("skipping redelivered event %s", event_id)
             return
@@ -105,22 +106,12 @@ def _handle(event, gateway: LineGateway, budget: _Budget) -> None:
         _send(event, event_id, reply.messages[:MAX_MESSAGES_PER_REPLY], gateway, budget)
 
 
-def _claim_and_respond(event, event_id: str | None, incoming):
+def _claim_and_respond(event, event_id: str | None, incoming, prepared):
     """Claim the event and build its reply; None when another request already claimed it."""
-    if event_id and not _claim(event_id, getattr(event, "type", "") or ""):
-        return None
-    return respond(incoming)  # commits the claim together with what the reply records
-
-
-def _claim(event_id: str, event_type: str) -> bool:
-    """Record the event id; False when another request already handled it."""
-    db.session.add(ProcessedEvent(webhook_event_id=event_id, event_type=event_type[:40]))
-    try:
-        db.session.flush()
-    except IntegrityError:
+    if event_id and not claim_event(event_id, getattr(event, "type", "") or ""):
         db.session.rollback()
-        return False
-    return True
+        return None
+    return respond(incoming, prepared)  # commits the claim together with what the reply records
 
 
 def _send(event, event_id: str | None, messages, gateway: LineGateway, budget: _Budget) -> None:

@@ -5,11 +5,12 @@ import re
 import unicodedata
 
 from flask import current_app
-from linebot.v3.messaging import FlexBox, FlexBubble, FlexButton, FlexMessage, FlexText, PostbackAction
-from linebot.v3.messaging.models import Message
 
-from bot.line import messages, postback
-from bot.line.messages import Chip
+from bot.line import flex, messages, postback
+from bot.line.limits import MAX_ALT_TEXT, clip
+from bot.line.limits import label as fit_label
+from bot.line.messages import Chip, Message
+from bot.conversation.records import FollowerState
 from bot.models import Follower
 from bot.notices import subscriptions, topics
 from bot.notices.subscriptions import Choices
@@ -81,7 +82,7 @@ def handle_postback(params: dict[str, str], user_id: str | None) -> list[Message
     return [settings_bubble(subscriptions.choices(row), note)]
 
 
-def offer_chip(user_id: str | None, category: str, follower: Follower | None = None) -> Chip | None:
+def offer_chip(user_id: str | None, category: str, follower: Follower | FollowerState | None = None) -> Chip | None:
     """Return 「このテーマのお知らせを受け取る」 once per topic per resident, or None."""
     if not user_id:
         return None
@@ -102,33 +103,33 @@ def summary(choices: Choices) -> str:
     return "いま受け取っているお知らせ：" + "、".join(names)
 
 
-def settings_bubble(choices: Choices, note: str) -> FlexMessage:
+def settings_bubble(choices: Choices, note: str) -> Message:
     """Show every topic as a toggle button, what the resident receives now, and a stop-all button."""
     rows = []
     for topic in topics.all_topics():
         on = topic.slug in choices.topics
         rows.append(_toggle(topic.name, on, postback.encode("unsub" if on else "sub", t=topic.slug)))
     rows.append(_toggle(GENERAL, choices.general, postback.encode("gen", v="0" if choices.general else "1")))
-    bubble = FlexBubble(
-        header=FlexBox(layout="vertical", contents=[
-            FlexText(text="お知らせ設定", weight="bold", size="md"),
-            FlexText(text=note, size="sm", wrap=True),
+    bubble = flex.bubble(
+        header=flex.box("vertical", [
+            flex.text("お知らせ設定", "md", weight="bold"),
+            flex.text(note, "sm", wrap=True),
         ]),
-        body=FlexBox(layout="vertical", spacing="sm", contents=[
-            FlexText(text=summary(choices), size="xs", color="#666666", wrap=True),
-            FlexText(text="ボタンを押すと、受け取る・受け取らないが切り替わります。", size="xs", color="#999999", wrap=True),
+        body=flex.box("vertical", [
+            flex.text(summary(choices), "xs", color="#666666", wrap=True),
+            flex.text("ボタンを押すと、受け取る・受け取らないが切り替わります。", "xs", color="#999999", wrap=True),
             *rows,
-        ]),
-        footer=FlexBox(layout="vertical", contents=[FlexButton(style="link", height="sm", action=PostbackAction(
-            label="すべて停止（配信停止）", data=postback.encode("nstop"), display_text="配信停止"))]),
+        ], spacing="sm"),
+        footer=flex.box("vertical", [flex.button(flex.postback_action(
+            "すべて停止（配信停止）", postback.encode("nstop"), "配信停止"), "link")]),
     )
-    return FlexMessage(alt_text=f"{note}\n{summary(choices)}"[:400], contents=bubble)
+    return flex.message(clip(f"{note}\n{summary(choices)}", MAX_ALT_TEXT), bubble)
 
 
-def _toggle(name: str, on: bool, data: str) -> FlexButton:
+def _toggle(name: str, on: bool, data: str) -> flex.Node:
     label = ("✅ " if on else "⬜ ") + name
-    return FlexButton(style="primary" if on else "secondary", height="sm", action=PostbackAction(
-        label=label[:20], data=data, display_text=f"{name}：{'停止' if on else '受け取る'}"))
+    return flex.button(flex.postback_action(fit_label(label), data, f"{name}：{'停止' if on else '受け取る'}"),
+                       "primary" if on else "secondary")
 
 
 def _only_in_line() -> Message:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, exists, select
 
+from bot.conversation.records import FollowerState, offer_topic
 from bot.extensions import db
 from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.notices import topics as topic_list
@@ -86,15 +87,24 @@ def forget(user_id: str) -> None:
     db.session.execute(delete(NoticeOptOut).where(NoticeOptOut.follower_id == row.id))
 
 
-def offer_once(row: Follower, topic: str) -> bool:
+def _offer_flags():
+    offers, subs, opt_outs = TopicOffer.__table__, Subscription.__table__, NoticeOptOut.__table__
+    follower, topic = bindparam("follower_id"), bindparam("topic")
+    return select(
+        exists().where(offers.c.follower_id == follower, offers.c.topic == topic),
+        exists().where(subs.c.follower_id == follower, subs.c.topic == topic),
+        exists().where(opt_outs.c.follower_id == follower),
+    )
+
+
+# Built once: this runs under every answer a follower gets, and building the statement cost more than running it.
+_OFFER_FLAGS = _offer_flags()
+
+
+def offer_once(row: Follower | FollowerState, topic: str) -> bool:
     """Record that a topic is offered to a follower; False when it was offered before or is unwanted."""
-    if db.session.scalar(select(TopicOffer.id).where(
-            TopicOffer.follower_id == row.id, TopicOffer.topic == topic)) is not None:
+    offered, subscribed, opted_out = db.session.execute(_OFFER_FLAGS, {"follower_id": row.id, "topic": topic}).one()
+    if offered or subscribed or opted_out:
+        # Offered before, already subscribed, or said 「配信停止」: offering would be noise.
         return False
-    current = choices(row)
-    if topic in current.topics or not current.general:
-        # Already subscribed, or said 「配信停止」: offering would be noise.
-        return False
-    db.session.add(TopicOffer(follower_id=row.id, topic=topic))
-    db.session.flush()
-    return True
+    return offer_topic(row.id, topic)

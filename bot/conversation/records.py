@@ -1,0 +1,67 @@
+"""What one conversation turn writes, each as a single SQL statement: event claims, followers, question logs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import DateTime, bindparam, text
+
+from bot.extensions import db
+from bot.models import Follower, ProcessedEvent, QuestionLog, TopicOffer, utcnow
+
+# Every webhook runs these. They are Core statements, not ORM units of work: under load the webhook spent
+# more CPU in the ORM's flush bookkeeping than in matching the question. The upserts are written as text
+# because SQLAlchemy cannot cache the compiled form of its dialect-specific ON CONFLICT constructs and
+# compiled them again on every call; PostgreSQL and SQLite (3.35+) both accept this exact SQL.
+_AT = bindparam("at", type_=DateTime(timezone=True))
+
+_CLAIM = text(
+    f"INSERT INTO {ProcessedEvent.__tablename__} (webhook_event_id, event_type, received_at) "
+    "VALUES (:event_id, :event_type, :at) ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id"
+).bindparams(_AT)
+
+_TOUCH = text(
+    f"INSERT INTO {Follower.__tablename__} (line_user_id, status, first_seen, last_seen) "
+    "VALUES (:user_id, :status, :at, :at) "
+    "ON CONFLICT (line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen "
+    "RETURNING id, status"
+).bindparams(_AT)
+
+_OFFER = text(
+    f"INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at) "
+    "VALUES (:follower_id, :topic, :at) ON CONFLICT (follower_id, topic) DO NOTHING RETURNING id"
+).bindparams(_AT)
+
+_LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
+
+
+@dataclass(frozen=True)
+class FollowerState:
+    """The follower row a turn touched: its id and status."""
+
+    id: int
+    status: str
+
+
+def claim_event(event_id: str, event_type: str) -> bool:
+    """Record a webhook event id; False when another request already claimed it."""
+    # ON CONFLICT DO NOTHING instead of catching IntegrityError: a duplicate neither raises nor aborts the
+    # transaction, and on PostgreSQL a concurrent duplicate waits for the first claim to commit or roll back.
+    params = {"event_id": event_id, "event_type": event_type[:40], "at": utcnow()}
+    return db.session.execute(_CLAIM, params).first() is not None
+
+
+def touch_follower(user_id: str, status: str = "active") -> FollowerState:
+    """Create or refresh a follower; writing to us again means they follow (or unblocked) the account."""
+    row = db.session.execute(_TOUCH, {"user_id": user_id, "status": status, "at": utcnow()}).one()
+    return FollowerState(row.id, row.status)
+
+
+def offer_topic(follower_id: int, topic: str) -> bool:
+    """Record a topic offer to a follower; False when one was already recorded."""
+    return db.session.execute(_OFFER, {"follower_id": follower_id, "topic": topic, "at": utcnow()}).first() is not None
+
+
+def log_question(**values: Any) -> int:
+    """Insert one question-log row and return its id."""
+    return db.session.execute(_LOG, {"created_at": utcnow(), **values}).scalar_one()

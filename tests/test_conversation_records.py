@@ -1,0 +1,56 @@
+"""The single-statement writes of a conversation turn, on both databases."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.conversation import records
+from bot.extensions import db
+from bot.models import Follower, ProcessedEvent, QuestionLog, TopicOffer
+from bot.notices import subscriptions
+
+
+def test_an_event_is_claimed_once(app):
+    with app.app_context():
+        assert records.claim_event("01EVENT", "message") is True
+        db.session.commit()
+        assert records.claim_event("01EVENT", "message") is False
+        # A refused claim leaves the transaction usable: no IntegrityError, nothing to roll back.
+        assert records.claim_event("01OTHER", "postback") is True
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
+
+
+def test_touching_a_follower_creates_then_refreshes_the_same_row(app):
+    with app.app_context():
+        first = records.touch_follower("U1")
+        db.session.commit()
+        db.session.execute(Follower.__table__.update().values(status="unfollowed"))
+        db.session.commit()
+        again = records.touch_follower("U1")
+        db.session.commit()
+        assert again == records.FollowerState(first.id, "active")
+        row = db.session.get(Follower, first.id)
+        assert row.status == "active" and row.last_seen >= row.first_seen
+        assert db.session.scalar(select(func.count()).select_from(Follower)) == 1
+
+
+def test_question_log_insert_returns_its_id_with_defaults(app):
+    with app.app_context():
+        log_id = records.log_question(text="給食費", user_hash="h", channel="line", outcome="answer",
+                                      entry_slug="school-lunch-free", score=0.9, candidates=[], latency_ms=3)
+        db.session.commit()
+        row = db.session.get(QuestionLog, log_id)
+        assert row.text == "給食費" and row.created_at is not None and row.feedback is None
+
+
+def test_a_topic_is_offered_once_and_never_to_subscribers_or_opted_out(app):
+    with app.app_context():
+        one, two, three = (records.touch_follower(u) for u in ("U1", "U2", "U3"))
+        assert subscriptions.offer_once(one, "kosodate") is True
+        assert subscriptions.offer_once(one, "kosodate") is False
+        subscriptions.subscribe(db.session.get(Follower, two.id), "kosodate")
+        assert subscriptions.offer_once(two, "kosodate") is False
+        subscriptions.set_general(db.session.get(Follower, three.id), False)
+        assert subscriptions.offer_once(three, "kosodate") is False
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(TopicOffer)) == 1
