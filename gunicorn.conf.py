@@ -57,10 +57,12 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    """Log how often this worker's decision cache answered, for operators and bench.webhook_load."""
+    """Send the replies still queued, then log how often the decision cache answered."""
     if getattr(worker.wsgi, "import_name", "") == "bot":
         from bot.knowledge.index import log_cache_stats
 
+        # A deploy or a replaced worker must not drop answers already decided: send them first.
+        worker.wsgi.extensions["line_sender"].close(timeout=max(1.0, graceful_timeout - 1))
         log_cache_stats(worker.wsgi)
 
 

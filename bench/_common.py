@@ -123,6 +123,7 @@ def _fake_main(conn, latency: float) -> None:
 def _summarise(fake, with_bodies: bool) -> dict:
     tokens: dict[str, int] = {}
     bodies: dict[str, str] = {}
+    arrivals: dict[str, float] = {}
     with fake._lock:  # the recorder's own lock: requests keep arriving while we count
         recorded = list(fake.requests)
     for r in recorded:
@@ -130,6 +131,7 @@ def _summarise(fake, with_bodies: bool) -> dict:
             continue
         token = r.body.get("replyToken", "")
         tokens[token] = tokens.get(token, 0) + 1
+        arrivals.setdefault(token, r.received_at)
         if with_bodies:
             bodies.setdefault(token, json.dumps(r.body.get("messages", []), ensure_ascii=False))
     return {
@@ -138,6 +140,7 @@ def _summarise(fake, with_bodies: bool) -> dict:
         "tokens": len(tokens),
         "duplicates": sum(n - 1 for n in tokens.values() if n > 1),
         "bodies": bodies,
+        "arrivals": arrivals,
     }
 
 
@@ -326,6 +329,7 @@ class Sample:
     port: int
     token: str
     question: str
+    sent_at: float = 0.0  # wall clock when the post started, to compare with the fake LINE's arrival times
 
 
 @dataclass
@@ -394,6 +398,7 @@ def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: i
             body = body_of([text_event(event_id, token, question, n % 500)])
             headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)}
             t0 = time.perf_counter()
+            sent_at = time.time()
             status = 0
             try:
                 conn = conns.get(port) or http.client.HTTPConnection(HOST, port, timeout=timeout)
@@ -408,7 +413,8 @@ def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: i
                 bad = conns.pop(port, None)
                 if bad:
                     bad.close()
-            mine.append(Sample(t0 - start, (time.perf_counter() - t0) * 1000.0, status, port, token, question))
+            mine.append(Sample(t0 - start, (time.perf_counter() - t0) * 1000.0, status, port, token, question,
+                               sent_at))
         for conn in conns.values():
             conn.close()
         with lock:

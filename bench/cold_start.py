@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.postgres:
             from tests.pgserver import PgServer
 
-            pg = PgServer()
+            pg = PgServer(durable=True)
             url = pg.start()
             stack.callback(pg.stop)
         else:

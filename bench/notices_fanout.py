@@ -67,7 +67,7 @@ def run(recipients: int, threads: int, backend: str, database_url: str | None, l
         if backend == "postgresql" and not database_url:
             from tests.pgserver import PgServer
 
-            pg = PgServer()
+            pg = PgServer(durable=True)
             uri = pg.start()
         try:
             app = create_app(_config(uri, fake))

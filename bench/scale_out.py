@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
         if not url.startswith("postgres"):
             from tests.pgserver import PgServer
 
-            pg = PgServer()
+            pg = PgServer(durable=True)
             url = pg.start()
             stack.callback(pg.stop)
         env = service_env(url, fake.url)

@@ -39,10 +39,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from bot import models  # noqa: F401  (register tables with the metadata)
     from bot.cli import register_cli
     from bot.line.client import LineGateway
+    from bot.line.sender import ReplySender
     from bot.line.webhook import bp as webhook_bp
     from bot.simulator import bp as simulator_bp
 
     app.extensions["line_gateway"] = LineGateway.from_config(app.config)
+    app.extensions["line_sender"] = ReplySender(app.extensions["line_gateway"], app.config["LINE_REPLY_THREADS"],
+                                                app.config["LINE_REPLY_QUEUE"])
     app.register_blueprint(webhook_bp)
     csrf.exempt(webhook_bp)  # the LINE signature authenticates /callback
     app.register_blueprint(simulator_bp)

@@ -109,6 +109,7 @@ def app(request, tmp_path, fake_line):
     app = create_app(base_config(uri, fake_line))
     app.config["BACKEND"] = request.param
     yield app
+    app.extensions["line_sender"].close()
     with app.app_context():
         db.session.remove()
         if request.param == "postgresql":
@@ -143,11 +144,16 @@ def webhook(app):
     """Return a function that posts events to /callback, signed as LINE signs them."""
     test_client = app.test_client()
 
-    def post(events=None, *, raw: bytes | None = None, signature: str | None = None, secret: str = SECRET):
+    def post(events=None, *, raw: bytes | None = None, signature: str | None = None, secret: str = SECRET,
+             drain: bool = True):
         body = raw if raw is not None else body_of(events or [])
         headers = {"Content-Type": "application/json"}
         if signature is not False:
             headers["X-Line-Signature"] = signature if signature is not None else sign(body, secret)
-        return test_client.post("/callback", data=body, headers=headers)
+        response = test_client.post("/callback", data=body, headers=headers)
+        if drain:
+            # Replies go out from the sender's threads: wait for them, as a resident would.
+            assert app.extensions["line_sender"].drain(10), "replies still queued after 10 s"
+        return response
 
     return post

@@ -19,6 +19,7 @@ class Recorded:
     headers: dict[str, str]
     body: Any
     status: int | None = None  # what the fake answered, once it has
+    received_at: float = field(default_factory=time.time)  # wall clock, comparable across processes
 
     @property
     def retry_key(self) -> str | None:

@@ -14,6 +14,7 @@ class LiveServer:
     """A werkzeug threaded server in a background thread: one thread per request, like production."""
 
     def __init__(self, app) -> None:
+        self.app = app
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -39,3 +40,7 @@ class LiveServer:
             return response.status
         finally:
             conn.close()
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the app's sender threads have sent every queued reply."""
+        assert self.app.extensions["line_sender"].drain(timeout), f"replies still queued after {timeout} s"

@@ -28,7 +28,9 @@ def _free_port() -> int:
 class PgServer:
     """A private PostgreSQL cluster in a temporary directory, with trust auth on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # Tests trade durability for speed; benchmarks ask for PostgreSQL's defaults (fsync on every commit).
+        self.durable = durable
         self.initdb = find_bin("initdb")
         self.pg_ctl = find_bin("pg_ctl")
         if not (self.initdb and self.pg_ctl):
@@ -52,8 +54,9 @@ class PgServer:
         """Initialise and start the cluster; return its SQLAlchemy URL."""
         self._run(self.initdb, "-D", self.data, "--auth=trust", "-U", "postgres", "-E", "UTF8",
                   "--locale=C.UTF-8")
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off " \
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(self.pg_ctl, "-D", self.data, "-o", opts, "-w", "-l", os.path.join(self.root, "log"), "start")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 

@@ -63,6 +63,7 @@ def test_edits_during_traffic_switch_answers_atomically(loaded_app, fake_line):
                 f.result(timeout=60)
         last = events.text(QUESTIONS[0])
         sent[last["replyToken"]] = (time.monotonic(), server.post(body_of([last])))
+        server.drain()
 
     statuses = {status for _, status in sent.values()}
     assert statuses == {200}, statuses  # no 500s (nor anything else) while the knowledge changes
