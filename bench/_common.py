@@ -432,11 +432,18 @@ def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: i
     return LoadResult(sorted(samples, key=lambda s: s.started), elapsed)
 
 
-def wait_for_replies(fake: FakeLineProcess, expected: int, timeout: float = 5.0) -> dict:
-    """Return the fake's summary once it has seen `expected` replies (or the timeout passed)."""
+def wait_for_replies(fake: FakeLineProcess, expected: int, timeout: float = 5.0,
+                     tokens: set[str] | None = None) -> dict:
+    """Return the fake's summary once it has seen `expected` replies, or every one of `tokens` (or time ran out)."""
     deadline = time.monotonic() + timeout
+
+    def waiting(summary: dict) -> bool:
+        # Counting is not enough when replies are sent after the webhook answered: a late reply from an
+        # earlier run would make up for one of this run's that has not arrived yet.
+        return not tokens.issubset(summary["arrivals"]) if tokens is not None else summary["replies"] < expected
+
     summary = fake.summary()
-    while summary["replies"] < expected and time.monotonic() < deadline:
+    while waiting(summary) and time.monotonic() < deadline:
         time.sleep(0.1)
         summary = fake.summary()
     return summary

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
         run_start = time.perf_counter()
         result = drive([s.port for s in instances], clients=args.clients, seconds=args.seconds, midway=import_edit)
         offset = time.perf_counter() - run_start - result.seconds  # drive's clock started a hair later
-        replies = wait_for_replies(fake, len(result.ok))
+        replies = wait_for_replies(fake, len(result.ok), tokens={s.token for s in result.ok})
         bodies = fake.summary(with_bodies=True)["bodies"]
 
     out = {"config": {"instances": 2, "workers_per_instance": args.workers, "clients": args.clients,

@@ -39,7 +39,7 @@ def load_round(server: Gunicorn, fake: FakeLineProcess, args) -> dict:
     fake.reset()
     result = drive([server.port], clients=args.clients, seconds=args.seconds / args.rounds,
                    max_requests=args.max_requests)
-    replies = wait_for_replies(fake, len(result.ok))
+    replies = wait_for_replies(fake, len(result.ok), tokens={s.token for s in result.ok})
     return {"result": result, "replies": replies}
 
 
@@ -77,7 +77,9 @@ def measure(env: dict, fake: FakeLineProcess, args) -> dict:
         for server in servers.values():
             server.stop()
         fake.reset()
-    out["bot"]["decision_cache"] = cache_stats(servers["bot"].output(50_000))
+    log = servers["bot"].output(2_000_000)
+    out["bot"]["decision_cache"] = cache_stats(log)
+    out["bot"]["log_problems"] = [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
     return out
 
 
@@ -152,6 +154,8 @@ def report(out: dict) -> str:
     if cache:
         lines.append(f"decision cache (whole run, warm-up included): {cache['hits']} hits, {cache['misses']} misses, "
                      f"hit rate {cache['hit_rate']:.1%}")
+    problems = out.get("bot", {}).get("log_problems") or []
+    lines.append(f"bot log: {len(problems)} warnings/errors" + "".join(f"\n  {p[:200]}" for p in problems[:5]))
     if out.get("ratio_rps") is not None:
         lines.append(f"throughput ours / echo = {out['ratio_rps']:.2f}  (target >= 0.70)")
     for name in ("bot", "echo"):

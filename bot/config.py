@@ -46,6 +46,8 @@ def from_environment(instance_path: str) -> dict:
         "LINE_API_ENDPOINT": env("LINE_API_ENDPOINT", DEFAULT_LINE_API),
         "LINE_API_TIMEOUT": float(env("LINE_API_TIMEOUT", "1.0")),
         "LINE_REPLY_THREADS": _int("LINE_REPLY_THREADS", 16),
+        # Reply threads and request threads (replying inline when the queue is full) share one pool of connections.
+        "LINE_API_CONNECTIONS": _int("LINE_API_CONNECTIONS", _int("LINE_REPLY_THREADS", 16) + _int("WEB_THREADS", 8)),
         "LINE_REPLY_QUEUE": _int("LINE_REPLY_QUEUE", 1000),
         "TOWN_NAME": env("TOWN_NAME", "芦別市"),
         "TOWN_CONTACT": env("TOWN_CONTACT", "芦別市役所"),

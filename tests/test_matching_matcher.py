@@ -210,3 +210,18 @@ def test_bm25f_prefers_title_over_answer():
     assert index.coverage({"給食": 1.0, "雨": 1.0}, 0) == pytest.approx(
         index.term_idf("給食") / (index.term_idf("給食") + index.max_idf)
     )
+
+
+@pytest.mark.parametrize("base", ["給食費ってタダになるの", "コンビニで住民票", "おうえんだん とうろく", "ゼロカーボン"])
+def test_queries_with_one_key_get_one_decision(matcher, base):
+    """The decision cache shares one entry between these wordings, so they must decide alike."""
+    wordings = [base, base + "について教えてください", base + "ですか", base + "？", base + "?",
+                base.replace("コンビニ", "ｺﾝﾋﾞﾆ"), "  " + base + "  "]
+    keys = {w: Matcher.key(w) for w in wordings}
+    groups: dict[str, list[str]] = {}
+    for wording, key in keys.items():
+        groups.setdefault(key, []).append(wording)
+    assert len(groups) < len(wordings), "no two wordings share a key: the test proves nothing"
+    for same in groups.values():
+        decisions = {matcher.decide(w) for w in same}
+        assert len(decisions) == 1, same

@@ -81,11 +81,12 @@ class Snapshot:
     decisions: DecisionCache = field(default_factory=lambda: DecisionCache(0), compare=False, repr=False)
 
     def decide(self, query: str) -> Decision:
-        """Return the matcher's decision for query, from the cache when it was asked before."""
-        decision = self.decisions.get(query)
+        """Return the matcher's decision for query, from the cache when the same question was asked before."""
+        key = self.matcher.key(query)  # 「給食費について教えてください」 and 「給食費」 are one question
+        decision = self.decisions.get(key)
         if decision is None:
             decision = self.matcher.decide(query)
-            self.decisions.put(query, decision)
+            self.decisions.put(key, decision)
         return decision
 
 

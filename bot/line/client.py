@@ -35,18 +35,22 @@ class SendResult:
 class LineGateway:
     """Send replies, pushes and multicasts to LINE; never raise for API failures."""
 
-    def __init__(self, access_token: str, endpoint: str, timeout: float) -> None:
+    def __init__(self, access_token: str, endpoint: str, timeout: float, connections: int = 0) -> None:
         self.timeout = timeout
         self.configured = bool(access_token)
         configuration = Configuration(host=endpoint.rstrip("/"), access_token=access_token or "unset")
         # No silent urllib3 retries: the caller decides, with a retry key where one is needed.
         configuration.retries = False
+        # The SDK keeps 5 connections per CPU; with more threads calling LINE at once, urllib3 would close the
+        # extra connections after each call and open new ones for the next (and log a warning every time).
+        configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, connections)
         self._api_client = ApiClient(configuration)
 
     @classmethod
     def from_config(cls, config: Any) -> "LineGateway":
         """Build a gateway from the app's settings."""
-        return cls(config["LINE_CHANNEL_ACCESS_TOKEN"], config["LINE_API_ENDPOINT"], config["LINE_API_TIMEOUT"])
+        return cls(config["LINE_CHANNEL_ACCESS_TOKEN"], config["LINE_API_ENDPOINT"], config["LINE_API_TIMEOUT"],
+                   config["LINE_API_CONNECTIONS"])
 
     def reply(self, reply_token: str, messages: Sequence[Message]) -> SendResult:
         """Reply to an event with up to five messages."""

@@ -7,6 +7,7 @@ from typing import Literal
 from .decide import DEFAULT_THRESHOLDS, Thresholds, decide
 from .index import Index
 from .model import Candidate, Decision, Document
+from .normalize import clean_query
 from .synonyms import SynonymTable
 from .vectors import WordVectors, shared_vectors
 
@@ -41,6 +42,13 @@ class Matcher:
         if not query or not query.strip() or k <= 0:
             return []
         return self._index.rank(query, k)
+
+    @staticmethod
+    def key(query: str) -> str:
+        """Return the form of a query its ranking depends on: queries with the same key get the same decision."""
+        # rank() reads the query only through Index.parse(), which starts from clean_query(): width, case,
+        # polite wrappers (…について教えてください) and sentence endings (…ですか) make no difference.
+        return clean_query(query)
 
     def decide(self, query: str) -> Decision:
         """Return what to do with a query: answer, suggest or fallback."""
