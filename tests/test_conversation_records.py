@@ -54,3 +54,29 @@ def test_a_topic_is_offered_once_and_never_to_subscribers_or_opted_out(app):
         assert subscriptions.offer_once(three, "kosodate") is False
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(TopicOffer)) == 1
+
+
+def test_one_writer_queues_sqlite_writers_across_processes(app):
+    """A second process waits for the first one's write turn instead of polling SQLite's lock."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with app.app_context():
+        if app.config["BACKEND"] != "sqlite":
+            from contextlib import nullcontext
+
+            assert isinstance(records.one_writer(), nullcontext)  # PostgreSQL locks rows, not the database
+            return
+        database = db.session.get_bind().url.database
+        waiter = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); t = time.monotonic(); "
+                  "fcntl.flock(fd, fcntl.LOCK_EX); print(round(time.monotonic() - t, 2))")
+        with records.one_writer():
+            lock_file = Path(database + ".writer-lock")
+            assert lock_file.exists()
+            other = subprocess.Popen([sys.executable, "-c", waiter, str(lock_file)], stdout=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            assert other.poll() is None, "the other process got the write turn while this one held it"
+        waited = float(other.communicate(timeout=10)[0])
+        assert waited >= 0.4

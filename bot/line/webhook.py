@@ -10,7 +10,7 @@ from linebot.v3.webhook import WebhookParser
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.conversation import prepare, respond
-from bot.conversation.records import claim_event
+from bot.conversation.records import claim_event, one_writer
 from bot.extensions import db
 from bot.line.events import source_of, to_incoming
 from bot.line.limits import MAX_MESSAGES_PER_REPLY
@@ -60,15 +60,16 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
         return
     try:
         prepared = prepare(incoming)
-        try:
-            reply = _claim_and_respond(event, event_id, incoming, prepared)
-        except IntegrityError:
-            # Two webhooks raced to create the same row (a new resident's first messages arrive
-            # together): the other one has committed it and this transaction, claim included, is
-            # rolled back, so one more try finds the row and nothing has been sent yet.
-            db.session.rollback()
-            log.info("retrying event %s after a concurrent insert", event_id or "-")
-            reply = _claim_and_respond(event, event_id, incoming, prepared)
+        with one_writer():
+            try:
+                reply = _claim_and_respond(event, event_id, incoming, prepared)
+            except IntegrityError:
+                # Two webhooks raced to create the same row (a new resident's first messages arrive
+                # together): the other one has committed it and this transaction, claim included, is
+                # rolled back, so one more try finds the row and nothing has been sent yet.
+                db.session.rollback()
+                log.info("retrying event %s after a concurrent insert", event_id or "-")
+                reply = _claim_and_respond(event, event_id, incoming, prepared)
         if reply is None:
             log.info("skipping redelivered event %s", event_id)
             return
