@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from bot import audit
 from bot.extensions import db

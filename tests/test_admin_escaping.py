@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.extensions import db
 from tests.admin_support import admin_client, console, entry, form_of  # noqa: F401  (fixtures)
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from bot.matching import Candidate, Decision, Document, Matcher, Thresholds
+from bot.matching import Candidate, Document, Matcher, Thresholds
 from bot.matching.bm25 import BM25F, Field
 from bot.matching.synonyms import SynonymTable
 

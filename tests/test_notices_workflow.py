@@ -13,7 +13,7 @@ from bot.models import Notice, OutboxBatch
 from bot.notices import compose, report, schedule, workflow
 from bot.notices.delivery import Deliverer
 from bot.notices.settings import parse_quiet_hours
-from tests.notices_support import FAST, MULTICAST, PUSH, add_followers, scheduled_notice, uid
+from tests.notices_support import FAST, MULTICAST, PUSH, add_followers, scheduled_notice
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
