@@ -138,3 +138,16 @@ def test_simulator_explains_settings_are_in_line(rapp):
                            headers={"X-CSRFToken": token})
     assert response.status_code == 200
     assert "アカウントでご利用いただけます" in response.get_json()["messages"][0]["text"]
+
+
+def test_settings_labels_and_alt_text_fit_utf16_limits(app):
+    """An emoji-heavy topic name or a long note is clipped in UTF-16 units, as LINE counts them."""
+    from bot.line.limits import MAX_ACTION_LABEL, MAX_ALT_TEXT, utf16_len
+    from bot.notices.resident import _toggle, settings_bubble
+    from bot.notices.subscriptions import Choices
+
+    button = _toggle("🏫" * 15, True, "a=unsub")  # 15 characters, 30 UTF-16 units
+    assert utf16_len(button["action"]["label"]) <= MAX_ACTION_LABEL
+    with app.app_context():
+        bubble = settings_bubble(Choices((), True), "🌟" * 300)
+    assert utf16_len(bubble["altText"]) <= MAX_ALT_TEXT

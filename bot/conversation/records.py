@@ -11,7 +11,7 @@ from typing import Any, ContextManager, Iterator
 from sqlalchemy import DateTime, bindparam, text
 
 from bot.extensions import db
-from bot.models import Follower, ProcessedEvent, QuestionLog, TopicOffer, utcnow
+from bot.models import Follower, ProcessedEvent, QuestionLog, utcnow
 
 # Every webhook runs these. They are Core statements, not ORM units of work: under load the webhook spent
 # more CPU in the ORM's flush bookkeeping than in matching the question. The upserts are written as text
@@ -31,11 +31,6 @@ _TOUCH = text(
     "RETURNING id, status"
 ).bindparams(_AT)
 
-_OFFER = text(
-    f"INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at) "
-    "VALUES (:follower_id, :topic, :at) ON CONFLICT (follower_id, topic) DO NOTHING RETURNING id"
-).bindparams(_AT)
-
 _LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
 
 
@@ -44,7 +39,7 @@ _LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
 # queue instead: threads of one process on a lock, processes on an flock() of a file beside the database,
 # which wakes the next waiter as soon as the lock is free.
 _SQLITE_WRITER = threading.Lock()
-_lock_files: dict[str, int] = {}
+_lock_files: dict[tuple[int, str], int] = {}  # by (pid, path): a descriptor inherited over fork shares its lock
 
 
 @contextmanager
@@ -53,9 +48,10 @@ def _sqlite_turn(database: str | None) -> Iterator[None]:
         if not database or database == ":memory:":
             yield
             return
-        fd = _lock_files.get(database)
+        key = (os.getpid(), database)
+        fd = _lock_files.get(key)
         if fd is None:
-            fd = _lock_files[database] = os.open(database + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = _lock_files[key] = os.open(database + ".writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
@@ -89,11 +85,6 @@ def touch_follower(user_id: str, status: str = "active") -> FollowerState:
     """Create or refresh a follower; writing to us again means they follow (or unblocked) the account."""
     row = db.session.execute(_TOUCH, {"user_id": user_id, "status": status, "at": utcnow()}).one()
     return FollowerState(row.id, row.status)
-
-
-def offer_topic(follower_id: int, topic: str) -> bool:
-    """Record a topic offer to a follower; False when one was already recorded."""
-    return db.session.execute(_OFFER, {"follower_id": follower_id, "topic": topic, "at": utcnow()}).first() is not None
 
 
 def log_question(**values: Any) -> int:

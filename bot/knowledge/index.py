@@ -36,9 +36,9 @@ class EntryView:
 
 
 class DecisionCache:
-    """Remember the latest decisions of one snapshot's matcher for questions asked word for word again."""
+    """Remember one snapshot's recent decisions, by the matcher's key of the question (LRU)."""
 
-    # A storm is many residents asking the same thing: the same button label, the same pasted sentence.
+    # A storm is many residents asking the same thing, often in the same words.
     # The cache lives and dies with its snapshot, so a knowledge edit can never serve an old decision.
 
     def __init__(self, size: int) -> None:

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from bot.line import flex, messages, postback
-from bot.line.limits import MAX_ALT_TEXT, clip
-from bot.line.limits import label as fit_label
+from bot.line.limits import MAX_ALT_TEXT, clip, label
 from bot.line.messages import Chip, Message
-from bot.conversation.records import FollowerState
 from bot.models import Follower
 from bot.notices import subscriptions, topics
 from bot.notices.subscriptions import Choices
+
+if TYPE_CHECKING:
+    from bot.conversation.records import FollowerState
 
 ACTIONS = ("nset", "sub", "unsub", "gen", "nstop")
 OFFER_LABEL = "このテーマのお知らせを受け取る"
@@ -127,8 +129,8 @@ def settings_bubble(choices: Choices, note: str) -> Message:
 
 
 def _toggle(name: str, on: bool, data: str) -> flex.Node:
-    label = ("✅ " if on else "⬜ ") + name
-    return flex.button(flex.postback_action(fit_label(label), data, f"{name}：{'停止' if on else '受け取る'}"),
+    caption = ("✅ " if on else "⬜ ") + name
+    return flex.button(flex.postback_action(label(caption), data, f"{name}：{'停止' if on else '受け取る'}"),
                        "primary" if on else "secondary")
 
 

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import DateTime, bindparam, delete, exists, select, text
 
-from bot.conversation.records import FollowerState, offer_topic
 from bot.extensions import db
 from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.notices import topics as topic_list
+
+if TYPE_CHECKING:
+    from bot.conversation.records import FollowerState
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,13 @@ def _offer_flags():
     )
 
 
-# Built once: this runs under every answer a follower gets, and building the statement cost more than running it.
+# Built once: these run under every answer a follower gets, and building them cost more than running them.
 _OFFER_FLAGS = _offer_flags()
+# Text, like the webhook's other upserts (bot/conversation/records.py): SQLAlchemy cannot cache ON CONFLICT.
+_OFFER = text(
+    f"INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at) "
+    "VALUES (:follower_id, :topic, :at) ON CONFLICT (follower_id, topic) DO NOTHING RETURNING id"
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
 def offer_once(row: Follower | FollowerState, topic: str) -> bool:
@@ -107,4 +115,5 @@ def offer_once(row: Follower | FollowerState, topic: str) -> bool:
     if offered or subscribed or opted_out:
         # Offered before, already subscribed, or said 「配信停止」: offering would be noise.
         return False
-    return offer_topic(row.id, topic)
+    offered = db.session.execute(_OFFER, {"follower_id": row.id, "topic": topic, "at": utcnow()}).first()
+    return offered is not None
