@@ -27,7 +27,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == config.DEV_SECRET_KEY:
         raise RuntimeError("Set SECRET_KEY: the development key must not be used in production.")
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    # Settings given explicitly (tests, deployments) win over the defaults for the database in use.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+                                               **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)

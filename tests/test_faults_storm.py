@@ -7,9 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from bot import create_app
 from bot.extensions import db
+from bot.knowledge.pack import read_pack
+from bot.knowledge.store import import_pack
 from bot.models import ProcessedEvent
 from tests import events
+from tests.conftest import base_config
 from tests.linesign import body_of
 from tests.liveserver import LiveServer
 
@@ -65,3 +69,35 @@ def test_the_same_100_events_sent_5_times_concurrently_are_answered_once(loaded_
         claimed = db.session.scalar(select(func.count()).select_from(ProcessedEvent)
                                     .where(ProcessedEvent.webhook_event_id.in_([e["webhookEventId"] for e in batch])))
     assert claimed == EVENTS
+
+
+def test_batched_events_do_not_deadlock_on_a_pool_smaller_than_the_threads(app, fake_line):
+    # The second event of a body reuses the request's knowledge snapshot, so it reaches the SQLite writer
+    # queue holding no connection. If it took its turn first and asked the pool second, the threads queued
+    # behind it (each holding a connection) would starve it until the pool timed out: a hang, then a lost event.
+    small = create_app({**base_config(app.config["SQLALCHEMY_DATABASE_URI"], fake_line),
+                        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0, "pool_timeout": 5}})
+    with small.app_context():
+        import_pack(read_pack(small.config["KNOWLEDGE_DIR"]))
+    batches = [[events.text(QUESTIONS[(i + j) % len(QUESTIONS)], user="U" + f"{i:030x}{j:02x}") for j in range(3)]
+               for i in range(24)]
+    try:
+        statuses = _storm(small, fake_line, batches)
+    finally:
+        small.extensions["line_sender"].close()
+        with small.app_context():
+            db.engine.dispose()
+    assert statuses == [200] * len(batches)
+    replies = Counter(call.body["replyToken"] for call in fake_line.calls(REPLY))
+    assert set(replies) == {e["replyToken"] for b in batches for e in b}
+
+
+def _storm(app, fake_line, batches: list[list[dict]]) -> list[int]:
+    with LiveServer(app) as server:
+        server.post(body_of([events.text("給食費")]))
+        server.drain()
+        fake_line.reset()
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda b: server.post(body_of(b), timeout=20), batches))
+        server.drain()
+    return statuses

@@ -200,3 +200,27 @@ def test_database_down_is_503_and_redelivery_answers_once(loaded_app, webhook, f
     assert webhook([event]).status_code == 200
     assert webhook([event]).status_code == 200
     assert len(fake_line.calls(REPLY)) == 1
+
+
+def test_exhausted_connection_pool_is_503_and_redelivery_answers_once(loaded_app, webhook, fake_line, caplog):
+    from bot import create_app
+    from tests.conftest import base_config
+    from tests.linesign import body_of
+
+    busy = create_app({**base_config(loaded_app.config["SQLALCHEMY_DATABASE_URI"], fake_line),
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2}})
+    event = events.text("産後ケア")
+    raw = body_of([event])
+    try:
+        with busy.app_context(), db.engine.connect():  # another request holds the only connection
+            response = busy.test_client().post("/callback", data=raw,
+                                               headers={"X-Line-Signature": sign(raw, SECRET)})
+    finally:
+        busy.extensions["line_sender"].close()
+        with busy.app_context():
+            db.engine.dispose()
+    assert response.status_code == 503
+    assert "database unavailable" in caplog.text
+    assert fake_line.calls(REPLY) == []
+    assert webhook([event]).status_code == 200
+    assert len(fake_line.calls(REPLY)) == 1

@@ -61,8 +61,10 @@ def _sqlite_turn(database: str | None) -> Iterator[None]:
 
 def one_writer() -> ContextManager:
     """Return a lock that lets one writer at a time into a SQLite database (a no-op on other databases)."""
-    bind = db.session.get_bind()
-    return _sqlite_turn(bind.url.database) if bind.dialect.name == "sqlite" else nullcontext()
+    # Take a pooled connection before queueing, never while holding the turn: the writers queued behind
+    # the holder each hold a connection, so a holder that asked the pool only then could wait for ever.
+    connection = db.session.connection()
+    return _sqlite_turn(connection.engine.url.database) if connection.dialect.name == "sqlite" else nullcontext()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, request
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import WebhookParser
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.conversation import prepare, respond
 from bot.conversation.records import claim_event, one_writer
@@ -73,7 +74,7 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
         if reply is None:
             log.info("skipping redelivered event %s", event_id)
             return
-    except OperationalError:
+    except (OperationalError, PoolTimeout):  # unreachable, or every pooled connection busy for too long
         db.session.rollback()
         log.exception("database unavailable while handling event %s", event_id or "-")
         abort(503, "The database is unavailable; LINE will redeliver the event.")
