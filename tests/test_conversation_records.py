@@ -56,6 +56,49 @@ def test_a_topic_is_offered_once_and_never_to_subscribers_or_opted_out(app):
         assert db.session.scalar(select(func.count()).select_from(TopicOffer)) == 1
 
 
+def _question(**kw):
+    log = dict(text="給食費", user_hash="h", channel="line", outcome="answer", entry_slug="school-lunch-free",
+               score=0.9, candidates=[{"slug": "school-lunch-free", "score": 0.9}], latency_ms=3)
+    return {**log, **kw}
+
+
+def test_recording_a_question_claims_touches_logs_and_offers_once(app):
+    with app.app_context():
+        first = records.record_question(records.Claim("01Q1", "message"), "U1", "kosodate", version=None, **_question())
+        db.session.commit()
+        assert first.offered is True and first.follower.status == "active"
+        row = db.session.get(QuestionLog, first.log_id)
+        assert row.text == "給食費" and row.candidates == [{"slug": "school-lunch-free", "score": 0.9}]
+        # The redelivery writes nothing: no second log row, no follower touch, no offer.
+        assert records.record_question(records.Claim("01Q1", "message"), "U1", "kosodate", version=None, **_question()) is None
+        db.session.rollback()
+        again = records.record_question(records.Claim("01Q2", "message"), "U1", "kosodate", version=None, **_question())
+        db.session.commit()
+        assert again.offered is False and again.follower == first.follower and again.log_id != first.log_id
+        assert db.session.scalar(select(func.count()).select_from(QuestionLog)) == 2
+        assert db.session.scalar(select(func.count()).select_from(TopicOffer)) == 1
+        # On PostgreSQL the turn ran in autocommit; the pooled connection must not stay that way.
+        assert getattr(db.session.connection().connection.driver_connection, "autocommit", False) is False
+
+
+def test_recording_a_question_never_offers_to_subscribers_or_opted_out_and_keeps_no_one_unknown(app):
+    with app.app_context():
+        two, three = records.touch_follower("U2"), records.touch_follower("U3")
+        subscriptions.subscribe(db.session.get(Follower, two.id), "kosodate")
+        subscriptions.set_general(db.session.get(Follower, three.id), False)
+        db.session.commit()
+        for n, user in enumerate(("U2", "U3")):
+            record = records.record_question(records.Claim(f"01R{n}", "message"), user, "kosodate", version=None, **_question())
+            assert record.offered is False
+        # No user (the simulator, a group) and no event id (the simulator): logged, nobody kept.
+        anonymous = records.record_question(None, None, "kosodate", version=None, **_question(channel="simulator"))
+        db.session.commit()
+        assert anonymous.follower is None and anonymous.offered is False
+        assert db.session.get(QuestionLog, anonymous.log_id).channel == "simulator"
+        assert db.session.scalar(select(func.count()).select_from(TopicOffer)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Follower)) == 2
+
+
 def test_one_writer_queues_sqlite_writers_across_processes(app):
     """A second process waits for the first one's write turn instead of polling SQLite's lock."""
     import subprocess
@@ -80,3 +123,24 @@ def test_one_writer_queues_sqlite_writers_across_processes(app):
             assert other.poll() is None, "the other process got the write turn while this one held it"
         waited = float(other.communicate(timeout=10)[0])
         assert waited >= 0.4
+
+
+def test_recording_against_a_moved_knowledge_version_writes_nothing(loaded_app):
+    from bot.knowledge.store import bump_version, current_version
+
+    with loaded_app.app_context():
+        version = current_version()
+        bump_version()
+        db.session.commit()
+        try:
+            records.record_question(records.Claim("01M1", "message"), "U1", "kosodate", version=version, **_question())
+        except records.KnowledgeMoved as moved:
+            assert moved.version == version + 1
+        else:
+            raise AssertionError("a question matched against an old version was recorded")
+        db.session.rollback()
+        for table in (ProcessedEvent, QuestionLog, Follower, TopicOffer):
+            assert db.session.scalar(select(func.count()).select_from(table)) == 0, table.__tablename__
+        # At the current version, the same event records normally.
+        assert records.record_question(records.Claim("01M1", "message"), "U1", None, version=version + 1,
+                                       **_question()) is not None

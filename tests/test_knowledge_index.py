@@ -85,3 +85,31 @@ def test_decision_cache_size_comes_from_the_settings(app):
         snapshot.decide("コンビニで住民票")
         snapshot.decide("コンビニで住民票")
         assert snapshot.decisions.hits == 0 and snapshot.decisions.misses == 2
+
+
+def test_a_question_matched_on_a_stale_index_is_answered_from_the_new_knowledge(loaded_app, webhook, fake_line):
+    """Another process edits the knowledge: the next question notices it where it is recorded, and asks again."""
+    from sqlalchemy import func
+
+    from bot.models import ProcessedEvent, QuestionLog
+    from tests import events
+
+    assert webhook([events.text("給食費ってタダになるの？")]).status_code == 200  # builds this process's index
+    with loaded_app.app_context():
+        built = loaded_app.extensions["kb_index"].latest
+        entry = db.session.scalar(select(Entry).where(Entry.slug == "school-lunch-free"))
+        entry.status = "draft"  # written straight to the database, as another web process would
+        bump_version()
+        db.session.commit()
+    fake_line.reset()
+    event = events.text("給食費ってタダになるの？")
+    assert webhook([event]).status_code == 200
+    reply = fake_line.calls("/v2/bot/message/reply")[0].body
+    assert "school-lunch-free" not in str(reply) and "学校給食費の無償化" not in str(reply)
+    with loaded_app.app_context():
+        assert loaded_app.extensions["kb_index"].latest.version == built.version + 1
+        logged = db.session.scalars(select(QuestionLog).order_by(QuestionLog.id.desc())).first()
+        assert logged.entry_slug != "school-lunch-free"
+        assert db.session.scalar(select(func.count()).select_from(QuestionLog)) == 2  # nothing written twice
+        assert db.session.scalar(select(func.count()).select_from(ProcessedEvent)
+                                 .where(ProcessedEvent.webhook_event_id == event["webhookEventId"])) == 1

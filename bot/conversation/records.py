@@ -1,4 +1,4 @@
-"""What one conversation turn writes, each as a single SQL statement: event claims, followers, question logs."""
+"""What one conversation turn writes, in as few SQL statements as the database allows."""
 from __future__ import annotations
 
 import fcntl
@@ -8,10 +8,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, ContextManager, Iterator
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import JSON, DateTime, bindparam, text
 
 from bot.extensions import db
-from bot.models import Follower, ProcessedEvent, QuestionLog, utcnow
+from bot.knowledge.store import current_version
+from bot.models import Follower, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog, Subscription, TopicOffer, utcnow
+from bot.notices.subscriptions import offer_once
 
 # Every webhook runs these. They are Core statements, not ORM units of work: under load the webhook spent
 # more CPU in the ORM's flush bookkeeping than in matching the question. The upserts are written as text
@@ -32,6 +34,45 @@ _TOUCH = text(
 ).bindparams(_AT)
 
 _LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
+
+# On PostgreSQL a question's whole turn is this one statement, gated on the knowledge version the answer
+# was matched against and on the claim: each round trip to the server cost the worker more CPU than the
+# statement cost the server. ON CONFLICT settles the races the NOT EXISTS checks cannot see (all
+# sub-statements read one snapshot).
+_LOG_COLUMNS = ("text", "user_hash", "channel", "outcome", "entry_slug", "score", "latency_ms", "candidates")
+_QUESTION_TURN = text(f"""
+WITH current AS (
+    SELECT COALESCE((SELECT version FROM {KnowledgeVersion.__tablename__} WHERE id = 1), 0) AS version
+), fresh AS (
+    SELECT 1 AS ok FROM current WHERE CAST(:version AS INTEGER) IS NULL OR current.version = :version
+), claim AS (
+    INSERT INTO {ProcessedEvent.__tablename__} (webhook_event_id, event_type, received_at)
+    SELECT :event_id, :event_type, :at FROM fresh WHERE CAST(:event_id AS VARCHAR) IS NOT NULL
+    ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id
+), go AS (
+    SELECT 1 AS ok FROM claim UNION ALL SELECT 1 FROM fresh WHERE CAST(:event_id AS VARCHAR) IS NULL
+), follower AS (
+    INSERT INTO {Follower.__tablename__} (line_user_id, status, first_seen, last_seen)
+    SELECT :user_id, 'active', :at, :at FROM go WHERE CAST(:user_id AS VARCHAR) IS NOT NULL
+    ON CONFLICT (line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen
+    RETURNING id, status
+), logged AS (
+    INSERT INTO {QuestionLog.__tablename__} (created_at, {", ".join(_LOG_COLUMNS)})
+    SELECT :at, {", ".join(":" + c if c != "candidates" else "CAST(:candidates AS JSON)" for c in _LOG_COLUMNS)}
+    FROM go RETURNING id
+), offered AS (
+    INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at)
+    SELECT f.id, :topic, :at FROM follower AS f
+    WHERE CAST(:topic AS VARCHAR) IS NOT NULL AND f.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM {TopicOffer.__tablename__} AS t WHERE t.follower_id = f.id AND t.topic = :topic)
+      AND NOT EXISTS (SELECT 1 FROM {Subscription.__tablename__} AS s WHERE s.follower_id = f.id AND s.topic = :topic)
+      AND NOT EXISTS (SELECT 1 FROM {NoticeOptOut.__tablename__} AS o WHERE o.follower_id = f.id)
+    ON CONFLICT (follower_id, topic) DO NOTHING RETURNING id
+)
+SELECT (SELECT id FROM logged) AS log_id, (SELECT id FROM follower) AS follower_id,
+       (SELECT status FROM follower) AS follower_status, EXISTS (SELECT 1 FROM offered) AS offered,
+       (SELECT version FROM current) AS version
+""").bindparams(_AT, bindparam("candidates", type_=JSON))
 
 
 # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing steps (up to
@@ -63,8 +104,34 @@ def one_writer() -> ContextManager:
     """Return a lock that lets one writer at a time into a SQLite database (a no-op on other databases)."""
     # Take a pooled connection before queueing, never while holding the turn: the writers queued behind
     # the holder each hold a connection, so a holder that asked the pool only then could wait for ever.
-    connection = db.session.connection()
-    return _sqlite_turn(connection.engine.url.database) if connection.dialect.name == "sqlite" else nullcontext()
+    if db.session.get_bind().dialect.name != "sqlite":
+        return nullcontext()
+    return _sqlite_turn(db.session.connection().engine.url.database)
+
+
+class KnowledgeMoved(Exception):
+    """The knowledge changed after a question was matched: match it again against the new version."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"knowledge is now at version {version}")
+        self.version = version
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A webhook event to record as handled, so that its redelivery is skipped."""
+
+    event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """What recording a question wrote: its log row, the asker's follower row, and a first topic offer."""
+
+    log_id: int
+    follower: FollowerState | None
+    offered: bool
 
 
 @dataclass(frozen=True)
@@ -92,3 +159,38 @@ def touch_follower(user_id: str, status: str = "active") -> FollowerState:
 def log_question(**values: Any) -> int:
     """Insert one question-log row and return its id."""
     return db.session.execute(_LOG, {"created_at": utcnow(), **values}).scalar_one()
+
+
+def record_question(claim: Claim | None, user_id: str | None, topic: str | None, *, version: int | None,
+                    **log: Any) -> QuestionRecord | None:
+    """Claim the event, touch the asker, log the question and offer the topic once; None when already claimed.
+
+    Raise KnowledgeMoved, having written nothing, when the knowledge is no longer at `version`.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return _record_step_by_step(claim, user_id, topic, version, log)
+    if not db.session().in_transaction():
+        # One statement is its own transaction: autocommit spares the BEGIN and COMMIT round trips.
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    params = {"event_id": claim.event_id if claim else None, "event_type": claim.event_type[:40] if claim else "",
+              "user_id": user_id, "topic": topic, "version": version, "at": utcnow(), **log}
+    row = db.session.execute(_QUESTION_TURN, params).one()
+    if row.log_id is None:
+        if version is not None and row.version != version:
+            raise KnowledgeMoved(row.version)
+        return None
+    follower = FollowerState(row.follower_id, row.follower_status) if row.follower_id else None
+    return QuestionRecord(row.log_id, follower, bool(row.offered))
+
+
+def _record_step_by_step(claim: Claim | None, user_id: str | None, topic: str | None, version: int | None,
+                         log: dict[str, Any]) -> QuestionRecord | None:
+    # SQLite cannot write from a WITH clause, and its statements cost no round trip: one after another.
+    if version is not None and (moved := current_version()) != version:
+        raise KnowledgeMoved(moved)
+    if claim and not claim_event(claim.event_id, claim.event_type):
+        return None
+    follower = touch_follower(user_id) if user_id else None
+    log_id = log_question(**log)
+    offered = bool(topic and follower and follower.status == "active" and offer_once(follower, topic))
+    return QuestionRecord(log_id, follower, offered)

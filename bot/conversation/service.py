@@ -12,14 +12,15 @@ from sqlalchemy import select
 from bot.conversation import records, replies
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
-from bot.conversation.records import FollowerState
+from bot.conversation.records import Claim, FollowerState
 from bot.conversation.smalltalk import classify
 from bot.extensions import db
-from bot.knowledge.index import Snapshot, knowledge
+from bot.knowledge.index import Snapshot, knowledge, latest_knowledge
 from bot.line import postback
 from bot.matching import Decision
 from bot.models import Follower, QuestionLog, utcnow
 from bot.notices import resident as notices
+from bot.notices import topics
 from bot.notices.subscriptions import forget as notices_forget
 
 log = logging.getLogger(__name__)
@@ -31,30 +32,53 @@ MAX_LOGGED_CHARS = 1000
 
 @dataclass(frozen=True)
 class Prepared:
-    """The matcher's decision on a question, made before anything is written."""
+    """The matcher's decision on a question, made before anything is written, and the knowledge it used."""
 
+    snapshot: Snapshot
     decision: Decision
     seconds: float
 
 
-def prepare(incoming: Incoming) -> Prepared | None:
+def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     """Match a question ahead of the database work; None for anything that is not a question."""
     # The webhook calls this before it claims the event, so no transaction (on SQLite: no write lock)
-    # stays open while the CPU-heavy matching runs.
+    # stays open while the CPU-heavy matching runs. It matches against the index built last; recording
+    # the question checks that the knowledge has not moved since (records.record_question).
     text = _question(incoming)
     if text is None:
         return None
+    kb = kb or latest_knowledge()
     started = time.perf_counter()
-    decision = knowledge().decide(text[:MAX_QUERY_CHARS])
-    return Prepared(decision, time.perf_counter() - started)
+    decision = kb.decide(text[:MAX_QUERY_CHARS])
+    return Prepared(kb, decision, time.perf_counter() - started)
 
 
-def respond(incoming: Incoming, prepared: Prepared | None = None) -> Reply:
-    """Return the reply to one incoming event, after saving what must be saved."""
-    handler = _HANDLERS.get(incoming.kind, _unknown)
-    reply = handler(incoming, prepared) if handler is _text else handler(incoming)
+def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim | None = None) -> Reply | None:
+    """Return the reply to one incoming event after saving what it records; None when claim was taken before."""
+    if prepared is not None:
+        # A question: the claim is written together with the question log (one statement on PostgreSQL).
+        reply = _answer(incoming, prepared, claim)
+    elif claim is not None and not records.claim_event(claim.event_id, claim.event_type):
+        reply = None
+    else:
+        handler = _HANDLERS.get(incoming.kind, _unknown)
+        reply = handler(incoming)
+    if reply is None:
+        db.session.rollback()
+        return None
     db.session.commit()
     return reply
+
+
+def _answer(incoming: Incoming, prepared: Prepared, claim: Claim | None) -> Reply | None:
+    text = incoming.text.strip()
+    try:
+        return _answer_question(incoming, text, prepared, claim)
+    except records.KnowledgeMoved:
+        # Staff changed the knowledge since this process last looked: answer from the new version.
+        db.session.rollback()
+        again = prepare(incoming, knowledge(recheck=True))
+        return _answer_question(incoming, text, again, claim, check_version=False)
 
 
 def _question(incoming: Incoming) -> str | None:
@@ -67,7 +91,7 @@ def _question(incoming: Incoming) -> str | None:
     return text
 
 
-def _text(incoming: Incoming, prepared: Prepared | None = None) -> Reply:
+def _text(incoming: Incoming) -> Reply:
     kb = knowledge()
     text = incoming.text.strip()
     if not text:
@@ -80,16 +104,19 @@ def _text(incoming: Incoming, prepared: Prepared | None = None) -> Reply:
     if talk:
         _touch_follower(incoming)
         return Reply([replies.smalltalk(talk, kb, _town())], outcome="smalltalk")
-    return _answer_question(incoming, text, kb, prepared or prepare(incoming))
+    return _answer_question(incoming, text, prepare(incoming, kb), check_version=False)
 
 
-def _answer_question(incoming: Incoming, text: str, kb: Snapshot, prepared: Prepared) -> Reply:
-    decision = prepared.decision
+def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None = None, *,
+                     check_version: bool = True) -> Reply | None:
+    kb, decision = prepared.snapshot, prepared.decision
     truncated = len(text) > MAX_QUERY_CHARS
     entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
     entry = kb.entries.get(entry_slug) if entry_slug else None
-    follower = _touch_follower(incoming)
-    log_id = records.log_question(
+    user_id = _line_user(incoming)
+    topic = topics.for_category(entry.category) if entry is not None and user_id else None
+    record = records.record_question(
+        claim, user_id, topic.slug if topic else None, version=kb.version if check_version else None,
         text=mask(text[:MAX_LOGGED_CHARS]),
         user_hash=_hash(incoming),
         channel=incoming.channel,
@@ -99,9 +126,12 @@ def _answer_question(incoming: Incoming, text: str, kb: Snapshot, prepared: Prep
         candidates=[{"slug": c.id, "score": round(c.score, 4)} for c in decision.candidates[:5]],
         latency_ms=int(prepared.seconds * 1000),
     )
+    if record is None:
+        return None
+    log_id = record.log_id
     town = _town()
     if entry is not None:
-        offer = notices.offer_chip(_line_user(incoming), entry.category, follower)
+        offer = notices.offer(topic) if record.offered else None
         messages = [replies.answer(entry, kb, town, log_id, offer)]
     elif decision.outcome == "suggest":
         messages = [replies.suggest([c.id for c in decision.candidates], kb, log_id)]

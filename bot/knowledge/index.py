@@ -167,13 +167,23 @@ def log_cache_stats(app) -> None:
                  snapshot.version)
 
 
-def knowledge() -> Snapshot:
-    """Return this process's current knowledge snapshot (checked once per request)."""
+def knowledge(*, recheck: bool = False) -> Snapshot:
+    """Return this process's current knowledge snapshot (checked once per request, or again on recheck)."""
     # One version check per request: an event's reply is built from one consistent snapshot.
-    if has_request_context() and "kb_snapshot" in g:
+    if has_request_context() and "kb_snapshot" in g and not recheck:
         return g.kb_snapshot
-    cache = current_app.extensions.setdefault("kb_index", IndexCache())
-    snapshot = cache.get()
+    snapshot = _index_cache().get()
     if has_request_context():
         g.kb_snapshot = snapshot
     return snapshot
+
+
+def latest_knowledge() -> Snapshot:
+    """Return the snapshot this process built last, without asking the database unless there is none yet."""
+    # For writers that verify the version in the statement that records their work (records.record_question):
+    # checking it beforehand as well would cost a round trip per question.
+    return _index_cache().latest or knowledge()
+
+
+def _index_cache() -> IndexCache:
+    return current_app.extensions.setdefault("kb_index", IndexCache())

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.conversation import prepare, respond
-from bot.conversation.records import claim_event, one_writer
+from bot.conversation.records import Claim, one_writer
 from bot.extensions import db
 from bot.line.events import source_of, to_incoming
 from bot.line.limits import MAX_MESSAGES_PER_REPLY
@@ -92,7 +92,5 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
 
 def _claim_and_respond(event, event_id: str | None, incoming, prepared):
     """Claim the event and build its reply; None when another request already claimed it."""
-    if event_id and not claim_event(event_id, getattr(event, "type", "") or ""):
-        db.session.rollback()
-        return None
-    return respond(incoming, prepared)  # commits the claim together with what the reply records
+    claim = Claim(event_id, getattr(event, "type", "") or "") if event_id else None
+    return respond(incoming, prepared, claim)  # commits the claim together with what the reply records

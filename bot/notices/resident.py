@@ -94,6 +94,11 @@ def offer_chip(user_id: str | None, category: str, follower: Follower | Follower
     row = follower or subscriptions.follower(user_id)
     if row.status != "active" or not subscriptions.offer_once(row, topic.slug):
         return None
+    return offer(topic)
+
+
+def offer(topic: topics.Topic) -> Chip:
+    """Return the quick reply that subscribes to a topic's notices from under an answer."""
     return Chip(OFFER_LABEL, postback.encode("sub", t=topic.slug, o=1), f"「{topic.name}」のお知らせを受け取る")
 
 

@@ -84,11 +84,12 @@ def test_compose_preview_approve_send_and_see_it_delivered(subscribers, live_ser
     page.get_by_role("button", name="承認して送信").click()
     expect(page.locator(".flash")).to_contain_text("承認しました")
 
-    delivered = page.locator('td[data-k="delivered"]')
+    delivered, status = page.locator('td[data-k="delivered"]'), page.locator("#notice-status")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         page.reload()
-        if delivered.inner_text() == "3":
+        # The worker counts the last delivery first and closes the notice in its next pass: wait for both.
+        if delivered.inner_text() == "3" and status.inner_text() == "送信済み":
             break
         time.sleep(0.3)
     expect(delivered).to_have_text("3")
