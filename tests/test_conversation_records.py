@@ -1,6 +1,8 @@
 """The single-statement writes of a conversation turn, on both databases."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from bot.conversation import records
@@ -144,3 +146,31 @@ def test_recording_against_a_moved_knowledge_version_writes_nothing(loaded_app):
         # At the current version, the same event records normally.
         assert records.record_question(records.Claim("01M1", "message"), "U1", None, version=version + 1,
                                        **_question()) is not None
+
+
+def test_a_question_costs_one_statement_on_postgresql(loaded_app, webhook, fake_line):
+    """Guard the webhook's hot path: round trips to PostgreSQL cost more CPU than the statements themselves."""
+    from sqlalchemy import event
+
+    from tests import events
+
+    webhook([events.text("産後ケアを使いたい", user="U" + "1" * 32)])  # builds this process's index
+    statements: list[str] = []
+    with loaded_app.app_context():
+        engine = db.engine
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        webhook([events.text("給食費ってタダになるの？", user="U" + "2" * 32)])  # a new follower, offered a topic
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    reply = fake_line.calls("/v2/bot/message/reply")[-1].body
+    assert "このテーマのお知らせを受け取る" in json.dumps(reply, ensure_ascii=False)  # the offer went out too
+    if loaded_app.config["BACKEND"] == "postgresql":
+        assert statements == ["WITH"], statements  # no BEGIN, version check or COMMIT of its own
+    else:
+        # SQLite: the version check, claim, follower, log, offer check and offer, in process, no round trips.
+        assert statements == ["SELECT", "INSERT", "INSERT", "INSERT", "SELECT", "INSERT"], statements

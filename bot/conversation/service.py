@@ -114,7 +114,9 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
     entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
     entry = kb.entries.get(entry_slug) if entry_slug else None
     user_id = _line_user(incoming)
-    topic = topics.for_category(entry.category) if entry is not None and user_id else None
+    # The topic comes from the snapshot the answer came from: asking for the current one would cost a
+    # round trip that record_question's version check makes unnecessary.
+    topic = topics.for_category(entry.category, kb) if entry is not None and user_id else None
     record = records.record_question(
         claim, user_id, topic.slug if topic else None, version=kb.version if check_version else None,
         text=mask(text[:MAX_LOGGED_CHARS]),

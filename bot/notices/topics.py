@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from bot.conversation.replies import categories
-from bot.knowledge.index import knowledge
+from bot.knowledge.index import Snapshot, knowledge
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,14 @@ def parse_topics(value: str) -> list[Topic]:
     return topics
 
 
-def all_topics() -> list[Topic]:
-    """Return the topics residents can choose from, in a stable order."""
+def all_topics(kb: Snapshot | None = None) -> list[Topic]:
+    """Return the topics residents can choose from, in a stable order (from kb's categories if given)."""
     configured = parse_topics(current_app.config.get("NOTICE_TOPICS", ""))
     if configured:
         return configured
     # Another town runs the bot with its own pack: its categories are its topics. The knowledge
     # snapshot already holds them, so the answer path asks the database nothing more.
-    return [Topic(c, c, (c,)) for c in categories(knowledge())]
+    return [Topic(c, c, (c,)) for c in categories(kb or knowledge())]
 
 
 def find(slug_or_name: str) -> Topic | None:
@@ -48,9 +48,9 @@ def find(slug_or_name: str) -> Topic | None:
     return next((t for t in all_topics() if key in (t.slug, t.name)), None)
 
 
-def for_category(category: str) -> Topic | None:
+def for_category(category: str, kb: Snapshot | None = None) -> Topic | None:
     """Return the topic an entry category belongs to."""
-    return next((t for t in all_topics() if category in t.categories), None)
+    return next((t for t in all_topics(kb) if category in t.categories), None)
 
 
 def names(slugs: list[str]) -> list[str]:
