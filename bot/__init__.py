@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     _tune_sqlite(app)
+    _check_idle_connections(app)
     _init_migrations(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -81,8 +82,9 @@ def _engine_options(uri: str) -> dict:
     if uri.startswith("sqlite"):
         # A busy timeout lets concurrent gunicorn workers wait for SQLite's write lock instead of failing.
         return {"connect_args": {"timeout": 15}}
-    # Fail fast when PostgreSQL is unreachable so the webhook answers 503 within LINE's budget.
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 3}}
+    # Fail fast when PostgreSQL is unreachable so the webhook answers 503 within LINE's budget. Idle
+    # connections are checked on checkout by bot.dbpool, not every connection by pool_pre_ping.
+    return {"connect_args": {"connect_timeout": 3}}
 
 
 def _tune_sqlite(app: Flask) -> None:
@@ -101,6 +103,16 @@ def _tune_sqlite(app: Flask) -> None:
 
     with app.app_context():
         event.listen(db.engine, "connect", on_connect)
+
+
+def _check_idle_connections(app: Flask) -> None:
+    """Ping PostgreSQL connections that sat idle in the pool before handing them out."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return  # a file does not drop connections
+    from bot.dbpool import ping_when_idle
+
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -59,4 +59,5 @@ def from_environment(instance_path: str) -> dict:
         "LOG_RETENTION_DAYS": _int("LOG_RETENTION_DAYS", 180),
         "MAX_WEBHOOK_BYTES": _int("MAX_WEBHOOK_BYTES", 1_000_000),
         "DECISION_CACHE_SIZE": _int("DECISION_CACHE_SIZE", 4096),
+        "DB_PING_IDLE_SECONDS": float(env("DB_PING_IDLE_SECONDS", "10")),
     }

@@ -224,3 +224,63 @@ def test_exhausted_connection_pool_is_503_and_redelivery_answers_once(loaded_app
     assert fake_line.calls(REPLY) == []
     assert webhook([event]).status_code == 200
     assert len(fake_line.calls(REPLY)) == 1
+
+
+def _cut_connections(uri: str) -> int:
+    """Terminate every other session of the test database, as a PostgreSQL restart or failover would."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(uri, poolclass=NullPool)
+    with engine.connect() as conn:
+        cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        conn.commit()
+    engine.dispose()
+    return cut
+
+
+def test_idle_connections_cut_by_a_database_restart_are_replaced_or_redelivered(loaded_app, fake_line, caplog):
+    import time
+
+    from bot import create_app
+    from tests.conftest import base_config
+    from tests.linesign import body_of
+
+    uri = loaded_app.config["SQLALCHEMY_DATABASE_URI"]
+    if loaded_app.config["BACKEND"] == "sqlite":
+        # A file has no connection to lose: nothing pings it.
+        with loaded_app.app_context():
+            assert len(db.engine.pool.dispatch.checkout) == 0
+        return
+
+    def post(app, event):
+        raw = body_of([event])
+        return app.test_client().post("/callback", data=raw, headers={"X-Line-Signature": sign(raw, SECRET)})
+
+    def app_pinging_after(seconds: float):
+        return create_app({**base_config(uri, fake_line), "DB_PING_IDLE_SECONDS": seconds})
+
+    pinging, trusting = app_pinging_after(0.1), app_pinging_after(3600)
+    event = events.text("コンビニで住民票")
+    try:
+        # Idle past the limit: the checkout ping finds the dead connection and the pool opens a new one.
+        assert post(pinging, events.text("産後ケア")).status_code == 200
+        assert _cut_connections(uri) >= 1
+        time.sleep(0.2)
+        assert post(pinging, events.text("給食費")).status_code == 200
+        # Used moments ago: not pinged, so the cut shows as a 503, and LINE's redelivery is answered once.
+        assert post(trusting, events.text("産後ケア")).status_code == 200
+        _cut_connections(uri)
+        assert post(trusting, event).status_code == 503
+        assert "database unavailable" in caplog.text
+        assert post(trusting, event).status_code == 200
+        assert post(trusting, event).status_code == 200
+    finally:
+        for app in (pinging, trusting, loaded_app):  # the fixture's own pooled connections were cut too
+            app.extensions["line_sender"].drain(10)
+            app.extensions["line_sender"].close()
+            with app.app_context():
+                db.engine.dispose()
+    tokens = [call.body["replyToken"] for call in fake_line.calls(REPLY)]
+    assert tokens.count(event["replyToken"]) == 1 and len(tokens) == 4  # 503'd once, answered once
