@@ -40,6 +40,15 @@ class Fault:
     passthrough: bool = False
 
 
+class _Server(ThreadingHTTPServer):
+    """A threaded HTTP server with a listen backlog like a real API's."""
+
+    # socketserver's default backlog is 5: sixteen sender threads opening connections at once overflowed it,
+    # the kernel dropped the extra handshakes, and the bot saw connect timeouts LINE itself does not cause.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class FakeLine:
     """Serve the endpoints the bot uses, like LINE does, with scripted faults."""
 
@@ -50,8 +59,7 @@ class FakeLine:
         self.expired_tokens: set[str] = set()
         self._delivered_keys: set[str] = set()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
