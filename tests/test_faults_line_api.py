@@ -99,3 +99,35 @@ def test_a_healthy_line_is_still_called_for_every_event_of_a_slow_body(loaded_ap
     loaded_app.config["WEBHOOK_BUDGET_SECONDS"] = 0.0
     assert webhook(_five_questions()).status_code == 200
     assert len(fake_line.calls(REPLY)) == 5
+
+
+def test_a_reply_whose_connection_never_opened_is_sent_again_once(loaded_app, sender, webhook, fake_line, caplog):
+    """A dropped handshake means LINE never saw the reply: one more try on a new connection is safe."""
+    import logging
+    from urllib.parse import urlsplit
+
+    from tests.tcpgate import StalledPort
+
+    caplog.set_level(logging.INFO, "bot.line.sender")
+    _warm(webhook, fake_line)
+    url = urlsplit(fake_line.url)
+    gate = StalledPort((url.hostname, url.port))
+    gate.assert_stalled()
+
+    class OpenOnFailure(logging.Handler):
+        # Runs in the sending thread, between the failed try and the next one: LINE is reachable again.
+        def emit(self, record: logging.LogRecord) -> None:
+            if "got no answer" in record.getMessage():
+                gate.open()
+
+    handler = OpenOnFailure()
+    logging.getLogger("bot.line.client").addHandler(handler)
+    try:
+        sender.gateway = LineGateway(TOKEN, f"http://127.0.0.1:{gate.port}", 0.5)
+        event = events.text("給食費ってタダ？")
+        assert webhook([event]).status_code == 200
+    finally:
+        logging.getLogger("bot.line.client").removeHandler(handler)
+        gate.close()
+    assert "ConnectTimeoutError" in caplog.text and "retrying the reply" in caplog.text
+    assert [call.body["replyToken"] for call in fake_line.calls(REPLY)] == [event["replyToken"]]

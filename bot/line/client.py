@@ -25,6 +25,7 @@ class SendResult:
     request_id: str = ""
     error: str = ""
     retry_after: float | None = None
+    unsent: bool = False  # no connection could be opened, so LINE cannot have received the request
 
     @property
     def timed_out(self) -> bool:
@@ -93,7 +94,9 @@ class LineGateway:
             return SendResult(False, exc.status, request_id, body[:500] or str(exc.reason), retry_after)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             log.warning("LINE %s got no answer: %s", what, type(exc).__name__)
-            return SendResult(False, None, "", f"{type(exc).__name__}: {exc}"[:500])
+            # NewConnectionError is a ConnectTimeoutError: refused, unreachable, or no handshake in time.
+            unsent = isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
+            return SendResult(False, None, "", f"{type(exc).__name__}: {exc}"[:500], unsent=unsent)
         headers = response.headers or {}
         return SendResult(True, response.status_code, headers.get("x-line-request-id", ""))
 

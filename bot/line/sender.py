@@ -57,6 +57,13 @@ def deliver(job: ReplyJob, gateway: LineGateway, budget: Budget | None = None) -
     result = gateway.reply(job.reply_token, job.messages)
     if budget is not None:
         budget.saw(result)
+    if result.unsent and (budget is None or budget.allows(gateway.timeout)):
+        # The connection was never opened, so LINE has not seen this reply: one more try cannot answer twice.
+        # (After a dropped connection it could: LINE may have used the token, and the push below would repeat it.)
+        log.info("retrying the reply to event %s on a new connection", job.event_id or "-")
+        result = gateway.reply(job.reply_token, job.messages)
+        if budget is not None:
+            budget.saw(result)
     if result.ok or result.status != 400 or "reply token" not in result.error.lower():
         return
     # The reply token expired (slow redelivery): push instead, once per event thanks to the retry key.
