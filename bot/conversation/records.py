@@ -163,10 +163,8 @@ def log_question(**values: Any) -> int:
 
 def record_question(claim: Claim | None, user_id: str | None, topic: str | None, *, version: int | None,
                     **log: Any) -> QuestionRecord | None:
-    """Claim the event, touch the asker, log the question and offer the topic once; None when already claimed.
-
-    Raise KnowledgeMoved, having written nothing, when the knowledge is no longer at `version`.
-    """
+    """Claim the event, touch the asker, log the question and offer the topic once; None when already claimed."""
+    # Raises KnowledgeMoved, having written nothing, when the knowledge is no longer at `version`.
     if db.session.get_bind().dialect.name != "postgresql":
         return _record_step_by_step(claim, user_id, topic, version, log)
     if not db.session().in_transaction():
