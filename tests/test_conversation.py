@@ -9,23 +9,13 @@ from bot.extensions import db
 from bot.line.limits import MAX_POSTBACK_DATA, MAX_QUICK_REPLY_ITEMS, utf16_len
 from bot.models import Follower, QuestionLog
 from tests import events
+from tests.linejson import actions
 
 REPLY = "/v2/bot/message/reply"
 
 
 def _last_messages(fake_line) -> list[dict]:
     return fake_line.calls(REPLY)[-1].body["messages"]
-
-
-def _walk_actions(node):
-    if isinstance(node, dict):
-        if node.get("type") in ("postback", "uri", "message") and "label" in node:
-            yield node
-        for value in node.values():
-            yield from _walk_actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk_actions(value)
 
 
 def assert_within_line_limits(messages: list[dict]) -> None:
@@ -38,7 +28,7 @@ def assert_within_line_limits(messages: list[dict]) -> None:
             assert message["altText"].strip() and len(message["altText"]) <= 400
         items = (message.get("quickReply") or {}).get("items") or []
         assert len(items) <= MAX_QUICK_REPLY_ITEMS
-        for action in _walk_actions(message):
+        for action in actions(message):
             assert 1 <= len(action["label"]) <= 20
             if action["type"] == "postback":
                 assert len(action["data"]) <= MAX_POSTBACK_DATA
@@ -67,7 +57,7 @@ def test_unsure_question_offers_suggestions_and_a_tap_answers(loaded_app, webhoo
 def test_feedback_is_recorded_against_the_question(loaded_app, webhook, fake_line):
     webhook([events.text("星の降る里あしべつ応援団に登録したい")])
     bubble = _last_messages(fake_line)[0]
-    down = next(a for a in _walk_actions(bubble) if a.get("data", "").startswith("a=fb&v=down"))
+    down = next(a for a in actions(bubble) if a.get("data", "").startswith("a=fb&v=down"))
     webhook([events.postback(down["data"])])
     assert "お役に立てず" in _last_messages(fake_line)[0]["text"]
     with loaded_app.app_context():

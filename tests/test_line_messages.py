@@ -17,6 +17,7 @@ from bot.line.messages import Chip, Town, answer_bubble, quick_reply, text
 from bot.line.transcript import as_text
 from bot.notices import compose, resident
 from bot.notices.subscriptions import Choices
+from tests.linejson import actions
 
 
 class _Entry:
@@ -139,17 +140,6 @@ def test_every_message_is_what_the_sdk_would_send(every_message):
         assert json.loads(json.dumps(message)) == message, name  # plain JSON, nothing else inside
 
 
-def _actions(node):
-    if isinstance(node, dict):
-        if node.get("type") in ("postback", "uri", "message"):
-            yield node
-        for value in node.values():
-            yield from _actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _actions(value)
-
-
 def test_every_message_keeps_within_line_limits(every_message):
     for name, message in every_message.items():
         if message["type"] == "text":
@@ -159,7 +149,7 @@ def test_every_message_keeps_within_line_limits(every_message):
             size = len(json.dumps(message["contents"], ensure_ascii=False).encode())
             assert size <= compose.MAX_BUBBLE_BYTES, (name, size)
         assert len(message.get("quickReply", {"items": []})["items"]) <= MAX_QUICK_REPLY_ITEMS, name
-        for action in _actions(message):
+        for action in actions(message):
             assert 0 < utf16_len(action["label"]) <= MAX_ACTION_LABEL, (name, action)
             assert utf16_len(action.get("data", "")) <= MAX_POSTBACK_DATA, (name, action)
             assert utf16_len(action.get("displayText", "")) <= 300, (name, action)
