@@ -17,7 +17,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     # Flask's own defaults exist for these keys, so set them outright (setdefault would be a no-op).
     app.config.update(
-        MAX_CONTENT_LENGTH=app.config["MAX_WEBHOOK_BYTES"],
         # Session cookies: never readable from scripts, not sent cross-site, Secure behind https.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -32,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                                                **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    from bot import bodylimits
+    bodylimits.init_app(app)  # each door's own body limit (MAX_CONTENT_LENGTH is the console default)
     db.init_app(app)
     _tune_sqlite(app)
     _check_idle_connections(app)
@@ -126,8 +127,18 @@ def _register_error_handlers(app: Flask) -> None:
             return jsonify(error=exc.name, message=exc.description), exc.code
         return render_template("error.html", error=exc), exc.code
 
-    for code in (400, 404, 405, 413, 503):
+    def too_large(exc: HTTPException):
+        from bot.bodylimits import limit_text
+
+        limit = limit_text(request.max_content_length)
+        if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
+            return jsonify(error=exc.name, message=f"The body is larger than {request.max_content_length} bytes."), 413
+        back = "/admin/transfer" if request.path.startswith("/admin/import") else (request.referrer or "/")
+        return render_template("too_large.html", limit=limit, back=back), 413
+
+    for code in (400, 404, 405, 503):
         app.register_error_handler(code, handle)
+    app.register_error_handler(413, too_large)
 
 
 def warm_up(app: Flask) -> None:

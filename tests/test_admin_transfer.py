@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.extensions import db
+from bot.knowledge.labels import field_key, field_label
 from bot.knowledge.store import current_version
 from bot.models import AuditLog, Entry, EntryRevision
 from tests.admin_support import admin_client, console, editor_client, entry  # noqa: F401  (fixtures)
@@ -26,16 +27,20 @@ def _snapshot(app):
 
 
 def _csv_rows(raw: bytes) -> list[dict]:
+    """Return an exported CSV's rows keyed by field (slug, answer…), as the tests edit them."""
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel then reads UTF-8
-    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    return [{field_key(k): v for k, v in row.items()} for row in rows]
 
 
-def _csv(rows: list[dict]) -> bytes:
+def _csv(rows: list[dict], encoding: str = "utf-8-sig", japanese: bool = True) -> bytes:
+    """Return rows as a CSV with Japanese (or English) headers, as Excel would save it."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    header = {k: field_label(k) if japanese else k for k in rows[0]}
+    writer = csv.DictWriter(out, fieldnames=list(header.values()), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+    writer.writerows({header[k]: v for k, v in row.items()} for row in rows)
+    return out.getvalue().encode(encoding, errors="replace")
 
 
 def _upload(client, name: str, raw: bytes):
@@ -86,7 +91,7 @@ def test_apply_refuses_a_staged_upload_with_problems(console, admin_client):
     from bot.knowledge import transfer
 
     with console.app_context():
-        staged = transfer.parse_upload("x.csv", "slug,title\nbad slug,t\n".encode())
+        staged = transfer.parse_upload("x.csv", "識別名,タイトル\nbad slug,t\n".encode())
         assert staged.problems and not staged.ok
         before = _snapshot(console)
         try:

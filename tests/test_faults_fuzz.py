@@ -111,21 +111,21 @@ def test_deeply_nested_json_is_400_not_a_crash(app, webhook, depth, kind):
     inner = kind * depth + "1" + closing * depth
     raw = ('{"destination":"U1","events":' + inner + "}").encode()
     status = _post(webhook, raw, None)
-    assert status in ({400, 413} if len(raw) > app.config["MAX_CONTENT_LENGTH"] else {400})
+    assert status in ({400, 413} if len(raw) > app.config["MAX_WEBHOOK_BYTES"] else {400})
 
 
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(extra=st.integers(min_value=1, max_value=3_000_000), signature=signatures)
 def test_huge_bodies_are_413(app, webhook, extra, signature):
-    raw = b'{"destination":"U1","events":[],"pad":"' + b"a" * (app.config["MAX_CONTENT_LENGTH"] + extra) + b'"}'
+    raw = b'{"destination":"U1","events":[],"pad":"' + b"a" * (app.config["MAX_WEBHOOK_BYTES"] + extra) + b'"}'
     assert _post(webhook, raw, signature) == 413
 
 
 def test_body_limit_comes_from_max_webhook_bytes(monkeypatch, fake_line, tmp_path):
     monkeypatch.setenv("MAX_WEBHOOK_BYTES", "5000")
     app = create_app(base_config(f"sqlite:///{tmp_path / 'x.sqlite3'}", fake_line))
-    assert app.config["MAX_CONTENT_LENGTH"] == 5000
+    assert app.config["MAX_WEBHOOK_BYTES"] == 5000
     raw = b'{"destination":"U1","events":[],"pad":"' + b"a" * 5000 + b'"}'
     assert app.test_client().post("/callback", data=raw, headers={"X-Line-Signature": sign(raw, SECRET)}) \
         .status_code == 413
@@ -147,7 +147,7 @@ def test_chunked_body_without_length_is_limited_too(loaded_app, fake_line):
     from tests import events
     from tests.linesign import body_of
 
-    loaded_app.config["MAX_CONTENT_LENGTH"] = 10_000
+    loaded_app.config["MAX_WEBHOOK_BYTES"] = 10_000
     small = body_of([events.text("給食費ってタダ？")])
     big = body_of([events.text("給食費ってタダ？" + "あ" * 10_000)])  # ~30 KB, correctly signed
     with LiveServer(loaded_app) as server:

@@ -68,5 +68,5 @@ def test_production_refuses_the_development_secret_key(monkeypatch):
 def test_cookie_and_body_limits_are_set(monkeypatch):
     monkeypatch.setenv("MAX_WEBHOOK_BYTES", "12345")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert app.config["MAX_CONTENT_LENGTH"] == 12345
+    assert app.config["MAX_WEBHOOK_BYTES"] == 12345
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and app.config["SESSION_COOKIE_HTTPONLY"]

@@ -147,7 +147,7 @@ def test_empty_message_gets_help(loaded_app, webhook, fake_line):
 
 
 def test_body_over_the_limit_is_413(app, webhook):
-    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    app.config["MAX_WEBHOOK_BYTES"] = 10_000
     raw = json.dumps({"destination": "U1", "events": [events.text("あ" * 20_000)]}).encode()
     assert webhook(raw=raw, signature=sign(raw, SECRET)).status_code == 413
 

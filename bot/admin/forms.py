@@ -121,6 +121,7 @@ class ImportForm(FlaskForm):
 
 class ApplyImportForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    confirm_lost = BooleanField("文字が失われた可能性のある項目も、ファイルの内容で上書きする")
 
 
 class UserForm(FlaskForm):

@@ -11,37 +11,30 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import audit
 from bot.extensions import db
+from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS  # noqa: F401  (re-exported for the console)
 from bot.knowledge.pack import (
-    FIELD_ORDER, MAX_QUESTION, Problem, normalise_entry, validate_entry,
+    FIELD_ORDER, MAX_QUESTION, SLUG_RE, TEXT_LIMITS, Problem, normalise_entry, validate_entry,
 )
 from bot.knowledge.store import add_revision, bump_version
-from bot.line.limits import utf16_len
 from bot.matching.normalize import fold
 from bot.models import Entry, EntryRevision
-
-# Column sizes and LINE's limit for a URI action (1000 characters).
-MAX_LENGTHS = {"slug": 80, "category": 80, "url": 1000, "contact": 300, "source": 200}
-
-FIELD_LABELS = {
-    "slug": "識別名（slug）", "title": "タイトル", "category": "カテゴリ", "status": "状態",
-    "answer": "回答", "questions": "想定質問", "keywords": "キーワード", "url": "詳しいページのURL",
-    "contact": "お問い合わせ先", "source": "出典", "updated_on": "情報の更新日", "review_by": "見直し期限",
-    "review_note": "確認メモ",
-}
-STATUS_LABELS = {"published": "公開", "draft": "下書き"}
 
 # validate_entry speaks English to engineers; staff read the same rules in Japanese.
 _REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^unknown field$"), "不明な項目です"),
+    (re.compile(r"^field names must be text$"), "項目名は文字で書いてください（数字や null は項目名にできません）"),
+    (re.compile(r"^the file must hold one mapping"), "1つのファイルには「項目名: 値」の組を1件分だけ書いてください"),
+    (re.compile(r"^contains a control character$"), "制御文字（NULなど）は使えません"),
+    (re.compile(r"^more than (\d+) items$"), r"\1件までにしてください"),
+    (re.compile(r"^an item is longer than (\d+) characters$"), r"1件\1文字以内にしてください"),
     (re.compile(r"^is required$"), "入力してください"),
     (re.compile(r"^must be text$"), "文字で入力してください"),
     (re.compile(r"^must be a list of text$"), "1行に1つずつ入力してください"),
     (re.compile(r"^must be a date"), "日付は 2026-04-01 の形で入力してください"),
     (re.compile(r"^use lower-case"), "半角の英小文字・数字・ハイフン（-）で入力してください"),
     (re.compile(r"^must be one of"), "「公開」か「下書き」を選んでください"),
-    (re.compile(r"^longer than (\d+) characters"), r"\1文字以内にしてください（LINEの吹き出しに収まる長さ）"),
+    (re.compile(r"^longer than (\d+) characters$"), r"\1文字以内にしてください"),
     (re.compile(r"^a published entry needs at least (\d+)"), r"公開するには想定質問を\1件以上入れてください"),
-    (re.compile(r"^a question is longer than (\d+)"), r"想定質問は1件\1文字以内にしてください"),
     (re.compile(r"^must start with http"), "http:// か https:// で始まるURLを入力してください"),
 ]
 
@@ -101,16 +94,16 @@ def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
 def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | None = None) -> list[Problem]:
     """Return every problem with entry data: the pack's rules, LINE limits and a unique slug."""
     problems = validate_entry(data, file)
-    for name, limit in MAX_LENGTHS.items():
-        value = data.get(name)
-        if isinstance(value, str) and utf16_len(value) > limit:
-            problems.append(Problem(file, name, f"longer than {limit} characters"))
+    if not isinstance(data, dict):
+        return problems
     # Exact repeats only: the pack deliberately keeps kana and spacing variants of one question.
-    questions = [" ".join(q.split()) for q in data.get("questions") or [] if isinstance(q, str)]
+    listed = data.get("questions")
+    questions = [" ".join(q.split()) for q in listed if isinstance(q, str)] if isinstance(listed, list) else []
     if len(set(questions)) != len(questions):
         problems.append(Problem(file, "questions", "同じ質問が2回入っています"))
     slug = data.get("slug")
-    if isinstance(slug, str) and slug:
+    # Only a well-formed slug reaches the database (PostgreSQL refuses a NUL even in a query).
+    if isinstance(slug, str) and SLUG_RE.match(slug) and len(slug) <= TEXT_LIMITS["slug"]:
         other = db.session.scalar(select(Entry.id).where(Entry.slug == slug))
         if other is not None and other != existing_id:
             problems.append(Problem(file, "slug", "この識別名はすでに使われています"))

@@ -28,6 +28,15 @@ MAX_TITLE = 40
 MAX_ANSWER = 1000
 MAX_QUESTION = 200
 MIN_QUESTIONS = 6
+# The one definition of field lengths, for every door (console form, CSV, zip, `kb check`): the
+# database columns, LINE's bubble, and a bound on what one entry may cost to read and match.
+TEXT_LIMITS = {
+    "slug": 80, "title": MAX_TITLE, "category": 80, "status": 20, "answer": MAX_ANSWER, "url": 500,
+    "contact": 300, "source": 200, "review_note": 2000,
+}
+LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)}  # (items, characters per item)
+# NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded; other controls are invisible.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYNONYMS_FILE = "synonyms.yaml"
 
 
@@ -79,51 +88,68 @@ def normalise_entry(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def validate_entry(raw: Any, file: str) -> list[Problem]:
     """Return every problem with one raw entry."""
     if not isinstance(raw, dict):
         return [Problem(file, "-", "the file must hold one mapping of fields")]
     problems: list[Problem] = []
+    if not all(isinstance(name, str) for name in raw):
+        # YAML allows keys such as 1, null or a date; every field name is text.
+        problems.append(Problem(file, "-", "field names must be text"))
+        raw = {name: value for name, value in raw.items() if isinstance(name, str)}
     for name in sorted(set(raw) - KNOWN_FIELDS):
-        problems.append(Problem(file, str(name), "unknown field"))
+        problems.append(Problem(file, name[:40], "unknown field"))
     for name in REQUIRED:
-        if raw.get(name) in (None, "", []):
+        value = raw.get(name)
+        if value is None or (isinstance(value, (str, list)) and not value):
             problems.append(Problem(file, name, "is required"))
     for name in STRING_FIELDS:
         if name in raw and raw[name] is not None and not isinstance(raw[name], str):
             problems.append(Problem(file, name, "must be text"))
     for name in LIST_FIELDS:
         value = raw.get(name)
-        if value is not None and (not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value)):
+        if value is not None and (not isinstance(value, list) or not all(
+                isinstance(v, (str, int)) and not isinstance(v, bool) for v in value)):
             problems.append(Problem(file, name, "must be a list of text"))
+    for name, limit in TEXT_LIMITS.items():
+        value = raw.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            problems.append(Problem(file, name, f"longer than {limit} characters"))
+    for name, (items, limit) in LIST_LIMITS.items():
+        value = raw.get(name)
+        if isinstance(value, list) and len(value) > items:
+            problems.append(Problem(file, name, f"more than {items} items"))
+        elif isinstance(value, list) and any(len(str(v)) > limit for v in value if isinstance(v, (str, int))):
+            problems.append(Problem(file, name, f"an item is longer than {limit} characters"))
+    for name in (*STRING_FIELDS, *LIST_FIELDS):
+        if any(_FORBIDDEN.search(text) for text in _texts(raw.get(name))):
+            problems.append(Problem(file, name, "contains a control character"))
     for name in DATE_FIELDS:
         value = raw.get(name)
-        if value in (None, ""):
+        if value in (None, "") or isinstance(value, date):
             continue
-        if isinstance(value, date):
+        if not isinstance(value, str):
+            problems.append(Problem(file, name, "must be a date like 2026-04-01"))
             continue
         try:
-            date.fromisoformat(str(value))
+            date.fromisoformat(value)
         except ValueError:
-            problems.append(Problem(file, name, f"must be a date like 2026-04-01, not {value!r}"))
+            problems.append(Problem(file, name, f"must be a date like 2026-04-01, not {value[:40]!r}"))
     slug = raw.get("slug")
     if isinstance(slug, str) and slug and not SLUG_RE.match(slug):
         problems.append(Problem(file, "slug", "use lower-case letters, digits and hyphens"))
     status = raw.get("status")
     if isinstance(status, str) and status and status not in STATUSES:
         problems.append(Problem(file, "status", f"must be one of {', '.join(STATUSES)}"))
-    title = raw.get("title")
-    if isinstance(title, str) and len(title) > MAX_TITLE:
-        problems.append(Problem(file, "title", f"longer than {MAX_TITLE} characters"))
-    answer = raw.get("answer")
-    if isinstance(answer, str) and len(answer) > MAX_ANSWER:
-        problems.append(Problem(file, "answer", f"longer than {MAX_ANSWER} characters (a LINE bubble)"))
     questions = raw.get("questions")
-    if isinstance(questions, list):
-        if status == "published" and len(questions) < MIN_QUESTIONS:
-            problems.append(Problem(file, "questions", f"a published entry needs at least {MIN_QUESTIONS}"))
-        if any(isinstance(q, str) and len(q) > MAX_QUESTION for q in questions):
-            problems.append(Problem(file, "questions", f"a question is longer than {MAX_QUESTION} characters"))
+    if isinstance(questions, list) and status == "published" and len(questions) < MIN_QUESTIONS:
+        problems.append(Problem(file, "questions", f"a published entry needs at least {MIN_QUESTIONS}"))
     url = raw.get("url")
     if isinstance(url, str) and url and not URL_RE.match(url):
         problems.append(Problem(file, "url", "must start with http:// or https://"))

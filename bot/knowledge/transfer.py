@@ -1,30 +1,44 @@
 """Import and export the knowledge as a YAML zip or an Excel-friendly CSV; imports are staged then applied whole."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import secrets
+import time
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+from flask import current_app
 from sqlalchemy import select
 
-from bot import audit
+from bot import audit, csvsafe
 from bot.extensions import db
 from bot.knowledge.editing import check_entry, japanese_reason, write_entry
+from bot.knowledge.labels import field_key, field_label, status_key, status_label
+from bot.knowledge.lostchars import lost_characters
 from bot.knowledge.store import bump_version
 from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, SYNONYMS_FILE, dump_entry, normalise_entry
 from bot.models import Entry
 
 MAX_UPLOAD_ENTRIES = 2000
+# An entry within every field limit is a few kilobytes of YAML; these bound what a zip may make us
+# read and parse (a 72 KB zip can unpack to gigabytes), checked on declared and on actual sizes.
+MAX_ENTRY_FILE = 128 * 1024
+MAX_UNPACKED = 8 * 1024 * 1024
+# A staged upload is a preview a clerk is looking at; after this long it is deleted, not applied.
+STAGED_SECONDS = 3600
 _TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 # Excel re-saves 2026-04-01 as 2026/4/1; accept that rather than reject every row.
 _SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
+# The C parser when PyYAML has it: same safe constructors, a tenth of the CPU.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What a damaged member raises while it is read: bad CRC, truncated or lying sizes, odd methods.
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError, OSError)
 
 
 @dataclass
@@ -45,6 +59,13 @@ class PlannedChange:
     action: str  # "create" | "update" | "unchanged"
     fields: list[str] = field(default_factory=list)
     lock_version: int | None = None
+    # Fields whose new text differs only where characters were lost to Shift_JIS: field -> lost characters.
+    lost: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Tell whether every change of this entry is a suspected character loss."""
+        return self.action == "update" and set(self.fields) <= set(self.lost)
 
 
 @dataclass
@@ -57,11 +78,27 @@ class Staged:
     plan: list[PlannedChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     token: str = ""
+    encoding: str = "utf-8"
 
     @property
     def ok(self) -> bool:
         """Tell whether the upload may be applied."""
         return not self.problems and bool(self.entries)
+
+    @property
+    def changing(self) -> int:
+        """Count the entries that applying changes without any confirmation."""
+        return sum(1 for p in self.plan if p.action == "create" or (p.action == "update" and not p.needs_confirmation))
+
+    @property
+    def lost_only(self) -> int:
+        """Count the entries that change only when the clerk confirms the lost characters."""
+        return sum(1 for p in self.plan if p.needs_confirmation)
+
+    @property
+    def lost_entries(self) -> int:
+        """Count the entries with fields that may have lost characters."""
+        return sum(1 for p in self.plan if p.lost)
 
 
 class ImportRefused(Exception):
@@ -83,23 +120,16 @@ def export_zip(synonyms_path: Path | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def _cell(name: str, value: Any) -> str:
+    if name in LIST_FIELDS:
+        return "\n".join(value)
+    return status_label(value) if name == "status" else value
+
+
 def export_csv() -> bytes:
-    """Return the entries as CSV with a BOM so Excel reads the Japanese; lists one item per line."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(FIELD_ORDER)
-    for entry in _entries_for_export():
-        data = entry.content()
-        writer.writerow(["\n".join(data[n]) if n in LIST_FIELDS else data[n] for n in FIELD_ORDER])
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel's plain "CSV" save on Japanese Windows writes Shift_JIS (cp932).
-        return raw.decode("cp932")
+    """Return the entries as CSV for Excel: Japanese headers and states, lists one item per line."""
+    rows = ([_cell(n, e.content()[n]) for n in FIELD_ORDER] for e in _entries_for_export())
+    return csvsafe.to_bytes([field_label(n) for n in FIELD_ORDER], rows)
 
 
 def _row_to_entry(row: dict[str, str]) -> dict[str, Any]:
@@ -112,6 +142,8 @@ def _row_to_entry(row: dict[str, str]) -> dict[str, Any]:
             match = _SLASH_DATE.match(value.strip())
             data[name] = (f"{int(match[1]):04d}-{int(match[2]):02d}-{int(match[3]):02d}" if match
                           else value.strip())
+        elif name == "status":
+            data[name] = status_key(value)
         else:
             data[name] = value.strip()
     # An empty optional cell means "not set", as an absent key does in YAML.
@@ -121,59 +153,101 @@ def _row_to_entry(row: dict[str, str]) -> dict[str, Any]:
 
 def _parse_csv(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
     try:
-        text = _decode(raw)
-    except UnicodeDecodeError:
-        staged.problems.append(RowProblem(staged.filename, "-", "文字コードを読み取れません（UTF-8で保存してください）"))
+        table = csvsafe.read(raw, max_rows=MAX_UPLOAD_ENTRIES)
+    except csvsafe.CsvUnreadable as exc:
+        staged.problems.append(RowProblem(staged.filename, "-", str(exc)))
         return []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    headers = [h for h in (reader.fieldnames or [])]
-    unknown = [h for h in headers if h not in FIELD_ORDER]
-    for name in unknown:
-        staged.problems.append(RowProblem("1行目", name, "不明な列です"))
-    if not headers:
+    staged.encoding = table.encoding
+    if not table.header:
         staged.problems.append(RowProblem(staged.filename, "-", "見出しの行がありません"))
         return []
+    keys: list[str | None] = []
+    for header in table.header:
+        key = field_key(header)
+        if key not in FIELD_ORDER:
+            staged.problems.append(RowProblem("1行目", header[:40], "不明な列です"))
+            key = None
+        elif key in keys:
+            staged.problems.append(RowProblem("1行目", header[:40], f"「{field_label(key)}」の列が2つあります"))
+            key = None
+        keys.append(key)
     rows = []
-    for number, row in enumerate(reader, start=2):
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+    for number, cells in table.rows:
+        if not any(c.strip() for c in cells):
             continue
         # Excel's row number (the header is row 1), not the file line: cells may hold several lines.
         where = f"{number}行目"
-        if None in row:
+        if len(cells) > len(keys):
             staged.problems.append(RowProblem(where, "-", "見出しより列が多い行です"))
             continue
-        rows.append((where, _row_to_entry({k: v for k, v in row.items() if k in FIELD_ORDER})))
+        row = {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key}
+        rows.append((where, _row_to_entry(row)))
     return rows
+
+
+def _entry_files(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    files = []
+    for info in archive.infolist():
+        name = PurePosixPath(info.filename).name
+        if not info.is_dir() and name.endswith((".yaml", ".yml")) and not name.startswith("."):
+            files.append(info)
+    return files
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """Return a member's bytes, or None when it unpacks to more than limit (whatever it declares)."""
+    with archive.open(info) as member:
+        data = member.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
+        files = _entry_files(archive)
+    except _ZIP_ERRORS:
         staged.problems.append(RowProblem(staged.filename, "-", "ZIPファイルとして読み取れません"))
         return []
+    if len(files) > MAX_UPLOAD_ENTRIES + 1:
+        staged.problems.append(RowProblem(staged.filename, "-", f"一度に取り込めるのは{MAX_UPLOAD_ENTRIES}件までです"))
+        return []
+    if sum(info.file_size for info in files) > MAX_UNPACKED:
+        staged.problems.append(RowProblem(staged.filename, "-", f"展開すると大きすぎます（合計{MAX_UNPACKED // 2**20}MBまで）"))
+        return []
+    budget = MAX_UNPACKED
     rows = []
     with archive:
-        for info in archive.infolist():
+        for info in files:
             name = PurePosixPath(info.filename).name
-            if info.is_dir() or not name.endswith((".yaml", ".yml")) or name.startswith("."):
-                continue
             if name == SYNONYMS_FILE:
                 staged.notes.append("synonyms.yaml（言い換え辞書）は取り込みません。変更はリポジトリで行ってください。")
                 continue
-            if info.file_size > 1_000_000:
-                staged.problems.append(RowProblem(name, "-", "ファイルが大きすぎます"))
+            too_big = RowProblem(name, "-", f"ファイルが大きすぎます（1件{MAX_ENTRY_FILE // 1024}KBまで）")
+            if info.file_size > MAX_ENTRY_FILE:
+                staged.problems.append(too_big)
                 continue
             try:
-                raw_entry = yaml.safe_load(archive.read(info).decode("utf-8"))
+                data = _read_member(archive, info, min(MAX_ENTRY_FILE, budget))
+            except _ZIP_ERRORS:
+                staged.problems.append(RowProblem(name, "-", "ZIPの中のファイルが壊れています（CRCや大きさが合いません）"))
+                continue
+            if data is None:
+                # The member unpacks to more than it declares (a zip bomb), or past the total.
+                staged.problems.append(too_big if budget >= MAX_ENTRY_FILE else RowProblem(
+                    name, "-", f"展開すると大きすぎます（合計{MAX_UNPACKED // 2**20}MBまで）"))
+                break
+            budget -= len(data)
+            try:
+                raw_entry = yaml.load(data.decode("utf-8"), Loader=_YAML_LOADER)
             except UnicodeDecodeError:
                 staged.problems.append(RowProblem(name, "-", "UTF-8のテキストではありません"))
                 continue
-            except (yaml.YAMLError, ValueError) as exc:
+            except (yaml.YAMLError, ValueError, TypeError) as exc:
                 staged.problems.append(RowProblem(name, "-", f"YAMLとして読み取れません: {exc}"[:300]))
                 continue
-            if isinstance(raw_entry, dict) and raw_entry.get("slug") and PurePosixPath(name).stem != raw_entry["slug"]:
-                staged.problems.append(RowProblem(name, "slug", f"ファイル名は {raw_entry['slug']}.yaml にしてください"))
+            slug = raw_entry.get("slug") if isinstance(raw_entry, dict) else None
+            if isinstance(slug, str) and slug and PurePosixPath(name).stem != slug:
+                staged.problems.append(RowProblem(name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
             rows.append((name, raw_entry))
     return rows
 
@@ -210,19 +284,62 @@ def parse_upload(filename: str, raw: bytes) -> Staged:
         seen[slug] = where
         data = normalise_entry(raw_entry)
         staged.entries.append(data)
-        staged.plan.append(_plan(data, current))
+        staged.plan.append(_plan(data, current, staged.encoding))
     return staged
 
 
-def _plan(data: dict[str, Any], current: Entry | None) -> PlannedChange:
+def _text(value: Any) -> str:
+    return "\n".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _plan(data: dict[str, Any], current: Entry | None, encoding: str) -> PlannedChange:
     if current is None:
         return PlannedChange(data["slug"], data["title"], "create")
     before = current.content()
     fields = [n for n in FIELD_ORDER if before.get(n) != data.get(n)]
+    lost = {}
+    for name in fields:
+        chars = lost_characters(_text(before.get(name)), _text(data.get(name)), best_fit=encoding == "cp932")
+        if chars:
+            lost[name] = chars
     if current.archived:
         fields.append("archived")
     return PlannedChange(data["slug"], data["title"], "update" if fields else "unchanged", fields,
-                         current.lock_version)
+                         current.lock_version, lost)
+
+
+def before_after(staged: Staged) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Return, by slug, the stored and the uploaded content of every entry the upload updates."""
+    updating = {p.slug for p in staged.plan if p.action == "update"}
+    current = {e.slug: e.content() for e in db.session.scalars(select(Entry).where(Entry.slug.in_(updating)))}
+    return {d["slug"]: (current[d["slug"]], d) for d in staged.entries if d["slug"] in current}
+
+
+def staging_dir() -> Path:
+    """Return the folder where previewed uploads wait to be applied."""
+    return Path(current_app.instance_path) / "imports"
+
+
+def purge_staged(directory: Path, now: float | None = None) -> int:
+    """Delete staged uploads older than STAGED_SECONDS; return how many."""
+    if not directory.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - STAGED_SECONDS
+    count = 0
+    for path in directory.glob("*.json"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                count += 1
+        except FileNotFoundError:  # another worker purged it first
+            continue
+    return count
+
+
+def discard(directory: Path, token: str) -> None:
+    """Delete one staged upload (applied, or refused for good)."""
+    if _TOKEN_RE.match(token or ""):
+        (directory / f"{token}.json").unlink(missing_ok=True)
 
 
 def stage(staged: Staged, directory: Path) -> str:
@@ -234,24 +351,31 @@ def stage(staged: Staged, directory: Path) -> str:
 
 
 def load_staged(directory: Path, token: str) -> Staged:
-    """Return a staged upload, or raise ImportRefused when it is unknown."""
+    """Return a staged upload, or raise ImportRefused when it is unknown or expired."""
     if not _TOKEN_RE.match(token or ""):
         raise ImportRefused("取り込みの受付番号が正しくありません。もう一度ファイルを選んでください。")
     path = directory / f"{token}.json"
-    if not path.exists():
-        raise ImportRefused("この取り込みは見つかりません（適用済みか期限切れ）。もう一度ファイルを選んでください。")
+    try:
+        expired = path.stat().st_mtime < time.time() - STAGED_SECONDS
+    except FileNotFoundError:
+        expired = None
+    if expired is None or expired:
+        path.unlink(missing_ok=True)
+        raise ImportRefused("この取り込みは見つかりません（適用済みか、確認から1時間を過ぎました）。もう一度ファイルを選んでください。")
     raw = json.loads(path.read_text(encoding="utf-8"))
     return Staged(
         filename=raw["filename"], entries=raw["entries"], token=raw["token"], notes=raw["notes"],
+        encoding=raw.get("encoding", "utf-8"),
         problems=[RowProblem(**p) for p in raw["problems"]], plan=[PlannedChange(**p) for p in raw["plan"]],
     )
 
 
-def apply_staged(staged: Staged, actor: str, directory: Path | None = None) -> dict[str, int]:
-    """Apply every planned change in one transaction, or none of them."""
+def apply_staged(staged: Staged, actor: str, directory: Path | None = None, *,
+                 confirm_lost: bool = False) -> dict[str, int]:
+    """Apply every planned change in one transaction, or none; keep fields that lost characters unless confirmed."""
     if not staged.ok:
         raise ImportRefused("問題のある行があるため取り込みません。ファイルを直してから、もう一度選んでください。")
-    counts = {"create": 0, "update": 0, "unchanged": 0}
+    counts = {"create": 0, "update": 0, "unchanged": 0, "kept": 0}
     changed = False
     try:
         existing = {e.slug: e for e in db.session.scalars(select(Entry))}
@@ -261,6 +385,11 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None) -> d
                     entry is not None and entry.lock_version != planned.lock_version):
                 raise ImportRefused(
                     f"確認画面を表示した後に「{planned.title}」が変更されました。もう一度ファイルを選んでください。")
+            if entry is not None and planned.lost and not confirm_lost:
+                # The clerk did not confirm: the stored text stays where the file looks damaged.
+                stored = entry.content()
+                data = {**data, **{name: stored[name] for name in planned.lost}}
+                counts["kept"] += len(planned.lost)
             problems = check_entry(data, file=data["slug"], existing_id=entry.id if entry else None)
             if problems:
                 raise ImportRefused(f"「{planned.title}」: {japanese_reason(problems[0].reason)}")
@@ -271,15 +400,17 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None) -> d
             # One version bump for the whole import: workers rebuild their index once.
             result = write_entry(entry, data, actor, reason="import", bump=False)
             changed = changed or result.changed or restored
-            counts[planned.action] += 1
+            action = planned.action if planned.action == "create" or result.changed or restored else "unchanged"
+            counts[action] += 1
         if changed:
             bump_version()
+        kept = f"・文字化けの疑いで残した項目{counts['kept']}件" if counts["kept"] else ""
         audit.record(actor, "import", "pack", staged.filename, f"{staged.filename} を取り込み（新規{counts['create']}件・"
-                     f"変更{counts['update']}件）", None, counts)
+                     f"変更{counts['update']}件{kept}）", None, counts)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     if directory is not None:
-        (directory / f"{staged.token}.json").unlink(missing_ok=True)
+        discard(directory, staged.token)
     return counts

@@ -10,6 +10,7 @@ from linebot.v3.webhook import WebhookParser
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.bodylimits import body_limit
 from bot.conversation import prepare, respond
 from bot.conversation.records import Claim, one_writer
 from bot.extensions import db
@@ -25,6 +26,7 @@ DEFAULT_BUDGET_SECONDS = 1.5
 
 
 @bp.post("/callback")
+@body_limit("MAX_WEBHOOK_BYTES")
 def callback():
     """Receive LINE webhook events."""
     config = current_app.config

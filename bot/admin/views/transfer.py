@@ -9,25 +9,37 @@ from flask_login import current_user
 
 from bot.admin.auth import admin_required, staff_required
 from bot.admin.blueprint import bp
+from bot.admin.diff import field_diffs
 from bot.admin.forms import ApplyImportForm, ImportForm
+from bot.bodylimits import body_limit, limit_text
 from bot.knowledge import transfer
-
-MAX_UPLOAD = 20 * 1024 * 1024
-
-
-def _staging() -> Path:
-    return Path(current_app.instance_path) / "imports"
+from bot.knowledge.labels import field_label, status_label
 
 
 def _stamp() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M")
 
 
+def _readable(data: dict) -> dict:
+    return {**data, "status": status_label(data.get("status", ""))}
+
+
+def _page(form: ImportForm, staged: transfer.Staged | None = None, status: int = 200):
+    diffs = {}
+    if staged is not None and staged.ok:
+        diffs = {slug: field_diffs(_readable(before), _readable(after))
+                 for slug, (before, after) in transfer.before_after(staged).items()}
+    apply_form = ApplyImportForm(formdata=None, token=staged.token) if staged else None
+    return render_template("admin/transfer.html", form=form, staged=staged, apply_form=apply_form, diffs=diffs,
+                           field_label=field_label, import_limit=limit_text(current_app.config["MAX_IMPORT_BYTES"])
+                           ), status
+
+
 @bp.get("/transfer")
 @staff_required
 def transfer_page():
     """Offer downloads, and the upload form to admins."""
-    return render_template("admin/transfer.html", form=ImportForm(), staged=None)
+    return _page(ImportForm())
 
 
 @bp.get("/export.zip")
@@ -48,22 +60,19 @@ def export_csv():
 
 
 @bp.post("/import")
+@body_limit("MAX_IMPORT_BYTES")
 @admin_required
 def import_preview():
     """Validate an upload and show what applying it would change; write nothing yet."""
     form = ImportForm()
     if not form.validate_on_submit():
-        return render_template("admin/transfer.html", form=form, staged=None), 400
+        return _page(form, status=400)
     upload = form.file.data
-    raw = upload.read(MAX_UPLOAD + 1)
-    if len(raw) > MAX_UPLOAD:
-        form.file.errors.append("ファイルが大きすぎます（20MBまで）。")
-        return render_template("admin/transfer.html", form=form, staged=None), 400
-    staged = transfer.parse_upload(upload.filename or "upload", raw)
+    staged = transfer.parse_upload(upload.filename or "upload", upload.read())
+    transfer.purge_staged(transfer.staging_dir())
     if staged.ok:
-        transfer.stage(staged, _staging())
-    return render_template("admin/transfer.html", form=form, staged=staged,
-                           apply_form=ApplyImportForm(formdata=None, token=staged.token))
+        transfer.stage(staged, transfer.staging_dir())
+    return _page(form, staged)
 
 
 @bp.post("/import/apply")
@@ -73,10 +82,15 @@ def import_apply():
     form = ApplyImportForm()
     if form.validate_on_submit():
         try:
-            staged = transfer.load_staged(_staging(), form.token.data)
-            counts = transfer.apply_staged(staged, current_user.email, _staging())
+            staged = transfer.load_staged(transfer.staging_dir(), form.token.data)
+            counts = transfer.apply_staged(staged, current_user.email, transfer.staging_dir(),
+                                           confirm_lost=form.confirm_lost.data)
         except transfer.ImportRefused as exc:
+            # A refused upload cannot succeed later: its preview no longer matches the knowledge.
+            transfer.discard(transfer.staging_dir(), form.token.data)
             flash(str(exc), "error")
         else:
-            flash(f"取り込みました：新規{counts['create']}件、変更{counts['update']}件、変更なし{counts['unchanged']}件。", "info")
+            kept = f"文字が失われた可能性のある{counts['kept']}項目は、今の内容のまま残しました。" if counts["kept"] else ""
+            flash(f"取り込みました：新規{counts['create']}件、変更{counts['update']}件、"
+                  f"変更なし{counts['unchanged']}件。{kept}", "info")
     return redirect(url_for("admin.transfer_page"))
