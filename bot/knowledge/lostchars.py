@@ -8,12 +8,12 @@ _PLACEHOLDERS = frozenset("?\ufffd")
 
 
 def cp932_can_hold(ch: str) -> bool:
-    """Tell whether cp932 has the character."""
+    """Tell whether a character survives a trip through cp932 unchanged."""
     try:
-        ch.encode("cp932")
+        # 〜 (U+301C) encodes, but comes back as ～ (U+FF5E): that is a loss too.
+        return ch.encode("cp932").decode("cp932") == ch
     except UnicodeEncodeError:
         return False
-    return True
 
 
 def lost_characters(old: str, new: str, *, best_fit: bool = False) -> str:
