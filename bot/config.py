@@ -59,7 +59,7 @@ def from_environment(instance_path: str) -> dict:
         "LOG_RETENTION_DAYS": _int("LOG_RETENTION_DAYS", 180),
         "MAX_WEBHOOK_BYTES": _int("MAX_WEBHOOK_BYTES", 1_000_000),
         # Every other door (console forms): an entry with every field full is well under 200 KB.
-        "MAX_FORM_BYTES": _int("MAX_FORM_BYTES", 500_000),
+        "MAX_FORM_BYTES": _int("MAX_FORM_BYTES", 512 * 1024),
         "MAX_IMPORT_BYTES": _int("MAX_IMPORT_BYTES", 20 * 1024 * 1024),
         "DECISION_CACHE_SIZE": _int("DECISION_CACHE_SIZE", 4096),
         "DB_PING_IDLE_SECONDS": float(env("DB_PING_IDLE_SECONDS", "10")),

@@ -11,6 +11,7 @@ from bot.admin.auth import admin_required, staff_required
 from bot.admin.blueprint import bp
 from bot.admin.diff import field_diffs
 from bot.admin.forms import ApplyImportForm, ImportForm
+from bot.admin.importdiff import compact
 from bot.bodylimits import body_limit, limit_text
 from bot.knowledge import transfer
 from bot.knowledge.labels import field_label, status_label
@@ -27,7 +28,7 @@ def _readable(data: dict) -> dict:
 def _page(form: ImportForm, staged: transfer.Staged | None = None, status: int = 200):
     diffs = {}
     if staged is not None and staged.ok:
-        diffs = {slug: field_diffs(_readable(before), _readable(after))
+        diffs = {slug: [(d, compact(d)) for d in field_diffs(_readable(before), _readable(after))]
                  for slug, (before, after) in transfer.before_after(staged).items()}
     apply_form = ApplyImportForm(formdata=None, token=staged.token) if staged else None
     return render_template("admin/transfer.html", form=form, staged=staged, apply_form=apply_form, diffs=diffs,

@@ -1,0 +1,61 @@
+"""Import in headless Chromium: an Excel (Shift_JIS) CSV is previewed with its lost characters, and too big is a page."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.sync_api import expect
+
+from tests.admin_support import ADMIN
+from tests.browser.test_console_flows import log_in
+
+
+def _excel_save(raw: bytes, edit_slug: str | None = None) -> bytes:
+    """Return an exported CSV as Excel's plain "CSV" save writes it (cp932), with one answer edited."""
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    header = rows[0]
+    for row in rows[1:]:
+        if row[0] == edit_slug:
+            row[header.index("回答")] = "ブラウザから直した回答です。"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("cp932", errors="replace")
+
+
+def test_excel_csv_preview_warns_about_lost_characters_and_keeps_them(live_server, page, shot):
+    log_in(page, live_server, ADMIN)
+    exported = page.request.get(f"{live_server}/admin/export.csv").body()
+    page.goto(f"{live_server}/admin/transfer")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "回答一覧.csv", "mimeType": "text/csv", "buffer": _excel_save(exported, "maternal-app")}])
+    page.get_by_role("button", name="内容を確認する").click()
+    expect(page.get_by_role("heading", name="確認：回答一覧.csv")).to_be_visible()
+    expect(page.locator(".alert.warn").first).to_contain_text("文字が失われた可能性があります")
+    expect(page.locator("details[open] .diff .ins").first).to_contain_text("ブラウザから直した回答です。")
+    expect(page.get_by_role("button", name="1件を取り込む")).to_be_visible()
+    expect(page.get_by_label("文字が失われた可能性のある項目も、ファイルの内容で上書きする")).not_to_be_checked()
+    page.screenshot(path="/tmp/transfer-preview.png", full_page=True)
+    page.locator("#preview-h").scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/transfer-preview-top.png")
+    folded = page.locator("details.change").first  # 子どもの医療費の助成: only its ⑴ differs
+    expect(folded).not_to_have_attribute("open", "")
+    folded.locator("summary").click()  # open a folded one: the lost ⑴ and its "?" are marked
+    expect(folded.locator("mark").first).to_have_text("⑴")
+    folded.screenshot(path="/tmp/transfer-preview-diff.png")
+    shot(page, "admin-import-preview")
+    page.get_by_role("button", name="1件を取り込む").click()
+    expect(page.get_by_text(re.compile(r"変更1件.*今の内容のまま残しました"))).to_be_visible()
+
+
+def test_an_oversized_upload_shows_a_japanese_page(live_server, page, loaded_app):
+    loaded_app.config["MAX_IMPORT_BYTES"] = 1024 * 1024
+    log_in(page, live_server, ADMIN)
+    page.goto(f"{live_server}/admin/transfer")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "big.zip", "mimeType": "application/zip", "buffer": b"\0" * (4 * 1024 * 1024)}])
+    page.get_by_role("button", name="内容を確認する").click()
+    expect(page.get_by_role("heading", name="送信できる大きさを超えています")).to_be_visible()
+    expect(page.get_by_text("ここで送れるのは1MBまでです")).to_be_visible()
+    page.get_by_role("link", name="前の画面へ戻る").click()
+    expect(page.get_by_role("heading", name="取り込み・書き出し", exact=True)).to_be_visible()
