@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # OWASP's list, plus the full-width forms: Japanese Excel turns an IME-typed ＝ into a formula, and we

@@ -4,6 +4,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
 import zipfile
 
 import yaml
@@ -26,8 +27,6 @@ def _console(loaded_app):
 
 def _pack_zip(app, size: int) -> bytes:
     """Return a valid one-entry pack padded with an incompressible file to about size bytes."""
-    import os
-
     with app.app_context():
         data = {**entry("school-lunch-free").content(), "answer": "大きなZIPで変えた回答"}
     buffer = io.BytesIO()
@@ -105,7 +104,8 @@ def test_a_real_server_answers_an_oversized_upload_instead_of_resetting(loaded_a
     boundary = "----limit-test"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.zip\"\r\n"
-            "Content-Type: application/zip\r\n\r\n").encode() + b"\0" * (8 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+            "Content-Type: application/zip\r\n\r\n").encode() + b"\0" * (8 * 1024 * 1024)
+    body += f"\r\n--{boundary}--\r\n".encode()
     with LiveServer(loaded_app) as server:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         conn.request("POST", "/admin/import", body, {"Content-Type": f"multipart/form-data; boundary={boundary}",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.extensions import db
 from bot.knowledge.pack import TEXT_LIMITS
 from bot.models import AuditLog, Entry, EntryRevision
-from tests.admin_support import admin_client, console, editor_client, entry, form_of  # noqa: F401  (fixtures)
+from tests.admin_support import admin_client, console, entry, form_of  # noqa: F401  (fixtures)
 
 LUNCH = "school-lunch-free"
 

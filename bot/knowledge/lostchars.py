@@ -17,11 +17,9 @@ def cp932_can_hold(ch: str) -> bool:
 
 
 def lost_characters(old: str, new: str, *, best_fit: bool = False) -> str:
-    """Return the characters of old that new lost to cp932, or "" when new differs in any other way.
-
-    Every difference must replace characters cp932 cannot hold; with best_fit (the file was cp932)
-    the replacement may be any look-alike Windows chose (− becomes －), otherwise it must be "?".
-    """
+    """Return the characters of old that new lost to cp932, or "" when new differs in any other way."""
+    # Every difference must replace characters cp932 cannot hold. With best_fit (the file was cp932)
+    # the replacement may be any look-alike Windows chose (〜 becomes ～); otherwise it must be "?".
     if old == new:
         return ""
     lost = []

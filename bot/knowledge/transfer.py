@@ -372,7 +372,8 @@ def load_staged(directory: Path, token: str) -> Staged:
 
 def apply_staged(staged: Staged, actor: str, directory: Path | None = None, *,
                  confirm_lost: bool = False) -> dict[str, int]:
-    """Apply every planned change in one transaction, or none; keep fields that lost characters unless confirmed."""
+    """Apply every planned change in one transaction, or none of them."""
+    # Fields suspected of lost characters keep their stored text unless the clerk confirmed them.
     if not staged.ok:
         raise ImportRefused("問題のある行があるため取り込みません。ファイルを直してから、もう一度選んでください。")
     counts = {"create": 0, "update": 0, "unchanged": 0, "kept": 0}

@@ -1,4 +1,4 @@
-"""Import in headless Chromium: an Excel (Shift_JIS) CSV is previewed with its lost characters, and too big is a page."""
+"""Import in Chromium: an Excel (Shift_JIS) CSV previews its lost characters; too big is a Japanese page."""
 from __future__ import annotations
 
 import csv
