@@ -28,6 +28,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 system-deps:
 	@./scripts/system-deps
 
-# Refresh the README's staff-guide pictures from the browser tests (Japanese fonts: apt-get install fonts-noto-cjk).
-screenshots: install system-deps
-	UPDATE_SCREENSHOTS=1 TEST_BACKENDS=sqlite $(BIN)/python -m pytest tests/browser -q
+# Refresh the staff guide's pictures (docs/screenshots/) from a temporary demo database (`flask demo seed`).
+# Needs Chromium and the Noto CJK and color-emoji fonts (apt-get install chromium fonts-noto-cjk fonts-noto-color-emoji).
+screenshots: install
+	$(BIN)/python scripts/screenshots

@@ -1,4 +1,4 @@
-"""Command-line tools: the knowledge pack, asking the bot, and log retention."""
+"""Command-line tools: the knowledge pack, asking the bot, log retention and the demo data."""
 from __future__ import annotations
 
 import json
@@ -23,6 +23,7 @@ from bot.models import ProcessedEvent, QuestionLog, utcnow
 
 kb_cli = AppGroup("kb", help="Check, import, export and evaluate the knowledge pack.")
 logs_cli = AppGroup("logs", help="Question-log retention.")
+demo_cli = AppGroup("demo", help="A demo database for screenshots and first looks (refused in production).")
 
 
 def _pack_dir(directory: str | None) -> str:
@@ -128,10 +129,33 @@ def logs_purge(days: int | None) -> None:
                f"{attempts} login attempts older than 30 days and {staged} expired import previews")
 
 
+@demo_cli.command("seed")
+@click.option("--password", help="Password for the two demo staff accounts (default: generated and printed once).")
+def demo_seed(password: str | None) -> None:
+    """Fill the database with a month of made-up questions, inbox, followers, notices and two staff accounts."""
+    from bot import demo
+    from bot.admin.accounts import AccountError
+
+    try:
+        result = demo.seed(password)
+    except (demo.DemoRefused, AccountError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.already:
+        click.echo("demo data is already here (seeded before); nothing was changed")
+        return
+    notices = ", ".join(f"{n} {status}" for status, n in sorted(result.notices.items()))
+    click.echo(f"demo: {result.questions} questions over {demo.DAYS} days, {result.inbox_groups} inbox groups, "
+               f"{result.followers} followers (fake ids), notices: {notices}")
+    click.echo(f"staff: {', '.join(result.users)}")
+    if not password:
+        click.echo(f"password (shown only now): {result.password}")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(kb_cli)
     app.cli.add_command(logs_cli)
+    app.cli.add_command(demo_cli)
     app.cli.add_command(ask)
     from bot.notices.cli import notices_cli  # notice commands live with the notices package
     app.cli.add_command(notices_cli)
