@@ -134,3 +134,63 @@ def test_answer_bubble_json_is_what_line_accepts(loaded_app, webhook, fake_line)
     bubble = _last_messages(fake_line)[0]
     assert bubble["contents"]["type"] == "bubble"
     json.dumps(bubble)  # serialisable as the SDK sent it
+
+
+OTHER = "U" + "2" * 32
+
+
+def _suggestion_for(webhook, fake_line, user: str) -> tuple[dict, int]:
+    """Ask until the bot offers suggestions; return the first suggestion's action and the question's log id."""
+    for question in ("総合戦略", "計画", "申請"):
+        webhook([events.text(question, user=user)])
+        first = _last_messages(fake_line)[0]
+        if first["type"] == "text" and first["text"].startswith("もしかして"):
+            action = next(a for a in actions(first) if "s=" in a.get("data", ""))
+            return action, int(dict(p.split("=") for p in action["data"].split("&"))["l"])
+    raise AssertionError("no question gave suggestions")
+
+
+def _feedback_data(message: dict, value: str) -> str:
+    return next(a["data"] for a in actions(message) if a.get("data", "").startswith(f"a=fb&v={value}"))
+
+
+def test_another_residents_postback_cannot_pick_their_suggestion(loaded_app, webhook, fake_line):
+    action, log_id = _suggestion_for(webhook, fake_line, events.USER)
+    webhook([events.postback(action["data"], user=OTHER)])  # B replays A's button, log id included
+    answer = _last_messages(fake_line)[0]
+    assert answer["type"] == "flex"  # B still gets the answer they asked for…
+    assert f"l={log_id}" not in json.dumps(answer)  # …but no buttons that point at A's question
+    with loaded_app.app_context():
+        assert db.session.get(QuestionLog, log_id).entry_slug is None
+    webhook([events.postback(action["data"])])  # A's own tap is kept for staff
+    with loaded_app.app_context():
+        assert db.session.get(QuestionLog, log_id).entry_slug is not None
+
+
+def test_another_residents_postback_cannot_change_their_feedback(loaded_app, webhook, fake_line):
+    webhook([events.text("星の降る里あしべつ応援団に登録したい")])
+    bubble = _last_messages(fake_line)[0]
+    with loaded_app.app_context():
+        log_id = db.session.scalar(select(QuestionLog.id))
+    for data in (_feedback_data(bubble, "down"), f"a=fb&l={log_id}&v=down"):
+        webhook([events.postback(data, user=OTHER)])
+        webhook([events.postback(data, source={"type": "group", "groupId": "C" + "3" * 32, "userId": OTHER})])
+    with loaded_app.app_context():
+        assert db.session.get(QuestionLog, log_id).feedback is None
+    webhook([events.postback(_feedback_data(bubble, "up"))])
+    with loaded_app.app_context():
+        assert db.session.get(QuestionLog, log_id).feedback == "up"
+
+
+def test_one_answer_takes_one_vote_and_one_thanks(loaded_app, webhook, fake_line):
+    webhook([events.text("星の降る里あしべつ応援団に登録したい")])
+    bubble = _last_messages(fake_line)[0]
+    webhook([events.postback(_feedback_data(bubble, "up"))])
+    assert "ありがとうございます" in _last_messages(fake_line)[0]["text"]
+    for value in ("up", "down"):  # tapped again, or changed their mind
+        webhook([events.postback(_feedback_data(bubble, value))])
+        again = _last_messages(fake_line)[0]["text"]
+        assert "すでにお受けしています" in again
+        assert "ありがとう" not in again and "お役に立て" not in again
+    with loaded_app.app_context():
+        assert db.session.scalar(select(QuestionLog.feedback)) == "up"

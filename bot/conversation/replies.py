@@ -129,6 +129,11 @@ def feedback_thanks(helpful: bool, town: Town) -> Message:
     )
 
 
+def feedback_already() -> Message:
+    """Say briefly that this answer's 👍 or 👎 was already received."""
+    return messages.text("この回答へのご意見は、すでにお受けしています。", [_menu_chip()])
+
+
 _MEDIA = {
     "sticker": "スタンプありがとうございます！",
     "image": "画像を受け取りましたが、内容を読み取ることはできません。",

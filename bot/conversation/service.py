@@ -1,13 +1,14 @@
 """Decide what to say to one incoming event, record it, and build the messages."""
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.conversation import records, replies
 from bot.conversation.incoming import Incoming, Reply
@@ -159,7 +160,7 @@ def _postback(incoming: Incoming) -> Reply:
     if action == "menu":
         return Reply([replies.menu(kb, town)], outcome="menu")
     if action == "fb":
-        return _feedback(params)
+        return _feedback(params, incoming)
     log.info("ignoring postback with unknown action %r", action)
     return Reply([replies.menu(kb, town)], outcome="menu")
 
@@ -170,8 +171,8 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
     if entry is None:
         # The entry was unpublished since the button was sent.
         return Reply([replies.gone(kb, town)], outcome="fallback")
-    log_id = _int(params.get("l"))
-    row = db.session.get(QuestionLog, log_id) if log_id else None
+    row = _own_row(params, incoming)
+    log_id = row.id if row is not None else None  # another resident's id must not reach our buttons
     if row is not None and row.outcome == "suggest" and row.entry_slug is None:
         # The resident told us which suggestion was right: that is worth keeping for staff.
         row.entry_slug = entry.slug
@@ -181,12 +182,30 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
                  log_id=log_id)
 
 
-def _feedback(params: dict[str, str]) -> Reply:
+def _feedback(params: dict[str, str], incoming: Incoming) -> Reply:
     value = params.get("v")
-    row = db.session.get(QuestionLog, _int(params.get("l")) or 0)
+    row = _own_row(params, incoming)
     if row is not None and value in ("up", "down"):
-        row.feedback = value
+        # One answer, one vote: the first tap counts, also when two taps arrive at once.
+        voted = db.session.execute(
+            update(QuestionLog).where(QuestionLog.id == row.id, QuestionLog.feedback.is_(None)).values(feedback=value),
+            execution_options={"synchronize_session": False})
+        if voted.rowcount != 1:
+            return Reply([replies.feedback_already()], outcome="feedback")
+    # A row that is gone or someone else's gets the same words: the reply tells no one which ids exist.
     return Reply([replies.feedback_thanks(value == "up", _town())], outcome="feedback")
+
+
+def _own_row(params: dict[str, str], incoming: Incoming) -> QuestionLog | None:
+    """Return the question-log row a postback names, only when the sender is the one who asked it."""
+    log_id = _int(params.get("l"))
+    row = db.session.get(QuestionLog, log_id) if log_id else None
+    if row is None or row.channel != incoming.channel:
+        return None
+    sender = _hash(incoming)
+    if incoming.channel == "line" and not sender:
+        return None  # groups and rooms: nobody's hash is stored, so nobody can prove the row is theirs
+    return row if hmac.compare_digest(row.user_hash, sender) else None
 
 
 def _follow(incoming: Incoming) -> Reply:
