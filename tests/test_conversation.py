@@ -86,7 +86,12 @@ def test_topic_menu_lists_entries_of_a_category(loaded_app, webhook, fake_line):
     assert any("a=ans" in i["action"]["data"] for i in listing["quickReply"]["items"])
 
 
-def test_smalltalk_gets_natural_replies(loaded_app, webhook, fake_line):
+def test_smalltalk_gets_natural_replies(loaded_app, webhook, fake_line, monkeypatch):
+    from datetime import datetime
+
+    from bot.conversation import smalltalk
+
+    monkeypatch.setattr(smalltalk, "clock", lambda: datetime(2026, 12, 1, 13, 0, tzinfo=smalltalk.JST))
     for said, expected in (("こんにちは！", "こんにちは"), ("ありがとうございました", "どういたしまして"),
                            ("使い方", "使い方"), ("めにゅー", "話題を選んで")):
         webhook([events.text(said)])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
 from bot.line.messages import Chip, Message, Town
@@ -107,15 +108,13 @@ def help_message(kb: Snapshot, town: Town) -> Message:
 
 
 def smalltalk(kind: str, kb: Snapshot, town: Town) -> Message:
-    """Answer greetings, thanks, help and menu requests naturally."""
+    """Answer greetings, farewells, thanks, help and menu requests naturally."""
     if kind == "help":
         return help_message(kb, town)
     if kind == "menu":
         return menu(kb, town)
-    if kind == "thanks":
-        return messages.text("どういたしまして！ほかにも気になることがあれば、いつでも聞いてください。", [_menu_chip()])
-    return messages.text(
-        f"こんにちは！{town.name}のご案内ボットです。知りたいことを送ってください。", topic_chips(kb))
+    body = chat.reply_text(kind, town.name, chat.clock())
+    return messages.text(body, topic_chips(kb) if chat.opens_conversation(kind) else [_menu_chip()])
 
 
 def feedback_thanks(helpful: bool, town: Town) -> Message:

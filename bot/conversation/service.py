@@ -14,7 +14,7 @@ from bot.conversation import records, replies
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim, FollowerState
-from bot.conversation.smalltalk import classify
+from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.extensions import db
 from bot.knowledge.index import Snapshot, knowledge, latest_knowledge
 from bot.line import postback
@@ -87,7 +87,7 @@ def _question(incoming: Incoming) -> str | None:
     if incoming.kind != "text":
         return None
     text = incoming.text.strip()
-    if not text or notices.command(text) or classify(text):
+    if not text or recognise(text):
         return None
     return text
 
@@ -97,14 +97,14 @@ def _text(incoming: Incoming) -> Reply:
     text = incoming.text.strip()
     if not text:
         return Reply([replies.help_message(kb, _town())], outcome="smalltalk")
-    command = notices.command(text)
-    if command:
+    kind = recognise(text)
+    if kind in NOTICE_COMMANDS:
         _touch_follower(incoming)
-        return Reply(notices.handle_text(command, _line_user(incoming)), outcome="notices")
-    talk = classify(text)
-    if talk:
+        return Reply(notices.handle_text(kind, _line_user(incoming)), outcome="notices")
+    if kind:
+        # Small talk is neither a question nor unanswered: nothing goes to the question log or the inbox.
         _touch_follower(incoming)
-        return Reply([replies.smalltalk(talk, kb, _town())], outcome="smalltalk")
+        return Reply([replies.smalltalk(kind, kb, _town())], outcome="smalltalk")
     return _answer_question(incoming, text, prepare(incoming, kb), check_version=False)
 
 
