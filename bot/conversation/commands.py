@@ -1,8 +1,8 @@
 """Recognise whole-message commands and small talk, after the matcher's own normalisation."""
 from __future__ import annotations
 
+import re
 import threading
-import unicodedata
 from functools import lru_cache
 
 from bot.matching.normalize import fold, nfkc, strip_boilerplate
@@ -39,20 +39,24 @@ KINDS = tuple(_PHRASES)
 
 # Commands are short; longer messages are questions and skip the work below.
 MAX_COMMAND_CHARS = 40
-_LONG_VOWELS = {"ー", "ｰ", "〜", "～"}
+# Anything but letters and digits (emoji, ☆, 〜), and the long vowel mark that stretches a word (こんにちはー).
+_NOISE = re.compile(r"[\W_ー]+")
 
 
 def _key(text: str) -> str:
-    """Return the matcher's fold of text, without symbols, emoji or stretched vowels (こんにちはー☀)."""
-    return "".join(ch for ch in fold(text) if ch not in _LONG_VOWELS and unicodedata.category(ch)[0] in "LN")
+    """Return the matcher's fold of text without symbols, emoji or stretched vowels."""
+    return _NOISE.sub("", fold(text))
 
 
 def _kanji_free(key: str) -> bool:
     return all("\u3041" <= ch <= "\u30ff" or ch.isascii() for ch in key)
 
 
+_COMMAND_KANJI = {ch for phrases in _PHRASES.values() for p in phrases for ch in _key(p) if not _kanji_free(ch)}
+_FIRST_CHARS = {_key(p)[0] for phrases in _PHRASES.values() for p in phrases}
 _written: dict[str, str] = {}
 _read: dict[str, str] = {}
+_longest = [0]
 _tables_lock = threading.Lock()
 
 
@@ -67,8 +71,17 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
                         if not _kanji_free(_key(phrase)):
                             read.setdefault(_key(analyze(phrase).reading), kind)
                 _read.update(read)
+                _longest[0] = max(map(len, read), default=0)
                 _written.update({_key(p): kind for kind, phrases in _PHRASES.items() for p in phrases})
     return _written, _read
+
+
+def _only_command_kanji(key: str) -> bool:
+    return all(ch in _COMMAND_KANJI for ch in key if not _kanji_free(ch))
+
+
+def _longest_reading() -> int:
+    return _longest[0]
 
 
 def _lookup(key: str) -> str | None:
@@ -87,8 +100,9 @@ def recognise(text: str) -> str | None:
     kind = _lookup(key) or _lookup(_key(strip_boilerplate(nfkc(text))))  # 配信停止してください, 使い方を教えて
     if kind:
         return kind
-    if not _kanji_free(key):
-        # Another spelling of the same words: 使いかた, 御知らせ設定.
+    if not _kanji_free(key) and len(key) <= _longest_reading() and _only_command_kanji(key):
+        # Another spelling of the same words: 使いかた, お知らせせってい. Questions skip the tokenizer here:
+        # a reading is never shorter than its kanji, and their kanji (給食, 産後) are in no command.
         kind = _lookup(_key(analyze(text).reading))
         if kind:
             return kind
@@ -98,6 +112,8 @@ def recognise(text: str) -> str | None:
 def _compound(key: str) -> str | None:
     """Return the first kind of a message made of two small-talk phrases: こんにちは、よろしくお願いします."""
     written = _tables()[0]
+    if key[0] not in _FIRST_CHARS:
+        return None
     for end in range(len(key) - 1, 0, -1):
         head, tail = written.get(key[:end]), written.get(key[end:])
         if head and tail and head not in NOTICE_COMMANDS and tail not in NOTICE_COMMANDS:
