@@ -199,3 +199,13 @@ def test_one_answer_takes_one_vote_and_one_thanks(loaded_app, webhook, fake_line
         assert "ありがとう" not in again and "お役に立て" not in again
     with loaded_app.app_context():
         assert db.session.scalar(select(QuestionLog.feedback)) == "up"
+
+
+def test_personal_data_in_a_question_gets_a_reminder_before_the_answer(loaded_app, webhook, fake_line):
+    webhook([events.text("応援団に登録したい。連絡は090-1234-5678まで")])
+    messages = _last_messages(fake_line)
+    assert_within_line_limits(messages)
+    assert "個人情報" in messages[0]["text"] and "090" not in json.dumps(messages, ensure_ascii=False)
+    assert messages[-1].get("quickReply")  # the answer, last, keeps its buttons
+    webhook([events.text("応援団に登録したい")])
+    assert "個人情報" not in json.dumps(_last_messages(fake_line), ensure_ascii=False)

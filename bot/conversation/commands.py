@@ -101,7 +101,7 @@ def recognise(text: str) -> str | None:
     if kind:
         return kind
     if not _kanji_free(key) and len(key) <= _longest_reading() and _only_command_kanji(key):
-        # Another spelling of the same words: 使いかた, お知らせせってい. Questions skip the tokenizer here:
+        # Another spelling of the same words: 使いかた, 配信ていし. Questions skip the tokenizer here:
         # a reading is never shorter than its kanji, and their kanji (給食, 産後) are in no command.
         kind = _lookup(_key(analyze(text).reading))
         if kind:

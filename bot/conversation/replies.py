@@ -149,6 +149,12 @@ def media_guidance(media_type: str, kb: Snapshot) -> Message:
     return messages.text(f"{opener}\nご質問は文字で送ってください。例：「応援団に登録したい」", topic_chips(kb))
 
 
+def personal_data_reminder() -> Message:
+    """Ask the resident not to send personal data over LINE."""
+    return messages.text("電話番号・メールアドレス・マイナンバーなどの個人情報は、LINEでは送らないようお願いします。"
+                         "いただいた番号などは、伏せて記録しました。")
+
+
 def truncated_notice(limit: int) -> Message:
     """Tell the resident a very long message was only partly read."""
     return messages.text(f"メッセージがとても長いため、最初の{limit}文字で調べました。")

@@ -118,9 +118,10 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
     # The topic comes from the snapshot the answer came from: asking for the current one would cost a
     # round trip that record_question's version check makes unnecessary.
     topic = topics.for_category(entry.category, kb) if entry is not None and user_id else None
+    logged = mask(text[:MAX_LOGGED_CHARS])
     record = records.record_question(
         claim, user_id, topic.slug if topic else None, version=kb.version if check_version else None,
-        text=mask(text[:MAX_LOGGED_CHARS]),
+        text=logged,
         user_hash=_hash(incoming),
         channel=incoming.channel,
         outcome=decision.outcome,
@@ -142,6 +143,9 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         messages = [replies.fallback(kb, town)]
     if truncated:
         messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
+    if logged != text[:MAX_LOGGED_CHARS]:
+        # Before the answer, which keeps the quick replies: LINE shows only the last message's.
+        messages.insert(0, replies.personal_data_reminder())
     return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=log_id)
 
 
