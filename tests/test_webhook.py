@@ -301,6 +301,11 @@ def test_standby_events_are_deduped_but_not_answered(loaded_app, webhook, fake_l
         assert db.session.scalar(select(QuestionLog)) is None
     assert webhook([events.text("給食費ってタダになるの？")]).status_code == 200  # active again: answered
     assert len(fake_line.calls(REPLY)) == 1
+    leaving = events.unfollow()
+    leaving["mode"] = "standby"
+    assert webhook([leaving]).status_code == 200  # blocking the account still ends the follow
+    with loaded_app.app_context():
+        assert db.session.scalar(select(Follower.status)) == "unfollowed"
 
 
 def test_question_with_nul_characters_is_answered_and_stored_without_them(loaded_app, webhook, fake_line):

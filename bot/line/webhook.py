@@ -56,11 +56,12 @@ def callback():
 
 def _handle(event, sender: ReplySender, budget: Budget) -> None:
     event_id = getattr(event, "webhook_event_id", None)
-    if is_standby(event):
-        # Another channel (a module or a staff chat) is answering this resident: record the event, stay silent.
+    incoming = to_incoming(event)
+    if is_standby(event) and not (incoming and incoming.kind == "unfollow"):
+        # Another channel (a module or a staff chat) is answering this resident: record the event, stay
+        # silent. An unfollow still ends their subscriptions; it never has a reply.
         _claim_standby(event, event_id)
         return
-    incoming = to_incoming(event)
     if incoming is None:
         log.info("ignoring %s event %s", getattr(event, "type", "unknown"), event_id or "-")
         return
@@ -96,6 +97,7 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
 
 
 def _claim_standby(event, event_id: str | None) -> None:
+    """Record a standby event as handled, so that its redelivery is skipped too."""
     if not event_id:
         return
     try:
