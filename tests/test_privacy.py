@@ -70,3 +70,42 @@ def test_user_hash_is_keyed_and_stable():
     assert user_hash("U1", "k") != user_hash("U1", "other")
     assert "U1" not in user_hash("U1", "k")
     assert user_hash(None, "k") == ""
+
+
+# Generated numbers: every real Japanese shape, any separator a keyboard gives, half- or full-width digits.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SHAPES = [(2, 4, 4), (3, 3, 4), (4, 2, 4), (5, 1, 4), (3, 4, 4), (4, 3, 3), (4, 3, 4)]  # 03, 011, 0125, 01267, 090, 0120, 0800
+SEPARATORS = ["", "-", "‐", "–", "—", "―", "ー", "－", "−", ".", " ", "\u3000", " - ", " – "]
+WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+words = st.text(alphabet="給食費の電話はですかお願いします、。！ ", max_size=8)
+
+
+@st.composite
+def phone_numbers(draw) -> str:
+    area, exchange, subscriber = draw(st.sampled_from(SHAPES))
+    digits = "0" + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=area + exchange + subscriber - 1,
+                                         max_size=area + exchange + subscriber - 1)))
+    sep = draw(st.sampled_from(SEPARATORS))
+    written = sep.join((digits[:area], digits[area:area + exchange], digits[area + exchange:]))
+    if draw(st.booleans()):
+        written = f"({digits[:area]}){digits[area:area + exchange]}{sep or '-'}{digits[area + exchange:]}"
+    return written.translate(WIDE) if draw(st.booleans()) else written
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(before=words, number=phone_numbers(), after=words)
+def test_generated_phone_numbers_never_survive(before, number, after):
+    masked = mask(before + number + after)
+    assert "［電話］" in masked
+    assert not any(ch.isdigit() for ch in masked), (number, masked)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=80))
+def test_masking_is_idempotent_and_spares_text_without_digits(text):
+    once = mask(text)
+    assert mask(once) == once
+    if not any(ch in "0123456789０１２３４５６７８９@＠" for ch in text):
+        assert once == text
