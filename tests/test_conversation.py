@@ -209,3 +209,11 @@ def test_personal_data_in_a_question_gets_a_reminder_before_the_answer(loaded_ap
     assert messages[-1].get("quickReply")  # the answer, last, keeps its buttons
     webhook([events.text("応援団に登録したい")])
     assert "個人情報" not in json.dumps(_last_messages(fake_line), ensure_ascii=False)
+
+
+def test_postbacks_with_out_of_range_log_ids_are_answered(loaded_app, webhook, fake_line):
+    sent = ("a=fb&v=up&l=99999999999999999999", "a=fb&v=down&l=-3", "a=ans&s=supporters-club&l=99999999999999999999",
+            "a=ans&s=supporters-club&l=0")
+    for data in sent:
+        assert webhook([events.postback(data)]).status_code == 200
+    assert len(fake_line.calls(REPLY)) == len(sent)  # one reply each, none lost to a failed statement

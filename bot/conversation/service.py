@@ -11,10 +11,10 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from bot.conversation import records, replies
+from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim, FollowerState
-from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.extensions import db
 from bot.knowledge.index import Snapshot, knowledge, latest_knowledge
 from bot.line import postback
@@ -267,7 +267,10 @@ def _town() -> replies.Town:
 
 
 def _int(value: str | None) -> int | None:
+    """Return a row id from postback data; None unless it is a positive integer the id column can hold."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    # PostgreSQL refuses to compare an integer column with a larger number: the statement would fail.
+    return number if number is not None and 0 < number < 2**31 else None
