@@ -109,3 +109,46 @@ def test_masking_is_idempotent_and_spares_text_without_digits(text):
     assert mask(once) == once
     if not any(ch in "0123456789０１２３４５６７８９@＠" for ch in text):
         assert once == text
+
+
+def test_upgrading_masks_questions_logged_before_the_fix(app, fake_line, tmp_path):
+    """Rows stored unmasked by earlier versions are masked by migration 0004_privacy, on each backend."""
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from bot import create_app
+    from bot.extensions import db
+    from tests.conftest import base_config
+
+    if app.config["BACKEND"] == "sqlite":
+        uri, drop = f"sqlite:///{tmp_path / 'old.sqlite3'}", None
+    else:  # a database of its own: the shared one is already at the newest revision
+        server = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS remask_test"))
+            conn.execute(text("CREATE DATABASE remask_test"))
+        uri = server.set(database="remask_test").render_as_string(hide_password=False)
+
+        def drop():
+            with admin.connect() as conn:
+                conn.execute(text("DROP DATABASE remask_test"))
+            admin.dispose()
+    old = create_app(base_config(uri, fake_line))
+    try:
+        with old.app_context():
+            upgrade(revision="0003_notices")
+            db.session.execute(text("INSERT INTO question_log (created_at, text, user_hash, channel, outcome, score, "
+                                    "latency_ms, candidates) VALUES (CURRENT_TIMESTAMP, :t, '', 'line', 'fallback', "
+                                    "0, 0, '[]')"), {"t": "電話は090.1234.5678、ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ です"})
+            db.session.commit()
+            upgrade()
+            assert db.session.scalar(text("SELECT text FROM question_log")) == "電話は［電話］、［メール］ です"
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        old.extensions["line_sender"].close()
+        if drop:
+            drop()
