@@ -217,3 +217,34 @@ def test_postbacks_with_out_of_range_log_ids_are_answered(loaded_app, webhook, f
     for data in sent:
         assert webhook([events.postback(data)]).status_code == 200
     assert len(fake_line.calls(REPLY)) == len(sent)  # one reply each, none lost to a failed statement
+
+
+def test_two_taps_arriving_together_count_once(loaded_app, webhook, fake_line):
+    import threading
+
+    from tests.conftest import SECRET
+    from tests.linesign import body_of, sign
+
+    webhook([events.text("星の降る里あしべつ応援団に登録したい")])
+    bubble = _last_messages(fake_line)[0]
+    bodies = [body_of([events.postback(_feedback_data(bubble, v))]) for v in ("up", "down")]
+    start = threading.Barrier(len(bodies))
+    statuses = []
+
+    def tap(raw: bytes) -> None:
+        client = loaded_app.test_client()
+        start.wait()
+        statuses.append(client.post("/callback", data=raw, headers={"X-Line-Signature": sign(raw, SECRET),
+                                                                     "Content-Type": "application/json"}).status_code)
+
+    threads = [threading.Thread(target=tap, args=(raw,)) for raw in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses == [200, 200]
+    assert loaded_app.extensions["line_sender"].drain(10)
+    texts = [call.body["messages"][0]["text"] for call in fake_line.calls(REPLY)[1:]]
+    assert len(texts) == 2 and sum("すでにお受けしています" in t for t in texts) == 1
+    with loaded_app.app_context():
+        assert db.session.scalar(select(QuestionLog.feedback)) in ("up", "down")
