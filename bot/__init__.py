@@ -80,12 +80,14 @@ def _init_migrations(app: Flask) -> None:
 
 def _engine_options(uri: str) -> dict:
     """Return engine options suited to the database in use."""
+    # Statement parameters hold residents' user ids and questions: never put them into error messages or logs.
+    private = {"hide_parameters": True}
     if uri.startswith("sqlite"):
         # A busy timeout lets concurrent gunicorn workers wait for SQLite's write lock instead of failing.
-        return {"connect_args": {"timeout": 15}}
+        return {**private, "connect_args": {"timeout": 15}}
     # Fail fast when PostgreSQL is unreachable so the webhook answers 503 within LINE's budget. Idle
     # connections are checked on checkout by bot.dbpool, not every connection by pool_pre_ping.
-    return {"connect_args": {"connect_timeout": 3}}
+    return {**private, "connect_args": {"connect_timeout": 3}}
 
 
 def _tune_sqlite(app: Flask) -> None:

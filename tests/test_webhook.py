@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.extensions import db
 from bot.models import Follower, ProcessedEvent, QuestionLog
 from tests import events
 from tests.conftest import SECRET, shared_path
-from tests.linesign import sign
+from tests.linesign import body_of, sign
 
 REPLY = "/v2/bot/message/reply"
 
@@ -284,3 +285,67 @@ def test_idle_connections_cut_by_a_database_restart_are_replaced_or_redelivered(
                 db.engine.dispose()
     tokens = [call.body["replyToken"] for call in fake_line.calls(REPLY)]
     assert tokens.count(event["replyToken"]) == 1 and len(tokens) == 4  # 503'd once, answered once
+
+
+def test_standby_events_are_deduped_but_not_answered(loaded_app, webhook, fake_line):
+    # Another channel is active for this chat (a staff chat or a module): LINE says so with mode "standby".
+    question, tap = events.text("給食費ってタダになるの？"), events.postback("a=menu")
+    for event in (question, tap):
+        event["mode"] = "standby"
+        assert webhook([event]).status_code == 200
+        assert webhook([event]).status_code == 200  # redelivered
+    assert fake_line.calls(REPLY) == [] and fake_line.calls("/v2/bot/message/push") == []
+    with loaded_app.app_context():
+        claimed = set(db.session.scalars(select(ProcessedEvent.webhook_event_id)))
+        assert claimed == {question["webhookEventId"], tap["webhookEventId"]}
+        assert db.session.scalar(select(QuestionLog)) is None
+    assert webhook([events.text("給食費ってタダになるの？")]).status_code == 200  # active again: answered
+    assert len(fake_line.calls(REPLY)) == 1
+    leaving = events.unfollow()
+    leaving["mode"] = "standby"
+    assert webhook([leaving]).status_code == 200  # blocking the account still ends the follow
+    with loaded_app.app_context():
+        assert db.session.scalar(select(Follower.status)) == "unfollowed"
+
+
+def test_question_with_nul_characters_is_answered_and_stored_without_them(loaded_app, webhook, fake_line):
+    assert webhook([events.text("給食費って\u0000タダになるの？\u0000")]).status_code == 200
+    assert _reply_body(fake_line)["messages"][0]["type"] == "flex"
+    with loaded_app.app_context():
+        row = db.session.scalar(select(QuestionLog))
+        assert (row.text, row.entry_slug) == ("給食費ってタダになるの？", "school-lunch-free")
+
+
+def test_lone_surrogates_from_json_escapes_are_dropped_and_answered(loaded_app, webhook, fake_line):
+    event = events.text("給食費ってタダになるの？SURROGATE")
+    raw = body_of([event]).replace(b"SURROGATE", b"\\ud800")  # JSON decodes this escape to a lone surrogate
+    assert webhook(raw=raw, signature=sign(raw, SECRET)).status_code == 200
+    assert _reply_body(fake_line)["messages"][0]["type"] == "flex"
+    with loaded_app.app_context():
+        assert db.session.scalar(select(QuestionLog.text)) == "給食費ってタダになるの？"
+
+
+def test_a_failing_statement_logs_neither_the_user_id_nor_the_question(loaded_app, webhook, fake_line, caplog):
+    question = "給食費について担当の方と相談したいです"
+    table = QuestionLog.__tablename__
+    caplog.set_level(logging.DEBUG)  # every logger, SQLAlchemy's engine and pool included
+    with loaded_app.app_context():
+        db.session.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+        db.session.commit()
+    try:
+        # SQLite calls a missing table an OperationalError (503, LINE redelivers), PostgreSQL a ProgrammingError.
+        assert webhook([events.text(question)]).status_code in (200, 503)
+    finally:
+        with loaded_app.app_context():
+            db.session.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+            db.session.commit()
+    failures = [r for r in caplog.records if r.name == "bot.line.webhook" and r.levelno == logging.ERROR]
+    assert failures and "Error" in failures[0].getMessage()  # the failure did happen, and was logged
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert events.USER not in logged
+    assert question not in logged and "担当の方と相談" not in logged
+
+
+def test_the_engine_hides_statement_parameters_on_every_backend(app):
+    with app.app_context():
+        assert db.engine.hide_parameters is True

@@ -1,9 +1,18 @@
 """What the conversation layer receives and returns, independent of the LINE SDK."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.line.messages import Message
+
+# PostgreSQL refuses NUL in text, and no database encodes a lone surrogate (JSON's "\\ud800" decodes to one).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Return text without the characters a database cannot store."""
+    return _UNSTORABLE.sub("", text) if text else text
 
 
 @dataclass(frozen=True)
@@ -17,6 +26,11 @@ class Incoming:
     user_id: str | None = None  # only for one-to-one chats; never stored for groups or rooms
     source_type: str = "user"  # user | group | room
     channel: str = "line"  # line | simulator | cli
+
+    def __post_init__(self) -> None:
+        # Cleaned here, where every door (webhook, simulator, CLI) passes, so a question is answered, not lost.
+        object.__setattr__(self, "text", storable(self.text))
+        object.__setattr__(self, "data", storable(self.data))
 
 
 @dataclass

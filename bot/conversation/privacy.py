@@ -5,22 +5,56 @@ import hashlib
 import hmac
 import re
 
-# Digits may arrive full-width from Japanese keyboards.
+# Residents type on phone keyboards: digits, letters and signs arrive half- or full-width.
 _D = "[0-9０-９]"
-_SEP = "[-‐－―ー−() （）]?"
-# ASCII only: \w would swallow the Japanese text around an address.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+[@＠][A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# 12-digit numbers (My Number) with optional separators every four digits.
-_TWELVE = re.compile(rf"(?<!{_D}){_D}{{4}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}(?!{_D})")
-# Japanese phone numbers: 0 + 9 or 10 more digits, with or without separators.
-_PHONE = re.compile(rf"(?<!{_D})[0０]{_D}{{1,4}}{_SEP}{_D}{{1,4}}{_SEP}{_D}{{3,4}}(?!{_D})")
+_NO_D_BEFORE, _NO_D_AFTER = rf"(?<!{_D})", rf"(?!{_D})"
+_SPACE = "[ \u3000]"
+# Every dash a Japanese keyboard or converter produces (‐ ‑ ‒ – — ― ー ｰ － −), and dots.
+_DASH = "[-\u2010-\u2015\u30fc\uff70\uff0d\u2212.．・]"
+# Between digit groups: a dash or parenthesis with optional spaces around it, spaces alone, or nothing.
+_SEP = rf"(?:{_SPACE}*(?:{_DASH}|[()（）]{{1,2}}){_SPACE}*|{_SPACE}{{1,2}})?"
+_PLAIN_SEP = rf"(?:{_SPACE}*{_DASH}{_SPACE}*|{_SPACE}{{1,2}})?"  # no parenthesis: +81(0) has its own pattern
+_GROUPS = rf"{_D}{{1,4}}{_SEP}{_D}{{1,4}}{_SEP}{_D}{{3,4}}{_NO_D_AFTER}"
+
+# ASCII only, plus its full-width twin: \w would swallow the Japanese text around an address.
+_LOCAL = "[A-Za-z0-9._%+\\-Ａ-Ｚａ-ｚ０-９．＿％＋－]"
+_LABEL = "[A-Za-z0-9\\-Ａ-Ｚａ-ｚ０-９－]"
+_EMAIL = re.compile(rf"{_LOCAL}+{_SPACE}?[@＠]{_SPACE}?{_LABEL}+(?:[.．]{_LABEL}+)+")
+# 12-digit numbers (My Number) in groups of four.
+_TWELVE = re.compile(rf"{_NO_D_BEFORE}{_D}{{4}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_NO_D_AFTER}")
+# Domestic numbers: 0 + area code (1-4 more digits) + exchange + subscriber, 10 or 11 digits in all
+# (0120/0800 free dial, 0570 navi dial, 050 IP and 070/080/090 mobile included), written with any
+# separators, with or without the area code in parentheses.
+_DOMESTIC = re.compile(rf"{_NO_D_BEFORE}[(（]?[0０]{_GROUPS}|{_NO_D_BEFORE}[0０]{_D}{{9,10}}{_NO_D_AFTER}")
+# The same numbers from abroad: +81, the leading 0 dropped (or kept in parentheses), 9 or 10 digits.
+_INTERNATIONAL = re.compile(
+    rf"[+＋][8８][1１]{_PLAIN_SEP}(?:[(（][0０][)）]{_SPACE}*)?(?:{_GROUPS}|{_D}{{9,10}}{_NO_D_AFTER})")
+_DIGIT = re.compile(_D)
+_MAYBE = re.compile(r"[0-9０-９@＠]")
+
+
+def _count(match: re.Match[str]) -> int:
+    return len(_DIGIT.findall(match.group()))
+
+
+def _domestic(match: re.Match[str]) -> str:
+    return "［電話］" if _count(match) in (10, 11) else match.group()
+
+
+def _international(match: re.Match[str]) -> str:
+    # Counted without the 81 and a (0): what is left is the national number without its leading 0.
+    digits = _count(match) - 2 - (1 if re.search(r"[(（][0０][)）]", match.group()) else 0)
+    return "［電話］" if digits in (9, 10) else match.group()
 
 
 def mask(text: str) -> str:
     """Replace e-mail addresses, 12-digit numbers and phone numbers with placeholders."""
+    if not _MAYBE.search(text):
+        return text  # most messages carry no digit and no @: spare them the patterns below
     text = _EMAIL.sub("［メール］", text)
+    text = _INTERNATIONAL.sub(_international, text)  # before _TWELVE: +819012345678 has 12 digits
     text = _TWELVE.sub("［番号］", text)
-    return _PHONE.sub("［電話］", text)
+    return _DOMESTIC.sub(_domestic, text)
 
 
 def user_hash(user_id: str | None, key: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
 from bot.line.messages import Chip, Message, Town
@@ -107,15 +108,13 @@ def help_message(kb: Snapshot, town: Town) -> Message:
 
 
 def smalltalk(kind: str, kb: Snapshot, town: Town) -> Message:
-    """Answer greetings, thanks, help and menu requests naturally."""
+    """Answer greetings, farewells, thanks, help and menu requests naturally."""
     if kind == "help":
         return help_message(kb, town)
     if kind == "menu":
         return menu(kb, town)
-    if kind == "thanks":
-        return messages.text("どういたしまして！ほかにも気になることがあれば、いつでも聞いてください。", [_menu_chip()])
-    return messages.text(
-        f"こんにちは！{town.name}のご案内ボットです。知りたいことを送ってください。", topic_chips(kb))
+    body = chat.reply_text(kind, town.name, chat.clock())
+    return messages.text(body, topic_chips(kb) if chat.opens_conversation(kind) else [_menu_chip()])
 
 
 def feedback_thanks(helpful: bool, town: Town) -> Message:
@@ -127,6 +126,11 @@ def feedback_thanks(helpful: bool, town: Town) -> Message:
         f"お急ぎの場合は{town.contact_line()}へお問い合わせください。\n{town.website}",
         [_menu_chip()],
     )
+
+
+def feedback_already() -> Message:
+    """Say briefly that this answer's 👍 or 👎 was already received."""
+    return messages.text("この回答へのご意見は、すでにお受けしています。", [_menu_chip()])
 
 
 _MEDIA = {
@@ -143,6 +147,12 @@ def media_guidance(media_type: str, kb: Snapshot) -> Message:
     """Kindly explain that only text questions are understood."""
     opener = _MEDIA.get(media_type, "メッセージを受け取りました。")
     return messages.text(f"{opener}\nご質問は文字で送ってください。例：「応援団に登録したい」", topic_chips(kb))
+
+
+def personal_data_reminder() -> Message:
+    """Ask the resident not to send personal data over LINE."""
+    return messages.text("電話番号・メールアドレス・マイナンバーなどの個人情報は、LINEでは送らないようお願いします。"
+                         "いただいた番号などは、伏せて記録しました。")
 
 
 def truncated_notice(limit: int) -> Message:

@@ -1,19 +1,20 @@
 """Decide what to say to one incoming event, record it, and build the messages."""
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.conversation import records, replies
+from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim, FollowerState
-from bot.conversation.smalltalk import classify
 from bot.extensions import db
 from bot.knowledge.index import Snapshot, knowledge, latest_knowledge
 from bot.line import postback
@@ -86,7 +87,7 @@ def _question(incoming: Incoming) -> str | None:
     if incoming.kind != "text":
         return None
     text = incoming.text.strip()
-    if not text or notices.command(text) or classify(text):
+    if not text or recognise(text):
         return None
     return text
 
@@ -96,14 +97,14 @@ def _text(incoming: Incoming) -> Reply:
     text = incoming.text.strip()
     if not text:
         return Reply([replies.help_message(kb, _town())], outcome="smalltalk")
-    command = notices.command(text)
-    if command:
+    kind = recognise(text)
+    if kind in NOTICE_COMMANDS:
         _touch_follower(incoming)
-        return Reply(notices.handle_text(command, _line_user(incoming)), outcome="notices")
-    talk = classify(text)
-    if talk:
+        return Reply(notices.handle_text(kind, _line_user(incoming)), outcome="notices")
+    if kind:
+        # Small talk is neither a question nor unanswered: nothing goes to the question log or the inbox.
         _touch_follower(incoming)
-        return Reply([replies.smalltalk(talk, kb, _town())], outcome="smalltalk")
+        return Reply([replies.smalltalk(kind, kb, _town())], outcome="smalltalk")
     return _answer_question(incoming, text, prepare(incoming, kb), check_version=False)
 
 
@@ -117,9 +118,10 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
     # The topic comes from the snapshot the answer came from: asking for the current one would cost a
     # round trip that record_question's version check makes unnecessary.
     topic = topics.for_category(entry.category, kb) if entry is not None and user_id else None
+    logged = mask(text[:MAX_LOGGED_CHARS])
     record = records.record_question(
         claim, user_id, topic.slug if topic else None, version=kb.version if check_version else None,
-        text=mask(text[:MAX_LOGGED_CHARS]),
+        text=logged,
         user_hash=_hash(incoming),
         channel=incoming.channel,
         outcome=decision.outcome,
@@ -141,6 +143,9 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         messages = [replies.fallback(kb, town)]
     if truncated:
         messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
+    if logged != text[:MAX_LOGGED_CHARS]:
+        # Before the answer, which keeps the quick replies: LINE shows only the last message's.
+        messages.insert(0, replies.personal_data_reminder())
     return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=log_id)
 
 
@@ -159,7 +164,7 @@ def _postback(incoming: Incoming) -> Reply:
     if action == "menu":
         return Reply([replies.menu(kb, town)], outcome="menu")
     if action == "fb":
-        return _feedback(params)
+        return _feedback(params, incoming)
     log.info("ignoring postback with unknown action %r", action)
     return Reply([replies.menu(kb, town)], outcome="menu")
 
@@ -170,8 +175,8 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
     if entry is None:
         # The entry was unpublished since the button was sent.
         return Reply([replies.gone(kb, town)], outcome="fallback")
-    log_id = _int(params.get("l"))
-    row = db.session.get(QuestionLog, log_id) if log_id else None
+    row = _own_row(params, incoming)
+    log_id = row.id if row is not None else None  # another resident's id must not reach our buttons
     if row is not None and row.outcome == "suggest" and row.entry_slug is None:
         # The resident told us which suggestion was right: that is worth keeping for staff.
         row.entry_slug = entry.slug
@@ -181,12 +186,30 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
                  log_id=log_id)
 
 
-def _feedback(params: dict[str, str]) -> Reply:
+def _feedback(params: dict[str, str], incoming: Incoming) -> Reply:
     value = params.get("v")
-    row = db.session.get(QuestionLog, _int(params.get("l")) or 0)
+    row = _own_row(params, incoming)
     if row is not None and value in ("up", "down"):
-        row.feedback = value
+        # One answer, one vote: the first tap counts, also when two taps arrive at once.
+        voted = db.session.execute(
+            update(QuestionLog).where(QuestionLog.id == row.id, QuestionLog.feedback.is_(None)).values(feedback=value),
+            execution_options={"synchronize_session": False})
+        if voted.rowcount != 1:
+            return Reply([replies.feedback_already()], outcome="feedback")
+    # A row that is gone or someone else's gets the same words: the reply tells no one which ids exist.
     return Reply([replies.feedback_thanks(value == "up", _town())], outcome="feedback")
+
+
+def _own_row(params: dict[str, str], incoming: Incoming) -> QuestionLog | None:
+    """Return the question-log row a postback names, only when the sender is the one who asked it."""
+    log_id = _int(params.get("l"))
+    row = db.session.get(QuestionLog, log_id) if log_id else None
+    if row is None or row.channel != incoming.channel:
+        return None
+    sender = _hash(incoming)
+    if incoming.channel == "line" and not sender:
+        return None  # groups and rooms: nobody's hash is stored, so nobody can prove the row is theirs
+    return row if hmac.compare_digest(row.user_hash, sender) else None
 
 
 def _follow(incoming: Incoming) -> Reply:
@@ -244,7 +267,10 @@ def _town() -> replies.Town:
 
 
 def _int(value: str | None) -> int | None:
+    """Return a row id from postback data; None unless it is a positive integer the id column can hold."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    # PostgreSQL refuses to compare an integer column with a larger number: the statement would fail.
+    return number if number is not None and 0 < number < 2**31 else None

@@ -1,39 +1,48 @@
-"""Recognise greetings, thanks, help and menu requests. Pure functions."""
+"""What the bot says to greetings, farewells and thanks, fitted to the time of day in Japan. Pure functions."""
 from __future__ import annotations
 
-import re
-import unicodedata
+from datetime import datetime, timedelta, timezone
 
-_PUNCT = re.compile(r"[\s、。,.!?！？〜~ー…・「」『』()（）☆★♪❤️😊🙏]+")
+from bot.conversation.commands import GREETINGS, PARTINGS
 
-_PHRASES: dict[str, tuple[str, ...]] = {
-    "greeting": ("こんにちは", "こんにちわ", "こんばんは", "こんばんわ", "おはよう", "おはようございます",
-                 "はじめまして", "hello", "hi", "やあ", "どうも", "よろしく", "よろしくおねがいします",
-                 "よろしくお願いします"),
-    "thanks": ("ありがとう", "ありがとうございます", "ありがとうございました", "ありがと", "助かりました",
-               "助かった", "たすかりました", "サンキュー", "thanks", "thankyou", "了解", "りょうかい", "わかりました"),
-    "help": ("使い方", "つかいかた", "ヘルプ", "help", "何ができる", "なにができる", "何ができますか",
-             "なにができますか", "使い方を教えて", "どう使うの"),
-    "menu": ("メニュー", "めにゅー", "menu", "一覧", "トピック", "話題", "メニューを見せて"),
-}
+# Japan has kept one offset all year since 1951: no time-zone database needed.
+JST = timezone(timedelta(hours=9), "JST")
+
+_TIME_GREETING = {"morning": "おはようございます", "day": "こんにちは", "evening": "こんばんは"}
 
 
-def _fold(text: str) -> str:
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
+def clock() -> datetime:
+    """Return the time now in Japan."""
+    return datetime.now(JST)
 
 
-_LOOKUP = {_fold(p): kind for kind, phrases in _PHRASES.items() for p in phrases}
+def part_of_day(now: datetime) -> str:
+    """Return morning (4–10 h), day (11–17 h) or evening in Japan time."""
+    hour = now.astimezone(JST).hour
+    if 4 <= hour < 11:
+        return "morning"
+    return "day" if 11 <= hour < 18 else "evening"
 
 
-def classify(text: str) -> str | None:
-    """Return greeting, thanks, help or menu when the whole message is one of them."""
-    folded = _fold(text)
-    if not folded:
-        return None
-    if folded in _LOOKUP:
-        return _LOOKUP[folded]
-    # 「こんにちは、よろしくお願いします」 and the like: every part is small talk.
-    for phrase in sorted(_LOOKUP, key=len, reverse=True):
-        if folded.startswith(phrase) and _fold(folded[len(phrase):]) in _LOOKUP:
-            return _LOOKUP[phrase]
-    return None
+def opens_conversation(kind: str) -> bool:
+    """Return whether the reply should offer the topics, as a greeting starts a conversation."""
+    return kind in GREETINGS
+
+
+def reply_text(kind: str, town_name: str, now: datetime) -> str:
+    """Return the reply to a greeting, farewell or thanks, said at `now`."""
+    part = part_of_day(now)
+    invite = f"{town_name}のご案内ボットです。知りたいことを、そのまま文章で送ってください。"
+    if kind == "intro":
+        return f"はじめまして！{invite}"
+    if kind == "regards":
+        return f"こちらこそ、よろしくお願いします。{invite}"
+    if kind in GREETINGS:
+        # Answered with the greeting of the hour: 「おはよう」 at three in the afternoon gets 「こんにちは！」.
+        return f"{_TIME_GREETING[part]}！{invite}"
+    if kind == "night":
+        return "おやすみなさい。ご利用ありがとうございました。またいつでも聞いてください。"
+    if kind in PARTINGS:
+        later = "どうぞよい夜をお過ごしください。" if part == "evening" else "またいつでも聞いてください。"
+        return f"ご利用ありがとうございました。{later}"
+    return "どういたしまして！ほかにも気になることがあれば、いつでも聞いてください。"

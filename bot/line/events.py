@@ -44,6 +44,12 @@ def source_of(event: Event) -> tuple[str, str | None, str | None]:
     return "unknown", None, None
 
 
+def is_standby(event: Event) -> bool:
+    """Return whether LINE sent the event in standby mode, while another channel is active for the chat."""
+    mode = getattr(event, "mode", None)
+    return getattr(mode, "value", mode) == "standby"
+
+
 def to_incoming(event: Event) -> Incoming | None:
     """Return what the resident did, or None for events the bot does not act on."""
     source_type, user_id, _ = source_of(event)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 
 from flask import Blueprint, abort, current_app, request
 from linebot.v3.exceptions import InvalidSignatureError
@@ -12,9 +13,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.bodylimits import body_limit
 from bot.conversation import prepare, respond
-from bot.conversation.records import Claim, one_writer
+from bot.conversation.records import Claim, claim_event, one_writer
 from bot.extensions import db
-from bot.line.events import source_of, to_incoming
+from bot.line.events import is_standby, source_of, to_incoming
 from bot.line.limits import MAX_MESSAGES_PER_REPLY
 from bot.line.sender import Budget, ReplyJob, ReplySender
 
@@ -58,6 +59,11 @@ def callback():
 def _handle(event, sender: ReplySender, budget: Budget) -> None:
     event_id = getattr(event, "webhook_event_id", None)
     incoming = to_incoming(event)
+    if is_standby(event) and not (incoming and incoming.kind == "unfollow"):
+        # Another channel (a module or a staff chat) is answering this resident: record the event, stay
+        # silent. An unfollow still ends their subscriptions; it never has a reply.
+        _claim_standby(event, event_id)
+        return
     if incoming is None:
         log.info("ignoring %s event %s", getattr(event, "type", "unknown"), event_id or "-")
         return
@@ -76,13 +82,13 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
         if reply is None:
             log.info("skipping redelivered event %s", event_id)
             return
-    except (OperationalError, PoolTimeout):  # unreachable, or every pooled connection busy for too long
+    except (OperationalError, PoolTimeout) as exc:  # unreachable, or every pooled connection busy for too long
         db.session.rollback()
-        log.exception("database unavailable while handling event %s", event_id or "-")
+        _log_failure("database unavailable while handling event", event_id, exc)
         abort(503, "The database is unavailable; LINE will redeliver the event.")
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
-        log.exception("failed to handle event %s", event_id or "-")
+        _log_failure("failed to handle event", event_id, exc)
         return
     if reply.messages and getattr(event, "reply_token", None):
         _, _, push_to = source_of(event)
@@ -90,6 +96,29 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
         # the reply goes out as soon as possible, from the sender's threads (LINE recommends answering
         # webhooks without waiting for the work they start).
         sender.submit(ReplyJob(event_id, event.reply_token, reply.messages[:MAX_MESSAGES_PER_REPLY], push_to), budget)
+
+
+def _claim_standby(event, event_id: str | None) -> None:
+    """Record a standby event as handled, so that its redelivery is skipped too."""
+    if not event_id:
+        return
+    try:
+        with one_writer():
+            claim_event(event_id, getattr(event, "type", "") or "")
+            db.session.commit()
+    except (OperationalError, PoolTimeout) as exc:
+        db.session.rollback()
+        _log_failure("database unavailable while recording standby event", event_id, exc)
+        abort(503, "The database is unavailable; LINE will redeliver the event.")
+    log.info("not answering standby event %s", event_id)
+
+
+def _log_failure(what: str, event_id: str | None, exc: BaseException) -> None:
+    """Log where handling failed, without the exception's message."""
+    # A database error's message can quote what the resident sent or their user id (PostgreSQL's DETAIL
+    # names the conflicting key), so only the exception's type and the code path go to the log.
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("%s %s: %s\n%s", what, event_id or "-", type(exc).__name__, where.rstrip())
 
 
 def _claim_and_respond(event, event_id: str | None, incoming, prepared):

@@ -1,8 +1,6 @@
 """What residents do about notices in the chat: settings, toggles, 「配信停止」, and the offer under answers."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -21,31 +19,9 @@ ACTIONS = ("nset", "sub", "unsub", "gen", "nstop")
 OFFER_LABEL = "このテーマのお知らせを受け取る"
 GENERAL = "全員向けのお知らせ"
 
-_PUNCT = re.compile(r"[\s、。,.!?！？「」『』・]+")
-_SETTINGS = {"通知設定", "お知らせ設定", "おしらせ設定", "配信設定", "通知の設定", "お知らせの設定", "通知", "お知らせ"}
-_STOP = {"配信停止", "通知停止", "お知らせ停止", "配信を停止", "配信停止して", "お知らせを止めて", "通知オフ"}
-
-
-def _fold(text: str) -> str:
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
-
-
-_SETTINGS_FOLDED = {_fold(w) for w in _SETTINGS}
-_STOP_FOLDED = {_fold(w) for w in _STOP}
-
-
-def command(text: str) -> str | None:
-    """Return "settings" or "stop" when the whole message asks for one of them."""
-    folded = _fold(text)
-    if folded in _STOP_FOLDED:
-        return "stop"
-    if folded in _SETTINGS_FOLDED:
-        return "settings"
-    return None
-
 
 def handle_text(kind: str, user_id: str | None) -> list[Message]:
-    """Answer 「お知らせ設定」 or 「配信停止」."""
+    """Answer 「お知らせ設定」 or 「配信停止」 (recognised by bot.conversation.commands)."""
     if not user_id:
         return [_only_in_line()]
     row = subscriptions.follower(user_id)

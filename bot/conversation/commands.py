@@ -1,0 +1,121 @@
+"""Recognise whole-message commands and small talk, after the matcher's own normalisation."""
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from bot.matching.normalize import fold, nfkc, strip_boilerplate
+from bot.matching.tokenize import analyze
+
+NOTICE_COMMANDS = ("stop", "settings")  # answered by bot.notices.resident
+HELP, MENU = "help", "menu"
+GREETINGS = ("morning", "hello", "evening", "intro", "regards")
+PARTINGS = ("farewell", "night")
+
+# Written once in their usual spelling: width, kana, punctuation, long vowels and polite endings are
+# folded away below, and phrases with kanji also match their reading (「はいしんていし」 is 配信停止).
+_PHRASES: dict[str, tuple[str, ...]] = {
+    "stop": ("配信停止", "通知停止", "お知らせ停止", "配信を停止", "配信停止して", "配信を止めて", "お知らせを止めて",
+             "通知を止めて", "通知オフ", "配信解除", "お知らせ解除", "配信はいらない", "配信不要"),
+    "settings": ("通知設定", "お知らせ設定", "配信設定", "通知の設定", "お知らせの設定", "配信の設定", "通知", "お知らせ",
+                 "お知らせ設定を変更", "通知設定を変更"),
+    HELP: ("使い方", "ヘルプ", "help", "何ができる", "なにができる", "何ができますか", "なにができますか", "どう使うの",
+           "どうやって使うの", "使い方がわからない"),
+    MENU: ("メニュー", "menu", "一覧", "トピック", "話題", "メニューを見せて", "メニューを表示", "話題の一覧"),
+    "morning": ("おはよう", "おはようございます", "おはよ", "お早うございます"),
+    "hello": ("こんにちは", "こんにちわ", "hello", "hi", "やあ", "どうも", "もしもし"),
+    "evening": ("こんばんは", "こんばんわ", "今晩は"),
+    "intro": ("はじめまして", "初めまして"),
+    "regards": ("よろしく", "よろしくお願いします", "よろしくおねがいします", "よろしくお願いいたします", "宜しくお願いします"),
+    "farewell": ("さようなら", "さよなら", "さよーなら", "またね", "また今度", "またよろしく", "ばいばい", "じゃあね",
+                 "じゃあまた", "失礼します", "bye", "では失礼します"),
+    "night": ("おやすみ", "おやすみなさい", "お休みなさい"),
+    "thanks": ("ありがとう", "ありがとうございます", "ありがとうございました", "ありがと", "有難うございます", "助かりました",
+               "助かった", "サンキュー", "thanks", "thankyou", "thank you", "了解", "わかりました", "分かりました",
+               "承知しました"),
+}
+KINDS = tuple(_PHRASES)
+
+# Commands are short; longer messages are questions and skip the work below.
+MAX_COMMAND_CHARS = 40
+# Anything but letters and digits (emoji, ☆, 〜), and the long vowel mark that stretches a word (こんにちはー).
+_NOISE = re.compile(r"[\W_ー]+")
+
+
+def _key(text: str) -> str:
+    """Return the matcher's fold of text without symbols, emoji or stretched vowels."""
+    return _NOISE.sub("", fold(text))
+
+
+def _kanji_free(key: str) -> bool:
+    return all("\u3041" <= ch <= "\u30ff" or ch.isascii() for ch in key)
+
+
+_COMMAND_KANJI = {ch for phrases in _PHRASES.values() for p in phrases for ch in _key(p) if not _kanji_free(ch)}
+_FIRST_CHARS = {_key(p)[0] for phrases in _PHRASES.values() for p in phrases}
+_written: dict[str, str] = {}
+_read: dict[str, str] = {}
+_longest = [0]
+_tables_lock = threading.Lock()
+
+
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    # Built on first use: the readings need the Sudachi dictionary, which warm_up() loads anyway.
+    if not _written:
+        with _tables_lock:
+            if not _written:
+                read: dict[str, str] = {}
+                for kind, phrases in _PHRASES.items():
+                    for phrase in phrases:
+                        if not _kanji_free(_key(phrase)):
+                            read.setdefault(_key(analyze(phrase).reading), kind)
+                _read.update(read)
+                _longest[0] = max(map(len, read), default=0)
+                _written.update({_key(p): kind for kind, phrases in _PHRASES.items() for p in phrases})
+    return _written, _read
+
+
+def _only_command_kanji(key: str) -> bool:
+    return all(ch in _COMMAND_KANJI for ch in key if not _kanji_free(ch))
+
+
+def _longest_reading() -> int:
+    return _longest[0]
+
+
+def _lookup(key: str) -> str | None:
+    written, read = _tables()
+    return written.get(key) or read.get(key)
+
+
+@lru_cache(maxsize=4096)
+def recognise(text: str) -> str | None:
+    """Return the command or small-talk kind a whole message is, or None for a question."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return None
+    key = _key(text)
+    if not key:
+        return None
+    kind = _lookup(key) or _lookup(_key(strip_boilerplate(nfkc(text))))  # 配信停止してください, 使い方を教えて
+    if kind:
+        return kind
+    if not _kanji_free(key) and len(key) <= _longest_reading() and _only_command_kanji(key):
+        # Another spelling of the same words: 使いかた, 配信ていし. Questions skip the tokenizer here:
+        # a reading is never shorter than its kanji, and their kanji (給食, 産後) are in no command.
+        kind = _lookup(_key(analyze(text).reading))
+        if kind:
+            return kind
+    return _compound(key)
+
+
+def _compound(key: str) -> str | None:
+    """Return the first kind of a message made of two small-talk phrases: こんにちは、よろしくお願いします."""
+    written = _tables()[0]
+    if key[0] not in _FIRST_CHARS:
+        return None
+    for end in range(len(key) - 1, 0, -1):
+        head, tail = written.get(key[:end]), written.get(key[end:])
+        if head and tail and head not in NOTICE_COMMANDS and tail not in NOTICE_COMMANDS:
+            return head
+    return None
