@@ -24,7 +24,8 @@ def login():
     if form.validate_on_submit():
         result = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if result.throttled:
-            flash("ログインの失敗が続いたため、しばらくログインできません。15分ほど待ってからお試しください。", "error")
+            flash("ログインの失敗が続いたため、この端末からはしばらくログインできません。"
+                  "15分ほど待ってから、もう一度お試しください。", "error")
             return render_template("admin/login.html", form=form), 429
         if result.user is not None:
             start_session(result.user)
