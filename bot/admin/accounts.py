@@ -22,7 +22,8 @@ PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
 PASSWORD_GROUPS, PASSWORD_GROUP_SIZE = 4, 4
 # Compared against when there is no usable account, so every answer costs one hash and takes the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-LIMIT_LABELS = {"pair": "このアカウントとこの接続元", "client": "この接続元", "account": "このアカウント"}
+LOCKOUT_WHAT = {"pair": "接続元 {ip} から {who} へのログイン", "client": "接続元 {ip} からのログイン",
+                "account": "{who} へのログイン（すべての接続元から。最後は {ip}）"}
 
 
 class AccountError(ValueError):
@@ -172,10 +173,10 @@ def _record_lockout(key: str, email: str, user_id, ip: str) -> None:
     # Unknown e-mails are not written down: someone may have typed anything into the field.
     who = email or "登録のないアカウント"
     window = throttle.ACCOUNT_WINDOW if key == "account" else throttle.WINDOW
+    what = LOCKOUT_WHAT[key].format(ip=ip, who=who)
     audit.record("system", "login.lockout", "user", user_id,
-                 f"ログインの失敗が{throttle.LIMITS[key]}回続いたため、{LIMIT_LABELS[key]}からのログインを"
-                 f"{int(window.total_seconds() // 60)}分間止めました（{who}、接続元 {ip}）",
-                 None, {"limit": key, "email": email, "ip": ip})
+                 f"ログインの失敗が{throttle.LIMITS[key]}回続いたため、{what}を"
+                 f"{int(window.total_seconds() // 60)}分間止めました", None, {"limit": key, "email": email, "ip": ip})
 
 
 def purge_attempts(older_than: timedelta = timedelta(days=30)) -> int:

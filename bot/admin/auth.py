@@ -35,7 +35,7 @@ def start_session(user: User) -> None:
 
 
 def renew_session(user: User) -> None:
-    """Keep the current session after the user's token changed (own password change), with its clocks."""
+    """Keep the current session after the user's token changed; its clocks run on."""
     login_user(user)
 
 
@@ -52,11 +52,9 @@ def _load_user(session_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
     except ValueError:
         user = None
-    # Comparing the token in constant time; a cookie from before a logout or password change carries the old one.
-    if user is None or not token or not user.session_token or not hmac.compare_digest(token, user.session_token):
-        _end("revoked")
-        return None
-    if not user.active:
+    # Constant-time comparison; a cookie from before a logout, password or role change carries an old token.
+    current = user.session_token if user is not None else ""
+    if not (token and current and hmac.compare_digest(token.encode(), current.encode())) or not user.active:
         _end("revoked")
         return None
     now = int(time.time())
