@@ -24,8 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
-    if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == config.DEV_SECRET_KEY:
-        raise RuntimeError("Set SECRET_KEY: the development key must not be used in production.")
+    config.check_secret_key(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        _trust_proxies(app, app.config["TRUSTED_PROXIES"])
     # Settings given explicitly (tests, deployments) win over the defaults for the database in use.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
                                                **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
@@ -65,6 +66,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _register_error_handlers(app)
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Take the client's address, scheme and host from the X-Forwarded-* headers of that many proxies."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    # Only as many hops as there are proxies: a client could prepend any X-Forwarded-For it likes.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
 def _init_migrations(app: Flask) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 DEFAULT_LINE_API = "https://api.line.me"
 DEFAULT_WEBSITE = "https://www.city.ashibetsu.hokkaido.jp/"
 DEV_SECRET_KEY = "dev-only-insecure-key"
+# Session cookies are signed with SECRET_KEY: a short key could be guessed offline from one cookie.
+MIN_SECRET_KEY_BYTES = 32
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -63,4 +65,23 @@ def from_environment(instance_path: str) -> dict:
         "MAX_IMPORT_BYTES": _int("MAX_IMPORT_BYTES", 20 * 1024 * 1024),
         "DECISION_CACHE_SIZE": _int("DECISION_CACHE_SIZE", 4096),
         "DB_PING_IDLE_SECONDS": float(env("DB_PING_IDLE_SECONDS", "10")),
+        # Staff sessions end after this long without a request, and at the latest this long after logging in.
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 60),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 10),
+        # How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-*.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
     }
+
+
+def check_secret_key(settings: dict) -> None:
+    """Refuse to run in production with the development key or a key too short to sign sessions safely."""
+    if settings["APP_ENV"] != "production":
+        return
+    key = settings["SECRET_KEY"]
+    if key == DEV_SECRET_KEY:
+        raise RuntimeError("Set SECRET_KEY: the development key must not be used in production.")
+    size = len(key.encode() if isinstance(key, str) else key)
+    if size < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"SECRET_KEY は本番環境では{MIN_SECRET_KEY_BYTES}バイト以上にしてください（今は{size}バイト）。"
+            " 作り方: python -c 'import secrets; print(secrets.token_urlsafe(48))'")

@@ -42,7 +42,7 @@ def base_config(uri: str, fake: FakeLine) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": uri,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-long-enough-for-production",
         "LINE_CHANNEL_SECRET": SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_ENDPOINT": fake.url,

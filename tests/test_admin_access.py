@@ -14,8 +14,8 @@ from tests.admin_support import (  # noqa: F401  (fixtures)
 
 METHODS = ("GET", "POST")
 # Known admin-only pages: if the decorator stopped marking them, the walk below would prove nothing.
-EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.audit_log", "admin.import_preview",
-                       "admin.import_apply"}
+EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.audit_log",
+                       "admin.import_preview", "admin.import_apply"}
 
 
 def _admin_rules(app):
@@ -88,13 +88,29 @@ def test_admin_reaches_admin_pages(admin_client):
 
 @pytest.mark.parametrize("target", [
     "https://evil.example/admin", "//evil.example/admin", "/\\evil.example", "javascript:alert(1)",
-    "/simulator", "http:/admin", " //evil.example",
+    "/simulator", "http:/admin", " //evil.example", "/admin/\r\nX", "/admin/\nSet-Cookie: x=1", "/admin\x00",
 ])
 def test_login_never_redirects_off_the_console(console, target):
     client = console.test_client()
     response = login(client, ADMIN, next=target)
     assert response.status_code == 302
     assert response.location == "/admin/"
+
+
+def test_a_next_with_a_line_break_is_ignored_when_already_logged_in(admin_client):
+    response = admin_client.get("/admin/login", query_string={"next": "/admin/\r\nX"})
+    assert response.status_code == 302 and response.location == "/admin/"
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    from bot import create_app
+
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(RuntimeError, match="32バイト以上"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 31})
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32}).config["APP_ENV"] == "production"
+    monkeypatch.setenv("APP_ENV", "development")
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "short"})
 
 
 def test_login_follows_a_console_next(console):

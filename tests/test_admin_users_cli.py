@@ -18,6 +18,8 @@ def test_create_with_generated_password_prints_it_once_and_stores_a_hash(app, ru
         assert user.email == "staff@example.invalid" and user.role == "admin"
         assert password not in user.password_hash and user.check_password(password)
         assert db.session.scalar(select(AuditLog)).action == "user.create"
+        assert user.must_change_password  # whoever ran the command saw it
+    assert not set("0Oo1Il") & set(password)
 
 
 def test_create_prompts_for_a_password(app, runner):
@@ -47,10 +49,16 @@ def test_ensure_dev_admin_creates_one_admin_only_outside_production(app, runner)
     assert "password:" not in second
     with app.app_context():
         assert len(db.session.scalars(select(User)).all()) == 1
+        # A development account on a local database: the printed password works as it is.
+        assert not db.session.scalar(select(User)).must_change_password
 
 
 def test_set_password_and_list(app, runner):
     runner.invoke(args=["users", "create", "e@example.invalid", "--generate"])
     result = runner.invoke(args=["users", "set-password", "e@example.invalid", "--generate"])
     assert "shown only now" in result.output
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.must_change_password
+        assert db.session.scalars(select(AuditLog.action)).all()[-1] == "user.password_reset"
     assert "e@example.invalid\teditor\tactive" in runner.invoke(args=["users", "list"]).output

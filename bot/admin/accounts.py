@@ -1,4 +1,4 @@
-"""Staff accounts: create, authenticate with login throttling, change role or password."""
+"""Staff accounts: create, authenticate with login throttling, change role or password, end sessions."""
 from __future__ import annotations
 
 import re
@@ -10,22 +10,28 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot import audit
+from bot.admin import throttle
 from bot.extensions import db
 from bot.models import LoginAttempt, User, utcnow
-from bot.models.accounts import ROLES
+from bot.models.accounts import ROLES, new_session_token
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
-# Five wrong passwords lock an account for a quarter hour; an address gets more room (shared office NAT).
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_IP = 20
-# Compared against when the e-mail is unknown, so both paths take the same time.
+# Generated passwords are read aloud or copied from paper: no 0/O/o, 1/I/l/i or other look-alikes.
+PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
+PASSWORD_GROUPS, PASSWORD_GROUP_SIZE = 4, 4
+# Compared against when there is no usable account, so every answer costs one hash and takes the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+LOCKOUT_WHAT = {"pair": "接続元 {ip} から {who} へのログイン", "client": "接続元 {ip} からのログイン",
+                "account": "{who} へのログイン（すべての接続元から。最後は {ip}）"}
 
 
 class AccountError(ValueError):
     """Raised with a message for staff when an account change is not allowed."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field  # the form field the message belongs to, when there is one
 
 
 @dataclass
@@ -42,11 +48,13 @@ def normalise_email(email: str) -> str:
 
 
 def generate_password() -> str:
-    """Return a random password that is easy to type once."""
-    return secrets.token_urlsafe(12)
+    """Return a random password in groups of four, without characters that look alike (about 90 bits)."""
+    groups = ("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_GROUP_SIZE))
+              for _ in range(PASSWORD_GROUPS))
+    return "-".join(groups)
 
 
-def create_user(email: str, role: str, password: str, actor: str = "cli") -> User:
+def create_user(email: str, role: str, password: str, actor: str = "cli", must_change: bool = False) -> User:
     """Create a staff account; raise AccountError when the input is not acceptable."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email):
@@ -59,6 +67,7 @@ def create_user(email: str, role: str, password: str, actor: str = "cli") -> Use
         raise AccountError("このメールアドレスのユーザーはすでにあります。")
     user = User(email=email, role=role)
     user.set_password(password)
+    user.must_change_password = must_change
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.create", "user", user.id, f"{email} を {role} として作成", None,
@@ -67,13 +76,49 @@ def create_user(email: str, role: str, password: str, actor: str = "cli") -> Use
     return user
 
 
-def set_password(user: User, password: str, actor: str) -> None:
-    """Replace a user's password."""
+def set_password(user: User, password: str, actor: str, must_change: bool = False) -> None:
+    """Replace a user's password and end every session made with the old one."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
     user.set_password(password)
-    audit.record(actor, "user.password", "user", user.id, f"{user.email} のパスワードを変更")
+    user.must_change_password = must_change
+    user.session_token = new_session_token()
+    if must_change:
+        audit.record(actor, "user.password_reset", "user", user.id,
+                     f"{user.email} のパスワードを再発行（すべての端末をログアウト、初回ログインで変更が必要）")
+    else:
+        audit.record(actor, "user.password", "user", user.id,
+                     f"{user.email} のパスワードを変更（ほかの端末をログアウト）")
     db.session.commit()
+
+
+def reset_password(user: User, actor: str) -> str:
+    """Give a user a generated password that must be changed at the next login; return it to show once."""
+    password = generate_password()
+    set_password(user, password, actor, must_change=True)
+    return password
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Let a user replace their password, which must be new; other sessions end."""
+    if not user.check_password(current):
+        raise AccountError("今のパスワードが違います。", "current")
+    if user.check_password(new):
+        raise AccountError("今と同じパスワードは使えません。別のパスワードにしてください。", "new")
+    set_password(user, new, user.email)
+
+
+def log_out_everywhere(user: User) -> None:
+    """End this session for good (a copied cookie stops working) and every other session of the user."""
+    user.session_token = new_session_token()
+    audit.record(user.email, "logout", "user", user.id, "ログアウト（すべての端末）")
+    db.session.commit()
+
+
+def end_sessions(user: User, actor: str, reason: str) -> None:
+    """End every session of a user (the caller commits), recording why."""
+    user.session_token = new_session_token()
+    audit.record(actor, "user.sessions_ended", "user", user.id, f"{user.email} のすべての端末をログアウト（{reason}）")
 
 
 def update_user(user: User, role: str, active: bool, actor: str) -> None:
@@ -87,6 +132,9 @@ def update_user(user: User, role: str, active: bool, actor: str) -> None:
     user.role, user.active = role, active
     audit.record(actor, "user.update", "user", user.id, f"{user.email} の役割・状態を変更", before,
                  {"role": role, "active": active})
+    if before != {"role": role, "active": active}:
+        # A new role or a disabled account takes effect now, not whenever the old session happens to end.
+        end_sessions(user, actor, "役割・状態の変更")
     db.session.commit()
 
 
@@ -94,35 +142,41 @@ def _active_admins() -> int:
     return db.session.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))) or 0
 
 
-def is_throttled(email: str, ip: str) -> bool:
-    """Tell whether recent failures for this e-mail or address must block another try."""
-    since = utcnow() - THROTTLE_WINDOW
-    failures = select(func.count(LoginAttempt.id)).where(
-        LoginAttempt.success.is_(False), LoginAttempt.created_at >= since)
-    by_email = db.session.scalar(failures.where(LoginAttempt.email == email)) or 0
-    by_ip = db.session.scalar(failures.where(LoginAttempt.ip == ip)) or 0
-    return by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_IP
-
-
 def authenticate(email: str, password: str, ip: str) -> LoginResult:
     """Check a login, recording the attempt; refuse every try while throttled."""
     email = normalise_email(email)[:254]
     ip = (ip or "")[:64]
-    if is_throttled(email, ip):
+    admission = throttle.admit(email, ip)
+    if admission.throttled:
         # Even the right password is refused: otherwise a lockout only slows guessing down.
         return LoginResult(throttled=True)
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        ok = False
-    else:
-        ok = user.active and user.check_password(password)
-    db.session.add(LoginAttempt(email=email, ip=ip, success=ok))
+    usable = user is not None and user.active and bool(user.password_hash)
+    # One hash on every path: an unknown or disabled account must not answer faster than an active one.
+    matches = check_password_hash(user.password_hash if usable else _DUMMY_HASH, password)
+    ok = usable and matches
+    attempt = db.session.get(LoginAttempt, admission.attempt_id)
     if ok:
+        attempt.success = True
         user.last_login_at = utcnow()
+        if not user.session_token:
+            user.session_token = new_session_token()
         audit.record(user.email, "login", "user", user.id, "ログイン")
+    else:
+        for key in admission.at_limit:
+            _record_lockout(key, email if user else "", user.id if user else "", ip)
     db.session.commit()
     return LoginResult(user=user if ok else None)
+
+
+def _record_lockout(key: str, email: str, user_id, ip: str) -> None:
+    # Unknown e-mails are not written down: someone may have typed anything into the field.
+    who = email or "登録のないアカウント"
+    window = throttle.ACCOUNT_WINDOW if key == "account" else throttle.WINDOW
+    what = LOCKOUT_WHAT[key].format(ip=ip, who=who)
+    audit.record("system", "login.lockout", "user", user_id,
+                 f"ログインの失敗が{throttle.LIMITS[key]}回続いたため、{what}を"
+                 f"{int(window.total_seconds() // 60)}分間止めました", None, {"limit": key, "email": email, "ip": ip})
 
 
 def purge_attempts(older_than: timedelta = timedelta(days=30)) -> int:

@@ -1,25 +1,74 @@
-"""Who may see the console: the login loader and the staff/admin decorators."""
+"""Who may see the console: the session loader (revocable, with time limits) and the staff/admin decorators."""
 from __future__ import annotations
 
+import hmac
+import time
 from functools import wraps
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, jsonify, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
+from flask_login import current_user, login_user
 
 from bot.extensions import db, login_manager
 from bot.models import User
 
 F = TypeVar("F", bound=Callable)
+# Seconds since the epoch, signed into the session cookie with the rest of it.
+LOGGED_IN_AT, SEEN_AT = "staff_login_at", "staff_seen_at"
+# Refresh the last-seen time at most this often, so the cookie does not change on every request.
+SEEN_RESOLUTION = 60
+ENDED_MESSAGES = {
+    "revoked": "ログアウトしたか、パスワード・役割が変わったため、この画面のログインは終了しました。もう一度ログインしてください。",
+    "idle": "しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。",
+    "lifetime": "ログインしてから時間がたったため、ログアウトしました。もう一度ログインしてください。",
+}
+# Pages a user whose password was set by someone else may still open (to change it, or to leave).
+PASSWORD_CHANGE_ENDPOINTS = {"admin.account", "admin.logout"}
+
+
+def start_session(user: User) -> None:
+    """Log a user in and start the clocks of the idle timeout and the absolute lifetime."""
+    login_user(user)
+    now = int(time.time())
+    session[LOGGED_IN_AT] = session[SEEN_AT] = now
+
+
+def renew_session(user: User) -> None:
+    """Keep the current session after the user's token changed; its clocks run on."""
+    login_user(user)
+
+
+def _end(reason: str) -> None:
+    for key in ("_user_id", "_fresh", "_id", LOGGED_IN_AT, SEEN_AT):
+        session.pop(key, None)
+    flash(ENDED_MESSAGES[reason], "error")
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    user_id, _, token = session_id.partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except ValueError:
+        user = None
+    # Constant-time comparison; a cookie from before a logout, password or role change carries an old token.
+    current = user.session_token if user is not None else ""
+    if not (token and current and hmac.compare_digest(token.encode(), current.encode())) or not user.active:
+        _end("revoked")
         return None
+    now = int(time.time())
+    config = current_app.config
+    if now - session.get(LOGGED_IN_AT, 0) > config["SESSION_MAX_HOURS"] * 3600:
+        _end("lifetime")
+        return None
+    seen = session.get(SEEN_AT, 0)
+    if now - seen > config["SESSION_IDLE_MINUTES"] * 60:
+        _end("idle")
+        return None
+    if now - seen >= SEEN_RESOLUTION:
+        session[SEEN_AT] = now
+    return user
 
 
 def _wants_json() -> bool:
@@ -34,6 +83,17 @@ def _unauthorized():
     return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
 
 
+def _password_change_pending():
+    """Send a user who still has a password set by someone else to the password-change page."""
+    if not current_user.must_change_password or request.endpoint in PASSWORD_CHANGE_ENDPOINTS:
+        return None
+    message = "管理者が設定したパスワードのままです。続けるには、新しいパスワードに変更してください。"
+    if _wants_json():
+        return jsonify(error="Forbidden", message=message), 403
+    flash(message, "error")
+    return redirect(url_for("admin.account"))
+
+
 def staff_required(view: F) -> F:
     """Let any logged-in staff member (editor or admin) through; others go to the login page."""
 
@@ -41,6 +101,9 @@ def staff_required(view: F) -> F:
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        pending = _password_change_pending()
+        if pending is not None:
+            return pending
         return view(*args, **kwargs)
 
     wrapper.access = "staff"  # read by the URL-map test: every /admin view must declare its access
@@ -54,6 +117,9 @@ def admin_required(view: F) -> F:
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        pending = _password_change_pending()
+        if pending is not None:
+            return pending
         if not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)
@@ -73,6 +139,9 @@ def safe_next(target: str | None, default: str) -> str:
     if not target:
         return default
     target = target.strip()
+    # A line break or other control character would make the Location header invalid (and could split it).
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return default
     parts = urlsplit(target)
     # Browsers treat "\" like "/", so "/\evil.example" would leave the site.
     if parts.scheme or parts.netloc or "\\" in target or not target.startswith("/admin") or target.startswith("//"):

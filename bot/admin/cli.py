@@ -27,31 +27,33 @@ def _new_password(generate: bool) -> str:
 @click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
 @click.option("--generate", is_flag=True, help="Generate a password and print it once instead of prompting.")
 def users_create(email: str, role: str, generate: bool) -> None:
-    """Create a staff account; the password is prompted, or generated and printed once."""
+    """Create a staff account; the password is prompted, or generated and printed once; it is changed at first login."""
     password = _new_password(generate)
     try:
-        user = accounts.create_user(email, role, password, actor="cli")
+        # Whoever runs the command chose or saw the password, so its owner replaces it at the first login.
+        user = accounts.create_user(email, role, password, actor="cli", must_change=True)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.email} ({user.role})")
     if generate:
         click.echo(f"password (shown only now): {password}")
+    click.echo("The password must be changed at the first login.")
 
 
 @users_cli.command("set-password")
 @click.argument("email")
 @click.option("--generate", is_flag=True, help="Generate a password and print it once instead of prompting.")
 def users_set_password(email: str, generate: bool) -> None:
-    """Set a new password for an account (for a locked-out colleague)."""
+    """Set a new password for an account (for a locked-out colleague); it is changed at the next login."""
     user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"no user {email}")
     password = _new_password(generate)
     try:
-        accounts.set_password(user, password, actor="cli")
+        accounts.set_password(user, password, actor="cli", must_change=True)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"password set for {user.email}")
+    click.echo(f"password set for {user.email}; their sessions ended, and they change it at the next login")
     if generate:
         click.echo(f"password (shown only now): {password}")
 
@@ -74,7 +76,9 @@ def users_ensure_dev_admin() -> None:
                    "(forgot it? `flask users set-password EMAIL --generate`).")
         return
     password = accounts.generate_password()
-    accounts.create_user(DEV_ADMIN, "admin", password, actor="ensure-dev-admin")
+    # A development database on the developer's own machine: the printed password stays valid, so
+    # `make run` gets a newcomer straight in (production refuses this command above).
+    accounts.create_user(DEV_ADMIN, "admin", password, actor="ensure-dev-admin", must_change=False)
     click.echo("Staff console: http://127.0.0.1:5000/admin/")
     click.echo(f"  e-mail:   {DEV_ADMIN}")
     click.echo(f"  password: {password}   (shown only now; change it under アカウント)")

@@ -10,7 +10,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from bot.inbox import DISMISS_REASONS
 from bot.knowledge.editing import FIELD_LABELS, STATUS_LABELS
@@ -126,7 +126,8 @@ class ApplyImportForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
-    role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}))
+    # Editor by default: admin rights are the exception and should be chosen on purpose.
+    role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}), default="editor")
     password = PasswordField("初期パスワード（空欄なら自動で作成して一度だけ表示）", validators=[Optional(), Length(max=200)])
 
 
@@ -137,5 +138,8 @@ class UserUpdateForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("今のパスワード", validators=[DataRequired("入力してください")])
-    new = PasswordField("新しいパスワード（10文字以上）", validators=[DataRequired("入力してください"), Length(min=10, max=200)])
+    new = PasswordField("新しいパスワード（10文字以上）", validators=[
+        DataRequired("入力してください"), Length(min=10, max=200, message="10文字以上、200文字以内にしてください")])
+    confirm = PasswordField("新しいパスワード（確認のためもう一度）", validators=[
+        DataRequired("入力してください"), EqualTo("new", "上の新しいパスワードと同じものを入力してください")])
 

@@ -1,6 +1,7 @@
 """Staff accounts, the audit log and login attempts (for throttling)."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,11 @@ from bot.models.timeutil import utcnow
 ROLES = ("admin", "editor")
 
 
+def new_session_token() -> str:
+    """Return a fresh random session token (rotating it ends every session of the user)."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     """A city staff member who may log in to the console."""
 
@@ -27,6 +33,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session cookie's user id: a new token ends all sessions made with the old one.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Set when someone else chose the password (a new account, a reset): the owner must replace it first.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+
+    def get_id(self) -> str:
+        """Return the id Flask-Login keeps in the session: the user id and the current session token."""
+        return f"{self.id}:{self.session_token}"
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""
@@ -65,7 +79,7 @@ class AuditLog(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """A login attempt; recent failures per e-mail and per address throttle new ones."""
+    """A login attempt; recent failures per account and client throttle new ones."""
 
     __tablename__ = "login_attempts"
 
@@ -74,3 +88,5 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
+    # Refused without checking the password: kept for review, not counted as a failure.
+    throttled: Mapped[bool] = mapped_column(default=False)

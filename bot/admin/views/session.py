@@ -1,12 +1,11 @@
-"""Log in and out, and change one's own password."""
+"""Log in and out, change one's own password, and end one's sessions on other devices."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from bot import audit
 from bot.admin import accounts
-from bot.admin.auth import public, safe_next, staff_required
+from bot.admin.auth import public, renew_session, safe_next, staff_required, start_session
 from bot.admin.blueprint import bp
 from bot.admin.forms import ActionForm, LoginForm, PasswordForm
 from bot.extensions import db
@@ -25,10 +24,13 @@ def login():
     if form.validate_on_submit():
         result = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if result.throttled:
-            flash("ログインの失敗が続いたため、しばらくログインできません。15分ほど待ってからお試しください。", "error")
+            flash("ログインの失敗が続いたため、この端末からはしばらくログインできません。"
+                  "15分ほど待ってから、もう一度お試しください。", "error")
             return render_template("admin/login.html", form=form), 429
         if result.user is not None:
-            login_user(result.user)
+            start_session(result.user)
+            if result.user.must_change_password:
+                return redirect(url_for("admin.account"))
             return redirect(safe_next(form.next.data, default))
         flash("メールアドレスかパスワードが違います。", "error")
         return render_template("admin/login.html", form=form), 401
@@ -38,10 +40,9 @@ def login():
 @bp.post("/logout")
 @staff_required
 def logout():
-    """Log out and return to the login page."""
+    """Log out on every device and return to the login page."""
     if ActionForm().validate_on_submit():
-        audit.record(current_user.email, "logout", "user", current_user.id, "ログアウト")
-        db.session.commit()
+        accounts.log_out_everywhere(current_user)
         logout_user()
         flash("ログアウトしました。", "info")
     return redirect(url_for("admin.login"))
@@ -50,17 +51,27 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 @staff_required
 def account():
-    """Let staff change their own password."""
+    """Let staff change their own password (first, when someone else set it)."""
     form = PasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("今のパスワードが違います。")
+        try:
+            accounts.change_own_password(current_user, form.current.data, form.new.data)
+        except accounts.AccountError as exc:
+            (form.current if exc.field == "current" else form.new).errors.append(str(exc))
         else:
-            try:
-                accounts.set_password(current_user, form.new.data, current_user.email)
-            except accounts.AccountError as exc:
-                form.new.errors.append(str(exc))
-            else:
-                flash("パスワードを変更しました。", "info")
-                return redirect(url_for("admin.account"))
-    return render_template("admin/account.html", form=form)
+            renew_session(current_user)
+            flash("パスワードを変更しました。ほかの端末のログインは終了しました。", "info")
+            return redirect(url_for("admin.account"))
+    return render_template("admin/account.html", form=form, others=ActionForm(formdata=None))
+
+
+@bp.post("/account/sessions")
+@staff_required
+def end_other_sessions():
+    """End the user's sessions on every other device, keeping this one."""
+    if ActionForm().validate_on_submit():
+        accounts.end_sessions(current_user, current_user.email, "本人の操作")
+        db.session.commit()
+        renew_session(current_user)
+        flash("ほかの端末のログインをすべて終了しました。", "info")
+    return redirect(url_for("admin.account"))

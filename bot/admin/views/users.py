@@ -1,4 +1,4 @@
-"""Staff accounts (admins only): create, change role, disable."""
+"""Staff accounts (admins only): create, change role, disable, reset a password."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -6,11 +6,19 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bot.admin import accounts
-from bot.admin.auth import admin_required
+from bot.admin.auth import admin_required, renew_session
 from bot.admin.blueprint import bp
-from bot.admin.forms import UserForm, UserUpdateForm
+from bot.admin.forms import ActionForm, UserForm, UserUpdateForm
 from bot.extensions import db
 from bot.models import User
+
+
+def _page(form: UserForm, generated: tuple[str, str] | None = None):
+    rows = [(u, UserUpdateForm(formdata=None, role=u.role, active=u.active))
+            for u in db.session.scalars(select(User).order_by(User.email))]
+    # Shown once on this response only; never stored in plain text or flashed into the cookie.
+    return render_template("admin/users.html", form=form, rows=rows, generated=generated,
+                           reset=ActionForm(formdata=None))
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -18,27 +26,24 @@ from bot.models import User
 def users():
     """List staff accounts and create new ones."""
     form = UserForm()
-    generated = None
     if form.validate_on_submit():
         password = form.password.data or accounts.generate_password()
         try:
-            user = accounts.create_user(form.email.data, form.role.data, password, current_user.email)
+            # Someone else chose this password, so its owner replaces it at the first login.
+            user = accounts.create_user(form.email.data, form.role.data, password, current_user.email,
+                                        must_change=True)
         except accounts.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"{user.email} を作成しました。", "info")
-            # Shown once on this response only; never stored in plain text or flashed into the cookie.
-            generated = (user.email, password) if not form.password.data else None
-            form = UserForm(formdata=None)
-    rows = [(u, UserUpdateForm(formdata=None, role=u.role, active=u.active))
-            for u in db.session.scalars(select(User).order_by(User.email))]
-    return render_template("admin/users.html", form=form, rows=rows, generated=generated)
+            return _page(UserForm(formdata=None), (user.email, password) if not form.password.data else None)
+    return _page(form)
 
 
 @bp.post("/users/<int:user_id>")
 @admin_required
 def user_update(user_id: int):
-    """Change a user's role or whether they may log in."""
+    """Change a user's role or whether they may log in; their sessions end."""
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -49,5 +54,24 @@ def user_update(user_id: int):
         except accounts.AccountError as exc:
             flash(str(exc), "error")
         else:
-            flash(f"{user.email} を更新しました。", "info")
+            if user.id == current_user.id:
+                renew_session(user)  # an admin changing their own role keeps this session, with the new role
+            flash(f"{user.email} を更新しました。ログイン中の端末はログアウトされました。", "info")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_required
+def user_reset_password(user_id: int):
+    """Give a user a new generated password, shown once; they must change it at the next login."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    if user.id == current_user.id:
+        flash("自分のパスワードは「アカウント」の画面で変更してください。", "error")
+        return redirect(url_for("admin.users"))
+    password = accounts.reset_password(user, current_user.email)
+    flash(f"{user.email} のパスワードを再発行しました。ログイン中の端末はログアウトされました。", "info")
+    return _page(UserForm(formdata=None), (user.email, password))
