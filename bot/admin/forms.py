@@ -65,7 +65,8 @@ class EntryForm(FlaskForm):
     review_note = TextAreaField(FIELD_LABELS["review_note"], validators=[Length(max=5000)])
     lock_version = HiddenField()
     overwrite_version = HiddenField()
-    inbox_ids = HiddenField()
+    inbox_group = HiddenField(validators=[Length(max=32)])
+    inbox_days = HiddenField(validators=[Length(max=4)])
 
     def entry_data(self) -> dict[str, Any]:
         """Return the form as entry data in the pack's shape."""
@@ -102,14 +103,21 @@ class TryForm(FlaskForm):
     drafts = BooleanField("下書きも含めて試す")
 
 
-class AlternateForm(FlaskForm):
-    ids = HiddenField(validators=[DataRequired()])
-    entry = SelectField("追加先の回答", validators=[DataRequired("回答を選んでください")])
+class _InboxGroupForm(FlaskForm):
+    group = HiddenField(validators=[DataRequired(), Length(max=32)])
+    days = HiddenField(validators=[Optional(), Length(max=4)])
+    page = HiddenField(validators=[Optional(), Length(max=6)])
+
+
+class AlternateForm(_InboxGroupForm):
+    # Nothing is chosen in advance: a clerk who only presses the button must not teach the bot a wrong answer.
+    entry = StringField("追加先の回答（候補）", validators=[Optional(), Length(max=80)])
+    other = SelectField("ほかの回答に追加", validators=[Optional()], validate_choice=False)
     question = StringField("想定質問として追加する文", validators=[DataRequired("入力してください"), Length(max=200)])
+    confirm = HiddenField(validators=[Optional(), Length(max=3)])
 
 
-class DismissForm(FlaskForm):
-    ids = HiddenField(validators=[DataRequired()])
+class DismissForm(_InboxGroupForm):
     reason = SelectField("理由", choices=_choices(DISMISS_REASONS))
     note = StringField("メモ（任意）", validators=[Length(max=300)])
 

@@ -12,7 +12,7 @@ from bot.admin.forms import ActionForm, EntryForm
 from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
 from bot.admin.preview import bubble_for
 from bot.extensions import db
-from bot.inbox import close_for_new_entry, parse_ids
+from bot.inbox import close_for_new_entry, find_group, period
 from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
 from bot.models import Entry, EntryRevision, utcnow
 
@@ -50,14 +50,16 @@ def entry_new():
         if question:
             form.questions.data = question
             form.title.data = question[:40]
-        form.inbox_ids.data = ",".join(map(str, parse_ids(request.args.get("ids", ""))))
+        form.inbox_group.data = request.args.get("group", "")[:32]
+        form.inbox_days.data = request.args.get("days", "")[:4]
     elif form.validate_on_submit():
         try:
             result = save_entry(None, form.entry_data(), current_user.email)
         except EntryInvalid as exc:
             _attach_errors(form, exc.errors)
         else:
-            closed = close_for_new_entry(parse_ids(form.inbox_ids.data), result.entry, current_user.email)
+            group = find_group(period(form.inbox_days.data), form.inbox_group.data) if form.inbox_group.data else None
+            closed = close_for_new_entry(group, result.entry, current_user.email)
             flash(f"「{result.entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
                   "info")
             return redirect(url_for("admin.entry_edit", entry_id=result.entry.id))
