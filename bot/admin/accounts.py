@@ -61,7 +61,7 @@ def create_user(email: str, role: str, password: str, actor: str = "cli") -> Use
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", "user", user.id, f"{email} を {role} として作成", None,
+    audit.record(actor, "user.create", "user", user.id, f"{email} を{ {'admin': '管理者', 'editor': '編集者'}.get(role, '職員')}として作成", None,
                  {"email": email, "role": role})
     db.session.commit()
     return user

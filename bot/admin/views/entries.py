@@ -9,6 +9,7 @@ from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.diff import field_diffs, revision_diffs
 from bot.admin.forms import ActionForm, EntryForm
+from bot.admin.labels import REVISION_REASONS, actor_label
 from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
 from bot.admin.preview import bubble_for
 from bot.extensions import db
@@ -118,7 +119,8 @@ def entry_history(entry_id: int):
         select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions])
     rows = list(zip(revisions, diffs))[::-1]
-    return render_template("admin/entry_history.html", entry=entry, rows=rows, action_form=ActionForm())
+    return render_template("admin/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
+                           reasons=REVISION_REASONS, actor_label=actor_label)
 
 
 @bp.post("/entries/<int:entry_id>/rollback/<int:number>")
