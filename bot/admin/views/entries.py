@@ -12,6 +12,7 @@ from bot.admin.forms import ActionForm, EntryForm
 from bot.admin.labels import REVISION_REASONS, actor_label
 from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
 from bot.admin.preview import bubble_for
+from bot.admin.stats import AUDIENCES, audience
 from bot.extensions import db
 from bot.inbox import close_for_new_entry, find_group, period
 from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
@@ -33,10 +34,10 @@ def entries():
     f = EntryFilter(
         q=args.get("q", "")[:200], category=args.get("category", ""), status=args.get("status", ""),
         needs_review=bool(args.get("review")), recent_days=7 if args.get("recent") else 0,
-        sort=args.get("sort", "title") if args.get("sort") in SORTS else "title",
+        sort=args.get("sort", "title") if args.get("sort") in SORTS else "title", who=audience(args.get("who")),
     )
     return render_template("admin/entries.html", rows=find_entries(f), f=f, categories=categories(),
-                           sorts=SORTS, statuses=STATUS_FILTERS, today=utcnow().date())
+                           sorts=SORTS, statuses=STATUS_FILTERS, today=utcnow().date(), audiences=AUDIENCES)
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.forms import AlternateForm, DismissForm
+from bot.admin.listing import by_reading
 from bot.admin.preview import current_candidates, entry_score
 from bot.extensions import db
 from bot.inbox import DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, needs_confirmation, period
@@ -29,8 +30,7 @@ def _back(days: int, page: int = 1):
 
 
 def _live_entries() -> dict[str, Entry]:
-    return {e.slug: e for e in db.session.scalars(
-        select(Entry).where(Entry.archived.is_(False)).order_by(Entry.category, Entry.title))}
+    return {e.slug: e for e in by_reading(list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)))))}
 
 
 def _label(e: Entry) -> str:
