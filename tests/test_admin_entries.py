@@ -129,7 +129,7 @@ def test_drafts_are_never_answered_and_archive_can_be_restored(console, editor_c
 
 def test_new_entry_is_created_as_a_draft_and_slug_must_be_unique(console, editor_client):
     questions = "\n".join(f"芦別の星空について{n}" for n in range(6))
-    post = {"slug": "star-sky", "title": "星空", "category": "観光", "status": "draft", "answer": "星がきれいです。",
+    post = {"slug": "star-sky", "title": "星空", "category": "移住・応援団", "status": "draft", "answer": "星がきれいです。",
             "questions": questions, "source": "テスト"}
     response = editor_client.post("/admin/entries/new", data=post)
     assert response.status_code == 302

@@ -102,7 +102,7 @@ def test_new_entry_from_the_inbox_is_prefilled_and_closes_the_group(console, edi
     assert UNKNOWN in form and f'value="{token}"' in form
     questions = "\n".join([UNKNOWN] + [f"ゴミ出しの質問{n}" for n in range(5)])
     response = editor_client.post("/admin/entries/new", data={
-        "slug": "garbage-calendar", "title": "ゴミの分別カレンダー", "category": "くらし", "status": "published",
+        "slug": "garbage-calendar", "title": "ゴミの分別カレンダー", "category": "環境・まちづくり", "status": "published",
         "answer": "市役所で配布しています。", "questions": questions, "source": "テスト",
         "inbox_group": token, "inbox_days": "90"})
     assert response.status_code == 302

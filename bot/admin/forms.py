@@ -45,8 +45,9 @@ class EntryForm(FlaskForm):
                        description="半角英小文字・数字・ハイフン。例：school-lunch-free（作成後は変更できません）")
     title = StringField(FIELD_LABELS["title"], validators=[Length(max=200)],
                         description=f"{MAX_TITLE}文字以内。吹き出しの見出しになります。")
-    category = StringField(FIELD_LABELS["category"], validators=[Length(max=80)],
-                           description="例：子育て・教育。メニューの分類になります。")
+    # A list, not free text: 子育て･教育 typed with a half-width dot once split the menu in two.
+    category = SelectField(FIELD_LABELS["category"], choices=[], validate_choice=False,
+                           description="メニューの分類になります。一覧にないカテゴリは、管理者が「カテゴリ」の画面で追加します。")
     status = SelectField(FIELD_LABELS["status"], choices=_choices(STATUS_LABELS),
                          description="下書きは住民には回答されません。")
     answer = TextAreaField(FIELD_LABELS["answer"], validators=[Length(max=20000)],
@@ -120,6 +121,10 @@ class AlternateForm(_InboxGroupForm):
 class DismissForm(_InboxGroupForm):
     reason = SelectField("理由", choices=_choices(DISMISS_REASONS))
     note = StringField("メモ（任意）", validators=[Length(max=300)])
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("カテゴリの名前", validators=[DataRequired("入力してください"), Length(max=40)])
 
 
 class ImportForm(FlaskForm):

@@ -20,6 +20,7 @@ AUDIT_ACTIONS = {
     "entry.archive": "回答をアーカイブ",
     "entry.restore": "回答を復元",
     "entry.review_resolved": "確認メモを対応済みにする",
+    "entry.category": "回答のカテゴリ名を変更",
     "import": "ファイルから取り込み",
     "inbox.alternate": "受信箱：想定質問に追加",
     "inbox.dismiss": "受信箱：対応不要にする",
@@ -40,7 +41,7 @@ TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱",
                 "category": "カテゴリ"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
-                    "create": "作成", "review_resolved": "確認メモを対応済みにする"}
+                    "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
 
 # The matcher explains itself to engineers in English ("words: 給食費"); staff read these prefixes.
 _REASON_PREFIXES = {"words: ": "一致した語：", "title: ": "タイトルに近い：", "question: ": "想定質問に近い："}

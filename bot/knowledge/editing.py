@@ -14,6 +14,7 @@ from bot.extensions import db
 from bot.knowledge.pack import (
     FIELD_ORDER, MAX_QUESTION, Problem, normalise_entry, validate_entry,
 )
+from bot.knowledge.categories import names as category_names
 from bot.knowledge.store import add_revision, bump_version
 from bot.line.limits import utf16_len
 from bot.matching.normalize import fold
@@ -109,6 +110,11 @@ def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | 
     questions = [" ".join(q.split()) for q in data.get("questions") or [] if isinstance(q, str)]
     if len(set(questions)) != len(questions):
         problems.append(Problem(file, "questions", "同じ質問が2回入っています"))
+    category = data.get("category")
+    if isinstance(category, str) and category:
+        known = category_names()
+        if known and category not in known:
+            problems.append(Problem(file, "category", "カテゴリの一覧にない名前です。一覧から選んでください"))
     slug = data.get("slug")
     if isinstance(slug, str) and slug:
         other = db.session.scalar(select(Entry.id).where(Entry.slug == slug))

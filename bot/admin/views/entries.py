@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
@@ -15,8 +16,18 @@ from bot.admin.preview import bubble_for
 from bot.admin.stats import AUDIENCES, audience
 from bot.extensions import db
 from bot.inbox import close_for_new_entry, find_group, period
+from bot.knowledge.categories import names as category_names
 from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
 from bot.models import Entry, EntryRevision, utcnow
+
+
+def _category_choices(form: EntryForm, current: str = "") -> None:
+    """Offer the managed categories (and an entry's old one, marked, so the form shows what is stored)."""
+    known = category_names()
+    choices = [SelectChoice("", "— 選んでください —")] + [SelectChoice(n, n) for n in known]
+    if current and current not in known:
+        choices.append(SelectChoice(current, f"{current}（一覧にないカテゴリ：選び直してください）"))
+    form.category.choices = choices
 
 
 def _entry_or_404(entry_id: int) -> Entry:
@@ -45,6 +56,7 @@ def entries():
 def entry_new():
     """Create an entry, optionally prefilled from an inbox question."""
     form = EntryForm()
+    _category_choices(form)
     if request.method == "GET":
         form.status.data = "draft"
         form.updated_on.data = utcnow().date()
@@ -74,6 +86,7 @@ def entry_edit(entry_id: int):
     """Edit an entry; a save based on an outdated version is refused and the text kept."""
     entry = _entry_or_404(entry_id)
     form = EntryForm()
+    _category_choices(form, entry.category)
     conflict: EditConflict | None = None
     if request.method == "GET":
         form.fill(entry.content())

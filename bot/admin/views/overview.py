@@ -6,6 +6,7 @@ from flask import render_template, request
 from bot.admin import stats
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
+from bot.admin.readiness import counts, launch_readiness
 
 
 @bp.get("/")
@@ -16,6 +17,6 @@ def overview():
     return render_template(
         "admin/overview.html", review=stats.needing_review(), unanswered=stats.unanswered_this_week(),
         periods=[stats.period(7, who), stats.period(30, who)], most_asked=stats.most_asked(30, who=who),
-        who=who, audiences=stats.AUDIENCES,
+        who=who, audiences=stats.AUDIENCES, readiness=counts(launch_readiness()),
     )
 
