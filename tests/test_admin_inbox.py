@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
@@ -59,7 +60,7 @@ def test_similar_questions_are_grouped_with_counts_and_dates(console):
 
 
 def test_grouping_keeps_different_questions_apart():
-    rows = [QuestionLog(id=n, text=t, outcome="fallback", created_at=utcnow(), candidates=[], user_hash=f"u{n}")
+    rows = [SimpleNamespace(text=t, asker=f"u{n}", times=1, first_id=n, last_id=n, down=0, fallback=1)
             for n, t in enumerate(["除雪はいつ来ますか", "除雪はいつ来ますか？", "図書館の開館時間", "ふるさと納税の返礼品"])]
     assert sorted(g.count for g in group_questions(rows)) == [1, 1, 2]
 

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from bot.admin.stats import DEFAULT_AUDIENCE, ask_counts
 from bot.extensions import db
+from bot.knowledge.categories import names as category_names
 from bot.matching.normalize import fold
 from bot.matching.tokenize import analyze
 from bot.models import Entry, utcnow
 
-SORTS = {"title": "カテゴリ順・50音順", "kana": "タイトルの50音順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
+SORTS = {"title": "カテゴリ（メニュー順）・50音順", "kana": "タイトルの50音順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
 STATUS_FILTERS = {"": "すべて（アーカイブ以外）", "published": "公開", "draft": "下書き", "archived": "アーカイブ"}
 
 
@@ -37,15 +38,19 @@ def reading(text: str) -> str:
 
 
 def by_reading(entries: list[Entry], *, within_category: bool = True) -> list[Entry]:
-    """Return entries in 50音順 of their titles (inside each category, unless told otherwise)."""
+    """Return entries in 50音順 of their titles (inside each category in menu order, unless told otherwise)."""
     if within_category:
-        return sorted(entries, key=lambda e: (reading(e.category), e.category, reading(e.title), e.title))
+        menu = {name: n for n, name in enumerate(category_names())}
+        return sorted(entries, key=lambda e: (menu.get(e.category, len(menu)), reading(e.category), reading(e.title),
+                                              e.title))
     return sorted(entries, key=lambda e: (reading(e.title), e.title))
 
 
 def categories() -> list[str]:
-    """Return every category in use."""
-    return list(db.session.scalars(select(Entry.category).distinct().order_by(Entry.category)))
+    """Return the managed categories in menu order, then any other category still in use."""
+    listed = category_names()
+    used = db.session.scalars(select(Entry.category).distinct().order_by(Entry.category))
+    return listed + [c for c in used if c not in listed]
 
 
 def find_entries(f: EntryFilter) -> list[tuple[Entry, int]]:

@@ -77,6 +77,11 @@ def entry_score(question: str, entry: Entry) -> tuple[float | None, float]:
     return score, kb.matcher.thresholds.suggest
 
 
+def suggest_cutoff() -> float:
+    """Return the score below which the matcher would not even suggest an entry."""
+    return knowledge().matcher.thresholds.suggest
+
+
 def current_candidates(question: str, k: int = 3) -> list[tuple[str, float]]:
     """Return the entries the matcher ranks best for a wording now, with scores."""
     return [(c.id, c.score) for c in knowledge().matcher.rank(question, k)]

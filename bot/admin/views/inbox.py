@@ -10,7 +10,7 @@ from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.forms import AlternateForm, DismissForm
 from bot.admin.listing import by_reading
-from bot.admin.preview import current_candidates, entry_score
+from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
 from bot.extensions import db
 from bot.inbox import DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, needs_confirmation, period
 from bot.knowledge.editing import EntryInvalid
@@ -54,7 +54,7 @@ def inbox():
         cards.append((group, alt, DismissForm(formdata=None, group=group.token, days=days, page=box.page),
                       candidates, disliked))
     return render_template("admin/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
-                           per_user_day=PER_USER_DAY)
+                           per_user_day=PER_USER_DAY, cutoff=suggest_cutoff())
 
 
 @bp.post("/inbox/alternate")
