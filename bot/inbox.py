@@ -220,8 +220,8 @@ def _rank(group: Group) -> tuple:
 def _details(groups: list[Group], since: datetime) -> None:
     """Fill in dates and disliked answers for the groups shown."""
     ids = {g.first_id for g in groups} | {g.last_id for g in groups}
-    when = dict(db.session.execute(select(QuestionLog.id, QuestionLog.created_at).where(QuestionLog.id.in_(ids))).all()) \
-        if ids else {}
+    query = select(QuestionLog.id, QuestionLog.created_at).where(QuestionLog.id.in_(ids))
+    when = dict(db.session.execute(query).all()) if ids else {}
     by_text = {text: g for g in groups for text in g.variants}
     for g in groups:
         g.first_seen, g.last_seen = when.get(g.first_id), when.get(g.last_id)

@@ -12,7 +12,9 @@ from bot.admin.forms import AlternateForm, DismissForm
 from bot.admin.listing import by_reading
 from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
 from bot.extensions import db
-from bot.inbox import DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, needs_confirmation, period
+from bot.inbox import (
+    DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, needs_confirmation, period,
+)
 from bot.knowledge.editing import EntryInvalid
 from bot.models import Entry
 
