@@ -15,6 +15,7 @@ from bot.conversation import Incoming, respond
 from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge, load_synonyms
+from bot.knowledge.categories import near_duplicates
 from bot.knowledge.pack import PackError, read_pack
 from bot.knowledge.store import export_pack, import_pack
 from bot.knowledge.transfer import purge_staged, staging_dir
@@ -45,7 +46,16 @@ def _read_or_exit(directory: str):
 def kb_check(directory: str | None) -> None:
     """Validate a pack and report every problem as file, field and reason."""
     pack = _read_or_exit(_pack_dir(directory))
-    click.echo(f"OK: {len(pack.entries)} entries, {len(pack.synonyms)} synonym groups.")
+    # Two spellings of one category split the greeting and the menu in two (子育て･教育 / 子育て・教育).
+    used = list(dict.fromkeys([*pack.categories, *(e["category"] for e in pack.entries)]))
+    close = near_duplicates(used)
+    for a, b, why in close:
+        click.echo(f"categories: {a!r} and {b!r} look like one category ({why})", err=True)
+    if close:
+        click.echo(f"{len(close)} problem(s) with category names.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
+               f"{len(pack.synonyms)} synonym groups.")
 
 
 @kb_cli.command("import")

@@ -129,7 +129,7 @@ def test_drafts_are_never_answered_and_archive_can_be_restored(console, editor_c
 
 def test_new_entry_is_created_as_a_draft_and_slug_must_be_unique(console, editor_client):
     questions = "\n".join(f"芦別の星空について{n}" for n in range(6))
-    post = {"slug": "star-sky", "title": "星空", "category": "観光", "status": "draft", "answer": "星がきれいです。",
+    post = {"slug": "star-sky", "title": "星空", "category": "移住・応援団", "status": "draft", "answer": "星がきれいです。",
             "questions": questions, "source": "テスト"}
     response = editor_client.post("/admin/entries/new", data=post)
     assert response.status_code == 302
@@ -183,3 +183,30 @@ def test_try_it_shows_outcome_candidates_scores_and_reasons(console, editor_clie
 
         assert db.session.scalar(select(func.count()).select_from(QuestionLog)) == 0
         assert db.session.scalar(select(func.count()).select_from(EntryRevision)) > 0
+
+
+def test_the_entry_list_sorts_titles_by_reading_not_by_character_code(console, editor_client):
+    html = editor_client.get("/admin/entries", query_string={"category": "子育て・教育"}).get_data(as_text=True)
+    titles = re.findall(r'<td><a href="/admin/entries/\d+">([^<]+)</a></td>', html)
+    # がっこう・こども・さんご・しゅっさんお・しゅっさんに・にんぷ・ほいく・ぼし (by code, 保育 and 出産 came first)
+    expected = ["学校給食費", "子どもの医療費", "産後ケア", "出産応援", "出産に係る", "妊婦健診", "保育業務", "母子手帳"]
+    assert [next(x for x in expected if t.startswith(x)) for t in titles] == expected
+
+
+def test_statistics_count_residents_unless_asked_for_the_rest(console, editor_client):
+    from bot.models import QuestionLog
+
+    with console.app_context():
+        for channel in ("line", "simulator", "simulator", "cli"):
+            db.session.add(QuestionLog(text="給食費", outcome="answer", entry_slug=SLUG, channel=channel))
+        db.session.commit()
+    residents = editor_client.get("/admin/").get_data(as_text=True)
+    assert "<dt>質問</dt><dd>1件</dd>" in residents and "1回" in residents
+    everyone = editor_client.get("/admin/?who=all").get_data(as_text=True)
+    assert "<dt>質問</dt><dd>4件</dd>" in everyone and "4回" in everyone
+    staff = editor_client.get("/admin/?who=test").get_data(as_text=True)
+    assert "<dt>質問</dt><dd>3件</dd>" in staff
+    listing = editor_client.get("/admin/entries?sort=asked").get_data(as_text=True)
+    assert re.search(r'学校給食費の無償化（小中学校）</a></td>.*?<td class="num">1</td>', listing, re.S)
+    listing = editor_client.get("/admin/entries?sort=asked&who=all").get_data(as_text=True)
+    assert re.search(r'学校給食費の無償化（小中学校）</a></td>.*?<td class="num">4</td>', listing, re.S)

@@ -9,7 +9,9 @@ from bot.admin.blueprint import bp
 def init_app(app: Flask) -> None:
     """Register the console and its login handling on the app."""
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
-    from bot.admin.views import audit, entries, inbox, overview, session, transfer, tryit, users  # noqa: F401
+    from bot.admin.views import (  # noqa: F401
+        audit, categories, entries, inbox, overview, readiness, session, transfer, tryit, users,
+    )
     from bot.extensions import login_manager
 
     login_manager.login_view = "admin.login"

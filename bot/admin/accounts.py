@@ -70,7 +70,7 @@ def create_user(email: str, role: str, password: str, actor: str = "cli", must_c
     user.must_change_password = must_change
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", "user", user.id, f"{email} を {role} として作成", None,
+    audit.record(actor, "user.create", "user", user.id, f"{email} を{ {'admin': '管理者', 'editor': '編集者'}.get(role, '職員')}として作成", None,
                  {"email": email, "role": role})
     db.session.commit()
     return user

@@ -5,7 +5,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.editing import FIELD_LABELS
+from bot.admin.labels import field_label, value_label
 from bot.knowledge.pack import FIELD_ORDER
 
 
@@ -29,7 +29,7 @@ def field_diffs(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Fi
     before = before or {}
     out = []
     for name in FIELD_ORDER:
-        old, new = before.get(name), after.get(name)
+        old, new = value_label(name, before.get(name)), value_label(name, after.get(name))
         if (old or "") == (new or ""):
             continue
         lines = []
@@ -37,7 +37,7 @@ def field_diffs(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Fi
             tag = line[:1]
             if tag in ("-", "+", " "):
                 lines.append((tag, line[2:]))
-        out.append(FieldDiff(name, FIELD_LABELS.get(name, name), lines))
+        out.append(FieldDiff(name, field_label(name), lines))
     return out
 
 

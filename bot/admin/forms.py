@@ -45,8 +45,9 @@ class EntryForm(FlaskForm):
                        description="半角英小文字・数字・ハイフン。例：school-lunch-free（作成後は変更できません）")
     title = StringField(FIELD_LABELS["title"], validators=[Length(max=200)],
                         description=f"{MAX_TITLE}文字以内。吹き出しの見出しになります。")
-    category = StringField(FIELD_LABELS["category"], validators=[Length(max=80)],
-                           description="例：子育て・教育。メニューの分類になります。")
+    # A list, not free text: 子育て･教育 typed with a half-width dot once split the menu in two.
+    category = SelectField(FIELD_LABELS["category"], choices=[], validate_choice=False,
+                           description="メニューの分類になります。一覧にないカテゴリは、管理者が「カテゴリ」の画面で追加します。")
     status = SelectField(FIELD_LABELS["status"], choices=_choices(STATUS_LABELS),
                          description="下書きは住民には回答されません。")
     answer = TextAreaField(FIELD_LABELS["answer"], validators=[Length(max=20000)],
@@ -65,7 +66,8 @@ class EntryForm(FlaskForm):
     review_note = TextAreaField(FIELD_LABELS["review_note"], validators=[Length(max=5000)])
     lock_version = HiddenField()
     overwrite_version = HiddenField()
-    inbox_ids = HiddenField()
+    inbox_group = HiddenField(validators=[Length(max=32)])
+    inbox_days = HiddenField(validators=[Length(max=4)])
 
     def entry_data(self) -> dict[str, Any]:
         """Return the form as entry data in the pack's shape."""
@@ -102,16 +104,27 @@ class TryForm(FlaskForm):
     drafts = BooleanField("下書きも含めて試す")
 
 
-class AlternateForm(FlaskForm):
-    ids = HiddenField(validators=[DataRequired()])
-    entry = SelectField("追加先の回答", validators=[DataRequired("回答を選んでください")])
+class _InboxGroupForm(FlaskForm):
+    group = HiddenField(validators=[DataRequired(), Length(max=32)])
+    days = HiddenField(validators=[Optional(), Length(max=4)])
+    page = HiddenField(validators=[Optional(), Length(max=6)])
+
+
+class AlternateForm(_InboxGroupForm):
+    # Nothing is chosen in advance: a clerk who only presses the button must not teach the bot a wrong answer.
+    entry = StringField("追加先の回答（候補）", validators=[Optional(), Length(max=80)])
+    other = SelectField("ほかの回答に追加", validators=[Optional()], validate_choice=False)
     question = StringField("想定質問として追加する文", validators=[DataRequired("入力してください"), Length(max=200)])
+    confirm = HiddenField(validators=[Optional(), Length(max=3)])
 
 
-class DismissForm(FlaskForm):
-    ids = HiddenField(validators=[DataRequired()])
+class DismissForm(_InboxGroupForm):
     reason = SelectField("理由", choices=_choices(DISMISS_REASONS))
     note = StringField("メモ（任意）", validators=[Length(max=300)])
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("カテゴリの名前", validators=[DataRequired("入力してください"), Length(max=40)])
 
 
 class ImportForm(FlaskForm):

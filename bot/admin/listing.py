@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.admin.stats import ask_counts
+from bot.admin.stats import DEFAULT_AUDIENCE, ask_counts
 from bot.extensions import db
+from bot.knowledge.categories import names as category_names
 from bot.matching.normalize import fold
+from bot.matching.tokenize import analyze
 from bot.models import Entry, utcnow
 
-SORTS = {"title": "カテゴリ・タイトル順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
+SORTS = {"title": "カテゴリ（メニュー順）・50音順", "kana": "タイトルの50音順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
 STATUS_FILTERS = {"": "すべて（アーカイブ以外）", "published": "公開", "draft": "下書き", "archived": "アーカイブ"}
 
 
@@ -25,11 +28,29 @@ class EntryFilter:
     needs_review: bool = False
     recent_days: int = 0
     sort: str = "title"
+    who: str = DEFAULT_AUDIENCE
+
+
+@lru_cache(maxsize=4096)
+def reading(text: str) -> str:
+    """Return the hiragana reading of a title, to sort in 50音順 (not by character code)."""
+    return analyze(text).reading or fold(text)
+
+
+def by_reading(entries: list[Entry], *, within_category: bool = True) -> list[Entry]:
+    """Return entries in 50音順 of their titles (inside each category in menu order, unless told otherwise)."""
+    if within_category:
+        menu = {name: n for n, name in enumerate(category_names())}
+        return sorted(entries, key=lambda e: (menu.get(e.category, len(menu)), reading(e.category), reading(e.title),
+                                              e.title))
+    return sorted(entries, key=lambda e: (reading(e.title), e.title))
 
 
 def categories() -> list[str]:
-    """Return every category in use."""
-    return list(db.session.scalars(select(Entry.category).distinct().order_by(Entry.category)))
+    """Return the managed categories in menu order, then any other category still in use."""
+    listed = category_names()
+    used = db.session.scalars(select(Entry.category).distinct().order_by(Entry.category))
+    return listed + [c for c in used if c not in listed]
 
 
 def find_entries(f: EntryFilter) -> list[tuple[Entry, int]]:
@@ -47,7 +68,7 @@ def find_entries(f: EntryFilter) -> list[tuple[Entry, int]]:
         query = query.where(Entry.review_by.is_not(None), Entry.review_by <= utcnow().date())
     if f.recent_days:
         query = query.where(Entry.changed_at >= utcnow() - timedelta(days=f.recent_days))
-    counts = ask_counts(30)
+    counts = ask_counts(30, f.who)
     entries = list(db.session.scalars(query))
     if f.q.strip():
         # In Python, not SQL: lists are stored as escaped JSON, and folding finds カナ/かな/全角 variants.
@@ -57,8 +78,10 @@ def find_entries(f: EntryFilter) -> list[tuple[Entry, int]]:
         entries.sort(key=lambda e: e.changed_at, reverse=True)
     elif f.sort == "asked":
         entries.sort(key=lambda e: counts.get(e.slug, 0), reverse=True)
+    elif f.sort == "kana":
+        entries = by_reading(entries, within_category=False)
     else:
-        entries.sort(key=lambda e: (e.category, e.title))
+        entries = by_reading(entries)
     return [(e, counts.get(e.slug, 0)) for e in entries]
 
 

@@ -11,6 +11,7 @@ from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
 from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.matching import Candidate
+from bot.models import Entry
 
 
 def town() -> Town:
@@ -66,3 +67,21 @@ def try_question(question: str, include_drafts: bool = False) -> Trial:
         candidates=[(c, kb.entries.get(c.id)) for c in ranked],
         messages=[message], drafts_included=include_drafts,
     )
+
+
+def entry_score(question: str, entry: Entry) -> tuple[float | None, float]:
+    """Return the matcher's score of an entry for a wording (None if unranked) and the suggest cut-off."""
+    kb = knowledge() if entry.is_answerable else build_snapshot(current_version(), include_drafts=True)
+    ranked = kb.matcher.rank(question, len(kb.entries))
+    score = next((c.score for c in ranked if c.id == entry.slug), None)
+    return score, kb.matcher.thresholds.suggest
+
+
+def suggest_cutoff() -> float:
+    """Return the score below which the matcher would not even suggest an entry."""
+    return knowledge().matcher.thresholds.suggest
+
+
+def current_candidates(question: str, k: int = 3) -> list[tuple[str, float]]:
+    """Return the entries the matcher ranks best for a wording now, with scores."""
+    return [(c.id, c.score) for c in knowledge().matcher.rank(question, k)]

@@ -15,6 +15,7 @@ from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS  # noqa: F401  (re-
 from bot.knowledge.pack import (
     FIELD_ORDER, MAX_QUESTION, SLUG_RE, TEXT_LIMITS, Problem, normalise_entry, validate_entry,
 )
+from bot.knowledge.categories import names as category_names
 from bot.knowledge.store import add_revision, bump_version
 from bot.matching.normalize import fold
 from bot.models import Entry, EntryRevision
@@ -101,6 +102,11 @@ def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | 
     questions = [" ".join(q.split()) for q in listed if isinstance(q, str)] if isinstance(listed, list) else []
     if len(set(questions)) != len(questions):
         problems.append(Problem(file, "questions", "同じ質問が2回入っています"))
+    category = data.get("category")
+    if isinstance(category, str) and category:
+        known = category_names()
+        if known and category not in known:
+            problems.append(Problem(file, "category", "カテゴリの一覧にない名前です。一覧から選んでください"))
     slug = data.get("slug")
     # Only a well-formed slug reaches the database (PostgreSQL refuses a NUL even in a query).
     if isinstance(slug, str) and SLUG_RE.match(slug) and len(slug) <= TEXT_LIMITS["slug"]:

@@ -38,6 +38,7 @@ LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded; other controls are invisible.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYNONYMS_FILE = "synonyms.yaml"
+CATEGORIES_FILE = "categories.yaml"
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Pack:
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     synonyms: dict[str, list[str]] = field(default_factory=dict)
+    categories: list[str] = field(default_factory=list)  # in menu order; empty when the pack has no list
 
 
 class PackError(Exception):
@@ -183,6 +185,19 @@ def validate_synonyms(raw: Any, file: str) -> list[Problem]:
     return problems
 
 
+def validate_categories(raw: Any, file: str) -> list[Problem]:
+    """Return every problem with the category list (a YAML list of unique names)."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) and v.strip() for v in raw):
+        return [Problem(file, "-", "must be a list of category names")]
+    seen: set[str] = set()
+    problems = []
+    for name in raw:
+        if name.strip() in seen:
+            problems.append(Problem(file, name, "is listed twice"))
+        seen.add(name.strip())
+    return problems
+
+
 def read_pack(directory: str | Path) -> Pack:
     """Read and validate a pack directory; raise PackError listing every problem."""
     root = Path(directory)
@@ -202,6 +217,12 @@ def read_pack(directory: str | Path) -> Pack:
             if not syn_errors and raw:
                 pack.synonyms = {str(k): [str(v) for v in vs] for k, vs in raw.items()}
             continue
+        if path.name == CATEGORIES_FILE:
+            cat_errors = validate_categories(raw, path.name)
+            problems.extend(cat_errors)
+            if not cat_errors:
+                pack.categories = [str(v).strip() for v in raw]
+            continue
         entry_errors = validate_entry(raw, path.name)
         problems.extend(entry_errors)
         if entry_errors:
@@ -214,6 +235,12 @@ def read_pack(directory: str | Path) -> Pack:
             continue
         seen[slug] = path.name
         pack.entries.append(normalise_entry(raw))
+    if pack.categories:
+        known = set(pack.categories)
+        for entry in pack.entries:
+            if entry["category"] not in known:
+                problems.append(Problem(f"{entry['slug']}.yaml", "category",
+                                        f"unknown category {entry['category']!r}: use one of {CATEGORIES_FILE}"))
     if problems:
         raise PackError(problems)
     return pack
@@ -226,8 +253,9 @@ def dump_entry(entry: dict[str, Any]) -> str:
     return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: dict[str, list[str]] | None) -> None:
-    """Write entries (and synonyms) to a directory in the pack format."""
+def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: dict[str, list[str]] | None,
+               categories: list[str] | None = None) -> None:
+    """Write entries (and synonyms and the category list) to a directory in the pack format."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     for entry in entries:
@@ -236,3 +264,6 @@ def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: d
         (root / SYNONYMS_FILE).write_text(
             yaml.safe_dump(synonyms, allow_unicode=True, sort_keys=True, width=1000), encoding="utf-8"
         )
+    if categories:
+        (root / CATEGORIES_FILE).write_text(
+            yaml.safe_dump(list(categories), allow_unicode=True, width=1000), encoding="utf-8")

@@ -99,6 +99,10 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
             db.session.flush()
             add_revision(entry, author, "import")
             report.updated.append(data["slug"])
+        from bot.knowledge.categories import sync  # categories builds on this module
+
+        # A pack without a list keeps what the entries use, so no entry is left outside the managed list.
+        sync(pack.categories or list(dict.fromkeys(e["category"] for e in pack.entries)))
         if report.changed:
             bump_version()
         db.session.commit()
@@ -109,7 +113,9 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
 
 
 def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = None) -> int:
-    """Write every non-archived entry to a pack directory; return how many."""
+    """Write every non-archived entry and the category list to a pack directory; return how many entries."""
+    from bot.knowledge.categories import names
+
     entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.slug)).all()
-    write_pack(directory, [e.content() for e in entries], synonyms)
+    write_pack(directory, [e.content() for e in entries], synonyms, names())
     return len(entries)

@@ -1,5 +1,6 @@
 """Database models, one module per concern."""
 from bot.models.accounts import AuditLog, LoginAttempt, User
+from bot.models.categories import Category
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
 from bot.models.inbox import InboxResolution
@@ -11,6 +12,7 @@ from bot.models.timeutil import utcnow
 
 __all__ = [
     "AuditLog",
+    "Category",
     "Entry",
     "EntryRevision",
     "Follower",

@@ -72,10 +72,15 @@ def test_fallback_question_from_the_inbox_is_answered_after_adding_it(live_serve
     log_in(page, live_server)
     page.get_by_role("link", name="未回答の質問").click()
     group = page.locator("article.inbox-group", has_text=UNKNOWN)
-    expect(group).to_contain_text("1件")
-    group.get_by_label("追加先の回答").select_option("school-lunch-free")
+    expect(group).to_contain_text("1人")
+    expect(group.locator("input[type=radio]:checked")).to_have_count(0)  # nothing chosen in advance
+    group.get_by_label("ほかの回答に追加").select_option("school-lunch-free")
     shot(page, "inbox")
     group.get_by_role("button", name="想定質問に追加").click()
+    # The matcher finds the lunch entry a poor fit for this wording: the clerk is asked once more.
+    expect(page.get_by_role("heading", name="本当にこの回答に追加しますか？")).to_be_visible()
+    shot(page, "inbox-confirm")
+    page.get_by_role("button", name="それでも追加する").click()
     expect(page.locator(".flash")).to_contain_text("想定質問を追加しました")
     expect(page.locator("article.inbox-group", has_text=UNKNOWN)).to_have_count(0)
     reply = ask_simulator(page, live_server, UNKNOWN)
@@ -137,3 +142,27 @@ def test_concurrent_edit_in_two_browsers_keeps_the_second_text(live_server, page
     expect(other.get_by_role("alert").first).to_contain_text("保存できませんでした")
     expect(other.get_by_label("回答", exact=True)).to_have_value("編集者の長い文章。")
     other_context.close()
+
+
+def test_launch_readiness_and_categories_in_the_browser(live_server, page, shot):
+    log_in(page, live_server, ADMIN)
+    page.get_by_role("link", name="公開準備").first.click()
+    heading = page.get_by_role("heading", name=re.compile("公開準備"))
+    expect(heading).to_contain_text("0/20")
+    shot(page, "readiness")
+    row = page.locator("tr", has_text=LUNCH_TITLE)
+    row.get_by_role("button", name="確認メモを対応済みにする").click()  # a confirm dialog, accepted
+    expect(page.locator(".flash")).to_contain_text("確認メモを対応済みにしました")
+    expect(page.locator("tr", has_text=LUNCH_TITLE)).not_to_contain_text("確認メモが未対応")
+    page.get_by_role("link", name="カテゴリ").click()
+    page.get_by_label("カテゴリの名前").fill("子育て･教育")  # a half-width dot: the same name, refused
+    page.get_by_role("button", name="追加する").click()
+    expect(page.locator(".flash.error")).to_contain_text("同じカテゴリを使ってください")
+    page.get_by_label("カテゴリの名前").fill("観光")
+    page.get_by_role("button", name="追加する").click()
+    expect(page.locator(".flash")).to_contain_text("「観光」を追加しました")
+    shot(page, "categories")
+    open_entry(page, live_server)
+    expect(page.get_by_label("カテゴリ")).to_have_value("子育て・教育")
+    assert page.get_by_label("カテゴリ").locator("option", has_text="観光").count() == 1
+    assert page.alerts == []

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot.admin.auth import admin_required
 from bot.admin.blueprint import bp
+from bot.admin.labels import action_label, actor_label, readable
 from bot.extensions import db
 from bot.models import AuditLog
 
@@ -26,8 +27,12 @@ def audit_log():
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.order_by(AuditLog.id.desc()).offset((page - 1) * PAGE).limit(PAGE)).all()
     return render_template("admin/audit.html", rows=rows, page=page, pages=max((total + PAGE - 1) // PAGE, 1),
-                           target=target, pretty=_pretty)
+                           target=target, pretty=_pretty, action_label=action_label,
+                           actor_label=actor_label)
 
 
 def _pretty(value) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
+    if value is None:
+        return ""
+    return json.dumps(readable(value), ensure_ascii=False, indent=1, sort_keys=True).replace(
+        ": true", ": はい").replace(": false", ": いいえ").replace(": null", ": なし")

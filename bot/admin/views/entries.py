@@ -4,17 +4,30 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.diff import field_diffs, revision_diffs
 from bot.admin.forms import ActionForm, EntryForm
+from bot.admin.labels import REVISION_REASONS, actor_label
 from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
 from bot.admin.preview import bubble_for
+from bot.admin.stats import AUDIENCES, audience
 from bot.extensions import db
-from bot.inbox import close_for_new_entry, parse_ids
+from bot.inbox import close_for_new_entry, find_group, period
+from bot.knowledge.categories import names as category_names
 from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
 from bot.models import Entry, EntryRevision, utcnow
+
+
+def _category_choices(form: EntryForm, current: str = "") -> None:
+    """Offer the managed categories (and an entry's old one, marked, so the form shows what is stored)."""
+    known = category_names()
+    choices = [SelectChoice("", "— 選んでください —")] + [SelectChoice(n, n) for n in known]
+    if current and current not in known:
+        choices.append(SelectChoice(current, f"{current}（一覧にないカテゴリ：選び直してください）"))
+    form.category.choices = choices
 
 
 def _entry_or_404(entry_id: int) -> Entry:
@@ -32,10 +45,10 @@ def entries():
     f = EntryFilter(
         q=args.get("q", "")[:200], category=args.get("category", ""), status=args.get("status", ""),
         needs_review=bool(args.get("review")), recent_days=7 if args.get("recent") else 0,
-        sort=args.get("sort", "title") if args.get("sort") in SORTS else "title",
+        sort=args.get("sort", "title") if args.get("sort") in SORTS else "title", who=audience(args.get("who")),
     )
     return render_template("admin/entries.html", rows=find_entries(f), f=f, categories=categories(),
-                           sorts=SORTS, statuses=STATUS_FILTERS, today=utcnow().date())
+                           sorts=SORTS, statuses=STATUS_FILTERS, today=utcnow().date(), audiences=AUDIENCES)
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
@@ -43,6 +56,7 @@ def entries():
 def entry_new():
     """Create an entry, optionally prefilled from an inbox question."""
     form = EntryForm()
+    _category_choices(form)
     if request.method == "GET":
         form.status.data = "draft"
         form.updated_on.data = utcnow().date()
@@ -50,14 +64,16 @@ def entry_new():
         if question:
             form.questions.data = question
             form.title.data = question[:40]
-        form.inbox_ids.data = ",".join(map(str, parse_ids(request.args.get("ids", ""))))
+        form.inbox_group.data = request.args.get("group", "")[:32]
+        form.inbox_days.data = request.args.get("days", "")[:4]
     elif form.validate_on_submit():
         try:
             result = save_entry(None, form.entry_data(), current_user.email)
         except EntryInvalid as exc:
             _attach_errors(form, exc.errors)
         else:
-            closed = close_for_new_entry(parse_ids(form.inbox_ids.data), result.entry, current_user.email)
+            group = find_group(period(form.inbox_days.data), form.inbox_group.data) if form.inbox_group.data else None
+            closed = close_for_new_entry(group, result.entry, current_user.email)
             flash(f"「{result.entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
                   "info")
             return redirect(url_for("admin.entry_edit", entry_id=result.entry.id))
@@ -70,6 +86,7 @@ def entry_edit(entry_id: int):
     """Edit an entry; a save based on an outdated version is refused and the text kept."""
     entry = _entry_or_404(entry_id)
     form = EntryForm()
+    _category_choices(form, entry.category)
     conflict: EditConflict | None = None
     if request.method == "GET":
         form.fill(entry.content())
@@ -116,7 +133,8 @@ def entry_history(entry_id: int):
         select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions])
     rows = list(zip(revisions, diffs))[::-1]
-    return render_template("admin/entry_history.html", entry=entry, rows=rows, action_form=ActionForm())
+    return render_template("admin/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
+                           reasons=REVISION_REASONS, actor_label=actor_label)
 
 
 @bp.post("/entries/<int:entry_id>/rollback/<int:number>")

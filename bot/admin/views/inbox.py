@@ -1,7 +1,7 @@
 """The unanswered inbox: add a wording to an entry, start a new entry, or dismiss with a reason."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -9,58 +9,88 @@ from wtforms.fields.choices import SelectChoice
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.forms import AlternateForm, DismissForm
+from bot.admin.listing import by_reading
+from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
 from bot.extensions import db
-from bot.inbox import DEFAULT_DAYS, add_as_alternate, dismiss, open_groups, parse_ids
+from bot.inbox import (
+    DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, needs_confirmation, period,
+)
 from bot.knowledge.editing import EntryInvalid
 from bot.models import Entry
 
-DAY_CHOICES = (7, 30, 90, 180)
+
+def _page(value) -> int:
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
 
 
-def _entry_choices() -> list[SelectChoice]:
-    entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.category, Entry.title))
-    return [SelectChoice(e.slug, f"{e.category}｜{e.title}" + ("（下書き）" if e.status != "published" else ""))
-            for e in entries]
+def _back(days: int, page: int = 1):
+    # Every action returns to the period (and page) the clerk was looking at.
+    return redirect(url_for("admin.inbox", days=days, page=page if page > 1 else None))
+
+
+def _live_entries() -> dict[str, Entry]:
+    return {e.slug: e for e in by_reading(list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)))))}
+
+
+def _label(e: Entry) -> str:
+    return f"{e.category}｜{e.title}" + ("（下書き）" if e.status != "published" else "")
 
 
 @bp.get("/inbox")
 @staff_required
 def inbox():
-    """Show unanswered questions grouped by similarity."""
-    days = request.args.get("days", type=int) or DEFAULT_DAYS
-    days = days if days in DAY_CHOICES else DEFAULT_DAYS
-    groups = open_groups(days)
-    choices = _entry_choices()
-    forms = []
-    for group in groups:
-        ids = ",".join(map(str, group.ids))
-        alt = AlternateForm(formdata=None, ids=ids, question=group.text, entry=group.suggested_slug)
-        alt.entry.choices = choices
-        forms.append((group, alt, DismissForm(formdata=None, ids=ids)))
-    return render_template("admin/inbox.html", forms=forms, days=days, day_choices=DAY_CHOICES)
+    """Show unanswered questions grouped by similarity, one page at a time."""
+    days = period(request.args.get("days"))
+    box = inbox_page(days, _page(request.args.get("page")))
+    entries = _live_entries()
+    others = [SelectChoice("", "— 選んでください —")] + [SelectChoice(s, _label(e)) for s, e in entries.items()]
+    cards = []
+    for group in box.groups:
+        alt = AlternateForm(formdata=None, group=group.token, days=days, page=box.page, question=group.text)
+        alt.other.choices = others
+        candidates = [(entries[slug], score) for slug, score in current_candidates(group.text) if slug in entries]
+        disliked = [(entries[slug], n) for slug, n in group.disliked.most_common() if slug in entries]
+        cards.append((group, alt, DismissForm(formdata=None, group=group.token, days=days, page=box.page),
+                      candidates, disliked))
+    return render_template("admin/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
+                           per_user_day=PER_USER_DAY, cutoff=suggest_cutoff())
 
 
 @bp.post("/inbox/alternate")
 @staff_required
 def inbox_alternate():
-    """Add the question as an alternate wording of an entry, answered from now on."""
+    """Add the question as an alternate wording of an entry, asking again when the entry fits it badly."""
     form = AlternateForm()
-    form.entry.choices = _entry_choices()
+    days, page = period(form.days.data), _page(form.page.data)
     if not form.validate_on_submit():
         flash("追加できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
-        return redirect(url_for("admin.inbox"))
-    entry = db.session.scalar(select(Entry).where(Entry.slug == form.entry.data))
-    if entry is None:
-        abort(404)
+        return _back(days, page)
+    slug = (form.entry.data or "").strip() or (form.other.data or "").strip()
+    if not slug:
+        flash("追加先の回答を選んでください。当てはまる回答がなければ「新しい回答を作る」か「対応不要にする」を選んでください。",
+              "error")
+        return _back(days, page)
+    entry = db.session.scalar(select(Entry).where(Entry.slug == slug, Entry.archived.is_(False)))
+    group = find_group(days, form.group.data)
+    if entry is None or group is None:
+        flash("追加できませんでした：回答が見つからないか、この質問はすでに対応済みです。", "error")
+        return _back(days, page)
+    score, cutoff = entry_score(form.question.data, entry)
+    if needs_confirmation(score, cutoff) and form.confirm.data != "yes":
+        return render_template("admin/inbox_confirm.html", form=form, entry=entry, group=group, score=score,
+                               cutoff=cutoff, days=days)
     try:
-        added = add_as_alternate(parse_ids(form.ids.data), entry, form.question.data, current_user.email)
+        added = add_as_alternate(group, entry, form.question.data, current_user.email)
     except EntryInvalid as exc:
         flash("追加できませんでした：" + "、".join(m for ms in exc.errors.values() for m in ms), "error")
-        return redirect(url_for("admin.inbox"))
+        return _back(days, page)
     note = "" if entry.is_answerable else "この回答は下書きのため、公開するまで住民には回答されません。"
     flash((f"「{entry.title}」に想定質問を追加しました。次の質問から回答されます。" if added
            else f"「{entry.title}」にはすでに同じ想定質問があります。対応済みにしました。") + note, "info")
-    return redirect(url_for("admin.inbox"))
+    return _back(days, page)
 
 
 @bp.post("/inbox/dismiss")
@@ -68,9 +98,14 @@ def inbox_alternate():
 def inbox_dismiss():
     """Close a group as not needing an answer, with a reason."""
     form = DismissForm()
-    if form.validate_on_submit():
-        closed = dismiss(parse_ids(form.ids.data), form.reason.data, form.note.data or "", current_user.email)
-        flash(f"{closed}件を対応不要にしました。", "info")
-    else:
+    days, page = period(form.days.data), _page(form.page.data)
+    if not form.validate_on_submit():
         flash("対応不要にできませんでした。理由を選んでください。", "error")
-    return redirect(url_for("admin.inbox"))
+        return _back(days, page)
+    group = find_group(days, form.group.data)
+    if group is None:
+        flash("この質問はすでに対応済みです。", "info")
+        return _back(days, page)
+    closed = dismiss(group, form.reason.data, form.note.data or "", current_user.email)
+    flash(f"{closed}件を対応不要にしました。", "info")
+    return _back(days, page)

@@ -1,19 +1,22 @@
 """The overview page: what needs attention this week."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from bot.admin import stats
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
+from bot.admin.readiness import counts, launch_readiness
 
 
 @bp.get("/")
 @staff_required
 def overview():
     """Show entries to review, unanswered questions, answer rates, feedback and most asked entries."""
+    who = stats.audience(request.args.get("who"))
     return render_template(
         "admin/overview.html", review=stats.needing_review(), unanswered=stats.unanswered_this_week(),
-        periods=[stats.period(7), stats.period(30)], most_asked=stats.most_asked(30),
+        periods=[stats.period(7, who), stats.period(30, who)], most_asked=stats.most_asked(30, who=who),
+        who=who, audiences=stats.AUDIENCES, readiness=counts(launch_readiness()),
     )
 

@@ -6,6 +6,7 @@ from flask import render_template, request
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.forms import TryForm
+from bot.admin.labels import reason_label
 from bot.admin.preview import try_question
 
 
@@ -15,4 +16,4 @@ def try_it():
     """Show outcome, top candidates with scores and reasons, and the reply itself."""
     form = TryForm(request.args)
     trial = try_question(form.q.data.strip(), bool(form.drafts.data)) if request.args and form.validate() else None
-    return render_template("admin/try.html", form=form, trial=trial)
+    return render_template("admin/try.html", form=form, trial=trial, reason_label=reason_label)

@@ -1,0 +1,106 @@
+"""Japanese labels for the codes the console stores: audit actions, entry fields and values, match reasons."""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS
+
+# One name per audit action; a code missing here shows as その他の操作 (the code stays in the tooltip).
+AUDIT_ACTIONS = {
+    "login": "ログイン",
+    "logout": "ログアウト",
+    "user.create": "ユーザーを作成",
+    "user.update": "ユーザーの役割・状態を変更",
+    "user.password": "パスワードを変更",
+    "entry.create": "回答を作成",
+    "entry.edit": "回答を編集",
+    "entry.rollback": "回答を以前の版に戻す",
+    "entry.alternate": "想定質問を追加",
+    "entry.import": "回答を取り込み",
+    "entry.archive": "回答をアーカイブ",
+    "entry.restore": "回答を復元",
+    "entry.review_resolved": "確認メモを対応済みにする",
+    "entry.category": "回答のカテゴリ名を変更",
+    "import": "ファイルから取り込み",
+    "inbox.alternate": "受信箱：想定質問に追加",
+    "inbox.dismiss": "受信箱：対応不要にする",
+    "inbox.new_entry": "受信箱：新しい回答を作成",
+    "category.create": "カテゴリを追加",
+    "category.rename": "カテゴリの名前を変更",
+    "category.reorder": "カテゴリの並び順を変更",
+    "notice.create": "お知らせを作成",
+    "notice.edit": "お知らせを編集",
+    "notice.request": "お知らせの承認を依頼",
+    "notice.approve": "お知らせを承認",
+    "notice.send_back": "お知らせを差し戻し",
+    "notice.cancel": "お知らせを取り消し",
+    "notice.test_send": "お知らせをテスト送信",
+}
+
+TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み",
+                "category": "カテゴリ"}
+
+REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
+                    "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
+
+# The matcher explains itself to engineers in English ("words: 給食費"); staff read these prefixes.
+_REASON_PREFIXES = {"words: ": "一致した語：", "title: ": "タイトルに近い：", "question: ": "想定質問に近い："}
+
+_VALUES: dict[str, dict[Any, str]] = {
+    "status": STATUS_LABELS,
+    "archived": {True: "アーカイブ", False: "アーカイブしない"},
+    "role": {"admin": "管理者", "editor": "編集者"},
+    "active": {True: "ログインできる", False: "ログインできない"},
+}
+
+
+# Actors that are not staff e-mail addresses.
+_ACTORS = {"cli": "コマンドライン", "kb import": "パックの取り込み（コマンドライン）"}
+
+
+def actor_label(actor: str) -> str:
+    """Return who did something as staff read it (an e-mail address stays as it is)."""
+    return _ACTORS.get(actor, actor)
+
+
+def action_label(code: str) -> str:
+    """Return the Japanese name of an audit action."""
+    return AUDIT_ACTIONS.get(code, "その他の操作")
+
+
+def target_label(code: str) -> str:
+    """Return the Japanese name of an audit target type."""
+    return TARGET_TYPES.get(code, "対象")
+
+
+def field_label(key: str) -> str:
+    """Return the Japanese name of an entry field (or other stored key)."""
+    return FIELD_LABELS.get(key) or {"archived": "アーカイブ", "role": "役割", "active": "ログイン",
+                                     "email": "メールアドレス", "question": "質問", "count": "件数",
+                                     "reason": "理由", "ids": "質問の番号"}.get(key, key)
+
+
+def value_label(key: str, value: Any) -> Any:
+    """Return a stored value as staff read it (公開 for published); other values unchanged."""
+    labels = _VALUES.get(key)
+    if labels is None:
+        return value
+    try:
+        return labels.get(value, value)
+    except TypeError:  # an unhashable value (a list) has no label
+        return value
+
+
+def reason_label(reason: str) -> str:
+    """Return one of the matcher's reasons in Japanese."""
+    for prefix, label in _REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            return label + reason[len(prefix):]
+    return reason
+
+
+def readable(data: Any) -> Any:
+    """Return audit before/after data with Japanese keys and values, for display."""
+    if isinstance(data, dict):
+        return {field_label(str(k)): value_label(str(k), v) for k, v in data.items()}
+    return data

@@ -1,0 +1,74 @@
+"""Launch readiness (公開準備): what staff must still fill in before residents rely on an entry."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from bot.admin.listing import by_reading
+from bot.extensions import db
+from bot.knowledge.editing import write_entry
+from bot.models import Entry
+
+# A contact residents can act on names a number to call; 「芦別市役所（担当窓口は…）」 alone does not.
+_PHONE = re.compile(r"\d{2,5}[-‐－ー]?\d{1,4}[-‐－ー]?\d{3,4}")
+
+
+@dataclass
+class Readiness:
+    """One entry's open points."""
+
+    entry: Entry
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        """Tell whether nothing is left to fill in."""
+        return not self.problems
+
+
+def _top_page() -> str:
+    return (current_app.config.get("TOWN_WEBSITE") or "").rstrip("/")
+
+
+def check(entry: Entry, top_page: str) -> Readiness:
+    """Return what the entry still lacks: a resolved review note, its own page, a contact with a number."""
+    result = Readiness(entry)
+    if (entry.review_note or "").strip():
+        result.problems.append("確認メモが未対応")
+    url = (entry.url or "").strip().rstrip("/")
+    if not url or url == top_page:
+        result.problems.append("詳しいページのURLが市のトップページのまま")
+    if not _PHONE.search(entry.contact or ""):
+        result.problems.append("お問い合わせ先に電話番号がない")
+    return result
+
+
+def launch_readiness() -> list[Readiness]:
+    """Return every live entry's readiness, open ones first (in 50音順)."""
+    entries = by_reading(list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)))))
+    top = _top_page()
+    rows = [check(e, top) for e in entries]
+    return [r for r in rows if not r.done] + [r for r in rows if r.done]
+
+
+def counts(rows: list[Readiness]) -> tuple[int, int]:
+    """Return how many entries are ready, out of all."""
+    return sum(1 for r in rows if r.done), len(rows)
+
+
+def resolve_note(entry: Entry, actor: str) -> bool:
+    """Mark an entry's review note as dealt with (a revision and an audit record keep the old text)."""
+    if not (entry.review_note or "").strip():
+        return False
+    data = entry.content()
+    data["review_note"] = ""
+    try:
+        write_entry(entry, data, actor, reason="review_resolved", summary=f"「{entry.title}」の確認メモを対応済みにしました")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True

@@ -1,0 +1,119 @@
+"""The managed list of answer categories: names, order, near-duplicate checks, pack sync."""
+from __future__ import annotations
+
+from itertools import combinations
+
+from rapidfuzz import fuzz
+from sqlalchemy import func, select
+
+from bot import audit
+from bot.extensions import db
+from bot.knowledge.store import bump_version
+from bot.matching.normalize import fold, nfkc
+from bot.models import Category, Entry
+
+MAX_NAME = 40
+# fold() drops punctuation and spacing, so 子育て･教育 / 子育て・教育 / 子育て 教育 are equal before this
+# applies; the ratio then catches one-character slips between otherwise long names (子育て・教育 / 子育て・教養 is 83).
+NEAR = 85
+
+
+class CategoryInvalid(ValueError):
+    """Raised when a category name is empty, too long or too close to another one."""
+
+
+def names() -> list[str]:
+    """Return the categories in menu order."""
+    return list(db.session.scalars(select(Category.name).order_by(Category.position, Category.id)))
+
+
+def near_duplicates(values: list[str]) -> list[tuple[str, str, str]]:
+    """Return pairs of names that are equal after NFKC or nearly equal, with the reason in Japanese."""
+    pairs = []
+    for a, b in combinations(values, 2):
+        if nfkc(a) == nfkc(b):
+            pairs.append((a, b, "文字の幅（全角・半角）などが違うだけで同じ名前です"))
+        elif fold(a) == fold(b) or fuzz.ratio(fold(a), fold(b)) >= NEAR:
+            pairs.append((a, b, "ほとんど同じ名前です"))
+    return pairs
+
+
+def _checked(name: str, others: list[str]) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise CategoryInvalid("名前を入力してください。")
+    if len(name) > MAX_NAME:
+        raise CategoryInvalid(f"名前は{MAX_NAME}文字以内にしてください。")
+    for other in others:
+        if near_duplicates([name, other]):
+            raise CategoryInvalid(f"「{other}」とほとんど同じ名前です。メニューが2つに分かれてしまうため、同じカテゴリを使ってください。")
+    return name
+
+
+def add(name: str, actor: str) -> Category:
+    """Append a category at the end of the menu."""
+    name = _checked(name, names())
+    position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
+    category = Category(name=name, position=position)
+    db.session.add(category)
+    audit.record(actor, "category.create", "category", name, f"カテゴリ「{name}」を追加", None, {"name": name})
+    db.session.commit()
+    return category
+
+
+def rename(category: Category, new: str, actor: str) -> int:
+    """Rename a category and move its entries with it (each gets a revision); return how many entries."""
+    from bot.knowledge.editing import write_entry  # editing checks entries against names(): import it late
+
+    old = category.name
+    new = _checked(new, [n for n in names() if n != old])
+    if new == old:
+        return 0
+    try:
+        category.name = new
+        moved = 0
+        for entry in db.session.scalars(select(Entry).where(Entry.category == old)):
+            data = entry.content()
+            data["category"] = new
+            write_entry(entry, data, actor, reason="category", bump=False,
+                        summary=f"「{entry.title}」のカテゴリを「{old}」から「{new}」に変更")
+            moved += 1
+        bump_version()
+        audit.record(actor, "category.rename", "category", new, f"カテゴリ「{old}」を「{new}」に変更（回答{moved}件）",
+                     {"name": old}, {"name": new})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return moved
+
+
+def move(category: Category, step: int, actor: str) -> bool:
+    """Move a category one place up (-1) or down (+1) in the menu; return whether it moved."""
+    ordered = list(db.session.scalars(select(Category).order_by(Category.position, Category.id)))
+    at = ordered.index(category)
+    to = at + (1 if step > 0 else -1)
+    if not 0 <= to < len(ordered):
+        return False
+    before = [c.name for c in ordered]
+    ordered[at], ordered[to] = ordered[to], ordered[at]
+    for number, item in enumerate(ordered, start=1):
+        item.position = number
+    bump_version()
+    audit.record(actor, "category.reorder", "category", category.name, f"カテゴリ「{category.name}」の順番を変更",
+                 {"order": before}, {"order": [c.name for c in ordered]})
+    db.session.commit()
+    return True
+
+
+def sync(wanted: list[str]) -> None:
+    """Make the pack's list the managed one: add missing names and take its order (kept names stay after)."""
+    existing = {c.name: c for c in db.session.scalars(select(Category))}
+    for number, name in enumerate(wanted, start=1):
+        category = existing.get(name)
+        if category is None:
+            db.session.add(Category(name=name, position=number))
+        else:
+            category.position = number
+    for offset, category in enumerate(c for n, c in sorted(existing.items()) if n not in wanted):
+        category.position = len(wanted) + 1 + offset
