@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete
 
 from bot.admin.accounts import purge_attempts
-from bot.conversation import Incoming, respond
+from bot.conversation import Incoming, respond, simulated
 from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge, load_synonyms
@@ -99,11 +99,20 @@ def kb_eval(path: str, misses: bool) -> None:
 
 
 @click.command("ask")
-@click.argument("question")
+@click.argument("question", required=False, default="")
+@click.option("--user", "name", default="cli", show_default=True,
+              help="The simulated resident who asks: the same name keeps the same notice settings.")
+@click.option("--postback", "data", default=None, metavar="DATA",
+              help="Tap a button instead of asking: the postback data after → in a reply.")
 @with_appcontext
-def ask(question: str) -> None:
-    """Print the bot's reply to a question, as a resident would see it."""
-    reply = respond(Incoming("text", text=question, channel="cli"))
+def ask(question: str, name: str, data: str | None) -> None:
+    """Print the bot's reply to a question or a button, as a resident would see it."""
+    if not question and data is None:
+        raise click.UsageError("give a QUESTION or --postback DATA")
+    user_id = simulated.cli_id(name)
+    incoming = (Incoming("postback", data=data, user_id=user_id, channel="cli") if data is not None
+                else Incoming("text", text=question, user_id=user_id, channel="cli"))
+    reply = respond(incoming)
     click.echo(f"[{reply.outcome}{' ' + reply.entry_slug if reply.entry_slug else ''}]")
     for message in reply.messages:
         click.echo(as_text(message))
