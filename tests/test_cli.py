@@ -19,6 +19,29 @@ def test_ask_prints_the_answer(loaded_app, runner):
     assert "出典：" in result.output and "詳しく見る" in result.output
 
 
+def test_ask_user_tries_notice_settings_that_last_between_runs(loaded_app, runner):
+    from bot.notices import audience
+    from tests.notices_support import FAST
+
+    loaded_app.config.update(FAST)
+    first = runner.invoke(args=["ask", "--user", "花子", "お知らせ設定"])
+    assert first.exit_code == 0 and first.output.startswith("[notices]")
+    assert "[⬜ 子育て・教育] → a=sub&t=kosodate" in first.output
+    tapped = runner.invoke(args=["ask", "--user", "花子", "--postback", "a=sub&t=kosodate"])
+    assert "「子育て・教育」のお知らせをお届けします" in tapped.output
+    assert "[✅ 子育て・教育]" in runner.invoke(args=["ask", "--user", "花子", "お知らせ設定"]).output
+    assert "[⬜ 子育て・教育]" in runner.invoke(args=["ask", "--user", "太郎", "お知らせ設定"]).output
+    assert "配信を停止しました" in runner.invoke(args=["ask", "--user", "花子", "配信停止"]).output
+    with loaded_app.app_context():
+        assert audience.count(()) == 0 and audience.count(("kosodate",)) == 0
+
+
+def test_ask_shows_quick_reply_data_and_needs_a_question(loaded_app, runner):
+    result = runner.invoke(args=["ask", "給食費ってタダ？"])
+    assert "  [メニュー] → a=menu" in result.output
+    assert runner.invoke(args=["ask"]).exit_code == 2
+
+
 def test_ask_out_of_scope_says_whom_to_ask(loaded_app, runner):
     result = runner.invoke(args=["ask", "バスの時刻表"])
     assert "[fallback]" in result.output
