@@ -121,17 +121,19 @@ def ask(question: str, name: str, data: str | None) -> None:
 @logs_cli.command("purge")
 @click.option("--days", type=int, default=None, help="Keep this many days (default: LOG_RETENTION_DAYS).")
 def logs_purge(days: int | None) -> None:
-    """Delete question logs and webhook dedupe records older than the retention period."""
+    """Delete question logs, webhook dedupe records and simulated residents older than the retention period."""
     keep = days if days is not None else current_app.config["LOG_RETENTION_DAYS"]
     cutoff = utcnow() - timedelta(days=keep)
     questions = db.session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
     # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
     events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
+    residents = simulated.purge(cutoff)  # the simulator's and `ask --user`'s, with their settings
     db.session.commit()
     # Login attempts hold e-mail addresses and IPs; throttling needs only the last minutes.
     attempts = purge_attempts()
     click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days, "
                f"and {attempts} login attempts older than 30 days")
+    click.echo(f"deleted {residents} simulated residents not seen for {keep} days")
 
 
 def register_cli(app: Flask) -> None:

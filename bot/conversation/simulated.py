@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, bindparam, text
+from sqlalchemy import Boolean, DateTime, bindparam, delete, select, text
 
 from bot.conversation.records import FollowerState
 from bot.extensions import db
-from bot.models import Follower, utcnow
+from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.models.followers import SIMULATED_PREFIX
 
 # LINE user ids are "U" and 32 hex digits, so nothing with this prefix can be a real resident.
@@ -46,3 +47,12 @@ def touch(user_id: str) -> FollowerState:
         raise ValueError("not a simulated resident id")
     row = db.session.execute(_TOUCH, {"user_id": user_id, "simulated": True, "at": utcnow()}).one()
     return FollowerState(row.id, row.status)
+
+
+def purge(before: datetime) -> int:
+    """Delete simulated residents last seen before a moment, with their notice settings; return how many."""
+    stale = select(Follower.id).where(Follower.simulated.is_(True), Follower.last_seen < before)
+    # SQLite does not enforce the foreign keys' ON DELETE CASCADE: delete the settings first, on every backend.
+    for table in (Subscription, TopicOffer, NoticeOptOut):
+        db.session.execute(delete(table).where(table.follower_id.in_(stale)))
+    return db.session.execute(delete(Follower).where(Follower.id.in_(stale))).rowcount
