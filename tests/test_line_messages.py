@@ -85,6 +85,10 @@ def test_the_bubble_shows_the_first_paragraph_and_read_more_the_rest():
     assert {a["label"]: a.get("data", a.get("uri")) for a in actions(bubble)} == {
         "続きを読む": "a=more&s=e&l=7", "詳しく見る": "https://example.jp/",
         "👍 役に立った": "a=fb&v=up&l=7", "👎 わからない": "a=fb&v=down&l=7"}
+    for log_id in (0, 7, 10**12):  # built without urlencode on the hot path, but exactly what encode() gives
+        datas = [a["data"] for a in actions(answer_bubble(entry, town, log_id)) if a["type"] == "postback"]
+        assert datas == [postback.encode("more", s="e", l=log_id), postback.encode("fb", v="up", l=log_id),
+                         postback.encode("fb", v="down", l=log_id)]
     detail = as_text(detail_bubble(entry, town, 7))
     assert "続き。" in detail and "出典：長い節の名前（総合戦略72頁）" in detail and "a=fb&v=up&l=7" in detail
     one = _entry("o", "題", "子育て", answer="ひとつ。", source="節（総合戦略72頁）")

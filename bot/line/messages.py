@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping, Protocol, Sequence
 
 from bot.line import flex, postback
@@ -85,6 +86,8 @@ _PAGE = re.compile(r"[（(]([^（）()]+?)\s*([0-9０-９]+)\s*頁[）)]")
 SOURCE_SHORT_LIMIT = 30
 
 
+# Every reply asks these of the same few entries' texts: remember the answers (a str caches its own hash).
+@lru_cache(maxsize=2048)
 def lead_and_rest(answer: str) -> tuple[str, str]:
     """Split an answer into what the bubble shows (the first paragraph, clipped) and what 続きを読む shows."""
     paragraphs = [p.strip() for p in _PARAGRAPHS.split(answer.strip()) if p.strip()]
@@ -97,6 +100,7 @@ def lead_and_rest(answer: str) -> tuple[str, str]:
     return lead, "\n\n".join(paragraphs[1:])
 
 
+@lru_cache(maxsize=2048)
 def short_source(source: str) -> str:
     """Return the source as the plan's short name and pages (「総合戦略 58・78頁」), or the source clipped."""
     cited = _PAGE.findall(source)
@@ -113,12 +117,20 @@ def _small(body: str, color: str = "#666666") -> flex.Node:
     return flex.text(body, "xs", color=color, wrap=True)
 
 
+@lru_cache(maxsize=2048)
+def _more_data(slug: str) -> str:
+    return postback.encode("more", s=slug)
+
+
+def _with_log(data: str, log_id: int | None) -> str:
+    # What postback.encode gives with l=log_id last, without urlencode's cost on every reply: an int needs no quoting.
+    return data if log_id is None else f"{data}&l={int(log_id)}"
+
+
 def _feedback(log_id: int) -> flex.Node:
     return flex.box("horizontal", [
-        flex.button(flex.postback_action(
-            "👍 役に立った", postback.encode("fb", v="up", l=log_id), "👍"), "secondary"),
-        flex.button(flex.postback_action(
-            "👎 わからない", postback.encode("fb", v="down", l=log_id), "👎"), "secondary"),
+        flex.button(flex.postback_action("👍 役に立った", _with_log("a=fb&v=up", log_id), "👍"), "secondary"),
+        flex.button(flex.postback_action("👎 わからない", _with_log("a=fb&v=down", log_id), "👎"), "secondary"),
     ], spacing="sm")
 
 
@@ -139,9 +151,9 @@ def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequ
         body.append(_small(f"出典：{source}", "#999999"))
     links: list[flex.Node] = []
     if rest or source != entry.source.strip():
-        params = {"s": entry.slug, **({"l": log_id} if log_id is not None else {})}
         more = "続きを読む" if rest else "出典の詳細"
-        links.append(flex.button(flex.postback_action(more, postback.encode("more", **params), more), "secondary"))
+        links.append(flex.button(flex.postback_action(more, _with_log(_more_data(entry.slug), log_id), more),
+                                 "secondary"))
     if entry.url:
         links.append(flex.button(flex.uri_action("詳しく見る", entry.url), "primary"))
     footer: list[flex.Node] = [flex.box("horizontal", links, spacing="sm")] if links else []
