@@ -15,7 +15,7 @@ from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim, FollowerState
 from bot.conversation.smalltalk import classify
 from bot.extensions import db
-from bot.knowledge.index import Snapshot, knowledge, latest_knowledge
+from bot.knowledge.index import EntryView, Snapshot, knowledge, latest_knowledge
 from bot.line import postback
 from bot.matching import Decision
 from bot.models import Follower, QuestionLog, utcnow
@@ -185,7 +185,7 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
                  log_id=log_id)
 
 
-def _choice_log(entry, log_id: int | None, incoming: Incoming) -> int:
+def _choice_log(entry: EntryView, log_id: int | None, incoming: Incoming) -> int:
     """Return the question-log row a picked answer's 👍/👎 goes to: the suggestion it settles, or a new one."""
     row = db.session.get(QuestionLog, log_id) if log_id else None
     user = _hash(incoming)
@@ -200,6 +200,7 @@ def _choice_log(entry, log_id: int | None, incoming: Incoming) -> int:
 
 
 def _more(params: dict[str, str], kb: Snapshot, town) -> Reply:
+    """Show the rest of an answer (続きを読む), with the 👍/👎 of the answer it continues."""
     entry = kb.entries.get(params.get("s", ""))
     if entry is None:
         return Reply([replies.gone(kb, town)], outcome="fallback")
