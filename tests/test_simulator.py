@@ -1,13 +1,26 @@
 """The chat simulator: same conversation code, LINE-shaped JSON, off in production."""
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qsl
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from bot import create_app
+from bot.conversation import simulated
+from bot.extensions import db
+from bot.models import Follower, QuestionLog, Subscription
+from bot.notices import audience, report, resident, schedule
+from bot.notices.delivery import Deliverer
+from tests import events
 from tests.conftest import base_config
+from tests.linejson import actions
+from tests.notices_support import FAST, add_followers, scheduled_notice, uid
 
 
 def _token(client) -> str:
-    import re
-
     page = client.get("/").get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
@@ -73,22 +86,6 @@ def test_cookie_and_body_limits_are_set(monkeypatch):
 
 
 # -- a simulated resident per browser session: notice settings work, and it is nobody's follower ---------
-
-import re  # noqa: E402
-from urllib.parse import parse_qsl  # noqa: E402
-
-import pytest  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.exc import IntegrityError  # noqa: E402
-
-from bot.conversation import simulated  # noqa: E402
-from bot.extensions import db  # noqa: E402
-from bot.models import Follower, QuestionLog, Subscription  # noqa: E402
-from bot.notices import audience, report, resident, schedule  # noqa: E402
-from bot.notices.delivery import Deliverer  # noqa: E402
-from tests import events  # noqa: E402
-from tests.linejson import actions  # noqa: E402
-from tests.notices_support import FAST, add_followers, scheduled_notice, uid  # noqa: E402
 
 KIDS = "kosodate"  # FAST's topic for 子育て・教育
 
