@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete
 
 from bot.admin.accounts import purge_attempts
-from bot.conversation import Incoming, respond
+from bot.conversation import Incoming, respond, simulated
 from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge, load_synonyms
@@ -111,11 +111,20 @@ def kb_eval(path: str, misses: bool) -> None:
 
 
 @click.command("ask")
-@click.argument("question")
+@click.argument("question", required=False, default="")
+@click.option("--user", "name", default="cli", show_default=True,
+              help="The simulated resident who asks: the same name keeps the same notice settings.")
+@click.option("--postback", "data", default=None, metavar="DATA",
+              help="Tap a button instead of asking: the postback data after → in a reply.")
 @with_appcontext
-def ask(question: str) -> None:
-    """Print the bot's reply to a question, as a resident would see it."""
-    reply = respond(Incoming("text", text=question, channel="cli"))
+def ask(question: str, name: str, data: str | None) -> None:
+    """Print the bot's reply to a question or a button, as a resident would see it."""
+    if not question and data is None:
+        raise click.UsageError("give a QUESTION or --postback DATA")
+    user_id = simulated.cli_id(name)
+    incoming = (Incoming("postback", data=data, user_id=user_id, channel="cli") if data is not None
+                else Incoming("text", text=question, user_id=user_id, channel="cli"))
+    reply = respond(incoming)
     click.echo(f"[{reply.outcome}{' ' + reply.entry_slug if reply.entry_slug else ''}]")
     for message in reply.messages:
         click.echo(as_text(message))
@@ -124,12 +133,13 @@ def ask(question: str) -> None:
 @logs_cli.command("purge")
 @click.option("--days", type=int, default=None, help="Keep this many days (default: LOG_RETENTION_DAYS).")
 def logs_purge(days: int | None) -> None:
-    """Delete question logs and webhook dedupe records older than the retention period."""
+    """Delete question logs, webhook dedupe records and simulated residents older than the retention period."""
     keep = days if days is not None else current_app.config["LOG_RETENTION_DAYS"]
     cutoff = utcnow() - timedelta(days=keep)
     questions = db.session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
     # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
     events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
+    residents = simulated.purge(cutoff)  # the simulator's and `ask --user`'s, with their settings
     db.session.commit()
     # Login attempts hold e-mail addresses and IPs; throttling needs only the last minutes.
     attempts = purge_attempts()
@@ -137,6 +147,7 @@ def logs_purge(days: int | None) -> None:
     staged = purge_staged(staging_dir())
     click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days, "
                f"{attempts} login attempts older than 30 days and {staged} expired import previews")
+    click.echo(f"deleted {residents} simulated residents not seen for {keep} days")
 
 
 @demo_cli.command("seed")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.conversation import simulated
 from bot.extensions import db
 from bot.models import ProcessedEvent, QuestionLog, utcnow
 from tests.conftest import shared_path
@@ -17,6 +18,50 @@ def test_ask_prints_the_answer(loaded_app, runner):
     assert result.exit_code == 0
     assert result.output.startswith("[answer childbirth-gifts]")
     assert "出典：" in result.output and "詳しく見る" in result.output
+
+
+def test_ask_user_tries_notice_settings_that_last_between_runs(loaded_app, runner):
+    from bot.notices import audience
+    from tests.notices_support import FAST
+
+    loaded_app.config.update(FAST)
+    first = runner.invoke(args=["ask", "--user", "花子", "お知らせ設定"])
+    assert first.exit_code == 0 and first.output.startswith("[notices]")
+    assert "[⬜ 子育て・教育] → a=sub&t=kosodate" in first.output
+    tapped = runner.invoke(args=["ask", "--user", "花子", "--postback", "a=sub&t=kosodate"])
+    assert "「子育て・教育」のお知らせをお届けします" in tapped.output
+    assert "[✅ 子育て・教育]" in runner.invoke(args=["ask", "--user", "花子", "お知らせ設定"]).output
+    assert "[⬜ 子育て・教育]" in runner.invoke(args=["ask", "--user", "太郎", "お知らせ設定"]).output
+    assert "配信を停止しました" in runner.invoke(args=["ask", "--user", "花子", "配信停止"]).output
+    with loaded_app.app_context():
+        assert audience.count(()) == 0 and audience.count(("kosodate",)) == 0
+
+
+def test_logs_purge_deletes_simulated_residents_not_seen_for_the_retention_period(loaded_app, runner):
+    from bot.models import Follower, Subscription
+    from tests.notices_support import FAST, add_followers
+
+    loaded_app.config.update(FAST)
+    runner.invoke(args=["ask", "--user", "old", "--postback", "a=sub&t=kosodate"])
+    runner.invoke(args=["ask", "--user", "recent", "--postback", "a=sub&t=kosodate"])
+    with loaded_app.app_context():
+        old_seen = utcnow() - timedelta(days=200)
+        real = add_followers([1], topics=("kosodate",))
+        db.session.execute(Follower.__table__.update().where(
+            Follower.line_user_id.in_([simulated.cli_id("old"), *real])).values(last_seen=old_seen))
+        db.session.commit()
+    result = runner.invoke(args=["logs", "purge", "--days", "180"])
+    assert "deleted 1 simulated residents not seen for 180 days" in result.output
+    with loaded_app.app_context():
+        left = set(db.session.scalars(select(Follower.line_user_id)))
+        assert left == {simulated.cli_id("recent"), *real}  # a real follower is never purged for being quiet
+        assert db.session.scalar(select(func.count()).select_from(Subscription)) == 2
+
+
+def test_ask_shows_quick_reply_data_and_needs_a_question(loaded_app, runner):
+    result = runner.invoke(args=["ask", "給食費ってタダ？"])
+    assert "  [メニュー] → a=menu" in result.output
+    assert runner.invoke(args=["ask"]).exit_code == 2
 
 
 def test_ask_out_of_scope_says_whom_to_ask(loaded_app, runner):

@@ -59,6 +59,43 @@ def test_answer_bubble_without_url_has_no_link_and_uses_town_contact():
     assert message["altText"].startswith("<script>")  # plain data; renderers must escape it
 
 
+def test_short_source_is_the_plans_short_name_and_pages():
+    from bot.line.messages import short_source
+
+    assert short_source("第2期芦別市総合戦略 改訂版 基本目標3 ⑧学校給食費支援の推進（総合戦略72頁）") == "総合戦略 72頁"
+    assert short_source("⑴現状認識の変更（総合戦略58頁）・⑵関連事業の追加（総合戦略78頁）") == "総合戦略 58・78頁"
+    assert short_source("（総合戦略78頁）と（人口ビジョン 3頁）") == "総合戦略 78頁・人口ビジョン 3頁"
+    assert short_source("改訂版のポイント ２ 改訂までの流れ") == "改訂版のポイント ２ 改訂までの流れ"
+    assert utf16_len(short_source("長い出典" * 30)) <= 30
+
+
+def test_the_bubble_shows_the_first_paragraph_and_read_more_the_rest():
+    from bot.line.messages import LEAD_LIMIT, detail_bubble, lead_and_rest
+
+    assert lead_and_rest("一段落目。\n\n二段落目。\n \n三段落目。\n") == ("一段落目。", "二段落目。\n\n三段落目。")
+    assert lead_and_rest("ひとつだけ。") == ("ひとつだけ。", "")
+    lead, rest = lead_and_rest("長" * 500 + "\n\n次。")
+    assert utf16_len(lead) <= LEAD_LIMIT and rest.startswith("長" * 500)  # a cut lead: the detail has it all
+    town = TOWNS[0]
+    entry = _entry("e", "題", "子育て", answer="最初。\n\n続き。", source="長い節の名前（総合戦略72頁）",
+                   url="https://example.jp/")
+    bubble = answer_bubble(entry, town, log_id=7)
+    assert [n["text"] for n in bubble["contents"]["body"]["contents"] if n["type"] == "text"] == [
+        "最初。", "お問い合わせ：芦別市役所（電話 0125-00-0000）", "出典：総合戦略 72頁"]
+    assert {a["label"]: a.get("data", a.get("uri")) for a in actions(bubble)} == {
+        "続きを読む": "a=more&s=e&l=7", "詳しく見る": "https://example.jp/",
+        "👍 役に立った": "a=fb&v=up&l=7", "👎 わからない": "a=fb&v=down&l=7"}
+    for log_id in (0, 7, 10**12):  # built without urlencode on the hot path, but exactly what encode() gives
+        datas = [a["data"] for a in actions(answer_bubble(entry, town, log_id)) if a["type"] == "postback"]
+        assert datas == [postback.encode("more", s="e", l=log_id), postback.encode("fb", v="up", l=log_id),
+                         postback.encode("fb", v="down", l=log_id)]
+    detail = as_text(detail_bubble(entry, town, 7))
+    assert "続き。" in detail and "出典：長い節の名前（総合戦略72頁）" in detail and "a=fb&v=up&l=7" in detail
+    one = _entry("o", "題", "子育て", answer="ひとつ。", source="節（総合戦略72頁）")
+    assert [a["label"] for a in actions(answer_bubble(one, town, None))] == ["出典の詳細"]
+    assert list(actions(answer_bubble(_entry("p", "題", "子育て", answer="ひとつ。", source="総合戦略"), town, None))) == []
+
+
 # -- every message the bot builds, checked against the SDK's models and LINE's limits --------------------
 
 TOWNS = (Town("芦別市", "芦別市役所", "0125-00-0000", "https://example.invalid/"),
@@ -95,6 +132,7 @@ def _every_message() -> dict[str, dict]:
                 out[f"answer {slug} town{t} log{log_id}"] = replies.answer(kb.entries[slug], kb, town, log_id)
                 out[f"answer {slug} town{t} log{log_id} offer"] = replies.answer(
                     kb.entries[slug], kb, town, log_id, offer)
+                out[f"detail {slug} town{t} log{log_id}"] = replies.detail(kb.entries[slug], kb, town, log_id)
         for name, knowledge in (("", kb), (" empty", empty)):
             out[f"fallback town{t}{name}"] = replies.fallback(knowledge, town)
             out[f"menu town{t}{name}"] = replies.menu(knowledge, town)

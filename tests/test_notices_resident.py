@@ -129,17 +129,6 @@ def test_unsubscribed_and_unfollowed_residents_receive_nothing(rapp, webhook, fa
     assert ALICE not in delivered
 
 
-def test_simulator_explains_settings_are_in_line(rapp):
-    import re
-
-    client = rapp.test_client()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
-    response = client.post("/simulator/send", json={"kind": "text", "text": "お知らせ設定"},
-                           headers={"X-CSRFToken": token})
-    assert response.status_code == 200
-    assert "アカウントでご利用いただけます" in response.get_json()["messages"][0]["text"]
-
-
 def test_settings_labels_and_alt_text_fit_utf16_limits(app):
     """An emoji-heavy topic name or a long note is clipped in UTF-16 units, as LINE counts them."""
     from bot.line.limits import MAX_ACTION_LABEL, MAX_ALT_TEXT, utf16_len

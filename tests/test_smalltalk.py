@@ -113,7 +113,7 @@ def test_small_talk_through_the_webhook_gets_a_natural_reply_and_no_inbox_entry(
     assert expected in reply and "まだお答えできません" not in reply
     with loaded_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(QuestionLog)) == 0
-        assert open_questions() == []
+        assert open_questions() == ([], 0)
 
 
 def test_commands_written_another_way_reach_their_handlers(loaded_app, webhook, fake_line):

@@ -33,11 +33,20 @@ def topic_chips(kb: Snapshot) -> list[Chip]:
     return [Chip(c, postback.encode("topic", c=c), c) for c in categories(kb)][:MAX_TOPIC_CHIPS]
 
 
+def _related_chips(entry: EntryView, kb: Snapshot) -> list[Chip]:
+    related = [e for e in kb.entries.values() if e.category == entry.category and e.slug != entry.slug]
+    return [_entry_chip(e) for e in related[:RELATED_CHIPS]]
+
+
 def answer(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None, offer: Chip | None = None) -> Message:
     """Answer with the entry's bubble, related topics as quick replies and, once per topic, a notice offer."""
-    related = [e for e in kb.entries.values() if e.category == entry.category and e.slug != entry.slug]
-    chips = [_entry_chip(e) for e in related[:RELATED_CHIPS]] + ([offer] if offer else []) + [_menu_chip()]
+    chips = _related_chips(entry, kb) + ([offer] if offer else []) + [_menu_chip()]
     return messages.answer_bubble(entry, town, log_id, chips)
+
+
+def detail(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None) -> Message:
+    """Show the rest of an answer and its full source, with the same 👍/👎 as the answer."""
+    return messages.detail_bubble(entry, town, log_id, _related_chips(entry, kb) + [_menu_chip()])
 
 
 def suggest(slugs: Sequence[str], kb: Snapshot, log_id: int | None) -> Message:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from bot.conversation import records, replies
+from bot.conversation import records, replies, simulated
 from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim, FollowerState
 from bot.extensions import db
-from bot.knowledge.index import Snapshot, knowledge, latest_knowledge
+from bot.knowledge.index import EntryView, Snapshot, knowledge, latest_knowledge
 from bot.line import postback
 from bot.matching import Decision
 from bot.models import Follower, QuestionLog, utcnow
@@ -100,7 +100,7 @@ def _text(incoming: Incoming) -> Reply:
     kind = recognise(text)
     if kind in NOTICE_COMMANDS:
         _touch_follower(incoming)
-        return Reply(notices.handle_text(kind, _line_user(incoming)), outcome="notices")
+        return Reply(notices.handle_text(kind, _resident(incoming)), outcome="notices")
     if kind:
         # Small talk is neither a question nor unanswered: nothing goes to the question log or the inbox.
         _touch_follower(incoming)
@@ -114,7 +114,10 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
     truncated = len(text) > MAX_QUERY_CHARS
     entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
     entry = kb.entries.get(entry_slug) if entry_slug else None
-    user_id = _line_user(incoming)
+    # A simulated resident stays out of the webhook's one-statement upsert, which would store it as a plain
+    # follower (the database refuses that); it is touched and offered topics the ORM way below.
+    resident = _resident(incoming)
+    user_id = None if simulated.is_simulated(resident) else resident
     # The topic comes from the snapshot the answer came from: asking for the current one would cost a
     # round trip that record_question's version check makes unnecessary.
     topic = topics.for_category(entry.category, kb) if entry is not None and user_id else None
@@ -135,7 +138,10 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
     log_id = record.log_id
     town = _town()
     if entry is not None:
-        offer = notices.offer(topic) if record.offered else None
+        if resident != user_id:
+            offer = notices.offer_chip(resident, entry.category, _touch_follower(incoming))
+        else:
+            offer = notices.offer(topic) if record.offered else None
         messages = [replies.answer(entry, kb, town, log_id, offer)]
     elif decision.outcome == "suggest":
         messages = [replies.suggest([c.id for c in decision.candidates], kb, log_id)]
@@ -158,32 +164,54 @@ def _postback(incoming: Incoming) -> Reply:
         return _answer_choice(params, kb, town, incoming)
     if action in notices.ACTIONS:
         _touch_follower(incoming)
-        return Reply(notices.handle_postback(params, _line_user(incoming)), outcome="notices")
+        return Reply(notices.handle_postback(params, _resident(incoming)), outcome="notices")
     if action == "topic":
         return Reply([replies.topic(params.get("c", ""), kb, town)], outcome="menu")
     if action == "menu":
         return Reply([replies.menu(kb, town)], outcome="menu")
     if action == "fb":
         return _feedback(params, incoming)
+    if action == "more":
+        return _more(params, incoming, kb, town)
     log.info("ignoring postback with unknown action %r", action)
     return Reply([replies.menu(kb, town)], outcome="menu")
 
 
 def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incoming) -> Reply:
-    """Answer the entry a resident picked from suggestions or a topic menu."""
+    """Answer the entry a resident picked from suggestions, a topic menu or a quick reply."""
     entry = kb.entries.get(params.get("s", ""))
     if entry is None:
         # The entry was unpublished since the button was sent.
         return Reply([replies.gone(kb, town)], outcome="fallback")
-    row = _own_row(params, incoming)
-    log_id = row.id if row is not None else None  # another resident's id must not reach our buttons
-    if row is not None and row.outcome == "suggest" and row.entry_slug is None:
-        # The resident told us which suggestion was right: that is worth keeping for staff.
-        row.entry_slug = entry.slug
+    log_id = _choice_log(entry, params, incoming)
     follower = _touch_follower(incoming)
-    offer = notices.offer_chip(_line_user(incoming), entry.category, follower)
+    offer = notices.offer_chip(_resident(incoming), entry.category, follower)
     return Reply([replies.answer(entry, kb, town, log_id, offer)], outcome="answer", entry_slug=entry.slug,
                  log_id=log_id)
+
+
+def _choice_log(entry: EntryView, params: dict[str, str], incoming: Incoming) -> int:
+    """Return the question-log row a picked answer's 👍/👎 goes to: the sender's suggestion it settles, or a new one."""
+    row = _own_row(params, incoming)  # another resident's id must not reach our buttons
+    if row is not None and row.outcome == "suggest" and row.entry_slug in (None, entry.slug):
+        # The resident told us which suggestion was right: that is worth keeping for staff.
+        row.entry_slug = entry.slug
+        return row.id
+    # A tap on a menu or a related topic is no question, so the overview does not count it as one
+    # (outcome "choice"); a 👎 on it still reaches the inbox.
+    return records.log_question(text=mask(entry.title[:MAX_LOGGED_CHARS]), user_hash=_hash(incoming),
+                                channel=incoming.channel, outcome="choice", entry_slug=entry.slug, score=0.0,
+                                latency_ms=0, candidates=[])
+
+
+def _more(params: dict[str, str], incoming: Incoming, kb: Snapshot, town) -> Reply:
+    """Show the rest of an answer (続きを読む), with the 👍/👎 of the answer it continues."""
+    entry = kb.entries.get(params.get("s", ""))
+    if entry is None:
+        return Reply([replies.gone(kb, town)], outcome="fallback")
+    row = _own_row(params, incoming)
+    log_id = row.id if row is not None else None
+    return Reply([replies.detail(entry, kb, town, log_id)], outcome="detail", entry_slug=entry.slug, log_id=log_id)
 
 
 def _feedback(params: dict[str, str], incoming: Incoming) -> Reply:
@@ -242,16 +270,21 @@ _HANDLERS = OrderedDict(
 
 
 def _touch_follower(incoming: Incoming, status: str = "active") -> FollowerState | None:
-    """Keep a follower record for one-to-one LINE users; never for groups, rooms or the simulator."""
-    if incoming.channel != "line" or incoming.source_type != "user" or not incoming.user_id:
+    """Keep a follower record for one-to-one LINE users and simulated residents; never for groups or rooms."""
+    user_id = _resident(incoming)
+    if user_id is None:
         return None
-    return records.touch_follower(incoming.user_id, status)
+    if simulated.is_simulated(user_id):
+        return simulated.touch(user_id)
+    return records.touch_follower(user_id, status)
 
 
-def _line_user(incoming: Incoming) -> str | None:
-    """Return the LINE user id of a one-to-one chat, the only place notice settings apply."""
-    if incoming.channel != "line" or incoming.source_type != "user":
+def _resident(incoming: Incoming) -> str | None:
+    """Return whose notice settings apply: a one-to-one LINE user, or the simulator's or CLI's simulated resident."""
+    if incoming.source_type != "user" or not incoming.user_id:
         return None
+    if (incoming.channel == "line") == simulated.is_simulated(incoming.user_id):
+        return None  # simulated ids come only from the simulator and the CLI, LINE's own ids only from LINE
     return incoming.user_id
 
 

@@ -5,7 +5,9 @@ every kind of message against the SDK's models instead.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping, Protocol, Sequence
 
 from bot.line import flex, postback
@@ -75,34 +77,117 @@ def text(body: str, chips: Sequence[Chip] = ()) -> Message:
     return message
 
 
+LEAD_LIMIT = 200  # UTF-16 units of answer shown in the bubble; a phone shows about ten lines of it
+DETAIL_LIMIT = 2000
+
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+# 「（総合戦略72頁）」: the plan's short name and page, as the pack writes it at the end of a section.
+_PAGE = re.compile(r"[（(]([^（）()]+?)\s*([0-9０-９]+)\s*頁[）)]")
+SOURCE_SHORT_LIMIT = 30
+
+
+# Every reply asks these of the same few entries' texts: remember the answers (a str caches its own hash).
+@lru_cache(maxsize=2048)
+def lead_and_rest(answer: str) -> tuple[str, str]:
+    """Split an answer into what the bubble shows (the first paragraph, clipped) and what 続きを読む shows."""
+    paragraphs = [p.strip() for p in _PARAGRAPHS.split(answer.strip()) if p.strip()]
+    if not paragraphs:
+        return "", ""
+    lead = clip(paragraphs[0], LEAD_LIMIT)
+    if lead != paragraphs[0]:
+        # The first paragraph was cut: the detail repeats the whole answer rather than start mid-sentence.
+        return lead, "\n\n".join(paragraphs)
+    return lead, "\n\n".join(paragraphs[1:])
+
+
+@lru_cache(maxsize=2048)
+def short_source(source: str) -> str:
+    """Return the source as the plan's short name and pages (「総合戦略 58・78頁」), or the source clipped."""
+    cited = _PAGE.findall(source)
+    if not cited:
+        return clip(source.strip(), SOURCE_SHORT_LIMIT)
+    names = list(dict.fromkeys(name.strip() for name, _ in cited))
+    pages = list(dict.fromkeys(page for _, page in cited))
+    if len(names) == 1:
+        return clip(f"{names[0]} {'・'.join(pages)}頁", SOURCE_SHORT_LIMIT)
+    return clip("・".join(dict.fromkeys(f"{name.strip()} {page}頁" for name, page in cited)), SOURCE_SHORT_LIMIT)
+
+
 def _small(body: str, color: str = "#666666") -> flex.Node:
     return flex.text(body, "xs", color=color, wrap=True)
 
 
+@lru_cache(maxsize=2048)
+def _more_data(slug: str) -> str:
+    return postback.encode("more", s=slug)
+
+
+def _with_log(data: str, log_id: int | None) -> str:
+    # What postback.encode gives with l=log_id last, without urlencode's cost on every reply: an int needs no quoting.
+    return data if log_id is None else f"{data}&l={int(log_id)}"
+
+
+def _feedback(log_id: int) -> flex.Node:
+    return flex.box("horizontal", [
+        flex.button(flex.postback_action("👍 役に立った", _with_log("a=fb&v=up", log_id), "👍"), "secondary"),
+        flex.button(flex.postback_action("👎 わからない", _with_log("a=fb&v=down", log_id), "👎"), "secondary"),
+    ], spacing="sm")
+
+
+def _footer(rows: list[flex.Node]) -> flex.Node | None:
+    return flex.box("vertical", rows, spacing="sm") if rows else None
+
+
 def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = ()) -> Message:
-    """Return the answer as a Flex bubble: title, answer, link, contact, source and feedback."""
-    contact = entry.contact or town.contact_line()
+    """Return the answer as a bubble that fits a phone screen: title, first paragraph, contact, source, buttons."""
+    lead, rest = lead_and_rest(entry.answer)
     body = [
-        flex.text(clip(entry.answer, 2000), "sm", wrap=True),
+        flex.text(lead or clip(entry.title, 100), "sm", wrap=True),
         flex.separator("lg"),
-        _small(f"お問い合わせ：{contact}"),
+        _small(f"お問い合わせ：{entry.contact or town.contact_line()}"),
     ]
+    source = short_source(entry.source) if entry.source else ""
+    if source:
+        body.append(_small(f"出典：{source}", "#999999"))
+    links: list[flex.Node] = []
+    if rest or source != entry.source.strip():
+        more = "続きを読む" if rest else "出典の詳細"
+        links.append(flex.button(flex.postback_action(more, _with_log(_more_data(entry.slug), log_id), more),
+                                 "secondary"))
+    if entry.url:
+        links.append(flex.button(flex.uri_action("詳しく見る", entry.url), "primary"))
+    footer: list[flex.Node] = [flex.box("horizontal", links, spacing="sm")] if links else []
+    if log_id is not None:
+        footer.append(_feedback(log_id))
+    bubble = flex.bubble(
+        header=flex.box("vertical", [flex.text(clip(entry.title, 100), "md", weight="bold", wrap=True)]),
+        body=flex.box("vertical", body, spacing="md"),
+        footer=_footer(footer),
+    )
+    alt = clip(f"{entry.title}：{entry.answer}", MAX_ALT_TEXT)
+    return flex.message(alt, bubble, quick_reply(chips))
+
+
+def detail_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = ()) -> Message:
+    """Return what 続きを読む shows: the rest of the answer, the full source, the link and the same 👍/👎."""
+    lead, rest = lead_and_rest(entry.answer)
+    suffix = "（続き）" if rest else "（出典）"
+    body: list[flex.Node] = [flex.text(clip(rest, DETAIL_LIMIT), "sm", wrap=True)] if rest else []
     if entry.source:
-        body.append(_small(f"出典：{entry.source}", "#999999"))
+        if body:
+            body.append(flex.separator("lg"))
+        body.append(_small(f"出典：{clip(entry.source, 500)}", "#999999"))
+    if not body:
+        body.append(flex.text(lead or clip(entry.title, 100), "sm", wrap=True))
     footer: list[flex.Node] = []
     if entry.url:
         footer.append(flex.button(flex.uri_action("詳しく見る", entry.url), "primary"))
     if log_id is not None:
-        footer.append(flex.box("horizontal", [
-            flex.button(flex.postback_action(
-                "👍 役に立った", postback.encode("fb", v="up", l=log_id), "👍"), "secondary"),
-            flex.button(flex.postback_action(
-                "👎 わからない", postback.encode("fb", v="down", l=log_id), "👎"), "secondary"),
-        ], spacing="sm"))
+        footer.append(_feedback(log_id))
     bubble = flex.bubble(
-        header=flex.box("vertical", [flex.text(clip(entry.title, 100), "md", weight="bold", wrap=True)]),
+        header=flex.box("vertical", [flex.text(clip(f"{entry.title}{suffix}", 100), "md", weight="bold", wrap=True)]),
         body=flex.box("vertical", body, spacing="md"),
-        footer=flex.box("vertical", footer, spacing="sm") if footer else None,
+        footer=_footer(footer),
     )
-    alt = clip(f"{entry.title}：{entry.answer}", MAX_ALT_TEXT)
+    alt = clip(f"{entry.title}{suffix}：{rest or entry.source}", MAX_ALT_TEXT)
     return flex.message(alt, bubble, quick_reply(chips))

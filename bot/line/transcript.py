@@ -4,6 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 
+def _target(action: dict[str, Any]) -> str:
+    return action.get("uri") or action.get("data") or action.get("text") or ""
+
+
 def _flex_lines(node: dict[str, Any]) -> list[str]:
     kind = node.get("type")
     if kind == "box":
@@ -14,8 +18,7 @@ def _flex_lines(node: dict[str, Any]) -> list[str]:
         return ["―" * 10]
     if kind == "button":
         action = node.get("action", {})
-        target = action.get("uri") or action.get("data") or action.get("text") or ""
-        return [f"[{action.get('label', '')}] → {target}"]
+        return [f"[{action.get('label', '')}] → {_target(action)}"]
     return []
 
 
@@ -34,5 +37,6 @@ def as_text(message: dict[str, Any]) -> str:
         lines.append(f"[{message.get('type')}]")
     items = (message.get("quickReply") or {}).get("items") or []
     if items:
-        lines.append("クイックリプライ: " + " / ".join(i["action"].get("label", "") for i in items))
+        lines.append("クイックリプライ:")
+        lines.extend(f"  [{i['action'].get('label', '')}] → {_target(i['action'])}" for i in items)
     return "\n".join(lines)

@@ -10,8 +10,9 @@ from bot.models import Follower, NoticeOptOut, Subscription
 
 
 def _query(topics: Sequence[str]) -> Select:
-    # Only active followers: unfollowing or blocking takes a person out of every audience.
-    query = select(Follower.line_user_id).where(Follower.status == "active")
+    # Only active followers: unfollowing or blocking takes a person out of every audience. Simulated
+    # residents (the simulator's, the CLI's) are in no audience at all.
+    query = select(Follower.line_user_id).where(Follower.status == "active", Follower.simulated.is_(False))
     if topics:
         # EXISTS rather than a join, so a resident subscribed to two of the topics is counted once.
         return query.where(exists().where(Subscription.follower_id == Follower.id,
@@ -34,7 +35,7 @@ def still_active(ids: Sequence[str]) -> set[str]:
     if not ids:
         return set()
     return set(db.session.scalars(select(Follower.line_user_id).where(
-        Follower.line_user_id.in_(list(ids)), Follower.status == "active")))
+        Follower.line_user_id.in_(list(ids)), Follower.status == "active", Follower.simulated.is_(False))))
 
 
 def anyone_left_since(moment) -> bool:

@@ -56,11 +56,17 @@ def for_notice(notice: Notice) -> NoticeReport:
     return report
 
 
+def _counts_by_status() -> dict[str, int]:
+    # Simulated residents (the simulator's, the CLI's) are nobody's followers.
+    return dict(db.session.execute(select(Follower.status, func.count()).where(Follower.simulated.is_(False))
+                                   .group_by(Follower.status)).all())
+
+
 def record_follower_count(now: datetime | None = None) -> FollowerCount:
     """Store today's follower numbers (Asia/Tokyo day), replacing today's earlier reading."""
     now = now or utcnow()
     day = local(now).date()
-    counts = dict(db.session.execute(select(Follower.status, func.count()).group_by(Follower.status)).all())
+    counts = _counts_by_status()
     row = db.session.scalar(select(FollowerCount).where(FollowerCount.day == day))
     if row is None:
         row = FollowerCount(day=day)
@@ -79,7 +85,7 @@ def follower_history(days: int = 30, now: datetime | None = None) -> list[dict]:
     rows = {r.day: r.as_dict() for r in db.session.scalars(
         select(FollowerCount).where(FollowerCount.day >= since).order_by(FollowerCount.day))}
     today = local(now).date()
-    counts = dict(db.session.execute(select(Follower.status, func.count()).group_by(Follower.status)).all())
+    counts = _counts_by_status()
     rows[today] = {"day": today.isoformat(), "active": counts.get("active", 0),
                    "unfollowed": counts.get("unfollowed", 0), "blocked": counts.get("blocked", 0)}
     return [rows[d] for d in sorted(rows)]

@@ -36,7 +36,10 @@
         (node.contents || []).forEach(function (c) { box.appendChild(flex(c, onAction)); });
         return box;
       case "text":
-        return el("div", "t " + (node.size || "") + (node.weight === "bold" ? " bold" : ""), node.text);
+        var t = el("div", "t " + (node.size || "") + (node.weight === "bold" ? " bold" : ""), node.text);
+        // Only a plain hex colour is applied, so a stored value can never smuggle other CSS in.
+        if (/^#[0-9a-fA-F]{6}$/.test(node.color || "")) t.style.color = node.color;
+        return t;
       case "separator":
         return el("hr");
       case "button":
@@ -57,7 +60,7 @@
       var c = msg.contents || {};
       if (c.header) { var h = flex(c.header, onAction); h.classList.add("head"); bubble.appendChild(h); }
       if (c.body) bubble.appendChild(flex(c.body, onAction));
-      if (c.footer) bubble.appendChild(flex(c.footer, onAction));
+      if (c.footer) { var f = flex(c.footer, onAction); f.classList.add("foot"); bubble.appendChild(f); }
       return bubble;
     }
     return el("div", "msg bot", "[" + msg.type + "]");

@@ -1,5 +1,5 @@
-// The chat simulator: sends what the resident types to /simulator/send and shows the reply with
-// the shared LINE renderer (line-render.js).
+// The chat simulator: sends what the resident types or taps to /simulator/send and shows the reply with
+// the shared LINE renderer (line-render.js), scrolled like LINE to the newest message.
 (function () {
   "use strict";
   var R = window.LineRender;
@@ -9,8 +9,20 @@
   var input = document.getElementById("q");
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var el = R.el;
+  var GAP = 12; // px of the previous message left visible above a reply taller than the log
 
-  function scroll() { log.scrollTop = log.scrollHeight; }
+  // Show the newest messages: the whole reply when it fits, else its beginning (LINE keeps the start of a
+  // long reply on screen, so the resident reads it from the top).
+  function reveal(first) {
+    var bottom = log.scrollHeight - log.clientHeight;
+    var top = first ? first.offsetTop - GAP : bottom;
+    log.scrollTop = Math.max(0, Math.min(bottom, top));
+  }
+
+  function add(node) {
+    log.appendChild(node);
+    return node;
+  }
 
   function runAction(action) {
     if (action.type === "postback") {
@@ -20,32 +32,37 @@
     }
   }
 
-  function render(message) {
-    log.appendChild(R.message(message, runAction));
-  }
-
   function showChips(message) {
     chips.textContent = "";
     R.chips(message, runAction).forEach(function (b) { chips.appendChild(b); });
   }
 
+  function fail(text) {
+    reveal(add(el("div", "msg bot error", text)));
+  }
+
   function send(payload, shown) {
-    if (shown) log.appendChild(el("div", "msg user", shown));
-    scroll();
+    var first = shown ? add(el("div", "msg user", shown)) : null;
+    if (first) reveal(first);
     return fetch("/simulator/send", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
+      credentials: "same-origin",
       body: JSON.stringify(payload)
     }).then(function (r) {
       return r.json().then(function (data) { return { ok: r.ok, data: data }; });
     }).then(function (res) {
-      if (!res.ok) { log.appendChild(el("div", "msg bot error", "エラー：" + (res.data.message || ""))); return; }
-      res.data.messages.forEach(render);
-      showChips(res.data.messages[res.data.messages.length - 1]);
+      if (!res.ok) { fail("エラー：" + (res.data.message || "")); return; }
+      var messages = res.data.messages;
+      messages.forEach(function (m, i) {
+        var node = add(R.message(m, runAction));
+        if (!first && i === 0) first = node;
+      });
+      showChips(messages[messages.length - 1]);
       log.setAttribute("data-outcome", res.data.outcome || "");
-      scroll();
+      reveal(first);
     }).catch(function () {
-      log.appendChild(el("div", "msg bot error", "通信できませんでした。もう一度お試しください。"));
+      fail("通信できませんでした。もう一度お試しください。");
     });
   }
 
@@ -56,6 +73,9 @@
     input.value = "";
     send({ kind: "text", text: text }, text);
   });
+
+  // Keep the newest message in view when the window (or a phone's on-screen keyboard) changes the log's height.
+  window.addEventListener("resize", function () { log.scrollTop = log.scrollHeight; });
 
   send({ kind: "follow" });
 })();

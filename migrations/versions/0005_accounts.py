@@ -1,7 +1,7 @@
 """accounts: revocable staff sessions, forced password change, throttled login attempts
 
-Revision ID: 0004_accounts
-Revises: 0003_notices
+Revision ID: 0005_accounts
+Revises: 0004_privacy
 Create Date: 2026-12-01 07:20:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_accounts'
-down_revision = '0003_notices'
+revision = '0005_accounts'
+down_revision = '0004_privacy'
 branch_labels = None
 depends_on = None
 

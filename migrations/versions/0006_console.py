@@ -1,7 +1,7 @@
 """console: managed answer categories (seeded from the entries' categories)
 
-Revision ID: 0004_console
-Revises: 0003_notices
+Revision ID: 0006_console
+Revises: 0005_accounts
 Create Date: 2026-12-01 07:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_console'
-down_revision = '0003_notices'
+revision = '0006_console'
+down_revision = '0005_accounts'
 branch_labels = None
 depends_on = None
 
