@@ -24,10 +24,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# PostgreSQL and Chromium for the tests, from Debian packages (needs root; otherwise says what to install).
+# PostgreSQL, Chromium, nginx and the Noto CJK/emoji fonts for the tests, from Debian packages
+# (installs as root; otherwise says what to install).
 system-deps:
 	@./scripts/system-deps
 
-# Refresh the README's staff-guide pictures from the browser tests (Japanese fonts: apt-get install fonts-noto-cjk).
+# Refresh the README's staff-guide pictures from the browser tests (system-deps brings the Japanese fonts).
 screenshots: install system-deps
 	UPDATE_SCREENSHOTS=1 TEST_BACKENDS=sqlite $(BIN)/python -m pytest tests/browser -q
