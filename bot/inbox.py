@@ -13,6 +13,7 @@ from bot.extensions import db
 from bot.knowledge.editing import add_alternate_question
 from bot.matching.normalize import fold
 from bot.models import Entry, InboxResolution, QuestionLog, utcnow
+from bot.urlnumbers import MAX_ID
 
 DEFAULT_DAYS = 90
 MAX_ROWS = 3000
@@ -135,7 +136,9 @@ def _resolve(ids: list[int], action: str, actor: str, reason: str = "", entry_sl
 
 def parse_ids(raw: str) -> list[int]:
     """Return the question ids from a form's comma-separated list."""
-    return [int(part) for part in (raw or "").split(",") if part.strip().isdigit()][:MAX_ROWS]
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), short enough for int(), no id beyond a column.
+    parts = [part.strip() for part in (raw or "").split(",")]
+    return [int(p) for p in parts if p.isascii() and p.isdigit() and len(p) <= 10 and int(p) <= MAX_ID][:MAX_ROWS]
 
 
 def add_as_alternate(ids: list[int], entry: Entry, question: str, actor: str) -> bool:

@@ -1,7 +1,7 @@
-"""Security headers on every response: content policy, framing, sniffing, referrer and HSTS."""
+"""App-wide request hygiene: security headers on every response, and no NUL characters in form input."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app, request
 
 # Pages load scripts, styles and images from this site only (the simulator and the console ship their own
 # files under /static); no plugins, no <base> rewriting, forms post back here, and nobody may frame us.
@@ -25,6 +25,19 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """Answer 400 to a query string or form carrying NUL, which no field needs and PostgreSQL cannot hold."""
+    if request.blueprint == "line":
+        return  # the webhook verifies its signature on the raw body before it reads anything
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += request.form.items(multi=True)
+    # Stored or even compared, a NUL makes PostgreSQL refuse the statement: a 500 instead of an answer.
+    if any("\x00" in name or "\x00" in value for name, value in fields):
+        abort(400, "入力に使えない文字（NUL 文字）が含まれています。入力し直してください。")
+
+
 def init_app(app: Flask) -> None:
-    """Send the security headers with every response, error pages and unmatched paths included."""
+    """Check form input and send the security headers with every response, error pages included."""
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)

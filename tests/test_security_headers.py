@@ -110,3 +110,34 @@ def test_nonsense_page_numbers_show_the_first_page(admin_client, page):
     response = admin_client.get(f"/admin/audit?page={page}")
     assert response.status_code == 200
     assert "1 / " in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/admin/audit?target=%00", "/admin/entries?q=a%00b", "/admin/try?q=%00",
+                                 "/admin/entries/new?question=%00"])
+def test_nul_in_a_query_string_is_a_clear_400(admin_client, url):
+    response = admin_client.get(url)
+    assert response.status_code == 400
+    assert "NUL 文字" in response.get_data(as_text=True)
+    _assert_headers(response, url)
+
+
+def test_nul_in_a_form_is_a_clear_400_and_nothing_is_saved(admin_client, console):
+    from tests.admin_support import csrf_token
+
+    console.config["WTF_CSRF_ENABLED"] = True
+    token = csrf_token(admin_client, "/admin/users")
+    response = admin_client.post("/admin/users", data={"csrf_token": token, "email": "nul\x00@example.jp",
+                                                       "role": "editor", "password": "long enough password"})
+    assert response.status_code == 400 and "NUL 文字" in response.get_data(as_text=True)
+    assert "nul" not in admin_client.get("/admin/users").get_data(as_text=True)
+    console.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_the_webhook_is_left_to_its_own_checks(app):
+    from tests.conftest import SECRET
+    from tests.linesign import body_of, sign
+
+    body = body_of([])
+    response = app.test_client().post("/callback?x=%00", data=body, headers={
+        "Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)})
+    assert response.status_code == 200

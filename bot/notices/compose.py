@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlsplit
 
+from bot.knowledge.pack import SLUG_RE
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, clip, utf16_len
 from bot.line.messages import Message
@@ -53,7 +54,9 @@ def problems(content: Content, known_entries: Sequence[str] | None = None) -> di
 def message(content: Content) -> Message:
     """Return the notice as a Flex bubble with 「くわしく」, link and one-tap unsubscribe buttons."""
     footer: list[flex.Node] = []
-    if content.entry_slug:
+    # A slug that is not one (the form does not limit it; problems() reports it) gets no button: its postback
+    # data could pass LINE's 300 characters and break the preview.
+    if content.entry_slug and len(content.entry_slug) <= 80 and SLUG_RE.fullmatch(content.entry_slug):
         footer.append(flex.button(flex.postback_action(
             "くわしく", postback.encode("ans", s=content.entry_slug), "くわしく"), "primary"))
     if content.url:
