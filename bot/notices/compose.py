@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from bot.knowledge.pack import SLUG_RE
 from bot.line import flex, postback
-from bot.line.limits import MAX_ALT_TEXT, clip, utf16_len
+from bot.line.limits import MAX_ALT_TEXT, MAX_POSTBACK_DATA, clip, utf16_len
 from bot.line.messages import Message
 
 MAX_TITLE = 100
@@ -55,8 +55,9 @@ def message(content: Content) -> Message:
     """Return the notice as a Flex bubble with 「くわしく」, link and one-tap unsubscribe buttons."""
     footer: list[flex.Node] = []
     # A slug that is not one (the form does not limit it; problems() reports it) gets no button: its postback
-    # data could pass LINE's 300 characters and break the preview.
-    if content.entry_slug and len(content.entry_slug) <= 80 and SLUG_RE.fullmatch(content.entry_slug):
+    # data could pass LINE's limit and break the preview. A real slug is ASCII, so urlencode keeps its length.
+    if content.entry_slug and SLUG_RE.fullmatch(content.entry_slug) and \
+            len(content.entry_slug) <= MAX_POSTBACK_DATA - len("a=ans&s="):
         footer.append(flex.button(flex.postback_action(
             "くわしく", postback.encode("ans", s=content.entry_slug), "くわしく"), "primary"))
     if content.url:
