@@ -24,11 +24,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# PostgreSQL and Chromium for the tests, from Debian packages (needs root; otherwise says what to install).
+# PostgreSQL, Chromium, nginx and the Noto CJK/emoji fonts for the tests, from Debian packages
+# (installs as root; otherwise says what to install).
 system-deps:
 	@./scripts/system-deps
 
 # Refresh the staff guide's pictures (docs/screenshots/) from a temporary demo database (`flask demo seed`).
-# Needs Chromium and the Noto CJK and color-emoji fonts (apt-get install chromium fonts-noto-cjk fonts-noto-color-emoji).
-screenshots: install
+# system-deps brings Chromium and the Noto CJK and color-emoji fonts.
+screenshots: install system-deps
 	$(BIN)/python scripts/screenshots

@@ -6,8 +6,9 @@ import os
 
 from flask import Flask, jsonify
 
-from bot import config
+from bot import config, security
 from bot.extensions import csrf, db, login_manager
+from bot.urlnumbers import bounded_int
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -40,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_migrations(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    # Before any blueprint adds its rules: converters are bound when a rule is added.
+    app.url_map.converters["int"] = bounded_int
+    security.init_app(app)
 
     from bot import models  # noqa: F401  (register tables with the metadata)
     from bot.cli import register_cli
@@ -82,6 +86,9 @@ def _init_migrations(app: Flask) -> None:
     # `flask db …` (and the tests, which migrate their databases) use it.
     if not (os.environ.get("FLASK_RUN_FROM_CLI") or app.testing or app.config.get("MIGRATIONS_ENABLED")):
         return
+    # Alembic logs at INFO on import and on every migration context; only `flask db …` should show that
+    # (migrations/env.py turns it back on there), not `flask kb import`, the worker or the tests.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from flask_migrate import Migrate
 
     Migrate(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))

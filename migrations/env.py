@@ -9,10 +9,27 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's loggers alive: alembic's default would disable every logger created before it.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def _in_flask_db_command():
+    """Tell whether this migration runs from `flask db …` rather than from code (tests, other commands)."""
+    import click
+    from flask_migrate.cli import db as db_group
+
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.command is db_group:
+            return True
+        ctx = ctx.parent
+    return False
+
+
+# Alembic's progress lines ("Running upgrade …", "Context impl …") belong to `flask db …` only; anywhere
+# else (the test suite migrating its databases, a command migrating in code) the app's logging stays as it
+# is and Alembic stays at WARNING, as bot._init_migrations left it.
+if _in_flask_db_command():
+    # Keep the app's loggers alive: alembic's default would disable every logger created before it.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

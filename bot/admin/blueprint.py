@@ -5,6 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint
 
+from bot.security import add_security_headers
+
 # Japan has no daylight saving time; a fixed offset avoids needing tzdata on slim images.
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -13,15 +15,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.after_request
 def console_headers(response):
-    """Add the console's caching, framing and script protections to a response."""
-    # Console pages show unpublished answers and personal-ish questions: keep them out of shared caches.
+    """Keep console pages out of every cache, on top of the app-wide security headers."""
+    # Console pages show unpublished answers and personal-ish questions: keep them out of shared caches
+    # and off the disk of the browser, even on the shared computers of a city office.
     response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
-    return response
+    return add_security_headers(response)
 
 
 @bp.app_template_filter("local")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Sequence
 from urllib.parse import urlsplit
 
+from bot.knowledge.pack import SLUG_RE
 from bot.line import flex, postback
-from bot.line.limits import MAX_ALT_TEXT, clip, utf16_len
+from bot.line.limits import MAX_ALT_TEXT, MAX_POSTBACK_DATA, clip, utf16_len
 from bot.line.messages import Message
 
 MAX_TITLE = 100
@@ -53,7 +54,10 @@ def problems(content: Content, known_entries: Sequence[str] | None = None) -> di
 def message(content: Content) -> Message:
     """Return the notice as a Flex bubble with 「くわしく」, link and one-tap unsubscribe buttons."""
     footer: list[flex.Node] = []
-    if content.entry_slug:
+    # A slug that is not one (the form does not limit it; problems() reports it) gets no button: its postback
+    # data could pass LINE's limit and break the preview. A real slug is ASCII, so urlencode keeps its length.
+    if content.entry_slug and SLUG_RE.fullmatch(content.entry_slug) and \
+            len(content.entry_slug) <= MAX_POSTBACK_DATA - len("a=ans&s="):
         footer.append(flex.button(flex.postback_action(
             "くわしく", postback.encode("ans", s=content.entry_slug), "くわしく"), "primary"))
     if content.url:

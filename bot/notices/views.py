@@ -151,7 +151,8 @@ def preview():
     if not isinstance(payload, dict):
         abort(400)
     known = {t.slug for t in topics.all_topics()}
-    chosen = tuple(t for t in payload.get("topics") or [] if isinstance(t, str) and t in known)
+    asked = payload.get("topics") if isinstance(payload.get("topics"), list) else []
+    chosen = tuple(t for t in asked if isinstance(t, str) and t in known)
     everyone = payload.get("audience") == "all"
     content = compose.Content(
         str(payload.get("title") or "")[:500] or "（タイトル）", str(payload.get("body") or "")[:5000] or "（本文）",

@@ -29,7 +29,8 @@ def ask_simulator(page, base: str, text: str):
     page.locator("#q").fill(text)
     page.get_by_role("button", name="送信").click()
     # The user's message plus at least one reply.
-    page.wait_for_function(f"document.querySelectorAll('#log > *').length >= {before + 2}")
+    # A function, not an expression: Playwright evals expressions in the page, which the CSP forbids.
+    page.wait_for_function("n => document.querySelectorAll('#log > *').length >= n", arg=before + 2)
     return page.locator("#log > *").last
 
 

@@ -11,6 +11,7 @@ from bot.admin.blueprint import bp
 from bot.admin.labels import action_label, actor_label, readable
 from bot.extensions import db
 from bot.models import AuditLog
+from bot.urlnumbers import page_number
 
 PAGE = 50
 
@@ -19,7 +20,7 @@ PAGE = 50
 @admin_required
 def audit_log():
     """List audit records, newest first, filterable by action or target."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(PAGE)
     query = select(AuditLog)
     target = request.args.get("target", "")[:80]
     if target:
