@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot import audit
+from bot.admin import grants
 from bot.extensions import db
 from bot.models import LoginAttempt, User, utcnow
 from bot.models.accounts import ROLES
@@ -63,6 +64,8 @@ def create_user(email: str, role: str, password: str, actor: str = "cli") -> Use
     db.session.flush()
     audit.record(actor, "user.create", "user", user.id, f"{email} を {role} として作成", None,
                  {"email": email, "role": role})
+    # Any role: whoever creates an account knows its first password.
+    grants.record(user, role, actor)
     db.session.commit()
     return user
 
@@ -84,6 +87,8 @@ def update_user(user: User, role: str, active: bool, actor: str) -> None:
     losing_admin = user.is_admin and user.active and (role != "admin" or not active)
     if losing_admin and _active_admins() <= 1:
         raise AccountError("最後の管理者は変更できません。先に別の管理者を作成してください。")
+    if role == "admin" and user.role != "admin":
+        grants.record(user, role, actor)
     user.role, user.active = role, active
     audit.record(actor, "user.update", "user", user.id, f"{user.email} の役割・状態を変更", before,
                  {"role": role, "active": active})

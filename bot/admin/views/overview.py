@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_login import current_user
 
-from bot.admin import stats
+from bot.admin import grants, stats
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 
@@ -15,5 +16,6 @@ def overview():
     return render_template(
         "admin/overview.html", review=stats.needing_review(), unanswered=stats.unanswered_this_week(),
         periods=[stats.period(7), stats.period(30)], most_asked=stats.most_asked(30),
+        admin_grants=grants.admin_grants() if current_user.is_admin else None,
     )
 
