@@ -227,3 +227,14 @@ def test_cli_rejects_unknown_topics_and_bad_times(napp, runner):
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
     topics = runner.invoke(args=["notices", "topics"])
     assert "kosodate\t子育て・教育" in topics.output
+
+
+def test_cli_test_send_goes_only_to_a_registered_recipient(napp, runner, fake_line):
+    notice = workflow.create(workflow.Draft("件名", "本文"), by="a")
+    stranger, staff = "U" + "a" * 32, "U" + "b" * 32
+    refused = runner.invoke(args=["notices", "test-send", str(notice.id), "--to", stranger])
+    assert refused.exit_code != 0 and "not a registered test recipient" in refused.output
+    test_recipients.add("広報係", staff, by="admin@example.jp")
+    sent = runner.invoke(args=["notices", "test-send", str(notice.id), "--to", "広報係"])
+    assert sent.exit_code == 0, sent.output
+    assert [c.body["to"] for c in fake_line.calls(PUSH)] == [staff]
