@@ -9,9 +9,7 @@ from bot.models import AuditLog, Notice
 from bot.notices import schedule
 from bot.notices.delivery import Deliverer
 from tests.admin_support import ADMIN, EDITOR, login, make_users
-from tests.notices_support import (
-    ADMIN2, FAST, MULTICAST, PUSH, STAFF_UID, add_admin2, add_followers, add_test_recipient, approve_as,
-)
+from tests.notices_support import FAST, MULTICAST, PUSH, STAFF_UID, add_followers, add_test_recipient, approve_as
 
 KIDS = "子育て・教育"
 
@@ -21,7 +19,6 @@ def console(loaded_app):
     loaded_app.config.update({**FAST, "NOTICE_TOPICS": "", "NOTICE_APPROVAL_REQUIRED": True,
                               "WTF_CSRF_ENABLED": False})
     make_users(loaded_app)
-    add_admin2(loaded_app)
     with loaded_app.app_context():
         add_followers(range(3), topics=(KIDS,))
         add_followers(range(10, 12))

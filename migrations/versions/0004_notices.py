@@ -51,6 +51,30 @@ def upgrade():
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_grants_granted_by'), ['granted_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_role_grants_user_id'), ['user_id'], unique=False)
+    _grants_from_audit_log(connection)
+
+
+def _grants_from_audit_log(connection):
+    """Rebuild the grants of accounts made before grants were recorded, from the audit log."""
+    users = sa.table('users', sa.column('id', sa.Integer()), sa.column('email', sa.String()))
+    log = sa.table('audit_log', sa.column('id', sa.Integer()), sa.column('created_at', sa.DateTime(timezone=True)),
+                   sa.column('actor', sa.String()), sa.column('action', sa.String()),
+                   sa.column('target_id', sa.String()), sa.column('before', sa.JSON()), sa.column('after', sa.JSON()))
+    grants = sa.table('role_grants', sa.column('user_id', sa.Integer()), sa.column('role', sa.String()),
+                      sa.column('granted_by', sa.Integer()), sa.column('created_at', sa.DateTime(timezone=True)))
+    ids = dict(connection.execute(sa.select(users.c.email, users.c.id)).all())
+    rows = connection.execute(sa.select(log.c.created_at, log.c.actor, log.c.action, log.c.target_id, log.c.before,
+                                        log.c.after).where(log.c.action.in_(('user.create', 'user.update')))
+                              .order_by(log.c.id)).all()
+    for created_at, actor, action, target_id, before, after in rows:
+        role = (after or {}).get('role')
+        if not role or not str(target_id).isdigit() or int(target_id) not in ids.values():
+            continue
+        if action == 'user.update' and (role != 'admin' or (before or {}).get('role') == 'admin'):
+            continue
+        # An actor that is no staff e-mail ("cli", "ensure-dev-admin") was the command line.
+        connection.execute(grants.insert().values(user_id=int(target_id), role=role, granted_by=ids.get(actor),
+                                                  created_at=created_at))
 
 
 def downgrade():
