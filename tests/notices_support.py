@@ -51,3 +51,38 @@ def scheduled_notice(topics: tuple[str, ...] = ("kosodate",), send_at: datetime 
     notice = workflow.create(workflow.Draft(title, "申請の受付を始めました。", topics=topics, send_at=send_at, **kw),
                              by="author@example.jp")
     return workflow.request_send(notice, by="author@example.jp")
+
+
+ADMIN2 = "admin2@example.invalid"
+STAFF_UID = "U" + "e" * 32
+
+
+def add_admin2(app) -> None:
+    """Create a second admin on the command line, trusted to approve anyone's notice."""
+    from bot.admin.accounts import create_user
+    from tests.admin_support import PASSWORD
+
+    with app.app_context():
+        create_user(ADMIN2, "admin", PASSWORD, actor="cli")
+
+
+def add_test_recipient(app, name: str = "企画課 テスト端末", line_user_id: str = STAFF_UID) -> int:
+    """Register a staff test recipient; return its id."""
+    from bot.notices import test_recipients
+
+    with app.app_context():
+        return test_recipients.add(name, line_user_id, by="setup@example.invalid").id
+
+
+def revision_on(html: str) -> int:
+    """Return the revision the approve form on a notice page names."""
+    import re
+
+    return int(re.search(r'name="revision" type="hidden" value="(\d+)"', html).group(1))
+
+
+def approve_as(client, notice_id: int, revision: int | None = None):
+    """Open the notice page as this client, then post its approve form (optionally with an older revision)."""
+    page = client.get(f"/admin/notices/{notice_id}").get_data(as_text=True)
+    seen = revision if revision is not None else revision_on(page)
+    return client.post(f"/admin/notices/{notice_id}/approve", data={"revision": str(seen)}, follow_redirects=True)

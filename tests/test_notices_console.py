@@ -9,7 +9,7 @@ from bot.models import AuditLog, Notice
 from bot.notices import schedule
 from bot.notices.delivery import Deliverer
 from tests.admin_support import ADMIN, EDITOR, login, make_users
-from tests.notices_support import FAST, MULTICAST, PUSH, add_followers
+from tests.notices_support import FAST, MULTICAST, PUSH, STAFF_UID, add_followers, add_test_recipient, approve_as
 
 KIDS = "子育て・教育"
 
@@ -69,7 +69,7 @@ def test_compose_request_approve_and_report(console, fake_line):
 
     admin = _client(console, ADMIN)
     assert "承認して送信" in admin.get(f"/admin/notices/{notice_id}").get_data(as_text=True)
-    admin.post(f"/admin/notices/{notice_id}/approve")
+    assert "承認しました" in approve_as(admin, notice_id).get_data(as_text=True)
     with console.app_context():
         notice = db.session.get(Notice, notice_id)
         assert (notice.status, notice.approved_by) == ("scheduled", ADMIN)
@@ -88,8 +88,8 @@ def test_an_admin_cannot_approve_their_own_notice(console, fake_line):
     notice_id = _compose(admin)
     admin.post(f"/admin/notices/{notice_id}/request")
     page = admin.get(f"/admin/notices/{notice_id}").get_data(as_text=True)
-    assert "承認して送信" not in page and "本人は承認できません" in page
-    response = admin.post(f"/admin/notices/{notice_id}/approve", follow_redirects=True)
+    assert "承認して送信" not in page and "依頼した人は承認できません" in page
+    response = admin.post(f"/admin/notices/{notice_id}/approve", data={"revision": "1"}, follow_redirects=True)
     assert "別の管理者が承認してください" in response.get_data(as_text=True)
     with console.app_context():
         assert db.session.get(Notice, notice_id).status == "pending_approval"
@@ -100,7 +100,7 @@ def test_compose_errors_are_shown_on_the_form(console):
     response = editor.post("/admin/notices/new", data={"title": "件名", "body": "本文", "audience": "topics",
                                                          "timing": "now", "url": "javascript:alert(1)"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "テーマを1つ以上選んでください" in html
+    assert response.status_code == 200 and "テーマを1つ以上選ぶか" in html
     response = editor.post("/admin/notices/new", data={"title": "件名", "body": "本文", "audience": "all",
                                                          "timing": "now", "url": "javascript:alert(1)"})
     assert "https:// で始まる URL" in response.get_data(as_text=True)
@@ -114,11 +114,13 @@ def test_scheduled_time_in_quiet_hours_says_it_waits_for_morning(console):
     assert "2999-01-02 08:00" in page and "朝に送ります" in page
 
 
-def test_test_send_goes_to_the_staff_account(console, fake_line):
+def test_test_send_goes_to_the_registered_staff_account(console, fake_line):
+    recipient = add_test_recipient(console)
     editor = _client(console, EDITOR)
     notice_id = _compose(editor)
-    staff = "U" + "e" * 32
-    response = editor.post(f"/admin/notices/{notice_id}/test", data={"test_user_id": staff}, follow_redirects=True)
-    assert "テスト送信しました" in response.get_data(as_text=True)
-    assert [c.body["to"] for c in fake_line.calls(PUSH)] == [staff]
+    page = editor.get(f"/admin/notices/{notice_id}").get_data(as_text=True)
+    assert "企画課 テスト端末" in page and STAFF_UID not in page  # a choice of names, not a box for an id
+    response = editor.post(f"/admin/notices/{notice_id}/test", data={"recipient": recipient}, follow_redirects=True)
+    assert "企画課 テスト端末 にテスト送信しました" in response.get_data(as_text=True)
+    assert [c.body["to"] for c in fake_line.calls(PUSH)] == [STAFF_UID]
     assert fake_line.calls(MULTICAST) == []

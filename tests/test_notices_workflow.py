@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.extensions import db
 from bot.models import Notice, OutboxBatch
-from bot.notices import compose, report, schedule, workflow
+from bot.notices import compose, report, schedule, test_recipients, workflow
 from bot.notices.delivery import Deliverer
 from bot.notices.settings import parse_quiet_hours
 from tests.notices_support import FAST, MULTICAST, PUSH, add_followers, scheduled_notice
@@ -96,11 +96,11 @@ def test_a_notice_needing_approval_is_not_sent_until_a_second_person_approves(na
     Deliverer().drain(max_wait=1)
     assert fake_line.requests == [] and _batches() == 0
 
-    with pytest.raises(workflow.NoticeError, match="two-person"):
-        workflow.approve(notice, by="author@example.jp")
+    with pytest.raises(workflow.NoticeError, match="二人確認"):
+        workflow.approve(notice, by="author@example.jp", revision=notice.revision)
     assert notice.status == "pending_approval"
 
-    workflow.approve(notice, by="admin@example.jp")
+    workflow.approve(notice, by="admin@example.jp", revision=notice.revision)
     assert (notice.status, notice.approved_by) == ("scheduled", "admin@example.jp")
     schedule.release_due()
     Deliverer().drain(max_wait=5)
@@ -149,13 +149,14 @@ def test_test_send_pushes_to_the_staff_account_only(napp, fake_line):
     add_followers(range(3), topics=("kosodate",))
     notice = workflow.create(workflow.Draft("件名", "本文", topics=("kosodate",)), by="a")
     staff = "U" + "f" * 32
-    result = workflow.test_send(notice, staff)
+    recipient = test_recipients.add("広報係", staff, by="admin@example.jp")
+    result = workflow.test_send(notice, recipient, by="a")
     assert result.ok
     calls = fake_line.calls(PUSH)
     assert len(calls) == 1 and calls[0].body["to"] == staff and calls[0].retry_key
-    assert fake_line.calls(MULTICAST) == [] and notice.status == "draft" and notice.test_sent_to == staff
-    with pytest.raises(workflow.NoticeError):
-        workflow.test_send(notice, "not-a-user-id")
+    assert fake_line.calls(MULTICAST) == [] and notice.status == "draft" and notice.test_sent_to == "広報係"
+    with pytest.raises(test_recipients.RecipientError):
+        test_recipients.add("誰か", "not-a-user-id", by="admin@example.jp")
 
 
 # -- reports ----------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def test_cli_approval_rule(napp, runner, fake_line):
     runner.invoke(args=["notices", "send-due", "--wait", "1"])
     assert fake_line.requests == []
     refused = runner.invoke(args=["notices", "approve", notice_id, "--by", "alice"])
-    assert refused.exit_code != 0 and "two-person" in refused.output
+    assert refused.exit_code != 0 and "二人確認" in refused.output
     assert runner.invoke(args=["notices", "approve", notice_id, "--by", "bob"]).exit_code == 0
     runner.invoke(args=["notices", "send-due", "--wait", "5"])
     assert len(fake_line.delivered()) == 2
@@ -226,3 +227,14 @@ def test_cli_rejects_unknown_topics_and_bad_times(napp, runner):
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
     topics = runner.invoke(args=["notices", "topics"])
     assert "kosodate\t子育て・教育" in topics.output
+
+
+def test_cli_test_send_goes_only_to_a_registered_recipient(napp, runner, fake_line):
+    notice = workflow.create(workflow.Draft("件名", "本文"), by="a")
+    stranger, staff = "U" + "a" * 32, "U" + "b" * 32
+    refused = runner.invoke(args=["notices", "test-send", str(notice.id), "--to", stranger])
+    assert refused.exit_code != 0 and "not a registered test recipient" in refused.output
+    test_recipients.add("広報係", staff, by="admin@example.jp")
+    sent = runner.invoke(args=["notices", "test-send", str(notice.id), "--to", "広報係"])
+    assert sent.exit_code == 0, sent.output
+    assert [c.body["to"] for c in fake_line.calls(PUSH)] == [staff]

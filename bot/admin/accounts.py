@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot import audit
-from bot.admin import throttle
+from bot.admin import grants, throttle
 from bot.extensions import db
 from bot.models import LoginAttempt, User, utcnow
 from bot.models.accounts import ROLES, new_session_token
@@ -72,6 +72,8 @@ def create_user(email: str, role: str, password: str, actor: str = "cli", must_c
     db.session.flush()
     audit.record(actor, "user.create", "user", user.id, f"{email} を{ {'admin': '管理者', 'editor': '編集者'}.get(role, '職員')}として作成", None,
                  {"email": email, "role": role})
+    # Any role: whoever creates an account knows its first password.
+    grants.record(user, role, actor)
     db.session.commit()
     return user
 
@@ -95,6 +97,10 @@ def set_password(user: User, password: str, actor: str, must_change: bool = Fals
 def reset_password(user: User, actor: str) -> str:
     """Give a user a generated password that must be changed at the next login; return it to show once."""
     password = generate_password()
+    if actor != user.email:
+        # Whoever issues a password can log in as the account until it is changed: for the two-person rule
+        # that is the same as having made the account (bot/admin/grants.py).
+        grants.record(user, user.role, actor)
     set_password(user, password, actor, must_change=True)
     return password
 
@@ -129,6 +135,8 @@ def update_user(user: User, role: str, active: bool, actor: str) -> None:
     losing_admin = user.is_admin and user.active and (role != "admin" or not active)
     if losing_admin and _active_admins() <= 1:
         raise AccountError("最後の管理者は変更できません。先に別の管理者を作成してください。")
+    if role == "admin" and user.role != "admin":
+        grants.record(user, role, actor)
     user.role, user.active = role, active
     audit.record(actor, "user.update", "user", user.id, f"{user.email} の役割・状態を変更", before,
                  {"role": role, "active": active})

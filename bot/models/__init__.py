@@ -1,12 +1,12 @@
 """Database models, one module per concern."""
-from bot.models.accounts import AuditLog, LoginAttempt, User
+from bot.models.accounts import AuditLog, LoginAttempt, RoleGrant, User
 from bot.models.categories import Category
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
 from bot.models.inbox import InboxResolution
 from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
 from bot.models.notices import (
-    FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TopicOffer, WorkerLease,
+    FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
 from bot.models.timeutil import utcnow
 
@@ -25,7 +25,9 @@ __all__ = [
     "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",
+    "RoleGrant",
     "Subscription",
+    "TestRecipient",
     "TopicOffer",
     "User",
     "WorkerLease",

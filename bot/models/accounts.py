@@ -1,4 +1,4 @@
-"""Staff accounts, the audit log and login attempts (for throttling)."""
+"""Staff accounts, who granted their roles, the audit log and login attempts (for throttling)."""
 from __future__ import annotations
 
 import secrets
@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, Index, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,6 +58,19 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         """Tell whether the user may manage users and settings."""
         return self.role == "admin"
+
+
+class RoleGrant(db.Model):
+    """That a role was given to an account, and by whom: the approval rule refuses accounts a notice's author made."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    # NULL: done on the command line, which needs server access and is trusted.
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditLog(db.Model):

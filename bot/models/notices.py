@@ -66,6 +66,10 @@ class Notice(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: as soon as allowed
     created_by: Mapped[str] = mapped_column(String(200), default="")
+    # Everyone who wrote or changed the content, the creator first: none of them may approve it.
+    editors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Raised on every change of content, audience or time; an approval names the revision its approver saw.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     requested_by: Mapped[str] = mapped_column(String(200), default="")
     requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -84,6 +88,18 @@ class Notice(db.Model):
     def for_everyone(self) -> bool:
         """Tell whether the notice goes to all followers rather than to topics."""
         return not self.topics
+
+
+class TestRecipient(db.Model):
+    """A staff member's LINE account that admins allow notices to be test-sent to."""
+
+    __tablename__ = "notice_test_recipients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    line_user_id: Mapped[str] = mapped_column(String(33), unique=True)
+    added_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OutboxBatch(db.Model):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.models import Notice
-from bot.notices import audience, report, topics, worker, workflow
+from bot.notices import audience, report, test_recipients, topics, worker, workflow
 from bot.notices.schedule import local, parse_local, planned_release
 
 notices_cli = AppGroup("notices", help="Compose, approve and deliver notices to subscribed residents.")
@@ -49,7 +49,7 @@ def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_s
         slugs.append(topic.slug)
     try:
         send_at = parse_local(at) if at else None
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise click.BadParameter(str(exc), param_hint="--at") from exc
     try:
         notice = workflow.create(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at), by=by)
@@ -67,10 +67,12 @@ def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_s
 @notices_cli.command("approve")
 @click.argument("notice_id", type=int)
 @click.option("--by", required=True, help="The approver; must not be the author.")
-def approve(notice_id: int, by: str) -> None:
+@click.option("--revision", type=int, default=None, help="The revision you checked (default: the current one).")
+def approve(notice_id: int, by: str, revision: int | None) -> None:
     """Approve a notice that waits for approval."""
     try:
-        notice = workflow.approve(_notice(notice_id), by=by)
+        notice = _notice(notice_id)
+        notice = workflow.approve(notice, by=by, revision=notice.revision if revision is None else revision)
     except workflow.NoticeError as exc:
         _fail(exc)
     click.echo(f"notice {notice.id} approved; goes out at {local(planned_release(notice)):%Y-%m-%d %H:%M %Z}")
@@ -120,16 +122,19 @@ def show_report(notice_id: int, as_json: bool) -> None:
 
 @notices_cli.command("test-send")
 @click.argument("notice_id", type=int)
-@click.option("--to", "to", required=True, help="A staff member's LINE user id.")
+@click.option("--to", "to", required=True, help="A registered test recipient: its name or LINE user id.")
 def test_send(notice_id: int, to: str) -> None:
-    """Push a notice to one staff LINE account to check it."""
+    """Push a notice to one registered staff test recipient to check it."""
+    recipient = next((r for r in test_recipients.all_recipients() if to in (r.name, r.line_user_id)), None)
+    if recipient is None:
+        raise click.ClickException(f"{to!r} is not a registered test recipient (admins add them in the console)")
     try:
-        result = workflow.test_send(_notice(notice_id), to)
+        result = workflow.test_send(_notice(notice_id), recipient, by="cli")
     except workflow.NoticeError as exc:
         _fail(exc)
     if not result.ok:
         raise click.ClickException(f"LINE answered {result.status or 'nothing'}: {result.error}")
-    click.echo(f"sent to {to}")
+    click.echo(f"sent to {recipient.name}")
 
 
 @notices_cli.command("send-due")

@@ -29,21 +29,41 @@ class Content:
     topics: tuple[str, ...] = ()  # slugs; one-tap unsubscribe needs to know which
 
 
+CONTROL_CHARACTERS = "使えない文字（制御文字）が含まれています。貼り付けた文章を確認してください。"
+
+
+def _has_control(text: str) -> bool:
+    # NUL cannot be stored in PostgreSQL, and no control character but tab and newline belongs in a notice.
+    return any(ord(c) < 32 and c not in "\t\n\r" or c == "\x7f" for c in text)
+
+
+def _bad_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[" and the like
+        return True
+    return parts.scheme not in ("https", "http") or not parts.netloc or len(url) > 1000 or _has_control(url)
+
+
+def _text_problem(text: str, what: str, limit: int) -> str | None:
+    if _has_control(text):
+        return CONTROL_CHARACTERS
+    if not text.strip():
+        return f"{what}を入力してください。"
+    if utf16_len(text) > limit:
+        return f"{what}は{limit}文字以内にしてください（いま{utf16_len(text)}文字）。"
+    return None
+
+
 def problems(content: Content, known_entries: Sequence[str] | None = None) -> dict[str, str]:
     """Return field → reason for everything that would stop LINE accepting the notice."""
     found: dict[str, str] = {}
-    if not content.title.strip():
-        found["title"] = "タイトルを入力してください。"
-    elif utf16_len(content.title) > MAX_TITLE:
-        found["title"] = f"タイトルは{MAX_TITLE}文字以内にしてください。"
-    if not content.body.strip():
-        found["body"] = "本文を入力してください。"
-    elif utf16_len(content.body) > MAX_BODY:
-        found["body"] = f"本文は{MAX_BODY}文字以内にしてください（いま{utf16_len(content.body)}文字）。"
-    if content.url:
-        parts = urlsplit(content.url)
-        if parts.scheme not in ("https", "http") or not parts.netloc or len(content.url) > 1000:
-            found["url"] = "リンクは https:// で始まる URL にしてください。"
+    for name, what, limit in (("title", "タイトル", MAX_TITLE), ("body", "本文", MAX_BODY)):
+        problem = _text_problem(getattr(content, name), what, limit)
+        if problem:
+            found[name] = problem
+    if content.url and _bad_url(content.url):
+        found["url"] = "リンクは https:// で始まる URL にしてください。"
     if content.entry_slug and known_entries is not None and content.entry_slug not in known_entries:
         found["entry_slug"] = "公開中のナレッジ項目を選んでください。"
     if not found and len(json.dumps(message(content), ensure_ascii=False).encode()) > MAX_BUBBLE_BYTES:

@@ -1,13 +1,17 @@
-"""The console's notice forms: compose, test-send, and the action buttons."""
+"""The console's notice forms: compose, approve, test-send, test recipients, and the action buttons."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from bot.notices.compose import MAX_BODY, MAX_TITLE
+from bot.notices.test_recipients import MAX_NAME
 
 
 class CheckboxesField(SelectMultipleField):
@@ -26,17 +30,33 @@ class NoticeForm(FlaskForm):
                       description="https:// で始まる詳しいページ。「リンクを開く」ボタンになります。")
     entry_slug = SelectField("関連する回答（任意）", choices=[], validate_choice=False,
                              description="選ぶと「くわしく」ボタンで、その回答をボットが答えます。")
+    # Everyone by default: a clerk who only types a title and a body can save the draft; the count shows the reach.
     audience = RadioField("送る相手", choices=[SelectChoice("all", "友だち全員（配信停止した人を除く）"),
-                                               SelectChoice("topics", "テーマを選んだ人")], default="topics")
+                                               SelectChoice("topics", "テーマを選んだ人")], default="all")
     topics = CheckboxesField("テーマ", choices=[], validate_choice=False)
     timing = RadioField("送る時刻", choices=[SelectChoice("now", "承認されたらすぐ"), SelectChoice("at", "日時を指定")],
                         default="now")
-    send_at = DateTimeLocalField("送信日時（日本時間）", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    send_at = DateTimeLocalField("送信日時（日本時間）", format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                 invalid_value_message="日時を「年/月/日 時:分」の形で入力してください。")
+
+
+class ApproveForm(FlaskForm):
+    """The approve button, naming the revision of the notice the approver is looking at."""
+
+    revision = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 
 
 class TestSendForm(FlaskForm):
-    test_user_id = StringField("職員の LINE ユーザーID", validators=[DataRequired("入力してください"), Length(max=64)],
-                               description="U で始まる33文字。LINE Developers コンソールの「あなたのユーザーID」。")
+    recipient = SelectField("送り先（職員のテスト用 LINE）", coerce=int, choices=[], validate_choice=False,
+                            validators=[InputRequired("送り先を選んでください")])
+
+
+class RecipientForm(FlaskForm):
+    name = StringField("名前", validators=[DataRequired("入力してください"), Length(max=MAX_NAME)],
+                       description="例：企画課 山田（テスト用スマホ）")
+    line_user_id = StringField("LINE のユーザーID", validators=[DataRequired("入力してください"), Length(max=64)],
+                               description="U で始まる33文字。LINE Developers コンソールの「あなたのユーザーID」。"
+                                           "この公式アカウントを友だち追加した LINE のものにしてください。")
 
 
 class ActionForm(FlaskForm):

@@ -27,6 +27,8 @@ def defaults_from_environment() -> dict[str, Any]:
         "NOTICE_QUIET_HOURS": env("NOTICE_QUIET_HOURS", "21:00-08:00"),
         # The two-person rule: someone other than the author (an admin) approves before anything is sent.
         "NOTICE_APPROVAL_REQUIRED": _flag(env("NOTICE_APPROVAL_REQUIRED"), True),
+        # Test sends each staff member may make per hour (to registered staff test recipients only).
+        "NOTICE_TEST_SENDS_PER_HOUR": int(env("NOTICE_TEST_SENDS_PER_HOUR", "10")),
         "NOTICE_SEND_TIMEOUT": float(env("NOTICE_SEND_TIMEOUT", "10")),
         # A claimed batch whose worker went silent this long is taken over by another worker.
         "NOTICE_LEASE_SECONDS": float(env("NOTICE_LEASE_SECONDS", "120")),

@@ -1,10 +1,11 @@
 """The console's notice pages under /admin/notices: compose with preview, approve, schedule, report."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -12,10 +13,11 @@ from bot.admin.auth import admin_required, staff_required
 from bot.admin.blueprint import console_headers
 from bot.audit import record
 from bot.extensions import db
-from bot.models import Entry, Notice, utcnow
-from bot.notices import audience, compose, report, topics, workflow
+from bot.line.client import SendResult
+from bot.models import Entry, Notice, TestRecipient
+from bot.notices import audience, compose, report, test_recipients, topics, workflow
 from bot.notices.delivery import notice_message
-from bot.notices.forms import ActionForm, NoticeForm, TestSendForm
+from bot.notices.forms import ActionForm, ApproveForm, NoticeForm, RecipientForm, TestSendForm
 from bot.notices.schedule import in_quiet_hours, local, local_zone, planned_release
 from bot.notices.settings import approval_required, quiet_hours
 
@@ -24,6 +26,9 @@ bp = Blueprint("notices", __name__, url_prefix="/admin/notices", static_folder="
 
 STATUS_LABELS = {"draft": "下書き", "pending_approval": "承認待ち", "scheduled": "送信予定", "sending": "送信中",
                  "sent": "送信済み", "cancelled": "取り消し"}
+BATCH_LABELS = {"pending": "送信待ち", "sending": "送信中", "delivered": "配信済み", "failed": "失敗"}
+# Scheduled times outside these years are typing mistakes, and year 1 or 9999 cannot be converted safely.
+MIN_YEAR, MAX_YEAR = 2000, 2999
 
 
 # The same protections as the rest of the console: no caching, no framing, scripts only from us.
@@ -62,29 +67,47 @@ def _form(notice: Notice | None = None) -> NoticeForm:
     return form
 
 
+def _send_at(form: NoticeForm) -> datetime | None:
+    """Return the chosen time in UTC; raise ValueError for a year no schedule can use."""
+    if form.timing.data != "at" or not form.send_at.data:
+        return None
+    moment = form.send_at.data
+    # Year 1 would overflow on the way to UTC, year 9999 at the next morning after quiet hours.
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(moment.year)
+    return moment.replace(tzinfo=local_zone()).astimezone(timezone.utc)
+
+
 def _draft(form: NoticeForm) -> workflow.Draft:
     chosen = tuple(form.topics.data or ()) if form.audience.data == "topics" else ()
-    send_at = None
-    if form.timing.data == "at" and form.send_at.data:
-        send_at = form.send_at.data.replace(tzinfo=local_zone()).astimezone(timezone.utc)
+    try:
+        send_at = _send_at(form)
+    except ValueError:
+        send_at = None
     return workflow.Draft(form.title.data or "", form.body.data or "", (form.url.data or "").strip(),
                           form.entry_slug.data or "", chosen, send_at)
 
 
 def _save(form: NoticeForm, notice: Notice | None):
     if form.audience.data == "topics" and not form.topics.data:
-        form.topics.errors = ["テーマを1つ以上選んでください。"]
+        form.topics.errors = ["テーマを1つ以上選ぶか、送る相手を「友だち全員」にしてください。"]
         return None
     if form.timing.data == "at" and not form.send_at.data:
         form.send_at.errors = ["日時を入力してください。"]
+        return None
+    try:
+        _send_at(form)
+    except ValueError:
+        form.send_at.errors = [f"この日時は使えません。{MIN_YEAR}年から{MAX_YEAR}年までの日時を入力してください。"]
         return None
     try:
         if notice is None:
             saved = workflow.create(_draft(form), by=current_user.email)
             record(current_user.email, "notice.create", "notice", saved.id, saved.title)
         else:
-            saved = workflow.update(notice, _draft(form))
-            record(current_user.email, "notice.edit", "notice", saved.id, saved.title)
+            saved = workflow.update(notice, _draft(form), by=current_user.email)
+            record(current_user.email, "notice.edit", "notice", saved.id, saved.title,
+                   after={"revision": saved.revision})
         db.session.commit()
         return saved
     except workflow.NoticeError as exc:
@@ -168,38 +191,39 @@ def preview():
 def detail(notice_id: int):
     """Show a notice: preview, audience, timing, approval, actions and the delivery report."""
     notice = _notice_or_404(notice_id)
-    release = planned_release(notice) if notice.status in ("draft", "pending_approval", "scheduled") else None
+    open_ = notice.status in ("draft", "pending_approval", "scheduled")
+    # A fixed time is shown as planned; "as soon as approved" has no time yet, so no clock that moves on reload.
+    release = planned_release(notice) if open_ and notice.send_at else None
+    waiting = notice.status == "pending_approval"
+    refusal = workflow.approver_problem(notice, current_user.email) if waiting and current_user.is_admin else None
+    test_form = TestSendForm()
+    test_form.recipient.choices = [SelectChoice(r.id, r.name) for r in test_recipients.all_recipients()]
     return render_template(
         "notices/detail.html", notice=notice, preview=notice_message(notice),
         report=report.for_notice(notice), topic_names=topics.names(notice.topics),
         count=audience.count(notice.topics), release=release,
-        postponed=release is not None and in_quiet_hours(notice.send_at or utcnow()),
-        approval=approval_required(), quiet=quiet_hours(), action=ActionForm(), test_form=TestSendForm(),
-        can_approve=current_user.is_admin and current_user.email not in (notice.created_by, notice.requested_by),
-        batches=notice.batches[:50])
+        postponed=release is not None and in_quiet_hours(notice.send_at),
+        approval=approval_required(), quiet=quiet_hours(), action=ActionForm(), test_form=test_form,
+        approve_form=ApproveForm(formdata=None, revision=notice.revision),
+        can_approve=waiting and current_user.is_admin and refusal is None, refusal=refusal,
+        can_withdraw=workflow.may_withdraw(notice, current_user.email),
+        can_test=notice.status in workflow.TEST_SENDABLE, tests_left=workflow.test_sends_left(current_user.email),
+        batches=notice.batches[:50], batch_labels=BATCH_LABELS)
 
 
-def _act(notice_id: int, change, done: str, action: str):
+def _act(notice_id: int, change, done: str, action: str, form: FlaskForm | None = None):
     notice = _notice_or_404(notice_id)
-    if not ActionForm().validate_on_submit():
+    if not (form or ActionForm()).validate_on_submit():
         abort(400)
     try:
         change(notice)
     except workflow.NoticeError as exc:
-        flash(_japanese(exc), "error")
+        flash(str(exc), "error")
     else:
-        record(current_user.email, action, "notice", notice.id, notice.title)
+        record(current_user.email, action, "notice", notice.id, notice.title, after={"revision": notice.revision})
         db.session.commit()
         flash(done, "info")
     return redirect(url_for("notices.detail", notice_id=notice.id))
-
-
-def _japanese(exc: workflow.NoticeError) -> str:
-    message = str(exc)
-    if "two-person" in message:
-        return "作成した本人は承認できません。別の管理者が承認してください（二人確認）。"
-    return {"only notices waiting for approval can be approved": "承認待ちのお知らせではありません。"}.get(
-        message, f"この操作はできません（{message}）。")
 
 
 @bp.post("/<int:notice_id>/request")
@@ -213,17 +237,31 @@ def request_send(notice_id: int):
 @bp.post("/<int:notice_id>/approve")
 @admin_required
 def approve(notice_id: int):
-    """Approve a notice someone else wrote."""
-    return _act(notice_id, lambda n: workflow.approve(n, by=current_user.email),
-                "承認しました。送信時刻になると配信されます。", "notice.approve")
+    """Approve the revision of a notice the approver saw, if they had no hand in it."""
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        if "csrf_token" not in form.errors:  # a page from before approvals named revisions: make them look again
+            flash(workflow.STALE, "error")
+            return redirect(url_for("notices.detail", notice_id=notice_id))
+        abort(400)
+    return _act(notice_id, lambda n: workflow.approve(n, by=current_user.email, revision=form.revision.data),
+                "承認しました。送信時刻になると配信されます。", "notice.approve", form)
 
 
 @bp.post("/<int:notice_id>/send-back")
 @admin_required
 def send_back(notice_id: int):
-    """Return a notice waiting for approval to its author as a draft."""
+    """Return a notice waiting for approval to its author as a draft (approvers only)."""
     return _act(notice_id, lambda n: workflow.send_back(n, by=current_user.email),
                 "下書きに戻しました。", "notice.send_back")
+
+
+@bp.post("/<int:notice_id>/withdraw")
+@staff_required
+def withdraw(notice_id: int):
+    """Take one's own approval request back: the notice becomes a draft again."""
+    return _act(notice_id, lambda n: workflow.withdraw(n, by=current_user.email),
+                "承認の依頼を取り下げました。下書きに戻っています。", "notice.withdraw")
 
 
 @bp.post("/<int:notice_id>/cancel")
@@ -233,24 +271,72 @@ def cancel(notice_id: int):
     return _act(notice_id, lambda n: workflow.cancel(n, by=current_user.email), "取り消しました。", "notice.cancel")
 
 
+def _test_send_failure(result: SendResult) -> str:
+    if result.status is None:
+        return "LINE につながりませんでした（ネットワークか LINE 側の障害です）。時間をおいてもう一度お試しください。"
+    if result.status in (401, 403):
+        return "LINE がこのボットからの送信を受け付けませんでした。チャネルアクセストークンの設定を確認してください。"
+    if result.status == 429:
+        return "LINE の送信回数の上限に達しました。時間をおいてもう一度お試しください。"
+    return (f"LINE が受け付けませんでした（応答 {result.status}）。送り先がこの公式アカウントを友だち追加しているか、"
+            "ユーザーIDが正しいか確認してください。")
+
+
 @bp.post("/<int:notice_id>/test")
 @staff_required
 def test_send(notice_id: int):
-    """Push the notice to one staff LINE account."""
+    """Push the notice to one registered staff test recipient."""
     notice = _notice_or_404(notice_id)
     form = TestSendForm()
     if not form.validate_on_submit():
-        flash("LINE のユーザーIDを入力してください。", "error")
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash("送り先を選んでください。", "error")
+        return redirect(url_for("notices.detail", notice_id=notice.id))
+    recipient = db.session.get(TestRecipient, form.recipient.data)
+    if recipient is None:
+        flash("その送り先は登録されていません。管理者にテスト送信先の登録を頼んでください。", "error")
         return redirect(url_for("notices.detail", notice_id=notice.id))
     try:
-        result = workflow.test_send(notice, form.test_user_id.data)
+        result = workflow.test_send(notice, recipient, by=current_user.email)
     except workflow.NoticeError as exc:
-        flash(next(iter(exc.problems.values()), str(exc)), "error")
+        flash(str(exc), "error")
         return redirect(url_for("notices.detail", notice_id=notice.id))
     if result.ok:
-        record(current_user.email, "notice.test_send", "notice", notice.id, notice.title)
-        db.session.commit()
-        flash("テスト送信しました。LINE で見た目を確認してください。", "info")
+        flash(f"{recipient.name} にテスト送信しました。LINE で見た目を確認してください。", "info")
     else:
-        flash(f"テスト送信できませんでした（LINE の応答 {result.status or 'なし'}）：{result.error[:200]}", "error")
+        flash("テスト送信できませんでした。" + _test_send_failure(result), "error")
     return redirect(url_for("notices.detail", notice_id=notice.id))
+
+
+@bp.route("/test-recipients", methods=["GET", "POST"])
+@admin_required
+def recipients():
+    """List and register the staff LINE accounts that notices may be test-sent to."""
+    form = RecipientForm()
+    if form.validate_on_submit():
+        try:
+            added = test_recipients.add(form.name.data, form.line_user_id.data, by=current_user.email)
+        except test_recipients.RecipientError as exc:
+            for name, reason in exc.problems.items():
+                getattr(form, name).errors = [reason]
+        else:
+            flash(f"「{added.name}」をテスト送信先に登録しました。", "info")
+            return redirect(url_for("notices.recipients"))
+    return render_template("notices/recipients.html", form=form, recipients=test_recipients.all_recipients(),
+                           action=ActionForm())
+
+
+@bp.post("/test-recipients/<int:recipient_id>/delete")
+@admin_required
+def recipient_delete(recipient_id: int):
+    """Remove a test recipient."""
+    recipient = db.session.get(TestRecipient, recipient_id)
+    if recipient is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name = recipient.name
+    test_recipients.remove(recipient, by=current_user.email)
+    flash(f"「{name}」をテスト送信先から外しました。", "info")
+    return redirect(url_for("notices.recipients"))

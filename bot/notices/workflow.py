@@ -1,26 +1,38 @@
 """A notice's life: draft, request to send, approval by a second person, schedule, cancel, test-send."""
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update as sql_update
 
+from bot import audit
+from bot.admin import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
-from bot.models import Entry, Notice, utcnow
+from bot.models import AuditLog, Entry, Notice, TestRecipient, User, utcnow
 from bot.notices import compose, topics
 from bot.notices.delivery import notice_message
 from bot.notices.settings import approval_required
 
+log = logging.getLogger(__name__)
+
 EDITABLE = ("draft",)
 CANCELLABLE = ("draft", "pending_approval", "scheduled")
+TEST_SENDABLE = ("draft", "pending_approval")
+TEST_SEND_WINDOW = timedelta(hours=1)
+
+SELF_APPROVAL = "このお知らせを作成・編集・依頼した人は承認できません。別の管理者が承認してください（二人確認）。"
+PUPPET = ("このお知らせを作成・編集した人が作った（または管理者にした）アカウントでは承認できません。"
+          "別の管理者が承認してください（二人確認）。")
+STALE = "あなたが開いた後に、このお知らせの内容が変わりました。最新の内容を確認してから、もう一度承認してください。"
 
 
 class NoticeError(Exception):
-    """A request the notice's state or content does not allow; problems maps field → reason."""
+    """A request the notice's state or content does not allow, said in Japanese; problems maps field → reason."""
 
     def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -50,7 +62,28 @@ def _check(draft: Draft) -> None:
     if unknown:
         found["topics"] = "知らないテーマです：" + "、".join(unknown)
     if found:
-        raise NoticeError("the notice cannot be sent as it is", found)
+        raise NoticeError("このままでは送れません：" + " ".join(found.values()), found)
+
+
+def people(notice: Notice) -> set[str]:
+    """Return everyone who wrote, changed or asked to send the notice."""
+    return {p for p in (*(notice.editors or ()), notice.created_by, notice.requested_by) if p}
+
+
+def approver_problem(notice: Notice, by: str) -> str | None:
+    """Return why this person may not approve (or send back) the notice, or None when they may."""
+    involved = people(notice)
+    if by in involved:
+        return SELF_APPROVAL
+    user_id = db.session.scalar(select(User.id).where(User.email == by))
+    if user_id is not None and grants.granted_by_any(user_id, involved):
+        return PUPPET
+    return None
+
+
+def may_withdraw(notice: Notice, by: str) -> bool:
+    """Tell whether this person may take their own request back."""
+    return notice.status == "pending_approval" and by in (notice.created_by, notice.requested_by)
 
 
 def create(draft: Draft, by: str) -> Notice:
@@ -58,19 +91,22 @@ def create(draft: Draft, by: str) -> Notice:
     _check(draft)
     notice = Notice(title=draft.title.strip(), body=draft.body.strip(), url=draft.url.strip(),
                     entry_slug=draft.entry_slug, topics=list(draft.topics), send_at=draft.send_at,
-                    status="draft", created_by=by)
+                    status="draft", created_by=by, editors=[by], revision=1)
     db.session.add(notice)
     db.session.commit()
     return notice
 
 
-def update(notice: Notice, draft: Draft) -> Notice:
-    """Change a draft's content, audience or time."""
+def update(notice: Notice, draft: Draft, by: str) -> Notice:
+    """Change a draft's content, audience or time, remembering who changed it."""
     if notice.status not in EDITABLE:
-        raise NoticeError("only drafts can be edited")
+        raise NoticeError("下書きだけが編集できます。")
     _check(draft)
     notice.title, notice.body, notice.url = draft.title.strip(), draft.body.strip(), draft.url.strip()
     notice.entry_slug, notice.topics, notice.send_at = draft.entry_slug, list(draft.topics), draft.send_at
+    if by not in (notice.editors or []):
+        notice.editors = [*(notice.editors or []), by]  # a new list: JSON columns do not see in-place changes
+    notice.revision = (notice.revision or 1) + 1
     db.session.commit()
     return notice
 
@@ -78,28 +114,54 @@ def update(notice: Notice, draft: Draft) -> Notice:
 def request_send(notice: Notice, by: str, now: datetime | None = None) -> Notice:
     """Ask to send a draft: it waits for approval when the two-person rule is on, else it is scheduled."""
     if notice.status != "draft":
-        raise NoticeError(f"a {notice.status} notice cannot be sent again")
+        raise NoticeError("下書きのお知らせだけが送信の手続きに進めます。")
     notice.requested_by, notice.requested_at = by, now or utcnow()
     notice.status = "pending_approval" if approval_required() else "scheduled"
     db.session.commit()
     return notice
 
 
-def approve(notice: Notice, by: str, now: datetime | None = None) -> Notice:
-    """Approve a notice waiting for approval; the approver must not be its author."""
+def approve(notice: Notice, by: str, revision: int, now: datetime | None = None) -> Notice:
+    """Approve the revision of a waiting notice the approver saw; nobody who wrote or asked for it may."""
     if notice.status != "pending_approval":
-        raise NoticeError("only notices waiting for approval can be approved")
-    if by in (notice.created_by, notice.requested_by):
-        raise NoticeError("the two-person rule: someone other than the author must approve")
-    notice.status, notice.approved_by, notice.approved_at = "scheduled", by, now or utcnow()
+        raise NoticeError("承認待ちのお知らせではありません。")
+    problem = approver_problem(notice, by)
+    if problem:
+        raise NoticeError(problem)
+    # Compare and set in one statement: a send-back and edit racing this approval cannot slip through.
+    changed = db.session.execute(
+        sql_update(Notice).where(Notice.id == notice.id, Notice.status == "pending_approval",
+                                 Notice.revision == revision)
+        .values(status="scheduled", approved_by=by, approved_at=now or utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise NoticeError(STALE)
     db.session.commit()
+    db.session.refresh(notice)
     return notice
 
 
 def send_back(notice: Notice, by: str) -> Notice:
-    """Return a notice waiting for approval to its author as a draft."""
+    """Return a waiting notice to its author as a draft; only someone who may approve it may."""
     if notice.status != "pending_approval":
-        raise NoticeError("only notices waiting for approval can be sent back")
+        raise NoticeError("承認待ちのお知らせではありません。")
+    problem = approver_problem(notice, by)
+    if problem:
+        raise NoticeError(problem.replace("承認できません", "差し戻せません"))
+    return _to_draft(notice)
+
+
+def withdraw(notice: Notice, by: str) -> Notice:
+    """Take one's own request back: the notice becomes a draft again."""
+    if notice.status != "pending_approval":
+        raise NoticeError("承認待ちのお知らせではありません。")
+    if not may_withdraw(notice, by):
+        raise NoticeError("依頼を取り下げられるのは、作成した人か承認を依頼した人だけです。")
+    return _to_draft(notice)
+
+
+def _to_draft(notice: Notice) -> Notice:
     notice.status, notice.requested_by, notice.requested_at = "draft", "", None
     db.session.commit()
     return notice
@@ -108,21 +170,38 @@ def send_back(notice: Notice, by: str) -> Notice:
 def cancel(notice: Notice, by: str) -> Notice:
     """Cancel a notice that has not started going out."""
     if notice.status not in CANCELLABLE:
-        raise NoticeError("a notice that is going out or went out cannot be cancelled")
+        raise NoticeError("送信中または送信済みのお知らせは取り消せません。")
     notice.status, notice.cancelled_by = "cancelled", by
     db.session.commit()
     return notice
 
 
-def test_send(notice: Notice, staff_user_id: str, gateway: LineGateway | None = None) -> SendResult:
-    """Push the notice to one staff member's LINE account to check how it looks."""
-    staff_user_id = staff_user_id.strip()
-    if not (staff_user_id.startswith("U") and len(staff_user_id) == 33):
-        raise NoticeError("a LINE user id looks like U followed by 32 characters",
-                          {"test_user_id": "LINE のユーザーID（U で始まる33文字）を入力してください。"})
+def test_sends_left(by: str, now: datetime | None = None) -> int:
+    """Return how many test sends this person has left in the current hour."""
+    since = (now or utcnow()) - TEST_SEND_WINDOW
+    used = db.session.scalar(select(func.count(AuditLog.id)).where(
+        AuditLog.action == "notice.test_send", AuditLog.actor == by, AuditLog.created_at >= since)) or 0
+    return max(0, int(current_app.config["NOTICE_TEST_SENDS_PER_HOUR"]) - used)
+
+
+def test_send(notice: Notice, recipient: TestRecipient, by: str, gateway: LineGateway | None = None) -> SendResult:
+    """Push a draft or waiting notice to one registered staff test recipient, within the hourly limit."""
+    if notice.status not in TEST_SENDABLE:
+        raise NoticeError("テスト送信できるのは、下書きと承認待ちのお知らせだけです。")
+    if test_sends_left(by) <= 0:
+        raise NoticeError(f"テスト送信は1時間に{current_app.config['NOTICE_TEST_SENDS_PER_HOUR']}回までです。"
+                          "しばらくしてからもう一度お試しください。")
     gateway = gateway or current_app.extensions["line_gateway"]
-    result = gateway.push(staff_user_id, [notice_message(notice)], retry_key=str(uuid.uuid4()))
+    if not gateway.configured:
+        raise NoticeError("LINE との接続がまだ設定されていません（チャネルアクセストークンが未設定です）。"
+                          "設定が済むまでテスト送信はできません。")
+    result = gateway.push(recipient.line_user_id, [notice_message(notice)], retry_key=str(uuid.uuid4()))
+    # Every try counts against the hourly limit and is audited, whether LINE took it or not.
+    audit.record(by, "notice.test_send", "notice", notice.id, f"{recipient.name} にテスト送信"[:300],
+                 after={"recipient": recipient.id, "ok": result.ok, "status": result.status})
     if result.ok:
-        notice.test_sent_to, notice.test_sent_at = staff_user_id, utcnow()
-        db.session.commit()
+        notice.test_sent_to, notice.test_sent_at = recipient.name[:64], utcnow()
+    else:
+        log.warning("test send of notice %s failed: status=%s %s", notice.id, result.status, result.error[:200])
+    db.session.commit()
     return result

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_login import current_user
 
-from bot.admin import stats
+from bot.admin import grants, stats
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness
@@ -18,5 +19,6 @@ def overview():
         "admin/overview.html", review=stats.needing_review(), unanswered=stats.unanswered_this_week(),
         periods=[stats.period(7, who), stats.period(30, who)], most_asked=stats.most_asked(30, who=who),
         who=who, audiences=stats.AUDIENCES, readiness=counts(launch_readiness()),
+        admin_grants=grants.admin_grants() if current_user.is_admin else None,
     )
 

@@ -1,20 +1,39 @@
-// Notice compose page: the live LINE preview and recipient count, built by the server's own code.
+// Notice pages: the LINE preview (in a shadow root, so the console's CSS cannot restyle the bubble), the live
+// recipient count built by the server's own code, and the compose form's choices that show only when they apply.
 (function () {
   "use strict";
   var R = window.LineRender;
-  var form = document.getElementById("notice-form");
   var target = document.getElementById("notice-preview");
+  if (!target || !R) return;
+
+  // The bubble gets only app.css and preview.css: a closed-off copy of how LINE draws it.
+  var root = target.attachShadow({ mode: "open" });
+  (target.getAttribute("data-styles") || "").split(" ").forEach(function (href) {
+    if (!href) return;
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = href;
+    root.appendChild(link);
+  });
+  var slot = document.createElement("div");
+  slot.className = "preview-messages";
+  root.appendChild(slot);
+
+  function show(message) {
+    slot.textContent = "";
+    slot.appendChild(R.message(message, null));
+  }
+
+  var initial = document.getElementById("notice-preview-data");
+  if (initial) show(JSON.parse(initial.textContent));
+
+  var form = document.getElementById("notice-form");
+  if (!form) return;
   var count = document.getElementById("recipient-count");
   var problems = document.getElementById("preview-problems");
-  if (!form || !target || !R) return;
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
   var url = form.getAttribute("data-preview-url");
-
-  function show(message) {
-    target.textContent = "";
-    target.appendChild(R.message(message, null));
-  }
 
   function checkedValue(name) {
     var el = form.querySelector('input[name="' + name + '"]:checked');
@@ -25,6 +44,14 @@
     return Array.prototype.map.call(form.querySelectorAll('input[name="topics"]:checked'), function (el) {
       return el.value;
     });
+  }
+
+  // Topics only matter for 「テーマを選んだ人」, the date field only for 「日時を指定」.
+  function showChoices() {
+    var topicBox = document.getElementById("topic-choices");
+    var sendAt = document.getElementById("send-at-field");
+    if (topicBox) topicBox.hidden = checkedValue("audience") !== "topics";
+    if (sendAt) sendAt.hidden = checkedValue("timing") !== "at";
   }
 
   function refresh() {
@@ -47,13 +74,16 @@
       .catch(function () { /* keep the last preview; saving still works */ });
   }
 
-  var initial = document.getElementById("notice-preview-data");
-  if (initial) show(JSON.parse(initial.textContent));
   var timer = null;
   form.addEventListener("input", function () {
     target.removeAttribute("data-fresh");
     clearTimeout(timer);
     timer = setTimeout(refresh, 250);
   });
-  form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 50); });
+  form.addEventListener("change", function () {
+    showChoices();
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 50);
+  });
+  showChoices();
 })();
