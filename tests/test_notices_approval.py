@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.admin.accounts import create_user
 from bot.extensions import db
@@ -27,6 +27,10 @@ def console(loaded_app):
 
 
 def _client(app, who: str):
+    with app.app_context():
+        # An account made in the console must change its first password; these tests start after that.
+        db.session.execute(update(User).where(User.email == who).values(must_change_password=False))
+        db.session.commit()
     client = app.test_client()
     assert login(client, who).status_code == 302
     return client

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
+from bot.webforms import JapaneseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField,
@@ -24,11 +24,11 @@ def _choices(labels: dict[str, str]) -> list[SelectChoice]:
 ROLE_LABELS = {"admin": "管理者（ユーザー管理・取り込みもできる）", "editor": "編集者（回答の編集）"}
 
 
-class ActionForm(FlaskForm):
+class ActionForm(JapaneseForm):
     """A button that changes something: only the CSRF token."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(JapaneseForm):
     email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
     password = PasswordField("パスワード", validators=[DataRequired("入力してください"), Length(max=200)])
     next = HiddenField()
@@ -38,7 +38,7 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class EntryForm(FlaskForm):
+class EntryForm(JapaneseForm):
     """Every field of a knowledge-pack entry; the rules themselves live in knowledge.editing."""
 
     slug = StringField(FIELD_LABELS["slug"], validators=[Length(max=80)],
@@ -96,7 +96,7 @@ class EntryForm(FlaskForm):
             getattr(self, name).data = date.fromisoformat(value) if value else None
 
 
-class TryForm(FlaskForm):
+class TryForm(JapaneseForm):
     class Meta:
         csrf = False  # a GET search that changes nothing
 
@@ -104,7 +104,7 @@ class TryForm(FlaskForm):
     drafts = BooleanField("下書きも含めて試す")
 
 
-class _InboxGroupForm(FlaskForm):
+class _InboxGroupForm(JapaneseForm):
     group = HiddenField(validators=[DataRequired(), Length(max=32)])
     days = HiddenField(validators=[Optional(), Length(max=4)])
     page = HiddenField(validators=[Optional(), Length(max=6)])
@@ -123,33 +123,33 @@ class DismissForm(_InboxGroupForm):
     note = StringField("メモ（任意）", validators=[Length(max=300)])
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(JapaneseForm):
     name = StringField("カテゴリの名前", validators=[DataRequired("入力してください"), Length(max=40)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(JapaneseForm):
     file = FileField("取り込むファイル（.csv または .zip）", validators=[
         FileRequired("ファイルを選んでください"), FileAllowed(["csv", "zip"], "CSVかZIPを選んでください")])
 
 
-class ApplyImportForm(FlaskForm):
+class ApplyImportForm(JapaneseForm):
     token = HiddenField(validators=[DataRequired()])
     confirm_lost = BooleanField("文字が失われた可能性のある項目も、ファイルの内容で上書きする")
 
 
-class UserForm(FlaskForm):
+class UserForm(JapaneseForm):
     email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
     # Editor by default: admin rights are the exception and should be chosen on purpose.
     role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}), default="editor")
     password = PasswordField("初期パスワード（空欄なら自動で作成して一度だけ表示）", validators=[Optional(), Length(max=200)])
 
 
-class UserUpdateForm(FlaskForm):
+class UserUpdateForm(JapaneseForm):
     role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}))
     active = BooleanField("ログインできる")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(JapaneseForm):
     current = PasswordField("今のパスワード", validators=[DataRequired("入力してください")])
     new = PasswordField("新しいパスワード（10文字以上）", validators=[
         DataRequired("入力してください"), Length(min=10, max=200, message="10文字以上、200文字以内にしてください")])

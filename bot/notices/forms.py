@@ -1,7 +1,7 @@
 """The console's notice forms: compose, approve, test-send, test recipients, and the action buttons."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from bot.webforms import JapaneseForm
 from wtforms import (
     DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
@@ -21,7 +21,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(JapaneseForm):
     title = StringField("タイトル", validators=[DataRequired("入力してください"), Length(max=MAX_TITLE)],
                         description=f"{MAX_TITLE}文字以内。通知の一覧に出ます。")
     body = TextAreaField("本文", validators=[DataRequired("入力してください"), Length(max=MAX_BODY)],
@@ -40,18 +40,18 @@ class NoticeForm(FlaskForm):
                                  invalid_value_message="日時を「年/月/日 時:分」の形で入力してください。")
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(JapaneseForm):
     """The approve button, naming the revision of the notice the approver is looking at."""
 
     revision = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 
 
-class TestSendForm(FlaskForm):
+class TestSendForm(JapaneseForm):
     recipient = SelectField("送り先（職員のテスト用 LINE）", coerce=int, choices=[], validate_choice=False,
                             validators=[InputRequired("送り先を選んでください")])
 
 
-class RecipientForm(FlaskForm):
+class RecipientForm(JapaneseForm):
     name = StringField("名前", validators=[DataRequired("入力してください"), Length(max=MAX_NAME)],
                        description="例：企画課 山田（テスト用スマホ）")
     line_user_id = StringField("LINE のユーザーID", validators=[DataRequired("入力してください"), Length(max=64)],
@@ -59,5 +59,5 @@ class RecipientForm(FlaskForm):
                                            "この公式アカウントを友だち追加した LINE のものにしてください。")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(JapaneseForm):
     """A button that changes a notice: only the CSRF token."""
