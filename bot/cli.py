@@ -44,7 +44,8 @@ def _read_or_exit(directory: str):
 def kb_check(directory: str | None) -> None:
     """Validate a pack and report every problem as file, field and reason."""
     pack = _read_or_exit(_pack_dir(directory))
-    click.echo(f"OK: {len(pack.entries)} entries, {len(pack.synonyms)} synonym groups.")
+    click.echo(f"OK: {len(pack.entries)} entries, {len(pack.synonyms)} synonym groups, "
+               f"{pack.safety_rules} safety rules.")
 
 
 @kb_cli.command("import")
