@@ -83,7 +83,9 @@ class _Compiled:
         self.rule = rule
         self.pairs = tuple(p.within for p in rule.pairs)
         terms = _folded(rule.terms)
-        self.loose = tuple((t, frozenset(_bigrams(t)), max(2, len(_bigrams(t)) - 2)) for t in terms if len(t) >= LOOSE_MIN)
+        # (term, its bigrams, how many a message must share): one typo spoils at most two bigrams.
+        self.loose = tuple((t, frozenset(_bigrams(t)), max(2, len(_bigrams(t)) - 2))
+                           for t in terms if len(t) >= LOOSE_MIN)
         readings: dict[str, _Reading] = {}
         for term in terms:
             if _has_kanji(term):
