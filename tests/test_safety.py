@@ -288,3 +288,20 @@ def test_simulator_shows_the_safety_reply(loaded_app):
     assert data["outcome"] == "safety" and data["entry"] is None
     flat = json.dumps(data, ensure_ascii=False)
     assert "110番" in flat and "tel:110" in flat
+
+
+def test_a_redelivered_urgent_message_is_answered_once(loaded_app, webhook, fake_line):
+    event = events.text("火事だ")
+    webhook([event])
+    webhook([{**event, "deliveryContext": {"isRedelivery": True}}])
+    assert len(fake_line.calls(REPLY)) == 1
+    with loaded_app.app_context():
+        assert len(db.session.scalars(select(QuestionLog)).all()) == 1
+
+
+def test_a_broken_safety_file_at_run_time_is_logged_not_a_500(loaded_app, webhook, fake_line, pack_dir, caplog):
+    (pack_dir / "safety.yaml").write_text("rules: [", encoding="utf-8")
+    loaded_app.config["KNOWLEDGE_DIR"] = str(pack_dir)
+    assert webhook([events.text("給食費ってタダになるの？")]).status_code == 200
+    assert "給食" in fake_line.calls(REPLY)[0].body["messages"][0]["altText"]
+    assert "ignoring broken" in caplog.text and "safety.yaml" in caplog.text
