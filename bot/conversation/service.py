@@ -35,8 +35,8 @@ MAX_LOGGED_CHARS = 1000
 class Prepared:
     """The matcher's decision on a question, made before anything is written, and the knowledge it used."""
 
-    snapshot: Snapshot
-    decision: Decision | None  # None for an urgent message: it is never matched against the FAQ
+    snapshot: Snapshot | None  # None for an urgent message: it is never matched against the FAQ
+    decision: Decision | None
     seconds: float
     urgent: tuple[Rule, ...] = ()
 
@@ -49,11 +49,12 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     text = _question(incoming)
     if text is None:
         return None
-    kb = kb or latest_knowledge()
     started = time.perf_counter()
     urgent = current_rules().match(text)  # safety first: before, and instead of, any FAQ matching
     if urgent:
+        # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
         return Prepared(kb, None, time.perf_counter() - started, urgent)
+    kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
     decision = kb.decide(text[:MAX_QUERY_CHARS])
     return Prepared(kb, decision, time.perf_counter() - started)
 
@@ -117,7 +118,7 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
     if prepared.urgent:
         return _urgent(incoming, text, prepared, claim)
     kb, decision = prepared.snapshot, prepared.decision
-    assert decision is not None
+    assert kb is not None and decision is not None
     truncated = len(text) > MAX_QUERY_CHARS
     entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
     entry = kb.entries.get(entry_slug) if entry_slug else None
