@@ -168,6 +168,10 @@ def warm_up(app: Flask) -> None:
 
     log = logging.getLogger(__name__)
     analyze("芦別市の給食費")  # loads the dictionary once, so forked workers share its pages
+    with app.app_context():
+        from bot.safety import current_rules
+
+        current_rules()  # compiled here too: the first urgent message must not wait for it
     try:
         with app.app_context():
             knowledge()

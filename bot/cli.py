@@ -55,7 +55,7 @@ def kb_check(directory: str | None) -> None:
         click.echo(f"{len(close)} problem(s) with category names.", err=True)
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
-               f"{len(pack.synonyms)} synonym groups.")
+               f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules.")
 
 
 @kb_cli.command("import")

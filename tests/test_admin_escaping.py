@@ -53,5 +53,6 @@ def test_preview_and_simulator_json_carry_text_that_the_renderer_shows_as_text(c
 
 
 def test_uri_buttons_only_follow_web_links():
+    # Web links, and tel: for the safety replies' call buttons (tel:119); javascript: or data: stay inert.
     source = (STATIC / "line-render.js").read_text(encoding="utf-8")
-    assert "/^https?:\\/\\//.test(action.uri)" in source
+    assert "/^(https?:\\/\\/|tel:)/.test(action.uri)" in source

@@ -7,6 +7,7 @@ from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
 from bot.line.messages import Chip, Message, Town
+from bot.safety import Rule
 
 __all__ = ["Town"]
 
@@ -167,3 +168,19 @@ def personal_data_reminder() -> Message:
 def truncated_notice(limit: int) -> Message:
     """Tell the resident a very long message was only partly read."""
     return messages.text(f"メッセージがとても長いため、最初の{limit}文字で調べました。")
+
+
+def urgent(rules: Sequence[Rule], town: Town) -> Message:
+    """Answer an urgent message with the fixed text of every rule it met and a call button per number."""
+    parts = [r.reply for r in rules]
+    calls = [(f"{n}に電話", messages.tel_uri(n)) for n in dict.fromkeys(n for r in rules for n in r.numbers)]
+    if any(r.town for r in rules):
+        # The town's own number only when staff have set it; never a guessed one.
+        if town.phone:
+            parts.append(f"あわせて{town.contact}（電話 {town.phone}）にもお知らせください。")
+            calls.append((f"{town.contact}に電話", messages.tel_uri(town.phone)))
+        else:
+            parts.append(f"あわせて{town.contact}にもお知らせください。\n市のホームページ：{town.website}")
+            calls.append(("市のホームページ", town.website))
+    title = rules[0].title if len(rules) == 1 else "緊急のご案内"
+    return messages.urgent_bubble(title, "\n\n".join(parts), calls)

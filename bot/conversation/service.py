@@ -23,6 +23,7 @@ from bot.models import Follower, QuestionLog, utcnow
 from bot.notices import resident as notices
 from bot.notices import topics
 from bot.notices.subscriptions import forget as notices_forget
+from bot.safety import Rule, current_rules
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ MAX_LOGGED_CHARS = 1000
 class Prepared:
     """The matcher's decision on a question, made before anything is written, and the knowledge it used."""
 
-    snapshot: Snapshot
-    decision: Decision
+    snapshot: Snapshot | None  # None for an urgent message: it is never matched against the FAQ
+    decision: Decision | None
     seconds: float
+    urgent: tuple[Rule, ...] = ()
 
 
 def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
@@ -48,8 +50,12 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     text = _question(incoming)
     if text is None:
         return None
-    kb = kb or latest_knowledge()
     started = time.perf_counter()
+    urgent = current_rules().match(text)  # safety first: before, and instead of, any FAQ matching
+    if urgent:
+        # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
+        return Prepared(kb, None, time.perf_counter() - started, urgent)
+    kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
     decision = kb.decide(text[:MAX_QUERY_CHARS])
     return Prepared(kb, decision, time.perf_counter() - started)
 
@@ -110,7 +116,10 @@ def _text(incoming: Incoming) -> Reply:
 
 def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None = None, *,
                      check_version: bool = True) -> Reply | None:
+    if prepared.urgent:
+        return _urgent(incoming, text, prepared, claim)
     kb, decision = prepared.snapshot, prepared.decision
+    assert kb is not None and decision is not None
     truncated = len(text) > MAX_QUERY_CHARS
     entry_slug = decision.top.id if decision.outcome == "answer" and decision.top else None
     entry = kb.entries.get(entry_slug) if entry_slug else None
@@ -153,6 +162,19 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         # Before the answer, which keeps the quick replies: LINE shows only the last message's.
         messages.insert(0, replies.personal_data_reminder())
     return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=log_id)
+
+
+def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None) -> Reply | None:
+    """Record an urgent message (outcome safety, kept out of the inbox) and return the fixed reply."""
+    # No version check: the reply comes from safety.yaml, not from the knowledge the version counts.
+    record = records.record_question(
+        claim, _line_user(incoming), None, version=None, text=mask(text[:MAX_LOGGED_CHARS]),
+        user_hash=_hash(incoming), channel=incoming.channel, outcome="safety", entry_slug=None, score=0.0,
+        candidates=[], latency_ms=int(prepared.seconds * 1000),
+    )
+    if record is None:
+        return None
+    return Reply([replies.urgent(prepared.urgent, _town())], outcome="safety", log_id=record.log_id)
 
 
 def _postback(incoming: Incoming) -> Reply:

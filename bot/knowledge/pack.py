@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+from bot.safety.rules import SAFETY_FILE, SafetyFileError
+from bot.safety.rules import read_file as read_safety_file
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 STATUSES = ("published", "draft")
@@ -60,6 +63,7 @@ class Pack:
     entries: list[dict[str, Any]] = field(default_factory=list)
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)  # in menu order; empty when the pack has no list
+    safety_rules: int = 0
 
 
 class PackError(Exception):
@@ -198,6 +202,15 @@ def validate_categories(raw: Any, file: str) -> list[Problem]:
     return problems
 
 
+def _check_safety(path: Path, problems: list[Problem]) -> int:
+    """Validate safety.yaml into problems; return how many rules it holds."""
+    try:
+        return len(read_safety_file(path))
+    except SafetyFileError as exc:
+        problems.extend(Problem(path.name, where, reason) for where, reason in exc.problems)
+        return 0
+
+
 def read_pack(directory: str | Path) -> Pack:
     """Read and validate a pack directory; raise PackError listing every problem."""
     root = Path(directory)
@@ -207,6 +220,9 @@ def read_pack(directory: str | Path) -> Pack:
     pack = Pack()
     seen: dict[str, str] = {}
     for path in sorted(root.glob("*.y*ml")):
+        if path.name == SAFETY_FILE:
+            pack.safety_rules = _check_safety(path, problems)
+            continue
         raw, errors = load_yaml(path)
         if errors:
             problems.extend(errors)

@@ -24,6 +24,7 @@ from bot.knowledge.lostchars import lost_characters
 from bot.knowledge.store import bump_version
 from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, SYNONYMS_FILE, dump_entry, normalise_entry
 from bot.models import Entry
+from bot.safety.rules import SAFETY_FILE
 
 MAX_UPLOAD_ENTRIES = 2000
 # An entry within every field limit is a few kilobytes of YAML; these bound what a zip may make us
@@ -221,6 +222,9 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
             name = PurePosixPath(info.filename).name
             if name == SYNONYMS_FILE:
                 staged.notes.append("synonyms.yaml（言い換え辞書）は取り込みません。変更はリポジトリで行ってください。")
+                continue
+            if name == SAFETY_FILE:
+                staged.notes.append("safety.yaml（緊急のご案内）は取り込みません。変更はリポジトリで行い、kb check で確かめてください。")
                 continue
             too_big = RowProblem(name, "-", f"ファイルが大きすぎます（1件{MAX_ENTRY_FILE // 1024}KBまで）")
             if info.file_size > MAX_ENTRY_FILE:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping, Protocol, Sequence
+from urllib.parse import quote
 
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16, clip, label
@@ -191,3 +192,20 @@ def detail_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequ
     )
     alt = clip(f"{entry.title}{suffix}：{rest or entry.source}", MAX_ALT_TEXT)
     return flex.message(alt, bubble, quick_reply(chips))
+
+
+def tel_uri(number: str) -> str:
+    """Return a tel: URI for a phone number; # is percent-encoded (tel:%238000), as RFC 3966 requires."""
+    return "tel:" + quote(re.sub(r"[^0-9#*+-]", "", number), safe="-+*")
+
+
+def urgent_bubble(title: str, body: str, calls: Sequence[tuple[str, str]]) -> Message:
+    """Return the fixed safety reply: the text (numbers first) and one button per call (label, URI)."""
+    footer = [flex.button(flex.uri_action(label(name), uri), "primary" if i == 0 else "secondary")
+              for i, (name, uri) in enumerate(calls)]
+    bubble = flex.bubble(
+        header=flex.box("vertical", [flex.text(clip(title, 100), "md", color="#C0392B", weight="bold", wrap=True)]),
+        body=flex.box("vertical", [flex.text(clip(body, 2000), "md", wrap=True)], spacing="md"),
+        footer=flex.box("vertical", footer, spacing="sm") if footer else None,
+    )
+    return flex.message(clip(body, MAX_ALT_TEXT), bubble)

@@ -16,7 +16,7 @@
     if (action.type === "uri") {
       var a = el("a", "btn " + (style || "secondary"), action.label);
       // Only web links are followed; anything else (javascript:, data:) stays inert.
-      if (/^https?:\/\//.test(action.uri)) { a.href = action.uri; a.target = "_blank"; a.rel = "noopener"; }
+      if (/^(https?:\/\/|tel:)/.test(action.uri)) { a.href = action.uri; a.target = "_blank"; a.rel = "noopener"; }
       return a;
     }
     var b = el("button", style || "secondary", action.label);

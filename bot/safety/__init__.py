@@ -1,0 +1,63 @@
+"""Safety first: urgent messages get 119 / 110 / #8000 before any FAQ matching; rules live in the pack."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from flask import current_app
+
+from bot.safety.matcher import Rule, SafetyMatcher
+from bot.safety.rules import SAFETY_FILE, SafetyFileError, read_file
+
+__all__ = ["Rule", "SafetyCache", "SafetyFileError", "SafetyMatcher", "SAFETY_FILE", "current_rules"]
+
+log = logging.getLogger(__name__)
+_EMPTY = SafetyMatcher(())
+
+
+class SafetyCache:
+    """Hold the compiled rules of one safety.yaml and compile them again only when the file changes."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Watch the file at path (it is read on first use)."""
+        self.path = str(path)
+        self._stamp: tuple[int, int, int] | None = None
+        self._matcher = _EMPTY
+        self._lock = threading.Lock()
+
+    def matcher(self) -> SafetyMatcher:
+        """Return the rules for the file as it is now; a broken edit keeps the last good rules."""
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = (0, 0, 0)
+        if stamp == self._stamp:
+            return self._matcher
+        with self._lock:
+            if stamp != self._stamp:
+                self._reload(stamp)
+        return self._matcher
+
+    def _reload(self, stamp: tuple[int, int, int]) -> None:
+        if stamp == (0, 0, 0):
+            log.error("safety rules missing: %s not found; urgent messages get no 119/110/#8000 reply", self.path)
+        else:
+            try:
+                self._matcher = SafetyMatcher(read_file(self.path))
+                log.info("safety rules loaded: %d rules from %s", len(self._matcher), self.path)
+            except SafetyFileError as exc:
+                # `kb check` reports this before a deploy; at run time the last good rules are safer than none.
+                log.error("ignoring broken %s (keeping %d earlier rules): %s", self.path, len(self._matcher), exc)
+        self._stamp = stamp
+
+
+def current_rules() -> SafetyMatcher:
+    """Return the app's safety rules from KNOWLEDGE_DIR/safety.yaml, compiled again only after the file changed."""
+    cache = current_app.extensions.get("safety_rules")
+    if cache is None:
+        path = Path(current_app.config["KNOWLEDGE_DIR"]) / SAFETY_FILE
+        cache = current_app.extensions.setdefault("safety_rules", SafetyCache(path))
+    return cache.matcher()
