@@ -208,9 +208,9 @@ def _staff_work(now: datetime) -> None:
     for group in open_groups():
         if "ネットで申請" in group.text:
             entry = db.session.scalar(select(Entry).where(Entry.slug == "paperless-counter"))
-            add_as_alternate(group.ids, entry, group.text, EDITOR)
+            add_as_alternate(group, entry, group.text, EDITOR)
         elif "保育料" in group.text:
-            dismiss(group.ids, "personal", "保育所の担当から電話で連絡済み", EDITOR)
+            dismiss(group, "personal", "保育所の担当から電話で連絡済み", EDITOR)
     entry = db.session.scalar(select(Entry).where(Entry.slug == "school-lunch-free"))
     data = entry.content()
     data["review_note"] = data["review_note"] + "（教育委員会に実施状況を問い合わせ中）"
@@ -221,7 +221,7 @@ def _request_and_approve(notice, when: datetime) -> None:
     """Ask to send as the editor and, under the two-person rule, approve as the admin."""
     workflow.request_send(notice, EDITOR, now=when - timedelta(hours=1))
     if notice.status == "pending_approval":
-        workflow.approve(notice, ADMIN, now=when)
+        workflow.approve(notice, ADMIN, notice.revision, now=when)
 
 
 def _notices(now: datetime) -> dict[str, int]:
