@@ -8,10 +8,13 @@ from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS
 # One name per audit action; a code missing here shows as その他の操作 (the code stays in the tooltip).
 AUDIT_ACTIONS = {
     "login": "ログイン",
+    "login.lockout": "ログインを一時停止（失敗が続いたため）",
     "logout": "ログアウト",
     "user.create": "ユーザーを作成",
     "user.update": "ユーザーの役割・状態を変更",
     "user.password": "パスワードを変更",
+    "user.password_reset": "パスワードを再発行",
+    "user.sessions_ended": "すべての端末をログアウト",
     "entry.create": "回答を作成",
     "entry.edit": "回答を編集",
     "entry.rollback": "回答を以前の版に戻す",
@@ -33,11 +36,14 @@ AUDIT_ACTIONS = {
     "notice.request": "お知らせの承認を依頼",
     "notice.approve": "お知らせを承認",
     "notice.send_back": "お知らせを差し戻し",
+    "notice.withdraw": "お知らせの承認依頼を取り下げ",
     "notice.cancel": "お知らせを取り消し",
     "notice.test_send": "お知らせをテスト送信",
+    "notice.test_recipient.add": "テスト送信先を登録",
+    "notice.test_recipient.remove": "テスト送信先を削除",
 }
 
-TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み",
+TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
@@ -55,7 +61,7 @@ _VALUES: dict[str, dict[Any, str]] = {
 
 
 # Actors that are not staff e-mail addresses.
-_ACTORS = {"cli": "コマンドライン", "kb import": "パックの取り込み（コマンドライン）"}
+_ACTORS = {"cli": "コマンドライン", "system": "システム（自動）", "demo seed": "デモデータ（コマンドライン）", "kb import": "パックの取り込み（コマンドライン）"}
 
 
 def actor_label(actor: str) -> str:
