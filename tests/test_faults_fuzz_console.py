@@ -19,7 +19,8 @@ from bot.admin import forms as admin_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
-from bot.models import Entry, Notice, User
+from bot.models import Category, Entry, Notice, User
+from bot.models import TestRecipient as Recipient
 from bot.notices import forms as notice_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
@@ -52,21 +53,33 @@ POST_FORMS = {
     "notices.edit": notice_forms.NoticeForm,
     "notices.preview": notice_forms.NoticeForm,
     "notices.request_send": notice_forms.ActionForm,
-    "notices.approve": notice_forms.ActionForm,
+    "notices.approve": notice_forms.ApproveForm,
+    "notices.withdraw": notice_forms.ActionForm,
+    "notices.recipients": notice_forms.RecipientForm,
+    "notices.recipient_delete": notice_forms.ActionForm,
+    "admin.category_add": admin_forms.CategoryForm,
+    "admin.category_rename": admin_forms.CategoryForm,
+    "admin.category_up": admin_forms.ActionForm,
+    "admin.category_down": admin_forms.ActionForm,
+    "admin.readiness_resolve": admin_forms.ActionForm,
+    "admin.end_other_sessions": admin_forms.ActionForm,
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
-NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out"}
+NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
+              "admin.user_reset_password": "has no fields but CSRF, and would make the fuzzing admin change its "
+                                           "password before any other route answers (tests/test_admin_users.py)"}
 # GET routes that read the query string, and what they read (views read request.args; /admin/try a form).
 GET_PARAMS = {
-    "admin.entries": ("q", "category", "status", "review", "recent", "sort"),
+    "admin.entries": ("q", "category", "status", "review", "recent", "sort", "who"),
     "admin.audit_log": ("page", "target"),
-    "admin.inbox": ("days",),
+    "admin.inbox": ("days", "page"),
+    "admin.overview": ("who",),
     "admin.try_it": admin_forms.TryForm,
-    "admin.entry_new": ("question", "ids"),
+    "admin.entry_new": ("question", "group", "days"),
     "admin.login": ("next",),
 }
 
@@ -112,10 +125,16 @@ class Console:
             self.slugs = [e.encode() for e in db.session.scalars(select(Entry.slug))]
             self.editor_id = db.session.scalar(select(User.id).where(User.email == EDITOR))
             self.notice_id = db.session.scalar(select(Notice.id).order_by(Notice.id))
+            self.category_id = db.session.scalar(select(Category.id).order_by(Category.id))
+            recipient = Recipient(name="広報係", line_user_id="U" + "a" * 32, added_by=ADMIN)
+            db.session.add(recipient)
+            db.session.commit()
+            self.recipient_id = recipient.id
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
 
     def url(self, endpoint: str) -> str:
-        values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1}
+        values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
+                  "category_id": self.category_id, "recipient_id": self.recipient_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for
@@ -279,6 +298,17 @@ def test_found_a_long_entry_slug_in_a_notice(console):
         response = console.client.post(console.url("notices.preview"), json={"entry_slug": slug, "title": "t"},
                                        headers={"X-CSRFToken": console.token})
         assert response.status_code == 200 and response.get_json()["problems"].get("entry_slug"), slug
+
+
+def test_found_a_long_entry_slug_in_the_answer_preview(console):
+    # The bubble's 続きを読む button carries the slug in postback data, which LINE limits to 300 characters.
+    for slug in (b"a" * 400, "あ".encode() * 120):
+        body = {**{k: [v.encode()] for k, v in console.entry_form.items()}, "slug": [slug]}
+        for endpoint in ("admin.entry_new", "admin.entry_edit"):
+            response = console.client.post(console.url(endpoint), data=_encode(body, console.token),
+                                           content_type="application/x-www-form-urlencoded")
+            _check(response, endpoint)
+            assert response.status_code == 200, endpoint
 
 
 def test_found_topics_that_are_not_a_list(console):

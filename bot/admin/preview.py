@@ -8,6 +8,7 @@ from flask import current_app
 
 from bot.conversation import replies
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
+from bot.knowledge.pack import SLUG_RE, TEXT_LIMITS
 from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.matching import Candidate
@@ -32,6 +33,10 @@ class _Draft:
 def bubble_for(data: dict[str, Any]) -> dict[str, Any]:
     """Return the LINE message JSON the entry's answer would be sent as (with feedback buttons)."""
     draft = _Draft(**{k: str(data.get(k) or "") for k in ("slug", "title", "answer", "url", "contact", "source")})
+    if not (len(draft.slug) <= TEXT_LIMITS["slug"] and SLUG_RE.match(draft.slug)):
+        # The form reports a bad slug next to its field; the preview still shows the bubble, whose buttons carry
+        # the slug in postback data that LINE limits to 300 characters.
+        draft = _Draft("preview", draft.title, draft.answer, draft.url, draft.contact, draft.source)
     if not draft.title.strip() and not draft.answer.strip():
         draft = _Draft(draft.slug, "（タイトル）", "（回答）", draft.url, draft.contact, draft.source)
     # log_id 0 shows the 👍/👎 buttons residents get; the preview never sends them anywhere.
