@@ -199,8 +199,8 @@ def test_production_config_keeps_its_promises():
     assert "client_max_body_size 1m;" in callback and "limit_req zone=line_webhook" in callback
     assert "limit_req zone=admin_login" in re.search(r"location = /admin/login \{(.*?)\}", text, re.DOTALL).group(1)
     # The import door in the app is the one that needs the 20 MB.
-    from bot.admin.views.transfer import MAX_UPLOAD
-    assert MAX_UPLOAD == 20 * 1024 * 1024
+    from bot.config import from_environment
+    assert from_environment("/tmp")["MAX_IMPORT_BYTES"] == 20 * 1024 * 1024
 
 
 def test_production_config_passes_nginx_t_with_a_certificate(tmp_path):
