@@ -167,8 +167,12 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
 def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None) -> Reply | None:
     """Record an urgent message (outcome safety, kept out of the inbox) and return the fixed reply."""
     # No version check: the reply comes from safety.yaml, not from the knowledge the version counts.
+    resident = _resident(incoming)
+    if simulated.is_simulated(resident):
+        _touch_follower(incoming)  # the ORM way: the one-statement upsert would store it as a plain follower
+        resident = None
     record = records.record_question(
-        claim, _line_user(incoming), None, version=None, text=mask(text[:MAX_LOGGED_CHARS]),
+        claim, resident, None, version=None, text=mask(text[:MAX_LOGGED_CHARS]),
         user_hash=_hash(incoming), channel=incoming.channel, outcome="safety", entry_slug=None, score=0.0,
         candidates=[], latency_ms=int(prepared.seconds * 1000),
     )
