@@ -145,7 +145,10 @@ def _register_error_handlers(app: Flask) -> None:
     def handle(exc: HTTPException):
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
             return jsonify(error=exc.name, message=exc.description), exc.code
-        return render_template("error.html", error=exc), exc.code
+        from bot.errorpages import page_text
+
+        title, message = page_text(exc)
+        return render_template("error.html", code=exc.code, title=title, message=message), exc.code
 
     def too_large(exc: HTTPException):
         from bot.bodylimits import limit_text
@@ -156,7 +159,7 @@ def _register_error_handlers(app: Flask) -> None:
         back = "/admin/transfer" if request.path.startswith("/admin/import") else (request.referrer or "/")
         return render_template("too_large.html", limit=limit, back=back), 413
 
-    for code in (400, 404, 405, 503):
+    for code in (400, 404, 405, 500, 503):
         app.register_error_handler(code, handle)
     app.register_error_handler(413, too_large)
 
