@@ -191,7 +191,8 @@ def service_env(database_url: str | None, line_url: str, **extra: str) -> dict[s
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_ENDPOINT": line_url,
         "LOG_HASH_KEY": "bench-hash-key",
-        "SECRET_KEY": "bench-secret-key",
+        # Production refuses a SECRET_KEY shorter than 32 bytes (bot/config.py), as a real deployment would.
+        "SECRET_KEY": "bench-secret-key-" + "0" * 32,
         "APP_ENV": "production",
         "GUNICORN_LOG_LEVEL": "warning",
         "PYTHONUNBUFFERED": "1",
