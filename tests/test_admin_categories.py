@@ -115,3 +115,26 @@ def test_kb_check_flags_names_equal_after_nfkc_or_nearly_equal(loaded_app, runne
 def test_near_duplicates_tells_apart_different_names():
     assert near_duplicates(["子育て・教育", "移住・応援団", "市の計画"]) == []
     assert [p[:2] for p in near_duplicates(["子育て・教育", "子育て 教育"])] == [("子育て・教育", "子育て 教育")]
+
+
+def test_the_line_menu_follows_the_order_admins_chose(console, admin_client):
+    from bot.conversation import replies
+    from bot.knowledge.index import knowledge
+
+    with console.app_context():
+        before = replies.categories(knowledge())
+        last = db.session.scalar(select(Category).where(Category.name == before[-1]))
+        last_id = last.id
+    assert before == [n for n in names_in(console) if n in before]
+    admin_client.post(f"/admin/categories/{last_id}/up")
+    with console.app_context():
+        after = replies.categories(knowledge())
+        chips = [chip.label for chip in replies.topic_chips(knowledge())]
+    # The moved category swaps with the one above it, in the menu residents tap as on the admin page.
+    assert after == before[:-2] + [before[-1], before[-2]]
+    assert chips == after
+
+
+def names_in(app) -> list[str]:
+    with app.app_context():
+        return names()

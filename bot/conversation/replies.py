@@ -16,8 +16,10 @@ RELATED_CHIPS = 4
 
 
 def categories(kb: Snapshot) -> list[str]:
-    """Return the categories that have answerable entries, in a stable order."""
-    return sorted({e.category for e in kb.entries.values() if e.category})
+    """Return the categories that have answerable entries, in the menu order admins chose."""
+    used = {e.category for e in kb.entries.values() if e.category}
+    ordered = [name for name in kb.menu_order if name in used]
+    return ordered + sorted(used - set(ordered))  # a category not in the managed list still shows, last
 
 
 def _menu_chip() -> Chip:

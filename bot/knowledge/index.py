@@ -14,7 +14,7 @@ from bot.extensions import db
 from bot.knowledge.pack import SYNONYMS_FILE, PackError, load_yaml, validate_synonyms
 from bot.knowledge.store import current_version
 from bot.matching import Decision, Document, Matcher
-from bot.models import Entry
+from bot.models import Category, Entry
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class Snapshot:
     matcher: Matcher
     entries: dict[str, EntryView]
     drafts_included: bool = False
+    menu_order: tuple[str, ...] = ()  # the managed categories, as admins ordered them
     decisions: DecisionCache = field(default_factory=lambda: DecisionCache(0), compare=False, repr=False)
 
     def decide(self, query: str) -> Decision:
@@ -125,8 +126,10 @@ def build_snapshot(version: int, *, include_drafts: bool = False) -> Snapshot:
     ]
     matcher = Matcher.build(docs, synonyms=load_synonyms(current_app.config["KNOWLEDGE_DIR"]))
     cache = DecisionCache(0 if include_drafts else current_app.config["DECISION_CACHE_SIZE"])
+    # Moving a category bumps the knowledge version, so the order is part of the snapshot like the entries.
+    order = tuple(db.session.scalars(select(Category.name).order_by(Category.position, Category.id)))
     return Snapshot(version=version, matcher=matcher, entries=entries, drafts_included=include_drafts,
-                    decisions=cache)
+                    menu_order=order, decisions=cache)
 
 
 class IndexCache:
