@@ -16,7 +16,8 @@ METHODS = ("GET", "POST")
 # Known admin-only pages: if the decorator stopped marking them, the walk below would prove nothing.
 EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.audit_log",
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
-                       "admin.category_rename", "admin.category_up", "admin.category_down"}
+                       "admin.category_rename", "admin.category_up", "admin.category_down",
+                       "notices.recipients", "notices.recipient_delete"}
 
 
 def _admin_rules(app):
