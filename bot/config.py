@@ -6,6 +6,10 @@ from pathlib import Path
 
 DEFAULT_LINE_API = "https://api.line.me"
 DEFAULT_WEBSITE = "https://www.city.ashibetsu.hokkaido.jp/"
+DEFAULT_DISASTER_BANNER = "【災害時モード】避難情報は市のホームページと防災行政無線で確認してください。"
+DEFAULT_DISASTER_GREETING = (
+    "現在、芦別市は災害時の対応をしています。下のメニューから避難情報・緊急連絡先・市からのお知らせを確認できます。"
+    "命に関わるときは迷わず119番・110番へ。")
 DEV_SECRET_KEY = "dev-only-insecure-key"
 # Session cookies are signed with SECRET_KEY: a short key could be guessed offline from one cookie.
 MIN_SECRET_KEY_BYTES = 32
@@ -55,6 +59,10 @@ def from_environment(instance_path: str) -> dict:
         "TOWN_CONTACT": env("TOWN_CONTACT", "芦別市役所"),
         "TOWN_PHONE": env("TOWN_PHONE", ""),
         "TOWN_WEBSITE": env("TOWN_WEBSITE", DEFAULT_WEBSITE),
+        # Defaults only: admins change these in the console (町の設定), which the database keeps.
+        "TOWN_HOURS": env("TOWN_HOURS", ""),
+        "TOWN_DISASTER_BANNER": env("TOWN_DISASTER_BANNER", DEFAULT_DISASTER_BANNER),
+        "TOWN_DISASTER_GREETING": env("TOWN_DISASTER_GREETING", DEFAULT_DISASTER_GREETING),
         "KNOWLEDGE_DIR": env("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge")),
         "SIMULATOR_ENABLED": _flag("SIMULATOR_ENABLED", not production),
         "LOG_HASH_KEY": env("LOG_HASH_KEY", ""),

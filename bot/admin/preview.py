@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 
 from bot.conversation import replies
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
@@ -13,11 +12,12 @@ from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.matching import Candidate
 from bot.models import Entry
+from bot.town.settings import current_town
 
 
 def town() -> Town:
     """Return the town's contact details from settings."""
-    return Town.from_config(current_app.config)
+    return current_town()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bot.notices import resident as notices
 from bot.notices import topics
 from bot.notices.subscriptions import forget as notices_forget
 from bot.safety import Rule, current_rules
+from bot.town.settings import current_town
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +323,7 @@ def _hash(incoming: Incoming) -> str:
 
 
 def _town() -> replies.Town:
-    return replies.Town.from_config(current_app.config)
+    return current_town()
 
 
 def _int(value: str | None) -> int | None:

@@ -30,12 +30,16 @@ class Answerable(Protocol):
 
 @dataclass(frozen=True)
 class Town:
-    """The town's own contact details, from settings."""
+    """The town's own contact details and disaster mode, from settings (bot/town/settings.py)."""
 
     name: str
     contact: str
     phone: str
     website: str
+    hours: str = ""
+    disaster: bool = False  # 災害時モード: replies carry the banner, the greeting changes
+    disaster_banner: str = ""
+    disaster_greeting: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Town":

@@ -3,20 +3,27 @@ from bot.models.accounts import AuditLog, LoginAttempt, RoleGrant, User
 from bot.models.categories import Category
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
+from bot.models.forms import FormSetting, FormSubmission, FormVersion
 from bot.models.inbox import InboxResolution
 from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
 from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
+from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
+from bot.models.town import TownSetting
 
 __all__ = [
     "AuditLog",
     "Category",
     "Entry",
     "EntryRevision",
+    "Facility",
     "Follower",
     "FollowerCount",
+    "FormSetting",
+    "FormSubmission",
+    "FormVersion",
     "InboxResolution",
     "KnowledgeVersion",
     "LoginAttempt",
@@ -26,9 +33,11 @@ __all__ = [
     "ProcessedEvent",
     "QuestionLog",
     "RoleGrant",
+    "Screen",
     "Subscription",
     "TestRecipient",
     "TopicOffer",
+    "TownSetting",
     "User",
     "WorkerLease",
     "utcnow",

@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     # Set when someone else chose the password (a new account, a reset): the owner must replace it first.
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # 申込み担当: may see residents' applications (admins always may).
+    handles_applications: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session: the user id and the current session token."""

@@ -81,6 +81,12 @@ class Notice(db.Model):
     test_sent_to: Mapped[str] = mapped_column(String(64), default="")
     test_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the notice goes once approved: "line" (sent once), "signage" and "web" (shown in the display period).
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["line"])
+    # Facilities whose screens show it; empty means every screen.
+    signage_facility_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    display_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: from approval
+    display_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: until cancelled
 
     batches: Mapped[list[OutboxBatch]] = relationship(back_populates="notice", order_by="OutboxBatch.id")
 

@@ -1,0 +1,66 @@
+"""Forms defined in the pack (the supporters' club registration…), their versions and what residents sent."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.extensions import db
+from bot.models.timeutil import utcnow
+
+# new → confirmed → in_progress → done; cancelled when the resident withdraws or staff cancel.
+SUBMISSION_STATUSES = ("new", "confirmed", "in_progress", "done", "cancelled")
+
+
+class FormVersion(db.Model):
+    """One version of a form's definition; a changed form is a new version, never an edit of an old one."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("slug", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+
+
+class FormSubmission(db.Model):
+    """What one resident sent through one form version: personal data, kept only in this table."""
+
+    __tablename__ = "form_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(20), unique=True)  # 受付番号, shown to the resident
+    form_slug: Mapped[str] = mapped_column(String(80), index=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10), default="web")  # web | line
+    # The LINE user the signed link tied the application to; never put in a URL or a log.
+    line_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A keyed hash of the normalised e-mail address, to find a second application without a scan of answers.
+    email_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    version: Mapped[FormVersion] = relationship()
+
+
+class FormSetting(db.Model):
+    """Staff's settings for one form: paper registrations counted in the KPI, and how long records are kept."""
+
+    __tablename__ = "form_settings"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    paper_registrations: Mapped[int] = mapped_column(Integer, default=0)
+    retention_days: Mapped[int | None] = mapped_column(Integer)  # None: kept until deleted
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(254), default="")

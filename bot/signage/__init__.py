@@ -1,0 +1,1 @@
+"""Digital signage in public facilities: screens, their page and their heartbeat."""

@@ -1,0 +1,1 @@
+"""The town itself: its name, switchboard, opening hours, website and disaster mode."""
