@@ -61,6 +61,9 @@ def from_environment(instance_path: str) -> dict:
         "TOWN_WEBSITE": env("TOWN_WEBSITE", DEFAULT_WEBSITE),
         # Defaults only: admins change these in the console (町の設定), which the database keeps.
         "TOWN_HOURS": env("TOWN_HOURS", ""),
+        # The service's public address (https://bot.example.jp/), for links in LINE, feeds and signage URLs;
+        # empty: the host the request came in on.
+        "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", ""),
         "TOWN_DISASTER_BANNER": env("TOWN_DISASTER_BANNER", DEFAULT_DISASTER_BANNER),
         "TOWN_DISASTER_GREETING": env("TOWN_DISASTER_GREETING", DEFAULT_DISASTER_GREETING),
         "KNOWLEDGE_DIR": env("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge")),
