@@ -182,3 +182,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(notices_cli)
     from bot.admin.cli import users_cli  # the console's own commands live with the console
     app.cli.add_command(users_cli)
+    from bot.forms.staff_cli import forms_cli  # retention of applications lives with the forms
+    app.cli.add_command(forms_cli)

@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         audit, categories, entries, inbox, overview, readiness, session, transfer, tryit, users,
     )
     from bot.extensions import login_manager
+    from bot.forms import console as forms_console  # noqa: F401  (申込み)
 
     login_manager.login_view = "admin.login"
     login_manager.login_message = "ログインしてください。"

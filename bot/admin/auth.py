@@ -128,6 +128,24 @@ def admin_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def applications_required(view: F) -> F:
+    """Let only admins and 申込み担当 (who may see residents' personal data) through; other staff get 403."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        pending = _password_change_pending()
+        if pending is not None:
+            return pending
+        if not (current_user.is_admin or current_user.handles_applications):
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapper.access = "applications"
+    return wrapper  # type: ignore[return-value]
+
+
 def public(view: F) -> F:
     """Mark a console view as deliberately open (the login page)."""
     view.access = "public"  # type: ignore[attr-defined]

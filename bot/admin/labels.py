@@ -43,10 +43,22 @@ AUDIT_ACTIONS = {
     "notice.test_recipient.remove": "テスト送信先を削除",
     "town.disaster_on": "災害時モードに切り替え",
     "town.disaster_off": "災害時モードを終了",
+    "application.list": "申込みの一覧を表示",
+    "application.view": "申込みの内容を表示",
+    "application.export": "申込みをCSVで書き出し",
+    "application.status": "申込みの状態を変更",
+    "application.memo": "申込みのメモを変更",
+    "application.delete": "申込みを削除（本人の求め）",
+    "application.purge": "申込みを削除（保存期間の経過）",
+    "form.paper": "紙の登録者数を変更",
+    "form.retention": "申込みの保存期間を変更",
+    "form.edit": "フォームの定義を変更",
+    "user.applications": "申込み担当の付与・解除",
 }
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
-                "category": "カテゴリ", "town": "町の設定"}
+                "category": "カテゴリ", "town": "町の設定",
+                "application": "申込み", "form": "フォーム"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
@@ -59,6 +71,8 @@ _VALUES: dict[str, dict[Any, str]] = {
     "archived": {True: "アーカイブ", False: "アーカイブしない"},
     "role": {"admin": "管理者", "editor": "編集者"},
     "active": {True: "ログインできる", False: "ログインできない"},
+    "handles_applications": {True: "申込み担当", False: "申込み担当でない"},
+    "application_status": {"new": "新規", "confirmed": "確認済み", "in_progress": "対応中", "done": "完了", "cancelled": "取消"},
 }
 
 
@@ -85,7 +99,11 @@ def field_label(key: str) -> str:
     """Return the Japanese name of an entry field (or other stored key)."""
     return FIELD_LABELS.get(key) or {"archived": "アーカイブ", "role": "役割", "active": "ログイン",
                                      "email": "メールアドレス", "question": "質問", "count": "件数",
-                                     "reason": "理由", "ids": "質問の番号"}.get(key, key)
+                                     "reason": "理由", "ids": "質問の番号",
+                                     "handles_applications": "申込み担当", "application_status": "申込みの状態",
+                                     "paper_registrations": "紙の登録者数", "retention_days": "保存期間（日）",
+                                     "form": "フォーム", "channel": "経路", "since": "受付日（から）",
+                                     "until": "受付日（まで）", "search": "検索語"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:

@@ -8,6 +8,7 @@ from bot.admin import grants, stats
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness
+from bot.forms import kpi as forms_kpi
 
 
 @bp.get("/")
@@ -20,5 +21,6 @@ def overview():
         periods=[stats.period(7, who), stats.period(30, who)], most_asked=stats.most_asked(30, who=who),
         who=who, audiences=stats.AUDIENCES, readiness=counts(launch_readiness()),
         admin_grants=grants.admin_grants() if current_user.is_admin else None,
+        **forms_kpi.context(current_user),
     )
 

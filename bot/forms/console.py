@@ -1,0 +1,217 @@
+"""Console views for 申込み: the list, one record, export, deletion, the form's settings and 申込み担当."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from bot import audit
+from bot.admin.auth import admin_required, applications_required, staff_required
+from bot.admin.blueprint import bp
+from bot.extensions import db
+from bot.forms import applications as apps
+from bot.forms import editing
+from bot.forms.console_forms import (
+    ApplicationDeleteForm, ApplicationUpdateForm, DefinitionForm, HandlerForm, PaperForm, RetentionForm,
+)
+from bot.forms.export import to_csv
+from bot.models import FormSetting, FormSubmission, FormVersion, User
+from bot.models.timeutil import utcnow
+from bot.urlnumbers import page_number
+
+PAGE = 50
+
+
+def _submission(submission_id: int) -> FormSubmission:
+    submission = db.session.get(FormSubmission, submission_id)
+    if submission is None:
+        abort(404, "この申込みは見つかりません（削除された可能性があります）。")
+    return submission
+
+
+@bp.get("/applications")
+@staff_required
+def applications():
+    """List applications for 申込み担当 and admins; other staff see the counts per status only."""
+    f = apps.parse_filter(request.args)
+    personal = apps.can_see_personal(current_user)
+    page = None
+    if personal:
+        page = apps.paginate(apps.find(f), page_number(PAGE), PAGE)
+        if page.rows:
+            # The list shows names: that is a view of personal data too.
+            audit.record(current_user.email, "application.list", "application", "",
+                         f"申込みの一覧を表示（{page.total}件）", None, f.describe() or None)
+            db.session.commit()
+    return render_template("admin/applications.html", f=f, page=page, personal=personal,
+                           counts=apps.status_counts(f), forms=apps.form_slugs(),
+                           statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS,
+                           args={k: v for k, v in request.args.items() if k != "page" and v})
+
+
+@bp.get("/applications/export.csv")
+@applications_required
+def application_export():
+    """Download the applications the filter chose as CSV for Excel; audited with the filter."""
+    f = apps.parse_filter(request.args)
+    rows = apps.find(f)
+    apps.record_export(f, len(rows), current_user)
+    name = f"applications-{utcnow().strftime('%Y%m%d-%H%M')}.csv"
+    return Response(to_csv(rows), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.route("/applications/<int:submission_id>", methods=["GET", "POST"])
+@applications_required
+def application_detail(submission_id: int):
+    """Show one application with its answers and history; change its status and memo."""
+    submission = _submission(submission_id)
+    form = ApplicationUpdateForm(obj=submission if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            changed = apps.change(submission, form.status.data, form.memo.data or "", current_user)
+        except apps.ApplicationError as exc:
+            form.memo.errors = [*form.memo.errors, str(exc)]
+        else:
+            flash("保存しました。" if changed else "変更はありませんでした。", "info")
+            return redirect(url_for("admin.application_detail", submission_id=submission.id))
+    if request.method == "GET":
+        apps.record_view(submission, current_user)
+    status = 200 if request.method == "GET" or not form.errors else 400
+    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
+                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
+                           channels=apps.CHANNEL_LABELS, delete_form=ApplicationDeleteForm(formdata=None)), status
+
+
+@bp.post("/applications/<int:submission_id>/delete")
+@applications_required
+def application_delete(submission_id: int):
+    """Delete one record and its personal data on the resident's request."""
+    submission = _submission(submission_id)
+    form = ApplicationDeleteForm()
+    if not form.validate_on_submit() or (form.receipt.data or "").strip().upper() != submission.receipt_no.upper():
+        flash("受付番号が一致しないため、削除しませんでした。削除する記録の受付番号を入力してください。", "error")
+        return redirect(url_for("admin.application_detail", submission_id=submission.id))
+    receipt = submission.receipt_no
+    apps.delete(submission, current_user.email)
+    flash(f"受付番号 {receipt} の記録を削除しました。元に戻すことはできません。", "info")
+    return redirect(url_for("admin.applications"))
+
+
+def _form_version(slug: str) -> FormVersion:
+    version = db.session.scalars(select(FormVersion).where(FormVersion.slug == slug[:80]).order_by(
+        FormVersion.version.desc()).limit(1)).first()
+    if version is None:
+        abort(404, "このフォームは見つかりません。")
+    return version
+
+
+def _setting(slug: str) -> FormSetting:
+    setting = db.session.get(FormSetting, slug)
+    if setting is None:
+        setting = FormSetting(slug=slug, paper_registrations=0)
+        db.session.add(setting)
+    return setting
+
+
+def _settings_page(version: FormVersion, paper: PaperForm, retention: RetentionForm, status: int = 200):
+    return render_template("admin/form_settings.html", version=version, paper=paper, retention=retention,
+                           setting=db.session.get(FormSetting, version.slug)), status
+
+
+@bp.route("/forms/<slug>/settings", methods=["GET", "POST"])
+@applications_required
+def form_settings(slug: str):
+    """Show a form's settings and save the paper registrations counted in the KPI."""
+    version = _form_version(slug)
+    setting = db.session.get(FormSetting, version.slug)
+    paper = PaperForm(obj=setting if request.method == "GET" else None)
+    retention = RetentionForm(formdata=None, obj=setting)
+    if request.method == "GET":
+        if setting is None:
+            paper.paper_registrations.data = 0
+        return _settings_page(version, paper, retention)
+    if not paper.validate_on_submit():
+        return _settings_page(version, paper, retention, 400)
+    setting = _setting(version.slug)
+    before = setting.paper_registrations or 0
+    if paper.paper_registrations.data != before:
+        setting.paper_registrations = paper.paper_registrations.data
+        setting.updated_at, setting.updated_by = utcnow(), current_user.email
+        audit.record(current_user.email, "form.paper", "form", version.slug,
+                     f"「{version.title}」の紙の登録者数を{before}人から{setting.paper_registrations}人に変更",
+                     {"paper_registrations": before}, {"paper_registrations": setting.paper_registrations})
+    db.session.commit()
+    flash("保存しました。", "info")
+    return redirect(url_for("admin.form_settings", slug=version.slug))
+
+
+@bp.post("/forms/<slug>/retention")
+@admin_required
+def form_retention(slug: str):
+    """Save how long a form's records are kept (admins only)."""
+    version = _form_version(slug)
+    retention = RetentionForm()
+    if not retention.validate_on_submit():
+        setting = db.session.get(FormSetting, version.slug)
+        return _settings_page(version, PaperForm(formdata=None, obj=setting), retention, 400)
+    setting = _setting(version.slug)
+    before, after = setting.retention_days, retention.retention_days.data
+    if setting.paper_registrations is None:
+        setting.paper_registrations = 0
+    if before != after:
+        setting.retention_days = after
+        setting.updated_at, setting.updated_by = utcnow(), current_user.email
+        label = f"{after}日" if after else "削除するまで"
+        audit.record(current_user.email, "form.retention", "form", version.slug,
+                     f"「{version.title}」の保存期間を{label}に変更", {"retention_days": before},
+                     {"retention_days": after})
+    db.session.commit()
+    flash("保存期間を保存しました。", "info")
+    return redirect(url_for("admin.form_settings", slug=version.slug))
+
+
+@bp.post("/users/<int:user_id>/applications")
+@admin_required
+def user_applications(user_id: int):
+    """Grant or revoke 申込み担当 (seeing residents' applications)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = HandlerForm()
+    if form.validate_on_submit():
+        after = bool(form.handles_applications.data)
+        if after != user.handles_applications:
+            # Checked on every request from the database, so a revoked permission ends at the next click
+            # without logging the user out.
+            user.handles_applications = after
+            audit.record(current_user.email, "user.applications", "user", user.id,
+                         f"{user.email} を申込み担当{'にする' if after else 'から外す'}",
+                         {"handles_applications": not after}, {"handles_applications": after})
+            db.session.commit()
+            flash(f"{user.email} を申込み担当{'にしました' if after else 'から外しました'}。", "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/forms/<slug>/edit", methods=["GET", "POST"])
+@admin_required
+def form_edit(slug: str):
+    """Edit a form's definition as YAML; saving a change makes a new version (old answers keep theirs)."""
+    version = _form_version(slug)
+    form = DefinitionForm()
+    status = 200
+    if request.method == "GET":
+        form.definition.data = editing.to_yaml(version.definition)
+    elif form.validate_on_submit():
+        try:
+            saved = editing.save(version.slug, form.definition.data, current_user.email)
+        except editing.DefinitionError as exc:
+            form.definition.errors = list(exc.problems)
+            status = 400
+        else:
+            flash(f"第{saved.version}版として保存しました。これからの申込みは新しい版で受け付けます。" if saved
+                  else "変更はありませんでした。", "info")
+            return redirect(url_for("admin.form_edit", slug=version.slug))
+    else:
+        status = 400
+    return render_template("admin/form_edit.html", version=version, form=form), status

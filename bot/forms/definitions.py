@@ -1,0 +1,79 @@
+"""Read what the staff console needs from a stored form definition: field labels, choices and the KPI."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field as the console shows it: key, Japanese label, type and whether it holds several choices."""
+
+    key: str
+    label: str
+    type: str
+
+    @property
+    def multiple(self) -> bool:
+        return self.type in ("multiselect", "multi-select", "multi_select", "checkboxes")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """The plan's KPI for a form: what is counted, where it started and where it should get to."""
+
+    label: str
+    baseline: int
+    baseline_year: str
+    target: int
+    target_year: str
+    source: str = ""
+
+
+def fields(definition: dict[str, Any] | None) -> list[Field]:
+    """Return a definition's fields in order; entries without a key are skipped."""
+    out = []
+    for raw in (definition or {}).get("fields") or []:
+        if isinstance(raw, dict) and raw.get("key"):
+            key = str(raw["key"])
+            out.append(Field(key, str(raw.get("label") or key), str(raw.get("type") or "text")))
+    return out
+
+
+def _number(value: Any) -> tuple[int, str]:
+    """Return (count, year) from `24`, `{"value": 24, "year": "令和4年度"}` or similar."""
+    if isinstance(value, dict):
+        count = value.get("value", value.get("count", value.get("number", 0)))
+        year = value.get("year", value.get("label", ""))
+    else:
+        count, year = value, ""
+    try:
+        return int(count or 0), str(year or "")
+    except (TypeError, ValueError):
+        return 0, str(year or "")
+
+
+def kpi(definition: dict[str, Any] | None) -> Kpi | None:
+    """Return the form's KPI, or None when the definition has none."""
+    raw = (definition or {}).get("kpi")
+    if not isinstance(raw, dict):
+        return None
+    baseline, baseline_year = _number(raw.get("baseline"))
+    target, target_year = _number(raw.get("target"))
+    baseline_year = str(raw.get("baseline_year") or baseline_year)
+    target_year = str(raw.get("target_year") or target_year)
+    if target <= 0:
+        return None
+    return Kpi(str(raw.get("label") or "登録者数"), baseline, baseline_year, target, target_year,
+               str(raw.get("source") or ""))
+
+
+def display(value: Any) -> str:
+    """Return an answer as staff read it: lists joined with 「、」, booleans as はい/いいえ."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, (list, tuple)):
+        return "、".join(display(v) for v in value)
+    return str(value)
