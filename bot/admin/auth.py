@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
 from bot.extensions import db, login_manager
@@ -139,6 +139,7 @@ def applications_required(view: F) -> F:
         if pending is not None:
             return pending
         if not (current_user.is_admin or current_user.handles_applications):
+            g.forbidden_for = "applications"  # the 403 page names the permission that is missing
             abort(403)
         return view(*args, **kwargs)
 

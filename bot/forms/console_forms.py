@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from bot.forms.applications import MAX_MEMO, STATUS_LABELS
@@ -15,7 +16,7 @@ MAX_DEFINITION = 100_000
 class ApplicationUpdateForm(JapaneseForm):
     """Status and memo of one application."""
 
-    status = SelectField("状態", choices=list(STATUS_LABELS.items()))
+    status = SelectField("状態", choices=[SelectChoice(v, label) for v, label in STATUS_LABELS.items()])
     memo = TextAreaField("メモ（職員だけが見ます）", validators=[Length(max=MAX_MEMO, message=f"{MAX_MEMO}文字以内で入力してください")],
                          description="電話で聞いたことなど。住民には送られません。")
 
