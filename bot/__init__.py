@@ -62,6 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(simulator_bp)
     from bot.notices import init_app as init_notices
     init_notices(app)
+    from bot.forms import init_app as init_forms
+    init_forms(app)
     from bot.admin import init_app as init_admin
     init_admin(app)
     register_cli(app)

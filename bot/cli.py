@@ -55,7 +55,7 @@ def kb_check(directory: str | None) -> None:
         click.echo(f"{len(close)} problem(s) with category names.", err=True)
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
-               f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules.")
+               f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.forms)} forms.")
 
 
 @kb_cli.command("import")
@@ -66,6 +66,8 @@ def kb_import(directory: str | None, force: bool) -> None:
     pack = _read_or_exit(_pack_dir(directory))
     report = import_pack(pack, force=force)
     click.echo(f"created {len(report.created)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}")
+    for slug in report.form_versions:
+        click.echo(f"form {slug}: new version")
     for slug in report.kept_staff_edits:
         click.echo(f"kept staff edit: {slug} (changed in the console since the last import; use --force to overwrite)")
 

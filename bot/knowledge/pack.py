@@ -64,6 +64,7 @@ class Pack:
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)  # in menu order; empty when the pack has no list
     safety_rules: int = 0
+    forms: list[dict[str, Any]] = field(default_factory=list)  # form definitions from forms/*.yaml (bot.forms)
 
 
 class PackError(Exception):
@@ -257,6 +258,10 @@ def read_pack(directory: str | Path) -> Pack:
             if entry["category"] not in known:
                 problems.append(Problem(f"{entry['slug']}.yaml", "category",
                                         f"unknown category {entry['category']!r}: use one of {CATEGORIES_FILE}"))
+    from bot.forms.definition import read_forms  # the forms room checks its own files
+
+    pack.forms, form_problems = read_forms(root)
+    problems.extend(Problem(*problem) for problem in form_problems)
     if problems:
         raise PackError(problems)
     return pack

@@ -21,6 +21,7 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept_staff_edits: list[str] = field(default_factory=list)
+    form_versions: list[str] = field(default_factory=list)  # forms that got a new version (bot.forms)
 
     @property
     def changed(self) -> bool:
@@ -103,6 +104,9 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
 
         # A pack without a list keeps what the entries use, so no entry is left outside the managed list.
         sync(pack.categories or list(dict.fromkeys(e["category"] for e in pack.entries)))
+        from bot.forms.store import import_forms
+
+        report.form_versions = import_forms(pack.forms, author)
         if report.changed:
             bump_version()
         db.session.commit()
@@ -118,4 +122,8 @@ def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = N
 
     entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.slug)).all()
     write_pack(directory, [e.content() for e in entries], synonyms, names())
+    from bot.forms.definition import write_forms
+    from bot.forms.store import latest_definitions
+
+    write_forms(Path(directory), latest_definitions())
     return len(entries)

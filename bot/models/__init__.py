@@ -3,6 +3,7 @@ from bot.models.accounts import AuditLog, LoginAttempt, RoleGrant, User
 from bot.models.categories import Category
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
+from bot.models.formlinks import FormLinkUse
 from bot.models.forms import FormSetting, FormSubmission, FormVersion
 from bot.models.inbox import InboxResolution
 from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
@@ -21,6 +22,7 @@ __all__ = [
     "Facility",
     "Follower",
     "FollowerCount",
+    "FormLinkUse",
     "FormSetting",
     "FormSubmission",
     "FormVersion",

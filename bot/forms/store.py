@@ -1,0 +1,146 @@
+"""Form versions and submissions in the database: import, receipt numbers, second applications, withdrawal."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.extensions import db
+from bot.forms.definition import content_hash, normalise
+from bot.models import FormLinkUse, FormSubmission, FormVersion, utcnow
+
+# No 0/O, 1/I/L or U/V: a receipt number is read aloud on the phone and typed from a screen.
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+ACTIVE = ("new", "confirmed", "in_progress", "done")
+
+
+def import_forms(definitions: list[dict[str, Any]], author: str = "kb import") -> list[str]:
+    """Add a new version of each form whose content changed; return the slugs that got one."""
+    changed = []
+    for definition in definitions:
+        definition = normalise(definition)
+        latest = latest_version(definition["slug"])
+        digest = content_hash(definition)
+        if latest is not None and latest.content_hash == digest:
+            continue
+        db.session.add(FormVersion(slug=definition["slug"], version=(latest.version if latest else 0) + 1,
+                                   title=definition["title"], definition=definition, content_hash=digest,
+                                   created_by=author))
+        db.session.flush()
+        changed.append(definition["slug"])
+    return changed
+
+
+def latest_version(slug: str) -> FormVersion | None:
+    """Return the newest version of a form, or None when there is no such form."""
+    return db.session.scalar(select(FormVersion).where(FormVersion.slug == slug)
+                             .order_by(FormVersion.version.desc()).limit(1))
+
+
+def latest_definitions() -> list[dict[str, Any]]:
+    """Return the newest definition of every form, for `kb export`."""
+    newest = select(FormVersion.slug, func.max(FormVersion.version).label("v")).group_by(FormVersion.slug).subquery()
+    rows = db.session.scalars(select(FormVersion).join(
+        newest, (FormVersion.slug == newest.c.slug) & (FormVersion.version == newest.c.v)).order_by(FormVersion.slug))
+    return [row.definition for row in rows]
+
+
+def receipt_for(nonce: str, slug: str) -> str:
+    """Return the receipt number a confirm step's nonce gets: the same confirm posted twice gets the same one."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"receipt:{slug}:{nonce}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(8):
+        number, index = divmod(number, len(RECEIPT_ALPHABET))
+        chars.append(RECEIPT_ALPHABET[index])
+    prefix = (slug[:1] or "F").upper()
+    return f"{prefix}-{''.join(chars[:4])}-{''.join(chars[4:])}"
+
+
+def email_key(address: str) -> str | None:
+    """Return the keyed hash that finds a second application by the same e-mail address."""
+    address = (address or "").strip().lower()
+    if not address:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"email:{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def by_receipt(receipt_no: str) -> FormSubmission | None:
+    """Return the submission with a receipt number."""
+    return db.session.scalar(select(FormSubmission).where(FormSubmission.receipt_no == receipt_no))
+
+
+def existing(slug: str, line_user_id: str | None, mail_key: str | None) -> FormSubmission | None:
+    """Return the active registration of the same LINE user or e-mail address, if there is one."""
+    conditions = []
+    if line_user_id:
+        conditions.append(FormSubmission.line_user_id == line_user_id)
+    if mail_key:
+        conditions.append(FormSubmission.email_key == mail_key)
+    if not conditions:
+        return None
+    return db.session.scalar(select(FormSubmission).where(
+        FormSubmission.form_slug == slug, FormSubmission.status.in_(ACTIVE), db.or_(*conditions))
+        .order_by(FormSubmission.created_at.desc()).limit(1))
+
+
+def link_used(nonce: str) -> bool:
+    """Tell whether a LINE link's nonce was already consumed by a submission."""
+    return db.session.get(FormLinkUse, nonce) is not None
+
+
+class LinkReplayed(Exception):
+    """A LINE link's nonce was used by a submission before."""
+
+
+def submit(version: FormVersion, answers: dict[str, Any], *, nonce: str, line_user_id: str | None,
+           link_nonce: str | None, update: FormSubmission | None) -> tuple[FormSubmission, bool]:
+    """Store (or update) one application and commit; return it and whether it is new."""
+    receipt = receipt_for(nonce, version.slug)
+    try:
+        if link_nonce:
+            db.session.add(FormLinkUse(nonce=link_nonce))
+            db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise LinkReplayed() from None
+    mail = email_key(str(answers.get("email") or ""))
+    if update is not None:
+        update.answers = answers
+        update.form_version_id = version.id
+        update.email_key = mail
+        update.line_user_id = line_user_id or update.line_user_id
+        update.channel = "line" if update.line_user_id else update.channel
+        update.updated_at = utcnow()
+        db.session.commit()
+        return update, False
+    row = FormSubmission(receipt_no=receipt, form_slug=version.slug, form_version_id=version.id, answers=answers,
+                         status="new", channel="line" if line_user_id else "web", line_user_id=line_user_id,
+                         email_key=mail)
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same confirm step posted twice at once: the first one stored it.
+        db.session.rollback()
+        first = by_receipt(receipt)
+        if first is None:
+            raise
+        return first, False
+    return row, True
+
+
+def withdraw(row: FormSubmission) -> bool:
+    """Mark a registration withdrawn (answers stay until staff delete them); False when it already was."""
+    if row.status == "cancelled":
+        return False
+    row.status = "cancelled"
+    row.withdrawn_at = utcnow()
+    row.updated_at = utcnow()
+    return True
