@@ -4,39 +4,30 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.extensions import db
-from bot.forms.editing import content_hash
+from bot.forms.definition import content_hash, read_forms
 from bot.models import FormSubmission, FormVersion
+from tests.conftest import ROOT
 
 SLUG = "supporters-club"
-DEFINITION: dict[str, Any] = {
-    "slug": SLUG,
-    "title": "星の降る里あしべつ応援団 登録",
-    "intro": "芦別を応援してくださる方の登録です。",
-    "fields": [
-        {"key": "name", "type": "text", "label": "氏名", "required": True},
-        {"key": "kana", "type": "kana", "label": "ふりがな", "required": True},
-        {"key": "email", "type": "email", "label": "メールアドレス"},
-        {"key": "prefecture", "type": "prefecture", "label": "お住まいの都道府県", "required": True},
-        {"key": "city", "type": "text", "label": "市区町村", "required": True},
-        {"key": "relation", "type": "multiselect", "label": "芦別とのご縁", "required": True,
-         "choices": ["芦別出身", "以前住んでいた", "芦別で働いていた", "ふるさと納税", "家族・親戚がいる", "その他"]},
-        {"key": "interests", "type": "multiselect", "label": "関心のあること",
-         "choices": ["観光", "特産品", "移住", "イベント", "その他"]},
-        {"key": "contact_via", "type": "select", "label": "お知らせの受け取り方", "required": True,
-         "choices": ["LINE", "メール", "受け取らない"]},
-        {"key": "consent", "type": "checkbox", "label": "個人情報の取り扱いに同意する", "required": True},
-    ],
-    "kpi": {"label": "登録者数", "baseline": {"value": 24, "year": "令和4年度"},
-            "target": {"value": 50, "year": "令和6年度"}, "source": "総合戦略69頁 ④"},
-}
+# The pack's own form, as `kb import` stores it.
+DEFINITION: dict[str, Any] = next(d for d in read_forms(ROOT / "knowledge")[0] if d["slug"] == SLUG)
 
 
-def make_version(definition: dict[str, Any] | None = None, version: int = 1) -> FormVersion:
-    """Store a form version (inside an app context)."""
+def make_version(definition: dict[str, Any] | None = None) -> FormVersion:
+    """Return the stored version of a definition (the pack import may have stored it), storing it if new."""
     definition = definition or DEFINITION
-    row = FormVersion(slug=definition["slug"], version=version, title=definition["title"], definition=definition,
-                      content_hash=content_hash(definition), created_by="test")
+    digest = content_hash(definition)
+    existing = db.session.scalar(select(FormVersion).where(FormVersion.slug == definition["slug"],
+                                                           FormVersion.content_hash == digest))
+    if existing is not None:
+        return existing
+    number = db.session.scalar(select(func.max(FormVersion.version)).where(
+        FormVersion.slug == definition["slug"])) or 0
+    row = FormVersion(slug=definition["slug"], version=number + 1, title=definition["title"], definition=definition,
+                      content_hash=digest, created_by="test")
     db.session.add(row)
     db.session.commit()
     return row

@@ -154,7 +154,7 @@ def test_export_is_excel_friendly_formula_safe_and_audited(console, admin_client
     header, row = rows[0], rows[1]
     assert header[:4] == ["受付番号", "フォーム", "版", "受付日時"] and "芦別とのご縁" in header and "ふりがな" in header
     cell = dict(zip(header, row))
-    assert cell["氏名"].startswith("'=") and cell["市区町村"] == "'+81"
+    assert cell["氏名"].startswith("'=") and cell["お住まいの市区町村"] == "'+81"
     assert cell["芦別とのご縁"] == "芦別出身、その他" and cell["版"] == "1" and cell["状態"] == "新規"
     exports = _audit(console, "application.export")
     assert len(exports) == 1 and exports[0].after == {"status": "new", "count": 1} and exports[0].actor == ADMIN
@@ -209,7 +209,7 @@ def test_purge_deletes_records_past_retention_and_withdrawn_ones_from_withdrawal
 def test_the_kpi_on_the_overview_counts_paper_and_online(console, records, admin_client, editor_client):
     # Editors see it too: counts are not personal data.
     page = editor_client.get("/admin/").get_data(as_text=True)
-    assert "登録者数" in page and "2人" in page and "目標 50人" in page and "令和6年度" in page
+    assert "応援団の登録者数" in page and "2人" in page and "目標 50人" in page and "令和6年度" in page
     assert "<svg" in page and "<title id=\"kpi-supporters-club-months-t\">" in page and "<desc" in page
     assert "芦別出身" in page and "東京都" in page and "北海道" in page
     assert "芦別 花子" not in page

@@ -1,8 +1,6 @@
 """Admins edit a form's definition as YAML in the console; saving a change makes a new version."""
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 import yaml
@@ -10,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot import audit
 from bot.extensions import db
+from bot.forms.definition import FORMS_DIR, content_hash, dump, normalise, validate
 from bot.models import FormVersion
 
 
@@ -22,75 +21,37 @@ class DefinitionError(ValueError):
 
 
 def to_yaml(definition: dict[str, Any]) -> str:
-    """Return a definition as YAML staff can read and edit (Japanese as it is, keys in their order)."""
-    return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
-
-
-def content_hash(definition: dict[str, Any]) -> str:
-    """Return the hash that tells one definition's content from another's."""
-    return hashlib.sha256(json.dumps(definition, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-def _basic_problems(data: Any, slug: str) -> list[str]:
-    if not isinstance(data, dict):
-        return ["定義の全体は「項目名: 値」の形（YAMLのマッピング）にしてください"]
-    problems = []
-    if str(data.get("slug", slug)) != slug:
-        problems.append(f"slug（フォームの識別名）は変更できません（{slug} のままにしてください）")
-    if not str(data.get("title") or "").strip():
-        problems.append("title（フォームの名前）を入力してください")
-    raw_fields = data.get("fields")
-    if not isinstance(raw_fields, list) or not raw_fields:
-        problems.append("fields（入力項目）を1つ以上、リストで書いてください")
-        return problems
-    keys = [f.get("key") for f in raw_fields if isinstance(f, dict)]
-    if len(keys) != len(raw_fields) or not all(isinstance(k, str) and k for k in keys):
-        problems.append("fields の各項目に key（項目の識別名）を書いてください")
-    elif len(set(keys)) != len(keys):
-        problems.append("fields の key が重複しています")
-    return problems
+    """Return a definition as the same YAML the pack holds (knowledge/forms/<slug>.yaml)."""
+    return dump(definition)
 
 
 def parse(text: str, slug: str) -> dict[str, Any]:
-    """Return the definition the YAML text describes, or raise DefinitionError listing every problem."""
+    """Return the normalised definition the YAML text describes, or raise DefinitionError listing every problem."""
     try:
-        data = yaml.safe_load(text)
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{mark.line + 1}行目" if mark is not None else "どこか"
         raise DefinitionError([f"YAMLとして読めません（{where}。字下げやコロンを確かめてください）"]) from None
-    problems = _basic_problems(data, slug)
-    if not problems:
-        problems = _pack_problems(data)
+    if isinstance(raw, dict) and raw.get("slug") != slug:
+        raise DefinitionError([f"slug（フォームの識別名）は変更できません（{slug} のままにしてください）"])
+    # The same rules as `flask kb check`: the console cannot save what the pack would refuse.
+    problems = validate(raw, f"{FORMS_DIR}/{slug}.yaml")
     if problems:
-        raise DefinitionError(problems)
-    data.setdefault("slug", slug)
-    return data
-
-
-def _pack_problems(data: dict[str, Any]) -> list[str]:
-    """Return what the pack's own form validator finds (the same rules as `kb check`)."""
-    try:
-        from bot.forms import definition as pack_definition  # built beside this module for the public pages
-    except ImportError:
-        return []
-    check = getattr(pack_definition, "problems", None) or getattr(pack_definition, "validate", None)
-    if check is None:
-        return []
-    found = check(data)
-    return [getattr(p, "message", str(p)) for p in (found or [])]
+        raise DefinitionError([f"{where}：{reason}" if where != "-" else reason for _, where, reason in problems])
+    return normalise(raw)
 
 
 def save(slug: str, text: str, actor: str) -> FormVersion | None:
     """Save an edited definition as the form's next version; None when nothing changed."""
+    definition = parse(text, slug)
     current = db.session.scalars(select(FormVersion).where(FormVersion.slug == slug).order_by(
         FormVersion.version.desc()).limit(1)).first()
-    definition = parse(text, slug)
     digest = content_hash(definition)
     if current is not None and current.content_hash == digest:
         return None
     number = (db.session.scalar(select(func.max(FormVersion.version)).where(FormVersion.slug == slug)) or 0) + 1
-    version = FormVersion(slug=slug, version=number, title=str(definition["title"])[:200], definition=definition,
+    version = FormVersion(slug=slug, version=number, title=definition["title"][:200], definition=definition,
                           content_hash=digest, created_by=actor)
     db.session.add(version)
     db.session.flush()
