@@ -17,7 +17,11 @@ METHODS = ("GET", "POST")
 EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.audit_log",
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
-                       "notices.recipients", "notices.recipient_delete"}
+                       "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",
+                       "admin.user_applications"}
+# Pages with residents' personal data: admins and 申込み担当 only.
+EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_export", "admin.application_delete",
+                              "admin.form_settings"}
 
 
 def _admin_rules(app):
@@ -44,8 +48,11 @@ def _requests(app):
 
 def test_every_admin_view_declares_its_access(console):
     undeclared = [rule.endpoint for rule in _admin_rules(console)
-                  if getattr(console.view_functions[rule.endpoint], "access", None) not in ("public", "staff", "admin")]
+                  if getattr(console.view_functions[rule.endpoint], "access", None)
+                  not in ("public", "staff", "applications", "admin")]
     assert undeclared == []
+    personal = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "applications"}
+    assert personal == EXPECTED_APPLICATIONS_ONLY
     admin_only = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "admin"}
     assert EXPECTED_ADMIN_ONLY <= admin_only
     public = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "public"}
@@ -74,13 +81,33 @@ def test_admin_only_routes_refuse_an_editor(console, editor_client):
         if rule.endpoint == "admin.logout":
             continue  # ends the session; tested on its own
         response = editor_client.open(url, method=method)
-        if view.access == "admin":
+        if view.access in ("admin", "applications"):
             assert response.status_code == 403, (method, url)
             checked += 1
         else:
             assert response.status_code not in (401, 403), (method, url, response.status_code)
             assert not (response.status_code == 302 and "/admin/login" in response.location), (method, url)
     assert checked >= len(EXPECTED_ADMIN_ONLY)
+
+
+def test_a_handler_reaches_the_applications_pages_but_no_admin_page(console, editor_client):
+    from bot.models import User
+
+    with console.app_context():
+        user = db.session.scalar(select(User).where(User.email == EDITOR))
+        user.handles_applications = True
+        db.session.commit()
+    checked = 0
+    for rule, view, method, url in _requests(console):
+        if rule.endpoint == "admin.logout":
+            continue
+        response = editor_client.open(url, method=method)
+        if view.access == "admin":
+            assert response.status_code == 403, (method, url)
+        else:
+            assert response.status_code not in (401, 403), (method, url, response.status_code)
+            checked += view.access == "applications"
+    assert checked >= len(EXPECTED_APPLICATIONS_ONLY)
 
 
 def test_admin_reaches_admin_pages(admin_client):

@@ -21,9 +21,11 @@ from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
 from bot.models import Category, Entry, Notice, User
 from bot.models import TestRecipient as Recipient
+from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
+from tests.forms_staff_support import make_version, submit
 from tests.notices_support import FAST, add_followers, scheduled_notice
 
 # Small enough for the whole file to run in well under a minute on both backends; raise it to hunt for bugs
@@ -66,12 +68,21 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
+    "admin.application_detail": staff_forms.ApplicationUpdateForm,
+    "admin.application_delete": staff_forms.ApplicationDeleteForm,
+    "admin.form_settings": staff_forms.PaperForm,
+    "admin.form_retention": staff_forms.RetentionForm,
+    "admin.form_edit": staff_forms.DefinitionForm,
+    "admin.user_applications": staff_forms.HandlerForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
 NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
               "admin.user_reset_password": "has no fields but CSRF, and would make the fuzzing admin change its "
-                                           "password before any other route answers (tests/test_admin_users.py)"}
+                                           "password before any other route answers (tests/test_admin_users.py)",
+              # Public pages, not the console: residents' routes have their own fuzz, size and rate tests.
+              "forms.post": "the public form (no login), tested with the public pages",
+              "forms.withdraw": "the public withdrawal (no login), tested with the public pages"}
 # GET routes that read the query string, and what they read (views read request.args; /admin/try a form).
 GET_PARAMS = {
     "admin.entries": ("q", "category", "status", "review", "recent", "sort", "who"),
@@ -81,6 +92,8 @@ GET_PARAMS = {
     "admin.try_it": admin_forms.TryForm,
     "admin.entry_new": ("question", "group", "days"),
     "admin.login": ("next",),
+    "admin.applications": ("q", "form", "status", "channel", "since", "until", "page"),
+    "admin.application_export": ("q", "form", "status", "channel", "since", "until"),
 }
 
 # What an attacker, a broken browser or a pasted spreadsheet sends.
@@ -130,11 +143,15 @@ class Console:
             db.session.add(recipient)
             db.session.commit()
             self.recipient_id = recipient.id
+            version = make_version()
+            self.form_slug = version.slug
+            self.submission_id = submit(version, "S-FUZZ-0001").id
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
-                  "category_id": self.category_id, "recipient_id": self.recipient_id}
+                  "category_id": self.category_id, "recipient_id": self.recipient_id,
+                  "submission_id": self.submission_id, "slug": self.form_slug}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for
