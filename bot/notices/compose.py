@@ -82,7 +82,8 @@ def message(content: Content) -> Message:
             "くわしく", postback.encode("ans", s=content.entry_slug), "くわしく"), "primary"))
     if content.url:
         footer.append(flex.button(flex.uri_action("リンクを開く", content.url), "primary" if not footer else "secondary"))
-    if len(content.topics) == 1:
+    # An audience that is not a topic (応援団員, "@supporters") has no topic to leave: it offers the full stop.
+    if len(content.topics) == 1 and not content.topics[0].startswith("@"):
         stop = flex.postback_action("このテーマの配信を停止", postback.encode("unsub", t=content.topics[0]),
                                     "このテーマの配信を停止")
     else:

@@ -32,7 +32,8 @@ class NoticeForm(JapaneseForm):
                              description="選ぶと「くわしく」ボタンで、その回答をボットが答えます。")
     # Everyone by default: a clerk who only types a title and a body can save the draft; the count shows the reach.
     audience = RadioField("送る相手", choices=[SelectChoice("all", "友だち全員（配信停止した人を除く）"),
-                                               SelectChoice("topics", "テーマを選んだ人")], default="all")
+                                               SelectChoice("topics", "テーマを選んだ人"),
+                                               SelectChoice("supporters", "応援団員（LINE希望）")], default="all")
     topics = CheckboxesField("テーマ", choices=[], validate_choice=False)
     timing = RadioField("送る時刻", choices=[SelectChoice("now", "承認されたらすぐ"), SelectChoice("at", "日時を指定")],
                         default="now")

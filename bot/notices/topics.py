@@ -55,5 +55,5 @@ def for_category(category: str, kb: Snapshot | None = None) -> Topic | None:
 
 def names(slugs: list[str]) -> list[str]:
     """Return display names for topic slugs, keeping unknown slugs as they are."""
-    by_slug = {t.slug: t.name for t in all_topics()}
+    by_slug = {t.slug: t.name for t in all_topics()} | {"@supporters": "応援団員（LINE希望）"}
     return [by_slug.get(s, s) for s in slugs]

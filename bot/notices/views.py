@@ -60,7 +60,7 @@ def _form(notice: Notice | None = None) -> NoticeForm:
     if notice is not None and request.method == "GET":
         form.title.data, form.body.data, form.url.data = notice.title, notice.body, notice.url
         form.entry_slug.data = notice.entry_slug
-        form.audience.data = "topics" if notice.topics else "all"
+        form.audience.data = ("supporters" if audience.SUPPORTERS in notice.topics else "topics") if notice.topics else "all"
         form.topics.data = list(notice.topics)
         form.timing.data = "at" if notice.send_at else "now"
         form.send_at.data = local(notice.send_at).replace(tzinfo=None) if notice.send_at else None
@@ -80,6 +80,8 @@ def _send_at(form: NoticeForm) -> datetime | None:
 
 def _draft(form: NoticeForm) -> workflow.Draft:
     chosen = tuple(form.topics.data or ()) if form.audience.data == "topics" else ()
+    if form.audience.data == "supporters":
+        chosen = (audience.SUPPORTERS,)
     try:
         send_at = _send_at(form)
     except ValueError:
@@ -176,6 +178,8 @@ def preview():
     known = {t.slug for t in topics.all_topics()}
     asked = payload.get("topics") if isinstance(payload.get("topics"), list) else []
     chosen = tuple(t for t in asked if isinstance(t, str) and t in known)
+    if payload.get("audience") == "supporters":
+        chosen = (audience.SUPPORTERS,)
     everyone = payload.get("audience") == "all"
     content = compose.Content(
         str(payload.get("title") or "")[:500] or "（タイトル）", str(payload.get("body") or "")[:5000] or "（本文）",

@@ -14,7 +14,7 @@ from bot.admin import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
 from bot.models import AuditLog, Entry, Notice, TestRecipient, User, utcnow
-from bot.notices import compose, topics
+from bot.notices import audience, compose, topics
 from bot.notices.delivery import notice_message
 from bot.notices.settings import approval_required
 
@@ -52,7 +52,7 @@ class Draft:
 
 
 def _check(draft: Draft) -> None:
-    known = {t.slug for t in topics.all_topics()}
+    known = {t.slug for t in topics.all_topics()} | {audience.SUPPORTERS}
     found = compose.problems(
         compose.Content(draft.title, draft.body, draft.url, draft.entry_slug, topics=draft.topics),
         known_entries=list(db.session.scalars(select(Entry.slug).where(
