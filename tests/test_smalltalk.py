@@ -84,7 +84,7 @@ def test_replies_fit_the_time_of_day(kind, hour, start):
 
 def test_every_small_talk_kind_has_its_own_reply():
     for kind in KINDS:
-        if kind in ("stop", "settings", "help", "menu"):
+        if kind in ("stop", "settings", "help", "menu") or kind.startswith("form_"):  # answered by bot.forms.line
             continue
         assert reply_text(kind, "芦別市", _at(12)), kind
 

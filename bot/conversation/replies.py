@@ -41,10 +41,11 @@ def _related_chips(entry: EntryView, kb: Snapshot) -> list[Chip]:
     return [_entry_chip(e) for e in related[:RELATED_CHIPS]]
 
 
-def answer(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None, offer: Chip | None = None) -> Message:
+def answer(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None, offer: Chip | None = None,
+           action_button: dict | None = None) -> Message:
     """Answer with the entry's bubble, related topics as quick replies and, once per topic, a notice offer."""
     chips = _related_chips(entry, kb) + ([offer] if offer else []) + [_menu_chip()]
-    return messages.answer_bubble(entry, town, log_id, chips)
+    return messages.answer_bubble(entry, town, log_id, chips, action_button)
 
 
 def detail(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None) -> Message:

@@ -16,6 +16,7 @@ from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim, FollowerState
 from bot.extensions import db
+from bot.forms import line as forms_line
 from bot.knowledge.index import EntryView, Snapshot, knowledge, latest_knowledge
 from bot.line import postback
 from bot.matching import Decision
@@ -108,6 +109,9 @@ def _text(incoming: Incoming) -> Reply:
     if kind in NOTICE_COMMANDS:
         _touch_follower(incoming)
         return Reply(notices.handle_text(kind, _resident(incoming)), outcome="notices")
+    if kind in forms_line.FORM_COMMANDS:
+        _touch_follower(incoming)
+        return Reply(forms_line.handle_text(kind, _resident(incoming)), outcome="form")
     if kind:
         # Small talk is neither a question nor unanswered: nothing goes to the question log or the inbox.
         _touch_follower(incoming)
@@ -152,7 +156,7 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
             offer = notices.offer_chip(resident, entry.category, _touch_follower(incoming))
         else:
             offer = notices.offer(topic) if record.offered else None
-        messages = [replies.answer(entry, kb, town, log_id, offer)]
+        messages = [replies.answer(entry, kb, town, log_id, offer, _form_button(entry.slug, resident))]
     elif decision.outcome == "suggest":
         messages = [replies.suggest([c.id for c in decision.candidates], kb, log_id)]
     else:
@@ -192,8 +196,12 @@ def _postback(incoming: Incoming) -> Reply:
     if action in notices.ACTIONS:
         _touch_follower(incoming)
         return Reply(notices.handle_postback(params, _resident(incoming)), outcome="notices")
+    if action in forms_line.ACTIONS:
+        _touch_follower(incoming)
+        return Reply(forms_line.handle_postback(params, _resident(incoming)), outcome="form")
     if action == "topic":
-        return Reply([replies.topic(params.get("c", ""), kb, town)], outcome="menu")
+        return Reply(_topic_offers(params.get("c", ""), kb, incoming) + [replies.topic(params.get("c", ""), kb, town)],
+                     outcome="menu")
     if action == "menu":
         return Reply([replies.menu(kb, town)], outcome="menu")
     if action == "fb":
@@ -213,8 +221,21 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
     log_id = _choice_log(entry, params, incoming)
     follower = _touch_follower(incoming)
     offer = notices.offer_chip(_resident(incoming), entry.category, follower)
-    return Reply([replies.answer(entry, kb, town, log_id, offer)], outcome="answer", entry_slug=entry.slug,
-                 log_id=log_id)
+    return Reply([replies.answer(entry, kb, town, log_id, offer, _form_button(entry.slug, _resident(incoming)))],
+                 outcome="answer", entry_slug=entry.slug, log_id=log_id)
+
+
+def _form_button(entry_slug: str, resident: str | None):
+    """Return the 「応援団に登録する」 button of an entry that offers a form (its own slug), else None."""
+    return forms_line.button(entry_slug, resident) if forms_line.offers(entry_slug) else None
+
+
+def _topic_offers(category: str, kb: Snapshot, incoming: Incoming) -> list:
+    """Return the form buttons of a topic's entries, shown before its list (whose quick replies must come last)."""
+    slugs = [e.slug for e in kb.entries.values() if e.category == category and forms_line.offers(e.slug)]
+    if slugs:
+        _touch_follower(incoming)
+    return [m for m in (forms_line.offer(s, _resident(incoming)) for s in slugs[:2]) if m is not None]
 
 
 def _choice_log(entry: EntryView, params: dict[str, str], incoming: Incoming) -> int:

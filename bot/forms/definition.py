@@ -14,12 +14,12 @@ from bot.forms.fields import CHOICE_TYPES, FIELD_TYPES
 FORMS_DIR = "forms"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-TOP_TEXTS = ("slug", "title", "intro", "purpose", "privacy_notice", "thanks", "review_note")
+TOP_TEXTS = ("slug", "title", "line_button", "intro", "purpose", "privacy_notice", "thanks", "review_note")
 REQUIRED_TEXTS = ("slug", "title", "purpose", "privacy_notice", "thanks")
 FIELD_KEYS = ("key", "type", "label", "help", "required", "max_length", "choices")
 KPI_KEYS = ("label", "baseline", "target", "source")
-ORDER = (*TOP_TEXTS[:4], "privacy_notice", "fields", "thanks", "kpi", "review_note")
-TEXT_LIMITS = {"slug": 80, "title": 100, "intro": 2000, "purpose": 2000, "privacy_notice": 4000, "thanks": 2000,
+ORDER = (*TOP_TEXTS[:5], "privacy_notice", "fields", "thanks", "kpi", "review_note")
+TEXT_LIMITS = {"slug": 80, "title": 100, "line_button": 20, "intro": 2000, "purpose": 2000, "privacy_notice": 4000, "thanks": 2000,
                "review_note": 2000, "label": 100, "help": 500, "choice": 100, "kpi_label": 100, "year": 40,
                "source": 200}
 MAX_FIELDS = 40

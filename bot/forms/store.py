@@ -32,6 +32,10 @@ def import_forms(definitions: list[dict[str, Any]], author: str = "kb import") -
                                    created_by=author))
         db.session.flush()
         changed.append(definition["slug"])
+    if changed:
+        from bot.forms.line import forget_cache
+
+        forget_cache()
     return changed
 
 

@@ -143,7 +143,8 @@ def _footer(rows: list[flex.Node]) -> flex.Node | None:
     return flex.box("vertical", rows, spacing="sm") if rows else None
 
 
-def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = ()) -> Message:
+def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = (),
+                  action_button: flex.Node | None = None) -> Message:
     """Return the answer as a bubble that fits a phone screen: title, first paragraph, contact, source, buttons."""
     lead, rest = lead_and_rest(entry.answer)
     body = [
@@ -162,6 +163,8 @@ def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequ
     if entry.url:
         links.append(flex.button(flex.uri_action("詳しく見る", entry.url), "primary"))
     footer: list[flex.Node] = [flex.box("horizontal", links, spacing="sm")] if links else []
+    if action_button is not None:  # what the resident can do next (応援団に登録する), above the feedback
+        footer.append(action_button)
     if log_id is not None:
         footer.append(_feedback(log_id))
     bubble = flex.bubble(

@@ -1,0 +1,180 @@
+"""Forms from LINE: the signed 「応援団に登録する」 button, the receipt push, own registration, withdrawal."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import select
+
+from bot.extensions import db
+from bot.models import FormSubmission
+from tests import events
+from tests.events import USER
+from tests.forms_support import GOOD, apply, hidden, open_form, post_confirm, post_submit, receipt
+from tests.linejson import actions
+
+OTHER = "U" + "2" * 32
+
+
+def _replies(fake_line) -> list[dict]:
+    return [m for call in fake_line.calls("/v2/bot/message/reply") for m in call.body["messages"]]
+
+
+def _form_link(fake_line) -> str:
+    uris = [a["uri"] for m in _replies(fake_line) for a in actions(m)
+            if a["type"] == "uri" and a["label"] == "応援団に登録する"]
+    assert uris, _replies(fake_line)
+    return uris[-1]
+
+
+def _ask_for_the_form(webhook, fake_line, user: str = USER) -> str:
+    webhook([events.follow(user=user)])
+    webhook([events.text("応援団に入りたい", user=user)])
+    return _form_link(fake_line)
+
+
+def _local(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + "?" + parts.query
+
+
+def test_the_answer_offers_a_signed_link_without_the_user_id(loaded_app, webhook, fake_line):
+    url = _ask_for_the_form(webhook, fake_line)
+    assert url.startswith("http://localhost/forms/supporters-club?t=")  # the host the webhook came in on
+    assert USER not in url and USER.lower() not in url.lower()
+    token = dict(parse_qsl(urlsplit(url).query))["t"]
+    assert USER not in token
+
+
+def test_public_base_url_is_the_links_host(loaded_app, webhook, fake_line):
+    loaded_app.config["PUBLIC_BASE_URL"] = "https://bot.example.jp"
+    assert _ask_for_the_form(webhook, fake_line).startswith("https://bot.example.jp/forms/supporters-club?t=")
+
+
+def test_a_linked_application_pushes_the_receipt_and_no_personal_data(loaded_app, webhook, fake_line):
+    url = _ask_for_the_form(webhook, fake_line)
+    client = loaded_app.test_client()
+    assert "LINE と連携して申し込みます" in open_form(client, "?" + urlsplit(url).query)
+    done = apply(client, token=dict(parse_qsl(urlsplit(url).query))["t"])
+    number = receipt(done)
+    with loaded_app.app_context():
+        row = db.session.scalar(select(FormSubmission))
+        assert row.line_user_id == USER and row.channel == "line" and row.receipt_no == number
+    pushes = fake_line.calls("/v2/bot/message/push")
+    assert len(pushes) == 1 and pushes[0].body["to"] == USER and pushes[0].retry_key
+    pushed = str(pushes[0].body["messages"])
+    assert number in pushed
+    for value in ("芦別 花子", "あしべつ はなこ", "hanako", "世田谷", "東京都", "芦別出身"):
+        assert value not in pushed
+
+
+def _token_of(url: str) -> str:
+    return dict(parse_qsl(urlsplit(url).query))["t"]
+
+
+def test_a_replayed_link_is_refused_but_the_resident_can_still_apply(loaded_app, webhook, fake_line):
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    client = loaded_app.test_client()
+    apply(client, token=token)
+    page = open_form(client, f"?t={token}")
+    assert "すでに申込みに使われています" in page and hidden(page, "t") is None
+    assert "LINE と連携して申し込みます" not in page
+
+
+def test_a_used_token_in_a_new_confirm_step_is_reported_and_nothing_is_linked(loaded_app, webhook, fake_line):
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    client = loaded_app.test_client()
+    first = post_confirm(client, token=token).get_data(as_text=True)
+    second = post_confirm(client, dict(GOOD, **{"f-email": "b@example.jp"}), token=token).get_data(as_text=True)
+    assert hidden(first, "t") == token and hidden(second, "t") == token
+    assert post_submit(client, first).status_code == 200
+    refused = post_submit(client, second)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "すでに申込みに使われています" in html
+    assert hidden(html, "t") is None and 'value="b@example.jp"' in html  # the input is kept, unlinked
+    with loaded_app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(FormSubmission)) == 1
+    # Sent again without the link, it is stored as a web application.
+    assert receipt(post_submit(client, html).get_data(as_text=True))
+    with loaded_app.app_context():
+        rows = db.session.scalars(select(FormSubmission).order_by(FormSubmission.id)).all()
+        assert [r.channel for r in rows] == ["line", "web"] and rows[1].line_user_id is None
+
+
+def test_forged_and_expired_tokens_are_refused_in_japanese(loaded_app, webhook, fake_line):
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    client = loaded_app.test_client()
+    forged = open_form(client, f"?t={token[:-3]}abc")
+    assert "リンクが正しくありません" in forged and hidden(forged, "t") is None
+    loaded_app.config["FORM_LINK_MAX_AGE"] = -1
+    expired = open_form(client, f"?t={token}")
+    assert "有効期限が切れています" in expired and hidden(expired, "t") is None
+    apply(client, token=token)  # applies without the LINE link
+    with loaded_app.app_context():
+        assert db.session.scalar(select(FormSubmission)).line_user_id is None
+    assert not fake_line.calls("/v2/bot/message/push")
+
+
+def _linked_application(loaded_app, webhook, fake_line) -> str:
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    return receipt(apply(loaded_app.test_client(), token=token))
+
+
+def test_own_registration_shows_receipt_and_date(loaded_app, webhook, fake_line):
+    number = _linked_application(loaded_app, webhook, fake_line)
+    fake_line.reset()
+    webhook([events.text("応援団の登録内容")])
+    said = str(_replies(fake_line))
+    assert number in said and "登録日" in said and "芦別 花子" not in said
+    fake_line.reset()
+    webhook([events.text("応援団の登録内容", user=OTHER)])
+    assert number not in str(_replies(fake_line)) and "見つかりませんでした" in str(_replies(fake_line))
+
+
+def test_withdrawal_from_line_asks_first_and_keeps_the_answers(loaded_app, webhook, fake_line):
+    number = _linked_application(loaded_app, webhook, fake_line)
+    fake_line.reset()
+    webhook([events.text("応援団をやめる")])
+    confirm = [a for m in _replies(fake_line) for a in actions(m) if a["type"] == "postback"]
+    assert confirm and confirm[0]["label"] == "登録をやめる"
+    with loaded_app.app_context():
+        assert db.session.scalar(select(FormSubmission)).status == "new"  # asking is not withdrawing
+    # Someone else replaying the same postback changes nothing.
+    webhook([events.postback(confirm[0]["data"], user=OTHER)])
+    with loaded_app.app_context():
+        assert db.session.scalar(select(FormSubmission)).status == "new"
+    fake_line.reset()
+    webhook([events.postback(confirm[0]["data"])])
+    assert "登録を取り消しました" in str(_replies(fake_line))
+    with loaded_app.app_context():
+        row = db.session.scalar(select(FormSubmission))
+        assert row.status == "cancelled" and row.withdrawn_at is not None and row.answers["name"] == "芦別 花子"
+    fake_line.reset()
+    webhook([events.postback(confirm[0]["data"])])
+    assert "見つかりませんでした" in str(_replies(fake_line)) or "すでに取り消されています" in str(_replies(fake_line))
+
+
+def test_the_topic_menu_and_the_rich_menu_postback_offer_the_form(loaded_app, webhook, fake_line):
+    webhook([events.follow()])
+    fake_line.reset()
+    webhook([events.postback("a=topic&c=移住・応援団")])
+    messages = _replies(fake_line)
+    assert any(a["type"] == "uri" and a["label"] == "応援団に登録する" for a in actions(messages[0]))
+    assert "quickReply" in messages[-1]  # the topic list stays last, with its quick replies
+    fake_line.reset()
+    webhook([events.postback("a=form&f=supporters-club")])
+    assert "?t=" in _form_link(fake_line)
+
+
+def test_the_simulator_shows_the_button_and_its_link_works(loaded_app, fake_line):
+    client = loaded_app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    data = client.post("/simulator/send", json={"kind": "text", "text": "応援団に入りたい"},
+                       headers={"X-CSRFToken": csrf}).get_json()
+    assert data["entry"] == "supporters-club"
+    uri = [a["uri"] for a in actions(data["messages"]) if a["type"] == "uri" and a["label"] == "応援団に登録する"][0]
+    number = receipt(apply(client, token=_token_of(uri)))
+    with loaded_app.app_context():
+        row = db.session.scalar(select(FormSubmission))
+        assert row.receipt_no == number and row.line_user_id.startswith("sim-web-")
