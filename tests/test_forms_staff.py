@@ -268,3 +268,16 @@ def test_admins_edit_a_form_as_yaml_and_old_answers_keep_their_version(console, 
     # A record answered on version 1 keeps version 1's label.
     assert "芦別とのご縁" in handler_client.get(f"/admin/applications/{records['a']}").get_data(as_text=True)
     assert _audit(console, "form.edit")[0].summary.endswith("（第2版）")
+
+
+def test_answers_and_memos_are_escaped(console, admin_client):
+    with console.app_context():
+        v = make_version()
+        row = submit(v, "S-ESC-0001", name="<script>alert(1)</script>", city="<img src=x onerror=alert(1)>")
+        row.memo = "</textarea><script>alert(2)</script>"
+        db.session.commit()
+        row_id = row.id
+    for url in ("/admin/applications", f"/admin/applications/{row_id}"):
+        page = admin_client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
