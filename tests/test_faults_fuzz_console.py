@@ -80,9 +80,8 @@ JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
               "admin.user_reset_password": "has no fields but CSRF, and would make the fuzzing admin change its "
                                            "password before any other route answers (tests/test_admin_users.py)",
-              # Public pages, not the console: residents' routes have their own fuzz, size and rate tests.
-              "forms.post": "the public form (no login), tested with the public pages",
-              "forms.withdraw": "the public withdrawal (no login), tested with the public pages"}
+              "forms.post": "a public page, fuzzed with its own fields in tests/test_forms_fuzz.py",
+              "forms.withdraw": "a public page, fuzzed with its own fields in tests/test_forms_fuzz.py"}
 # GET routes that read the query string, and what they read (views read request.args; /admin/try a form).
 GET_PARAMS = {
     "admin.entries": ("q", "category", "status", "review", "recent", "sort", "who"),

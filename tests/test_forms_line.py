@@ -178,3 +178,33 @@ def test_the_simulator_shows_the_button_and_its_link_works(loaded_app, fake_line
     with loaded_app.app_context():
         row = db.session.scalar(select(FormSubmission))
         assert row.receipt_no == number and row.line_user_id.startswith("sim-web-")
+
+
+def test_knowing_the_email_of_a_line_registration_does_not_take_it_over(loaded_app, webhook, fake_line):
+    number = _linked_application(loaded_app, webhook, fake_line)
+    client = loaded_app.test_client()  # someone else, on the web, with the same e-mail address
+    confirm = post_confirm(client, dict(GOOD, **{"f-city": "目黒区"})).get_data(as_text=True)
+    assert "すでに登録があります" not in confirm
+    other = receipt(post_submit(client, confirm).get_data(as_text=True))
+    assert other != number
+    with loaded_app.app_context():
+        first = db.session.scalar(select(FormSubmission).where(FormSubmission.receipt_no == number))
+        assert first.answers["city"] == "世田谷区" and first.line_user_id == USER
+
+
+def test_the_same_line_user_applying_again_updates_the_registration(loaded_app, webhook, fake_line):
+    number = _linked_application(loaded_app, webhook, fake_line)
+    fake_line.reset()
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    client = loaded_app.test_client()
+    confirm = post_confirm(client, dict(GOOD, **{"f-email": "", "f-city": "目黒区"}), token=token)
+    html = confirm.get_data(as_text=True)
+    assert "すでに登録があります。登録内容を更新しますか？" in html
+    done = post_submit(client, html).get_data(as_text=True)
+    assert receipt(done) == number and "登録内容を更新しました" in done
+    again = post_submit(client, html).get_data(as_text=True)  # the update posted twice
+    assert receipt(again) == number
+    with loaded_app.app_context():
+        rows = db.session.scalars(select(FormSubmission)).all()
+        assert len(rows) == 1 and rows[0].answers["city"] == "目黒区" and rows[0].answers["email"] == ""
+    assert len(fake_line.calls("/v2/bot/message/push")) == 1

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.extensions import db
@@ -86,7 +87,9 @@ def existing(slug: str, line_user_id: str | None, mail_key: str | None) -> FormS
     if line_user_id:
         conditions.append(FormSubmission.line_user_id == line_user_id)
     if mail_key:
-        conditions.append(FormSubmission.email_key == mail_key)
+        # A registration tied to a LINE user is found only through that user's own link: knowing someone's
+        # e-mail address must not be enough to take over or change it.
+        conditions.append((FormSubmission.email_key == mail_key) & FormSubmission.line_user_id.is_(None))
     if not conditions:
         return None
     return db.session.scalar(select(FormSubmission).where(
@@ -107,6 +110,9 @@ def submit(version: FormVersion, answers: dict[str, Any], *, nonce: str, line_us
            link_nonce: str | None, update: FormSubmission | None) -> tuple[FormSubmission, bool]:
     """Store (or update) one application and commit; return it and whether it is new."""
     receipt = receipt_for(nonce, version.slug)
+    # A used nonce is worth keeping only while its link could still be opened.
+    expired = utcnow() - timedelta(seconds=current_app.config["FORM_LINK_MAX_AGE"] + 3600)
+    db.session.execute(delete(FormLinkUse).where(FormLinkUse.used_at < expired))
     try:
         if link_nonce:
             db.session.add(FormLinkUse(nonce=link_nonce))
