@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bot.conversation import contact
 from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
@@ -64,8 +65,8 @@ def fallback(kb: Snapshot, town: Town) -> Message:
     """Say plainly that the bot does not know, and whom to ask."""
     body = (
         "すみません、そのご質問にはまだお答えできません。\n"
-        f"お手数ですが、{town.contact_line()}へお問い合わせください。\n"
-        f"市のホームページ：{town.website}\n\n"
+        "お手数ですが、こちらへお問い合わせください。\n"
+        f"{contact.switchboard(town, website=True)}\n\n"
         "いただいたご質問は、今後の回答づくりの参考にさせていただきます。"
     )
     if kb.entries:
