@@ -16,6 +16,7 @@ from wtforms.fields.core import UnboundField
 
 from bot import create_app
 from bot.admin import forms as admin_forms
+from bot.admin.townforms import TownForm
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
@@ -66,6 +67,8 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
+    "admin.town_settings": TownForm,
+    "admin.town_reset": admin_forms.ActionForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -134,7 +137,8 @@ class Console:
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
-                  "category_id": self.category_id, "recipient_id": self.recipient_id}
+                  "category_id": self.category_id, "recipient_id": self.recipient_id,
+                  "key": "phone"}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

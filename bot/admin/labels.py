@@ -43,7 +43,13 @@ AUDIT_ACTIONS = {
     "notice.test_recipient.remove": "テスト送信先を削除",
     "town.disaster_on": "災害時モードに切り替え",
     "town.disaster_off": "災害時モードを終了",
+    "town.settings": "町の設定を変更",
+    "town.settings_reset": "町の設定を初期値に戻す",
 }
+
+# What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
+OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": "回答できず", "down": "👎", "choice": "選択",
+                  "safety": "緊急の案内", "contact": "職員対応の希望"}
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ", "town": "町の設定"}
@@ -85,7 +91,9 @@ def field_label(key: str) -> str:
     """Return the Japanese name of an entry field (or other stored key)."""
     return FIELD_LABELS.get(key) or {"archived": "アーカイブ", "role": "役割", "active": "ログイン",
                                      "email": "メールアドレス", "question": "質問", "count": "件数",
-                                     "reason": "理由", "ids": "質問の番号"}.get(key, key)
+                                     "reason": "理由", "ids": "質問の番号", "name": "市町村名", "phone": "代表電話",
+                                     "hours": "受付時間", "website": "ホームページ", "disaster_banner": "災害時の帯",
+                                     "disaster_greeting": "災害時のあいさつ"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:
