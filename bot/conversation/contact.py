@@ -5,6 +5,7 @@ import re
 from functools import lru_cache
 from typing import Protocol
 
+from bot.conversation.privacy import mask
 from bot.line.messages import Town
 from bot.matching.normalize import fold
 
@@ -47,6 +48,7 @@ _TAIL = (r"(?:ください|下さい|くださ|ちょうだい|くれ(?:ない|�
 _REQUEST = re.compile(
     rf"(?:{_PERSON}(?:{_TALK}|{_HERE})|{_PHONE_ASK}|{_HOURS}|{_WHERE}){_TAIL}$"
 )
+_PLACEHOLDERS = re.compile(r"［(?:電話|メール|番号)］")
 # What may stand before the request: a short reason (「給食費のことで」「ぼっとじゃなくて」), nothing longer.
 _MAX_PREFIX = 20
 
@@ -64,7 +66,8 @@ def wants_person(text: str) -> bool:
     """Tell whether a message asks for a person, the phone number or the town hall's hours."""
     if not text or len(text) > MAX_CONTACT_CHARS:
         return False
-    key = fold(text)
+    # 「担当者と話したい 090-…」: the resident's own number is no part of the request.
+    key = fold(_PLACEHOLDERS.sub("", mask(text)))
     match = _REQUEST.search(key)
     return match is not None and match.start() <= _MAX_PREFIX
 
