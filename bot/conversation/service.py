@@ -166,7 +166,7 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
     if logged != text[:MAX_LOGGED_CHARS]:
         # Before the answer, which keeps the quick replies: LINE shows only the last message's.
-        messages.insert(0, replies.personal_data_reminder())
+        messages.insert(0, replies.personal_data_reminder(town))
     return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=log_id)
 
 
@@ -204,9 +204,10 @@ def _contact(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | N
     )
     if record is None:
         return None
-    messages = [handover.message(_town(), kb, entry)]
+    town = _town()
+    messages = [handover.message(town, kb, entry)]
     if logged != text[:MAX_LOGGED_CHARS]:
-        messages.insert(0, replies.personal_data_reminder())
+        messages.insert(0, replies.personal_data_reminder(town))
     return Reply(messages, outcome="contact", entry_slug=entry.slug if entry else None, log_id=record.log_id)
 
 
