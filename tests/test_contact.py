@@ -72,7 +72,7 @@ def test_after_an_answer_the_contact_reply_names_its_topic_and_lands_in_the_inbo
     webhook([events.text("担当の人おる？")])
     reply = _last_reply(fake_line)
     assert "代表電話 0124-22-2111" in reply and "受付時間：平日 8:30〜17:15" in reply
-    assert "「学校給食費の無償化（小中学校）」については、芦別市役所" in reply
+    assert "さきほどの「学校給食費の無償化（小中学校）」のお問い合わせ先：\\n芦別市役所" in reply
     assert "市の担当者に伝えました" in reply
     assert "出典" not in reply  # not an FAQ answer
     with loaded_app.app_context():

@@ -16,6 +16,10 @@ MAX_BANNER = 60  # the banner is one short line above every reply
 
 
 def _strip(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _half_width(value: str | None) -> str:
     # Full-width digits and hyphens (０１２４－２２) arrive from Japanese keyboards: keep the half-width form.
     return unicodedata.normalize("NFKC", value or "").strip()
 
@@ -47,12 +51,12 @@ class TownForm(JapaneseForm):
     contact = StringField("窓口名", filters=[_strip],
                           validators=[DataRequired("入力してください"), Length(max=60, message="60文字以内で入力してください")],
                           description="「〜へお問い合わせください」の宛先です。例：芦別市役所")
-    phone = StringField("代表電話", filters=[_strip], validators=[Length(max=20, message="20文字以内で入力してください"), _phone],
+    phone = StringField("代表電話", filters=[_half_width], validators=[Length(max=20, message="20文字以内で入力してください"), _phone],
                         description="空欄にすると、電話番号の代わりにホームページを案内します。例：0124-22-2111")
     hours = StringField("受付時間", filters=[_strip],
                         validators=[Length(max=100, message="100文字以内で入力してください"), _one_line],
                         description="代表電話と一緒に案内します。例：平日 8:30〜17:15（土日祝日・年末年始を除く）")
-    website = StringField("ホームページ", filters=[_strip],
+    website = StringField("ホームページ", filters=[_half_width],
                           validators=[DataRequired("入力してください"), Length(max=300, message="300文字以内で入力してください"), _url],
                           description="例：https://www.city.ashibetsu.hokkaido.jp/")
     disaster_banner = StringField("災害時の帯", filters=[_strip],

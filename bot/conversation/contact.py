@@ -91,7 +91,7 @@ def reply_text(town: Town, topic: str = "", topic_contact: str = "", office: Off
         parts.append(f"さきほどの「{topic}」については、{office.name}{phone}が担当です。{hours}" if topic
                      else f"担当は{office.name}{phone}です。{hours}")
     elif topic and topic_contact:
-        parts.append(f"さきほどの「{topic}」については、{topic_contact}が担当です。")
+        parts.append(f"さきほどの「{topic}」のお問い合わせ先：\n{topic_contact}")
     parts.append("職員と話したいというご希望は、市の担当者に伝えました。"
                  "LINEで職員からお返事することはできませんので、お急ぎのときはお電話ください。")
     return "\n\n".join(parts)
