@@ -33,6 +33,13 @@ def test_an_admin_sets_the_switchboard_and_the_contact_reply_shows_it(live_serve
     finally:
         chat.context.close()
 
+    page.goto(f"{live_server}/admin/inbox")
+    card = page.locator("article.inbox-group", has_text="担当の人おる？")
+    expect(card.locator(".badge.contact")).to_have_text("職員対応の希望")
+    expect(card).to_contain_text("直前に見ていた回答：「学校給食費の無償化（小中学校）」")
+    page.screenshot(path="/tmp/town-inbox.png")
+
+    page.goto(f"{live_server}/admin/town")
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="初期値に戻す").first.click()
     expect(page.get_by_text("初期値に戻しました。")).to_be_visible()
