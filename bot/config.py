@@ -61,6 +61,8 @@ def from_environment(instance_path: str) -> dict:
         "TOWN_WEBSITE": env("TOWN_WEBSITE", DEFAULT_WEBSITE),
         # Defaults only: admins change these in the console (町の設定), which the database keeps.
         "TOWN_HOURS": env("TOWN_HOURS", ""),
+        # How long one process keeps the town's settings before it reads them again (another worker's change).
+        "TOWN_CACHE_SECONDS": _int("TOWN_CACHE_SECONDS", 5),
         # The service's public address (https://bot.example.jp/), for links in LINE, feeds and signage URLs;
         # empty: the host the request came in on.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", ""),

@@ -48,6 +48,7 @@ class Group:
     variants: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
     disliked: Counter = field(default_factory=Counter)
+    about: Counter = field(default_factory=Counter)  # entries that residents who asked for staff had just read
     # How many listed messages its lightest asker sent: a resident who asked one thing comes before a
     # sender of hundreds when both groups have the same number of askers.
     load: int = 0
@@ -75,8 +76,9 @@ class Group:
     def _add(self, row: Any) -> None:
         self.askers.add(row.asker)
         self.variants[row.text] += row.times
-        down, fallback = row.down or 0, row.fallback or 0
-        for outcome, n in (("down", down), ("fallback", fallback), ("suggest", row.times - down - fallback)):
+        down, fallback, contact = row.down or 0, row.fallback or 0, getattr(row, "contact", 0) or 0
+        for outcome, n in (("contact", contact), ("down", down), ("fallback", fallback),
+                           ("suggest", row.times - down - fallback - contact)):
             if n:
                 self.outcomes[outcome] += n
         self.first_id = min(self.first_id or row.first_id, row.first_id)
@@ -87,6 +89,7 @@ class Group:
         self.askers |= other.askers
         self.variants.update(other.variants)
         self.outcomes.update(other.outcomes)
+        self.about.update(other.about)
         self.first_id = min(self.first_id, other.first_id)
         self.last_id = max(self.last_id, other.last_id)
 
@@ -113,7 +116,8 @@ def period(value: Any) -> int:
 
 def unanswered():
     """Return the condition for a logged question that belongs in the inbox."""
-    return or_(QuestionLog.outcome.in_(("fallback", "suggest")), QuestionLog.feedback == "down")
+    # contact: the resident asked for a person (「人と話したい」); staff see who and about what.
+    return or_(QuestionLog.outcome.in_(("fallback", "suggest", "contact")), QuestionLog.feedback == "down")
 
 
 def _open_since(since: datetime):
@@ -149,10 +153,13 @@ def open_questions(days: int = DEFAULT_DAYS, now: datetime | None = None) -> tup
     down = func.sum(case((ranked.c.feedback == "down", 1), else_=0))
     fallback = func.sum(case((and_(ranked.c.outcome == "fallback", func.coalesce(ranked.c.feedback, "") != "down"), 1),
                              else_=0))
+    contact = func.sum(case((and_(ranked.c.outcome == "contact", func.coalesce(ranked.c.feedback, "") != "down"), 1),
+                            else_=0))
     # The database does the counting: Python sees each wording once per resident, however often it came.
     rows = db.session.execute(
         select(ranked.c.text, ranked.c.asker, func.count().label("times"), func.min(ranked.c.id).label("first_id"),
-               func.max(ranked.c.id).label("last_id"), down.label("down"), fallback.label("fallback"))
+               func.max(ranked.c.id).label("last_id"), down.label("down"), fallback.label("fallback"),
+               contact.label("contact"))
         .where(ranked.c.n <= PER_USER_DAY).group_by(ranked.c.text, ranked.c.asker)
     ).all()
     held = db.session.scalar(select(func.count()).select_from(ranked).where(ranked.c.n > PER_USER_DAY)) or 0
@@ -225,6 +232,16 @@ def _details(groups: list[Group], since: datetime) -> None:
     by_text = {text: g for g in groups for text in g.variants}
     for g in groups:
         g.first_seen, g.last_seen = when.get(g.first_id), when.get(g.last_id)
+    if any(g.outcomes.get("contact") for g in groups):
+        about = db.session.execute(
+            select(QuestionLog.text, QuestionLog.entry_slug, func.count())
+            .where(QuestionLog.id.in_(_open_since(since)), QuestionLog.outcome == "contact",
+                   QuestionLog.entry_slug.is_not(None))
+            .group_by(QuestionLog.text, QuestionLog.entry_slug)
+        ).all()
+        for text, slug, n in about:
+            if text in by_text:
+                by_text[text].about[slug] += n
     if not any(g.outcomes.get("down") for g in groups):
         return
     disliked = db.session.execute(

@@ -61,6 +61,22 @@ URGENT = [
     ("子どもが高熱", "child-night-illness"),
     ("うちの子が薬を飲み込んだかも", "child-night-illness"),
     ("孫が頭を打って泣きやまない", "child-night-illness"),
+    # Hokkaido dialect and the ways the issue wrote them.
+    ("熊でた", "dangerous-animal"),
+    ("ひぐま見たっしょ", "dangerous-animal"),
+    ("なまら熱ある", "fire-ambulance"),
+    ("火事だべ", "fire-ambulance"),
+    ("クマ見たべさ", "dangerous-animal"),
+    ("庭に熊", "dangerous-animal"),
+    ("畑に熊の足跡あった", "dangerous-animal"),
+    ("くまでたー", "dangerous-animal"),
+    ("うちの子ねつあるっしょ", "child-night-illness"),
+    ("血が出て止まらない", "fire-ambulance"),
+    ("じいちゃんが餅のどに詰まらせた", "fire-ambulance"),
+    ("子どもが川で溺れてる", "fire-ambulance"),
+    ("ばあちゃんが動かない", "fire-ambulance"),
+    ("ひき逃げされた", "police"),
+    ("たすけて火事", "fire-ambulance"),
 ]
 
 # Everyday questions that share words with the urgent ones; none may get an emergency reply.
@@ -116,4 +132,14 @@ EVERYDAY = [
     "交通事故防止の取り組み",
     "たばこの煙がくさい",
     "救急車の適正利用",
+    "溺れないための水泳教室",
+    "餅つき大会はいつ",
+    "トイレが詰まったときの連絡先",
+    "熱があるときの受診先",
+    "献血バスはいつ来る",
+    "庭木の剪定の補助",
+    "熊の木彫りを庭に飾りたい",
+    "クマの足跡の見分け方の講座",
+    "なまら寒いけど除雪はいつ",
+    "血圧の測り方教室",
 ]

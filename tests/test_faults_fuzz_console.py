@@ -16,6 +16,7 @@ from wtforms.fields.core import UnboundField
 
 from bot import create_app
 from bot.admin import forms as admin_forms
+from bot.admin.townforms import TownForm
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
@@ -74,6 +75,8 @@ POST_FORMS = {
     "admin.form_retention": staff_forms.RetentionForm,
     "admin.form_edit": staff_forms.DefinitionForm,
     "admin.user_applications": staff_forms.HandlerForm,
+    "admin.town_settings": TownForm,
+    "admin.town_reset": admin_forms.ActionForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -150,7 +153,8 @@ class Console:
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
-                  "submission_id": self.submission_id, "slug": self.form_slug}
+                  "submission_id": self.submission_id, "slug": self.form_slug,
+                  "key": "phone"}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

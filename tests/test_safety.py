@@ -47,6 +47,7 @@ def test_the_phrase_sets_are_big_enough_and_hold_the_issue_examples():
     urgent = {text for text, _ in URGENT}
     assert {"熊が出た", "くまいる", "火事だ", "救急車呼んで", "子どもが夜中に熱出した", "ひきつけ",
             "夜中に子どもが熱出した", "熊が出たらどこに連絡すればいい？"} <= urgent
+    assert {"熊でた", "ひぐま見たっしょ", "なまら熱ある", "火事だべ"} <= urgent  # Hokkaido dialect, as issue 12 wrote it
     assert {"火曜日", "熊の木彫り", "救急の日のイベント", "子どもの医療費の助成", "火災報知器の補助はある？"} <= set(EVERYDAY)
 
 

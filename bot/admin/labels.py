@@ -54,7 +54,13 @@ AUDIT_ACTIONS = {
     "form.retention": "申込みの保存期間を変更",
     "form.edit": "フォームの定義を変更",
     "user.applications": "申込み担当の付与・解除",
+    "town.settings": "町の設定を変更",
+    "town.settings_reset": "町の設定を初期値に戻す",
 }
+
+# What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
+OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": "回答できず", "down": "👎", "choice": "選択",
+                  "safety": "緊急の案内", "contact": "職員対応の希望"}
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ", "town": "町の設定",
@@ -103,7 +109,10 @@ def field_label(key: str) -> str:
                                      "handles_applications": "申込み担当", "application_status": "申込みの状態",
                                      "paper_registrations": "紙の登録者数", "retention_days": "保存期間（日）",
                                      "form": "フォーム", "channel": "経路", "since": "受付日（から）",
-                                     "until": "受付日（まで）", "search": "検索語"}.get(key, key)
+                                     "until": "受付日（まで）", "search": "検索語",
+                                     "name": "市町村名", "phone": "代表電話",
+                                     "hours": "受付時間", "website": "ホームページ", "disaster_banner": "災害時の帯",
+                                     "disaster_greeting": "災害時のあいさつ"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:

@@ -73,7 +73,8 @@ def ask_counts(days: int = 30, who: str = DEFAULT_AUDIENCE) -> dict[str, int]:
     since = utcnow() - timedelta(days=days)
     rows = db.session.execute(
         select(QuestionLog.entry_slug, func.count(QuestionLog.id))
-        .where(QuestionLog.created_at >= since, QuestionLog.entry_slug.is_not(None), _whose(who))
+        .where(QuestionLog.created_at >= since, QuestionLog.entry_slug.is_not(None), _whose(who),
+               QuestionLog.outcome != "contact")  # a wish for staff names the entry read before; it answered nothing
         .group_by(QuestionLog.entry_slug)
     ).all()
     return {slug: count for slug, count in rows}

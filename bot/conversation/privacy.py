@@ -29,6 +29,9 @@ _DOMESTIC = re.compile(rf"{_NO_D_BEFORE}[(（]?[0０]{_GROUPS}|{_NO_D_BEFORE}[0�
 # The same numbers from abroad: +81, the leading 0 dropped (or kept in parentheses), 9 or 10 digits.
 _INTERNATIONAL = re.compile(
     rf"[+＋][8８][1１]{_PLAIN_SEP}(?:[(（][0０][)）]{_SPACE}*)?(?:{_GROUPS}|{_D}{{9,10}}{_NO_D_AFTER})")
+# A house number with 番地 (3番地, 1丁目3番地5, 12番地の4): with a district name it points at one household.
+# A district alone (北1条東1丁目, the town hall's own address) stays readable.
+_ADDRESS = re.compile(rf"(?:{_D}+丁目{_SPACE}*)?{_D}+{_SPACE}*番地(?:{_SPACE}*(?:の|{_DASH})?{_SPACE}*{_D}+号?)?")
 _DIGIT = re.compile(_D)
 _MAYBE = re.compile(r"[0-9０-９@＠]")
 
@@ -48,13 +51,14 @@ def _international(match: re.Match[str]) -> str:
 
 
 def mask(text: str) -> str:
-    """Replace e-mail addresses, 12-digit numbers and phone numbers with placeholders."""
+    """Replace e-mail addresses, 12-digit numbers, phone numbers and house numbers with placeholders."""
     if not _MAYBE.search(text):
         return text  # most messages carry no digit and no @: spare them the patterns below
     text = _EMAIL.sub("［メール］", text)
     text = _INTERNATIONAL.sub(_international, text)  # before _TWELVE: +819012345678 has 12 digits
     text = _TWELVE.sub("［番号］", text)
-    return _DOMESTIC.sub(_domestic, text)
+    text = _DOMESTIC.sub(_domestic, text)
+    return _ADDRESS.sub("［番地］", text)
 
 
 def user_hash(user_id: str | None, key: str) -> str:

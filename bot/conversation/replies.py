@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bot.conversation import contact
 from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
@@ -65,8 +66,8 @@ def fallback(kb: Snapshot, town: Town) -> Message:
     """Say plainly that the bot does not know, and whom to ask."""
     body = (
         "すみません、そのご質問にはまだお答えできません。\n"
-        f"お手数ですが、{town.contact_line()}へお問い合わせください。\n"
-        f"市のホームページ：{town.website}\n\n"
+        "お手数ですが、こちらへお問い合わせください。\n"
+        f"{contact.switchboard(town, website=True)}\n\n"
         "いただいたご質問は、今後の回答づくりの参考にさせていただきます。"
     )
     if kb.entries:
@@ -162,10 +163,12 @@ def media_guidance(media_type: str, kb: Snapshot) -> Message:
     return messages.text(f"{opener}\nご質問は文字で送ってください。例：「応援団に登録したい」", topic_chips(kb))
 
 
-def personal_data_reminder() -> Message:
-    """Ask the resident not to send personal data over LINE."""
-    return messages.text("電話番号・メールアドレス・マイナンバーなどの個人情報は、LINEでは送らないようお願いします。"
-                         "いただいた番号などは、伏せて記録しました。")
+def personal_data_reminder(town: Town | None = None) -> Message:
+    """Ask the resident not to send personal data over LINE, and say where to ask instead."""
+    # Never the data itself: the reminder names only the kinds of it.
+    where = f"ご本人に関わるご相談は、{town.contact_line()}へお電話か窓口でどうぞ。" if town else ""
+    return messages.text("電話番号・住所・メールアドレス・マイナンバーなどの個人情報は、LINEでは送らないようお願いします。"
+                         f"{where}いただいた番号などは、伏せて記録しました。")
 
 
 def truncated_notice(limit: int) -> Message:

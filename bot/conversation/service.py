@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from bot.conversation import records, replies, simulated
+from bot.conversation import contact, handover, records, replies, simulated
 from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
@@ -42,6 +42,7 @@ class Prepared:
     decision: Decision | None
     seconds: float
     urgent: tuple[Rule, ...] = ()
+    contact: bool = False  # 「人と話したい」: the switchboard, not an FAQ answer
 
 
 def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
@@ -57,7 +58,9 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     if urgent:
         # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
         return Prepared(kb, None, time.perf_counter() - started, urgent)
-    kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
+    kb = kb or latest_knowledge()
+    if contact.wants_person(text):
+        return Prepared(kb, None, time.perf_counter() - started, contact=True)  # the last index built: no database round trip once there is one
     decision = kb.decide(text[:MAX_QUERY_CHARS])
     return Prepared(kb, decision, time.perf_counter() - started)
 
@@ -123,6 +126,8 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
                      check_version: bool = True) -> Reply | None:
     if prepared.urgent:
         return _urgent(incoming, text, prepared, claim)
+    if prepared.contact:
+        return _contact(incoming, text, prepared, claim)
     kb, decision = prepared.snapshot, prepared.decision
     assert kb is not None and decision is not None
     truncated = len(text) > MAX_QUERY_CHARS
@@ -165,7 +170,7 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         messages.insert(0, replies.truncated_notice(MAX_QUERY_CHARS))
     if logged != text[:MAX_LOGGED_CHARS]:
         # Before the answer, which keeps the quick replies: LINE shows only the last message's.
-        messages.insert(0, replies.personal_data_reminder())
+        messages.insert(0, replies.personal_data_reminder(town))
     return Reply(messages, outcome=decision.outcome, entry_slug=entry_slug, log_id=log_id)
 
 
@@ -184,6 +189,30 @@ def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | No
     if record is None:
         return None
     return Reply([replies.urgent(prepared.urgent, _town())], outcome="safety", log_id=record.log_id)
+
+
+def _contact(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None) -> Reply | None:
+    """Record a wish to talk to staff (outcome contact, shown in the inbox) and return whom to call."""
+    kb, resident = prepared.snapshot, _resident(incoming)
+    assert kb is not None
+    if simulated.is_simulated(resident):
+        _touch_follower(incoming)  # the ORM way, as in _urgent
+        resident = None
+    asker = _hash(incoming)
+    entry = handover.last_entry(asker, kb)  # before this row is written: the topic asked before
+    logged = mask(text[:MAX_LOGGED_CHARS])
+    record = records.record_question(
+        claim, resident, None, version=None, text=logged, user_hash=asker, channel=incoming.channel,
+        outcome="contact", entry_slug=entry.slug if entry else None, score=0.0, candidates=[],
+        latency_ms=int(prepared.seconds * 1000),
+    )
+    if record is None:
+        return None
+    town = _town()
+    messages = [handover.message(town, kb, entry)]
+    if logged != text[:MAX_LOGGED_CHARS]:
+        messages.insert(0, replies.personal_data_reminder(town))
+    return Reply(messages, outcome="contact", entry_slug=entry.slug if entry else None, log_id=record.log_id)
 
 
 def _postback(incoming: Incoming) -> Reply:

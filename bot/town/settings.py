@@ -1,10 +1,14 @@
 """Read and change the town's settings: the environment gives defaults, what admins set in the console wins."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.extensions import db
@@ -22,6 +26,9 @@ DEFAULTS = {
     "disaster_greeting": "TOWN_DISASTER_GREETING",
 }
 DISASTER_KEYS = ("disaster_mode", "disaster_reason", "disaster_since", "disaster_by")
+# Every reply reads the town: one process keeps it this many seconds, so another worker's change shows
+# within that time without a database round trip per reply (this process's own changes show at once).
+DEFAULT_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -34,16 +41,59 @@ class DisasterState:
     by: str = ""
 
 
+class _TownCache:
+    """The town as this process last read it, and when."""
+
+    def __init__(self) -> None:
+        self.town: Town | None = None
+        self.read_at = 0.0
+        self.generation = 0  # counts clears: a read that overlapped one is not kept
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.town = None
+
+
+def _cache() -> _TownCache:
+    return current_app.extensions.setdefault("town_cache", _TownCache())
+
+
 def _stored() -> dict[str, str]:
     return {row.key: row.value for row in db.session.execute(db.select(TownSetting)).scalars()}
 
 
-def current_town() -> Town:
-    """Return the town as residents should see it now."""
-    stored = _stored()
+def defaults() -> dict[str, str]:
+    """Return each setting's default from the environment."""
     config = current_app.config
-    values = {key: stored.get(key, config[setting]) for key, setting in DEFAULTS.items()}
+    return {key: config[setting] for key, setting in DEFAULTS.items()}
+
+
+def _build() -> Town:
+    stored = _stored()
+    values = {key: stored.get(key, default) for key, default in defaults().items()}
     return Town(**values, disaster=stored.get("disaster_mode") == "on")
+
+
+def current_town() -> Town:
+    """Return the town as residents should see it now (read from the database at most every few seconds)."""
+    cache = _cache()
+    seconds = current_app.config.get("TOWN_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    town = cache.town
+    if town is not None and time.monotonic() - cache.read_at < seconds:
+        return town
+    generation, read_at = cache.generation, time.monotonic()
+    town = _build()
+    with cache.lock:
+        if cache.generation == generation:
+            cache.town, cache.read_at = town, read_at
+    return town
+
+
+def stored_keys() -> set[str]:
+    """Return the settings that staff have set (the others follow the environment)."""
+    return {key for key in _stored() if key in DEFAULTS}
 
 
 def disaster_state() -> DisasterState:
@@ -62,6 +112,32 @@ def _put(key: str, value: str, actor: str) -> None:
     row.value, row.updated_at, row.updated_by = value, utcnow(), actor
 
 
+def save(values: dict[str, str], actor: str) -> list[str]:
+    """Store the settings that differ from what residents see now, audited; return their keys (caller commits)."""
+    now = _build()
+    before, after = {}, {}
+    for key in DEFAULTS:
+        if key in values and values[key] != getattr(now, key):
+            before[key], after[key] = getattr(now, key), values[key]
+            _put(key, values[key], actor)
+    if after:
+        audit.record(actor, "town.settings", "town", "settings", f"町の設定を変更（{len(after)}項目）", before, after)
+    return list(after)
+
+
+def reset(key: str, actor: str) -> bool:
+    """Forget a setting so the environment's default applies again, audited; False when it was not set."""
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    row = db.session.get(TownSetting, key)
+    if row is None:
+        return False
+    default = defaults()[key]
+    audit.record(actor, "town.settings_reset", "town", key, "町の設定を初期値に戻す", {key: row.value}, {key: default})
+    db.session.delete(row)
+    return True
+
+
 def set_disaster_mode(on: bool, reason: str, actor: str) -> None:
     """Switch disaster mode on or off with a reason, audited; the caller commits."""
     before = disaster_state()
@@ -72,3 +148,22 @@ def set_disaster_mode(on: bool, reason: str, actor: str) -> None:
     _put("disaster_by", actor, actor)
     audit.record(actor, "town.disaster_on" if on else "town.disaster_off", "town", "disaster_mode",
                  summary=reason, before={"on": before.on, "reason": before.reason}, after={"on": on, "reason": reason})
+
+
+# A committed change to the town's settings clears this process's copy, whoever wrote it (the console,
+# set_disaster_mode's caller, the CLI): the next reply reads the new values.
+@event.listens_for(Session, "before_flush")
+def _note_town_change(session: Session, _context, _instances) -> None:
+    if any(isinstance(o, TownSetting) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["town_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _clear_after_commit(session: Session) -> None:
+    if session.info.pop("town_changed", False) and has_app_context():
+        _cache().clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop("town_changed", None)

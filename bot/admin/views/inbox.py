@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
+from bot.admin.labels import OUTCOME_LABELS
 from bot.admin.blueprint import bp
 from bot.admin.forms import AlternateForm, DismissForm
 from bot.admin.listing import by_reading
@@ -53,10 +54,11 @@ def inbox():
         alt.other.choices = others
         candidates = [(entries[slug], score) for slug, score in current_candidates(group.text) if slug in entries]
         disliked = [(entries[slug], n) for slug, n in group.disliked.most_common() if slug in entries]
+        about = [(entries[slug], n) for slug, n in group.about.most_common() if slug in entries]
         cards.append((group, alt, DismissForm(formdata=None, group=group.token, days=days, page=box.page),
-                      candidates, disliked))
+                      candidates, disliked, about))
     return render_template("admin/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
-                           per_user_day=PER_USER_DAY, cutoff=suggest_cutoff())
+                           per_user_day=PER_USER_DAY, cutoff=suggest_cutoff(), outcome_labels=OUTCOME_LABELS)
 
 
 @bp.post("/inbox/alternate")
