@@ -57,6 +57,9 @@ class EntryForm(JapaneseForm):
     keywords = TextAreaField(FIELD_LABELS["keywords"], validators=[Length(max=20000)],
                              description="1行に1つ。")
     url = StringField(FIELD_LABELS["url"], validators=[Length(max=2000)], description="https:// で始まるURL")
+    office = SelectField(FIELD_LABELS["office"], choices=[], validate_choice=False,
+                         description="吹き出しに担当課の名前・受付時間と「電話する」ボタンを出します。"
+                                     "担当課は「担当課」の画面で追加・編集します。")
     contact = StringField(FIELD_LABELS["contact"], validators=[Length(max=1000)],
                           description="空欄なら市の代表の問い合わせ先を表示します。")
     source = StringField(FIELD_LABELS["source"], validators=[Length(max=1000)], description="根拠となる資料と頁")
@@ -76,7 +79,8 @@ class EntryForm(JapaneseForm):
             "category": (self.category.data or "").strip(), "status": self.status.data or "draft",
             "answer": (self.answer.data or "").replace("\r\n", "\n").strip(),
             "questions": _lines(self.questions.data), "keywords": _lines(self.keywords.data),
-            "url": (self.url.data or "").strip(), "contact": (self.contact.data or "").strip(),
+            "url": (self.url.data or "").strip(), "office": (self.office.data or "").strip(),
+            "contact": (self.contact.data or "").strip(),
             "source": (self.source.data or "").strip(),
             "updated_on": self.updated_on.data.isoformat() if self.updated_on.data else "",
             "review_by": self.review_by.data.isoformat() if self.review_by.data else "",
@@ -87,7 +91,7 @@ class EntryForm(JapaneseForm):
         """Show entry data in the form."""
         from datetime import date
 
-        for name in ("slug", "title", "category", "status", "answer", "url", "contact", "source", "review_note"):
+        for name in ("slug", "title", "category", "status", "answer", "url", "office", "contact", "source", "review_note"):
             getattr(self, name).data = data.get(name) or ""
         self.questions.data = "\n".join(data.get("questions") or [])
         self.keywords.data = "\n".join(data.get("keywords") or [])
