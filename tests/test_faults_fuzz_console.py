@@ -19,7 +19,7 @@ from bot.admin import forms as admin_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
-from bot.models import Category, Entry, Notice, User
+from bot.models import Category, Entry, Notice, Office, User
 from bot.models import TestRecipient as Recipient
 from bot.notices import forms as notice_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
@@ -66,6 +66,8 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
+    "admin.office_new": admin_forms.OfficeForm,
+    "admin.office_edit": admin_forms.OfficeForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -130,11 +132,17 @@ class Console:
             db.session.add(recipient)
             db.session.commit()
             self.recipient_id = recipient.id
+            # The shipped pack names no office (the plan gives none): add one so its pages have an id to fuzz.
+            office = Office(key="fuzz-office", name="試験課")
+            db.session.add(office)
+            db.session.commit()
+            self.office_id = office.id
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
-                  "category_id": self.category_id, "recipient_id": self.recipient_id}
+                  "category_id": self.category_id, "recipient_id": self.recipient_id,
+                  "office_id": self.office_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for
