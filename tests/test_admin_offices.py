@@ -153,3 +153,18 @@ def test_done_when_an_answer_shows_its_offices_phone_once_it_is_filled_in(consol
     assert _tel_uris(fake_line, 1) == ["tel:0123-45-6789"]
     with console.app_context():
         assert db.session.scalar(select(Entry.office).where(Entry.slug == "school-lunch-free")) == "kyoiku"
+
+
+def test_readiness_lists_offices_without_phone_and_their_entries(console, admin_client):
+    _add(admin_client)
+    with console.app_context():
+        lunch = entry("school-lunch-free")
+        entry_id, form = lunch.id, form_of(lunch)
+    admin_client.post(f"/admin/entries/{entry_id}", data={**form, "office": "kyoiku"})
+    page = admin_client.get("/admin/readiness").get_data(as_text=True)
+    assert "電話番号が未入力の担当課（1件）" in page and "担当課「教育の担当課」の電話番号が未入力" in page
+    with console.app_context():
+        office_id, version = _office().id, _office().lock_version
+    admin_client.post(f"/admin/offices/{office_id}", data={**NEW, "phone": "0123-45-6789", "lock_version": version})
+    page = admin_client.get("/admin/readiness").get_data(as_text=True)
+    assert "電話番号が未入力の担当課" not in page and "担当課「教育の担当課」の電話番号が未入力" not in page
