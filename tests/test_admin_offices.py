@@ -1,7 +1,11 @@
 """The 担当課 console: list, add, edit, history, audit, the entry's office select, and the Done-when path."""
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+
+import yaml
 
 from sqlalchemy import select
 
@@ -168,3 +172,50 @@ def test_readiness_lists_offices_without_phone_and_their_entries(console, admin_
     admin_client.post(f"/admin/offices/{office_id}", data={**NEW, "phone": "0123-45-6789", "lock_version": version})
     page = admin_client.get("/admin/readiness").get_data(as_text=True)
     assert "電話番号が未入力の担当課" not in page and "担当課「教育の担当課」の電話番号が未入力" not in page
+
+
+def _zip_with(archive_bytes: bytes, offices: list[dict] | None, lunch_office: str | None) -> bytes:
+    """Return an exported zip with offices.yaml replaced and school-lunch-free naming an office."""
+    source = zipfile.ZipFile(io.BytesIO(archive_bytes))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.endswith("/offices.yaml") and offices is not None:
+                data = yaml.safe_dump(offices, allow_unicode=True).encode()
+            if name.endswith("/school-lunch-free.yaml") and lunch_office:
+                data += f"office: {lunch_office}\n".encode()
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def _upload(client, raw: bytes):
+    return client.post("/admin/import", data={"file": (io.BytesIO(raw), "pack.zip")},
+                       content_type="multipart/form-data")
+
+
+def test_zip_export_and_import_carry_offices(console, admin_client):
+    _add(admin_client, phone="0123-45-6789")
+    exported = admin_client.get("/admin/export.zip").data
+    text = zipfile.ZipFile(io.BytesIO(exported)).read("knowledge/offices.yaml").decode()
+    assert yaml.safe_load(text)[0]["phone"] == "0123-45-6789"
+    new_office = {**NEW, "key": "kosodate", "name": "子育ての担当課"}
+    raw = _zip_with(exported, [yaml.safe_load(text)[0], new_office], "kosodate")
+    preview = _upload(admin_client, raw).get_data(as_text=True)
+    assert "担当課 2件" in preview
+    token = preview.split('name="token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    assert admin_client.post("/admin/import/apply", data={"token": token}).status_code == 302
+    with console.app_context():
+        assert _office("kosodate").name == "子育ての担当課"
+        assert entry("school-lunch-free").office == "kosodate"
+        assert db.session.scalar(select(AuditLog).where(AuditLog.action == "office.import")).target_id == "kosodate"
+
+
+def test_zip_import_refuses_bad_offices_and_unknown_references(console, admin_client):
+    exported = admin_client.get("/admin/export.zip").data
+    bad = _upload(admin_client, _zip_with(exported, [{**NEW, "phone": "tel:110"}], None)).get_data(as_text=True)
+    assert "電話番号は半角の数字" in bad
+    unknown = _upload(admin_client, _zip_with(exported, None, "nosuch")).get_data(as_text=True)
+    assert "担当課の一覧にない識別名です" in unknown
+    with console.app_context():
+        assert db.session.scalar(select(Office.id)) is None
