@@ -219,3 +219,9 @@ def test_zip_import_refuses_bad_offices_and_unknown_references(console, admin_cl
     assert "担当課の一覧にない識別名です" in unknown
     with console.app_context():
         assert db.session.scalar(select(Office.id)) is None
+
+
+def test_a_key_with_a_nul_is_refused_before_it_reaches_the_database(console, admin_client):
+    # PostgreSQL refuses a NUL even in a WHERE clause: the duplicate check must not send it.
+    response = _add(admin_client, key="kyo\x00iku")
+    assert response.status_code == 200 and "識別名" in response.get_data(as_text=True)

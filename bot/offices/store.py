@@ -10,10 +10,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import audit
 from bot.extensions import db
-from bot.knowledge.pack import Problem
+from bot.knowledge.pack import SLUG_RE, Problem
 from bot.knowledge.store import bump_version
 from bot.models import Entry, Office, OfficeRevision
-from bot.offices.pack import check_office, normalise_office, office_hash
+from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
 
 
 @dataclass
@@ -118,7 +118,9 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
     if office is not None:
         data["key"] = office.key  # entries name the office by key; it never changes after creation
     problems = check_office(data, "form", "office")
-    if office is None and data["key"] and db.session.scalar(select(Office.id).where(Office.key == data["key"])):
+    # Only a well-formed key reaches the database (PostgreSQL refuses a NUL even in a query).
+    well_formed = bool(SLUG_RE.match(data["key"])) and len(data["key"]) <= LIMITS["key"]
+    if office is None and well_formed and db.session.scalar(select(Office.id).where(Office.key == data["key"])):
         problems.append(Problem("form", "office.key", "この識別名はすでに使われています"))
     if problems:
         errors: dict[str, list[str]] = {}
