@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
