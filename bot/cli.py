@@ -55,7 +55,8 @@ def kb_check(directory: str | None) -> None:
         click.echo(f"{len(close)} problem(s) with category names.", err=True)
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
-               f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.forms)} forms.")
+               f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.offices or [])} offices,"
+               f" {len(pack.forms)} forms.")
 
 
 @kb_cli.command("import")
@@ -70,6 +71,12 @@ def kb_import(directory: str | None, force: bool) -> None:
         click.echo(f"form {slug}: new version")
     for slug in report.kept_staff_edits:
         click.echo(f"kept staff edit: {slug} (changed in the console since the last import; use --force to overwrite)")
+    if report.offices is not None:
+        offices = report.offices
+        click.echo(f"offices: created {len(offices.created)}, updated {len(offices.updated)}, "
+                   f"unchanged {len(offices.unchanged)}")
+        for key in offices.kept_staff_edits:
+            click.echo(f"kept staff edit: office {key} (changed in the console since the last import; use --force)")
 
 
 @kb_cli.command("export")

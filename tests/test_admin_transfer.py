@@ -193,7 +193,7 @@ def test_csv_export_neutralises_formulas_and_import_undoes_it(console, admin_cli
 def test_csv_speaks_japanese_and_still_reads_english_headers(console, admin_client):
     raw = admin_client.get("/admin/export.csv").data
     header, *rows = _raw_cells(raw)
-    assert header == ["識別名", "タイトル", "カテゴリ", "状態", "回答", "想定質問", "キーワード", "詳しいページのURL",
+    assert header == ["識別名", "タイトル", "カテゴリ", "状態", "回答", "想定質問", "キーワード", "詳しいページのURL", "担当課",
                       "お問い合わせ先", "出典", "情報の更新日", "見直し期限", "確認メモ"]
     assert {r[header.index("状態")] for r in rows} <= {"公開", "下書き"}
     english = _csv_rows(raw)

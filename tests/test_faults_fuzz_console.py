@@ -20,7 +20,7 @@ from bot.admin.townforms import TownForm
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
-from bot.models import Category, Entry, Notice, User
+from bot.models import Category, Entry, Notice, Office, User
 from bot.models import TestRecipient as Recipient
 from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
@@ -77,6 +77,8 @@ POST_FORMS = {
     "admin.user_applications": staff_forms.HandlerForm,
     "admin.town_settings": TownForm,
     "admin.town_reset": admin_forms.ActionForm,
+    "admin.office_new": admin_forms.OfficeForm,
+    "admin.office_edit": admin_forms.OfficeForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -148,13 +150,18 @@ class Console:
             version = make_version()
             self.form_slug = version.slug
             self.submission_id = submit(version, "S-FUZZ-0001").id
+            # The shipped pack names no office (the plan gives none): add one so its pages have an id to fuzz.
+            office = Office(key="fuzz-office", name="試験課")
+            db.session.add(office)
+            db.session.commit()
+            self.office_id = office.id
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
                   "submission_id": self.submission_id, "slug": self.form_slug,
-                  "key": "phone"}
+                  "key": "phone", "office_id": self.office_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

@@ -16,6 +16,7 @@ from bot.line.limits import (
 from bot.line.messages import Chip, Town, answer_bubble, quick_reply, text
 from bot.line.transcript import as_text
 from bot.notices import compose, resident
+from bot.offices import OfficeView
 from bot.notices.subscriptions import Choices
 from tests.linejson import actions
 
@@ -117,8 +118,12 @@ def _knowledge() -> Snapshot:
         _entry("plain", "出産応援ギフト" * 30, "子育て", contact="子育て支援課（電話 0125-11-1111）"),
         *[_entry(f"more{i}", f"関連する話題{i}", "子育て") for i in range(5)],
         *[_entry(f"t{i}", f"話題{i}", f"カテゴリ{i:02d}") for i in range(15)],  # more topics than quick replies
+        _entry("office-phone", "妊婦健診", "子育て", office="long", url="https://example.invalid/k"),
+        _entry("office-none", "産後ケア", "子育て", office="empty"),
     ]
-    return Snapshot(1, None, {e.slug: e for e in entries})
+    offices = {"long": OfficeView("long", LONG[:100], phone="0123-45-6789", hours=LONG[:200], url=LONG[:10]),
+               "empty": OfficeView("empty", "子育て支援の担当課")}
+    return Snapshot(1, None, {e.slug: e for e in entries}, offices=offices)
 
 
 def _every_message() -> dict[str, dict]:
@@ -127,7 +132,7 @@ def _every_message() -> dict[str, dict]:
     offer = Chip(resident.OFFER_LABEL, postback.encode("sub", t="kosodate", o=1), "「子育て」のお知らせを受け取る")
     out: dict[str, dict] = {}
     for t, town in enumerate(TOWNS):
-        for slug in ("linked", "plain"):
+        for slug in ("linked", "plain", "office-phone", "office-none"):
             for log_id in (None, 0, 123456):
                 out[f"answer {slug} town{t} log{log_id}"] = replies.answer(kb.entries[slug], kb, town, log_id)
                 out[f"answer {slug} town{t} log{log_id} offer"] = replies.answer(

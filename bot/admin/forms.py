@@ -16,6 +16,7 @@ from bot.inbox import DISMISS_REASONS
 from bot.knowledge.editing import FIELD_LABELS, STATUS_LABELS
 from bot.knowledge.pack import MAX_ANSWER, MAX_TITLE
 from bot.models.accounts import ROLES
+from bot.offices.pack import LABELS as OFFICE_LABELS
 
 def _choices(labels: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in labels.items()]
@@ -57,6 +58,9 @@ class EntryForm(JapaneseForm):
     keywords = TextAreaField(FIELD_LABELS["keywords"], validators=[Length(max=20000)],
                              description="1行に1つ。")
     url = StringField(FIELD_LABELS["url"], validators=[Length(max=2000)], description="https:// で始まるURL")
+    office = SelectField(FIELD_LABELS["office"], choices=[], validate_choice=False,
+                         description="吹き出しに担当課の名前・受付時間と「電話する」ボタンを出します。"
+                                     "担当課は「担当課」の画面で追加・編集します。")
     contact = StringField(FIELD_LABELS["contact"], validators=[Length(max=1000)],
                           description="空欄なら市の代表の問い合わせ先を表示します。")
     source = StringField(FIELD_LABELS["source"], validators=[Length(max=1000)], description="根拠となる資料と頁")
@@ -76,7 +80,8 @@ class EntryForm(JapaneseForm):
             "category": (self.category.data or "").strip(), "status": self.status.data or "draft",
             "answer": (self.answer.data or "").replace("\r\n", "\n").strip(),
             "questions": _lines(self.questions.data), "keywords": _lines(self.keywords.data),
-            "url": (self.url.data or "").strip(), "contact": (self.contact.data or "").strip(),
+            "url": (self.url.data or "").strip(), "office": (self.office.data or "").strip(),
+            "contact": (self.contact.data or "").strip(),
             "source": (self.source.data or "").strip(),
             "updated_on": self.updated_on.data.isoformat() if self.updated_on.data else "",
             "review_by": self.review_by.data.isoformat() if self.review_by.data else "",
@@ -87,13 +92,40 @@ class EntryForm(JapaneseForm):
         """Show entry data in the form."""
         from datetime import date
 
-        for name in ("slug", "title", "category", "status", "answer", "url", "contact", "source", "review_note"):
+        for name in ("slug", "title", "category", "status", "answer", "url", "office", "contact", "source", "review_note"):
             getattr(self, name).data = data.get(name) or ""
         self.questions.data = "\n".join(data.get("questions") or [])
         self.keywords.data = "\n".join(data.get("keywords") or [])
         for name in ("updated_on", "review_by"):
             value = data.get(name)
             getattr(self, name).data = date.fromisoformat(value) if value else None
+
+
+class OfficeForm(JapaneseForm):
+    """Every field of an office (担当課); the rules themselves live in offices.pack."""
+
+    key = StringField(OFFICE_LABELS["key"], validators=[Length(max=200)],
+                      description="半角英小文字・数字・ハイフン。例：kosodate-shien（作成後は変更できません）")
+    name = StringField(OFFICE_LABELS["name"], validators=[Length(max=500)])
+    phone = StringField(OFFICE_LABELS["phone"], validators=[Length(max=100)],
+                        description="例：0123-45-6789。空欄の間は、市役所の代表電話か市のホームページを案内します。")
+    hours = StringField(OFFICE_LABELS["hours"], validators=[Length(max=1000)], description="例：平日 8:45〜17:15")
+    email = StringField(OFFICE_LABELS["email"], validators=[Length(max=1000)], description="任意")
+    url = StringField(OFFICE_LABELS["url"], validators=[Length(max=2000)],
+                      description="https:// で始まるURL。空欄なら市のホームページを案内します。")
+    place = StringField(OFFICE_LABELS["place"], validators=[Length(max=1000)], description="例：市役所1階")
+    source = StringField(OFFICE_LABELS["source"], validators=[Length(max=1000)], description="名前が載っている資料と頁")
+    review_note = TextAreaField(OFFICE_LABELS["review_note"], validators=[Length(max=5000)])
+    lock_version = HiddenField()
+
+    def office_data(self) -> dict[str, Any]:
+        """Return the form as office data in the pack's shape."""
+        return {name: (getattr(self, name).data or "").replace("\r\n", "\n").strip() for name in OFFICE_LABELS}
+
+    def fill(self, data: dict[str, Any]) -> None:
+        """Show office data in the form."""
+        for name in OFFICE_LABELS:
+            getattr(self, name).data = data.get(name) or ""
 
 
 class TryForm(JapaneseForm):

@@ -41,6 +41,9 @@ AUDIT_ACTIONS = {
     "notice.test_send": "お知らせをテスト送信",
     "notice.test_recipient.add": "テスト送信先を登録",
     "notice.test_recipient.remove": "テスト送信先を削除",
+    "office.create": "担当課を追加",
+    "office.edit": "担当課を編集",
+    "office.import": "担当課を取り込み",
     "town.disaster_on": "災害時モードに切り替え",
     "town.disaster_off": "災害時モードを終了",
     "application.list": "申込みの一覧を表示",
@@ -64,7 +67,7 @@ OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": 
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ", "town": "町の設定",
-                "application": "申込み", "form": "フォーム"}
+                "application": "申込み", "form": "フォーム", "office": "担当課"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}

@@ -5,13 +5,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+from sqlalchemy import select
+
 from bot.conversation import replies
+from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
 from bot.knowledge.pack import SLUG_RE, TEXT_LIMITS
 from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.matching import Candidate
-from bot.models import Entry
+from bot.models import Entry, Office
+from bot.offices import OfficeView
 from bot.town.settings import current_town
 
 
@@ -40,7 +44,18 @@ def bubble_for(data: dict[str, Any]) -> dict[str, Any]:
     if not draft.title.strip() and not draft.answer.strip():
         draft = _Draft(draft.slug, "（タイトル）", "（回答）", draft.url, draft.contact, draft.source)
     # log_id 0 shows the 👍/👎 buttons residents get; the preview never sends them anywhere.
-    return answer_bubble(draft, town(), 0)
+    return answer_bubble(draft, town(), 0, office=_office(str(data.get("office") or "")))
+
+
+def _office(key: str) -> OfficeView | None:
+    """Return the office a draft names as residents would see it, or None."""
+    if not key or len(key) > TEXT_LIMITS["office"] or not SLUG_RE.match(key):
+        return None
+    office = db.session.scalar(select(Office).where(Office.key == key))
+    if office is None:
+        return None
+    return OfficeView(key=office.key, name=office.name, phone=office.phone, hours=office.hours, email=office.email,
+                      url=office.url, place=office.place)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.admin.listing import by_reading
 from bot.extensions import db
 from bot.knowledge.editing import write_entry
-from bot.models import Entry
+from bot.models import Entry, Office
 
 # A contact residents can act on names a number to call; 「芦別市役所（担当窓口は…）」 alone does not.
 _PHONE = re.compile(r"\d{2,5}[-‐－ー]?\d{1,4}[-‐－ー]?\d{3,4}")
@@ -33,7 +33,7 @@ def _top_page() -> str:
     return (current_app.config.get("TOWN_WEBSITE") or "").rstrip("/")
 
 
-def check(entry: Entry, top_page: str) -> Readiness:
+def check(entry: Entry, top_page: str, offices: dict[str, Office] | None = None) -> Readiness:
     """Return what the entry still lacks: a resolved review note, its own page, a contact with a number."""
     result = Readiness(entry)
     if (entry.review_note or "").strip():
@@ -41,7 +41,12 @@ def check(entry: Entry, top_page: str) -> Readiness:
     url = (entry.url or "").strip().rstrip("/")
     if not url or url == top_page:
         result.problems.append("詳しいページのURLが市のトップページのまま")
-    if not _PHONE.search(entry.contact or ""):
+    office = (offices or {}).get(entry.office) if entry.office else None
+    if office is not None:
+        # The bubble's 電話する button dials the office's phone, not the free-text contact.
+        if not office.phone:
+            result.problems.append(f"担当課「{office.name}」の電話番号が未入力")
+    elif not _PHONE.search(entry.contact or ""):
         result.problems.append("お問い合わせ先に電話番号がない")
     return result
 
@@ -50,8 +55,14 @@ def launch_readiness() -> list[Readiness]:
     """Return every live entry's readiness, open ones first (in 50音順)."""
     entries = by_reading(list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)))))
     top = _top_page()
-    rows = [check(e, top) for e in entries]
+    offices = {o.key: o for o in db.session.scalars(select(Office))}
+    rows = [check(e, top, offices) for e in entries]
     return [r for r in rows if not r.done] + [r for r in rows if r.done]
+
+
+def offices_without_phone() -> list[Office]:
+    """Return the offices whose phone staff have not filled in yet."""
+    return list(db.session.scalars(select(Office).where(Office.phone == "").order_by(Office.id)))
 
 
 def counts(rows: list[Readiness]) -> tuple[int, int]:

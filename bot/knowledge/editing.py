@@ -92,7 +92,15 @@ def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
     return errors
 
 
-def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | None = None) -> list[Problem]:
+def office_keys(extra: set[str] | None = None) -> set[str]:
+    """Return the office keys entries may name: those stored, plus extra ones arriving with them."""
+    from bot.models import Office
+
+    return set(db.session.scalars(select(Office.key))) | (extra or set())
+
+
+def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | None = None,
+                known_offices: set[str] | None = None) -> list[Problem]:
     """Return every problem with entry data: the pack's rules, LINE limits and a unique slug."""
     problems = validate_entry(data, file)
     if not isinstance(data, dict):
@@ -107,6 +115,9 @@ def check_entry(data: dict[str, Any], *, file: str = "form", existing_id: int | 
         known = category_names()
         if known and category not in known:
             problems.append(Problem(file, "category", "カテゴリの一覧にない名前です。一覧から選んでください"))
+    office = data.get("office")
+    if isinstance(office, str) and office and office not in office_keys(known_offices):
+        problems.append(Problem(file, "office", "担当課の一覧にない識別名です。一覧から選んでください"))
     slug = data.get("slug")
     # Only a well-formed slug reaches the database (PostgreSQL refuses a NUL even in a query).
     if isinstance(slug, str) and SLUG_RE.match(slug) and len(slug) <= TEXT_LIMITS["slug"]:

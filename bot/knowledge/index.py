@@ -14,7 +14,8 @@ from bot.extensions import db
 from bot.knowledge.pack import SYNONYMS_FILE, PackError, load_yaml, validate_synonyms
 from bot.knowledge.store import current_version
 from bot.matching import Decision, Document, Matcher
-from bot.models import Category, Entry
+from bot.models import Category, Entry, Office
+from bot.offices import OfficeView
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class EntryView:
     questions: tuple[str, ...]
     keywords: tuple[str, ...]
     status: str
+    office: str = ""  # the key of its office in Snapshot.offices
 
 
 class DecisionCache:
@@ -79,6 +81,7 @@ class Snapshot:
     entries: dict[str, EntryView]
     drafts_included: bool = False
     menu_order: tuple[str, ...] = ()  # the managed categories, as admins ordered them
+    offices: dict[str, OfficeView] = field(default_factory=dict)  # by key: a reply names its office without a query
     decisions: DecisionCache = field(default_factory=lambda: DecisionCache(0), compare=False, repr=False)
 
     def decide(self, query: str) -> Decision:
@@ -110,6 +113,7 @@ def _view(entry: Entry) -> EntryView:
         slug=entry.slug, title=entry.title, category=entry.category, answer=entry.answer,
         url=entry.url or "", contact=entry.contact or "", source=entry.source or "",
         questions=tuple(entry.questions or ()), keywords=tuple(entry.keywords or ()), status=entry.status,
+        office=entry.office or "",
     )
 
 
@@ -128,8 +132,11 @@ def build_snapshot(version: int, *, include_drafts: bool = False) -> Snapshot:
     cache = DecisionCache(0 if include_drafts else current_app.config["DECISION_CACHE_SIZE"])
     # Moving a category bumps the knowledge version, so the order is part of the snapshot like the entries.
     order = tuple(db.session.scalars(select(Category.name).order_by(Category.position, Category.id)))
+    # An office edit bumps the knowledge version too, so its phone is part of the snapshot like the entries.
+    offices = {o.key: OfficeView(key=o.key, name=o.name, phone=o.phone, hours=o.hours, email=o.email, url=o.url,
+                                 place=o.place) for o in db.session.scalars(select(Office))}
     return Snapshot(version=version, matcher=matcher, entries=entries, drafts_included=include_drafts,
-                    menu_order=order, decisions=cache)
+                    menu_order=order, decisions=cache, offices=offices)
 
 
 class IndexCache:

@@ -6,7 +6,7 @@ import unicodedata
 FIELD_LABELS = {
     "slug": "識別名", "title": "タイトル", "category": "カテゴリ", "status": "状態",
     "answer": "回答", "questions": "想定質問", "keywords": "キーワード", "url": "詳しいページのURL",
-    "contact": "お問い合わせ先", "source": "出典", "updated_on": "情報の更新日", "review_by": "見直し期限",
+    "office": "担当課", "contact": "お問い合わせ先", "source": "出典", "updated_on": "情報の更新日", "review_by": "見直し期限",
     "review_note": "確認メモ", "archived": "アーカイブ",
 }
 STATUS_LABELS = {"published": "公開", "draft": "下書き"}

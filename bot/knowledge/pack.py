@@ -18,13 +18,13 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 STATUSES = ("published", "draft")
 REQUIRED = ("slug", "title", "category", "answer", "questions", "source", "status")
-STRING_FIELDS = ("slug", "title", "category", "answer", "url", "contact", "source", "status", "review_note")
+STRING_FIELDS = ("slug", "title", "category", "answer", "url", "office", "contact", "source", "status", "review_note")
 LIST_FIELDS = ("questions", "keywords")
 DATE_FIELDS = ("updated_on", "review_by")
 KNOWN_FIELDS = set(STRING_FIELDS) | set(LIST_FIELDS) | set(DATE_FIELDS)
 FIELD_ORDER = (
     "slug", "title", "category", "status", "answer", "questions", "keywords",
-    "url", "contact", "source", "updated_on", "review_by", "review_note",
+    "url", "office", "contact", "source", "updated_on", "review_by", "review_note",
 )
 # Limits chosen so an answer fits one LINE bubble and stays readable on a phone.
 MAX_TITLE = 40
@@ -35,7 +35,7 @@ MIN_QUESTIONS = 6
 # database columns, LINE's bubble, and a bound on what one entry may cost to read and match.
 TEXT_LIMITS = {
     "slug": 80, "title": MAX_TITLE, "category": 80, "status": 20, "answer": MAX_ANSWER, "url": 500,
-    "contact": 300, "source": 200, "review_note": 2000,
+    "office": 80, "contact": 300, "source": 200, "review_note": 2000,
 }
 LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)}  # (items, characters per item)
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded; other controls are invisible.
@@ -65,6 +65,7 @@ class Pack:
     categories: list[str] = field(default_factory=list)  # in menu order; empty when the pack has no list
     safety_rules: int = 0
     forms: list[dict[str, Any]] = field(default_factory=list)  # form definitions from forms/*.yaml (bot.forms)
+    offices: list[dict[str, str]] | None = None  # None: the pack has no offices.yaml
 
 
 class PackError(Exception):
@@ -77,7 +78,8 @@ class PackError(Exception):
 
 def content_hash(data: dict[str, Any]) -> str:
     """Return a stable hash of an entry's content fields."""
-    normal = {k: data.get(k) for k in FIELD_ORDER}
+    # An entry without an office hashes as it did before offices existed, so no import mistakes it for a staff edit.
+    normal = {k: data.get(k) for k in FIELD_ORDER if k != "office" or data.get(k)}
     return hashlib.sha256(json.dumps(normal, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -214,6 +216,8 @@ def _check_safety(path: Path, problems: list[Problem]) -> int:
 
 def read_pack(directory: str | Path) -> Pack:
     """Read and validate a pack directory; raise PackError listing every problem."""
+    from bot.offices.pack import OFFICES_FILE, entry_office_problems, normalise_office, validate_offices
+
     root = Path(directory)
     if not root.is_dir():
         raise PackError([Problem(str(root), "-", "is not a directory")])
@@ -233,6 +237,11 @@ def read_pack(directory: str | Path) -> Pack:
             problems.extend(syn_errors)
             if not syn_errors and raw:
                 pack.synonyms = {str(k): [str(v) for v in vs] for k, vs in raw.items()}
+            continue
+        if path.name == OFFICES_FILE:
+            office_errors = validate_offices(raw, path.name)
+            problems.extend(office_errors)
+            pack.offices = [] if office_errors else [normalise_office(o) for o in raw or []]
             continue
         if path.name == CATEGORIES_FILE:
             cat_errors = validate_categories(raw, path.name)
@@ -258,6 +267,8 @@ def read_pack(directory: str | Path) -> Pack:
             if entry["category"] not in known:
                 problems.append(Problem(f"{entry['slug']}.yaml", "category",
                                         f"unknown category {entry['category']!r}: use one of {CATEGORIES_FILE}"))
+    problems.extend(entry_office_problems(pack.entries, {o["key"] for o in pack.offices or []}))
+
     from bot.forms.definition import read_forms  # the forms room checks its own files
 
     pack.forms, form_problems = read_forms(root)
@@ -275,8 +286,8 @@ def dump_entry(entry: dict[str, Any]) -> str:
 
 
 def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: dict[str, list[str]] | None,
-               categories: list[str] | None = None) -> None:
-    """Write entries (and synonyms and the category list) to a directory in the pack format."""
+               categories: list[str] | None = None, offices: list[dict[str, Any]] | None = None) -> None:
+    """Write entries (and synonyms, the category list and the offices) to a directory in the pack format."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     for entry in entries:
@@ -288,3 +299,7 @@ def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: d
     if categories:
         (root / CATEGORIES_FILE).write_text(
             yaml.safe_dump(list(categories), allow_unicode=True, width=1000), encoding="utf-8")
+    if offices is not None:
+        from bot.offices.pack import OFFICES_FILE, dump_offices
+
+        (root / OFFICES_FILE).write_text(dump_offices(offices), encoding="utf-8")

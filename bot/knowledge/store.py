@@ -22,11 +22,12 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     kept_staff_edits: list[str] = field(default_factory=list)
     form_versions: list[str] = field(default_factory=list)  # forms that got a new version (bot.forms)
+    offices: Any = None  # bot.offices.store.OfficeImportReport when the pack has offices.yaml
 
     @property
     def changed(self) -> bool:
         """Tell whether anything was written."""
-        return bool(self.created or self.updated)
+        return bool(self.created or self.updated or (self.offices is not None and self.offices.changed))
 
 
 # Every webhook asks this: a Core statement built once skips the ORM's compile path and the cache-key walk.
@@ -72,6 +73,11 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
     report = ImportReport()
     existing = {e.slug: e for e in db.session.scalars(select(Entry))}
     try:
+        if pack.offices is not None:
+            from bot.offices.store import import_offices  # offices build on this module
+
+            # Before the entries, which name them.
+            report.offices = import_offices(pack.offices, force=force, author=author)
         for data in pack.entries:
             data = normalise_entry(data)
             incoming_hash = content_hash(data)
@@ -119,9 +125,10 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
 def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = None) -> int:
     """Write every non-archived entry and the category list to a pack directory; return how many entries."""
     from bot.knowledge.categories import names
+    from bot.offices.store import export_offices
 
     entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.slug)).all()
-    write_pack(directory, [e.content() for e in entries], synonyms, names())
+    write_pack(directory, [e.content() for e in entries], synonyms, names(), export_offices())
     from bot.forms.definition import write_forms
     from bot.forms.store import latest_definitions
 

@@ -24,6 +24,8 @@ from bot.knowledge.lostchars import lost_characters
 from bot.knowledge.store import bump_version
 from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, SYNONYMS_FILE, dump_entry, normalise_entry
 from bot.models import Entry
+from bot.offices.pack import OFFICES_FILE, dump_offices, normalise_office, validate_offices
+from bot.offices.store import export_offices, import_offices
 from bot.safety.rules import SAFETY_FILE
 
 MAX_UPLOAD_ENTRIES = 2000
@@ -80,6 +82,7 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     token: str = ""
     encoding: str = "utf-8"
+    offices: list[dict[str, Any]] | None = None  # from the zip's offices.yaml; None when it has none
 
     @property
     def ok(self) -> bool:
@@ -118,6 +121,7 @@ def export_zip(synonyms_path: Path | None = None) -> bytes:
             archive.writestr(f"knowledge/{entry.slug}.yaml", dump_entry(entry.content()))
         if synonyms_path and synonyms_path.exists():
             archive.writestr(f"knowledge/{SYNONYMS_FILE}", synonyms_path.read_text(encoding="utf-8"))
+        archive.writestr(f"knowledge/{OFFICES_FILE}", dump_offices(export_offices()))
     return buffer.getvalue()
 
 
@@ -249,11 +253,22 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
             except (yaml.YAMLError, ValueError, TypeError) as exc:
                 staged.problems.append(RowProblem(name, "-", f"YAMLとして読み取れません: {exc}"[:300]))
                 continue
+            if name == OFFICES_FILE:
+                _stage_offices(raw_entry, name, staged)
+                continue
             slug = raw_entry.get("slug") if isinstance(raw_entry, dict) else None
             if isinstance(slug, str) and slug and PurePosixPath(name).stem != slug:
                 staged.problems.append(RowProblem(name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
             rows.append((name, raw_entry))
     return rows
+
+
+def _stage_offices(raw: Any, name: str, staged: Staged) -> None:
+    problems = validate_offices(raw, name)
+    staged.problems.extend(RowProblem(p.file, p.field, p.reason) for p in problems)
+    if not problems:
+        staged.offices = [normalise_office(o) for o in raw or []]
+        staged.notes.append(f"{OFFICES_FILE}（担当課 {len(staged.offices)}件）も取り込みます。ファイルの内容で上書きします。")
 
 
 def parse_upload(filename: str, raw: bytes) -> Staged:
@@ -277,7 +292,8 @@ def parse_upload(filename: str, raw: bytes) -> Staged:
     for where, raw_entry in rows:
         slug = raw_entry.get("slug") if isinstance(raw_entry, dict) else None
         current = existing.get(slug) if isinstance(slug, str) else None
-        problems = check_entry(raw_entry, file=where, existing_id=current.id if current else None)
+        problems = check_entry(raw_entry, file=where, existing_id=current.id if current else None,
+                               known_offices={o["key"] for o in staged.offices or []})
         for p in problems:
             staged.problems.append(RowProblem(p.file, p.field, japanese_reason(p.reason)))
         if problems:
@@ -369,7 +385,7 @@ def load_staged(directory: Path, token: str) -> Staged:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return Staged(
         filename=raw["filename"], entries=raw["entries"], token=raw["token"], notes=raw["notes"],
-        encoding=raw.get("encoding", "utf-8"),
+        encoding=raw.get("encoding", "utf-8"), offices=raw.get("offices"),
         problems=[RowProblem(**p) for p in raw["problems"]], plan=[PlannedChange(**p) for p in raw["plan"]],
     )
 
@@ -383,6 +399,9 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None, *,
     counts = {"create": 0, "update": 0, "unchanged": 0, "kept": 0}
     changed = False
     try:
+        if staged.offices is not None:
+            # Before the entries, which name them; the clerk chose this file, so it wins over console edits.
+            changed = import_offices(staged.offices, force=True, author=actor).changed
         existing = {e.slug: e for e in db.session.scalars(select(Entry))}
         for data, planned in zip(staged.entries, staged.plan):
             entry = existing.get(data["slug"])
@@ -395,7 +414,8 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None, *,
                 stored = entry.content()
                 data = {**data, **{name: stored[name] for name in planned.lost}}
                 counts["kept"] += len(planned.lost)
-            problems = check_entry(data, file=data["slug"], existing_id=entry.id if entry else None)
+            problems = check_entry(data, file=data["slug"], existing_id=entry.id if entry else None,
+                                   known_offices={o["key"] for o in staged.offices or []})
             if problems:
                 raise ImportRefused(f"「{planned.title}」: {japanese_reason(problems[0].reason)}")
             restored = entry is not None and entry.archived

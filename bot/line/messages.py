@@ -28,6 +28,15 @@ class Answerable(Protocol):
     source: str
 
 
+class OfficeContact(Protocol):
+    """What an answer bubble needs to know about the entry's office (担当課)."""
+
+    name: str
+    phone: str
+    hours: str
+    url: str
+
+
 @dataclass(frozen=True)
 class Town:
     """The town's own contact details and disaster mode, from settings (bot/town/settings.py)."""
@@ -143,15 +152,39 @@ def _footer(rows: list[flex.Node]) -> flex.Node | None:
     return flex.box("vertical", rows, spacing="sm") if rows else None
 
 
+def _office_lines(office: OfficeContact, town: Town) -> tuple[list[flex.Node], flex.Node | None]:
+    """Return the office's name, hours and phone as body lines, and the button that reaches it."""
+    lines = [_small(f"お問い合わせ：{clip(office.name, 100)}")]
+    if office.phone:
+        hours, number, call = office.hours, office.phone, ("電話する", office.phone)
+    elif town.phone:
+        # No invented numbers: until staff fill the office's phone in, the switchboard answers.
+        hours, number, call = office.hours or town.hours, f"{town.phone}（市役所代表）", ("電話する（市役所代表）", town.phone)
+    else:
+        hours, number, call = office.hours, "", None
+    if hours:
+        lines.append(_small(f"受付時間：{clip(hours, 200)}"))
+    if number:
+        lines.append(_small(f"電話：{number}"))
+    if call is not None:
+        return lines, flex.button(flex.uri_action(call[0], tel_uri(call[1])), "primary")
+    page = office.url or town.website
+    if not page:
+        return lines, None
+    return lines, flex.button(flex.uri_action("担当課のページ" if office.url else "市のホームページ", page), "secondary")
+
+
 def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = (),
-                  action_button: flex.Node | None = None) -> Message:
+                  action_button: flex.Node | None = None, office: OfficeContact | None = None) -> Message:
     """Return the answer as a bubble that fits a phone screen: title, first paragraph, contact, source, buttons."""
     lead, rest = lead_and_rest(entry.answer)
-    body = [
-        flex.text(lead or clip(entry.title, 100), "sm", wrap=True),
-        flex.separator("lg"),
-        _small(f"お問い合わせ：{entry.contact or town.contact_line()}"),
-    ]
+    body = [flex.text(lead or clip(entry.title, 100), "sm", wrap=True), flex.separator("lg")]
+    reach = None
+    if office is None:
+        body.append(_small(f"お問い合わせ：{entry.contact or town.contact_line()}"))
+    else:
+        lines, reach = _office_lines(office, town)
+        body.extend(lines)
     source = short_source(entry.source) if entry.source else ""
     if source:
         body.append(_small(f"出典：{source}", "#999999"))
@@ -163,6 +196,8 @@ def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequ
     if entry.url:
         links.append(flex.button(flex.uri_action("詳しく見る", entry.url), "primary"))
     footer: list[flex.Node] = [flex.box("horizontal", links, spacing="sm")] if links else []
+    if reach is not None:
+        footer.append(reach)
     if action_button is not None:  # what the resident can do next (応援団に登録する), above the feedback
         footer.append(action_button)
     if log_id is not None:

@@ -10,6 +10,7 @@ from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
 from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
+from bot.models.offices import Office, OfficeRevision
 from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
 from bot.models.town import TownSetting
@@ -31,6 +32,8 @@ __all__ = [
     "LoginAttempt",
     "Notice",
     "NoticeOptOut",
+    "Office",
+    "OfficeRevision",
     "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",

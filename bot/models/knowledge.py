@@ -12,7 +12,7 @@ from bot.models.timeutil import utcnow
 
 CONTENT_FIELDS = (
     "slug", "title", "category", "answer", "questions", "keywords",
-    "url", "contact", "source", "updated_on", "review_by", "status", "review_note",
+    "url", "office", "contact", "source", "updated_on", "review_by", "status", "review_note",
 )
 
 
@@ -29,6 +29,8 @@ class Entry(db.Model):
     questions: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     url: Mapped[str] = mapped_column(String(500), default="")
+    # The key of the office (担当課) residents should contact; empty when the source names none.
+    office: Mapped[str] = mapped_column(String(80), default="")
     contact: Mapped[str] = mapped_column(String(300), default="")
     source: Mapped[str] = mapped_column(String(200), default="")
     updated_on: Mapped[date | None] = mapped_column(Date)

@@ -31,7 +31,7 @@
   if (form && target) {
     var url = form.getAttribute("data-preview-url");
     var timer = null;
-    var fields = ["slug", "title", "answer", "url", "contact", "source"];
+    var fields = ["slug", "title", "answer", "url", "office", "contact", "source"];
     var refresh = function () {
       var payload = {};
       fields.forEach(function (name) {

@@ -19,6 +19,7 @@ from bot.inbox import close_for_new_entry, find_group, period
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
 from bot.models import Entry, EntryRevision, utcnow
+from bot.offices.store import all_offices
 
 
 def _category_choices(form: EntryForm, current: str = "") -> None:
@@ -28,6 +29,15 @@ def _category_choices(form: EntryForm, current: str = "") -> None:
     if current and current not in known:
         choices.append(SelectChoice(current, f"{current}（一覧にないカテゴリ：選び直してください）"))
     form.category.choices = choices
+
+
+def _office_choices(form: EntryForm, current: str = "") -> None:
+    """Offer the offices (and an entry's unknown one, marked, so the form shows what is stored)."""
+    offices = all_offices()
+    choices = [SelectChoice("", "— なし（お問い合わせ先の文を表示） —")] + [SelectChoice(o.key, o.name) for o in offices]
+    if current and current not in {o.key for o in offices}:
+        choices.append(SelectChoice(current, f"{current}（一覧にない担当課：選び直してください）"))
+    form.office.choices = choices
 
 
 def _entry_or_404(entry_id: int) -> Entry:
@@ -57,6 +67,7 @@ def entry_new():
     """Create an entry, optionally prefilled from an inbox question."""
     form = EntryForm()
     _category_choices(form)
+    _office_choices(form)
     if request.method == "GET":
         form.status.data = "draft"
         form.updated_on.data = utcnow().date()
@@ -87,6 +98,7 @@ def entry_edit(entry_id: int):
     entry = _entry_or_404(entry_id)
     form = EntryForm()
     _category_choices(form, entry.category)
+    _office_choices(form, entry.office)
     conflict: EditConflict | None = None
     if request.method == "GET":
         form.fill(entry.content())
@@ -120,7 +132,8 @@ def entry_preview():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         abort(400)
-    fields = {k: str(payload.get(k, ""))[:5000] for k in ("slug", "title", "answer", "url", "contact", "source")}
+    fields = {k: str(payload.get(k, ""))[:5000] for k in ("slug", "title", "answer", "url", "office", "contact",
+                                                          "source")}
     return {"message": bubble_for(fields)}
 
 

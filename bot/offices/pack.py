@@ -1,0 +1,119 @@
+"""Read, validate and write offices.yaml, the pack's list of offices (担当課)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Iterable
+
+import yaml
+
+from bot.knowledge.pack import _FORBIDDEN, SLUG_RE, URL_RE, Problem
+from bot.models.offices import OFFICE_FIELDS
+
+OFFICES_FILE = "offices.yaml"
+# The database columns; a phone that fits LINE's tel: URI and a phone screen.
+LIMITS = {"key": 80, "name": 100, "phone": 20, "hours": 200, "email": 254, "url": 500, "place": 200,
+          "source": 200, "review_note": 2000}
+LABELS = {"key": "識別名", "name": "担当課の名前", "phone": "電話番号", "hours": "受付時間", "email": "メールアドレス",
+          "url": "ページのURL", "place": "場所", "source": "出典", "review_note": "確認メモ"}
+MULTILINE = ("hours", "review_note")
+# Digits, hyphens and parentheses only: anything else could change what a tel: button dials.
+PHONE_RE = re.compile(r"^[0-9()\-]+$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+$")
+MIN_DIGITS, MAX_DIGITS = 3, 15  # 110 up to the longest E.164 number
+REVIEW_NOTE = "電話番号・受付時間・ページURLは計画に記載がありません。担当課で確認して入力してください。"
+_HEADER = """\
+# 担当課（お問い合わせ先）の一覧です。回答の項目は `office: <識別名>` でここの担当課を指します。
+# 電話番号・受付時間・ページURLは、根拠資料に書いてあるものだけを入れます。空欄の間、回答には市役所の代表電話
+# （設定 TOWN_PHONE）か市のホームページを案内します。
+"""
+
+
+def phone_problem(phone: str) -> str | None:
+    """Return why a phone number cannot be dialled from a 電話する button, or None when it can."""
+    if not PHONE_RE.match(phone):
+        return "電話番号は半角の数字・ハイフン（-）・かっこだけで書いてください（例：0123-45-6789）"
+    digits = sum(c.isdigit() for c in phone)
+    if not MIN_DIGITS <= digits <= MAX_DIGITS:
+        return f"電話番号の数字は{MIN_DIGITS}〜{MAX_DIGITS}桁にしてください"
+    return None
+
+
+def check_office(raw: Any, file: str, where: str) -> list[Problem]:
+    """Return every problem with one office mapping; where names it in the messages."""
+    if not isinstance(raw, dict):
+        return [Problem(file, where, "担当課は「項目名: 値」の組で書いてください")]
+    problems: list[Problem] = []
+    for name in sorted(str(k) for k in raw if k not in OFFICE_FIELDS):
+        problems.append(Problem(file, f"{where}.{name[:40]}", "不明な項目です"))
+    for name in ("key", "name"):
+        if not (isinstance(raw.get(name), str) and raw[name].strip()):
+            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}を入力してください"))
+    for name in OFFICE_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は文字で書いてください"))
+            continue
+        if len(value) > LIMITS[name]:
+            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は{LIMITS[name]}文字以内にしてください"))
+        if _FORBIDDEN.search(value) or (name not in MULTILINE and ("\n" in value.strip() or "\r" in value)):
+            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}に改行や制御文字は使えません"))
+    key, phone, url, email = (raw.get(n) for n in ("key", "phone", "url", "email"))
+    if isinstance(key, str) and key and not SLUG_RE.match(key):
+        problems.append(Problem(file, f"{where}.key", "識別名は半角の英小文字・数字・ハイフン（-）で書いてください"))
+    if isinstance(phone, str) and phone.strip() and (reason := phone_problem(phone.strip())):
+        problems.append(Problem(file, f"{where}.phone", reason))
+    if isinstance(url, str) and url.strip() and not URL_RE.match(url.strip()):
+        problems.append(Problem(file, f"{where}.url", "ページのURLは http:// か https:// で始めてください"))
+    if isinstance(email, str) and email.strip() and not EMAIL_RE.match(email.strip()):
+        problems.append(Problem(file, f"{where}.email", "メールアドレスの形が正しくありません（例：name@example.jp）"))
+    return problems
+
+
+def validate_offices(raw: Any, file: str = OFFICES_FILE) -> list[Problem]:
+    """Return every problem with the office list: each office's fields and keys listed twice."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        return [Problem(file, "-", "担当課の一覧（「- key: ...」の並び）を書いてください")]
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for number, item in enumerate(raw, start=1):
+        key = item.get("key") if isinstance(item, dict) else None
+        where = key[:80] if isinstance(key, str) and key else f"{number}件目"
+        problems.extend(check_office(item, file, where))
+        if isinstance(key, str) and key:
+            if key in seen:
+                problems.append(Problem(file, f"{where}.key", f"識別名 {key[:80]} が2回あります（{seen[key]}件目と{number}件目）"))
+            seen.setdefault(key, number)
+    return problems
+
+
+def normalise_office(raw: dict[str, Any]) -> dict[str, str]:
+    """Return an office with every field present as stripped text."""
+    out = {}
+    for name in OFFICE_FIELDS:
+        value = raw.get(name)
+        out[name] = "" if value is None else str(value).strip()
+    return out
+
+
+def office_hash(data: dict[str, Any]) -> str:
+    """Return a stable hash of an office's content."""
+    normal = normalise_office(data)
+    return hashlib.sha256(json.dumps(normal, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def entry_office_problems(entries: Iterable[dict[str, Any]], keys: set[str]) -> list[Problem]:
+    """Return a problem for every entry that names an office the list does not hold."""
+    return [Problem(f"{e['slug']}.yaml", "office", f"担当課 {e['office'][:80]!r} は {OFFICES_FILE} にありません")
+            for e in entries if e.get("office") and e["office"] not in keys]
+
+
+def dump_offices(offices: Iterable[dict[str, Any]]) -> str:
+    """Return the office list as offices.yaml text: every field written, so empty phones stay visible."""
+    body = yaml.safe_dump([normalise_office(o) for o in offices], allow_unicode=True, sort_keys=False, width=1000)
+    return _HEADER + body
