@@ -159,6 +159,11 @@ def test_done_when_an_answer_shows_its_offices_phone_once_it_is_filled_in(consol
     with console.app_context():
         assert db.session.scalar(select(Entry.office).where(Entry.slug == "school-lunch-free")) == "kyoiku"
 
+    # 「人と話したい」 right after that answer names the topic's office and its phone.
+    assert webhook([events.text("担当者につないで")]).status_code == 200
+    contact = json.dumps(fake_line.calls(REPLY)[2].body["messages"], ensure_ascii=False)
+    assert "教育の担当課（電話 0123-45-6789）が担当です" in contact
+
 
 def test_readiness_lists_offices_without_phone_and_their_entries(console, admin_client):
     _add(admin_client)
