@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.extensions import db
@@ -48,6 +48,22 @@ def displayed(session: Session | None, now: datetime | None, channel: str,
     if channel == "signage" and facility_id is not None:
         notices = [n for n in notices if not n.signage_facility_ids or facility_id in n.signage_facility_ids]
     return notices
+
+
+def last_change(session: Session | None, now: datetime | None, channel: str) -> datetime | None:
+    """Return the last moment a notice appeared on or left a display channel, up to now (UTC)."""
+    session = session or db.session
+    now = as_utc(now or utcnow())
+    start = _start_column()
+    approved = Notice.status.in_(APPROVED)
+    # A draft's planned period says nothing about what the public saw: only approved notices and take-downs count.
+    row = session.execute(
+        select(func.max(case((and_(approved, start <= now), start))),
+               func.max(case((and_(approved, Notice.display_until <= now), Notice.display_until))),
+               func.max(Notice.unpublished_at))
+        .where(Notice.status.in_((*APPROVED, "cancelled")), _on_channel(channel))).one()
+    moments = [as_utc(m) for m in row if m is not None]
+    return max(moments) if moments else None
 
 
 def shown_now(notice: Notice, channel: str, now: datetime | None = None) -> bool:

@@ -200,6 +200,8 @@ def cancel(notice: Notice, by: str, now: datetime | None = None) -> Notice:
         return notice
     if notice.status not in CANCELLABLE:
         raise NoticeError("送信中または送信済みのお知らせは取り消せません。")
+    if public.display_state(notice, now) == "live":
+        notice.unpublished_at = now or utcnow()  # when it left the page: the feed's Last-Modified must move on
     notice.status, notice.cancelled_by = "cancelled", by
     db.session.commit()
     return notice
