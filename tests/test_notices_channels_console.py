@@ -111,7 +111,7 @@ def test_a_web_only_notice_is_approved_once_and_sends_nothing(console, fake_line
                                                             timing="at", send_at="2999-01-01T08:00"))
     notice_id = int(response.headers["Location"].rsplit("/", 1)[1])
     editor.post(f"/admin/notices/{notice_id}/request")
-    approve_as(admin, notice_id)
+    assert "表示期間のあいだ公開します" in approve_as(admin, notice_id).get_data(as_text=True)
     with console.app_context():
         assert db.session.get(Notice, notice_id).send_at is None  # the send time is LINE's
         schedule.release_due()

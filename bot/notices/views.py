@@ -317,8 +317,10 @@ def approve(notice_id: int):
             flash(workflow.STALE, "error")
             return redirect(url_for("notices.detail", notice_id=notice_id))
         abort(400)
+    shown_only = "line" not in (_notice_or_404(notice_id).channels or ())
+    done = "承認しました。表示期間のあいだ公開します。" if shown_only else "承認しました。送信時刻になると配信されます。"
     return _act(notice_id, lambda n: workflow.approve(n, by=current_user.email, revision=form.revision.data),
-                "承認しました。送信時刻になると配信されます。", "notice.approve", form)
+                done, "notice.approve", form)
 
 
 @bp.post("/<int:notice_id>/send-back")
