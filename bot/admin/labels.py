@@ -38,6 +38,7 @@ AUDIT_ACTIONS = {
     "notice.send_back": "お知らせを差し戻し",
     "notice.withdraw": "お知らせの承認依頼を取り下げ",
     "notice.cancel": "お知らせを取り消し",
+    "notice.unpublish": "お知らせの掲載を取り下げ",
     "notice.test_send": "お知らせをテスト送信",
     "notice.test_recipient.add": "テスト送信先を登録",
     "notice.test_recipient.remove": "テスト送信先を削除",
@@ -82,6 +83,7 @@ _VALUES: dict[str, dict[Any, str]] = {
     "active": {True: "ログインできる", False: "ログインできない"},
     "handles_applications": {True: "申込み担当", False: "申込み担当でない"},
     "application_status": {"new": "新規", "confirmed": "確認済み", "in_progress": "対応中", "done": "完了", "cancelled": "取消"},
+    "channels": {"line": "LINE", "signage": "サイネージ", "web": "公開ページ"},
 }
 
 
@@ -115,7 +117,9 @@ def field_label(key: str) -> str:
                                      "until": "受付日（まで）", "search": "検索語",
                                      "name": "市町村名", "phone": "代表電話",
                                      "hours": "受付時間", "website": "ホームページ", "disaster_banner": "災害時の帯",
-                                     "disaster_greeting": "災害時のあいさつ"}.get(key, key)
+                                     "disaster_greeting": "災害時のあいさつ", "channels": "配信先",
+                                     "facilities": "サイネージの施設", "display_from": "表示の開始",
+                                     "display_until": "表示の終了"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:
@@ -123,6 +127,8 @@ def value_label(key: str, value: Any) -> Any:
     labels = _VALUES.get(key)
     if labels is None:
         return value
+    if isinstance(value, list):  # several codes, as a notice's channels
+        return [labels.get(v, v) if isinstance(v, (str, int)) else v for v in value]
     try:
         return labels.get(value, value)
     except TypeError:  # an unhashable value (a list) has no label
