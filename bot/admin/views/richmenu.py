@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
+from bot.admin.labels import actor_label
 from bot.admin.richmenu_forms import MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, \
     form_data
 from bot.bodylimits import body_limit, limit_text
@@ -77,7 +78,7 @@ def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: l
         bounds=list(zip(layout.bounds(), definition.get("tiles", []))), describe=_describe,
         preview_url=_preview_url(mode, definition), problems=problems, max_tiles=MAX_TILES,
         image_form=RichMenuImageForm(formdata=None, mode=mode), action_form=RichMenuActionForm(formdata=None, mode=mode),
-        upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
+        actor_label=actor_label, upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
 
 
 @bp.get("/richmenu")
