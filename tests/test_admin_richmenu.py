@@ -69,6 +69,11 @@ def test_each_problem_is_shown_in_japanese_and_nothing_saved(console, editor_cli
         assert db.session.scalars(select(AuditLog).where(AuditLog.action == "richmenu.edit")).first() is None
 
 
+def test_overlong_field_names_its_tile(console, editor_client):
+    page = editor_client.post("/admin/richmenu", data=_post(console, t3_label="あ" * 41))
+    assert page.status_code == 400 and "ボタン3のボタンの文字：" in page.get_data(as_text=True)
+
+
 def test_labels_are_escaped(console, editor_client):
     page = editor_client.post("/admin/richmenu", data=_post(console, do="preview", t1_label="<b>x</b>"))
     html = page.get_data(as_text=True)
@@ -156,6 +161,6 @@ def test_csrf_is_required(console):
     client = console.test_client()
     assert login(client, EDITOR, csrf_token=csrf_token(client)).status_code == 302
     response = client.post("/admin/richmenu", data=_post(console, t1_label="子育て"))
-    assert response.status_code == 400
+    assert response.status_code == 400 and "エラー番号 400" in response.get_data(as_text=True)
     with console.app_context():
         assert store.load("normal").definition["tiles"][0]["label"] == "子育て・教育"
