@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.admin.richmenu_forms import form_data
 from bot.extensions import db
-from bot.models import AuditLog
+from bot.models import AuditLog, RichMenuDefinition
 from bot.richmenu import store
 from tests.admin_support import ADMIN, EDITOR, admin_client, console, csrf_token, editor_client, login  # noqa: F401
 
@@ -24,6 +24,11 @@ def _png(size, colour="#1f4e8c", kind="PNG") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, format=kind)
     return out.getvalue()
+
+
+def _upload(client, data: bytes):
+    return client.post("/admin/richmenu/image", data={"mode": "normal", "image": (io.BytesIO(data), "m.png")},
+                       content_type="multipart/form-data", follow_redirects=True)
 
 
 def test_editor_sees_both_menus(console, editor_client):
@@ -114,8 +119,7 @@ def test_preview_png_needs_login(console):
 
 def test_upload_then_drop_image(console, editor_client):
     designed = _png((1250, 843))
-    response = editor_client.post("/admin/richmenu/image", data={"mode": "normal", "image": (io.BytesIO(designed), "m.png")},
-                                  content_type="multipart/form-data", follow_redirects=True)
+    response = _upload(editor_client, designed)
     assert "画像を登録しました" in response.get_data(as_text=True)
     assert editor_client.get("/admin/richmenu/preview.png?mode=normal").data == designed
     page = editor_client.get("/admin/richmenu").get_data(as_text=True)
@@ -138,8 +142,7 @@ def test_upload_problems_are_flashed_in_japanese(console, editor_client):
     cases = [(_png((700, 472)), "横幅は 800〜2500"), (_png((1000, 1000)), "1.45 倍以上"),
              (b"GIF89a not really", "読み込めません"), (_png((2500, 843)), "2500:1686")]
     for data, words in cases:
-        response = editor_client.post("/admin/richmenu/image", data={"mode": "normal", "image": (io.BytesIO(data), "m.png")},
-                                      content_type="multipart/form-data", follow_redirects=True)
+        response = _upload(editor_client, data)
         assert response.status_code == 200 and words in response.get_data(as_text=True), words
     response = editor_client.post("/admin/richmenu/image", data={"mode": "normal"},
                                   content_type="multipart/form-data", follow_redirects=True)
@@ -164,3 +167,26 @@ def test_csrf_is_required(console):
     assert response.status_code == 400 and "エラー番号 400" in response.get_data(as_text=True)
     with console.app_context():
         assert store.load("normal").definition["tiles"][0]["label"] == "子育て・教育"
+
+
+def test_editor_opens_when_the_pack_has_no_menu(console, editor_client, tmp_path):
+    with console.app_context():
+        db.session.execute(db.delete(RichMenuDefinition))
+        db.session.commit()
+    console.config["KNOWLEDGE_DIR"] = str(tmp_path)
+    page = editor_client.get("/admin/richmenu")
+    assert page.status_code == 200 and "リッチメニューの定義を読めません" in page.get_data(as_text=True)
+    assert editor_client.get("/admin/richmenu/preview.png?mode=normal").status_code == 200
+    saved = editor_client.post("/admin/richmenu", data={**_post_from_pack(), "t1_label": "子育て"})
+    assert saved.status_code == 302
+    with console.app_context():
+        assert store.load("normal").definition["tiles"][0]["label"] == "子育て"
+
+
+def _post_from_pack():
+    from pathlib import Path
+
+    from bot.richmenu import packfile
+
+    menu = packfile.read(Path(__file__).resolve().parents[1] / "knowledge")[0]["normal"]
+    return {**form_data(menu), "mode": "normal", "do": "save"}

@@ -43,7 +43,8 @@ for _n in range(1, MAX_TILES + 1):
 
 def form_data(definition: dict[str, Any]) -> dict[str, Any]:
     """Return the form's field values for a stored definition."""
-    data: dict[str, Any] = {"layout": definition.get("layout", ""), "chat_bar_text": definition.get("chat_bar_text", "")}
+    data: dict[str, Any] = {"layout": definition.get("layout", ""),
+                            "chat_bar_text": definition.get("chat_bar_text", "")}
     for n, tile in enumerate(definition.get("tiles", []), start=1):
         action = tile.get("action", {})
         data.update({f"t{n}_label": tile.get("label", ""), f"t{n}_sub": tile.get("sub", ""),

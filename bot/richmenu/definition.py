@@ -52,7 +52,8 @@ class Layout:
         width, height = width or self.width, height or self.height
         xs = [width * i // self.cols for i in range(self.cols + 1)]
         ys = [height * j // self.rows for j in range(self.rows + 1)]
-        return [(xs[i], ys[j], xs[i + 1] - xs[i], ys[j + 1] - ys[j]) for j in range(self.rows) for i in range(self.cols)]
+        return [(xs[i], ys[j], xs[i + 1] - xs[i], ys[j + 1] - ys[j])
+                for j in range(self.rows) for i in range(self.cols)]
 
 
 LAYOUTS = {layout.name: layout for layout in (

@@ -63,10 +63,17 @@ def check(definition: Any) -> dict[str, Any]:
     return normalise(definition)
 
 
-def _row(mode: str) -> RichMenuDefinition:
+def _current(mode: str) -> dict[str, Any] | None:
+    try:
+        return load(mode).definition
+    except RichMenuInvalid:  # no menu yet (or a broken pack file): the first save starts from nothing
+        return None
+
+
+def _row(mode: str, definition: dict[str, Any] | None = None) -> RichMenuDefinition:
     row = db.session.get(RichMenuDefinition, mode)
     if row is None:
-        row = RichMenuDefinition(mode=mode, definition=load(mode).definition, revision=0)
+        row = RichMenuDefinition(mode=mode, definition=definition or load(mode).definition, revision=0)
         db.session.add(row)
     return row
 
@@ -87,8 +94,8 @@ def _drop_mismatched_image(row: RichMenuDefinition, definition: dict[str, Any]) 
 def save(mode: str, definition: Any, actor: str) -> bool:
     """Validate and store the mode's definition, audited; return True if a new layout dropped the image."""
     clean = check(definition)
-    before = load(mode).definition
-    row = _row(mode)
+    before = _current(mode)
+    row = _row(mode, clean)
     dropped = _drop_mismatched_image(row, clean)
     row.definition = clean
     _touch(row, actor)
@@ -149,8 +156,8 @@ def import_menus(menus: dict[str, dict[str, Any]], *, force: bool, author: str) 
         _drop_mismatched_image(row, incoming)
         row.definition = incoming
         _touch(row, author)
-        audit.record(author, "richmenu.import", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}を取り込み", describe(before),
-                     describe(incoming))
+        audit.record(author, "richmenu.import", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}を取り込み",
+                     describe(before), describe(incoming))
     return kept
 
 

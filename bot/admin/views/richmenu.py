@@ -24,6 +24,7 @@ from bot.richmenu.image import ImageInvalid, check_image
 from bot.richmenu.spec import MODES
 
 _WHERE = re.compile(r"^tiles\[(\d+)\]\.(?:action\.)?(label|sub|category|text|uri|type)$")
+EMPTY: dict[str, Any] = {"layout": "large-2x3", "chat_bar_text": "", "tiles": []}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
@@ -74,10 +75,18 @@ def _describe(tile: dict[str, Any]) -> str:
     return ACTION_LABELS.get(kind, "（動作が未設定）") + (f"：{detail}" if detail else "")
 
 
+def _stored(mode: str, fallback: dict[str, Any]) -> store.StoredMenu:
+    try:
+        return store.load(mode)
+    except store.RichMenuInvalid:  # the pack's file is broken or missing: the editor still opens to fix it
+        return store.StoredMenu(mode, fallback)
+
+
 def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: list[tuple[str, str]] = (),
           status: int = 200):
-    stored = store.load(mode)
-    layout = LAYOUTS.get(definition.get("layout", "")) or LAYOUTS[stored.definition["layout"]]
+    stored = _stored(mode, definition)
+    layout = LAYOUTS.get(definition.get("layout", "")) or LAYOUTS.get(stored.definition.get("layout", "")) \
+        or LAYOUTS["large-2x3"]
     return render_template(
         "admin/richmenu.html", mode=mode, modes=MODE_LABELS, form=form, stored=stored, layout=layout,
         layouts={name: {"rows": shape.rows, "cols": shape.cols, "width": shape.width, "height": shape.height,
@@ -86,7 +95,8 @@ def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: l
         preview_url=_preview_url(mode, definition), problems=problems, max_tiles=MAX_TILES,
         image_form=RichMenuImageForm(formdata=None, mode=mode),
         action_form=RichMenuActionForm(formdata=None, mode=mode),
-        actor_label=actor_label, upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
+        actor_label=actor_label,
+        upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
 
 
 @bp.get("/richmenu")
@@ -98,7 +108,7 @@ def richmenu():
         definition = store.load(mode).definition
     except store.RichMenuInvalid as exc:
         flash("リッチメニューの定義を読めません：" + "、".join(reason for _, reason in exc.problems), "error")
-        definition = {"layout": "large-2x3", "chat_bar_text": "メニュー", "tiles": []}
+        definition = EMPTY
     return _page(mode, _form(mode, definition), definition)
 
 
@@ -148,8 +158,8 @@ def _preview_menu(args: Any, mode: str) -> dict[str, Any]:
 def richmenu_preview():
     """Return the menu image for the given layout and labels: the uploaded image if the layout matches it."""
     mode = _mode(request.args.get("mode"))
-    stored = store.load(mode)
-    if "layout" not in request.args:
+    stored = _stored(mode, EMPTY)
+    if "layout" not in request.args and stored.definition.get("layout") in LAYOUTS:
         menu = stored.definition
     else:
         menu = _preview_menu(request.args, mode)
@@ -173,7 +183,7 @@ def richmenu_upload():
         flash("画像を登録できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for("admin.richmenu", mode=mode))
     data = form.image.data.read(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"] + 1)
-    layout = LAYOUTS[store.load(mode).definition["layout"]]
+    layout = LAYOUTS.get(_stored(mode, EMPTY).definition.get("layout", ""), LAYOUTS["large-2x3"])
     try:
         image_type = check_image(data, layout)
     except ImageInvalid as exc:
@@ -190,7 +200,7 @@ def richmenu_upload():
 def richmenu_image_delete():
     """Drop a menu's uploaded image so it is drawn from its labels again."""
     mode = _mode(request.form.get("mode"))
-    if RichMenuActionForm().validate_on_submit() and store.load(mode).image is not None:
+    if RichMenuActionForm().validate_on_submit() and _stored(mode, EMPTY).image is not None:
         store.clear_image(mode, current_user.email)
         db.session.commit()
         flash("画像を削除しました。ボタンの文字から自動で作った画像を使います。", "info")
