@@ -17,6 +17,7 @@ from wtforms.fields.core import UnboundField
 from bot import create_app
 from bot.admin import forms as admin_forms
 from bot.admin.townforms import TownForm
+from bot.admin import richmenu_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
@@ -79,6 +80,9 @@ POST_FORMS = {
     "admin.town_reset": admin_forms.ActionForm,
     "admin.office_new": admin_forms.OfficeForm,
     "admin.office_edit": admin_forms.OfficeForm,
+    "admin.richmenu_save": richmenu_forms.RichMenuForm,
+    "admin.richmenu_upload": richmenu_forms.RichMenuImageForm,
+    "admin.richmenu_image_delete": richmenu_forms.RichMenuActionForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -98,6 +102,8 @@ GET_PARAMS = {
     "admin.login": ("next",),
     "admin.applications": ("q", "form", "status", "channel", "since", "until", "page"),
     "admin.application_export": ("q", "form", "status", "channel", "since", "until"),
+    "admin.richmenu": ("mode",),
+    "admin.richmenu_preview": ("mode", "layout", "t1_label", "t1_sub", "t2_label", "t6_label"),
 }
 
 # What an attacker, a broken browser or a pasted spreadsheet sends.
@@ -215,6 +221,11 @@ def form_bodies(console: Console, form_class) -> st.SearchStrategy[dict[str, lis
         base = {"title": ["お知らせ".encode()], "body": ["本文".encode()], "audience": [b"topics"],
                 "topics": [b"kosodate"], "timing": [b"now"], "entry_slug": [console.slugs[0]],
                 "channels_shown": [b"1"], "channels": [b"line", b"web"]}
+    elif form_class is richmenu_forms.RichMenuForm:
+        from bot.richmenu import packfile
+
+        menu = packfile.read(console.app.config["KNOWLEDGE_DIR"])[0]["normal"]
+        base = {k: [str(v).encode()] for k, v in {**richmenu_forms.form_data(menu), "mode": "normal"}.items()}
     mutated = st.builds(lambda changes: {**base, **changes}, random_fields)
     return st.builds(lambda body, extra: {**extra, **body}, st.one_of(random_fields, mutated), extras)
 

@@ -10,7 +10,8 @@ def init_app(app: Flask) -> None:
     """Register the console and its login handling on the app."""
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
     from bot.admin.views import (  # noqa: F401
-        audit, categories, entries, inbox, offices, overview, readiness, session, town, transfer, tryit, users,
+        audit, categories, entries, inbox, offices, overview, readiness, richmenu, session, town, transfer, tryit,
+        users,
     )
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)

@@ -60,6 +60,10 @@ AUDIT_ACTIONS = {
     "user.applications": "申込み担当の付与・解除",
     "town.settings": "町の設定を変更",
     "town.settings_reset": "町の設定を初期値に戻す",
+    "richmenu.edit": "リッチメニューを編集",
+    "richmenu.import": "リッチメニューを取り込み",
+    "richmenu.image_upload": "リッチメニューの画像を登録",
+    "richmenu.image_clear": "リッチメニューの画像を削除",
 }
 
 # What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
@@ -68,7 +72,7 @@ OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": 
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ", "town": "町の設定",
-                "application": "申込み", "form": "フォーム", "office": "担当課"}
+                "application": "申込み", "form": "フォーム", "office": "担当課", "richmenu": "リッチメニュー"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from bot.richmenu import packfile as richmenu_file
 from bot.safety.rules import SAFETY_FILE, SafetyFileError
 from bot.safety.rules import read_file as read_safety_file
 
@@ -66,6 +67,7 @@ class Pack:
     safety_rules: int = 0
     forms: list[dict[str, Any]] = field(default_factory=list)  # form definitions from forms/*.yaml (bot.forms)
     offices: list[dict[str, str]] | None = None  # None: the pack has no offices.yaml
+    richmenu: dict[str, dict[str, Any]] | None = None  # normal / disaster; None when the pack has no richmenu.yaml
 
 
 class PackError(Exception):
@@ -228,6 +230,8 @@ def read_pack(directory: str | Path) -> Pack:
         if path.name == SAFETY_FILE:
             pack.safety_rules = _check_safety(path, problems)
             continue
+        if path.name == richmenu_file.RICHMENU_FILE:
+            continue  # read below, once the category list is known
         raw, errors = load_yaml(path)
         if errors:
             problems.extend(errors)
@@ -273,6 +277,9 @@ def read_pack(directory: str | Path) -> Pack:
 
     pack.forms, form_problems = read_forms(root)
     problems.extend(Problem(*problem) for problem in form_problems)
+
+    pack.richmenu, menu_problems = richmenu_file.read(root, pack.categories or None)
+    problems.extend(Problem(richmenu_file.RICHMENU_FILE, where, reason) for where, reason in menu_problems)
     if problems:
         raise PackError(problems)
     return pack

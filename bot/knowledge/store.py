@@ -113,6 +113,10 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
         from bot.forms.store import import_forms
 
         report.form_versions = import_forms(pack.forms, author)
+        if pack.richmenu:
+            from bot.richmenu.store import import_menus  # the rich menu builds on the categories
+
+            report.kept_staff_edits.extend(import_menus(pack.richmenu, force=force, author=author))
         if report.changed:
             bump_version()
         db.session.commit()
@@ -133,4 +137,7 @@ def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = N
     from bot.forms.store import latest_definitions
 
     write_forms(Path(directory), latest_definitions())
+    from bot.richmenu.store import export_menus
+
+    export_menus(str(directory))
     return len(entries)

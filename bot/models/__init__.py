@@ -11,6 +11,7 @@ from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
 from bot.models.offices import Office, OfficeRevision
+from bot.models.richmenu import RichMenuDefinition
 from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
 from bot.models.town import TownSetting
@@ -37,6 +38,7 @@ __all__ = [
     "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",
+    "RichMenuDefinition",
     "RoleGrant",
     "Screen",
     "Subscription",
