@@ -9,6 +9,7 @@ from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
 from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
+from bot.models.richmenu import RichMenuPublication
 from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
 from bot.models.town import TownSetting
@@ -32,6 +33,7 @@ __all__ = [
     "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",
+    "RichMenuPublication",
     "RoleGrant",
     "Screen",
     "Subscription",
