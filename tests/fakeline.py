@@ -197,7 +197,8 @@ class FakeLine:
                     if not binary:
                         self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
-                    self.send_header("x-line-request-id", str(uuid.uuid4()))
+                    if "x-line-request-id" not in {name.lower() for name in extra}:  # a fault may script it
+                        self.send_header("x-line-request-id", str(uuid.uuid4()))
                     for name, value in extra.items():
                         self.send_header(name, value)
                     self.end_headers()
