@@ -1,0 +1,75 @@
+"""Switch disaster mode (災害時モード) on or off: publish that mode's menu, then change the town's state."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.extensions import db
+from bot.richmenu import publish as publisher
+from bot.richmenu.spec import MenuSpec
+from bot.town.settings import disaster_state, set_disaster_mode
+
+log = logging.getLogger(__name__)
+
+MAX_REASON_CHARS = 300
+
+
+class ModeError(ValueError):
+    """The switch was refused; the message is Japanese."""
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    """What the switch did: the mode now, and what happened to the LINE menu (a Japanese sentence each)."""
+
+    on: bool
+    menu_message: str
+    menu_ok: bool
+
+
+def active_mode() -> str:
+    """Return the mode whose menu residents should see now."""
+    return "disaster" if disaster_state().on else "normal"
+
+
+def build(mode: str) -> MenuSpec:
+    """Build the menu of a mode from the pack's definition."""
+    from bot.richmenu.build import build_spec  # the definition lives beside this module (richmenu/build.py)
+
+    return build_spec(mode)
+
+
+def publish_mode(mode: str, actor: str, builder: Callable[[str], MenuSpec] | None = None) -> publisher.PublishResult:
+    """Publish one mode's menu from its definition; it becomes the default when that mode is the active one."""
+    spec = (builder or build)(mode)
+    return publisher.publish(spec, actor, make_default=mode == active_mode())
+
+
+def switch(on: bool, reason: str, actor: str, builder: Callable[[str], MenuSpec] | None = None) -> ModeResult:
+    """Switch disaster mode with a reason, audited, and show residents that mode's menu."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ModeError("切り替える理由を入力してください。")
+    if len(reason) > MAX_REASON_CHARS:
+        raise ModeError(f"理由は{MAX_REASON_CHARS}文字以内で入力してください。")
+    if disaster_state().on == on:
+        raise ModeError("すでに災害時モードです。" if on else "災害時モードではありません。")
+    # The mode changes even when LINE refuses the menu: the banner and the greeting must not wait for it.
+    set_disaster_mode(on, reason, actor)
+    db.session.commit()
+    mode = "disaster" if on else "normal"
+    if not publisher.configured():
+        return ModeResult(on, publisher.NOT_CONFIGURED, True)
+    try:
+        result = publish_mode(mode, actor, builder)
+    except publisher.PublishError as exc:
+        db.session.rollback()
+        log.warning("disaster mode %s, but the %s menu was not published", "on" if on else "off", mode)
+        return ModeResult(on, exc.message + "「LINEに公開」からもう一度公開してください。", False)
+    except Exception:  # a broken definition must not undo the switch itself
+        db.session.rollback()
+        log.exception("building the %s rich menu failed", mode)
+        return ModeResult(on, "メニューを作れなかったため、LINEのメニューは切り替わっていません。"
+                              "メニューの定義を確認し、「LINEに公開」からもう一度公開してください。", False)
+    return ModeResult(on, result.summary(), True)
