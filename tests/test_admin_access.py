@@ -17,7 +17,8 @@ METHODS = ("GET", "POST")
 EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.audit_log",
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
-                       "notices.recipients", "notices.recipient_delete"}
+                       "notices.recipients", "notices.recipient_delete",
+                       "admin.richmenu_publish_page", "admin.richmenu_publish", "admin.richmenu_mode"}
 
 
 def _admin_rules(app):

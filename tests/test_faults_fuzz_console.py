@@ -22,6 +22,7 @@ from bot.knowledge.store import import_pack
 from bot.models import Category, Entry, Notice, User
 from bot.models import TestRecipient as Recipient
 from bot.notices import forms as notice_forms
+from bot.richmenu import forms as richmenu_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
 from tests.notices_support import FAST, add_followers, scheduled_notice
@@ -66,6 +67,8 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
+    "admin.richmenu_publish": richmenu_forms.PublishForm,
+    "admin.richmenu_mode": richmenu_forms.DisasterForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.

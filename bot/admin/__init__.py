@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from bot.admin.views import (  # noqa: F401
         audit, categories, entries, inbox, overview, readiness, session, transfer, tryit, users,
     )
+    from bot.admin.views import richmenu_publish  # noqa: F401
     from bot.extensions import login_manager
 
     login_manager.login_view = "admin.login"

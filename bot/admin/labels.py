@@ -43,10 +43,11 @@ AUDIT_ACTIONS = {
     "notice.test_recipient.remove": "テスト送信先を削除",
     "town.disaster_on": "災害時モードに切り替え",
     "town.disaster_off": "災害時モードを終了",
+    "richmenu.publish": "LINEのメニューを公開",
 }
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
-                "category": "カテゴリ", "town": "町の設定"}
+                "category": "カテゴリ", "town": "町の設定", "richmenu": "LINEのメニュー"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
