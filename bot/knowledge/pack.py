@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from bot.richmenu import packfile as richmenu_file
 from bot.safety.rules import SAFETY_FILE, SafetyFileError
 from bot.safety.rules import read_file as read_safety_file
 
@@ -64,6 +65,7 @@ class Pack:
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)  # in menu order; empty when the pack has no list
     safety_rules: int = 0
+    richmenu: dict[str, dict[str, Any]] | None = None  # normal / disaster; None when the pack has no richmenu.yaml
 
 
 class PackError(Exception):
@@ -223,6 +225,8 @@ def read_pack(directory: str | Path) -> Pack:
         if path.name == SAFETY_FILE:
             pack.safety_rules = _check_safety(path, problems)
             continue
+        if path.name == richmenu_file.RICHMENU_FILE:
+            continue  # read below, once the category list is known
         raw, errors = load_yaml(path)
         if errors:
             problems.extend(errors)
@@ -257,6 +261,8 @@ def read_pack(directory: str | Path) -> Pack:
             if entry["category"] not in known:
                 problems.append(Problem(f"{entry['slug']}.yaml", "category",
                                         f"unknown category {entry['category']!r}: use one of {CATEGORIES_FILE}"))
+    pack.richmenu, menu_problems = richmenu_file.read(root, pack.categories or None)
+    problems.extend(Problem(richmenu_file.RICHMENU_FILE, where, reason) for where, reason in menu_problems)
     if problems:
         raise PackError(problems)
     return pack

@@ -9,7 +9,8 @@ from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
 from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
-from bot.models.richmenu import RichMenuPublication
+from bot.models.richmenu import RichMenuDefinition
+from bot.models.richmenu_publish import RichMenuPublication
 from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
 from bot.models.town import TownSetting
@@ -33,6 +34,7 @@ __all__ = [
     "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",
+    "RichMenuDefinition",
     "RichMenuPublication",
     "RoleGrant",
     "Screen",

@@ -1,25 +1,25 @@
-"""Rich menus published to LINE: which menu id each mode has, since when, and what it replaced."""
+"""The rich menu as staff edited it: one definition per mode, with an optional uploaded image."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.extensions import db
 from bot.models.timeutil import utcnow
 
 
-class RichMenuPublication(db.Model):
-    """One menu created at LINE for a mode (normal or disaster); the newest unreplaced row is the current one."""
+class RichMenuDefinition(db.Model):
+    """One menu (normal or 災害時): layout, chat-bar text and tiles, and the designed image if staff uploaded one."""
 
-    __tablename__ = "richmenu_publications"
+    __tablename__ = "rich_menu_definitions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    mode: Mapped[str] = mapped_column(String(20), index=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    line_menu_id: Mapped[str] = mapped_column(String(100), unique=True)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_by: Mapped[str] = mapped_column(String(254), default="")
-    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mode: Mapped[str] = mapped_column(String(20), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # NULL: rendered from the labels
+    image_type: Mapped[str | None] = mapped_column(String(20), nullable=True)  # image/png | image/jpeg
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(254), default="")

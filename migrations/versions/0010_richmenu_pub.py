@@ -1,7 +1,7 @@
 """rich-menu publications: the LINE menu id per mode, when and by whom, what replaced it
 
 Revision ID: 0010_richmenu_pub
-Revises: 0009_foundation
+Revises: 0010_richmenu_def
 Create Date: 2026-12-01 10:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_richmenu_pub'
-down_revision = '0009_foundation'
+down_revision = '0010_richmenu_def'  # chained after the definition's table (was 0009_foundation)
 branch_labels = None
 depends_on = None
 
