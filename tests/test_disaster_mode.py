@@ -154,3 +154,43 @@ def test_banner_keeps_a_full_reply_within_five_messages():
     assert with_banner([], town) == []  # an unfollow stays silent
     off = Town("芦別市", "市役所", "", "", disaster=False, disaster_banner=BANNER)
     assert with_banner(full, off) is full
+
+
+def test_the_packs_menus_publish_for_real(loaded_app, runner, fake_line):
+    """The real definition (knowledge/richmenu.yaml), rendered, passes LINE's checks and the SDK's models."""
+    import io
+
+    from linebot.v3.messaging import RichMenuRequest
+    from PIL import Image
+
+    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["richmenu", "publish", "--mode", "normal"]).exit_code == 0
+    state = fake_line.richmenu
+    assert len(state.menus) == 2
+    for menu_id, menu in state.menus.items():
+        body = {k: v for k, v in menu.items() if k != "richMenuId"}
+        RichMenuRequest.from_dict(body)
+        assert len(body["areas"]) <= 20
+        content_type, data = state.images[menu_id]
+        picture = Image.open(io.BytesIO(data))
+        assert picture.format == {"image/png": "PNG", "image/jpeg": "JPEG"}[content_type]
+        assert picture.size == (body["size"]["width"], body["size"]["height"]) and len(data) <= 1024 * 1024
+    with loaded_app.app_context():
+        disaster = state.menus[publisher.current("disaster").line_menu_id]
+    assert state.default == disaster["richMenuId"]
+    labels = " ".join(a["action"].get("label", "") + a["action"].get("text", "") for a in disaster["areas"])
+    for tile in ("避難", "緊急連絡先", "お知らせ"):
+        assert tile in labels, labels
+
+
+def test_a_broken_definition_is_a_japanese_error(app, runner, fake_line, monkeypatch):
+    from bot.richmenu.store import RichMenuInvalid
+
+    def broken(mode):
+        raise RichMenuInvalid([("tiles[0]", "ラベルを入力してください")])
+
+    monkeypatch.setattr(modes, "build", broken)
+    result = runner.invoke(args=["richmenu", "publish"])
+    assert result.exit_code != 0 and "メニューの定義に問題がある" in result.output and "ラベルを入力" in result.output
+    assert fake_line.requests == []

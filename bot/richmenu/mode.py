@@ -7,7 +7,10 @@ from typing import Callable
 
 from bot.extensions import db
 from bot.richmenu import publish as publisher
+from bot.richmenu.build import build_spec
+from bot.richmenu.render import RenderError
 from bot.richmenu.spec import MenuSpec
+from bot.richmenu.store import RichMenuInvalid
 from bot.town.settings import disaster_state, set_disaster_mode
 
 log = logging.getLogger(__name__)
@@ -35,14 +38,18 @@ def active_mode() -> str:
 
 def build(mode: str) -> MenuSpec:
     """Build the menu of a mode from the pack's definition."""
-    from bot.richmenu.build import build_spec  # the definition lives beside this module (richmenu/build.py)
-
     return build_spec(mode)
 
 
 def publish_mode(mode: str, actor: str, builder: Callable[[str], MenuSpec] | None = None) -> publisher.PublishResult:
     """Publish one mode's menu from its definition; it becomes the default when that mode is the active one."""
-    spec = (builder or build)(mode)
+    try:
+        spec = (builder or build)(mode)
+    except RichMenuInvalid as exc:
+        reasons = "、".join(reason for _, reason in exc.problems)
+        raise publisher.PublishError(f"メニューの定義に問題があるため、公開していません（{reasons}）。") from None
+    except RenderError as exc:
+        raise publisher.PublishError(f"メニューの画像を作れなかったため、公開していません（{exc}）。") from None
     return publisher.publish(spec, actor, make_default=mode == active_mode())
 
 
