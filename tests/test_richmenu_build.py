@@ -8,7 +8,8 @@ from linebot.v3.messaging import RichMenuRequest
 from PIL import Image
 
 from bot.extensions import db
-from bot.richmenu import store
+from bot.models import AuditLog
+from bot.richmenu import packfile, store
 from bot.richmenu.build import build_spec
 from bot.richmenu.spec import MAX_AREAS, MAX_IMAGE_BYTES
 
@@ -60,3 +61,47 @@ def test_build_spec_prefers_saved_definition(loaded_app):
         db.session.commit()
         spec = build_spec("normal")
     assert spec.areas[0].action["label"] == "子育て"
+
+
+def test_export_writes_menu_and_import_round_trips(loaded_app, tmp_path):
+    runner = loaded_app.test_cli_runner()
+    with loaded_app.app_context():
+        definition = store.load("disaster").definition
+        definition["chat_bar_text"] = "災害時のメニュー"
+        store.save("disaster", definition, "staff@example.jp")
+        db.session.commit()
+    result = runner.invoke(args=["kb", "export", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    menus, problems = packfile.read(tmp_path)
+    assert problems == [] and menus["disaster"]["chat_bar_text"] == "災害時のメニュー"
+    assert runner.invoke(args=["kb", "check", str(tmp_path)]).exit_code == 0
+    with loaded_app.app_context():
+        assert menus == store.all_menus()
+
+
+def test_import_keeps_staff_edit_unless_forced(loaded_app):
+    runner = loaded_app.test_cli_runner()
+    with loaded_app.app_context():
+        definition = store.load("normal").definition
+        definition["chat_bar_text"] = "職員が変えた"
+        store.save("normal", definition, "staff@example.jp")
+        db.session.commit()
+    result = runner.invoke(args=["kb", "import"])
+    assert "kept staff edit: richmenu:normal" in result.output
+    with loaded_app.app_context():
+        assert store.load("normal").definition["chat_bar_text"] == "職員が変えた"
+    assert runner.invoke(args=["kb", "import", "--force"]).exit_code == 0
+    with loaded_app.app_context():
+        assert store.load("normal").definition["chat_bar_text"] == "メニューを開く"
+        actions = db.session.scalars(db.select(AuditLog.action).where(AuditLog.target_type == "richmenu")).all()
+    assert actions.count("richmenu.import") >= 3 and "richmenu.edit" in actions
+
+
+def test_layout_change_drops_uploaded_image(loaded_app):
+    with loaded_app.app_context():
+        store.set_image("normal", b"\x89PNG-designed", "image/png", "staff@example.jp")
+        definition = store.load("normal").definition
+        definition["layout"], definition["tiles"] = "large-2x2", definition["tiles"][:4]
+        assert store.save("normal", definition, "staff@example.jp") is True
+        db.session.commit()
+        assert store.load("normal").image is None

@@ -98,7 +98,7 @@ def test_disaster_switch_on_and_back(console, admin_client, fake_line):
         actions = [a.action for a in db.session.scalars(select(AuditLog))]
     assert {"town.disaster_on", "town.disaster_off", "richmenu.publish"} <= set(actions)
     audit = _text(admin_client.get("/admin/audit"))
-    assert "災害時モードに切り替え" in audit and "LINEのメニューを公開" in audit
+    assert "災害時モードに切り替え" in audit and "リッチメニューをLINEに公開" in audit
 
 
 def test_editor_cannot_publish_or_switch(console, editor_client, fake_line):

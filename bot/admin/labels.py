@@ -43,11 +43,15 @@ AUDIT_ACTIONS = {
     "notice.test_recipient.remove": "テスト送信先を削除",
     "town.disaster_on": "災害時モードに切り替え",
     "town.disaster_off": "災害時モードを終了",
-    "richmenu.publish": "LINEのメニューを公開",
+    "richmenu.edit": "リッチメニューを編集",
+    "richmenu.import": "リッチメニューを取り込み",
+    "richmenu.image_upload": "リッチメニューの画像を登録",
+    "richmenu.image_clear": "リッチメニューの画像を削除",
+    "richmenu.publish": "リッチメニューをLINEに公開",
 }
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
-                "category": "カテゴリ", "town": "町の設定", "richmenu": "LINEのメニュー"}
+                "category": "カテゴリ", "town": "町の設定", "richmenu": "リッチメニュー"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}

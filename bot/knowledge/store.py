@@ -103,6 +103,10 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
 
         # A pack without a list keeps what the entries use, so no entry is left outside the managed list.
         sync(pack.categories or list(dict.fromkeys(e["category"] for e in pack.entries)))
+        if pack.richmenu:
+            from bot.richmenu.store import import_menus  # the rich menu builds on the categories
+
+            report.kept_staff_edits.extend(import_menus(pack.richmenu, force=force, author=author))
         if report.changed:
             bump_version()
         db.session.commit()
@@ -118,4 +122,7 @@ def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = N
 
     entries = db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.slug)).all()
     write_pack(directory, [e.content() for e in entries], synonyms, names())
+    from bot.richmenu.store import export_menus
+
+    export_menus(str(directory))
     return len(entries)

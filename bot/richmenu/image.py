@@ -47,15 +47,16 @@ def check_image(data: bytes, layout: Layout) -> str:
         width, height = image.size
         if kind not in TYPES:
             raise ImageInvalid(problems + ["画像は PNG か JPEG にしてください。"])
-        if width * height > MAX_PIXELS:
-            raise ImageInvalid(problems + [f"画像が大きすぎます（{width}×{height}）。横 2500 ピクセル以下にしてください。"])
-        image.verify()  # reads the whole file: truncated or broken data fails here, not at LINE
+        if width * height <= MAX_PIXELS:  # larger ones fail on their size below, never decoded
+            image.verify()  # reads the whole file: truncated or broken data fails here, not at LINE
     except ImageInvalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageInvalid(problems + ["画像が大きすぎます。横 2500 ピクセル以下にしてください。"]) from None
     except Exception:  # Pillow raises many kinds (OSError, SyntaxError, ValueError…) for data it cannot read
         raise ImageInvalid(problems + ["画像として読み込めません。PNG か JPEG のファイルを選んでください。"]) from None
+    if width * height > MAX_PIXELS and width <= MAX_WIDTH:
+        problems.append(f"画像が大きすぎます（{width}×{height}）。縦を短くしてください。")
     if not MIN_WIDTH <= width <= MAX_WIDTH:
         problems.append(f"画像の横幅は {MIN_WIDTH}〜{MAX_WIDTH} ピクセルにしてください（いま {width} ピクセル）。")
     if height < MIN_HEIGHT:

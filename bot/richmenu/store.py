@@ -76,15 +76,25 @@ def _touch(row: RichMenuDefinition, actor: str) -> None:
     row.updated_at, row.updated_by = utcnow(), actor
 
 
-def save(mode: str, definition: Any, actor: str) -> RichMenuDefinition:
-    """Validate and store the mode's definition, audited with before and after; the caller commits."""
+def _drop_mismatched_image(row: RichMenuDefinition, definition: dict[str, Any]) -> bool:
+    # A designed image is drawn for one grid; on another layout its pictures would sit off the tap areas.
+    if row.image is None or (row.definition or {}).get("layout") == definition["layout"]:
+        return False
+    row.image, row.image_type = None, None
+    return True
+
+
+def save(mode: str, definition: Any, actor: str) -> bool:
+    """Validate and store the mode's definition, audited; return True if a new layout dropped the image."""
     clean = check(definition)
     before = load(mode).definition
     row = _row(mode)
+    dropped = _drop_mismatched_image(row, clean)
     row.definition = clean
     _touch(row, actor)
-    audit.record(actor, "richmenu.edit", "richmenu", mode, f"{MODE_LABELS[mode]}を編集", before, clean)
-    return row
+    summary = f"{MODE_LABELS[mode]}を編集" + ("（形を変えたため画像を削除）" if dropped else "")
+    audit.record(actor, "richmenu.edit", "richmenu", mode, summary, before, clean)
+    return dropped
 
 
 def set_image(mode: str, image: bytes, image_type: str, actor: str) -> RichMenuDefinition:
@@ -112,3 +122,35 @@ def clear_image(mode: str, actor: str) -> RichMenuDefinition:
 def all_menus() -> dict[str, dict[str, Any]]:
     """Return every mode's current definition, for `kb export`."""
     return {mode: load(mode).definition for mode in MODES}
+
+
+def import_menus(menus: dict[str, dict[str, Any]], *, force: bool, author: str) -> list[str]:
+    """Store a pack's menus, keeping ones staff edited since unless forced; return the kept modes as richmenu:<mode>."""
+    kept = []
+    for mode in MODES:
+        incoming = normalise(menus[mode])
+        row = db.session.get(RichMenuDefinition, mode)
+        if row is not None and row.definition == incoming:
+            continue
+        if row is not None and row.updated_by != author and not force:
+            kept.append(f"richmenu:{mode}")
+            continue
+        before = row.definition if row is not None else None
+        if row is None:
+            row = RichMenuDefinition(mode=mode, revision=0)
+            db.session.add(row)
+        _drop_mismatched_image(row, incoming)
+        row.definition = incoming
+        _touch(row, author)
+        audit.record(author, "richmenu.import", "richmenu", mode, f"{MODE_LABELS[mode]}を取り込み", before, incoming)
+    return kept
+
+
+def export_menus(directory: str) -> bool:
+    """Write the current menus to directory/richmenu.yaml; return False when there is no menu to write."""
+    if db.session.get(RichMenuDefinition, MODES[0]) is None:
+        menus, problems = packfile.read(current_app.config["KNOWLEDGE_DIR"])
+        if menus is None or problems:
+            return False
+    packfile.write(directory, all_menus())
+    return True
