@@ -130,3 +130,23 @@ def test_posts_need_the_csrf_token(loaded_app, fake_line):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', _text(client.get(PAGE))).group(1)
     assert client.post(PAGE, data={"mode": "normal", "csrf_token": token}).status_code == 302
     assert fake_line.richmenu.default is not None
+
+
+def test_audit_page_shows_publish_and_switch_in_japanese(console, admin_client):
+    from tests.test_admin_japanese import english_words
+
+    admin_client.post("/admin/richmenu/mode", data={"switch": "on", "reason": "大雨", "confirm": "y"})
+    admin_client.post("/admin/richmenu/mode", data={"switch": "off", "reason": "解除", "confirm": "y"})
+    with console.app_context():
+        ids = {row.line_menu_id for row in db.session.scalars(select(publisher.RichMenuPublication))}
+        # Only this page's own records: the pack import's rows (richmenu-def's) are checked with its labels.
+        for row in db.session.scalars(select(AuditLog).where(AuditLog.action.not_in(
+                ("richmenu.publish", "town.disaster_on", "town.disaster_off")))):
+            db.session.delete(row)
+        db.session.commit()
+    page = _text(admin_client.get("/admin/audit"))
+    assert "LINEのメニューID" in page and "友だち全員に表示" in page and "災害時モード" in page
+    # The target ids (normal, disaster, the foundation's disaster_mode) are shown raw by the audit page, as
+    # entry slugs are; everything else must be Japanese.
+    allowed = {part for i in ids for part in i.split("-")} | {"normal", "disaster", "mode"}
+    assert english_words(page, extra=allowed) == set()

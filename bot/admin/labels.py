@@ -90,7 +90,8 @@ def field_label(key: str) -> str:
     """Return the Japanese name of an entry field (or other stored key)."""
     return FIELD_LABELS.get(key) or {"archived": "アーカイブ", "role": "役割", "active": "ログイン",
                                      "email": "メールアドレス", "question": "質問", "count": "件数",
-                                     "reason": "理由", "ids": "質問の番号"}.get(key, key)
+                                     "reason": "理由", "ids": "質問の番号", "menu_id": "LINEのメニューID",
+                                     "default": "友だち全員に表示", "on": "災害時モード"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:
