@@ -75,6 +75,8 @@ def from_environment(instance_path: str) -> dict:
         # Every other door (console forms): an entry with every field full is well under 200 KB.
         "MAX_FORM_BYTES": _int("MAX_FORM_BYTES", 512 * 1024),
         "MAX_IMPORT_BYTES": _int("MAX_IMPORT_BYTES", 20 * 1024 * 1024),
+        # Above LINE's 1 MB so a slightly large image gets the editor's own message, not a bare 413.
+        "MAX_RICHMENU_UPLOAD_BYTES": _int("MAX_RICHMENU_UPLOAD_BYTES", 2 * 1024 * 1024),
         "DECISION_CACHE_SIZE": _int("DECISION_CACHE_SIZE", 4096),
         "DB_PING_IDLE_SECONDS": float(env("DB_PING_IDLE_SECONDS", "10")),
         # Staff sessions end after this long without a request, and at the latest this long after logging in.

@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     """Register the console and its login handling on the app."""
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
     from bot.admin.views import (  # noqa: F401
-        audit, categories, entries, inbox, overview, readiness, session, transfer, tryit, users,
+        audit, categories, entries, inbox, overview, readiness, richmenu, session, transfer, tryit, users,
     )
     from bot.admin.views import richmenu_publish  # noqa: F401
     from bot.extensions import login_manager

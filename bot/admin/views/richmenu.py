@@ -1,0 +1,191 @@
+"""The rich-menu editor: each mode's layout, chat-bar text and tiles, a live preview, and a designed image."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from bot.admin.auth import staff_required
+from bot.admin.blueprint import bp
+from bot.admin.richmenu_forms import MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, \
+    form_data
+from bot.bodylimits import body_limit, limit_text
+from bot.extensions import db
+from bot.knowledge import categories
+from bot.richmenu import render, store
+from bot.richmenu.build import rendered_image
+from bot.richmenu.definition import ACTION_LABELS, LAYOUTS, MAX_SUB_LABEL, MODE_LABELS
+from bot.richmenu.image import ImageInvalid, check_image
+from bot.richmenu.spec import MODES
+
+_WHERE = re.compile(r"^tiles\[(\d+)\]\.(?:action\.)?(label|sub|category|text|uri|type)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _mode(value: Any) -> str:
+    mode = str(value or "normal")
+    if mode not in MODES:
+        abort(404)
+    return mode
+
+
+def _field_of(where: str) -> str | None:
+    match = _WHERE.match(where)
+    if match:
+        return f"t{match[1]}_{'kind' if match[2] == 'type' else match[2]}"
+    return where if where in ("layout", "chat_bar_text") else None
+
+
+def _form(mode: str, definition: dict[str, Any], formdata: Any = None) -> RichMenuForm:
+    form = RichMenuForm(formdata=formdata, data={**form_data(definition), "mode": mode})
+    names = categories.names()
+    for n in range(1, MAX_TILES + 1):
+        field = getattr(form, f"t{n}_category")
+        current = field.data or ""
+        field.choices = [SelectChoice("", "（選んでください）")] + [SelectChoice(c, c) for c in names] + (
+            [SelectChoice(current, f"{current}（カテゴリ一覧にありません）")] if current and current not in names else [])
+    return form
+
+
+def _preview_url(mode: str, definition: dict[str, Any]) -> str:
+    params: dict[str, str] = {"mode": mode, "layout": definition.get("layout", "")}
+    for n, tile in enumerate(definition.get("tiles", []), start=1):
+        params[f"t{n}_label"] = tile.get("label", "")
+        if tile.get("sub"):
+            params[f"t{n}_sub"] = tile["sub"]
+    return url_for("admin.richmenu_preview", **params)
+
+
+def _describe(tile: dict[str, Any]) -> str:
+    action = tile.get("action", {})
+    kind = action.get("type", "")
+    detail = {"topic": action.get("category"), "message": action.get("text"), "uri": action.get("uri")}.get(kind)
+    return ACTION_LABELS.get(kind, "（動作が未設定）") + (f"：{detail}" if detail else "")
+
+
+def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: list[tuple[str, str]] = (),
+          status: int = 200):
+    stored = store.load(mode)
+    layout = LAYOUTS.get(definition.get("layout", "")) or LAYOUTS[stored.definition["layout"]]
+    return render_template(
+        "admin/richmenu.html", mode=mode, modes=MODE_LABELS, form=form, stored=stored, layout=layout,
+        layouts={name: {"rows": l.rows, "cols": l.cols, "width": l.width, "height": l.height, "cells": l.cells,
+                        "max_label": l.max_label} for name, l in LAYOUTS.items()},
+        bounds=list(zip(layout.bounds(), definition.get("tiles", []))), describe=_describe,
+        preview_url=_preview_url(mode, definition), problems=problems, max_tiles=MAX_TILES,
+        image_form=RichMenuImageForm(formdata=None, mode=mode), action_form=RichMenuActionForm(formdata=None, mode=mode),
+        upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
+
+
+@bp.get("/richmenu")
+@staff_required
+def richmenu():
+    """Show one mode's menu in the editor with its preview."""
+    mode = _mode(request.args.get("mode"))
+    try:
+        definition = store.load(mode).definition
+    except store.RichMenuInvalid as exc:
+        flash("リッチメニューの定義を読めません：" + "、".join(reason for _, reason in exc.problems), "error")
+        definition = {"layout": "large-2x3", "chat_bar_text": "メニュー", "tiles": []}
+    return _page(mode, _form(mode, definition), definition)
+
+
+@bp.post("/richmenu")
+@staff_required
+def richmenu_save():
+    """Save a menu's definition, or only show its preview (the 「プレビュー」 button)."""
+    mode = _mode(request.form.get("mode"))
+    form = _form(mode, {}, request.form)
+    definition = definition_of(form.data)
+    if not form.validate_on_submit():
+        problems = [(name, error) for name, errors in form.errors.items() for error in errors]
+        for name, error in problems:
+            if name in form and name != "csrf_token":
+                form[name].errors = [error]
+        return _page(mode, form, definition, problems or [("-", "送信内容が正しくありません。")], 400)
+    try:
+        clean = store.check(definition)
+    except store.RichMenuInvalid as exc:
+        for where, reason in exc.problems:
+            name = _field_of(where)
+            if name and name in form:
+                form[name].errors = [*form[name].errors, reason]
+        return _page(mode, form, definition, exc.problems, 400 if request.form.get("do") != "preview" else 200)
+    if request.form.get("do") == "preview":
+        flash("プレビューを更新しました（まだ保存していません）。", "info")
+        return _page(mode, form, clean)
+    dropped = store.save(mode, clean, current_user.email)
+    db.session.commit()
+    flash(f"{MODE_LABELS[mode]}を保存しました。" + ("形を変えたので、登録していた画像は削除しました。" if dropped else "")
+          + "LINE に出すには「公開」が必要です。", "info")
+    return redirect(url_for("admin.richmenu", mode=mode))
+
+
+def _preview_menu(args: Any, mode: str) -> dict[str, Any]:
+    layout = LAYOUTS.get(args.get("layout", ""))
+    if layout is None:
+        abort(Response("メニューの形が正しくありません。", status=400, mimetype="text/plain"))
+    tiles = []
+    for n in range(1, layout.cells + 1):
+        # Drawn as typed so staff see their text, cut to what the saved menu allows so one preview stays cheap.
+        label = _CONTROL.sub("", args.get(f"t{n}_label", ""))[:layout.max_label]
+        sub = _CONTROL.sub("", args.get(f"t{n}_sub", ""))[:MAX_SUB_LABEL]
+        tiles.append({"label": label, "sub": sub} if sub else {"label": label})
+    return {"layout": layout.name, "chat_bar_text": "", "tiles": tiles}
+
+
+@bp.get("/richmenu/preview.png")
+@staff_required
+def richmenu_preview():
+    """Return the menu image for the given layout and labels: the uploaded image if the layout matches it."""
+    mode = _mode(request.args.get("mode"))
+    stored = store.load(mode)
+    if "layout" not in request.args:
+        menu = stored.definition
+    else:
+        menu = _preview_menu(request.args, mode)
+    if stored.image is not None and menu["layout"] == stored.definition["layout"]:
+        return Response(stored.image, mimetype=stored.image_type or "image/png")
+    try:
+        png = rendered_image(menu, mode)
+    except render.RenderError as exc:
+        return Response(str(exc), status=503, mimetype="text/plain")
+    return Response(png, mimetype="image/png")
+
+
+@bp.post("/richmenu/image")
+@staff_required
+@body_limit("MAX_RICHMENU_UPLOAD_BYTES")
+def richmenu_upload():
+    """Use a designed image for a menu after checking it against LINE's rules."""
+    mode = _mode(request.form.get("mode"))
+    form = RichMenuImageForm()
+    if not form.validate_on_submit():
+        flash("画像を登録できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for("admin.richmenu", mode=mode))
+    data = form.image.data.read(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"] + 1)
+    layout = LAYOUTS[store.load(mode).definition["layout"]]
+    try:
+        image_type = check_image(data, layout)
+    except ImageInvalid as exc:
+        flash("画像を登録できませんでした：" + " ".join(exc.problems), "error")
+        return redirect(url_for("admin.richmenu", mode=mode))
+    store.set_image(mode, data, image_type, current_user.email)
+    db.session.commit()
+    flash(f"{MODE_LABELS[mode]}の画像を登録しました。", "info")
+    return redirect(url_for("admin.richmenu", mode=mode))
+
+
+@bp.post("/richmenu/image/delete")
+@staff_required
+def richmenu_image_delete():
+    """Drop a menu's uploaded image so it is drawn from its labels again."""
+    mode = _mode(request.form.get("mode"))
+    if RichMenuActionForm().validate_on_submit() and store.load(mode).image is not None:
+        store.clear_image(mode, current_user.email)
+        db.session.commit()
+        flash("画像を削除しました。ボタンの文字から自動で作った画像を使います。", "info")
+    return redirect(url_for("admin.richmenu", mode=mode))
