@@ -18,7 +18,7 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete",
-                       "admin.richmenu_publish_page", "admin.richmenu_publish", "admin.richmenu_mode"}
+                       "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode"}
 
 
 def _admin_rules(app):

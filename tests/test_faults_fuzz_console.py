@@ -67,8 +67,8 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
-    "admin.richmenu_publish": richmenu_forms.PublishForm,
-    "admin.richmenu_mode": richmenu_forms.DisasterForm,
+    "admin.menu_publish": richmenu_forms.PublishForm,
+    "admin.disaster_mode": richmenu_forms.DisasterForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.

@@ -27,9 +27,16 @@ def _switch(page, reason: str, button: str) -> None:
     page.get_by_role("button", name=button).click()  # the confirm dialog is accepted by the page fixture
 
 
-def test_publish_then_disaster_mode_and_back(live_server, page, shot, fake_line):
+def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, shot, fake_line):
     log_in(page, live_server, ADMIN)
-    page.goto(f"{live_server}{PAGE}")
+    # Edit the normal menu's first button in the console's editor and look at the preview before saving.
+    page.goto(f"{live_server}/admin/richmenu?mode=normal")
+    page.get_by_label("1のボタンの文字").fill("ごみの日")
+    page.get_by_role("button", name="プレビュー").click()
+    expect(page.locator(".rm-areas-list")).to_contain_text("ごみの日")
+    page.get_by_role("button", name="保存する").click()
+    expect(page.locator(".flash.info")).to_contain_text("保存しました")
+    page.get_by_role("navigation", name="管理メニュー").get_by_role("link", name="メニュー公開・災害時").click()
     expect(page.get_by_role("heading", name="LINEのメニュー公開・災害時モード")).to_be_visible()
     page.locator('tr[data-mode="normal"]').get_by_role("button", name="LINEに公開").click()
     expect(page.locator(".flash.info")).to_contain_text("通常のメニューをLINEに公開しました")
@@ -38,7 +45,10 @@ def test_publish_then_disaster_mode_and_back(live_server, page, shot, fake_line)
     assert normal_id and normal_id in state.menus and normal_id in state.images
     expect(page.locator('tr[data-mode="normal"]')).to_contain_text(normal_id)
     expect(page.locator('tr[data-mode="normal"]')).to_contain_text("定義と同じ（最新）")
+    labels = [area["action"].get("label") for area in state.menus[normal_id]["areas"]]
+    assert labels[0] == "ごみの日", labels  # what was edited and previewed is what LINE got
     content_type, data = state.images[normal_id]
+    assert content_type == "image/png" and data.startswith(b"\x89PNG")
     size = state.menus[normal_id]["size"]
     assert Image.open(io.BytesIO(data)).size == (size["width"], size["height"])
     _shot(page, shot, "richmenu-publish")

@@ -28,7 +28,7 @@ def _definition_fingerprint(mode: str) -> str | None:
 
 @bp.get("/richmenu/publish")
 @admin_required
-def richmenu_publish_page():
+def menu_publish_page():
     """Show each mode's menu at LINE, whether it matches the definition, and the disaster-mode switch."""
     state = disaster_state()
     active = "disaster" if state.on else "normal"
@@ -47,12 +47,12 @@ def richmenu_publish_page():
 
 @bp.post("/richmenu/publish")
 @admin_required
-def richmenu_publish():
+def menu_publish():
     """Publish one mode's menu to LINE."""
     form = PublishForm()
     if not form.validate_on_submit():
         flash("公開するメニューを選んでください。", "error")
-        return redirect(url_for("admin.richmenu_publish_page"))
+        return redirect(url_for("admin.menu_publish_page"))
     try:
         result = modes.publish_mode(form.mode.data, current_user.email)
     except publisher.PublishError as exc:
@@ -62,28 +62,28 @@ def richmenu_publish():
         flash("メニューを作れなかったため、公開していません。メニューの定義を確認してください。", "error")
     else:
         flash(result.summary(), "info")
-    return redirect(url_for("admin.richmenu_publish_page"))
+    return redirect(url_for("admin.menu_publish_page"))
 
 
 @bp.post("/richmenu/mode")
 @admin_required
-def richmenu_mode():
+def disaster_mode():
     """Switch disaster mode on or off with a reason."""
     form = DisasterForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error if isinstance(error, str) else "入力を確認してください。", "error")
-        return redirect(url_for("admin.richmenu_publish_page"))
+        return redirect(url_for("admin.menu_publish_page"))
     try:
         result = modes.switch(form.switch.data == "on", form.reason.data, current_user.email)
     except modes.ModeError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("admin.richmenu_publish_page"))
+        return redirect(url_for("admin.menu_publish_page"))
     flash("災害時モードに切り替えました。返信の先頭に案内が付き、あいさつが変わります。" if result.on
           else "災害時モードを終了し、通常に戻しました。", "info")
     flash(result.menu_message, "info" if result.menu_ok else "error")
-    return redirect(url_for("admin.richmenu_publish_page"))
+    return redirect(url_for("admin.menu_publish_page"))
 
 
 @bp.app_context_processor
