@@ -163,10 +163,16 @@ def test_the_packs_menus_publish_for_real(loaded_app, runner, fake_line):
     from linebot.v3.messaging import RichMenuRequest
     from PIL import Image
 
+    refused = runner.invoke(args=["richmenu", "publish", "--mode", "normal"])
+    assert refused.exit_code != 0 and "PUBLIC_BASE_URL が設定されていない" in refused.output
+    assert fake_line.requests == []  # no menu with links to 127.0.0.1 reaches LINE
+    loaded_app.config["PUBLIC_BASE_URL"] = "https://bot.example.jp"
     result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練"])
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["richmenu", "publish", "--mode", "normal"]).exit_code == 0
     state = fake_line.richmenu
+    uris = [a["action"]["uri"] for m in state.menus.values() for a in m["areas"] if a["action"]["type"] == "uri"]
+    assert uris and all(u.startswith("https://") for u in uris) and "https://bot.example.jp/notices" in uris
     assert len(state.menus) == 2
     for menu_id, menu in state.menus.items():
         body = {k: v for k, v in menu.items() if k != "richMenuId"}
@@ -194,3 +200,31 @@ def test_a_broken_definition_is_a_japanese_error(app, runner, fake_line, monkeyp
     result = runner.invoke(args=["richmenu", "publish"])
     assert result.exit_code != 0 and "メニューの定義に問題がある" in result.output and "ラベルを入力" in result.output
     assert fake_line.requests == []
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_the_banner_costs_no_extra_database_round_trip(loaded_app, webhook, fake_line, hand_built, on):
+    """The reply path reads the town once, for the handler and the banner together (the webhook is hot)."""
+    from sqlalchemy import event
+
+    if on:
+        with loaded_app.app_context():
+            modes.switch(True, "訓練", "a")
+    webhook([events.text("給食費ってタダになるの？")])  # warm: the knowledge index is built once
+    seen: list[str] = []
+    with loaded_app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, *args):
+        if "town_settings" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for question in ("給食費ってタダになるの？", "ぴよぴよもげもげ", "メニュー", "通知設定"):
+            webhook([events.text(question)])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # One read per reply at most; 通知設定 reads none in its handler and one for the banner.
+    assert len(seen) <= 4, seen
+    assert all(("【災害時モード】" in str(m)) == on for m in _replies(fake_line)[-4:])

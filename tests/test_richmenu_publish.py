@@ -167,10 +167,13 @@ def test_publishing_the_inactive_mode_leaves_the_default(app, fake_line):
         normal = publish(spec(), "a", make_default=True)
         disaster = publish(spec("disaster", color="#aa0000"), "a", make_default=False)
         assert fake_line.richmenu.default == normal.menu_id
-        assert publisher.activate("disaster", "a") == disaster.menu_id
+        shown = publish(spec("disaster", color="#aa0000"), "a", make_default=True)  # the switch to disaster mode
+        assert (shown.menu_id, shown.created, shown.made_default) == (disaster.menu_id, False, True)
         assert fake_line.richmenu.default == disaster.menu_id
-        assert publisher.activate("normal", "a") == normal.menu_id
+        back = publish(spec(), "a", make_default=True)
+        assert (back.menu_id, back.created, back.made_default) == (normal.menu_id, False, True)
     assert fake_line.richmenu.default == normal.menu_id
+    assert len([r for r in fake_line.calls(CREATE) if r.method == "POST"]) == 2
     assert set(fake_line.richmenu.menus) == {normal.menu_id, disaster.menu_id}
 
 

@@ -5,7 +5,10 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+from flask import current_app, has_request_context
+
 from bot.extensions import db
+from bot.publicurl import base_url
 from bot.richmenu import publish as publisher
 from bot.richmenu.build import build_spec
 from bot.richmenu.render import RenderError
@@ -16,6 +19,10 @@ from bot.town.settings import disaster_state, set_disaster_mode
 log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS = 300
+
+
+NO_BASE_URL = ("PUBLIC_BASE_URL が設定されていないため、メニューのボタンが開くこのサービスのページ（/forms/… など）の"
+               "宛先が決まりません。PUBLIC_BASE_URL を設定してから公開するか、管理画面から公開してください。")
 
 
 class ModeError(ValueError):
@@ -50,7 +57,20 @@ def publish_mode(mode: str, actor: str, builder: Callable[[str], MenuSpec] | Non
         raise publisher.PublishError(f"メニューの定義に問題があるため、公開していません（{reasons}）。") from None
     except RenderError as exc:
         raise publisher.PublishError(f"メニューの画像を作れなかったため、公開していません（{exc}）。") from None
+    if _links_to_nowhere(spec):
+        raise publisher.PublishError(NO_BASE_URL)
     return publisher.publish(spec, actor, make_default=mode == active_mode())
+
+
+def _links_to_nowhere(spec: MenuSpec) -> bool:
+    """Tell whether the menu would send residents to this service's pages on an address nobody outside can reach."""
+    # The console knows the address staff reached it by; the command line knows none, and would publish
+    # links to 127.0.0.1 that no resident's phone can open.
+    if current_app.config.get("PUBLIC_BASE_URL") or has_request_context():
+        return False
+    here = base_url()
+    return any(area.action.get("type") == "uri" and str(area.action.get("uri", "")).startswith(here)
+               for area in spec.areas)
 
 
 def switch(on: bool, reason: str, actor: str, builder: Callable[[str], MenuSpec] | None = None) -> ModeResult:

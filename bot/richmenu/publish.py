@@ -156,22 +156,6 @@ def publish(spec: MenuSpec, actor: str, *, make_default: bool) -> PublishResult:
         line.close()
 
 
-def activate(mode: str, actor: str) -> str | None:
-    """Make the mode's published menu LINE's default; return its id, or None when that mode was never published."""
-    if not configured():
-        raise PublishError(NOT_CONFIGURED)
-    row = current(mode)
-    if row is None:
-        return None
-    line = _Line(current_app.config)
-    try:
-        if line.default_id() != row.line_menu_id:
-            line.call("既定のメニューへの設定", line.api.set_default_rich_menu, row.line_menu_id)
-    finally:
-        line.close()
-    return row.line_menu_id
-
-
 def _publish(line: _Line, spec: MenuSpec, actor: str, make_default: bool) -> PublishResult:
     request = _request(spec)
     fingerprint = spec.fingerprint()
