@@ -43,8 +43,9 @@ def test_save_is_audited_with_before_and_after(console, editor_client):
         assert menu.definition["tiles"][0]["label"] == "子育て" and menu.definition["chat_bar_text"] == "市のメニュー"
         assert menu.revision >= 1 and menu.updated_by == EDITOR
         row = db.session.scalars(select(AuditLog).where(AuditLog.action == "richmenu.edit")).one()
-        assert row.actor == EDITOR and row.before["tiles"][0]["label"] == "子育て・教育"
-        assert row.after["tiles"][0]["label"] == "子育て"
+        assert row.actor == EDITOR
+        assert row.before["ボタン"][0] == "1. 子育て・教育／給食費・出産の支援 → トピックのメニューを開く：子育て・教育"
+        assert row.after["ボタン"][0].startswith("1. 子育て／") and row.after["メニューバーの文字"] == "市のメニュー"
     audit = login_admin_audit(console)
     assert "リッチメニューを編集" in audit
 
@@ -66,6 +67,11 @@ def test_each_problem_is_shown_in_japanese_and_nothing_saved(console, editor_cli
     with console.app_context():
         assert store.load("normal").definition["tiles"][0]["label"] == "子育て・教育"
         assert db.session.scalars(select(AuditLog).where(AuditLog.action == "richmenu.edit")).first() is None
+
+
+def test_overlong_field_names_its_tile(console, editor_client):
+    page = editor_client.post("/admin/richmenu", data=_post(console, t3_label="あ" * 41))
+    assert page.status_code == 400 and "ボタン3のボタンの文字：" in page.get_data(as_text=True)
 
 
 def test_labels_are_escaped(console, editor_client):
@@ -155,6 +161,6 @@ def test_csrf_is_required(console):
     client = console.test_client()
     assert login(client, EDITOR, csrf_token=csrf_token(client)).status_code == 302
     response = client.post("/admin/richmenu", data=_post(console, t1_label="子育て"))
-    assert response.status_code == 400
+    assert response.status_code == 400 and "エラー番号 400" in response.get_data(as_text=True)
     with console.app_context():
         assert store.load("normal").definition["tiles"][0]["label"] == "子育て・教育"

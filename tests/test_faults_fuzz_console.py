@@ -16,13 +16,14 @@ from wtforms.fields.core import UnboundField
 
 from bot import create_app
 from bot.admin import forms as admin_forms
+from bot.admin import richmenu_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
 from bot.models import Category, Entry, Notice, User
 from bot.models import TestRecipient as Recipient
 from bot.notices import forms as notice_forms
-from bot.richmenu import forms as richmenu_forms
+from bot.richmenu import forms as publish_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
 from tests.notices_support import FAST, add_followers, scheduled_notice
@@ -67,8 +68,11 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
-    "admin.menu_publish": richmenu_forms.PublishForm,
-    "admin.disaster_mode": richmenu_forms.DisasterForm,
+    "admin.menu_publish": publish_forms.PublishForm,
+    "admin.disaster_mode": publish_forms.DisasterForm,
+    "admin.richmenu_save": richmenu_forms.RichMenuForm,
+    "admin.richmenu_upload": richmenu_forms.RichMenuImageForm,
+    "admin.richmenu_image_delete": richmenu_forms.RichMenuActionForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -84,6 +88,8 @@ GET_PARAMS = {
     "admin.try_it": admin_forms.TryForm,
     "admin.entry_new": ("question", "group", "days"),
     "admin.login": ("next",),
+    "admin.richmenu": ("mode",),
+    "admin.richmenu_preview": ("mode", "layout", "t1_label", "t1_sub", "t2_label", "t6_label"),
 }
 
 # What an attacker, a broken browser or a pasted spreadsheet sends.
@@ -190,6 +196,11 @@ def form_bodies(console: Console, form_class) -> st.SearchStrategy[dict[str, lis
     elif form_class is notice_forms.NoticeForm:
         base = {"title": ["お知らせ".encode()], "body": ["本文".encode()], "audience": [b"topics"],
                 "topics": [b"kosodate"], "timing": [b"now"], "entry_slug": [console.slugs[0]]}
+    elif form_class is richmenu_forms.RichMenuForm:
+        from bot.richmenu import packfile
+
+        menu = packfile.read(console.app.config["KNOWLEDGE_DIR"])[0]["normal"]
+        base = {k: [str(v).encode()] for k, v in {**richmenu_forms.form_data(menu), "mode": "normal"}.items()}
     mutated = st.builds(lambda changes: {**base, **changes}, random_fields)
     return st.builds(lambda body, extra: {**extra, **body}, st.one_of(random_fields, mutated), extras)
 

@@ -29,14 +29,14 @@ class RichMenuForm(JapaneseForm):
 
 
 for _n in range(1, MAX_TILES + 1):
-    setattr(RichMenuForm, f"t{_n}_label", StringField(f"{_n}のボタンの文字", validators=[Length(max=_FIELD_MAX["label"])]))
-    setattr(RichMenuForm, f"t{_n}_sub", StringField(f"{_n}の小さな文字（{MAX_SUB_LABEL}文字まで・なくてもよい）",
+    setattr(RichMenuForm, f"t{_n}_label", StringField("ボタンの文字", validators=[Length(max=_FIELD_MAX["label"])]))
+    setattr(RichMenuForm, f"t{_n}_sub", StringField(f"小さな文字（{MAX_SUB_LABEL}文字まで・任意）",
                                                     validators=[Length(max=_FIELD_MAX["sub"])]))
-    setattr(RichMenuForm, f"t{_n}_kind", SelectField(f"{_n}を押したとき", validate_choice=False,
+    setattr(RichMenuForm, f"t{_n}_kind", SelectField("押したとき", validate_choice=False,
                                                      choices=[SelectChoice(k, ACTION_LABELS[k]) for k in ACTION_KINDS]))
-    setattr(RichMenuForm, f"t{_n}_category", SelectField(f"{_n}で開くカテゴリ", validate_choice=False, choices=[]))
-    setattr(RichMenuForm, f"t{_n}_text", StringField(f"{_n}で送る文", validators=[Length(max=_FIELD_MAX["text"])]))
-    setattr(RichMenuForm, f"t{_n}_uri", StringField(f"{_n}で開く URL",
+    setattr(RichMenuForm, f"t{_n}_category", SelectField("開くカテゴリ", validate_choice=False, choices=[]))
+    setattr(RichMenuForm, f"t{_n}_text", StringField("送る文", validators=[Length(max=_FIELD_MAX["text"])]))
+    setattr(RichMenuForm, f"t{_n}_uri", StringField("開く URL",
                                                     description="https:// で始まる URL か、/forms/… のようなこのサービスのページ",
                                                     validators=[Length(max=_FIELD_MAX["uri"])]))
 

@@ -96,6 +96,8 @@ def _check_text(value: str, where: str, limit: int, problems: list[tuple[str, st
 
 def is_allowed_uri(uri: str) -> bool:
     """Return whether uri is https with a host, or a path on this service (/forms/…)."""
+    if _FORBIDDEN.search(uri):
+        return False
     if uri.startswith("/") and not uri.startswith("//"):
         return not re.search(r"\s", uri)
     try:
@@ -194,3 +196,19 @@ def line_action(tile: dict[str, Any], absolute: Any) -> dict[str, Any]:
         return {"type": "message", "label": label, "text": action["text"]}
     uri = action["uri"]
     return {"type": "uri", "label": label, "uri": absolute(uri) if uri.startswith("/") else uri}
+
+
+def describe(menu: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a menu as staff read it in the audit log: Japanese keys, one line per tile."""
+    if menu is None:
+        return None
+    layout = LAYOUTS.get(menu.get("layout", ""))
+    tiles = []
+    for number, tile in enumerate(menu.get("tiles", []), start=1):
+        action = tile.get("action", {})
+        kind = action.get("type", "")
+        detail = {"topic": action.get("category"), "message": action.get("text"), "uri": action.get("uri")}.get(kind)
+        text = tile.get("label", "") + (f"／{tile['sub']}" if tile.get("sub") else "")
+        tiles.append(f"{number}. {text} → {ACTION_LABELS.get(kind, kind)}" + (f"：{detail}" if detail else ""))
+    return {"形": layout.label if layout else menu.get("layout", ""), "メニューバーの文字": menu.get("chat_bar_text", ""),
+            "ボタン": tiles}

@@ -12,7 +12,7 @@ from bot.extensions import db
 from bot.knowledge import categories
 from bot.models import RichMenuDefinition, utcnow
 from bot.richmenu import packfile
-from bot.richmenu.definition import MODE_LABELS, normalise, validate
+from bot.richmenu.definition import MODE_LABELS, describe, normalise, validate
 from bot.richmenu.packfile import RICHMENU_FILE
 from bot.richmenu.spec import MODES
 
@@ -93,29 +93,36 @@ def save(mode: str, definition: Any, actor: str) -> bool:
     row.definition = clean
     _touch(row, actor)
     summary = f"{MODE_LABELS[mode]}を編集" + ("（形を変えたため画像を削除）" if dropped else "")
-    audit.record(actor, "richmenu.edit", "richmenu", mode, summary, before, clean)
+    audit.record(actor, "richmenu.edit", "richmenu", MODE_LABELS[mode], summary, describe(before), describe(clean))
     return dropped
+
+
+def _image_note(image: bytes | None, image_type: str | None) -> dict[str, str]:
+    if image is None:
+        return {"画像": "なし（ボタンの文字から自動で作る）"}
+    kind = {"image/png": "PNG", "image/jpeg": "JPEG"}.get(image_type or "", "画像")
+    return {"画像": f"登録した{kind}（{max(1, len(image) // 1024)}KB）"}
 
 
 def set_image(mode: str, image: bytes, image_type: str, actor: str) -> RichMenuDefinition:
     """Store a validated uploaded image for the mode, audited; the caller commits."""
     row = _row(mode)
-    before = {"image_type": row.image_type, "bytes": len(row.image) if row.image else 0}
+    before = _image_note(row.image, row.image_type)
     row.image, row.image_type = image, image_type
     _touch(row, actor)
-    audit.record(actor, "richmenu.image_upload", "richmenu", mode, f"{MODE_LABELS[mode]}の画像を登録", before,
-                 {"image_type": image_type, "bytes": len(image)})
+    audit.record(actor, "richmenu.image_upload", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}の画像を登録", before,
+                 _image_note(image, image_type))
     return row
 
 
 def clear_image(mode: str, actor: str) -> RichMenuDefinition:
     """Drop the uploaded image so the menu is rendered from its labels again, audited; the caller commits."""
     row = _row(mode)
-    before = {"image_type": row.image_type, "bytes": len(row.image) if row.image else 0}
+    before = _image_note(row.image, row.image_type)
     row.image, row.image_type = None, None
     _touch(row, actor)
-    audit.record(actor, "richmenu.image_clear", "richmenu", mode, f"{MODE_LABELS[mode]}の画像を削除（自動作成に戻す）",
-                 before, {"image_type": None, "bytes": 0})
+    audit.record(actor, "richmenu.image_clear", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}の画像を削除（自動作成に戻す）",
+                 before, _image_note(None, None))
     return row
 
 
@@ -142,7 +149,8 @@ def import_menus(menus: dict[str, dict[str, Any]], *, force: bool, author: str) 
         _drop_mismatched_image(row, incoming)
         row.definition = incoming
         _touch(row, author)
-        audit.record(author, "richmenu.import", "richmenu", mode, f"{MODE_LABELS[mode]}を取り込み", before, incoming)
+        audit.record(author, "richmenu.import", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}を取り込み", describe(before),
+                     describe(incoming))
     return kept
 
 

@@ -10,8 +10,10 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
-from bot.admin.richmenu_forms import MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, \
-    form_data
+from bot.admin.labels import actor_label
+from bot.admin.richmenu_forms import (
+    MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
+)
 from bot.bodylimits import body_limit, limit_text
 from bot.extensions import db
 from bot.knowledge import categories
@@ -37,6 +39,12 @@ def _field_of(where: str) -> str | None:
     if match:
         return f"t{match[1]}_{'kind' if match[2] == 'type' else match[2]}"
     return where if where in ("layout", "chat_bar_text") else None
+
+
+def _labelled(form: RichMenuForm, name: str, error: str) -> str:
+    match = re.match(r"^t(\d+)_", name)
+    where = f"ボタン{match[1]}の" if match else ""
+    return f"{where}{form[name].label.text}：{error}" if name in form else error
 
 
 def _form(mode: str, definition: dict[str, Any], formdata: Any = None) -> RichMenuForm:
@@ -72,12 +80,13 @@ def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: l
     layout = LAYOUTS.get(definition.get("layout", "")) or LAYOUTS[stored.definition["layout"]]
     return render_template(
         "admin/richmenu.html", mode=mode, modes=MODE_LABELS, form=form, stored=stored, layout=layout,
-        layouts={name: {"rows": l.rows, "cols": l.cols, "width": l.width, "height": l.height, "cells": l.cells,
-                        "max_label": l.max_label} for name, l in LAYOUTS.items()},
+        layouts={name: {"rows": shape.rows, "cols": shape.cols, "width": shape.width, "height": shape.height,
+                        "cells": shape.cells} for name, shape in LAYOUTS.items()},
         bounds=list(zip(layout.bounds(), definition.get("tiles", []))), describe=_describe,
         preview_url=_preview_url(mode, definition), problems=problems, max_tiles=MAX_TILES,
-        image_form=RichMenuImageForm(formdata=None, mode=mode), action_form=RichMenuActionForm(formdata=None, mode=mode),
-        upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
+        image_form=RichMenuImageForm(formdata=None, mode=mode),
+        action_form=RichMenuActionForm(formdata=None, mode=mode),
+        actor_label=actor_label, upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
 
 
 @bp.get("/richmenu")
@@ -101,10 +110,7 @@ def richmenu_save():
     form = _form(mode, {}, request.form)
     definition = definition_of(form.data)
     if not form.validate_on_submit():
-        problems = [(name, error) for name, errors in form.errors.items() for error in errors]
-        for name, error in problems:
-            if name in form and name != "csrf_token":
-                form[name].errors = [error]
+        problems = [(name, _labelled(form, name, error)) for name, errors in form.errors.items() for error in errors]
         return _page(mode, form, definition, problems or [("-", "送信内容が正しくありません。")], 400)
     try:
         clean = store.check(definition)
