@@ -31,7 +31,7 @@ def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, sho
     log_in(page, live_server, ADMIN)
     # Edit the normal menu's first button in the console's editor and look at the preview before saving.
     page.goto(f"{live_server}/admin/richmenu?mode=normal")
-    page.get_by_label("1のボタンの文字").fill("ごみの日")
+    page.fill("#t1_label", "ごみの日")
     page.get_by_role("button", name="プレビュー").click()
     expect(page.locator(".rm-areas-list")).to_contain_text("ごみの日")
     page.get_by_role("button", name="保存する").click()
