@@ -193,3 +193,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     from bot.forms.staff_cli import forms_cli  # retention of applications lives with the forms
     app.cli.add_command(forms_cli)
+    from bot.richmenu.cli import richmenu_cli  # rich-menu commands live with the rich menu
+    app.cli.add_command(richmenu_cli)

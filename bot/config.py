@@ -51,6 +51,7 @@ def from_environment(instance_path: str) -> dict:
         "LINE_CHANNEL_ACCESS_TOKEN": env("LINE_CHANNEL_ACCESS_TOKEN", ""),
         "LINE_API_ENDPOINT": env("LINE_API_ENDPOINT", DEFAULT_LINE_API),
         "LINE_API_TIMEOUT": float(env("LINE_API_TIMEOUT", "1.0")),
+        "RICHMENU_API_TIMEOUT": float(env("RICHMENU_API_TIMEOUT", "10")),  # image uploads take longer than replies
         "LINE_REPLY_THREADS": _int("LINE_REPLY_THREADS", 16),
         # Reply threads and request threads (replying inline when the queue is full) share one pool of connections.
         "LINE_API_CONNECTIONS": _int("LINE_API_CONNECTIONS", _int("LINE_REPLY_THREADS", 16) + _int("WEB_THREADS", 8)),

@@ -20,6 +20,7 @@ class Recorded:
     body: Any
     status: int | None = None  # what the fake answered, once it has
     received_at: float = field(default_factory=time.time)  # wall clock, comparable across processes
+    raw: bytes = field(default=b"", repr=False)  # the body as sent (an uploaded image's bytes)
 
     @property
     def retry_key(self) -> str | None:
@@ -58,6 +59,7 @@ class FakeLine:
         self.latency = latency
         self.expired_tokens: set[str] = set()
         self._delivered_keys: set[str] = set()
+        self.richmenu = RichMenuState()
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -85,6 +87,7 @@ class FakeLine:
             self.faults.clear()
             self.expired_tokens.clear()
             self._delivered_keys.clear()
+            self.richmenu = RichMenuState()
 
     def inject(self, path: str = "", status: int = 500, times: int = 1, delay: float = 0.0, **kwargs) -> None:
         """Answer the next `times` requests to path with this status (after a delay)."""
@@ -115,27 +118,30 @@ class FakeLine:
                     return self.faults.pop(i)
         return None
 
-    def _answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict, dict]:
-        record = Recorded(method, path, headers, body)
+    def _answer(self, method: str, path: str, headers: dict[str, str], body: Any,
+                raw: bytes = b"") -> tuple[int, dict | bytes, dict]:
+        record = Recorded(method, path, headers, body, raw=raw)
         with self._lock:
             self.requests.append(record)
-        status, payload, extra = self._respond(path, headers, body)
+        status, payload, extra = self._respond(path, headers, body, method, raw)
         record.status = status
         return status, payload, extra
 
-    def _respond(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict, dict]:
+    def _respond(self, path: str, headers: dict[str, str], body: Any, method: str = "POST",
+                 raw: bytes = b"") -> tuple[int, dict | bytes, dict]:
         fault = self._take_fault(path)
         if fault and fault.passthrough:
-            answer = self._normal(path, headers, body)  # accepted (and delivered) now...
+            answer = self._normal(path, headers, body, method, raw)  # accepted (and delivered) now...
             time.sleep(fault.delay)  # ...but the answer comes late
             return answer
         if fault:
             if fault.delay:
                 time.sleep(fault.delay)
             return fault.status, fault.body, fault.headers
-        return self._normal(path, headers, body)
+        return self._normal(path, headers, body, method, raw)
 
-    def _normal(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict, dict]:
+    def _normal(self, path: str, headers: dict[str, str], body: Any, method: str = "POST",
+                raw: bytes = b"") -> tuple[int, dict | bytes, dict]:
         if self.latency:
             time.sleep(self.latency)
         if headers.get("authorization", "") in ("", "Bearer "):
@@ -155,6 +161,9 @@ class FakeLine:
                             "x-line-accepted-request-id": "accepted"}
                     self._delivered_keys.add(key)
             return 200, {"sentMessages": [{"id": "1", "quoteToken": "q"}]} if path.endswith("push") else {}, {}
+        if path.startswith(RICHMENU_PATHS):
+            with self._lock:
+                return self.richmenu.answer(method, path, headers, body, raw)
         return 404, {"message": "Not found"}, {}
 
     def _handler(self):
@@ -172,18 +181,24 @@ class FakeLine:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, payload, extra = fake._answer("POST", self.path, headers, body)
-                data = json.dumps(payload).encode()
+                if headers.get("content-type", "").startswith("image/"):
+                    body = None  # an uploaded image: see Recorded.raw
+                else:
+                    try:
+                        body = json.loads(raw) if raw else None
+                    except ValueError:
+                        body = raw.decode("utf-8", "replace")
+                status, payload, extra = fake._answer(self.command, self.path, headers, body, raw)
+                binary = isinstance(payload, bytes)
+                data = payload if binary else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    if not binary:
+                        self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
-                    self.send_header("x-line-request-id", str(uuid.uuid4()))
+                    if "x-line-request-id" not in {name.lower() for name in extra}:  # a fault may script it
+                        self.send_header("x-line-request-id", str(uuid.uuid4()))
                     for name, value in extra.items():
                         self.send_header(name, value)
                     self.end_headers()
@@ -191,6 +206,192 @@ class FakeLine:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 
-            do_GET = do_POST
+            do_GET = do_DELETE = do_POST
 
         return Handler
+
+
+# -- Rich menus ---------------------------------------------------------------------------------------------
+# LINE's rich-menu endpoints with its paths, answers and checks. The image host (api-data.line.me) is the same
+# server here: the SDK's Configuration(host=...) sends both hosts' calls to one endpoint.
+
+RICHMENU_PATHS = ("/v2/bot/richmenu", "/v2/bot/user/")
+_IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+_MAX_IMAGE_BYTES = 1024 * 1024
+_NOT_FOUND = (404, {"message": "Not found"}, {})
+
+
+def _bad(message: str, *details: str) -> tuple[int, dict, dict]:
+    body: dict = {"message": message}
+    if details:
+        body["details"] = [{"message": d, "property": ""} for d in details]
+    return 400, body, {}
+
+
+def richmenu_problems(menu: Any) -> list[str]:
+    """Return what LINE would refuse in a rich-menu object (size, areas inside the image, texts)."""
+    if not isinstance(menu, dict):
+        return ["the body is not a JSON object"]
+    problems = []
+    size = menu.get("size") or {}
+    width, height = size.get("width"), size.get("height")
+    if not (isinstance(width, int) and isinstance(height, int)):
+        return ["size.width and size.height are required"]
+    if not 800 <= width <= 2500:
+        problems.append("size.width must be between 800 and 2500")
+    if height < 250:
+        problems.append("size.height must be at least 250")
+    if height and width / height < 1.45:
+        problems.append("size.width / size.height must be at least 1.45")
+    if not isinstance(menu.get("selected"), bool):
+        problems.append("selected is required")
+    if not 1 <= len(menu.get("name") or "") <= 300:
+        problems.append("name must be 1-300 characters")
+    if not 1 <= len(menu.get("chatBarText") or "") <= 14:
+        problems.append("chatBarText must be 1-14 characters")
+    areas = menu.get("areas")
+    if not isinstance(areas, list) or len(areas) > 20:
+        problems.append("areas must be a list of at most 20")
+        areas = []
+    for i, area in enumerate(areas):
+        bounds, action = (area or {}).get("bounds") or {}, (area or {}).get("action") or {}
+        x, y, w, h = (bounds.get(k) for k in ("x", "y", "width", "height"))
+        if not all(isinstance(v, int) for v in (x, y, w, h)) or x < 0 or y < 0 or w <= 0 or h <= 0 \
+                or x + w > width or y + h > height:
+            problems.append(f"areas[{i}].bounds must lie inside the image")
+        if not action.get("type"):
+            problems.append(f"areas[{i}].action.type is required")
+    return problems
+
+
+@dataclass
+class RichMenuState:
+    """Rich menus, their images, the default menu, per-user links and aliases, as LINE keeps them."""
+
+    menus: dict[str, dict] = field(default_factory=dict)
+    images: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # menu id → (content type, bytes)
+    default: str | None = None
+    users: dict[str, str] = field(default_factory=dict)  # user id → menu id
+    aliases: dict[str, str] = field(default_factory=dict)  # alias id → menu id
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: Any,
+               raw: bytes) -> tuple[int, dict | bytes, dict]:
+        """Answer one rich-menu request (the caller holds the fake's lock)."""
+        parts = path.split("?")[0].strip("/").split("/")[2:]  # after v2/bot
+        if parts[0] == "user":
+            return self._user(method, parts[1:])
+        rest = parts[1:]
+        if rest == [] and method == "POST":
+            problems = richmenu_problems(body)
+            if problems:
+                return _bad("The request body has 1 error(s)" if len(problems) == 1 else
+                            f"The request body has {len(problems)} error(s)", *problems)
+            menu_id = f"richmenu-{uuid.uuid4().hex}"
+            self.menus[menu_id] = {"richMenuId": menu_id, **body}
+            return 200, {"richMenuId": menu_id}, {}
+        if rest == ["validate"] and method == "POST":
+            problems = richmenu_problems(body)
+            return _bad("The request body has error(s)", *problems) if problems else (200, {}, {})
+        if rest == ["list"] and method == "GET":
+            return 200, {"richmenus": list(self.menus.values())}, {}
+        if rest and rest[0] == "alias":
+            return self._alias(method, rest[1:], body)
+        if rest and rest[0] == "bulk" and method == "POST":
+            menu_id = (body or {}).get("richMenuId", "")
+            if rest[1:] == ["link"] and menu_id not in self.menus:
+                return _NOT_FOUND
+            for user in (body or {}).get("userIds", []):
+                if rest[1:] == ["link"]:
+                    self.users[user] = menu_id
+                else:
+                    self.users.pop(user, None)
+            return 202, {}, {}
+        if len(rest) == 1:
+            menu_id = rest[0]
+            if menu_id not in self.menus:
+                return _NOT_FOUND
+            if method == "GET":
+                return 200, self.menus[menu_id], {}
+            if method == "DELETE":
+                del self.menus[menu_id]
+                self.images.pop(menu_id, None)
+                if self.default == menu_id:
+                    self.default = None
+                self.users = {u: m for u, m in self.users.items() if m != menu_id}
+                return 200, {}, {}
+        if len(rest) == 2 and rest[1] == "content":
+            return self._content(method, rest[0], headers, raw)
+        return _NOT_FOUND
+
+    def _content(self, method: str, menu_id: str, headers: dict[str, str], raw: bytes):
+        if menu_id not in self.menus:
+            return _NOT_FOUND
+        if method == "GET":
+            if menu_id not in self.images:
+                return _NOT_FOUND
+            content_type, data = self.images[menu_id]
+            return 200, data, {"Content-Type": content_type}
+        if method != "POST":
+            return _NOT_FOUND
+        content_type = headers.get("content-type", "").split(";")[0].strip()
+        magic = _IMAGE_MAGIC.get(content_type)
+        if magic is None or not raw.startswith(magic):
+            return _bad("Invalid image: only image/png or image/jpeg of the declared type is accepted")
+        if len(raw) > _MAX_IMAGE_BYTES:
+            return 413, {"message": "Image too large"}, {}
+        if menu_id in self.images:
+            return _bad("An image has already been uploaded to the richmenu")
+        self.images[menu_id] = (content_type, raw)
+        return 200, {}, {}
+
+    def _user(self, method: str, parts: list[str]):
+        # /v2/bot/user/all/richmenu[/{id}] and /v2/bot/user/{userId}/richmenu[/{id}]
+        if len(parts) < 2 or parts[1] != "richmenu":
+            return _NOT_FOUND
+        who, menu_id = parts[0], (parts[2] if len(parts) > 2 else None)
+        current = self.default if who == "all" else self.users.get(who)
+        if method == "GET" and menu_id is None:
+            return (200, {"richMenuId": current}, {}) if current else _NOT_FOUND
+        if method == "DELETE" and menu_id is None:
+            if who == "all":
+                self.default = None
+            else:
+                self.users.pop(who, None)
+            return 200, {}, {}
+        if method == "POST" and menu_id is not None:
+            if menu_id not in self.menus:
+                return _NOT_FOUND
+            if menu_id not in self.images:
+                return _bad("An image has not been uploaded to the richmenu")
+            if who == "all":
+                self.default = menu_id
+            else:
+                self.users[who] = menu_id
+            return 200, {}, {}
+        return _NOT_FOUND
+
+    def _alias(self, method: str, rest: list[str], body: Any):
+        body = body or {}
+        if rest == [] and method == "POST":
+            alias, menu_id = body.get("richMenuAliasId", ""), body.get("richMenuId", "")
+            if alias in self.aliases:
+                return _bad("conflict richmenu alias id")
+            if menu_id not in self.menus:
+                return _bad("richmenu not found")
+            self.aliases[alias] = menu_id
+            return 200, {}, {}
+        if rest == ["list"] and method == "GET":
+            return 200, {"aliases": [{"richMenuAliasId": a, "richMenuId": m} for a, m in self.aliases.items()]}, {}
+        if len(rest) == 1 and rest[0] in self.aliases:
+            alias = rest[0]
+            if method == "GET":
+                return 200, {"richMenuAliasId": alias, "richMenuId": self.aliases[alias]}, {}
+            if method == "DELETE":
+                del self.aliases[alias]
+                return 200, {}, {}
+            if method == "POST":
+                if body.get("richMenuId") not in self.menus:
+                    return _bad("richmenu not found")
+                self.aliases[alias] = body["richMenuId"]
+                return 200, {}, {}
+        return _NOT_FOUND

@@ -18,7 +18,8 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",
-                       "admin.user_applications", "admin.town_settings", "admin.town_reset"}
+                       "admin.user_applications", "admin.town_settings", "admin.town_reset",
+                       "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode"}
 # Pages with residents' personal data: admins and 申込み担当 only.
 EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_export", "admin.application_delete",
                               "admin.form_settings"}

@@ -25,6 +25,7 @@ from bot.models import Category, Entry, Notice, Office, User
 from bot.models import TestRecipient as Recipient
 from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
+from bot.richmenu import forms as publish_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
 from tests.forms_staff_support import make_version, submit
@@ -80,6 +81,8 @@ POST_FORMS = {
     "admin.town_reset": admin_forms.ActionForm,
     "admin.office_new": admin_forms.OfficeForm,
     "admin.office_edit": admin_forms.OfficeForm,
+    "admin.menu_publish": publish_forms.PublishForm,
+    "admin.disaster_mode": publish_forms.DisasterForm,
     "admin.richmenu_save": richmenu_forms.RichMenuForm,
     "admin.richmenu_upload": richmenu_forms.RichMenuImageForm,
     "admin.richmenu_image_delete": richmenu_forms.RichMenuActionForm,

@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         audit, categories, entries, inbox, offices, overview, readiness, richmenu, session, town, transfer, tryit,
         users,
     )
+    from bot.admin.views import richmenu_publish  # noqa: F401
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)
 

@@ -64,6 +64,7 @@ AUDIT_ACTIONS = {
     "richmenu.import": "リッチメニューを取り込み",
     "richmenu.image_upload": "リッチメニューの画像を登録",
     "richmenu.image_clear": "リッチメニューの画像を削除",
+    "richmenu.publish": "リッチメニューをLINEに公開",
 }
 
 # What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
@@ -123,7 +124,8 @@ def field_label(key: str) -> str:
                                      "hours": "受付時間", "website": "ホームページ", "disaster_banner": "災害時の帯",
                                      "disaster_greeting": "災害時のあいさつ", "channels": "配信先",
                                      "facilities": "サイネージの施設", "display_from": "表示の開始",
-                                     "display_until": "表示の終了"}.get(key, key)
+                                     "display_until": "表示の終了", "menu_id": "LINEのメニューID",
+                                     "default": "友だち全員に表示", "on": "災害時モード"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:

@@ -100,6 +100,8 @@ def menu(kb: Snapshot, town: Town) -> Message:
 
 def welcome(kb: Snapshot, town: Town) -> Message:
     """Greet a new follower and say what the bot can answer."""
+    if town.disaster and town.disaster_greeting.strip():
+        return messages.text(town.disaster_greeting.strip(), topic_chips(kb))
     topics = "、".join(categories(kb)) or "市の取り組み"
     body = (
         f"友だち追加ありがとうございます！{town.name}のご案内ボットです。\n"

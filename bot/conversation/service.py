@@ -7,10 +7,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select, update
 
 from bot.conversation import contact, handover, records, replies, simulated
+from bot.conversation.banner import with_banner
 from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
@@ -58,15 +59,16 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     if urgent:
         # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
         return Prepared(kb, None, time.perf_counter() - started, urgent)
-    kb = kb or latest_knowledge()
+    kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
     if contact.wants_person(text):
-        return Prepared(kb, None, time.perf_counter() - started, contact=True)  # the last index built: no database round trip once there is one
+        return Prepared(kb, None, time.perf_counter() - started, contact=True)
     decision = kb.decide(text[:MAX_QUERY_CHARS])
     return Prepared(kb, decision, time.perf_counter() - started)
 
 
 def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim | None = None) -> Reply | None:
     """Return the reply to one incoming event after saving what it records; None when claim was taken before."""
+    g.pop(_TOWN_KEY, None)  # the town is read once per reply: the handler and the banner share it
     if prepared is not None:
         # A question: the claim is written together with the question log (one statement on PostgreSQL).
         reply = _answer(incoming, prepared, claim)
@@ -78,6 +80,7 @@ def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim |
     if reply is None:
         db.session.rollback()
         return None
+    reply.messages = with_banner(reply.messages, _town())  # here, so that no kind of reply can miss it
     db.session.commit()
     return reply
 
@@ -372,8 +375,15 @@ def _hash(incoming: Incoming) -> str:
     return user_hash(incoming.user_id, config["LOG_HASH_KEY"] or config["SECRET_KEY"])
 
 
+_TOWN_KEY = "conversation_town"
+
+
 def _town() -> replies.Town:
-    return current_town()
+    town = g.get(_TOWN_KEY)
+    if town is None:
+        town = current_town()
+        setattr(g, _TOWN_KEY, town)
+    return town
 
 
 def _int(value: str | None) -> int | None:

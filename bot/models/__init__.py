@@ -12,6 +12,7 @@ from bot.models.notices import (
 )
 from bot.models.offices import Office, OfficeRevision
 from bot.models.richmenu import RichMenuDefinition
+from bot.models.richmenu_publish import RichMenuPublication
 from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
 from bot.models.town import TownSetting
@@ -39,6 +40,7 @@ __all__ = [
     "ProcessedEvent",
     "QuestionLog",
     "RichMenuDefinition",
+    "RichMenuPublication",
     "RoleGrant",
     "Screen",
     "Subscription",

@@ -1,0 +1,25 @@
+"""Rich menus published to LINE: which menu id each mode has, since when, and what it replaced."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.extensions import db
+from bot.models.timeutil import utcnow
+
+
+class RichMenuPublication(db.Model):
+    """One menu created at LINE for a mode (normal or disaster); the newest unreplaced row is the current one."""
+
+    __tablename__ = "richmenu_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mode: Mapped[str] = mapped_column(String(20), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    line_menu_id: Mapped[str] = mapped_column(String(100), unique=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(254), default="")
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,29 @@
+"""Helpers for the rich-menu tests: MenuSpecs built by hand with a small Pillow image."""
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from bot.richmenu.spec import Area, MenuSpec
+
+WIDTH, HEIGHT = 2500, 843
+
+
+def image(color: str = "#1e6f3f", fmt: str = "PNG", size: tuple[int, int] = (WIDTH, HEIGHT)) -> bytes:
+    """Return a plain image of one colour in the given format."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, fmt)
+    return out.getvalue()
+
+
+def spec(mode: str = "normal", color: str = "#1e6f3f", labels: tuple[str, ...] = ("質問する", "メニュー", "お知らせ"),
+         **kwargs) -> MenuSpec:
+    """Return a menu of equal tiles in one row, each sending its label as text."""
+    width = WIDTH // len(labels)
+    areas = tuple(Area(i * width, 0, width, HEIGHT, {"type": "message", "label": label, "text": label})
+                  for i, label in enumerate(labels))
+    values = dict(mode=mode, name=f"test-{mode}", chat_bar_text="メニュー", width=WIDTH, height=HEIGHT,
+                  areas=areas, image=image(color))
+    values.update(kwargs)
+    return MenuSpec(**values)
