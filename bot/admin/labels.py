@@ -43,10 +43,17 @@ AUDIT_ACTIONS = {
     "notice.test_recipient.remove": "テスト送信先を削除",
     "town.disaster_on": "災害時モードに切り替え",
     "town.disaster_off": "災害時モードを終了",
+    "signage.facility.add": "サイネージの施設を登録",
+    "signage.facility.edit": "サイネージの施設を変更",
+    "signage.facility.delete": "サイネージの施設を削除",
+    "signage.screen.add": "サイネージの画面を追加",
+    "signage.screen.rekey": "サイネージの画面のURLを再発行",
+    "signage.screen.retire": "サイネージの画面を廃止",
 }
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
-                "category": "カテゴリ", "town": "町の設定"}
+                "category": "カテゴリ", "town": "町の設定",
+                "facility": "サイネージの施設", "screen": "サイネージの画面"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}

@@ -1,0 +1,117 @@
+"""What a screen shows: the displayed notices for its facility, as public fields only, and their ETag."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+
+from bot.line.messages import Town
+from bot.models import Notice, Screen
+from bot.signage import qr
+from bot.town.settings import current_town
+
+JST = timezone(timedelta(hours=9), "JST")
+WEEKDAYS = "月火水木金土日"
+
+try:  # the public page's query (issue 14 §1), shared by the page, the feed and the screens
+    from bot.notices.public import displayed
+except ImportError:  # pragma: no cover - until the notices-channels branch is merged
+    from sqlalchemy import or_, select
+
+    from bot.extensions import db
+
+    def displayed(session, now: datetime, channel: str, facility_id: int | None = None) -> list[Notice]:
+        """Return approved notices for channel whose display period includes now, newest first."""
+        rows = (session or db.session).scalars(select(Notice).where(
+            Notice.status.in_(("scheduled", "sending", "sent")),
+            or_(Notice.display_from.is_(None), Notice.display_from <= now),
+            or_(Notice.display_until.is_(None), Notice.display_until > now)).order_by(Notice.id.desc()))
+        return [n for n in rows if channel in (n.channels or [])
+                and (facility_id is None or not n.signage_facility_ids or facility_id in n.signage_facility_ids)]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One notice as a screen shows it: nothing but public text, its period and a QR code."""
+
+    title: str
+    body: str
+    period: str
+    until: str  # ISO 8601 UTC, so the page drops the notice on time even while offline; "" when open-ended
+    qr: str
+    qr_label: str
+
+    def as_dict(self) -> dict:
+        """Return the item as plain JSON data."""
+        return {"title": self.title, "body": self.body, "period": self.period, "until": self.until,
+                "qr": self.qr, "qr_label": self.qr_label}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+    return value
+
+
+def month_day(value: datetime) -> str:
+    """Return a date as 12月1日 in Japan time."""
+    local = value.astimezone(JST)
+    return f"{local.month}月{local.day}日"
+
+
+def clock_text(value: datetime) -> str:
+    """Return the date and time as a screen shows it: 12月1日（火） 10:05."""
+    local = value.astimezone(JST)
+    return f"{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}） {local:%H:%M}"
+
+
+def period_text(notice: Notice) -> str:
+    """Return 掲載期間 12月1日〜12月15日 for a notice (from approval when no start was given)."""
+    start = _aware(notice.display_from or notice.approved_at or notice.queued_at or notice.created_at)
+    until = _aware(notice.display_until)
+    if until is None:
+        return f"掲載期間 {month_day(start)}から" if start else ""
+    # An end at midnight means "through the day before" to a reader.
+    last = until - timedelta(seconds=1)
+    return f"掲載期間 {month_day(start) if start else ''}〜{month_day(last)}"
+
+
+def fallback_link(town: Town) -> tuple[str, str]:
+    """Return the QR target for notices without a link: the LINE account, else the town's website."""
+    add_friend = current_app.config.get("LINE_ADD_FRIEND_URL", "")
+    if add_friend:
+        return add_friend, "LINEで友だち追加"
+    return town.website, "市のホームページ"
+
+
+def item(notice: Notice, fallback: tuple[str, str]) -> Item:
+    """Return a notice's public face on a screen."""
+    if notice.url:
+        link, label = notice.url, "くわしくはこちら"
+    else:
+        link, label = fallback
+    until = _aware(notice.display_until)
+    return Item(title=notice.title, body=notice.body, period=period_text(notice),
+                until=until.astimezone(timezone.utc).isoformat() if until else "",
+                qr=qr.data_uri(link) if link else "", qr_label=label if link else "")
+
+
+def payload(screen: Screen, now: datetime) -> dict:
+    """Return everything a screen shows now, as JSON data (no ids, authors or approvers)."""
+    town = current_town()  # one query for the name, the website, the banner and whether disaster mode is on
+    fallback = fallback_link(town)
+    items = [item(n, fallback).as_dict() for n in displayed(None, now, "signage", screen.facility_id)]
+    link, label = fallback
+    return {"town": town.name, "facility": screen.facility.name,
+            "idle": {"qr": qr.data_uri(link) if link else "", "qr_label": label if link else ""},
+            "disaster": town.disaster_banner if town.disaster else "", "notices": items,
+            "poll": current_app.config["SIGNAGE_POLL_SECONDS"], "rotate": current_app.config["SIGNAGE_ROTATE_SECONDS"]}
+
+
+def etag(data: dict) -> str:
+    """Return a strong ETag for the content (the same content gives the same tag on every worker)."""
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
