@@ -17,7 +17,9 @@ METHODS = ("GET", "POST")
 EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.audit_log",
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
-                       "notices.recipients", "notices.recipient_delete"}
+                       "notices.recipients", "notices.recipient_delete",
+                       "signage_admin.facility_add", "signage_admin.facility_edit", "signage_admin.facility_delete",
+                       "signage_admin.screen_add", "signage_admin.screen_rekey", "signage_admin.screen_retire"}
 
 
 def _admin_rules(app):

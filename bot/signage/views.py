@@ -12,9 +12,8 @@ bp = Blueprint("signage", __name__, url_prefix="/signage")
 
 @bp.after_request
 def _kiosk_headers(response):
-    """Keep the key out of caches, referrers and search engines."""
+    """Keep the key's pages out of shared caches and search engines (the app-wide referrer policy is same-origin)."""
     response.headers.setdefault("Cache-Control", "no-cache, private")
-    response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return add_security_headers(response)
 
