@@ -38,6 +38,7 @@ AUDIT_ACTIONS = {
     "notice.send_back": "お知らせを差し戻し",
     "notice.withdraw": "お知らせの承認依頼を取り下げ",
     "notice.cancel": "お知らせを取り消し",
+    "notice.unpublish": "お知らせの掲載を取り下げ",
     "notice.test_send": "お知らせをテスト送信",
     "notice.test_recipient.add": "テスト送信先を登録",
     "notice.test_recipient.remove": "テスト送信先を削除",
@@ -66,6 +67,7 @@ _VALUES: dict[str, dict[Any, str]] = {
     "archived": {True: "アーカイブ", False: "アーカイブしない"},
     "role": {"admin": "管理者", "editor": "編集者"},
     "active": {True: "ログインできる", False: "ログインできない"},
+    "channels": {"line": "LINE", "signage": "サイネージ", "web": "公開ページ"},
 }
 
 
@@ -92,7 +94,9 @@ def field_label(key: str) -> str:
     """Return the Japanese name of an entry field (or other stored key)."""
     return FIELD_LABELS.get(key) or {"archived": "アーカイブ", "role": "役割", "active": "ログイン",
                                      "email": "メールアドレス", "question": "質問", "count": "件数",
-                                     "reason": "理由", "ids": "質問の番号"}.get(key, key)
+                                     "reason": "理由", "ids": "質問の番号", "channels": "配信先",
+                                     "facilities": "サイネージの施設", "display_from": "表示の開始",
+                                     "display_until": "表示の終了"}.get(key, key)
 
 
 def value_label(key: str, value: Any) -> Any:
@@ -100,6 +104,8 @@ def value_label(key: str, value: Any) -> Any:
     labels = _VALUES.get(key)
     if labels is None:
         return value
+    if isinstance(value, list):  # several codes, as a notice's channels
+        return [labels.get(v, v) if isinstance(v, (str, int)) else v for v in value]
     try:
         return labels.get(value, value)
     except TypeError:  # an unhashable value (a list) has no label

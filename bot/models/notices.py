@@ -87,6 +87,9 @@ class Notice(db.Model):
     signage_facility_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     display_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: from approval
     display_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: until cancelled
+    # Taken off the page, the feed and the screens after it went out on LINE (a sent message cannot be recalled).
+    unpublished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unpublished_by: Mapped[str] = mapped_column(String(200), default="")
 
     batches: Mapped[list[OutboxBatch]] = relationship(back_populates="notice", order_by="OutboxBatch.id")
 

@@ -38,6 +38,19 @@ class NoticeForm(JapaneseForm):
                         default="now")
     send_at = DateTimeLocalField("送信日時（日本時間）", format="%Y-%m-%dT%H:%M", validators=[Optional()],
                                  invalid_value_message="日時を「年/月/日 時:分」の形で入力してください。")
+    channels = CheckboxesField("配信先（1つ以上）", choices=[SelectChoice("line", "LINE（友だちに1回送ります）"),
+                                                      SelectChoice("signage", "サイネージ（施設の画面）"),
+                                                      SelectChoice("web", "公開ページ（ホームページ・フィード）")],
+                               default=["line"], validate_choice=False)
+    screens = RadioField("サイネージの画面", choices=[SelectChoice("all", "すべての画面"),
+                                                     SelectChoice("chosen", "施設を選ぶ")], default="all")
+    facilities = CheckboxesField("施設", choices=[], validate_choice=False)
+    display_from = DateTimeLocalField("表示の開始（日本時間・任意）", format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                      invalid_value_message="日時を「年/月/日 時:分」の形で入力してください。",
+                                      description="空欄なら承認されたときから表示します。")
+    display_until = DateTimeLocalField("表示の終了（日本時間）", format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                       invalid_value_message="日時を「年/月/日 時:分」の形で入力してください。",
+                                       description="サイネージでは必須。この日時に画面と公開ページから消えます。")
 
 
 class ApproveForm(JapaneseForm):

@@ -25,7 +25,8 @@ def enqueue(notice_id: int, now: datetime | None = None) -> int | None:
         return None
     notice = db.session.get(Notice, notice_id)
     db.session.refresh(notice)
-    ids = audience.user_ids(notice.topics or [])
+    # Approval covers every channel, but only a notice for LINE goes into the outbox; the others are simply shown.
+    ids = audience.user_ids(notice.topics or []) if "line" in (notice.channels or ()) else []
     rows = [
         {"notice_id": notice_id, "user_ids": ids[i:i + MAX_MULTICAST_RECIPIENTS],
          "size": len(ids[i:i + MAX_MULTICAST_RECIPIENTS]), "retry_key": str(uuid.uuid4()), "status": "pending",

@@ -14,8 +14,8 @@ from bot.admin.blueprint import console_headers
 from bot.audit import record
 from bot.extensions import db
 from bot.line.client import SendResult
-from bot.models import Entry, Notice, TestRecipient
-from bot.notices import audience, compose, report, test_recipients, topics, workflow
+from bot.models import Entry, Facility, Notice, TestRecipient, utcnow
+from bot.notices import audience, compose, public, report, test_recipients, topics, workflow
 from bot.notices.delivery import notice_message
 from bot.notices.forms import ActionForm, ApproveForm, NoticeForm, RecipientForm, TestSendForm
 from bot.notices.schedule import in_quiet_hours, local, local_zone, planned_release
@@ -27,6 +27,8 @@ bp = Blueprint("notices", __name__, url_prefix="/admin/notices", static_folder="
 STATUS_LABELS = {"draft": "下書き", "pending_approval": "承認待ち", "scheduled": "送信予定", "sending": "送信中",
                  "sent": "送信済み", "cancelled": "取り消し"}
 BATCH_LABELS = {"pending": "送信待ち", "sending": "送信中", "delivered": "配信済み", "failed": "失敗"}
+# The compose page sends this with its channel checkboxes, so that none ticked can be told from an older page.
+CHANNELS_MARK = "channels_shown"
 # Scheduled times outside these years are typing mistakes, and year 1 or 9999 cannot be converted safely.
 MIN_YEAR, MAX_YEAR = 2000, 2999
 
@@ -37,7 +39,8 @@ bp.after_request(console_headers)
 
 @bp.app_context_processor
 def _labels():
-    return {"notice_status_labels": STATUS_LABELS}
+    return {"notice_status_labels": STATUS_LABELS, "display_labels": public.DISPLAY_LABELS,
+            "channel_labels": public.CHANNEL_LABELS}
 
 
 def _notice_or_404(notice_id: int) -> Notice:
@@ -53,10 +56,22 @@ def _entries() -> list[tuple[str, str]]:
     return [(slug, title) for slug, title in rows]
 
 
+def _facilities() -> list[Facility]:
+    return list(db.session.scalars(select(Facility).order_by(Facility.name)))
+
+
+def placement(notice: Notice) -> dict:
+    """Return where and when a notice is shown, as plain data for the audit log."""
+    return {"channels": list(notice.channels or ()), "facilities": list(notice.signage_facility_ids or ()),
+            "display_from": notice.display_from.isoformat() if notice.display_from else None,
+            "display_until": notice.display_until.isoformat() if notice.display_until else None}
+
+
 def _form(notice: Notice | None = None) -> NoticeForm:
     form = NoticeForm(obj=None)
     form.entry_slug.choices = [SelectChoice("", "（なし）")] + [SelectChoice(s, t) for s, t in _entries()]
     form.topics.choices = [SelectChoice(t.slug, t.name) for t in topics.all_topics()]
+    form.facilities.choices = [SelectChoice(str(f.id), f.name) for f in _facilities()]
     if notice is not None and request.method == "GET":
         form.title.data, form.body.data, form.url.data = notice.title, notice.body, notice.url
         form.entry_slug.data = notice.entry_slug
@@ -64,7 +79,28 @@ def _form(notice: Notice | None = None) -> NoticeForm:
         form.topics.data = list(notice.topics)
         form.timing.data = "at" if notice.send_at else "now"
         form.send_at.data = local(notice.send_at).replace(tzinfo=None) if notice.send_at else None
+        form.channels.data = list(notice.channels or ())
+        form.screens.data = "chosen" if notice.signage_facility_ids else "all"
+        form.facilities.data = [str(f) for f in notice.signage_facility_ids or ()]
+        form.display_from.data = local(notice.display_from).replace(tzinfo=None) if notice.display_from else None
+        form.display_until.data = local(notice.display_until).replace(tzinfo=None) if notice.display_until else None
     return form
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    """Return a Tokyo datetime-local value in UTC; raise ValueError for a year no schedule can use."""
+    if value is None:
+        return None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(value.year)
+    return value.replace(tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def _facility_ids(form: NoticeForm) -> tuple[int, ...]:
+    if "signage" not in (form.channels.data or ()) or form.screens.data != "chosen":
+        return ()
+    # Anything but a real id becomes 0, which no facility has: the workflow then names the problem in Japanese.
+    return tuple(int(v) if v.isascii() and v.isdigit() and len(v) < 10 else 0 for v in form.facilities.data or ())
 
 
 def _send_at(form: NoticeForm) -> datetime | None:
@@ -84,35 +120,54 @@ def _draft(form: NoticeForm) -> workflow.Draft:
         send_at = _send_at(form)
     except ValueError:
         send_at = None
+    shown = any(c in public.DISPLAY_CHANNELS for c in form.channels.data or ())
+    try:
+        start, end = (_moment(form.display_from.data), _moment(form.display_until.data)) if shown else (None, None)
+    except ValueError:
+        start = end = None
     return workflow.Draft(form.title.data or "", form.body.data or "", (form.url.data or "").strip(),
-                          form.entry_slug.data or "", chosen, send_at)
+                          form.entry_slug.data or "", chosen,
+                          # The send time is LINE's: a notice only shown follows its display period.
+                          send_at if "line" in (form.channels.data or ()) else None,
+                          tuple(form.channels.data or ()), _facility_ids(form), start, end)
 
 
 def _save(form: NoticeForm, notice: Notice | None):
+    if CHANNELS_MARK not in request.form:
+        # A compose page opened before channels existed knows only LINE: save it as it meant, not as "no channel".
+        form.channels.data = ["line"]
     if form.audience.data == "topics" and not form.topics.data:
         form.topics.errors = ["テーマを1つ以上選ぶか、送る相手を「友だち全員」にしてください。"]
         return None
     if form.timing.data == "at" and not form.send_at.data:
         form.send_at.errors = ["日時を入力してください。"]
         return None
-    try:
-        _send_at(form)
-    except ValueError:
-        form.send_at.errors = [f"この日時は使えません。{MIN_YEAR}年から{MAX_YEAR}年までの日時を入力してください。"]
+    if "signage" in (form.channels.data or ()) and form.screens.data == "chosen" and not form.facilities.data:
+        form.facilities.errors = ["施設を1つ以上選ぶか、「すべての画面」にしてください。"]
         return None
+    wrong_year = f"この日時は使えません。{MIN_YEAR}年から{MAX_YEAR}年までの日時を入力してください。"
+    for name, check in (("send_at", lambda: _send_at(form)), ("display_from", lambda: _moment(form.display_from.data)),
+                        ("display_until", lambda: _moment(form.display_until.data))):
+        try:
+            check()
+        except ValueError:
+            getattr(form, name).errors = [wrong_year]
+            return None
     try:
         if notice is None:
             saved = workflow.create(_draft(form), by=current_user.email)
-            record(current_user.email, "notice.create", "notice", saved.id, saved.title)
+            record(current_user.email, "notice.create", "notice", saved.id, saved.title, after=placement(saved))
         else:
+            before = placement(notice)
             saved = workflow.update(notice, _draft(form), by=current_user.email)
             record(current_user.email, "notice.edit", "notice", saved.id, saved.title,
-                   after={"revision": saved.revision})
+                   before=before, after={"revision": saved.revision, **placement(saved)})
         db.session.commit()
         return saved
     except workflow.NoticeError as exc:
+        fields = {"display": "display_from"}  # a period given without a display channel: shown at its start
         for name, reason in exc.problems.items():
-            getattr(form, name, form.title).errors = [reason]
+            getattr(form, fields.get(name, name), form.title).errors = [reason]
         return None
 
 
@@ -122,7 +177,7 @@ def _compose_page(form: NoticeForm, notice: Notice | None):
                                               draft.entry_slug, topics=draft.topics))
     return render_template("notices/compose.html", form=form, notice=notice, preview=preview,
                            count=audience.count(draft.topics) if draft.topics or form.audience.data == "all" else 0,
-                           quiet=quiet_hours())
+                           quiet=quiet_hours(), facilities=form.facilities.choices)
 
 
 @bp.get("/")
@@ -134,7 +189,8 @@ def index():
     history = report.follower_history(30)
     peak = max((h["active"] for h in history), default=0) or 1
     return render_template("notices/index.html", notices=notices, reports=reports, history=history, peak=peak,
-                           topic_names=topics.names, approval=approval_required(), quiet=quiet_hours())
+                           topic_names=topics.names, approval=approval_required(), quiet=quiet_hours(),
+                           display_state=public.display_state, now=utcnow())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -208,7 +264,17 @@ def detail(notice_id: int):
         can_approve=waiting and current_user.is_admin and refusal is None, refusal=refusal,
         can_withdraw=workflow.may_withdraw(notice, current_user.email),
         can_test=notice.status in workflow.TEST_SENDABLE, tests_left=workflow.test_sends_left(current_user.email),
-        batches=notice.batches[:50], batch_labels=BATCH_LABELS)
+        batches=notice.batches[:50], batch_labels=BATCH_LABELS, display=public.display_state(notice),
+        display_start=public.display_start(notice), can_unpublish=workflow.may_unpublish(notice),
+        facility_names=_facility_names(notice))
+
+
+def _facility_names(notice: Notice) -> list[str]:
+    if not notice.signage_facility_ids:
+        return []
+    names = dict(db.session.execute(select(Facility.id, Facility.name)
+                                    .where(Facility.id.in_(notice.signage_facility_ids))).all())
+    return [names.get(i, f"（削除された施設 #{i}）") for i in notice.signage_facility_ids]
 
 
 def _act(notice_id: int, change, done: str, action: str, form: FlaskForm | None = None):
@@ -267,7 +333,11 @@ def withdraw(notice_id: int):
 @bp.post("/<int:notice_id>/cancel")
 @staff_required
 def cancel(notice_id: int):
-    """Cancel a notice that has not started going out."""
+    """Cancel a notice that has not started going out, or take a sent one off the page, feed and screens."""
+    notice = _notice_or_404(notice_id)
+    if workflow.may_unpublish(notice):
+        return _act(notice_id, lambda n: workflow.cancel(n, by=current_user.email),
+                    "掲載を取り下げました。サイネージと公開ページ・フィードから消えます。", "notice.unpublish")
     return _act(notice_id, lambda n: workflow.cancel(n, by=current_user.email), "取り消しました。", "notice.cancel")
 
 

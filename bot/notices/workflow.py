@@ -13,8 +13,8 @@ from bot import audit
 from bot.admin import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
-from bot.models import AuditLog, Entry, Notice, TestRecipient, User, utcnow
-from bot.notices import compose, topics
+from bot.models import AuditLog, Entry, Facility, Notice, TestRecipient, User, utcnow
+from bot.notices import channels, compose, public, topics
 from bot.notices.delivery import notice_message
 from bot.notices.settings import approval_required
 
@@ -49,6 +49,15 @@ class Draft:
     entry_slug: str = ""
     topics: tuple[str, ...] = ()
     send_at: datetime | None = None  # UTC; None = as soon as allowed
+    channels: tuple[str, ...] = ("line",)
+    facility_ids: tuple[int, ...] = ()  # signage: empty = every screen
+    display_from: datetime | None = None  # UTC; None = from approval
+    display_until: datetime | None = None  # UTC; None = until taken down
+
+
+def _placement(draft: Draft) -> channels.Placement:
+    return channels.Placement(tuple(dict.fromkeys(draft.channels)), tuple(dict.fromkeys(draft.facility_ids)),
+                              draft.display_from, draft.display_until)
 
 
 def _check(draft: Draft) -> None:
@@ -61,6 +70,8 @@ def _check(draft: Draft) -> None:
     unknown = [t for t in draft.topics if t not in known]
     if unknown:
         found["topics"] = "知らないテーマです：" + "、".join(unknown)
+    found.update(channels.problems(_placement(draft), utcnow(), set(db.session.scalars(select(Facility.id))),
+                                   send_at=draft.send_at))
     if found:
         raise NoticeError("このままでは送れません：" + " ".join(found.values()), found)
 
@@ -92,6 +103,7 @@ def create(draft: Draft, by: str) -> Notice:
     notice = Notice(title=draft.title.strip(), body=draft.body.strip(), url=draft.url.strip(),
                     entry_slug=draft.entry_slug, topics=list(draft.topics), send_at=draft.send_at,
                     status="draft", created_by=by, editors=[by], revision=1)
+    _place(notice, draft)
     db.session.add(notice)
     db.session.commit()
     return notice
@@ -104,11 +116,18 @@ def update(notice: Notice, draft: Draft, by: str) -> Notice:
     _check(draft)
     notice.title, notice.body, notice.url = draft.title.strip(), draft.body.strip(), draft.url.strip()
     notice.entry_slug, notice.topics, notice.send_at = draft.entry_slug, list(draft.topics), draft.send_at
+    _place(notice, draft)
     if by not in (notice.editors or []):
         notice.editors = [*(notice.editors or []), by]  # a new list: JSON columns do not see in-place changes
     notice.revision = (notice.revision or 1) + 1
     db.session.commit()
     return notice
+
+
+def _place(notice: Notice, draft: Draft) -> None:
+    placement = _placement(draft)
+    notice.channels, notice.signage_facility_ids = list(placement.channels), list(placement.facility_ids)
+    notice.display_from, notice.display_until = placement.display_from, placement.display_until
 
 
 def request_send(notice: Notice, by: str, now: datetime | None = None) -> Notice:
@@ -167,10 +186,22 @@ def _to_draft(notice: Notice) -> Notice:
     return notice
 
 
-def cancel(notice: Notice, by: str) -> Notice:
-    """Cancel a notice that has not started going out."""
+def may_unpublish(notice: Notice, now: datetime | None = None) -> bool:
+    """Tell whether a notice already out on LINE is still shown (or about to be) and can be taken down."""
+    return notice.status in ("sending", "sent") and public.display_state(notice, now) in ("live", "upcoming")
+
+
+def cancel(notice: Notice, by: str, now: datetime | None = None) -> Notice:
+    """Cancel a notice that has not started going out, or take one that has off the page, feed and screens."""
+    if may_unpublish(notice, now):
+        # LINE cannot recall what it delivered: the status stays as sent and only the display ends.
+        notice.unpublished_at, notice.unpublished_by = now or utcnow(), by
+        db.session.commit()
+        return notice
     if notice.status not in CANCELLABLE:
         raise NoticeError("送信中または送信済みのお知らせは取り消せません。")
+    if public.display_state(notice, now) == "live":
+        notice.unpublished_at = now or utcnow()  # when it left the page: the feed's Last-Modified must move on
     notice.status, notice.cancelled_by = "cancelled", by
     db.session.commit()
     return notice

@@ -52,6 +52,17 @@
     var sendAt = document.getElementById("send-at-field");
     if (topicBox) topicBox.hidden = checkedValue("audience") !== "topics";
     if (sendAt) sendAt.hidden = checkedValue("timing") !== "at";
+    var chosen = Array.prototype.map.call(form.querySelectorAll('input[name="channels"]:checked'), function (el) {
+      return el.value;
+    });
+    var screens = document.getElementById("screen-choices");
+    var facilities = document.getElementById("facility-choices");
+    var period = document.getElementById("display-period");
+    var timing = document.getElementById("line-timing");
+    if (screens) screens.hidden = chosen.indexOf("signage") < 0;
+    if (facilities) facilities.hidden = checkedValue("screens") !== "chosen";
+    if (period) period.hidden = chosen.indexOf("signage") < 0 && chosen.indexOf("web") < 0;
+    if (timing) timing.hidden = chosen.indexOf("line") < 0;
   }
 
   function refresh() {
