@@ -29,7 +29,8 @@ def _notice(app, title: str, status: str = "sent", channels=("line", "signage"),
     with app.app_context():
         notice = Notice(title=title, body=f"{title}の本文です。", status=status, channels=list(channels),
                         signage_facility_ids=list(facility_ids), created_by="author@example.jp",
-                        approved_by="approver@example.jp", **kw)
+                        approved_by="approver@example.jp", requested_at=utcnow() - timedelta(minutes=5),
+                        approved_at=utcnow() - timedelta(minutes=1), **kw)
         db.session.add(notice)
         db.session.commit()
         return notice.id

@@ -10,27 +10,12 @@ from flask import current_app
 
 from bot.line.messages import Town
 from bot.models import Notice, Screen
+from bot.notices.public import display_start, displayed
 from bot.signage import qr
 from bot.town.settings import current_town
 
 JST = timezone(timedelta(hours=9), "JST")
 WEEKDAYS = "月火水木金土日"
-
-try:  # the public page's query (issue 14 §1), shared by the page, the feed and the screens
-    from bot.notices.public import displayed
-except ImportError:  # pragma: no cover - until the notices-channels branch is merged
-    from sqlalchemy import or_, select
-
-    from bot.extensions import db
-
-    def displayed(session, now: datetime, channel: str, facility_id: int | None = None) -> list[Notice]:
-        """Return approved notices for channel whose display period includes now, newest first."""
-        rows = (session or db.session).scalars(select(Notice).where(
-            Notice.status.in_(("scheduled", "sending", "sent")),
-            or_(Notice.display_from.is_(None), Notice.display_from <= now),
-            or_(Notice.display_until.is_(None), Notice.display_until > now)).order_by(Notice.id.desc()))
-        return [n for n in rows if channel in (n.channels or [])
-                and (facility_id is None or not n.signage_facility_ids or facility_id in n.signage_facility_ids)]
 
 
 @dataclass(frozen=True)
@@ -70,7 +55,7 @@ def clock_text(value: datetime) -> str:
 
 def period_text(notice: Notice) -> str:
     """Return 掲載期間 12月1日〜12月15日 for a notice (from approval when no start was given)."""
-    start = _aware(notice.display_from or notice.approved_at or notice.queued_at or notice.created_at)
+    start = display_start(notice) or _aware(notice.display_from)
     until = _aware(notice.display_until)
     if until is None:
         return f"掲載期間 {month_day(start)}から" if start else ""
