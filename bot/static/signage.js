@@ -8,7 +8,9 @@
   var storeKey = "signage:" + url;
   var data = JSON.parse(document.getElementById("signage-data").textContent);
   var WEEKDAYS = "日月火水木金土";
-  var STALE_AFTER_MS = 30000;  // show 「更新待ち」 only after the server has been away for a while
+  function pollSeconds() { return Math.min(Math.max(data.poll || 10, 1), 10); }
+  // Show 「更新待ち」 only after three polls in a row found no server (30 s at the usual 10 s).
+  function staleAfterMs() { return 3 * pollSeconds() * 1000 + 1000; }
   var lastSuccess = Date.now();
   var shown = 0;
 
@@ -91,7 +93,7 @@
     var jst = new Date(d.getTime() + (d.getTimezoneOffset() + 540) * 60000);
     document.getElementById("clock").textContent = (jst.getMonth() + 1) + "月" + jst.getDate() + "日（" +
       WEEKDAYS[jst.getDay()] + "） " + two(jst.getHours()) + ":" + two(jst.getMinutes());
-    var stale = Date.now() - lastSuccess > STALE_AFTER_MS;
+    var stale = Date.now() - lastSuccess > staleAfterMs();
     document.getElementById("stale").hidden = !stale;
     root.classList.toggle("is-stale", stale);
     // A notice whose period ended leaves at once, even while the server cannot be reached.
@@ -119,7 +121,7 @@
         save();
       });
     }).catch(function () { /* offline: keep showing what we have */ }).then(function () {
-      setTimeout(poll, Math.min(Math.max(data.poll || 10, 1), 10) * 1000);
+      setTimeout(poll, pollSeconds() * 1000);
     });
   }
 
@@ -127,5 +129,5 @@
   tick();
   setInterval(tick, 1000);
   setTimeout(rotate, (data.rotate || 12) * 1000);
-  setTimeout(poll, Math.min(Math.max(data.poll || 10, 1), 10) * 1000);
+  setTimeout(poll, pollSeconds() * 1000);
 })();
