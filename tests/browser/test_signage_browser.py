@@ -104,7 +104,7 @@ def _approved_signage_notice(app, title: str) -> None:
 
 
 def test_one_notice_reaches_line_and_the_screen_leaves_on_time_and_survives_an_outage(
-        loaded_app, server, running_worker, browser, page, fake_line, tmp_path):
+        loaded_app, server, running_worker, browser, page, fake_line, tmp_path, shot):
     with loaded_app.app_context():
         followers = add_followers(range(3))
         facility = facilities.create("芦別市役所", "北1条東1丁目", by="cli")
@@ -146,6 +146,16 @@ def test_one_notice_reaches_line_and_the_screen_leaves_on_time_and_survives_an_o
     while time.monotonic() < deadline and sorted(fake_line.delivered()) != sorted(followers):
         time.sleep(0.2)
     assert sorted(fake_line.delivered()) == sorted(followers)
+    # Readable from three metres: body text at least 40 px on a 1080p screen, either way up; titles larger.
+    for width, height, name in ((1920, 1080, "signage-1920x1080"), (1080, 1920, "signage-1080x1920")):
+        kiosk.set_viewport_size({"width": width, "height": height})
+        body = kiosk.locator("#stage .body").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        title = kiosk.locator("#stage .title").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert body >= 40 and title >= 1.5 * body, (name, body, title)
+        shot(kiosk, name)
+    page.goto(f"{server.url}/admin/signage/")
+    expect(page.locator(".state-live")).to_have_text("表示中")
+    shot(page, "signage-screens")
 
     # 4. The period ends: it leaves the screen without anyone touching it.
     with loaded_app.app_context():
