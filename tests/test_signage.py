@@ -347,3 +347,24 @@ def test_cli_add_screen_prints_the_url_on_the_public_base_and_list_shows_no_key(
 def test_fuzzed_signage_paths_never_500(app, client, path):
     assert client.get(path).status_code == 404
     assert client.post(path).status_code in (404, 405)
+
+
+def test_any_key_or_header_never_500s(app, client):
+    from urllib.parse import quote
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    _screen_id, key = _screen(app)
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(path=st.text(max_size=80), tag=st.text(max_size=80).filter(lambda t: "\n" not in t and "\r" not in t))
+    def check(path, tag):
+        for url in (f"/signage/{quote(path, safe='')}", f"/signage/{quote(path, safe='')}/content"):
+            assert client.get(url).status_code in (404, 308), url
+        response = client.get(f"/signage/{key}/content", headers={"If-None-Match": tag.encode("utf-8", "replace")
+                                                                   .decode("latin-1")})
+        assert response.status_code in (200, 304)
+
+    check()
