@@ -11,8 +11,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.models import Notice
+from bot.models import Facility, Notice
 from bot.notices import audience, report, test_recipients, topics, worker, workflow
+from bot.notices.channels import CHANNELS
 from bot.notices.schedule import local, parse_local, planned_release
 
 notices_cli = AppGroup("notices", help="Compose, approve and deliver notices to subscribed residents.")
@@ -38,8 +39,18 @@ def _fail(exc: workflow.NoticeError) -> None:
 @click.option("--url", default="", help="An optional link.")
 @click.option("--entry", "entry_slug", default="", help="A knowledge entry slug for the 「くわしく」 button.")
 @click.option("--at", "at", default="", help="When to send, ISO 8601 (no offset = Asia/Tokyo). Default: now.")
+@click.option("--channel", "channel_names", multiple=True,
+              help=f"Where it goes: {' | '.join(CHANNELS)}; repeat for several. Default: line.")
+@click.option("--facility", "facility_names", multiple=True,
+              help="Signage only: a facility's name; repeat for several. None: every screen.")
+@click.option("--from", "display_from", default="", help="Display start, ISO 8601 (no offset = Asia/Tokyo). "
+              "Default: on approval.")
+@click.option("--until", "display_until", default="", help="Display end, ISO 8601 (no offset = Asia/Tokyo). "
+              "Required for signage.")
 @click.option("--by", "by", default="cli", show_default=True, help="Who is sending it (for the approval rule).")
-def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_slug: str, at: str, by: str) -> None:
+def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_slug: str, at: str,
+           channel_names: tuple[str, ...], facility_names: tuple[str, ...], display_from: str, display_until: str,
+           by: str) -> None:
     """Create a notice and ask to send it; print its id."""
     slugs = []
     for key in topic_keys:
@@ -47,21 +58,39 @@ def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_s
         if topic is None:
             raise click.BadParameter(f"unknown topic {key!r}; see `flask notices topics`", param_hint="--topic")
         slugs.append(topic.slug)
+    send_at = _moment(at, "--at")
+    start, end = _moment(display_from, "--from"), _moment(display_until, "--until")
+    facility_ids = []
+    for name in facility_names:
+        facility_id = db.session.scalar(select(Facility.id).where(Facility.name == name))
+        if facility_id is None:
+            raise click.BadParameter(f"施設「{name}」は登録されていません。", param_hint="--facility")
+        facility_ids.append(facility_id)
     try:
-        send_at = parse_local(at) if at else None
-    except (ValueError, OverflowError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--at") from exc
-    try:
-        notice = workflow.create(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at), by=by)
+        notice = workflow.create(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at,
+                                                channel_names or ("line",), tuple(facility_ids), start, end), by=by)
         workflow.request_send(notice, by=by)
     except workflow.NoticeError as exc:
         _fail(exc)
     click.echo(notice.id)
     if notice.status == "pending_approval":
         click.echo(f"notice {notice.id} waits for approval: flask notices approve {notice.id} --by NAME", err=True)
-    else:
+    elif "line" in (notice.channels or ()):
         click.echo(f"notice {notice.id} goes out at {local(planned_release(notice)):%Y-%m-%d %H:%M %Z} "
                    f"to about {audience.count(notice.topics)} people", err=True)
+    else:
+        click.echo(f"notice {notice.id} is shown on {', '.join(notice.channels)} in its display period", err=True)
+
+
+def _moment(value: str, option: str):
+    """Return an ISO 8601 option value in UTC (no offset = Asia/Tokyo), None when not given."""
+    if not value:
+        return None
+    try:
+        return parse_local(value)
+    except (ValueError, OverflowError) as exc:
+        raise click.BadParameter(f"日時は ISO 8601 で指定してください（例 2026-12-24T09:00）：{value!r}",
+                                 param_hint=option) from exc
 
 
 @notices_cli.command("approve")
@@ -95,7 +124,7 @@ def list_notices() -> None:
     """List notices, newest first."""
     for notice in db.session.scalars(select(Notice).order_by(Notice.id.desc()).limit(50)):
         audience_label = "、".join(topics.names(notice.topics)) or "全員"
-        click.echo(f"{notice.id}\t{notice.status}\t{audience_label}\t{notice.title}")
+        click.echo(f"{notice.id}\t{notice.status}\t{audience_label}\t{','.join(notice.channels or ())}\t{notice.title}")
 
 
 @notices_cli.command("topics")

@@ -19,8 +19,10 @@ def display_start(notice: Notice) -> datetime | None:
     """Return when the notice's display begins (UTC): its start, else its approval; None while unapproved."""
     if notice.status not in APPROVED:
         return None
-    start = notice.display_from or notice.approved_at or notice.requested_at
-    return as_utc(start) if start else None
+    gate = notice.approved_at or notice.requested_at  # approval, or the request when no approval is needed
+    # A start typed before the approval came is not when the public first saw it: that was the approval.
+    moments = [as_utc(m) for m in (notice.display_from, gate) if m is not None]
+    return max(moments) if moments else None
 
 
 def _start_column():
@@ -45,6 +47,7 @@ def displayed(session: Session | None, now: datetime | None, channel: str,
                     or_(Notice.display_until.is_(None), Notice.display_until > now))
              .order_by(_start_column().desc(), Notice.id.desc()))
     notices = [n for n in session.scalars(query) if channel in (n.channels or ())]
+    notices.sort(key=lambda n: (display_start(n), n.id), reverse=True)
     if channel == "signage" and facility_id is not None:
         notices = [n for n in notices if not n.signage_facility_ids or facility_id in n.signage_facility_ids]
     return notices
@@ -60,7 +63,10 @@ def last_change(session: Session | None, now: datetime | None, channel: str) -> 
     row = session.execute(
         select(func.max(case((and_(approved, start <= now), start))),
                func.max(case((and_(approved, Notice.display_until <= now), Notice.display_until))),
-               func.max(Notice.unpublished_at))
+               func.max(Notice.unpublished_at),
+               # An approval that came after the planned start is when the notice appeared.
+               func.max(case((and_(approved, Notice.approved_at <= now), Notice.approved_at))),
+               func.max(case((and_(approved, Notice.requested_at <= now), Notice.requested_at))))
         .where(Notice.status.in_((*APPROVED, "cancelled")), _on_channel(channel))).one()
     moments = [as_utc(m) for m in row if m is not None]
     return max(moments) if moments else None

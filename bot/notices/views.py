@@ -40,7 +40,14 @@ bp.after_request(console_headers)
 @bp.app_context_processor
 def _labels():
     return {"notice_status_labels": STATUS_LABELS, "display_labels": public.DISPLAY_LABELS,
-            "channel_labels": public.CHANNEL_LABELS}
+            "channel_labels": public.CHANNEL_LABELS, "notice_status_label": status_label}
+
+
+def status_label(notice: Notice) -> str:
+    """Return a notice's status as staff read it: one that is only shown, not sent, is 承認済み once approved."""
+    if "line" not in (notice.channels or ()) and notice.status in public.APPROVED:
+        return "承認済み"
+    return STATUS_LABELS[notice.status]
 
 
 def _notice_or_404(notice_id: int) -> Notice:
@@ -310,8 +317,10 @@ def approve(notice_id: int):
             flash(workflow.STALE, "error")
             return redirect(url_for("notices.detail", notice_id=notice_id))
         abort(400)
+    shown_only = "line" not in (_notice_or_404(notice_id).channels or ())
+    done = "承認しました。表示期間のあいだ公開します。" if shown_only else "承認しました。送信時刻になると配信されます。"
     return _act(notice_id, lambda n: workflow.approve(n, by=current_user.email, revision=form.revision.data),
-                "承認しました。送信時刻になると配信されます。", "notice.approve", form)
+                done, "notice.approve", form)
 
 
 @bp.post("/<int:notice_id>/send-back")
