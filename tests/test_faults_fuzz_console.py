@@ -200,7 +200,8 @@ def form_bodies(console: Console, form_class) -> st.SearchStrategy[dict[str, lis
         base = {k: [v.encode()] for k, v in console.entry_form.items()}
     elif form_class is notice_forms.NoticeForm:
         base = {"title": ["お知らせ".encode()], "body": ["本文".encode()], "audience": [b"topics"],
-                "topics": [b"kosodate"], "timing": [b"now"], "entry_slug": [console.slugs[0]]}
+                "topics": [b"kosodate"], "timing": [b"now"], "entry_slug": [console.slugs[0]],
+                "channels_shown": [b"1"], "channels": [b"line", b"web"]}
     mutated = st.builds(lambda changes: {**base, **changes}, random_fields)
     return st.builds(lambda body, extra: {**extra, **body}, st.one_of(random_fields, mutated), extras)
 

@@ -44,6 +44,13 @@ def _notice(title: str, channels=("web",), stage: str = "approved", body: str = 
     return notice
 
 
+def _aged(notice: Notice, hours: float) -> Notice:
+    """Move the stored approval into the past: HTTP dates have whole seconds, and tests must not sleep."""
+    notice.approved_at = utcnow() - timedelta(hours=hours)
+    db.session.commit()
+    return notice
+
+
 def _get(web, path: str, **headers):
     response = web.get(path, headers=headers)
     assert response.status_code < 500, (path, response.status_code)
@@ -130,7 +137,7 @@ def test_the_feed_is_capped(papp, web):
 
 @pytest.mark.parametrize("path", ["/notices", "/notices.atom", "entry"])
 def test_etag_last_modified_and_304(papp, web, path):
-    notice = _notice("除雪のお願い", display_from=utcnow() - timedelta(hours=1))
+    notice = _aged(_notice("除雪のお願い", display_from=utcnow() - timedelta(hours=1)), 1)
     path = f"/notices/{notice.id}" if path == "entry" else path
     first = _get(web, path)
     assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=60"
@@ -148,14 +155,25 @@ def test_etag_last_modified_and_304(papp, web, path):
 
 def test_an_ended_notice_moves_last_modified_on(papp, web):
     """When a notice leaves, a reader who only sends If-Modified-Since must not keep the old list."""
-    stays = _notice("残るお知らせ", display_from=utcnow() - timedelta(hours=3))
-    leaves = _notice("終わるお知らせ", display_from=utcnow() - timedelta(hours=2))
+    stays = _aged(_notice("残るお知らせ", display_from=utcnow() - timedelta(hours=3)), 3)
+    leaves = _aged(_notice("終わるお知らせ", display_from=utcnow() - timedelta(hours=2)), 2)
     first = _get(web, "/notices.atom")
     leaves.display_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     again = _get(web, "/notices.atom", **{"If-Modified-Since": first.headers["Last-Modified"]})
     assert again.status_code == 200
     assert leaves.title not in again.get_data(as_text=True) and stays.title in again.get_data(as_text=True)
+
+
+def test_an_approval_after_the_planned_start_moves_last_modified_on(papp, web):
+    _aged(_notice("前からあるお知らせ", display_from=utcnow() - timedelta(hours=3)), 3)
+    first = _get(web, "/notices.atom")
+    late = _notice("開始日時の後に承認", stage="pending", display_from=utcnow() - timedelta(days=2))
+    workflow.approve(late, by=APPROVER, revision=late.revision)
+    again = _get(web, "/notices.atom", **{"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 200 and late.title in again.get_data(as_text=True)
+    entry = feedparser.parse(again.data).entries[0]
+    assert entry.title == late.title, "first shown at its approval, so the newest"
 
 
 def test_script_in_title_and_body_is_escaped_everywhere(papp, web):

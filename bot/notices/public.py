@@ -66,7 +66,8 @@ def last_change(session: Session | None, now: datetime | None, channel: str) -> 
                func.max(Notice.unpublished_at),
                # An approval that came after the planned start is when the notice appeared.
                func.max(case((and_(approved, Notice.approved_at <= now), Notice.approved_at))),
-               func.max(case((and_(approved, Notice.requested_at <= now), Notice.requested_at))))
+               func.max(case((and_(approved, Notice.approved_at.is_(None), Notice.requested_at <= now),
+                              Notice.requested_at))))
         .where(Notice.status.in_((*APPROVED, "cancelled")), _on_channel(channel))).one()
     moments = [as_utc(m) for m in row if m is not None]
     return max(moments) if moments else None
