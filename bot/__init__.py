@@ -66,6 +66,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_forms(app)
     from bot.admin import init_app as init_admin
     init_admin(app)
+    from bot.signage import init_app as init_signage
+    init_signage(app)
     register_cli(app)
 
     @app.get("/healthz")

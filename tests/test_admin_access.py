@@ -19,7 +19,9 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",
                        "admin.user_applications", "admin.town_settings", "admin.town_reset",
-                       "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode"}
+                       "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode",
+                       "signage_admin.facility_add", "signage_admin.facility_edit", "signage_admin.facility_delete",
+                       "signage_admin.screen_add", "signage_admin.screen_rekey", "signage_admin.screen_retire"}
 # Pages with residents' personal data: admins and 申込み担当 only.
 EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_export", "admin.application_delete",
                               "admin.form_settings"}

@@ -26,6 +26,7 @@ from bot.models import TestRecipient as Recipient
 from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
 from bot.richmenu import forms as publish_forms
+from bot.signage import forms as signage_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
 from tests.forms_staff_support import make_version, submit
@@ -86,6 +87,12 @@ POST_FORMS = {
     "admin.richmenu_save": richmenu_forms.RichMenuForm,
     "admin.richmenu_upload": richmenu_forms.RichMenuImageForm,
     "admin.richmenu_image_delete": richmenu_forms.RichMenuActionForm,
+    "signage_admin.facility_add": signage_forms.FacilityForm,
+    "signage_admin.facility_edit": signage_forms.FacilityForm,
+    "signage_admin.facility_delete": signage_forms.ActionForm,
+    "signage_admin.screen_add": signage_forms.ScreenForm,
+    "signage_admin.screen_rekey": signage_forms.ActionForm,
+    "signage_admin.screen_retire": signage_forms.ActionForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -164,13 +171,20 @@ class Console:
             db.session.add(office)
             db.session.commit()
             self.office_id = office.id
+            from bot.signage import facilities
+
+            facility = facilities.create("総合福祉センター", "", by=ADMIN)
+            screen, _key = facilities.add_screen(facility, "1階ロビー", by=ADMIN)
+            db.session.commit()
+            self.facility_id, self.screen_id = facility.id, screen.id
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
                   "submission_id": self.submission_id, "slug": self.form_slug,
-                  "key": "phone", "office_id": self.office_id}
+                  "key": "phone", "office_id": self.office_id,
+                  "facility_id": self.facility_id, "screen_id": self.screen_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

@@ -65,6 +65,12 @@ AUDIT_ACTIONS = {
     "richmenu.image_upload": "リッチメニューの画像を登録",
     "richmenu.image_clear": "リッチメニューの画像を削除",
     "richmenu.publish": "リッチメニューをLINEに公開",
+    "signage.facility.add": "サイネージの施設を登録",
+    "signage.facility.edit": "サイネージの施設を変更",
+    "signage.facility.delete": "サイネージの施設を削除",
+    "signage.screen.add": "サイネージの画面を追加",
+    "signage.screen.rekey": "サイネージの画面のURLを再発行",
+    "signage.screen.retire": "サイネージの画面を廃止",
 }
 
 # What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
@@ -73,7 +79,8 @@ OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": 
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ", "town": "町の設定",
-                "application": "申込み", "form": "フォーム", "office": "担当課", "richmenu": "リッチメニュー"}
+                "application": "申込み", "form": "フォーム", "office": "担当課", "richmenu": "リッチメニュー",
+                "facility": "サイネージの施設", "screen": "サイネージの画面"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
