@@ -307,3 +307,17 @@ def test_a_broken_safety_file_at_run_time_is_logged_not_a_500(loaded_app, webhoo
     assert webhook([events.text("給食費ってタダになるの？")]).status_code == 200
     assert "給食" in fake_line.calls(REPLY)[0].body["messages"][0]["altText"]
     assert "ignoring broken" in caplog.text and "safety.yaml" in caplog.text
+
+
+def test_the_disaster_menus_emergency_button_gets_every_number(rules):
+    """The 緊急連絡先 tile sends a message; it must get 119, 110 and #8000, not the contact reply."""
+    from bot.richmenu import packfile
+
+    menus, problems = packfile.read(ROOT / "knowledge")
+    assert not problems
+    texts = [t["action"]["text"] for t in menus["disaster"]["tiles"] if t["action"]["type"] == "message"]
+    assert "緊急連絡先" in texts
+    for text in texts:
+        matched = rules.match(text)
+        assert [r.slug for r in matched] == ["emergency-contacts"], text
+        assert list(matched[0].numbers) == ["119", "110", "#8000"]
