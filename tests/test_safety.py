@@ -159,7 +159,7 @@ def pack_dir(tmp_path) -> Path:
 
 def test_kb_check_names_a_broken_safety_file_in_japanese(runner, pack_dir):
     ok = runner.invoke(args=["kb", "check", str(pack_dir)])
-    assert ok.exit_code == 0 and "4 safety rules" in ok.output
+    assert ok.exit_code == 0 and f"{len(read_file(PACK_RULES))} safety rules" in ok.output
     (pack_dir / "safety.yaml").write_text("rules:\n  - slug: fire\n    numbers: [\"119\"\n", encoding="utf-8")
     result = runner.invoke(args=["kb", "check", str(pack_dir)])
     assert result.exit_code == 1
@@ -194,7 +194,7 @@ def test_rules_are_compiled_again_only_when_the_file_changes(tmp_path):
     shutil.copy(PACK_RULES, path)
     cache = SafetyCache(path)
     first = cache.matcher()
-    assert len(first) == 4 and cache.matcher() is first
+    assert len(first) == len(read_file(PACK_RULES)) >= 5 and cache.matcher() is first
     text = path.read_text(encoding="utf-8").replace("      - 泥棒\n", "      - 泥棒\n      - 万引き\n")
     path.write_text(text, encoding="utf-8")
     os.utime(path, ns=(1, 1))  # a new stamp even on file systems with coarse mtimes
