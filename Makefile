@@ -14,8 +14,9 @@ run: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# One test process per core (pytest-xdist); each starts its own PostgreSQL and fake LINE.
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 install: $(VENV)/.installed
 

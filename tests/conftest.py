@@ -1,6 +1,7 @@
 """Shared fixtures: the app on SQLite and PostgreSQL, the fake LINE API, signed webhooks."""
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from pathlib import Path
@@ -49,6 +50,8 @@ def base_config(uri: str, fake: FakeLine) -> dict:
         "LINE_API_TIMEOUT": 0.5,
         "KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "SIMULATOR_ENABLED": True,
+        # Staff accounts in tests: a fast hash (production always uses scrypt; see bot/models/accounts.py).
+        "TEST_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 
@@ -118,14 +121,25 @@ def app(request, tmp_path, fake_line):
     fake_line.reset()
 
 
+_PACKS: dict[str, object] = {}
+
+
+def _bundled_pack(directory: str):
+    """Return a fresh copy of the pack in directory, read and validated once per test session."""
+    from bot.knowledge.pack import read_pack
+
+    if directory not in _PACKS:
+        _PACKS[directory] = read_pack(directory)
+    return copy.deepcopy(_PACKS[directory])
+
+
 @pytest.fixture
 def loaded_app(app):
     """Return the app with the bundled knowledge pack imported."""
-    from bot.knowledge.pack import read_pack
     from bot.knowledge.store import import_pack
 
     with app.app_context():
-        import_pack(read_pack(app.config["KNOWLEDGE_DIR"]))
+        import_pack(_bundled_pack(app.config["KNOWLEDGE_DIR"]))
     return app
 
 

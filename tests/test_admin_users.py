@@ -122,3 +122,19 @@ def test_an_admin_cannot_reset_their_own_password_from_the_list(console, admin_c
 
 def test_resetting_an_unknown_user_is_a_404(admin_client):
     assert admin_client.post("/admin/users/9999/password").status_code == 404
+
+
+def test_only_a_test_app_may_choose_a_cheaper_password_hash(app):
+    from bot.models import User
+
+    user = User(email="hash@example.invalid")
+    with app.app_context():
+        user.set_password("a-long-enough-password")
+    assert user.password_hash.startswith("pbkdf2:sha256:1000$")
+    app.testing = False  # as in production: the setting is ignored and scrypt is used
+    try:
+        with app.app_context():
+            user.set_password("a-long-enough-password")
+        assert user.password_hash.startswith("scrypt:")
+    finally:
+        app.testing = True

@@ -13,7 +13,7 @@ from bot import audit
 from bot.admin import grants, throttle
 from bot.extensions import db
 from bot.models import LoginAttempt, User, utcnow
-from bot.models.accounts import ROLES, new_session_token
+from bot.models.accounts import ROLES, new_session_token, password_method
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -21,7 +21,14 @@ MIN_PASSWORD = 10
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
 PASSWORD_GROUPS, PASSWORD_GROUP_SIZE = 4, 4
 # Compared against when there is no usable account, so every answer costs one hash and takes the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = password_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+    return _DUMMY_HASHES[method]
 LOCKOUT_WHAT = {"pair": "接続元 {ip} から {who} へのログイン", "client": "接続元 {ip} からのログイン",
                 "account": "{who} へのログイン（すべての接続元から。最後は {ip}）"}
 
@@ -161,7 +168,7 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
     user = db.session.scalar(select(User).where(User.email == email))
     usable = user is not None and user.active and bool(user.password_hash)
     # One hash on every path: an unknown or disabled account must not answer faster than an active one.
-    matches = check_password_hash(user.password_hash if usable else _DUMMY_HASH, password)
+    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password)
     ok = usable and matches
     attempt = db.session.get(LoginAttempt, admission.attempt_id)
     if ok:

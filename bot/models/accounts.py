@@ -5,6 +5,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,6 +15,15 @@ from bot.extensions import db
 from bot.models.timeutil import utcnow
 
 ROLES = ("admin", "editor")
+PASSWORD_METHOD = "scrypt"  # werkzeug's default: memory-hard
+
+
+def password_method() -> str:
+    """Return how new passwords are hashed: scrypt, or the cheap method a test app asks for."""
+    # Only a TESTING app may choose: hundreds of test accounts would otherwise cost minutes of scrypt.
+    if has_app_context() and current_app.testing:
+        return current_app.config.get("TEST_PASSWORD_HASH_METHOD") or PASSWORD_METHOD
+    return PASSWORD_METHOD
 
 
 def new_session_token() -> str:
@@ -46,7 +56,7 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=password_method())
 
     def check_password(self, password: str) -> bool:
         """Tell whether the password matches the stored hash."""
