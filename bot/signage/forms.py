@@ -11,7 +11,7 @@ from bot.webforms import JapaneseForm
 class FacilityForm(JapaneseForm):
     name = StringField("施設名", validators=[DataRequired("入力してください"), Length(max=MAX_NAME)],
                        description="例：芦別市役所、総合福祉センター")
-    place = StringField("場所（任意）", validators=[Length(max=MAX_PLACE)], description="例：北1条東1丁目")
+    place = StringField("場所（任意）", validators=[Length(max=MAX_PLACE)], description="例：正面玄関の横、2階の待合")
 
 
 class ScreenForm(JapaneseForm):

@@ -107,7 +107,7 @@ def test_one_notice_reaches_line_and_the_screen_leaves_on_time_and_survives_an_o
         loaded_app, server, running_worker, browser, page, fake_line, tmp_path, shot):
     with loaded_app.app_context():
         followers = add_followers(range(3))
-        facility = facilities.create("芦別市役所", "北1条東1丁目", by="cli")
+        facility = facilities.create("芦別市役所", "正面玄関の横", by="cli")
         _screen, key = facilities.add_screen(facility, "1階ロビー", by="cli")
         db.session.commit()
 
