@@ -129,3 +129,15 @@ def test_every_audit_action_in_the_code_has_a_japanese_label():
     codes |= {f"entry.{reason}" for reason in REVISION_REASONS if reason != "create"}
     assert codes, "the scan found no audit calls"
     assert sorted(c for c in codes if c not in AUDIT_ACTIONS) == []
+
+
+def test_the_audit_log_names_town_and_menu_targets_in_japanese(console, admin_client):  # noqa: F811
+    from bot.town.settings import save, set_disaster_mode
+
+    with console.app_context():
+        set_disaster_mode(True, "大雨のため", ADMIN)
+        save({"phone": "0124-00-0000"}, ADMIN)
+        db.session.commit()
+    page = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "災害時モード" in page and "町の設定" in page
+    assert english_words(page) == set()

@@ -189,7 +189,7 @@ def _publish(line: _Line, spec: MenuSpec, actor: str, make_default: bool) -> Pub
         row.replaced_at = now
     db.session.add(RichMenuPublication(mode=spec.mode, fingerprint=fingerprint, line_menu_id=menu_id,
                                        published_at=now, published_by=actor))
-    audit.record(actor, "richmenu.publish", "richmenu", spec.mode, summary=MODE_LABELS.get(spec.mode, spec.mode),
+    audit.record(actor, "richmenu.publish", "richmenu", MODE_LABELS.get(spec.mode, spec.mode), summary=MODE_LABELS.get(spec.mode, spec.mode),
                  before=before, after={"menu_id": menu_id, "default": make_default})
     # Saved before the old menus go: if deleting fails, the new id is known and the old ones are retried.
     db.session.commit()

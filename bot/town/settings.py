@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.admin.labels import field_label
 from bot.extensions import db
 from bot.line.messages import Town
 from bot.models import TownSetting, utcnow
@@ -121,7 +122,7 @@ def save(values: dict[str, str], actor: str) -> list[str]:
             before[key], after[key] = getattr(now, key), values[key]
             _put(key, values[key], actor)
     if after:
-        audit.record(actor, "town.settings", "town", "settings", f"町の設定を変更（{len(after)}項目）", before, after)
+        audit.record(actor, "town.settings", "town", "町の設定", f"町の設定を変更（{len(after)}項目）", before, after)
     return list(after)
 
 
@@ -133,7 +134,7 @@ def reset(key: str, actor: str) -> bool:
     if row is None:
         return False
     default = defaults()[key]
-    audit.record(actor, "town.settings_reset", "town", key, "町の設定を初期値に戻す", {key: row.value}, {key: default})
+    audit.record(actor, "town.settings_reset", "town", field_label(key), "町の設定を初期値に戻す", {key: row.value}, {key: default})
     db.session.delete(row)
     return True
 
@@ -146,7 +147,7 @@ def set_disaster_mode(on: bool, reason: str, actor: str) -> None:
     _put("disaster_reason", reason, actor)
     _put("disaster_since", now.isoformat(), actor)
     _put("disaster_by", actor, actor)
-    audit.record(actor, "town.disaster_on" if on else "town.disaster_off", "town", "disaster_mode",
+    audit.record(actor, "town.disaster_on" if on else "town.disaster_off", "town", "災害時モード",
                  summary=reason, before={"on": before.on, "reason": before.reason}, after={"on": on, "reason": reason})
 
 
