@@ -450,7 +450,7 @@ def _flagged_groups(since: datetime | None, checked: bool):
 def _flagged_items(rows: list[Any]) -> list[Flagged]:
     ids = [row.last_id for row in rows]
     replies = dict(db.session.execute(
-        select(QuestionLog.id, QuestionLog.safety_reply).where(QuestionLog.id.in_(ids)))) if ids else {}
+        select(QuestionLog.id, QuestionLog.safety_reply).where(QuestionLog.id.in_(ids))).all()) if ids else {}
     return [Flagged(row.text, row.asker, row.flag, row.times, row.first_id, row.last_id, row.first_seen,
                     row.last_seen, list(replies.get(row.last_id) or []), getattr(row, "actor", ""),
                     getattr(row, "at", None), getattr(row, "reason", "")) for row in rows]
