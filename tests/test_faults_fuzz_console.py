@@ -21,7 +21,7 @@ from bot.admin import richmenu_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
-from bot.models import Category, Entry, Notice, Office, User
+from bot.models import Category, Entry, Notice, Office, QuestionLog, User
 from bot.models import TestRecipient as Recipient
 from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
@@ -178,7 +178,11 @@ class Console:
             screen, _key = facilities.add_screen(facility, "1階ロビー", by=ADMIN)
             db.session.commit()
             self.facility_id, self.screen_id = facility.id, screen.id
-        self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
+            # A flagged safety message, so the inbox's 緊急・要配慮 list and its 確認済み form are fuzzed too.
+            db.session.add(QuestionLog(text="火事だ", outcome="safety", safety_flag="urgent", user_hash="fuzz",
+                                       safety_reply=[{"slug": "fire-ambulance", "title": "火事", "numbers": ["119"]}]))
+            db.session.commit()
+        self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other", b"checked"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,

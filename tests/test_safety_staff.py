@@ -20,6 +20,7 @@ from tests.admin_support import (  # noqa: F401  (fixtures)
     ADMIN, EDITOR, admin_client, console, csrf_token, editor_client, entry, login, make_users,
 )
 from tests.safety_staff_support import CRISIS, use_care_pack
+from tests.test_notices_migration import empty_db  # noqa: F401  (fixture)
 
 UNKNOWN = "ゴミの分別カレンダーはどこでもらえますか"
 FIRE = "火事だ"
@@ -322,3 +323,31 @@ def test_the_overview_page_shows_the_weekly_counts_and_the_recent_flagged_messag
     assert '<span class="badge flag-care">要配慮</span> 「もう死にたい」' in section
     assert section.count("未確認") == 2 and "119番をご案内済み" in section
     assert 'href="/admin/inbox#flagged"' in section
+
+
+# --- the migration ------------------------------------------------------------------------------------------------
+
+def test_safety_replies_logged_before_the_migration_are_flagged_urgent(empty_db, fake_line):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from bot import create_app
+    from tests.conftest import base_config
+
+    app = create_app(base_config(empty_db, fake_line))
+    with app.app_context():
+        upgrade(revision="0010_richmenu_pub")
+        insert = ("INSERT INTO question_log (created_at, text, user_hash, channel, outcome, score, latency_ms, "
+                  "candidates) VALUES ('2026-12-01 10:00:00+00:00', :text, '', 'line', :outcome, 0, 0, '[]')")
+        db.session.execute(text(insert), {"text": "火事だ", "outcome": "safety"})
+        db.session.execute(text(insert), {"text": "給食費", "outcome": "answer"})
+        db.session.commit()
+        upgrade()
+        assert db.session.execute(text("SELECT text, safety_flag FROM question_log ORDER BY id")).all() == [
+            ("火事だ", "urgent"), ("給食費", None)]
+        assert [f.text for f in open_flagged().items] == ["火事だ"]
+        db.session.commit()
+        downgrade(revision="0010_richmenu_pub")
+        assert db.session.execute(text("SELECT count(*) FROM question_log")).scalar() == 2
+        db.session.remove()
+        db.engine.dispose()
