@@ -466,6 +466,13 @@ def open_flagged(limit: int = FLAGGED_MAX) -> FlaggedList:
     return FlaggedList(_flagged_items(rows), total)
 
 
+def count_open_flagged() -> int:
+    """Return how many safety and crisis messages no member of staff has checked yet."""
+    return db.session.scalar(
+        select(func.count(QuestionLog.id)).outerjoin(InboxResolution, InboxResolution.question_id == QuestionLog.id)
+        .where(InboxResolution.id.is_(None), flagged())) or 0
+
+
 def checked_flagged(days: int = DEFAULT_DAYS, page: int = 1) -> FlaggedList:
     """Return one page of the flagged messages staff marked 確認済み, most recently checked first."""
     groups = _flagged_groups(_since(days), checked=True).subquery()

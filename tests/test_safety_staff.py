@@ -323,6 +323,8 @@ def test_the_overview_page_shows_the_weekly_counts_and_the_recent_flagged_messag
     assert '<span class="badge flag-care">要配慮</span> 「もう死にたい」' in section
     assert section.count("未確認") == 2 and "119番をご案内済み" in section
     assert 'href="/admin/inbox#flagged"' in section
+    card = html.split('id="unchecked-flagged"', 1)[1].split("</section>", 1)[0]
+    assert "未確認の緊急・要配慮" in card and ">2件</a>" in card
 
 
 # --- the migration ------------------------------------------------------------------------------------------------
