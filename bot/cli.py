@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from bot.admin.accounts import purge_attempts
 from bot.conversation import Incoming, respond, simulated
@@ -20,7 +20,7 @@ from bot.knowledge.pack import PackError, read_pack
 from bot.knowledge.store import export_pack, import_pack
 from bot.knowledge.transfer import purge_staged, staging_dir
 from bot.line.transcript import as_text
-from bot.models import ProcessedEvent, QuestionLog, utcnow
+from bot.models import InboxResolution, ProcessedEvent, QuestionLog, utcnow
 
 kb_cli = AppGroup("kb", help="Check, import, export and evaluate the knowledge pack.")
 logs_cli = AppGroup("logs", help="Question-log retention.")
@@ -145,6 +145,10 @@ def logs_purge(days: int | None) -> None:
     """Delete question logs, webhook dedupe records and simulated residents older than the retention period."""
     keep = days if days is not None else current_app.config["LOG_RETENTION_DAYS"]
     cutoff = utcnow() - timedelta(days=keep)
+    # What staff did with a purged question goes with it (SQLite enforces no ON DELETE CASCADE): a 確認済み note
+    # about a crisis message must not outlive the message.
+    db.session.execute(delete(InboxResolution).where(InboxResolution.question_id.in_(
+        select(QuestionLog.id).where(QuestionLog.created_at < cutoff))))
     questions = db.session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
     # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
     events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount

@@ -21,7 +21,7 @@ from bot.admin import richmenu_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
-from bot.models import Category, Entry, Notice, Office, User
+from bot.models import Category, Entry, Notice, Office, QuestionLog, User
 from bot.models import TestRecipient as Recipient
 from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
@@ -51,6 +51,7 @@ POST_FORMS = {
     "admin.entry_restore": admin_forms.ActionForm,
     "admin.inbox_alternate": admin_forms.AlternateForm,
     "admin.inbox_dismiss": admin_forms.DismissForm,
+    "admin.inbox_check": admin_forms.CheckForm,
     "admin.import_preview": admin_forms.ImportForm,
     "admin.import_apply": admin_forms.ApplyImportForm,
     "admin.users": admin_forms.UserForm,
@@ -105,7 +106,7 @@ NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
 GET_PARAMS = {
     "admin.entries": ("q", "category", "status", "review", "recent", "sort", "who"),
     "admin.audit_log": ("page", "target"),
-    "admin.inbox": ("days", "page"),
+    "admin.inbox": ("days", "page", "view"),
     "admin.overview": ("who",),
     "admin.try_it": admin_forms.TryForm,
     "admin.entry_new": ("question", "group", "days"),
@@ -177,7 +178,11 @@ class Console:
             screen, _key = facilities.add_screen(facility, "1階ロビー", by=ADMIN)
             db.session.commit()
             self.facility_id, self.screen_id = facility.id, screen.id
-        self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
+            # A flagged safety message, so the inbox's 緊急・要配慮 list and its 確認済み form are fuzzed too.
+            db.session.add(QuestionLog(text="火事だ", outcome="safety", safety_flag="urgent", user_hash="fuzz",
+                                       safety_reply=[{"slug": "fire-ambulance", "title": "火事", "numbers": ["119"]}]))
+            db.session.commit()
+        self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other", b"checked"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,

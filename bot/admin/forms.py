@@ -155,6 +155,13 @@ class DismissForm(_InboxGroupForm):
     note = StringField("メモ（任意）", validators=[Length(max=300)])
 
 
+class CheckForm(_InboxGroupForm):
+    """Mark a 緊急 / 要配慮 message as seen by staff (確認済み)."""
+
+    last = HiddenField(validators=[DataRequired(), Length(max=20)])  # the newest message staff saw on the page
+    note = StringField("メモ（任意）", validators=[Length(max=300)])
+
+
 class CategoryForm(JapaneseForm):
     name = StringField("カテゴリの名前", validators=[DataRequired("入力してください"), Length(max=40)])
 

@@ -28,6 +28,7 @@ AUDIT_ACTIONS = {
     "inbox.alternate": "受信箱：想定質問に追加",
     "inbox.dismiss": "受信箱：対応不要にする",
     "inbox.new_entry": "受信箱：新しい回答を作成",
+    "inbox.check": "受信箱：緊急・要配慮のメッセージを確認済みにする",
     "category.create": "カテゴリを追加",
     "category.rename": "カテゴリの名前を変更",
     "category.reorder": "カテゴリの並び順を変更",

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select, true
+from sqlalchemy import and_, case, func, select, true
 
 from bot.extensions import db
-from bot.inbox import count_open_since
-from bot.models import Entry, QuestionLog, utcnow
+from bot.inbox import CHECKED, FLAG_LABELS, Flagged, count_open_since, flagged
+from bot.models import Entry, InboxResolution, QuestionLog, utcnow
+
+JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time: weeks start Monday 00:00 JST
+SAFETY_WEEKS = 8
+RECENT_FLAGGED = 5
 
 QUESTION_OUTCOMES = ("answer", "suggest", "fallback")
 # Whose questions the figures count: residents on LINE by default; staff trying the bot are not residents.
@@ -100,3 +104,48 @@ def needing_review(today: date | None = None) -> list[Entry]:
 def unanswered_this_week() -> int:
     """Return how many questions from the last 7 days still wait in the inbox."""
     return count_open_since(utcnow() - timedelta(days=7))
+
+
+@dataclass
+class SafetyWeek:
+    """How many safety replies (緊急) and crisis replies (要配慮) one week (Monday to Sunday, Japan time) had."""
+
+    start: date
+    urgent: int
+    care: int
+
+    @property
+    def end(self) -> date:
+        """Return the week's Sunday."""
+        return self.start + timedelta(days=6)
+
+
+def safety_weeks(weeks: int = SAFETY_WEEKS, who: str = DEFAULT_AUDIENCE, now: datetime | None = None) -> list[SafetyWeek]:
+    """Count the 緊急 and 要配慮 replies of the last `weeks` weeks (this week included), newest first."""
+    today = (now or utcnow()).astimezone(JST).date()
+    monday = today - timedelta(days=today.weekday())
+    starts = [monday - timedelta(weeks=n) for n in range(weeks)]
+    # Week boundaries in UTC (midnight in Japan), compared in the database: one query, no time-zone functions.
+    bounds = [datetime.combine(d, time(), JST).astimezone(timezone.utc) for d in starts]
+    columns = []
+    for n, begin in enumerate(bounds):
+        within = QuestionLog.created_at >= begin if n == 0 else and_(QuestionLog.created_at >= begin,
+                                                                      QuestionLog.created_at < bounds[n - 1])
+        for flag in FLAG_LABELS:
+            columns.append(func.sum(case((and_(within, QuestionLog.safety_flag == flag), 1), else_=0)))
+    row = db.session.execute(select(*columns).where(QuestionLog.created_at >= bounds[-1], flagged(),
+                                                    _whose(who))).one()
+    counts = [int(v or 0) for v in row]
+    return [SafetyWeek(start, counts[2 * n], counts[2 * n + 1]) for n, start in enumerate(starts)]
+
+
+def recent_flagged(limit: int = RECENT_FLAGGED, who: str = DEFAULT_AUDIENCE) -> list[tuple[Flagged, bool]]:
+    """Return the newest safety and crisis messages, each with whether staff have checked it."""
+    rows = db.session.execute(
+        select(QuestionLog.id, QuestionLog.text, QuestionLog.user_hash, QuestionLog.safety_flag,
+               QuestionLog.created_at, QuestionLog.safety_reply, InboxResolution.action)
+        .outerjoin(InboxResolution, InboxResolution.question_id == QuestionLog.id)
+        .where(flagged(), _whose(who)).order_by(QuestionLog.id.desc()).limit(limit)
+    ).all()
+    return [(Flagged(r.text, r.user_hash or f"#{r.id}", r.safety_flag, 1, r.id, r.id, r.created_at, r.created_at,
+                     list(r.safety_reply or [])), r.action == CHECKED) for r in rows]

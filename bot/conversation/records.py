@@ -39,7 +39,9 @@ _LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
 # was matched against and on the claim: each round trip to the server cost the worker more CPU than the
 # statement cost the server. ON CONFLICT settles the races the NOT EXISTS checks cannot see (all
 # sub-statements read one snapshot).
-_LOG_COLUMNS = ("text", "user_hash", "channel", "outcome", "entry_slug", "score", "latency_ms", "candidates")
+_LOG_COLUMNS = ("text", "user_hash", "channel", "outcome", "entry_slug", "score", "latency_ms", "candidates",
+                "safety_flag", "safety_reply")
+_JSON_COLUMNS = ("candidates", "safety_reply")
 _QUESTION_TURN = text(f"""
 WITH current AS (
     SELECT COALESCE((SELECT version FROM {KnowledgeVersion.__tablename__} WHERE id = 1), 0) AS version
@@ -58,7 +60,7 @@ WITH current AS (
     RETURNING id, status
 ), logged AS (
     INSERT INTO {QuestionLog.__tablename__} (created_at, {", ".join(_LOG_COLUMNS)})
-    SELECT :at, {", ".join(":" + c if c != "candidates" else "CAST(:candidates AS JSON)" for c in _LOG_COLUMNS)}
+    SELECT :at, {", ".join(f"CAST(:{c} AS JSON)" if c in _JSON_COLUMNS else ":" + c for c in _LOG_COLUMNS)}
     FROM go RETURNING id
 ), offered AS (
     INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at)
@@ -72,7 +74,7 @@ WITH current AS (
 SELECT (SELECT id FROM logged) AS log_id, (SELECT id FROM follower) AS follower_id,
        (SELECT status FROM follower) AS follower_status, EXISTS (SELECT 1 FROM offered) AS offered,
        (SELECT version FROM current) AS version
-""").bindparams(_AT, bindparam("candidates", type_=JSON))
+""").bindparams(_AT, bindparam("candidates", type_=JSON), bindparam("safety_reply", type_=JSON(none_as_null=True)))
 
 
 # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in growing steps (up to
@@ -171,7 +173,8 @@ def record_question(claim: Claim | None, user_id: str | None, topic: str | None,
         # One statement is its own transaction: autocommit spares the BEGIN and COMMIT round trips.
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     params = {"event_id": claim.event_id if claim else None, "event_type": claim.event_type[:40] if claim else "",
-              "user_id": user_id, "topic": topic, "version": version, "at": utcnow(), **log}
+              "user_id": user_id, "topic": topic, "version": version, "at": utcnow(),
+              "safety_flag": None, "safety_reply": None, **log}
     row = db.session.execute(_QUESTION_TURN, params).one()
     if row.log_id is None:
         if version is not None and row.version != version:

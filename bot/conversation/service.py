@@ -178,7 +178,7 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
 
 
 def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None) -> Reply | None:
-    """Record an urgent message (outcome safety, kept out of the inbox) and return the fixed reply."""
+    """Record an urgent message (outcome safety, flagged 緊急 or 要配慮 for staff) and return the fixed reply."""
     # No version check: the reply comes from safety.yaml, not from the knowledge the version counts.
     resident = _resident(incoming)
     if simulated.is_simulated(resident):
@@ -188,6 +188,9 @@ def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | No
         claim, resident, None, version=None, text=mask(text[:MAX_LOGGED_CHARS]),
         user_hash=_hash(incoming), channel=incoming.channel, outcome="safety", entry_slug=None, score=0.0,
         candidates=[], latency_ms=int(prepared.seconds * 1000),
+        # Staff see it flagged in the inbox and on the overview, with the numbers the bot gave.
+        safety_flag="care" if any(getattr(r, "flag", "urgent") == "care" for r in prepared.urgent) else "urgent",
+        safety_reply=[{"slug": r.slug, "title": r.title, "numbers": list(r.numbers)} for r in prepared.urgent],
     )
     if record is None:
         return None

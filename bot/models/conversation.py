@@ -38,3 +38,8 @@ class QuestionLog(db.Model):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     feedback: Mapped[str | None] = mapped_column(String(10))
+    # A safety reply's flag for staff: "urgent" (緊急) or "care" (要配慮: crisis, violence at home, child abuse).
+    # Such a message is listed in the inbox apart from the unanswered ones, never capped, never learnt from.
+    safety_flag: Mapped[str | None] = mapped_column(String(10), index=True)
+    # What the bot told the resident: [{"slug", "title", "numbers"}] of the rules that answered.
+    safety_reply: Mapped[list[Any] | None] = mapped_column(JSON)

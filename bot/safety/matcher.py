@@ -38,6 +38,7 @@ class Rule:
     pairs: tuple[Pair, ...] = ()
     exclude: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
+    flag: str = "urgent"  # how staff see the message in the inbox: "urgent" (緊急) or "care" (要配慮)
 
 
 def _folded(words: Iterable[str]) -> tuple[str, ...]:

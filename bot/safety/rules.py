@@ -22,7 +22,8 @@ _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NUMBER_RE = re.compile(r"^(?:#\d{4}|\d{3}|\d{2,5}(?:-\d{1,4}){1,2})$")
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _FIELDS = {"slug", "title", "numbers", "town", "reply", "terms", "pairs", "exclude", "unless", "source",
-           "review_note", "updated_on"}
+           "review_note", "updated_on", "flag"}
+FLAGS = ("urgent", "care")  # 緊急, 要配慮 (crisis, violence at home, child abuse)
 _WORD_LISTS = ("terms", "exclude", "unless")
 
 
@@ -177,6 +178,9 @@ def _rule(item: Any) -> tuple[list[tuple[str, str]], Rule | None]:
     town = item.get("town", False)
     if not isinstance(town, bool):
         problems.append(("town", "true か false で書いてください"))
+    flag = item.get("flag", "urgent")
+    if flag not in FLAGS:
+        problems.append(("flag", "urgent（緊急）か care（要配慮）で書いてください"))
     words = {name: _words(item.get(name), name, problems) for name in _WORD_LISTS}
     pairs = _pairs(item.get("pairs"), problems)
     if not words["terms"] and not pairs:
@@ -184,4 +188,4 @@ def _rule(item: Any) -> tuple[list[tuple[str, str]], Rule | None]:
     if problems:
         return problems, None
     return [], Rule(slug=slug, title=title, numbers=tuple(numbers), reply=reply, town=town, terms=words["terms"],
-                    pairs=pairs, exclude=words["exclude"], unless=words["unless"])
+                    pairs=pairs, exclude=words["exclude"], unless=words["unless"], flag=flag)

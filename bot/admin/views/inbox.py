@@ -9,12 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from bot.admin.auth import staff_required
 from bot.admin.labels import OUTCOME_LABELS
 from bot.admin.blueprint import bp
-from bot.admin.forms import AlternateForm, DismissForm
+from bot.admin.forms import AlternateForm, CheckForm, DismissForm
 from bot.admin.listing import by_reading
 from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
 from bot.extensions import db
 from bot.inbox import (
-    DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, needs_confirmation, period,
+    DAY_CHOICES, FLAG_LABELS, PER_USER_DAY, FlaggedWording, add_as_alternate, check_flagged, checked_flagged,
+    dismiss, find_flagged, find_group, flagged_wordings, inbox_page, needs_confirmation, open_flagged, period,
 )
 from bot.knowledge.editing import EntryInvalid
 from bot.models import Entry
@@ -27,9 +28,9 @@ def _page(value) -> int:
         return 1
 
 
-def _back(days: int, page: int = 1):
+def _back(days: int, page: int = 1, anchor: str | None = None):
     # Every action returns to the period (and page) the clerk was looking at.
-    return redirect(url_for("admin.inbox", days=days, page=page if page > 1 else None))
+    return redirect(url_for("admin.inbox", days=days, page=page if page > 1 else None, _anchor=anchor))
 
 
 def _live_entries() -> dict[str, Entry]:
@@ -43,9 +44,17 @@ def _label(e: Entry) -> str:
 @bp.get("/inbox")
 @staff_required
 def inbox():
-    """Show unanswered questions grouped by similarity, one page at a time."""
+    """Show 緊急 / 要配慮 messages first, then unanswered questions grouped by similarity, one page at a time."""
     days = period(request.args.get("days"))
+    if request.args.get("view") == "checked":
+        checked = checked_flagged(days, _page(request.args.get("page")))
+        return render_template("admin/inbox_checked.html", checked=checked, days=days, day_choices=DAY_CHOICES)
     box = inbox_page(days, _page(request.args.get("page")))
+    urgent = open_flagged()
+    checks = [(item, CheckForm(formdata=None, group=item.token, days=days, page=box.page, last=item.last_id))
+              for item in urgent.items]
+    # A wording once logged as a safety or crisis message is never offered for FAQ learning.
+    unlearnable = flagged_wordings([t for g in box.groups for t in g.variants])
     entries = _live_entries()
     others = [SelectChoice("", "— 選んでください —")] + [SelectChoice(s, _label(e)) for s, e in entries.items()]
     cards = []
@@ -56,9 +65,10 @@ def inbox():
         disliked = [(entries[slug], n) for slug, n in group.disliked.most_common() if slug in entries]
         about = [(entries[slug], n) for slug, n in group.about.most_common() if slug in entries]
         cards.append((group, alt, DismissForm(formdata=None, group=group.token, days=days, page=box.page),
-                      candidates, disliked, about))
+                      candidates, disliked, about, not unlearnable.intersection(group.variants)))
     return render_template("admin/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
-                           per_user_day=PER_USER_DAY, cutoff=suggest_cutoff(), outcome_labels=OUTCOME_LABELS)
+                           per_user_day=PER_USER_DAY, cutoff=suggest_cutoff(), outcome_labels=OUTCOME_LABELS,
+                           urgent=urgent, checks=checks, flag_labels=FLAG_LABELS)
 
 
 @bp.post("/inbox/alternate")
@@ -86,6 +96,9 @@ def inbox_alternate():
                                cutoff=cutoff, days=days)
     try:
         added = add_as_alternate(group, entry, form.question.data, current_user.email)
+    except FlaggedWording as exc:
+        flash(f"追加できませんでした：{exc}", "error")
+        return _back(days, page)
     except EntryInvalid as exc:
         flash("追加できませんでした：" + "、".join(m for ms in exc.errors.values() for m in ms), "error")
         return _back(days, page)
@@ -111,3 +124,25 @@ def inbox_dismiss():
     closed = dismiss(group, form.reason.data, form.note.data or "", current_user.email)
     flash(f"{closed}件を対応不要にしました。", "info")
     return _back(days, page)
+
+
+@bp.post("/inbox/check")
+@staff_required
+def inbox_check():
+    """Mark a 緊急 / 要配慮 message as seen (確認済み): who and when are kept and audited."""
+    form = CheckForm()
+    days, page = period(form.days.data), _page(form.page.data)
+    if not form.validate_on_submit():
+        flash("確認済みにできませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+        return _back(days, page, "flagged")
+    item = find_flagged(form.group.data)
+    try:
+        last = int(form.last.data)
+    except ValueError:
+        last = 0
+    if item is None or not 0 < last < 2**63:
+        flash("このメッセージはすでに確認済みか、見つかりません。", "info")
+        return _back(days, page, "flagged")
+    checked = check_flagged(item, last, form.note.data or "", current_user.email)
+    flash(f"{item.label}のメッセージ{checked}件を確認済みにしました。「確認済み」の一覧でいつでも見られます。", "info")
+    return _back(days, page, "flagged")

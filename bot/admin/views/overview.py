@@ -9,6 +9,7 @@ from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness
 from bot.forms import kpi as forms_kpi
+from bot.inbox import count_open_flagged
 
 
 @bp.get("/")
@@ -21,6 +22,7 @@ def overview():
         periods=[stats.period(7, who), stats.period(30, who)], most_asked=stats.most_asked(30, who=who),
         who=who, audiences=stats.AUDIENCES, readiness=counts(launch_readiness()),
         admin_grants=grants.admin_grants() if current_user.is_admin else None,
+        unchecked_flagged=count_open_flagged(), safety_weeks=stats.safety_weeks(who=who), recent_flagged=stats.recent_flagged(who=who),
         **forms_kpi.context(current_user),
     )
 
