@@ -55,6 +55,8 @@ POST_FORMS = {
     "admin.import_apply": admin_forms.ApplyImportForm,
     "admin.users": admin_forms.UserForm,
     "admin.user_update": admin_forms.UserUpdateForm,
+    "admin.user_grant_confirm": admin_forms.ActionForm,
+    "admin.user_grant_refuse": admin_forms.ActionForm,
     "notices.new": notice_forms.NoticeForm,
     "notices.edit": notice_forms.NoticeForm,
     "notices.preview": notice_forms.NoticeForm,

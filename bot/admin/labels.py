@@ -14,6 +14,8 @@ AUDIT_ACTIONS = {
     "user.update": "ユーザーの役割・状態を変更",
     "user.password": "パスワードを変更",
     "user.password_reset": "パスワードを再発行",
+    "user.grant_confirm": "管理者の権限付与を確認（承認）",
+    "user.grant_refuse": "管理者の権限付与を拒否",
     "user.sessions_ended": "すべての端末をログアウト",
     "entry.create": "回答を作成",
     "entry.edit": "回答を編集",
