@@ -179,6 +179,12 @@ class Console:
             screen, _key = facilities.add_screen(facility, "1階ロビー", by=ADMIN)
             db.session.commit()
             self.facility_id, self.screen_id = facility.id, screen.id
+            # An admin grant waiting for a second admin (the fuzzing admin made it, so it stays waiting).
+            from bot.admin.accounts import create_user
+            from bot.models import RoleGrant
+
+            made = create_user("fuzz-admin@example.invalid", "admin", "fuzz-password-0001", actor=ADMIN)
+            self.grant_id = db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == made.id))
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other"]
 
     def url(self, endpoint: str) -> str:
@@ -186,7 +192,7 @@ class Console:
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
                   "submission_id": self.submission_id, "slug": self.form_slug,
                   "key": "phone", "office_id": self.office_id,
-                  "facility_id": self.facility_id, "screen_id": self.screen_id}
+                  "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, true
 from bot.extensions import db
 from bot.inbox import count_open_since
 from bot.models import Entry, QuestionLog, utcnow
+from bot.models.timeutil import local_today
 
 QUESTION_OUTCOMES = ("answer", "suggest", "fallback")
 # Whose questions the figures count: residents on LINE by default; staff trying the bot are not residents.
@@ -90,7 +91,7 @@ def most_asked(days: int = 30, limit: int = 10, who: str = DEFAULT_AUDIENCE) -> 
 
 def needing_review(today: date | None = None) -> list[Entry]:
     """Return live entries whose review date has passed, oldest first."""
-    today = today or utcnow().date()
+    today = today or local_today()
     return list(db.session.scalars(
         select(Entry).where(Entry.archived.is_(False), Entry.review_by.is_not(None), Entry.review_by <= today)
         .order_by(Entry.review_by)
