@@ -51,6 +51,7 @@ POST_FORMS = {
     "admin.entry_restore": admin_forms.ActionForm,
     "admin.inbox_alternate": admin_forms.AlternateForm,
     "admin.inbox_dismiss": admin_forms.DismissForm,
+    "admin.inbox_handled": admin_forms.HandledForm,
     "admin.import_preview": admin_forms.ImportForm,
     "admin.import_apply": admin_forms.ApplyImportForm,
     "admin.users": admin_forms.UserForm,

@@ -155,6 +155,12 @@ class DismissForm(_InboxGroupForm):
     note = StringField("メモ（任意）", validators=[Length(max=300)])
 
 
+class HandledForm(_InboxGroupForm):
+    """A resident's wish to talk to staff was dealt with (called back): who and when are recorded."""
+
+    note = StringField("メモ（任意。例：電話で折り返し済み）", validators=[Length(max=300)])
+
+
 class CategoryForm(JapaneseForm):
     name = StringField("カテゴリの名前", validators=[DataRequired("入力してください"), Length(max=40)])
 

@@ -29,6 +29,7 @@ AUDIT_ACTIONS = {
     "import": "ファイルから取り込み",
     "inbox.alternate": "受信箱：想定質問に追加",
     "inbox.dismiss": "受信箱：対応不要にする",
+    "inbox.handled": "受信箱：職員対応の希望を対応済み（折り返し済み）にする",
     "inbox.new_entry": "受信箱：新しい回答を作成",
     "category.create": "カテゴリを追加",
     "category.rename": "カテゴリの名前を変更",
