@@ -74,6 +74,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     def healthz():
         return jsonify(status="ok")
 
+    @app.get("/favicon.ico")
+    def favicon():
+        """Serve the small icon browsers ask for on every page (a static file; no session, no cookie)."""
+        return app.send_static_file("favicon.ico")
+
     _register_error_handlers(app)
     return app
 

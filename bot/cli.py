@@ -169,7 +169,11 @@ def demo_seed(password: str | None) -> None:
     """Fill the database with a month of made-up questions, inbox, followers, notices and two staff accounts."""
     from bot import demo
     from bot.admin.accounts import AccountError
+    from bot.dbcheck import schema_problem
 
+    problem = schema_problem()  # a fresh database: say what to run instead of a traceback (issue 19 B10)
+    if problem:
+        raise click.ClickException(problem)
     try:
         result = demo.seed(password)
     except (demo.DemoRefused, AccountError) as exc:

@@ -62,6 +62,8 @@ def from_environment(instance_path: str) -> dict:
         "TOWN_WEBSITE": env("TOWN_WEBSITE", DEFAULT_WEBSITE),
         # Defaults only: admins change these in the console (町の設定), which the database keeps.
         "TOWN_HOURS": env("TOWN_HOURS", ""),
+        # Every date and time staff and residents see (and every export file name) is in this zone; storage is UTC.
+        "TOWN_TIMEZONE": env("TOWN_TIMEZONE", "Asia/Tokyo"),
         # How long one process keeps the town's settings before it reads them again (another worker's change).
         "TOWN_CACHE_SECONDS": _int("TOWN_CACHE_SECONDS", 5),
         # The service's public address (https://bot.example.jp/), for links in LINE, feeds and signage URLs;

@@ -301,13 +301,17 @@ def count_open_since(since: datetime) -> int:
     return db.session.scalar(select(func.count()).select_from(_open_since(since).subquery())) or 0
 
 
-def _resolve(group: Group, action: str, actor: str, reason: str = "", entry_slug: str | None = None) -> int:
+def _resolve(group: Group, action: str, actor: str, reason: str = "", entry_slug: str | None = None,
+             outcome: str | None = None) -> int:
     """Close every open question of the group's wordings in its period (repeats over the daily limit too)."""
     since = group.since or _since(max(DAY_CHOICES))
     texts = list(group.variants)
     open_ids: list[int] = []
     for start in range(0, len(texts), 500):  # stay below the databases' bound-parameter limits
-        open_ids += db.session.scalars(_open_since(since).where(QuestionLog.text.in_(texts[start:start + 500])))
+        query = _open_since(since).where(QuestionLog.text.in_(texts[start:start + 500]))
+        if outcome is not None:
+            query = query.where(QuestionLog.outcome == outcome)
+        open_ids += db.session.scalars(query)
     for question_id in open_ids:
         db.session.add(InboxResolution(question_id=question_id, action=action, reason=reason,
                                        entry_slug=entry_slug, actor=actor))
@@ -530,3 +534,42 @@ def refuse_flagged_wording(texts: list[str], question: str) -> None:
     # The safety rules run before any FAQ matching: a wording they catch could never reach the entry anyway.
     if flagged_wordings([*texts, question]) or current_rules().match(question):
         raise FlaggedWording("緊急・要配慮のメッセージは想定質問に追加できません（住民の言葉をFAQの学習に使わないためです）。")
+HANDLED = "handled"
+
+
+def is_handover(group: Group) -> bool:
+    """Tell whether every message of the group asked for a person: it needs a call back, not an FAQ answer."""
+    return bool(group.outcomes) and set(group.outcomes) == {"contact"}
+
+
+def mark_handled(group: Group, note: str, actor: str) -> int:
+    """Close the group's wishes to talk to staff as 対応済み（折り返し済み）, audited with who and when."""
+    note = (note or "").strip()
+    closed = _resolve(group, HANDLED, actor, reason=note, outcome="contact")
+    if closed:
+        audit.record(actor, "inbox.handled", "inbox", group.token,
+                     f"受信箱の職員対応の希望{closed}件を対応済み（折り返し済み）にしました", None,
+                     {"question": group.text, "count": closed, "note": note})
+    db.session.commit()
+    return closed
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One group of wishes staff marked as called back: what, how many, who and when."""
+
+    question: str
+    count: int
+    note: str
+    actor: str
+    at: datetime
+
+
+def recently_handled(limit: int = 10) -> list[Handled]:
+    """Return the latest wishes to talk to staff marked as handled, newest first (from the audit log)."""
+    from bot.models import AuditLog
+
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "inbox.handled")
+                              .order_by(AuditLog.id.desc()).limit(limit))
+    return [Handled(str((r.after or {}).get("question", "")), int((r.after or {}).get("count", 0) or 0),
+                    str((r.after or {}).get("note", "")), r.actor, r.created_at) for r in rows]

@@ -14,7 +14,7 @@ from tests.admin_support import (  # noqa: F401  (fixtures)
 
 METHODS = ("GET", "POST")
 # Known admin-only pages: if the decorator stopped marking them, the walk below would prove nothing.
-EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.audit_log",
+EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_password", "admin.user_grant_confirm", "admin.user_grant_refuse", "admin.audit_log",
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",

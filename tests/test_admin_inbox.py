@@ -239,3 +239,41 @@ def test_the_period_filter_survives_every_action(console, editor_client):
         assert response.status_code == 302 and "days=30" in response.headers["Location"], path
     new = editor_client.get("/admin/inbox?days=30").get_data(as_text=True)
     assert 'value="30" selected' in new
+
+
+# -- issue 19 B6: a wish to talk to staff is called back, not answered with an FAQ -----------------------------
+
+def test_a_handover_request_offers_called_back_not_faq_suggestions_and_records_who_and_when(console, editor_client):
+    from bot.models import AuditLog
+    from tests.admin_support import EDITOR
+
+    _log(console, "人と話したい", outcome="contact", user="a" * 16)
+    _log(console, "人と話したい", outcome="contact", user="b" * 16)
+    _log(console, UNKNOWN)
+    page = editor_client.get("/admin/inbox").get_data(as_text=True)
+    cards = {c.split("</h2>", 1)[0]: c for c in page.split('<article class="card inbox-group')[1:]}
+    handover = next(c for h, c in cards.items() if "「人と話したい」" in h)
+    question = next(c for h, c in cards.items() if UNKNOWN in h)
+    assert "対応済み（折り返し済み）にする" in handover and 'action="/admin/inbox/handled"' in handover
+    assert "想定質問に追加" not in handover and "追加先の回答" not in handover and "新しい回答を作る" not in handover
+    assert "想定質問に追加" in question and "対応済み（折り返し済み）" not in question
+
+    token = _token(console, "人と話したい")
+    response = editor_client.post("/admin/inbox/handled", data={"group": token, "note": "12/7 電話で折り返し"})
+    assert response.status_code == 302
+    with console.app_context():
+        assert [g.text for g in open_groups()] == [UNKNOWN]
+        rows = list(db.session.scalars(select(InboxResolution)))
+        assert len(rows) == 2 and {(r.action, r.actor) for r in rows} == {("handled", EDITOR)}
+        audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "inbox.handled"))
+        assert audit.actor == EDITOR and audit.after == {"question": "人と話したい", "count": 2, "note": "12/7 電話で折り返し"}
+    page = editor_client.get("/admin/inbox").get_data(as_text=True)
+    log = page.split('id="handled-log"', 1)[1].split("</section>", 1)[0]
+    assert "「人と話したい」2件" in log and EDITOR in log and "12/7 電話で折り返し" in log
+    # A second post finds nothing left to close, and says so.
+    again = editor_client.post("/admin/inbox/handled", data={"group": token}, follow_redirects=True)
+    assert "すでに対応済み" in again.get_data(as_text=True)
+    # An FAQ question cannot be closed as called back.
+    editor_client.post("/admin/inbox/handled", data={"group": _token(console, UNKNOWN)})
+    with console.app_context():
+        assert [g.text for g in open_groups()] == [UNKNOWN]

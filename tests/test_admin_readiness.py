@@ -63,3 +63,20 @@ def test_the_overview_stops_linking_once_everything_is_done(console, editor_clie
     done, total = _counts(console)
     assert done == total > 0
     assert "公開準備" not in editor_client.get("/admin/").get_data(as_text=True).split("<main", 1)[1]
+
+
+def test_the_switchboard_hours_and_website_are_launch_items(console, editor_client):
+    """Issue 19 B4: until the switchboard is set no reply promises a call, so 公開準備 lists it."""
+    console.config.update(TOWN_PHONE="", TOWN_HOURS="")
+    html = editor_client.get("/admin/readiness").get_data(as_text=True)
+    section = html.split('id="town-todo"', 1)[1].split("</section>", 1)[0]
+    assert "代表電話" in section and "受付時間" in section and "市のホームページ" in section
+    assert "1/3" in section and section.count("未設定") == 2 and "電話を案内できず" in section
+    with console.app_context():
+        from bot.models import TownSetting
+
+        db.session.add_all([TownSetting(key="phone", value="0124-22-2111"), TownSetting(key="hours", value="平日 8:30〜17:15")])
+        db.session.commit()
+    section = editor_client.get("/admin/readiness").get_data(as_text=True).split('id="town-todo"', 1)[1]
+    section = section.split("</section>", 1)[0]
+    assert "3/3" in section and "未設定" not in section and "0124-22-2111" in section

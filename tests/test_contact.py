@@ -130,3 +130,29 @@ def test_a_redelivered_contact_request_is_answered_once(loaded_app, webhook, fak
     assert len(fake_line.calls(REPLY)) == 1
     with loaded_app.app_context():
         assert len(db.session.scalars(select(QuestionLog)).all()) == 1
+
+
+# -- issue 19 B4: no switchboard, no promise of a call ------------------------------------------------------
+
+def test_without_a_switchboard_the_reply_promises_no_call_and_points_to_the_website(loaded_app, webhook, fake_line):
+    loaded_app.config.update(TOWN_PHONE="", TOWN_HOURS="")
+    webhook([events.text("人と話したい")])
+    reply = _last_reply(fake_line)
+    assert "お電話でご案内します" not in reply and "お電話ください" not in reply and "代表電話" not in reply
+    assert "電話番号は、このLINEではまだご案内できません" in reply
+    assert "市のホームページ：https://www.city.ashibetsu.hokkaido.jp/" in reply
+    assert "市の担当者に伝えました" in reply
+    # Once staff set the switchboard in 町の設定, the reply offers the call.
+    with loaded_app.app_context():
+        db.session.add(TownSetting(key="phone", value="0124-22-2111"))
+        db.session.commit()
+    webhook([events.text("人と話したい")])
+    reply = _last_reply(fake_line)
+    assert "お電話でご案内します" in reply and "代表電話 0124-22-2111" in reply and "お急ぎのときはお電話ください" in reply
+
+
+def test_an_entry_contact_with_a_number_is_a_call_to_offer():
+    body = reply_text(Town("芦別市", "芦別市役所", "", "https://example.jp/"), "給食", "学校教育課（0124-22-9999）")
+    assert "お電話でご案内します" in body and "学校教育課（0124-22-9999）" in body
+    bare = reply_text(Town("芦別市", "芦別市役所", "", "https://example.jp/"), "給食", "芦別市役所")
+    assert "お電話" not in bare and "市のホームページ：https://example.jp/" in bare

@@ -82,3 +82,27 @@ def test_seed_refuses_in_production(app, runner):
     with app.app_context():
         assert db.session.scalar(select(func.count(QuestionLog.id))) == 0
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_seed_on_a_fresh_database_says_to_migrate_first_instead_of_a_traceback(tmp_path, fake_line):
+    """Issue 19 B10: `flask demo seed` before `flask db upgrade` used to end in an OperationalError traceback."""
+    from bot import create_app
+    from tests.conftest import base_config
+
+    fresh = create_app(base_config(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", fake_line))
+    try:
+        result = fresh.test_cli_runner().invoke(args=["demo", "seed", "--password", PASSWORD])
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and "OperationalError" not in result.output
+        assert "データベースがまだ作られていません" in result.output and "flask --app app db upgrade" in result.output
+        assert "The database has no tables yet" in result.output
+        # After migrating, the same command works.
+        from flask_migrate import upgrade
+
+        with fresh.app_context():
+            upgrade()
+        assert fresh.test_cli_runner().invoke(args=["demo", "seed", "--password", PASSWORD]).exit_code == 0
+    finally:
+        fresh.extensions["line_sender"].close()
+        with fresh.app_context():
+            db.engine.dispose()

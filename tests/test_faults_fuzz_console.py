@@ -52,10 +52,13 @@ POST_FORMS = {
     "admin.inbox_alternate": admin_forms.AlternateForm,
     "admin.inbox_dismiss": admin_forms.DismissForm,
     "admin.inbox_check": admin_forms.CheckForm,
+    "admin.inbox_handled": admin_forms.HandledForm,
     "admin.import_preview": admin_forms.ImportForm,
     "admin.import_apply": admin_forms.ApplyImportForm,
     "admin.users": admin_forms.UserForm,
     "admin.user_update": admin_forms.UserUpdateForm,
+    "admin.user_grant_confirm": admin_forms.ActionForm,
+    "admin.user_grant_refuse": admin_forms.ActionForm,
     "notices.new": notice_forms.NoticeForm,
     "notices.edit": notice_forms.NoticeForm,
     "notices.preview": notice_forms.NoticeForm,
@@ -182,6 +185,12 @@ class Console:
             db.session.add(QuestionLog(text="火事だ", outcome="safety", safety_flag="urgent", user_hash="fuzz",
                                        safety_reply=[{"slug": "fire-ambulance", "title": "火事", "numbers": ["119"]}]))
             db.session.commit()
+            # An admin grant waiting for a second admin (the fuzzing admin made it, so it stays waiting).
+            from bot.admin.accounts import create_user
+            from bot.models import RoleGrant
+
+            made = create_user("fuzz-admin@example.invalid", "admin", "fuzz-password-0001", actor=ADMIN)
+            self.grant_id = db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == made.id))
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other", b"checked"]
 
     def url(self, endpoint: str) -> str:
@@ -189,7 +198,7 @@ class Console:
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
                   "submission_id": self.submission_id, "slug": self.form_slug,
                   "key": "phone", "office_id": self.office_id,
-                  "facility_id": self.facility_id, "screen_id": self.screen_id}
+                  "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

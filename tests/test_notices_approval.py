@@ -235,3 +235,137 @@ def test_the_notice_pages_show_no_status_codes(console):
         html = editor.get(path).get_data(as_text=True)
         visible = html.replace('class="badge pending_approval"', "")
         assert "pending_approval" not in visible and "承認待ち" in html
+
+
+# -- 5. issue 19 B1: a second admin confirms an admin grant; then the new admin approves independently -------
+
+NEWADMIN = "newadmin@example.invalid"
+
+
+def _grant_id(app, email: str) -> int:
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        return db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == user_id, RoleGrant.role == "admin")
+                                 .order_by(RoleGrant.id.desc()))
+
+
+def _decide(client, grant_id: int, decision: str) -> str:
+    return _flash(client.post(f"/admin/users/grants/{grant_id}/{decision}", follow_redirects=True))
+
+
+def test_the_normal_path_a_confirmed_admin_approves_its_makers_notice(console):
+    """Admin A creates admin B in the console, admin C (made on the command line) confirms: B approves A."""
+    admin = _client(console, ADMIN)
+    assert "作成しました" in admin.post("/admin/users", data={"email": NEWADMIN, "role": "admin",
+                                                         "password": PASSWORD}).get_data(as_text=True)
+    grant_id = _grant_id(console, NEWADMIN)
+    # The new admin's row waits on the accounts page, with the way explained where admins are created.
+    page = admin.get("/admin/users").get_data(as_text=True)
+    waiting = page.split('id="grant-confirm"', 1)[1].split("</section>", 1)[0]
+    assert NEWADMIN in waiting and "自分が付けた権限は、自分では確認できません" in waiting
+    assert "管理者を追加するとき" in page.split('id="admin-create-help"', 1)[1]
+    # The maker cannot confirm their own grant.
+    assert "自分が付けた権限は、自分では確認できません" in _decide(admin, grant_id, "confirm")
+    # Nor can the new admin confirm itself.
+    assert "自分への権限付与は" in _decide(_client(console, NEWADMIN), grant_id, "confirm")
+
+    notice_id = _compose(admin)
+    admin.post(f"/admin/notices/{notice_id}/request")
+    assert "作った（または管理者にした）" in _flash(approve_as(_client(console, NEWADMIN), notice_id, revision=1))
+
+    other = _client(console, ADMIN2)
+    page = other.get("/admin/users").get_data(as_text=True)
+    assert f'action="/admin/users/grants/{grant_id}/confirm"' in page
+    assert "権限を確認しました" in _decide(other, grant_id, "confirm")
+    assert NEWADMIN not in other.get("/admin/users").get_data(as_text=True).split(
+        'id="grant-confirm"', 1)[1].split("</section>", 1)[0]
+    assert "承認しました" in _flash(approve_as(_client(console, NEWADMIN), notice_id))
+    assert _notice(console, notice_id).approved_by == NEWADMIN
+    with console.app_context():
+        row = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.grant_confirm"))
+        assert row.actor == ADMIN2 and NEWADMIN in row.summary and ADMIN in row.summary
+        assert row.after == {"grant": grant_id, "granted_by": ADMIN}
+        grant = db.session.get(RoleGrant, grant_id)
+        assert (grant.decision, grant.decided_by) == ("confirmed", ADMIN2) and grant.decided_at is not None
+    # The overview's record says who confirmed.
+    assert "確認：" + ADMIN2 in admin.get("/admin/").get_data(as_text=True)
+
+
+def test_nobody_confirms_the_puppet_stays_blocked_and_a_second_puppet_cannot_confirm(console):
+    """A creates B and C; C (also A's) cannot confirm B; unconfirmed, B cannot approve A's notice."""
+    admin = _client(console, ADMIN)
+    admin.post("/admin/users", data={"email": NEWADMIN, "role": "admin", "password": PASSWORD})
+    admin.post("/admin/users", data={"email": PUPPET, "role": "admin", "password": PASSWORD})
+    grant_id = _grant_id(console, NEWADMIN)
+    puppet = _client(console, PUPPET)
+    assert "この権限付与に関わった人" in _decide(puppet, grant_id, "confirm")
+    assert "この権限付与に関わった人" in _decide(puppet, grant_id, "refuse")
+    # A admin made by B cannot be confirmed by A either: A is in its chain.
+    newadmin = _client(console, NEWADMIN)
+    newadmin.post("/admin/users", data={"email": "third@example.invalid", "role": "admin", "password": PASSWORD})
+    assert "この権限付与に関わった人" in _decide(admin, _grant_id(console, "third@example.invalid"), "confirm")
+    notice_id = _compose(admin)
+    admin.post(f"/admin/notices/{notice_id}/request")
+    for who in (NEWADMIN, PUPPET, "third@example.invalid"):
+        assert "作った（または管理者にした）" in _flash(approve_as(_client(console, who), notice_id, revision=1))
+    assert _notice(console, notice_id).status == "pending_approval"
+    with console.app_context():
+        assert db.session.scalar(select(RoleGrant.decision).where(RoleGrant.id == grant_id)) is None
+        assert not db.session.scalars(select(AuditLog).where(AuditLog.action.like("user.grant_%"))).all()
+
+
+def test_a_refused_grant_makes_the_account_an_editor_and_is_audited(console):
+    admin = _client(console, ADMIN)
+    admin.post("/admin/users", data={"email": NEWADMIN, "role": "admin", "password": PASSWORD})
+    grant_id = _grant_id(console, NEWADMIN)
+    assert "拒否しました" in _decide(_client(console, ADMIN2), grant_id, "refuse")
+    assert "確認待ちではありません" in _decide(_client(console, ADMIN2), grant_id, "confirm")
+    with console.app_context():
+        user = db.session.scalar(select(User).where(User.email == NEWADMIN))
+        assert user.role == "editor"
+        row = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.grant_refuse"))
+        assert (row.actor, row.target_id, row.before) == (ADMIN2, str(user.id), {"role": "admin"})
+
+
+def test_a_password_reset_is_confirmed_like_a_grant(console):
+    """An admin whose password another admin reset waits for a third admin, then approves the resetter."""
+    admin = _client(console, ADMIN)
+    with console.app_context():
+        admin2_id = db.session.scalar(select(User.id).where(User.email == ADMIN2))
+    admin.post(f"/admin/users/{admin2_id}/password")
+    grant_id = _grant_id(console, ADMIN2)
+    with console.app_context():
+        db.session.get(User, admin2_id).set_password(PASSWORD)
+        create_user("third@example.invalid", "admin", PASSWORD, actor="cli")
+    notice_id = _compose(admin)
+    admin.post(f"/admin/notices/{notice_id}/request")
+    assert "作った（または管理者にした）" in _flash(approve_as(_client(console, ADMIN2), notice_id, revision=1))
+    assert "権限を確認しました" in _decide(_client(console, "third@example.invalid"), grant_id, "confirm")
+    assert "承認しました" in _flash(approve_as(_client(console, ADMIN2), notice_id))
+
+
+def test_a_lone_admin_is_told_the_way_and_the_command_line_confirms(console):
+    with console.app_context():
+        db.session.execute(update(User).where(User.email == ADMIN2).values(role="editor"))
+        db.session.commit()
+    admin = _client(console, ADMIN)
+    admin.post("/admin/users", data={"email": NEWADMIN, "role": "admin", "password": PASSWORD})
+    # While ADMIN is the only active admin, the accounts page says what to do.
+    with console.app_context():
+        db.session.execute(update(User).where(User.email == NEWADMIN).values(active=False))
+        db.session.commit()
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert "管理者があなたひとりのとき" in page and "users confirm-grant" in page and "users create" in page
+    with console.app_context():
+        db.session.execute(update(User).where(User.email == NEWADMIN).values(active=True))
+        db.session.commit()
+    result = console.test_cli_runner().invoke(args=["users", "confirm-grant", NEWADMIN])
+    assert result.exit_code == 0, result.output
+    notice_id = _compose(admin)
+    admin.post(f"/admin/notices/{notice_id}/request")
+    assert "承認しました" in _flash(approve_as(_client(console, NEWADMIN), notice_id))
+    with console.app_context():
+        row = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.grant_confirm"))
+        assert row.actor == "cli"
+    again = console.test_cli_runner().invoke(args=["users", "confirm-grant", NEWADMIN])
+    assert again.exit_code != 0 and "no admin grant waiting" in again.output

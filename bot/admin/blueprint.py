@@ -1,14 +1,12 @@
 """The console blueprint, shared by the view modules."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Blueprint
 
+from bot.models.timeutil import to_local
 from bot.security import add_security_headers
-
-# Japan has no daylight saving time; a fixed offset avoids needing tzdata on slim images.
-JST = timezone(timedelta(hours=9), "JST")
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,12 +22,10 @@ def console_headers(response):
 
 @bp.app_template_filter("local")
 def local_time(value: datetime | None) -> str:
-    """Show a stored time in Japan time (SQLite hands back naive UTC)."""
+    """Show a stored time in the town's time zone (TOWN_TIMEZONE, Asia/Tokyo)."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    return to_local(value).strftime("%Y-%m-%d %H:%M")
 
 
 @bp.errorhandler(403)

@@ -58,6 +58,25 @@ def users_set_password(email: str, generate: bool) -> None:
         click.echo(f"password (shown only now): {password}")
 
 
+@users_cli.command("confirm-grant")
+@click.argument("email")
+def users_confirm_grant(email: str) -> None:
+    """Confirm the admin grants made in the console for an account (server access is trusted)."""
+    from bot.admin import grants
+
+    user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    waiting = [g for g in grants.waiting_grants() if g.email == user.email]
+    if not waiting:
+        raise click.ClickException(f"{user.email} has no admin grant waiting for confirmation")
+    # The newest grant vouches for the account as it stands, earlier ones included.
+    grants.confirm(waiting[0].id, None)
+    for g in waiting:
+        click.echo(f"confirmed: {g.granted_by} made {user.email} an admin")
+    click.echo(f"{user.email} now approves notices independently of whoever made the account.")
+
+
 @users_cli.command("list")
 def users_list() -> None:
     """List staff accounts."""

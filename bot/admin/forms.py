@@ -160,6 +160,10 @@ class CheckForm(_InboxGroupForm):
 
     last = HiddenField(validators=[DataRequired(), Length(max=20)])  # the newest message staff saw on the page
     note = StringField("メモ（任意）", validators=[Length(max=300)])
+class HandledForm(_InboxGroupForm):
+    """A resident's wish to talk to staff was dealt with (called back): who and when are recorded."""
+
+    note = StringField("メモ（任意。例：電話で折り返し済み）", validators=[Length(max=300)])
 
 
 class CategoryForm(JapaneseForm):

@@ -13,6 +13,7 @@ from bot.knowledge.categories import names as category_names
 from bot.matching.normalize import fold
 from bot.matching.tokenize import analyze
 from bot.models import Entry, utcnow
+from bot.models.timeutil import local_today
 
 SORTS = {"title": "カテゴリ（メニュー順）・50音順", "kana": "タイトルの50音順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
 STATUS_FILTERS = {"": "すべて（アーカイブ以外）", "published": "公開", "draft": "下書き", "archived": "アーカイブ"}
@@ -65,7 +66,7 @@ def find_entries(f: EntryFilter) -> list[tuple[Entry, int]]:
     if f.category:
         query = query.where(Entry.category == f.category)
     if f.needs_review:
-        query = query.where(Entry.review_by.is_not(None), Entry.review_by <= utcnow().date())
+        query = query.where(Entry.review_by.is_not(None), Entry.review_by <= local_today())
     if f.recent_days:
         query = query.where(Entry.changed_at >= utcnow() - timedelta(days=f.recent_days))
     counts = ask_counts(30, f.who)

@@ -60,6 +60,30 @@ def launch_readiness() -> list[Readiness]:
     return [r for r in rows if not r.done] + [r for r in rows if r.done]
 
 
+@dataclass(frozen=True)
+class TownItem:
+    """One of the town's settings residents rely on from the first day (代表電話, 受付時間, ホームページ)."""
+
+    label: str
+    value: str
+    done: bool
+    why: str
+
+
+def town_items() -> list[TownItem]:
+    """Return the town settings to fill in before launch: until the switchboard is set, no reply promises a call."""
+    from bot.town.settings import current_town
+
+    town = current_town()
+    return [
+        TownItem("代表電話", town.phone, bool(town.phone),
+                 "未入力のあいだ、「人と話したい」への返事は電話を案内できず、ホームページを案内します。"),
+        TownItem("受付時間", town.hours, bool(town.hours), "未入力のあいだ、返事に受付時間が出ません。"),
+        TownItem("市のホームページ", town.website, bool(town.website),
+                 "未入力のあいだ、電話番号がないときの案内先がありません。"),
+    ]
+
+
 def offices_without_phone() -> list[Office]:
     """Return the offices whose phone staff have not filled in yet."""
     return list(db.session.scalars(select(Office).where(Office.phone == "").order_by(Office.id)))

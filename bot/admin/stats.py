@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, select, true
 from bot.extensions import db
 from bot.inbox import CHECKED, FLAG_LABELS, Flagged, count_open_since, flagged
 from bot.models import Entry, InboxResolution, QuestionLog, utcnow
+from bot.models.timeutil import local_today
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time: weeks start Monday 00:00 JST
 SAFETY_WEEKS = 8
@@ -94,7 +95,7 @@ def most_asked(days: int = 30, limit: int = 10, who: str = DEFAULT_AUDIENCE) -> 
 
 def needing_review(today: date | None = None) -> list[Entry]:
     """Return live entries whose review date has passed, oldest first."""
-    today = today or utcnow().date()
+    today = today or local_today()
     return list(db.session.scalars(
         select(Entry).where(Entry.archived.is_(False), Entry.review_by.is_not(None), Entry.review_by <= today)
         .order_by(Entry.review_by)

@@ -40,7 +40,53 @@ _PHRASES: dict[str, tuple[str, ...]] = {
                "助かった", "サンキュー", "thanks", "thankyou", "thank you", "了解", "わかりました", "分かりました",
                "承知しました"),
 }
-KINDS = tuple(_PHRASES)
+KINDS = (*_PHRASES, "complaint")
+
+# Small talk said with extra words (issue 19 B5): 「ありがとう！助かったわ」, 「なまら助かった」, 「全然わからん」.
+# A message made only of these phrases and the filler words below is small talk; one word of anything else
+# (「ありがとうポイントって何？」) keeps it a question. Tuned on tests/data/smalltalk_tune.tsv only.
+SMALLTALK = (*GREETINGS, *PARTINGS, "thanks", "complaint")
+_MORE: dict[str, tuple[str, ...]] = {
+    "thanks": ("助かる", "たすかる", "助かります", "助かりました", "たすかりました", "助かった", "たすかった", "ありがとね",
+               "ありがとさん", "ありがとうね", "おおきに", "あざっす", "あざす", "さんきゅ", "さんきゅう", "感謝します",
+               "感謝してます", "お世話になりました", "お世話様", "参考になりました", "わかりやすかった", "分かりやすかった",
+               "よくわかりました", "よく分かりました", "なるほど", "どうもありがとう", "了解です", "了解しました"),
+    "hello": ("こんちは", "こんちわ", "ちわっす", "ちわ", "はろ", "やっほ", "お疲れ様です", "おつかれさまです", "お疲れさまです",
+              "おつかれさま", "お疲れ様", "どうもどうも"),
+    "morning": ("おはようさん", "おはよございます", "おは"),
+    "evening": ("おばんです", "おばんでした", "おばんです"),
+    "regards": ("よろしくね", "よろしくです"),
+    "farewell": ("したっけ", "したっけね", "したらね", "それじゃあ", "それじゃ", "じゃあね", "じゃね", "じゃあまた", "またくる",
+                 "また来る", "また来ます", "またきます", "また聞く", "またきく", "また今度聞く", "また今度", "失礼しました",
+                 "失礼いたします", "ほなね", "ほなまた", "さらば", "またお願いします", "ではまた", "それではまた", "おつかれ",
+                 "お疲れ"),
+    "complaint": ("使えない", "つかえない", "つかえね", "使えね", "役に立たない", "やくにたたない", "役立たず", "わからない",
+                  "わからん", "分からない", "分からん", "わかりにくい", "分かりにくい", "意味わからん", "意味がわからない",
+                  "意味不明", "ひどい", "最悪", "さいあく", "だめ", "ぽんこつ", "答えになってない", "答えて", "聞いたことに答えて",
+                  "そうじゃない", "違う", "ちがう", "もういい", "話にならない", "使いにくい", "つかいにくい", "なんだそれ",
+                  "はぁ", "はあ", "いまいち", "いらいらする", "いらいら", "しっかりして", "なんもわからん", "がっかり",
+                  "残念", "ざんねん"),
+}
+# Words that only add colour: intensifiers, dialect, particles and endings, fillers, the weather, the bot's name.
+_FILLERS = ("本当に", "ほんとに", "ほんとう", "ほんと", "とても", "すごく", "すっごく", "めっちゃ", "なまら", "まじで", "まじ",
+            "いつも", "わざわざ", "丁寧に", "ていねいに", "いや", "いやあ", "いやぁ", "あ", "ああ", "あぁ", "うん", "う", "えっと",
+            "ぜんぜん", "全然", "なんも", "もう", "ね", "ねぇ", "ねえ", "よ", "わ", "な", "なぁ", "なあ", "さ", "ぞ", "ぜ", "べ",
+            "だべ", "しょ", "っしょ", "です", "ます", "でした", "だ", "だな", "だね", "だよ", "やん", "じゃん", "こりゃ", "って",
+            "けど", "んだけど", "だけど", "じゃ", "ん", "お", "ぼっと", "ぼっとさん", "ぼっとくん", "さん", "今日も", "今日は", "寒い",
+            "さむい", "暑い", "あつい", "いい天気", "いいてんき", "でも", "また", "では", "それでは")
+_FILLER = ""
+
+
+def _segment_table() -> dict[str, str]:
+    table = {_key(w): _FILLER for w in _FILLERS}
+    for kind in SMALLTALK:
+        for phrase in (*_PHRASES.get(kind, ()), *_MORE.get(kind, ())):
+            table[_key(phrase)] = kind
+    table.pop("", None)
+    return table
+
+
+_SEGMENTS: dict[str, str] = {}
 
 # Commands are short; longer messages are questions and skip the work below.
 MAX_COMMAND_CHARS = 40
@@ -111,7 +157,7 @@ def recognise(text: str) -> str | None:
         kind = _lookup(_key(analyze(text).reading))
         if kind:
             return kind
-    return _compound(key)
+    return _compound(key) or _segmented(key)
 
 
 def _compound(key: str) -> str | None:
@@ -124,3 +170,28 @@ def _compound(key: str) -> str | None:
         if head and tail and head not in NOTICE_COMMANDS and tail not in NOTICE_COMMANDS:
             return head
     return None
+
+
+def _segmented(key: str) -> str | None:
+    """Return the small-talk kind of a message made only of small-talk phrases and filler words, else None."""
+    if not _SEGMENTS:
+        _SEGMENTS.update(_segment_table())
+    longest = max(map(len, _SEGMENTS))
+    # paths[i]: the kinds met on one way to cut key[:i] into known words (None: no way).
+    paths: list[list[str] | None] = [None] * (len(key) + 1)
+    paths[0] = []
+    for start in range(len(key)):
+        if paths[start] is None:
+            continue
+        for end in range(start + 1, min(len(key), start + longest) + 1):
+            kind = _SEGMENTS.get(key[start:end])
+            if kind is None:
+                continue
+            path = paths[start] + ([kind] if kind else [])
+            # Keep the way with the most phrases: 「もういい」 beats 「もう」+「いい」 (not a word here anyway).
+            if paths[end] is None or len(path) > len(paths[end]):
+                paths[end] = path
+    kinds = paths[len(key)]
+    if not kinds:
+        return None
+    return "complaint" if "complaint" in kinds else kinds[0]

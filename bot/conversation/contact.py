@@ -49,6 +49,8 @@ _REQUEST = re.compile(
     rf"(?:{_PERSON}(?:{_TALK}|{_HERE})|{_PHONE_ASK}|{_HOURS}|{_WHERE}){_TAIL}$"
 )
 _PLACEHOLDERS = re.compile(r"［(?:電話|メール|番号)］")
+# A number to dial in an entry's free-text contact (0124-22-2111).
+_NUMBER = re.compile(r"\d{2,5}[-‐－ー]?\d{1,4}[-‐－ー]?\d{3,4}")
 # What may stand before the request: a short reason (「給食費のことで」「ぼっとじゃなくて」), nothing longer.
 _MAX_PREFIX = 20
 
@@ -84,7 +86,14 @@ def switchboard(town: Town, *, website: bool = False) -> str:
 
 def reply_text(town: Town, topic: str = "", topic_contact: str = "", office: Office | None = None) -> str:
     """Return the contact reply: the switchboard, the office for the last topic, and that the wish was passed on."""
-    parts = ["職員へのお問い合わせですね。お電話でご案内します。", switchboard(town)]
+    # No number, no promise of a call: until staff set the switchboard (or the office's phone), the reply
+    # points to the website instead of saying 「お電話でご案内します」 with nothing to dial (issue 19 B4).
+    callable_ = bool(town.phone or (office is not None and office.phone)
+                     or (office is None and topic and _NUMBER.search(topic_contact or "")))
+    opening = ("職員へのお問い合わせですね。お電話でご案内します。" if callable_ else
+               "職員へのお問い合わせですね。市役所の電話番号は、このLINEではまだご案内できません。"
+               "市のホームページでお問い合わせ先をご確認ください。")
+    parts = [opening, switchboard(town, website=not callable_)]
     if office is not None:
         phone = f"（電話 {office.phone}）" if office.phone else ""
         hours = f"\n受付時間：{office.hours}" if office.hours else ""
@@ -93,5 +102,6 @@ def reply_text(town: Town, topic: str = "", topic_contact: str = "", office: Off
     elif topic and topic_contact:
         parts.append(f"さきほどの「{topic}」のお問い合わせ先：\n{topic_contact}")
     parts.append("職員と話したいというご希望は、市の担当者に伝えました。"
-                 "LINEで職員からお返事することはできませんので、お急ぎのときはお電話ください。")
+                 "LINEで職員からお返事することはできませんので、"
+                 + ("お急ぎのときはお電話ください。" if callable_ else "お急ぎのときは市のホームページのお問い合わせ先をご覧ください。"))
     return "\n\n".join(parts)

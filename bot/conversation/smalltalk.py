@@ -1,4 +1,4 @@
-"""What the bot says to greetings, farewells and thanks, fitted to the time of day in Japan. Pure functions."""
+"""What the bot says to greetings, farewells, thanks and complaints, fitted to the time of day in Japan. Pure functions."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -40,6 +40,9 @@ def reply_text(kind: str, town_name: str, now: datetime) -> str:
     if kind in GREETINGS:
         # Answered with the greeting of the hour: 「おはよう」 at three in the afternoon gets 「こんにちは！」.
         return f"{_TIME_GREETING[part]}！{invite}"
+    if kind == "complaint":
+        return ("うまくお答えできず、ごめんなさい。知りたいことを短い言葉で送り直していただくか、「メニュー」から話題を選んでください。"
+                "職員に伝えたいときは「人と話したい」と送ってください。")
     if kind == "night":
         return "おやすみなさい。ご利用ありがとうございました。またいつでも聞いてください。"
     if kind in PARTINGS:

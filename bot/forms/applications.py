@@ -13,13 +13,12 @@ from bot.forms.definitions import display, fields
 from bot.matching.normalize import fold
 from bot.models import AuditLog, FormSubmission, FormVersion, User
 from bot.models.forms import SUBMISSION_STATUSES
-from bot.models.timeutil import utcnow
+from bot.models.timeutil import to_local, town_zone, utcnow
 
 STATUS_LABELS = {"new": "新規", "confirmed": "確認済み", "in_progress": "対応中", "done": "完了", "cancelled": "取消"}
 CHANNEL_LABELS = {"web": "ウェブ", "line": "LINE"}
 MAX_MEMO = 2000
 MAX_QUERY = 100
-JST = timezone(timedelta(hours=9), "JST")
 assert tuple(STATUS_LABELS) == SUBMISSION_STATUSES
 
 
@@ -74,14 +73,12 @@ def jst_text(moment: datetime | None) -> str:
     """Return a stored time as Japan time text (SQLite hands back naive UTC)."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    return to_local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _start_of(day: date) -> datetime:
     """Return the UTC moment a Japanese calendar day starts (staff think in Japan time)."""
-    return datetime.combine(day, time(0), JST).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), town_zone()).astimezone(timezone.utc)
 
 
 def _query(f: ApplicationFilter) -> Select:

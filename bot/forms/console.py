@@ -16,7 +16,7 @@ from bot.forms.console_forms import (
 )
 from bot.forms.export import to_csv
 from bot.models import FormSetting, FormSubmission, FormVersion, User
-from bot.models.timeutil import utcnow
+from bot.models.timeutil import local_stamp, utcnow
 from bot.urlnumbers import page_number
 
 PAGE = 50
@@ -56,7 +56,7 @@ def application_export():
     f = apps.parse_filter(request.args)
     rows = apps.find(f)
     apps.record_export(f, len(rows), current_user)
-    name = f"applications-{utcnow().strftime('%Y%m%d-%H%M')}.csv"
+    name = f"applications-{local_stamp()}.csv"
     return Response(to_csv(rows), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 

@@ -8,10 +8,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.forms.applications import JST
 from bot.forms.definitions import Kpi, kpi as kpi_of
 from bot.models import FormSetting, FormSubmission, FormVersion
-from bot.models.timeutil import utcnow
+from bot.models.timeutil import to_local, utcnow
 
 MONTHS = 12
 
@@ -47,9 +46,7 @@ def _newest_versions() -> dict[str, FormVersion]:
 
 
 def _month(moment: datetime) -> tuple[int, int]:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    local = moment.astimezone(JST)
+    local = to_local(moment)
     return local.year, local.month
 
 

@@ -158,7 +158,7 @@ def handle_postback(params: dict[str, str], resident: str | None) -> list[Messag
 
 
 def _date(row: FormSubmission) -> str:
-    from datetime import timedelta, timezone
+    from bot.models.timeutil import to_local
 
-    at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone(timedelta(hours=9))).strftime("%Y年%-m月%-d日")
+    at = to_local(row.created_at)
+    return f"{at.year}年{at.month}月{at.day}日"

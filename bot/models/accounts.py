@@ -83,6 +83,11 @@ class RoleGrant(db.Model):
     # NULL: done on the command line, which needs server access and is trusted.
     granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An admin grant made in the console waits for another admin: "confirmed" or "refused" (None: waiting,
+    # or nothing to decide). A confirmed grant no longer ties the account to whoever made it.
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decided_by: Mapped[str | None] = mapped_column(String(254))  # e-mail, or "cli"
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditLog(db.Model):

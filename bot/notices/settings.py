@@ -22,7 +22,7 @@ def defaults_from_environment() -> dict[str, Any]:
     return {
         # Topics residents can subscribe to: "slug=Name:category|category, ..." or empty to use the pack's categories.
         "NOTICE_TOPICS": env("NOTICE_TOPICS", ""),
-        "NOTICE_TIMEZONE": env("NOTICE_TIMEZONE", "Asia/Tokyo"),
+        "NOTICE_TIMEZONE": env("NOTICE_TIMEZONE", env("TOWN_TIMEZONE", "Asia/Tokyo")),
         # Sends that fall in quiet hours wait for the morning; empty disables quiet hours.
         "NOTICE_QUIET_HOURS": env("NOTICE_QUIET_HOURS", "21:00-08:00"),
         # The two-person rule: someone other than the author (an admin) approves before anything is sent.

@@ -12,9 +12,9 @@ from bot.line.messages import Town
 from bot.models import Notice, Screen
 from bot.notices.public import display_start, displayed
 from bot.signage import qr
+from bot.models.timeutil import to_local
 from bot.town.settings import current_town
 
-JST = timezone(timedelta(hours=9), "JST")
 WEEKDAYS = "月火水木金土日"
 
 
@@ -43,13 +43,13 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def month_day(value: datetime) -> str:
     """Return a date as 12月1日 in Japan time."""
-    local = value.astimezone(JST)
+    local = to_local(value)
     return f"{local.month}月{local.day}日"
 
 
 def clock_text(value: datetime) -> str:
     """Return the date and time as a screen shows it: 12月1日（火） 10:05."""
-    local = value.astimezone(JST)
+    local = to_local(value)
     return f"{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}） {local:%H:%M}"
 
 

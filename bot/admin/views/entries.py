@@ -19,6 +19,7 @@ from bot.inbox import close_for_new_entry, find_group, period
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
 from bot.models import Entry, EntryRevision, utcnow
+from bot.models.timeutil import local_today
 from bot.offices.store import all_offices
 
 
@@ -58,7 +59,7 @@ def entries():
         sort=args.get("sort", "title") if args.get("sort") in SORTS else "title", who=audience(args.get("who")),
     )
     return render_template("admin/entries.html", rows=find_entries(f), f=f, categories=categories(),
-                           sorts=SORTS, statuses=STATUS_FILTERS, today=utcnow().date(), audiences=AUDIENCES)
+                           sorts=SORTS, statuses=STATUS_FILTERS, today=local_today(), audiences=AUDIENCES)
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
@@ -70,7 +71,7 @@ def entry_new():
     _office_choices(form)
     if request.method == "GET":
         form.status.data = "draft"
-        form.updated_on.data = utcnow().date()
+        form.updated_on.data = local_today()
         question = request.args.get("question", "")[:200]
         if question:
             form.questions.data = question

@@ -9,13 +9,14 @@ from wtforms.fields.choices import SelectChoice
 from bot.admin.auth import staff_required
 from bot.admin.labels import OUTCOME_LABELS
 from bot.admin.blueprint import bp
-from bot.admin.forms import AlternateForm, CheckForm, DismissForm
+from bot.admin.forms import AlternateForm, CheckForm, DismissForm, HandledForm
 from bot.admin.listing import by_reading
 from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
 from bot.extensions import db
 from bot.inbox import (
     DAY_CHOICES, FLAG_LABELS, PER_USER_DAY, FlaggedWording, add_as_alternate, check_flagged, checked_flagged,
-    dismiss, find_flagged, find_group, flagged_wordings, inbox_page, needs_confirmation, open_flagged, period,
+    dismiss, find_flagged, find_group, flagged_wordings, inbox_page, is_handover, mark_handled, needs_confirmation,
+    open_flagged, period, recently_handled,
 )
 from bot.knowledge.editing import EntryInvalid
 from bot.models import Entry
@@ -61,14 +62,19 @@ def inbox():
     for group in box.groups:
         alt = AlternateForm(formdata=None, group=group.token, days=days, page=box.page, question=group.text)
         alt.other.choices = others
-        candidates = [(entries[slug], score) for slug, score in current_candidates(group.text) if slug in entries]
+        # A wish to talk to staff needs a call back, not an FAQ answer: no suggestions for it (issue 19 B6).
+        handover = is_handover(group)
+        candidates = [] if handover else [
+            (entries[slug], score) for slug, score in current_candidates(group.text) if slug in entries]
         disliked = [(entries[slug], n) for slug, n in group.disliked.most_common() if slug in entries]
         about = [(entries[slug], n) for slug, n in group.about.most_common() if slug in entries]
+        handled = (HandledForm(formdata=None, group=group.token, days=days, page=box.page)
+                   if group.outcomes.get("contact") else None)
         cards.append((group, alt, DismissForm(formdata=None, group=group.token, days=days, page=box.page),
-                      candidates, disliked, about, not unlearnable.intersection(group.variants)))
+                      candidates, disliked, about, not unlearnable.intersection(group.variants), handover, handled))
     return render_template("admin/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
                            per_user_day=PER_USER_DAY, cutoff=suggest_cutoff(), outcome_labels=OUTCOME_LABELS,
-                           urgent=urgent, checks=checks, flag_labels=FLAG_LABELS)
+                           urgent=urgent, checks=checks, flag_labels=FLAG_LABELS, recently_handled=recently_handled())
 
 
 @bp.post("/inbox/alternate")
@@ -146,3 +152,19 @@ def inbox_check():
     checked = check_flagged(item, last, form.note.data or "", current_user.email)
     flash(f"{item.label}のメッセージ{checked}件を確認済みにしました。「確認済み」の一覧でいつでも見られます。", "info")
     return _back(days, page, "flagged")
+@bp.post("/inbox/handled")
+@staff_required
+def inbox_handled():
+    """Mark a group's wishes to talk to staff as 対応済み（折り返し済み）; who and when go to the audit log."""
+    form = HandledForm()
+    days, page = period(form.days.data), _page(form.page.data)
+    if not form.validate_on_submit():
+        flash("対応済みにできませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+        return _back(days, page)
+    group = find_group(days, form.group.data)
+    if group is None or not group.outcomes.get("contact"):
+        flash("この職員対応の希望はすでに対応済みです。", "info")
+        return _back(days, page)
+    closed = mark_handled(group, form.note.data or "", current_user.email)
+    flash(f"職員対応の希望{closed}件を対応済み（折り返し済み）にしました。", "info")
+    return _back(days, page)

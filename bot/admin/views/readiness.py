@@ -7,7 +7,7 @@ from flask_login import current_user
 from bot.admin.auth import staff_required
 from bot.admin.blueprint import bp
 from bot.admin.forms import ActionForm
-from bot.admin.readiness import counts, launch_readiness, offices_without_phone, resolve_note
+from bot.admin.readiness import counts, launch_readiness, offices_without_phone, resolve_note, town_items
 from bot.extensions import db
 from bot.models import Entry
 
@@ -19,7 +19,7 @@ def readiness():
     rows = launch_readiness()
     done, total = counts(rows)
     return render_template("admin/readiness.html", rows=rows, done=done, total=total, action_form=ActionForm(),
-                           offices=offices_without_phone())
+                           offices=offices_without_phone(), town=town_items())
 
 
 @bp.post("/readiness/<int:entry_id>/resolve")

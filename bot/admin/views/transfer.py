@@ -1,7 +1,6 @@
 """Import and export the knowledge: YAML zip and Excel-friendly CSV, with a preview before applying."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from flask import Response, current_app, flash, redirect, render_template, url_for
@@ -15,10 +14,11 @@ from bot.admin.importdiff import compact
 from bot.bodylimits import body_limit, limit_text
 from bot.knowledge import transfer
 from bot.knowledge.labels import field_label, status_label
+from bot.models.timeutil import local_stamp
 
 
 def _stamp() -> str:
-    return datetime.now().strftime("%Y%m%d-%H%M")
+    return local_stamp()  # the town's time, as staff read the clock
 
 
 def _readable(data: dict) -> dict:

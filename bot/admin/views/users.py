@@ -5,20 +5,23 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from bot.admin import accounts
+from bot.admin import accounts, grants
 from bot.admin.auth import admin_required, renew_session
 from bot.admin.blueprint import bp
 from bot.admin.forms import ActionForm, UserForm, UserUpdateForm
 from bot.extensions import db
-from bot.models import User
+from bot.models import RoleGrant, User
 
 
 def _page(form: UserForm, generated: tuple[str, str] | None = None):
     rows = [(u, UserUpdateForm(formdata=None, role=u.role, active=u.active))
             for u in db.session.scalars(select(User).order_by(User.email))]
     # Shown once on this response only; never stored in plain text or flashed into the cookie.
+    waiting = [(g, grants.decide_problem(db.session.get(RoleGrant, g.id), current_user))
+               for g in grants.waiting_grants()]
+    admins = sum(1 for u, _ in rows if u.is_admin and u.active)
     return render_template("admin/users.html", form=form, rows=rows, generated=generated,
-                           reset=ActionForm(formdata=None))
+                           reset=ActionForm(formdata=None), waiting=waiting, admins=admins)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -75,3 +78,32 @@ def user_reset_password(user_id: int):
     password = accounts.reset_password(user, current_user.email)
     flash(f"{user.email} のパスワードを再発行しました。ログイン中の端末はログアウトされました。", "info")
     return _page(UserForm(formdata=None), (user.email, password))
+
+
+@bp.post("/users/grants/<int:grant_id>/confirm")
+@admin_required
+def user_grant_confirm(grant_id: int):
+    """Confirm an admin grant another admin made in the console (never one's own)."""
+    return _decide(grant_id, "confirm")
+
+
+@bp.post("/users/grants/<int:grant_id>/refuse")
+@admin_required
+def user_grant_refuse(grant_id: int):
+    """Refuse an admin grant another admin made in the console: the account becomes an editor."""
+    return _decide(grant_id, "refuse")
+
+
+def _decide(grant_id: int, decision: str):
+    if not ActionForm().validate_on_submit():
+        flash("画面の有効期限が切れました。もう一度お試しください。", "error")
+        return redirect(url_for("admin.users"))
+    try:
+        grant = (grants.confirm if decision == "confirm" else grants.refuse)(grant_id, current_user)
+    except grants.GrantError as exc:
+        flash(str(exc), "error")
+    else:
+        email = db.session.get(User, grant.user_id).email
+        flash(f"{email} の管理者の権限を確認しました。これからは、権限を付けた人とは別の人としてお知らせを承認できます。"
+              if decision == "confirm" else f"{email} の管理者の権限付与を拒否しました。編集者に戻りました。", "info")
+    return redirect(url_for("admin.users"))
