@@ -37,6 +37,7 @@ def spec_for(mode: str, definition: dict[str, Any], image: bytes | None = None, 
     """Return the MenuSpec for a checked definition; without an image it is rendered from the labels."""
     layout = LAYOUTS[definition["layout"]]
     width, height = layout.width, layout.height
+    uploaded = image is not None
     if image is None:
         image, image_type = rendered_image(definition, mode), "image/png"
     else:
@@ -44,7 +45,7 @@ def spec_for(mode: str, definition: dict[str, Any], image: bytes | None = None, 
     name = f"{town_name}・{MODE_LABELS[mode]}" if town_name else MODE_LABELS[mode]
     return MenuSpec(mode=mode, name=name[:300], chat_bar_text=definition["chat_bar_text"], width=width,
                     height=height, areas=areas(definition, base_url(), width, height), image=image,
-                    image_type=image_type or "image/png")
+                    image_type=image_type or "image/png", definition=definition, uploaded_image=uploaded)
 
 
 def build_spec(mode: str) -> MenuSpec:
