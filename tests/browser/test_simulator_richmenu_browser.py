@@ -5,6 +5,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.browser.test_simulator_csp import watch_for_problems
+
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "simulator-richmenu.png"
 
 
@@ -13,12 +15,7 @@ def test_tapping_the_rich_menu_in_the_simulator_gets_answers(live_server, browse
                                   has_touch=True, locale="ja-JP")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
-            and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400
-            and not r.url.endswith("/favicon.ico") else None)
+    problems = watch_for_problems(page)  # anything the CSP blocks, script errors, failed requests
     try:
         page.goto(f"{live_server}/")
         expect(page.locator("#log .msg.bot").first).to_be_visible()  # the greeting
