@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -107,7 +106,7 @@ def test_an_editors_new_url_is_shown_before_the_admin_switches_on_disaster_mode(
     expect(changed).to_contain_text("押したときの動作が変更")
     expect(switch.locator(".rm-urls li", has_text=phish)).to_contain_text("新規")
     _shot(page, shot, "richmenu-review-disaster")
-    switch.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs/screenshots/richmenu-review.png"))
+    shot(page, "richmenu-review", switch)  # docs/screenshots/ with UPDATE_SCREENSHOTS=1
     assert fake_line.richmenu.menus == before  # nothing has gone out yet
     _switch(page, "大雨警報（ブラウザのテスト）", "災害時モードに切り替える")
     expect(page.locator(".flash.info").first).to_contain_text("災害時モードに切り替えました")
