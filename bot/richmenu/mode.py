@@ -4,7 +4,7 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from flask import current_app, has_request_context
 
@@ -15,6 +15,7 @@ from bot.publicurl import base_url
 from bot.richmenu import publish as publisher
 from bot.richmenu import review as reviews
 from bot.richmenu.build import build_spec
+from bot.richmenu.definition import MODE_LABELS
 from bot.richmenu.render import RenderError
 from bot.richmenu.spec import MenuSpec
 from bot.richmenu.store import RichMenuInvalid
@@ -51,7 +52,7 @@ class Review:
     @property
     def label(self) -> str:
         """Return the mode's name in Japanese."""
-        return reviews.MODE_LABELS[self.mode]
+        return MODE_LABELS[self.mode]
 
     @property
     def recorded(self) -> bool:

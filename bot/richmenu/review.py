@@ -16,7 +16,6 @@ from bot.richmenu.definition import LAYOUTS, NOTICES_TEXT
 from bot.richmenu.spec import MenuSpec
 
 SNAPSHOT_VERSION = 1
-MODE_LABELS = {"normal": "通常のメニュー", "disaster": "災害時のメニュー"}
 
 
 def _action_text(action: dict[str, Any]) -> str:
