@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 
@@ -27,3 +29,15 @@ def spec(mode: str = "normal", color: str = "#1e6f3f", labels: tuple[str, ...] =
                   areas=areas, image=image(color))
     values.update(kwargs)
     return MenuSpec(**values)
+
+
+def corrupt_idat(data: bytes) -> bytes:
+    """Return the PNG with its first IDAT's compressed bytes garbled and its CRC recomputed (so chunks still verify)."""
+    start = data.index(b"IDAT") - 4
+    length = struct.unpack(">I", data[start:start + 4])[0]
+    body = bytearray(data[start + 8:start + 8 + length])
+    for i in range(2, len(body)):  # keep the zlib header, garble the deflate stream
+        body[i] ^= 0x5A
+    chunk = b"IDAT" + bytes(body)
+    return data[:start + 4] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[start + 12 + length:]
+

@@ -10,6 +10,7 @@ from bot.admin.richmenu_forms import form_data
 from bot.extensions import db
 from bot.models import AuditLog, RichMenuDefinition
 from bot.richmenu import store
+from tests.richmenu_support import corrupt_idat
 from tests.admin_support import ADMIN, EDITOR, admin_client, console, csrf_token, editor_client, login  # noqa: F401
 
 
@@ -190,3 +191,28 @@ def _post_from_pack():
 
     menu = packfile.read(Path(__file__).resolve().parents[1] / "knowledge")[0]["normal"]
     return {**form_data(menu), "mode": "normal", "do": "save"}
+
+
+def test_undecodable_images_are_refused_at_upload_and_at_publish(console, editor_client):
+    """Issue 19 A5: a PNG with a corrupt IDAT and half a JPEG are refused with a Japanese message, nothing stored;
+    one stored before the check existed is refused again when the menu is built for LINE."""
+    noise = Image.effect_noise((2500, 1686), 60).convert("RGB")
+    out = io.BytesIO()
+    noise.save(out, format="JPEG", quality=70)
+    half_jpeg = out.getvalue()[: len(out.getvalue()) // 2]
+    for data in (corrupt_idat(_png((2500, 1686))), half_jpeg):
+        response = _upload(editor_client, data)
+        assert "画像として読み込めません" in response.get_data(as_text=True)
+        with console.app_context():
+            assert store.load("normal").image is None
+    with console.app_context():
+        from bot.richmenu.build import build_spec
+
+        store.set_image("normal", half_jpeg, "image/jpeg", EDITOR)  # as if stored by an older version
+        db.session.commit()
+        try:
+            build_spec("normal")
+        except store.RichMenuInvalid as exc:
+            assert "登録した画像に問題があります" in exc.problems[0][1]
+        else:
+            raise AssertionError("a stored half JPEG was built into a menu for LINE")

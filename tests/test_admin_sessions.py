@@ -9,7 +9,7 @@ from bot.admin.auth import LOGGED_IN_AT, SEEN_AT
 from bot.extensions import db
 from bot.models import AuditLog, User
 from tests.admin_support import (  # noqa: F401  (fixtures)
-    ADMIN, EDITOR, PASSWORD, admin_client, console, editor_client, login,
+    ADMIN, EDITOR, PASSWORD, admin_client, console, csrf_token, editor_client, login,
 )
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -165,3 +165,33 @@ def test_an_expired_session_asks_scripts_to_log_in_again(console):
     response = client.post("/admin/entries/preview", json={"title": "x"}, headers={"Accept": "application/json"})
     assert response.status_code == 401
     assert re.search("ログイン", response.get_json()["message"])
+
+
+def _session_of(app, client) -> dict:
+    """Decode the client's session cookie with the app's own serializer."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.loads(client.get_cookie("session").value)
+
+
+def test_login_rotates_the_session_and_its_csrf_secret(console):
+    """Issue 19 A9: a cookie and a CSRF token planted before login are worthless after it."""
+    console.config["WTF_CSRF_ENABLED"] = True
+    victim = console.test_client()
+    planted_token = csrf_token(victim)  # the attacker fetched this page and planted its cookie in the victim's browser
+    planted_cookie = victim.get_cookie("session").value
+    planted_secret = _session_of(console, victim)["csrf_token"]
+    assert login(victim, EDITOR, csrf_token=planted_token).status_code == 302  # the victim logs in with it
+    after = _session_of(console, victim)
+    assert after.get("csrf_token") != planted_secret and victim.get_cookie("session").value != planted_cookie
+    # A forged post with the token the attacker knows is refused, so nothing is changed in the victim's name.
+    forged = victim.post("/admin/account/sessions", data={"csrf_token": planted_token})
+    assert forged.status_code == 400
+    assert "user.sessions_ended" not in _actions(console)
+    # The page's fresh token works, so the victim's own forms still do.
+    fresh = csrf_token(victim, "/admin/account")
+    assert fresh != planted_token
+    assert victim.post("/admin/account/sessions", data={"csrf_token": fresh}).status_code == 302
+    # The planted cookie, replayed by the attacker, is still a stranger's: it opens no console page.
+    attacker = console.test_client()
+    attacker.set_cookie("session", planted_cookie)
+    assert not _reaches_console(attacker)

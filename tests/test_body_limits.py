@@ -114,3 +114,51 @@ def test_a_real_server_answers_an_oversized_upload_instead_of_resetting(loaded_a
         html = response.read().decode()
         conn.close()
     assert response.status == 413 and "1MBまで" in html
+
+
+def _chunked_post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, str]:
+    """POST body with Transfer-Encoding: chunked (no Content-Length) over a real connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest("POST", path)
+        for name, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        for start in range(0, len(body), 64 * 1024):
+            piece = body[start:start + 64 * 1024]
+            conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        conn.send(b"0\r\n\r\n")
+        response = conn.getresponse()
+        return response.status, response.read(), response.getheader("Content-Type", "")
+    except (BrokenPipeError, ConnectionResetError):  # the server may answer before the whole body is sent
+        response = conn.getresponse()
+        return response.status, response.read(), response.getheader("Content-Type", "")
+    finally:
+        conn.close()
+
+
+def test_a_chunked_webhook_body_over_the_limit_is_413_over_a_real_server(loaded_app, fake_line):
+    """Issue 19 A13: without a Content-Length the limit still answers 413 (JSON for LINE), never 400."""
+    loaded_app.config["MAX_WEBHOOK_BYTES"] = 100_000
+    raw = json.dumps({"destination": "U1", "events": [], "pad": "x" * 300_000}).encode()
+    small = json.dumps({"destination": "U1", "events": []}).encode()
+    with LiveServer(loaded_app) as server:
+        status, body, kind = _chunked_post(server.port, "/callback", raw, {
+            "Content-Type": "application/json", "X-Line-Signature": sign(raw, SECRET)})
+        ok_status, _, _ = _chunked_post(server.port, "/callback", small, {
+            "Content-Type": "application/json", "X-Line-Signature": sign(small, SECRET)})
+    assert status == 413, (status, body[:200])
+    assert kind.startswith("application/json")
+    assert ok_status == 200  # a chunked body under the limit is read and answered as usual
+
+
+def test_a_chunked_webhook_body_over_the_limit_is_413_in_the_test_client(loaded_app, fake_line):
+    """The same through werkzeug's test client: an input stream, no Content-Length, the stream marked terminated."""
+    loaded_app.config["MAX_WEBHOOK_BYTES"] = 100_000
+    raw = json.dumps({"destination": "U1", "events": [], "pad": "x" * 300_000}).encode()
+    response = loaded_app.test_client().post(
+        "/callback", input_stream=io.BytesIO(raw),
+        headers={"X-Line-Signature": sign(raw, SECRET), "Content-Type": "application/json",
+                 "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413 and response.is_json

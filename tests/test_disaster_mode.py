@@ -34,7 +34,7 @@ def hand_built(monkeypatch):
 def disaster_app(loaded_app, hand_built):
     loaded_app.config.update(TOWN_DISASTER_BANNER=BANNER, TOWN_DISASTER_GREETING=GREETING)
     with loaded_app.app_context():
-        modes.switch(True, "大雨警報のため", "admin@example.invalid")
+        modes.switch(True, "大雨警報のため", "admin@example.invalid", confirmed=modes.review("disaster").digest)
     return loaded_app
 
 
@@ -43,7 +43,8 @@ def _replies(fake_line) -> list[list[dict]]:
 
 
 def test_cli_switches_on_and_back_publishing_each_menu(app, runner, fake_line, hand_built):
-    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "大雨警報のため", "--by", "admin@x"])
+    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "大雨警報のため", "--by", "admin@x",
+                                 "--yes"])
     assert result.exit_code == 0, result.output
     assert "災害時モードに切り替えました" in result.output
     state = fake_line.richmenu
@@ -52,7 +53,7 @@ def test_cli_switches_on_and_back_publishing_each_menu(app, runner, fake_line, h
         disaster_id = publisher.current("disaster").line_menu_id
     assert state.default == disaster_id
     assert state.menus[disaster_id]["name"] == "test-disaster"
-    result = runner.invoke(args=["richmenu", "mode", "normal", "--reason", "警報解除", "--by", "admin@x"])
+    result = runner.invoke(args=["richmenu", "mode", "normal", "--reason", "警報解除", "--by", "admin@x", "--yes"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert not disaster_state().on
@@ -67,7 +68,7 @@ def test_cli_switches_on_and_back_publishing_each_menu(app, runner, fake_line, h
 
 def test_switching_back_and_forth_reuses_the_published_menus(app, runner, fake_line, hand_built):
     for which in ("disaster", "normal", "disaster"):
-        assert runner.invoke(args=["richmenu", "mode", which, "--reason", "訓練"]).exit_code == 0
+        assert runner.invoke(args=["richmenu", "mode", which, "--reason", "訓練", "--yes"]).exit_code == 0
     creates = [r for r in fake_line.calls("/v2/bot/richmenu") if r.method == "POST"]
     assert len(creates) == 2  # the third switch only makes the disaster menu the default again
     with app.app_context():
@@ -75,16 +76,16 @@ def test_switching_back_and_forth_reuses_the_published_menus(app, runner, fake_l
 
 
 def test_cli_requires_a_reason_and_refuses_a_second_switch(app, runner, hand_built):
-    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "   "])
+    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "   ", "--yes"])
     assert result.exit_code != 0 and "理由を入力してください" in result.output
-    assert runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練"]).exit_code == 0
-    again = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練"])
+    assert runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練", "--yes"]).exit_code == 0
+    again = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練", "--yes"])
     assert again.exit_code != 0 and "すでに災害時モードです" in again.output
 
 
 def test_mode_switches_even_when_line_refuses_the_menu(app, runner, fake_line, hand_built):
     fake_line.inject("/v2/bot/richmenu", status=500, headers={"x-line-request-id": "req-mode-1"})
-    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "地震"])
+    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "地震", "--yes"])
     assert result.exit_code == 1
     assert "HTTP 500" in result.output and "req-mode-1" in result.output and "もう一度公開" in result.output
     with app.app_context():
@@ -94,17 +95,17 @@ def test_mode_switches_even_when_line_refuses_the_menu(app, runner, fake_line, h
 
 def test_cli_publish_reports_japanese_errors(app, runner, fake_line, hand_built):
     fake_line.inject("/v2/bot/richmenu", status=429, headers={"x-line-request-id": "req-429"})
-    result = runner.invoke(args=["richmenu", "publish"])
+    result = runner.invoke(args=["richmenu", "publish", "--yes"])
     assert result.exit_code != 0 and "混み合って" in result.output and "req-429" in result.output
-    result = runner.invoke(args=["richmenu", "publish", "--mode", "normal"])
+    result = runner.invoke(args=["richmenu", "publish", "--mode", "normal", "--yes"])
     assert result.exit_code == 0 and "公開しました" in result.output
-    again = runner.invoke(args=["richmenu", "publish", "--mode", "normal"])
+    again = runner.invoke(args=["richmenu", "publish", "--mode", "normal", "--yes"])
     assert "何も変更していません" in again.output
 
 
 def test_without_a_token_the_mode_still_switches(app, runner, fake_line, hand_built):
     app.config["LINE_CHANNEL_ACCESS_TOKEN"] = ""
-    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練"])
+    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練", "--yes"])
     assert result.exit_code == 0 and "設定されていない" in result.output
     assert fake_line.requests == []
 
@@ -136,7 +137,7 @@ def test_follow_gets_the_disaster_greeting(disaster_app, webhook, fake_line):
 
 def test_back_to_normal_the_banner_and_greeting_are_gone(disaster_app, webhook, fake_line):
     with disaster_app.app_context():
-        modes.switch(False, "解除", "admin@example.invalid")
+        modes.switch(False, "解除", "admin@example.invalid", confirmed=modes.review("normal").digest)
     fake_line.requests.clear()
     webhook([events.follow()])
     webhook([events.text("給食費ってタダになるの？")])
@@ -163,13 +164,13 @@ def test_the_packs_menus_publish_for_real(loaded_app, runner, fake_line):
     from linebot.v3.messaging import RichMenuRequest
     from PIL import Image
 
-    refused = runner.invoke(args=["richmenu", "publish", "--mode", "normal"])
+    refused = runner.invoke(args=["richmenu", "publish", "--mode", "normal", "--yes"])
     assert refused.exit_code != 0 and "PUBLIC_BASE_URL が設定されていない" in refused.output
     assert fake_line.requests == []  # no menu with links to 127.0.0.1 reaches LINE
     loaded_app.config["PUBLIC_BASE_URL"] = "https://bot.example.jp"
-    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練"])
+    result = runner.invoke(args=["richmenu", "mode", "disaster", "--reason", "訓練", "--yes"])
     assert result.exit_code == 0, result.output
-    assert runner.invoke(args=["richmenu", "publish", "--mode", "normal"]).exit_code == 0
+    assert runner.invoke(args=["richmenu", "publish", "--mode", "normal", "--yes"]).exit_code == 0
     state = fake_line.richmenu
     uris = [a["action"]["uri"] for m in state.menus.values() for a in m["areas"] if a["action"]["type"] == "uri"]
     assert uris and all(u.startswith("https://") for u in uris) and "https://bot.example.jp/notices" in uris
@@ -197,7 +198,7 @@ def test_a_broken_definition_is_a_japanese_error(app, runner, fake_line, monkeyp
         raise RichMenuInvalid([("tiles[0]", "ラベルを入力してください")])
 
     monkeypatch.setattr(modes, "build", broken)
-    result = runner.invoke(args=["richmenu", "publish"])
+    result = runner.invoke(args=["richmenu", "publish", "--yes"])
     assert result.exit_code != 0 and "メニューの定義に問題がある" in result.output and "ラベルを入力" in result.output
     assert fake_line.requests == []
 
@@ -209,7 +210,7 @@ def test_the_banner_costs_no_extra_database_round_trip(loaded_app, webhook, fake
 
     if on:
         with loaded_app.app_context():
-            modes.switch(True, "訓練", "a")
+            modes.switch(True, "訓練", "a", confirmed=modes.review("disaster").digest)
     webhook([events.text("給食費ってタダになるの？")])  # warm: the knowledge index is built once
     seen: list[str] = []
     with loaded_app.app_context():

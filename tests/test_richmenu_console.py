@@ -26,10 +26,31 @@ def _text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def _digest(client, mode: str) -> str:
+    """Return the digest of the mode's review as the publishing page shows it now."""
+    return re.search(rf'data-mode="{mode}" data-digest="([0-9a-f]{{64}})"', _text(client.get(PAGE))).group(1)
+
+
+def _switch_digest(client) -> str:
+    """Return the digest the disaster switch's form posts (the review of the menu it would send)."""
+    page = _text(client.get(PAGE))
+    return re.search(r'name="switch" value="o(?:n|ff)">\s*<input type="hidden" name="digest" value="([0-9a-f]{64})"',
+                     page).group(1)
+
+
+def _publish(client, mode: str = "normal", **kw):
+    return client.post(PAGE, data={"mode": mode, "digest": _digest(client, mode)}, **kw)
+
+
+def _switch(client, switch: str, reason: str, **kw):
+    return client.post("/admin/richmenu/mode", data={"switch": switch, "reason": reason, "confirm": "y",
+                                                     "digest": _switch_digest(client)}, **kw)
+
+
 def test_publish_button_publishes_and_the_page_shows_the_publication(console, admin_client, fake_line):
     page = _text(admin_client.get(PAGE))
     assert "まだ公開していません" in page and "LINEに公開" in page
-    response = admin_client.post(PAGE, data={"mode": "normal"}, follow_redirects=True)
+    response = _publish(admin_client, follow_redirects=True)
     assert "通常のメニューをLINEに公開しました" in _text(response)
     with console.app_context():
         row = publisher.current("normal")
@@ -38,19 +59,19 @@ def test_publish_button_publishes_and_the_page_shows_the_publication(console, ad
     assert fake_line.richmenu.default == row.line_menu_id
     page = _text(admin_client.get(PAGE))
     assert row.line_menu_id in page and "定義と同じ（最新）" in page and "住民に表示中" in page
-    again = admin_client.post(PAGE, data={"mode": "normal"}, follow_redirects=True)
+    again = _publish(admin_client, follow_redirects=True)
     assert "何も変更していません" in _text(again)
 
 
 def test_changed_definition_shows_as_unpublished(console, admin_client, monkeypatch):
-    admin_client.post(PAGE, data={"mode": "normal"})
+    _publish(admin_client)
     monkeypatch.setattr(modes, "build", lambda mode: spec(mode, color="#123456"))
     assert "定義が変わっています（未公開）" in _text(admin_client.get(PAGE))
 
 
 def test_line_error_is_shown_in_japanese_not_a_500(console, admin_client, fake_line):
     fake_line.inject("/v2/bot/richmenu", status=500, headers={"x-line-request-id": "req-console-9"})
-    response = admin_client.post(PAGE, data={"mode": "normal"}, follow_redirects=True)
+    response = _publish(admin_client, follow_redirects=True)
     assert response.status_code == 200
     page = _text(response)
     assert "メニューの作成で、LINEのサーバーでエラーが起きました（HTTP 500、リクエストID req-console-9）" in page
@@ -62,13 +83,12 @@ def test_broken_definition_is_a_japanese_message(console, admin_client, monkeypa
 
     monkeypatch.setattr(modes, "build", broken)
     assert "定義を読み込めません" in _text(admin_client.get(PAGE))
-    response = admin_client.post(PAGE, data={"mode": "normal"}, follow_redirects=True)
+    response = _publish(admin_client, follow_redirects=True)
     assert "メニューを作れなかったため、公開していません" in _text(response)
 
 
 def test_disaster_switch_needs_reason_and_confirmation(console, admin_client):
-    response = admin_client.post("/admin/richmenu/mode", data={"switch": "on", "reason": "", "confirm": "y"},
-                                 follow_redirects=True)
+    response = _switch(admin_client, "on", "", follow_redirects=True)
     assert "理由を入力してください" in _text(response)
     response = admin_client.post("/admin/richmenu/mode", data={"switch": "on", "reason": "大雨"},
                                  follow_redirects=True)
@@ -78,8 +98,7 @@ def test_disaster_switch_needs_reason_and_confirmation(console, admin_client):
 
 
 def test_disaster_switch_on_and_back(console, admin_client, fake_line):
-    response = admin_client.post("/admin/richmenu/mode", data={"switch": "on", "reason": "大雨警報", "confirm": "y"},
-                                 follow_redirects=True)
+    response = _switch(admin_client, "on", "大雨警報", follow_redirects=True)
     page = _text(response)
     assert "災害時モードに切り替えました" in page and "災害時のメニューをLINEに公開しました" in page
     assert 'class="disaster-banner"' in page
@@ -88,8 +107,7 @@ def test_disaster_switch_on_and_back(console, admin_client, fake_line):
     with console.app_context():
         assert disaster_state().on and disaster_state().by == ADMIN
         assert fake_line.richmenu.default == publisher.current("disaster").line_menu_id
-    response = admin_client.post("/admin/richmenu/mode", data={"switch": "off", "reason": "解除", "confirm": "y"},
-                                 follow_redirects=True)
+    response = _switch(admin_client, "off", "解除", follow_redirects=True)
     assert "通常に戻しました" in _text(response)
     assert 'class="disaster-banner"' not in _text(admin_client.get("/admin/"))
     with console.app_context():
@@ -111,8 +129,7 @@ def test_editor_cannot_publish_or_switch(console, editor_client, fake_line):
 
 
 def test_reason_is_escaped_on_every_page(console, admin_client):
-    admin_client.post("/admin/richmenu/mode", data={"switch": "on", "reason": "<script>alert(1)</script>",
-                                                   "confirm": "y"})
+    _switch(admin_client, "on", "<script>alert(1)</script>")
     for path in ("/admin/", PAGE):
         page = _text(admin_client.get(path))
         assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
@@ -128,15 +145,16 @@ def test_posts_need_the_csrf_token(loaded_app, fake_line):
                        ).status_code == 400
     assert fake_line.requests == []
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', _text(client.get(PAGE))).group(1)
-    assert client.post(PAGE, data={"mode": "normal", "csrf_token": token}).status_code == 302
+    assert client.post(PAGE, data={"mode": "normal", "csrf_token": token,
+                                   "digest": _digest(client, "normal")}).status_code == 302
     assert fake_line.richmenu.default is not None
 
 
 def test_audit_page_shows_publish_and_switch_in_japanese(console, admin_client):
     from tests.test_admin_japanese import english_words
 
-    admin_client.post("/admin/richmenu/mode", data={"switch": "on", "reason": "大雨", "confirm": "y"})
-    admin_client.post("/admin/richmenu/mode", data={"switch": "off", "reason": "解除", "confirm": "y"})
+    _switch(admin_client, "on", "大雨")
+    _switch(admin_client, "off", "解除")
     with console.app_context():
         ids = {row.line_menu_id for row in db.session.scalars(select(publisher.RichMenuPublication))}
         # Only this page's own records: the pack import's rows (richmenu-def's) are checked with its labels.

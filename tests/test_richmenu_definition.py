@@ -14,6 +14,7 @@ from bot.knowledge.pack import PackError, read_pack
 from bot.richmenu import packfile, render
 from bot.richmenu.definition import LAYOUTS, validate
 from bot.richmenu.image import ImageInvalid, check_image
+from tests.richmenu_support import corrupt_idat
 from bot.richmenu.spec import MAX_AREAS, MAX_IMAGE_BYTES
 
 PACK = Path(__file__).resolve().parent.parent / "knowledge"
@@ -265,3 +266,24 @@ def test_decompression_bomb_refused():
     Image.new("1", (20000, 20000)).save(out, format="PNG", optimize=True)
     problems = _problems(out.getvalue())
     assert any("大きすぎます" in p for p in problems)
+
+
+def test_image_png_with_a_corrupt_idat_is_refused():
+    """Issue 19 A5: every chunk is well formed, only the pixels cannot be decoded."""
+    data = corrupt_idat(_image((2500, 1686)))
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()  # the old check passed it
+    assert _problems(data) == ["画像として読み込めません。PNG か JPEG のファイルを選んでください。"]
+
+
+def test_image_half_a_jpeg_is_refused():
+    """Issue 19 A5: half a JPEG has a good header and verify() passes; decoding it fails."""
+    noise = Image.effect_noise((1200, 809), 60).convert("RGB")
+    out = io.BytesIO()
+    noise.save(out, format="JPEG", quality=85)
+    data = out.getvalue()
+    half = data[: len(data) // 2]
+    with Image.open(io.BytesIO(half)) as image:
+        image.verify()  # the old check passed it
+    assert _problems(half) == ["画像として読み込めません。PNG か JPEG のファイルを選んでください。"]
+    assert check_image(data, LARGE) == "image/jpeg"  # the whole file is fine

@@ -28,7 +28,12 @@ PASSWORD_CHANGE_ENDPOINTS = {"admin.account", "admin.logout"}
 
 
 def start_session(user: User) -> None:
-    """Log a user in and start the clocks of the idle timeout and the absolute lifetime."""
+    """Log a user in on a fresh session and start the clocks of the idle timeout and the absolute lifetime."""
+    # Nothing from before the login survives it: a cookie or CSRF secret planted by someone else (session
+    # fixation) is worthless afterwards. Flask-WTF keeps its secret in the session under "csrf_token" and
+    # caches the signed token of this request in g; both go, and the next form gets a new one.
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(user)
     now = int(time.time())
     session[LOGGED_IN_AT] = session[SEEN_AT] = now

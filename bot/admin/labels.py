@@ -69,6 +69,7 @@ AUDIT_ACTIONS = {
     "richmenu.image_upload": "リッチメニューの画像を登録",
     "richmenu.image_clear": "リッチメニューの画像を削除",
     "richmenu.publish": "リッチメニューをLINEに公開",
+    "richmenu.confirm": "リッチメニューの変更内容を確認",
     "signage.facility.add": "サイネージの施設を登録",
     "signage.facility.edit": "サイネージの施設を変更",
     "signage.facility.delete": "サイネージの施設を削除",

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.extensions import db
@@ -23,3 +24,5 @@ class RichMenuPublication(db.Model):
     published_by: Mapped[str] = mapped_column(String(254), default="")
     replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The menu as residents got it (bot.richmenu.review.snapshot): the next publish shows its changes against this.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -7,10 +7,10 @@ from typing import Any
 
 from bot.publicurl import absolute, base_url
 from bot.richmenu import render
-from bot.richmenu.image import image_size
+from bot.richmenu.image import ImageInvalid, check_image, image_size
 from bot.richmenu.definition import LAYOUTS, MODE_LABELS, line_action
 from bot.richmenu.spec import Area, MenuSpec
-from bot.richmenu.store import check, load
+from bot.richmenu.store import RichMenuInvalid, check, load
 from bot.town.settings import current_town
 
 
@@ -37,6 +37,7 @@ def spec_for(mode: str, definition: dict[str, Any], image: bytes | None = None, 
     """Return the MenuSpec for a checked definition; without an image it is rendered from the labels."""
     layout = LAYOUTS[definition["layout"]]
     width, height = layout.width, layout.height
+    uploaded = image is not None
     if image is None:
         image, image_type = rendered_image(definition, mode), "image/png"
     else:
@@ -44,11 +45,18 @@ def spec_for(mode: str, definition: dict[str, Any], image: bytes | None = None, 
     name = f"{town_name}・{MODE_LABELS[mode]}" if town_name else MODE_LABELS[mode]
     return MenuSpec(mode=mode, name=name[:300], chat_bar_text=definition["chat_bar_text"], width=width,
                     height=height, areas=areas(definition, base_url(), width, height), image=image,
-                    image_type=image_type or "image/png")
+                    image_type=image_type or "image/png", definition=definition, uploaded_image=uploaded)
 
 
 def build_spec(mode: str) -> MenuSpec:
     """Return the mode's menu ready to publish; raise RichMenuInvalid or render.RenderError in Japanese."""
     stored = load(mode)
     definition = check(stored.definition)  # categories may have been renamed since it was saved
+    if stored.image is not None:
+        # Checked again, decoded in full: an image stored before a check existed must not reach LINE either.
+        try:
+            check_image(stored.image, LAYOUTS[definition["layout"]])
+        except ImageInvalid as exc:
+            raise RichMenuInvalid([("image", "登録した画像に問題があります：" + " ".join(exc.problems)
+                                    + "画像を登録し直すか、削除して自動作成に戻してください。")]) from None
     return spec_for(mode, definition, stored.image, stored.image_type, current_town().name)

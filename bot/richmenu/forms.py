@@ -1,7 +1,7 @@
 """Console forms for publishing the rich menu and switching disaster mode (CSRF via Flask-WTF)."""
 from __future__ import annotations
 
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -14,6 +14,7 @@ class PublishForm(JapaneseForm):
     """Publish one mode's menu to LINE."""
 
     mode = SelectField("メニュー", choices=[SelectChoice(m, label) for m, label in MODE_LABELS.items()], validators=[DataRequired("選んでください")])
+    digest = HiddenField("確認コード")  # the review shown; the service refuses any other menu
 
 
 class DisasterForm(JapaneseForm):
@@ -24,5 +25,6 @@ class DisasterForm(JapaneseForm):
     reason = TextAreaField("理由", validators=[DataRequired("理由を入力してください"),
                                                Length(max=MAX_REASON_CHARS,
                                                       message=f"{MAX_REASON_CHARS}文字以内で入力してください")])
-    confirm = BooleanField("住民に表示されるメニューとあいさつが切り替わることを確認しました",
+    confirm = BooleanField("上に表示したメニューの変更内容（URLを含む）と、住民に表示されるメニューとあいさつが切り替わることを確認しました",
                            validators=[DataRequired("確認のチェックを入れてください")])
+    digest = HiddenField("確認コード")  # the review shown; the service refuses any other menu

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from bot.richmenu.definition import Layout
 from bot.richmenu.spec import MAX_IMAGE_BYTES
@@ -29,6 +29,14 @@ def _open(data: bytes) -> Image.Image:
         return Image.open(io.BytesIO(data))
 
 
+def _decode(data: bytes) -> None:
+    """Decode every pixel (the size was checked first, so this is bounded); raise on data Pillow cannot decode."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # a global someone may have set: half an image must never pass as whole
+        raise OSError("Pillow is set to load truncated images")
+    image = _open(data)  # verify() leaves the image unusable: open it again
+    image.load()
+
+
 def image_size(data: bytes) -> tuple[int, int]:
     """Return (width, height) of image bytes already checked."""
     return _open(data).size
@@ -49,6 +57,7 @@ def check_image(data: bytes, layout: Layout) -> str:
             raise ImageInvalid(problems + ["画像は PNG か JPEG にしてください。"])
         if width * height <= MAX_PIXELS:  # larger ones fail on their size below, never decoded
             image.verify()  # reads the whole file: truncated or broken data fails here, not at LINE
+            _decode(data)  # verify() checks chunks, not pixels: a corrupt IDAT or half a JPEG fails only here
     except ImageInvalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -145,18 +145,22 @@ def _request(spec: MenuSpec) -> RichMenuRequest:
         raise PublishError("メニューの定義がLINEの形式に合っていません。メニューの編集画面で内容を確認してください。") from None
 
 
-def publish(spec: MenuSpec, actor: str, *, make_default: bool) -> PublishResult:
-    """Publish one menu unless LINE already has it; make it the default when its mode is the active one."""
+def publish(spec: MenuSpec, actor: str, *, make_default: bool, snapshot: dict[str, Any] | None = None) -> PublishResult:
+    """Publish one menu unless LINE already has it; make it the default when its mode is the active one.
+
+    snapshot is the menu as residents get it (bot.richmenu.review), kept so the next publish can show its changes.
+    """
     if not configured():
         raise PublishError(NOT_CONFIGURED)
     line = _Line(current_app.config)
     try:
-        return _publish(line, spec, actor, make_default)
+        return _publish(line, spec, actor, make_default, snapshot)
     finally:
         line.close()
 
 
-def _publish(line: _Line, spec: MenuSpec, actor: str, make_default: bool) -> PublishResult:
+def _publish(line: _Line, spec: MenuSpec, actor: str, make_default: bool,
+             snapshot: dict[str, Any] | None) -> PublishResult:
     request = _request(spec)
     fingerprint = spec.fingerprint()
     now_row = current(spec.mode)
@@ -166,6 +170,8 @@ def _publish(line: _Line, spec: MenuSpec, actor: str, make_default: bool) -> Pub
             if make_default and line.default_id() != now_row.line_menu_id:
                 line.call("既定のメニューへの設定", line.api.set_default_rich_menu, now_row.line_menu_id)
                 made_default = True
+            if now_row.snapshot is None and snapshot is not None:  # published before snapshots were kept
+                now_row.snapshot = snapshot
             deleted, leftover = _delete_replaced(line, spec.mode)
             db.session.commit()
             return PublishResult(spec.mode, now_row.line_menu_id, False, made_default, deleted, leftover)
@@ -188,7 +194,7 @@ def _publish(line: _Line, spec: MenuSpec, actor: str, make_default: bool) -> Pub
             RichMenuPublication.mode == spec.mode, RichMenuPublication.replaced_at.is_(None))):
         row.replaced_at = now
     db.session.add(RichMenuPublication(mode=spec.mode, fingerprint=fingerprint, line_menu_id=menu_id,
-                                       published_at=now, published_by=actor))
+                                       published_at=now, published_by=actor, snapshot=snapshot))
     audit.record(actor, "richmenu.publish", "richmenu", MODE_LABELS.get(spec.mode, spec.mode), summary=MODE_LABELS.get(spec.mode, spec.mode),
                  before=before, after={"menu_id": menu_id, "default": make_default})
     # Saved before the old menus go: if deleting fails, the new id is known and the old ones are retried.

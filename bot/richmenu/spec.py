@@ -41,6 +41,9 @@ class MenuSpec:
     image: bytes = field(repr=False)
     image_type: str = "image/png"  # or image/jpeg
     selected: bool = True  # shown open when the chat is opened
+    # The definition it was built from (tiles' words and kinds), for the review staff confirm; not sent to LINE.
+    definition: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    uploaded_image: bool = True  # False: drawn from the labels
 
     def to_line(self) -> dict[str, Any]:
         """Return the RichMenuRequest body as wire JSON."""

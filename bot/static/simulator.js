@@ -74,6 +74,32 @@
     send({ kind: "text", text: text }, text);
   });
 
+  // The rich menu under the chat: its tiles do what they do in LINE (a web page opens as a plain link), and the
+  // chat bar opens and closes it. Without this script the tiles post to /simulator/tap and the page answers.
+  var panel = document.getElementById("rm-panel");
+  var toggle = document.getElementById("rm-toggle");
+  if (panel) {
+    Array.prototype.forEach.call(panel.querySelectorAll("button.sim-rm-tile"), function (b) {
+      b.addEventListener("click", function (e) {
+        e.preventDefault();
+        runAction({ type: b.getAttribute("data-kind"), text: b.getAttribute("data-text"), data: b.getAttribute("data-data"),
+                    displayText: b.getAttribute("data-display"), label: b.getAttribute("data-label") });
+      });
+    });
+  }
+  function showMenu(open) {
+    if (!panel || !toggle || panel.hidden === !open) return;
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.querySelector(".sim-caret").textContent = open ? "\u25BC" : "\u25B2";
+    reveal(null);
+  }
+  if (panel && toggle) {
+    toggle.addEventListener("click", function () { showMenu(panel.hidden); });
+    // Typing closes the menu, as LINE's keyboard does; the chat bar opens it again.
+    input.addEventListener("focus", function () { showMenu(false); });
+  }
+
   // Keep the newest message in view when the window (or a phone's on-screen keyboard) changes the log's height.
   window.addEventListener("resize", function () { log.scrollTop = log.scrollHeight; });
 

@@ -8,7 +8,7 @@ import re
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.admin_support import ADMIN
+from tests.admin_support import ADMIN, EDITOR
 from tests.browser.test_console_flows import ask_simulator, log_in
 
 PAGE = "/admin/richmenu/publish"
@@ -38,7 +38,10 @@ def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, sho
     expect(page.locator(".flash.info")).to_contain_text("保存しました")
     page.get_by_role("navigation", name="管理メニュー").get_by_role("link", name="メニュー公開・災害時").click()
     expect(page.get_by_role("heading", name="LINEのメニュー公開・災害時モード")).to_be_visible()
-    page.locator('tr[data-mode="normal"]').get_by_role("button", name="LINEに公開").click()
+    review = page.locator("#review-normal")
+    expect(review).to_contain_text("まだ公開していません")
+    expect(review.locator('tr[data-tile="1"]')).to_contain_text("ごみの日")
+    review.get_by_role("button", name="この内容でLINEに公開").click()
     expect(page.locator(".flash.info")).to_contain_text("通常のメニューをLINEに公開しました")
     state = fake_line.richmenu
     normal_id = state.default
@@ -75,3 +78,39 @@ def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, sho
     expect(page.locator(".disaster-banner")).to_have_count(0)
     assert state.default == normal_id  # the normal menu is back, not made again
     assert disaster_id in state.menus
+
+
+def test_an_editors_new_url_is_shown_before_the_admin_switches_on_disaster_mode(live_server, browser, page, shot,
+                                                                                 fake_line):
+    """Issue 19 A3: the editor's change to the disaster menu reaches residents only after the admin saw its URL."""
+    phish = "https://ashibetsu-city.example/hinan/login?from=line"
+    log_in(page, live_server, ADMIN)  # the disaster menu as it was once published, in a drill
+    page.goto(f"{live_server}{PAGE}")
+    page.locator("#review-disaster").get_by_role("button", name="この内容でLINEに公開").click()
+    expect(page.locator(".flash.info")).to_contain_text("災害時のメニューをLINEに公開しました")
+    before = dict(fake_line.richmenu.menus)
+    editor = browser.new_context(viewport={"width": 1180, "height": 820}, locale="ja-JP").new_page()
+    log_in(editor, live_server, EDITOR)
+    editor.goto(f"{live_server}/admin/richmenu?mode=disaster")
+    editor.fill("#t1_uri", phish)
+    editor.get_by_role("button", name="保存する").click()
+    expect(editor.locator(".flash.info")).to_contain_text("保存しました")
+    editor.context.close()
+
+    page.goto(f"{live_server}{PAGE}")
+    switch = page.locator("form.disaster-switch")
+    expect(switch).to_contain_text("切り替えると住民に届くメニュー：災害時のメニュー")
+    changed = switch.locator('tr[data-tile="1"]')
+    expect(changed).to_contain_text(f"ページを開く：{phish}")  # in full, in its tile
+    expect(changed).to_contain_text("ページを開く：https://www.city.ashibetsu.hokkaido.jp/")  # and what it was
+    expect(changed).to_contain_text("押したときの動作が変更")
+    expect(switch.locator(".rm-urls li", has_text=phish)).to_contain_text("新規")
+    _shot(page, shot, "richmenu-review-disaster")
+    shot(page, "richmenu-review", switch)  # docs/screenshots/ with UPDATE_SCREENSHOTS=1
+    assert fake_line.richmenu.menus == before  # nothing has gone out yet
+    _switch(page, "大雨警報（ブラウザのテスト）", "災害時モードに切り替える")
+    expect(page.locator(".flash.info").first).to_contain_text("災害時モードに切り替えました")
+    menu = fake_line.richmenu.menus[fake_line.richmenu.default]
+    assert phish in [area["action"].get("uri") for area in menu["areas"]]  # what was shown is what went out
+    expect(page.locator("#review-disaster")).to_contain_text("前回の公開から変更はありません")
+

@@ -4,7 +4,8 @@ from __future__ import annotations
 from bot.security import CONTENT_SECURITY_POLICY
 
 
-def test_simulator_answers_under_the_csp(live_server, page, tmp_path):
+def watch_for_problems(page) -> list[str]:
+    """Return a list that collects what the CSP blocked, script errors and failed requests on the page."""
     problems: list[str] = []
     # Chromium reports every blocked script, style or fetch on the console; none may appear. A failed load
     # is reported there too, without its address: the response handler below names it instead.
@@ -14,6 +15,11 @@ def test_simulator_answers_under_the_csp(live_server, page, tmp_path):
     # Browsers ask for /favicon.ico on their own; the simulator does not ship one.
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400
             and not r.url.endswith("/favicon.ico") else None)
+    return problems
+
+
+def test_simulator_answers_under_the_csp(live_server, page, tmp_path):
+    problems = watch_for_problems(page)
     response = page.goto(live_server + "/")
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     # The greeting from the follow event means simulator.js ran and its fetch was allowed.

@@ -1,4 +1,8 @@
-"""The rich-menu publishing page: what LINE shows for each mode, 「LINEに公開」, and the 災害時モード switch."""
+"""The rich-menu publishing page: what LINE shows for each mode, what a publish would change, and the 災害時モード switch.
+
+Every publish and switch shows the changes since that menu's last publish (tile by tile, every URL in full) and
+posts the digest of that review; the service refuses a menu that changed after the page was shown.
+"""
 from __future__ import annotations
 
 import logging
@@ -17,48 +21,56 @@ from bot.town.settings import disaster_state
 log = logging.getLogger(__name__)
 
 
-def _definition_fingerprint(mode: str) -> str | None:
-    """Return the fingerprint of the menu the definition builds now; None when it cannot be built."""
-    try:
-        return modes.build(mode).fingerprint()
-    except Exception:  # a broken or missing definition: the page says so instead of failing
-        log.exception("building the %s rich menu failed", mode)
-        return None
+def _page(status: int = 200, reason: str = ""):
+    """Render the page with each mode's review as it stands now."""
+    state = disaster_state()
+    active = "disaster" if state.on else "normal"
+    reviews = {mode: modes.review(mode) for mode in MODES}
+    rows = []
+    for mode in MODES:
+        publication, review = reviews[mode].published, reviews[mode]
+        rows.append({"mode": mode, "label": publisher.MODE_LABELS[mode], "publication": publication,
+                     "active": mode == active, "buildable": review.spec is not None,
+                     "up_to_date": publication is not None and review.spec is not None
+                     and publication.fingerprint == review.spec.fingerprint()})
+    target = reviews["normal" if state.on else "disaster"]  # the menu the switch would send
+    disaster_form = DisasterForm(formdata=None, switch="off" if state.on else "on")
+    return render_template("admin/richmenu_publish.html", rows=rows, reviews=reviews, target=target, state=state,
+                           configured=publisher.configured(), not_configured=publisher.NOT_CONFIGURED,
+                           publish_form=PublishForm(formdata=None), disaster_form=disaster_form,
+                           reason=reason), status
 
 
 @bp.get("/richmenu/publish")
 @admin_required
 def menu_publish_page():
-    """Show each mode's menu at LINE, whether it matches the definition, and the disaster-mode switch."""
-    state = disaster_state()
-    active = "disaster" if state.on else "normal"
-    rows = []
-    for mode in MODES:
-        publication = publisher.current(mode)
-        fingerprint = _definition_fingerprint(mode)
-        rows.append({"mode": mode, "label": publisher.MODE_LABELS[mode], "publication": publication,
-                     "active": mode == active, "buildable": fingerprint is not None,
-                     "up_to_date": publication is not None and publication.fingerprint == fingerprint})
-    disaster_form = DisasterForm(switch="off" if state.on else "on")
-    return render_template("admin/richmenu_publish.html", rows=rows, state=state, configured=publisher.configured(),
-                           not_configured=publisher.NOT_CONFIGURED, publish_form=PublishForm(),
-                           disaster_form=disaster_form)
+    """Show each mode's menu at LINE, what publishing it would change, and the disaster-mode switch."""
+    return _page()
+
+
+def _changed(exc: modes.ReviewChanged, reason: str = ""):
+    """Refuse a publish or switch whose menu changed after the page was shown; show the new changes."""
+    log.info("rich-menu %s review no longer current: refused", exc.review.mode)
+    flash(exc.message, "error")
+    return _page(409, reason)
 
 
 @bp.post("/richmenu/publish")
 @admin_required
 def menu_publish():
-    """Publish one mode's menu to LINE."""
+    """Publish one mode's menu to LINE, if it is the change the admin reviewed."""
     form = PublishForm()
     if not form.validate_on_submit():
         flash("公開するメニューを選んでください。", "error")
         return redirect(url_for("admin.menu_publish_page"))
     try:
-        result = modes.publish_mode(form.mode.data, current_user.email)
+        result = modes.publish_mode(form.mode.data, current_user.email, confirmed=form.digest.data)
+    except modes.ReviewChanged as exc:
+        return _changed(exc)
     except publisher.PublishError as exc:
         flash(exc.message, "error")
     except Exception:
-        log.exception("building the %s rich menu failed", form.mode.data)
+        log.exception("publishing the %s rich menu failed", form.mode.data)
         flash("メニューを作れなかったため、公開していません。メニューの定義を確認してください。", "error")
     else:
         flash(result.summary(), "info")
@@ -68,15 +80,18 @@ def menu_publish():
 @bp.post("/richmenu/mode")
 @admin_required
 def disaster_mode():
-    """Switch disaster mode on or off with a reason."""
+    """Switch disaster mode on or off with a reason, if the menu it sends is the one the admin reviewed."""
     form = DisasterForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error if isinstance(error, str) else "入力を確認してください。", "error")
-        return redirect(url_for("admin.menu_publish_page"))
+        return _page(400, form.reason.data or "")
     try:
-        result = modes.switch(form.switch.data == "on", form.reason.data, current_user.email)
+        result = modes.switch(form.switch.data == "on", form.reason.data, current_user.email,
+                              confirmed=form.digest.data)
+    except modes.ReviewChanged as exc:
+        return _changed(exc, form.reason.data or "")
     except modes.ModeError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.menu_publish_page"))
