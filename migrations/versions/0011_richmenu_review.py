@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_richmenu_review'
-down_revision = '0010_richmenu_pub'
+down_revision = '0011_grant_confirm'
 branch_labels = None
 depends_on = None
 
