@@ -1,0 +1,73 @@
+"""Issue 18 §5: residents' own urgent phrasings are caught, look-alikes are left alone, on both halves of the set.
+
+Black-box through the webhook: one app on SQLite with the bundled pack, one fake LINE API, every phrasing posted as
+a signed text event from its own resident; only the numbers in the reply LINE received count (bench/safety_eval.py).
+The phrasings live in tests/safety/phrasings/ (README.md there says how they were written and split).
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bench import safety_eval as ev
+
+URGENT_CAUGHT = 0.95
+LOOKALIKE_MISFIRED = 0.05
+HALVES = ("tune", "held")
+
+
+@pytest.fixture(scope="module")
+def bot(sqlite_template):
+    bot = ev.Bot(sqlite_template=sqlite_template)
+    yield bot
+    bot.close()
+
+
+@pytest.fixture(scope="module")
+def results(bot):
+    """Ask the bot every phrasing of both halves once; the tests below share the answers."""
+    return {half: ev.run(bot, ev.load(half)) for half in HALVES}
+
+
+def test_the_set_is_big_enough_split_in_halves_and_written_once():
+    cases = {half: ev.load(half) for half in HALVES}
+    every = cases["tune"] + cases["held"]
+    urgent = [c for c in every if not c.lookalike]
+    lookalikes = [c for c in every if c.lookalike]
+    assert len(urgent) >= 300 and len(lookalikes) >= 300
+    texts = Counter(c.text for c in every)
+    assert [t for t, n in texts.items() if n > 1] == []  # no phrasing in both halves, or twice in one
+    for half in HALVES:
+        assert sum(c.category == "crisis" for c in cases[half]) >= 20
+        per = Counter(c.category for c in cases[half])
+        other = Counter(c.category for c in cases["held" if half == "tune" else "tune"])
+        assert per.keys() == other.keys()  # every category has both halves
+        assert all(abs(per[k] - other[k]) <= 1 for k in per)  # split in halves
+    categories = {c.category for c in urgent}
+    assert {"fire", "illness", "accident", "carbon-monoxide", "crime", "animal", "child-night", "ingestion", "crisis",
+            "domestic-violence", "child-abuse", "gas", "other-languages"} <= categories
+    assert {f"lookalike-{c}" for c in categories} <= {c.category for c in lookalikes}
+    assert all(c.expect and c.expect <= ev.EMERGENCY_NUMBERS for c in urgent)
+
+
+def test_the_counter_reads_numbers_from_call_buttons_and_text_and_nothing_else():
+    reply = [{"type": "flex", "altText": "すぐに１１９番へ。迷ったら ＃8000",
+              "contents": {"footer": {"contents": [
+                  {"action": {"type": "uri", "uri": "tel:%238008"}},
+                  {"action": {"type": "uri", "uri": "tel:0570-064-556"}}]}}}]
+    assert ev.numbers_in(reply) == {"119", "#8000", "#8008", "0570064556"}
+    ordinary = [{"type": "text", "text": "申請は令和7年110件、定員119人、電話 0124-22-2111 まで",
+                 "quickReply": {"items": [{"action": {"type": "postback", "data": "a=topic&c=110"}},
+                                          {"action": {"type": "uri", "uri": "https://example.jp/?id=119"}}]}}]
+    assert not ev.numbers_in(ordinary) & ev.EMERGENCY_NUMBERS
+
+
+@pytest.mark.parametrize("half", HALVES)
+def test_urgent_phrasings_are_caught_and_look_alikes_are_not(results, half):
+    run = results[half]
+    s = ev.score(run)
+    print(f"\n{half}:\n{ev.table(run)}\n{ev.failures(run)}")
+    assert s.crisis_caught == s.crisis, ev.failures([r for r in run if r.case.category == "crisis"])
+    assert s.caught_rate >= URGENT_CAUGHT, ev.failures([r for r in run if not r.case.lookalike])
+    assert s.misfire_rate <= LOOKALIKE_MISFIRED, ev.failures([r for r in run if r.case.lookalike])
