@@ -66,7 +66,7 @@ def check_shelter(raw: Any, file: str, where: str) -> list[Problem]:
             for kind in kinds:
                 if kind not in KINDS:
                     choices = "、".join(f"{k}（{v}）" for k, v in KINDS.items())
-                    problems.append(Problem(file, f"{where}.kinds", f"災害の種類 {kind[:40]!r} はありません。次から選んでください：{choices}"))
+                    problems.append(Problem(file, f"{where}.kinds", f"災害の種類「{kind[:40]}」はありません。次から選んでください：{choices}"))
     capacity = raw.get("capacity")
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)
                                  or not 1 <= capacity <= MAX_CAPACITY):
