@@ -191,3 +191,18 @@ def pack_text() -> str:
     if not isinstance(raw, dict) or validate(raw, SHELTERS_FILE):
         raw = None  # a broken file is not copied into the export: the shelters still are
     return dump(raw, export_shelters())
+
+
+def disaster_todo() -> list[tuple[str, str]]:
+    """Return what the 公開準備 page lists for disaster mode: (what is missing, where staff fill it in)."""
+    from bot.town.settings import current_town
+
+    town = current_town()
+    todo = []
+    if not (town.power_name and town.power_contact):
+        todo.append(("電力会社の連絡先（停電の質問に案内します）が未入力", "town"))
+    if not (town.water_name and town.water_contact):
+        todo.append(("水道の連絡先（断水の質問に案内します）が未入力", "town"))
+    if db.session.scalar(select(Shelter.id).limit(1)) is None:
+        todo.append(("避難所が1か所も登録されていません（計画に記載がないため、地域防災計画で確認して登録）", "shelters"))
+    return todo

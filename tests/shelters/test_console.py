@@ -179,3 +179,36 @@ def test_a_broken_shelters_file_is_a_pack_error(app, tmp_path):
         assert any("避難所の一覧" in p.reason for p in exc.problems)
     else:
         raise AssertionError("a broken shelters.yaml passed")
+
+
+def test_readiness_lists_the_missing_supplier_contacts_and_shelters(console, admin_client):
+    page = admin_client.get("/admin/readiness").get_data(as_text=True)
+    for missing in ("電力会社の連絡先", "水道の連絡先", "避難所が1か所も登録されていません"):
+        assert missing in page, missing
+    with console.app_context():
+        from bot.town import settings
+
+        settings.save({"power_name": "試験電力", "power_contact": "0120-000-000"}, ADMIN)
+        db.session.commit()
+    page = admin_client.get("/admin/readiness").get_data(as_text=True)
+    assert "電力会社の連絡先" not in page and "水道の連絡先" in page
+
+
+def test_town_settings_validate_the_supplier_contacts_in_japanese(console, admin_client):
+    from bot.town import settings
+
+    with console.app_context():
+        base = {key: getattr(settings.current_town(), key) for key in settings.DEFAULTS}
+    for changes, message in (({"power_name": "試験電力", "power_contact": "電話して"}, "電話番号（例：0120-00-0000）か"),
+                             ({"power_name": "試験電力", "power_contact": ""}, "両方入力するか、両方空欄に"),
+                             ({"water_name": "水道課", "water_contact": "https://bad url"}, "空白を入れずに"),
+                             ({"water_name": "水道課", "water_contact": "1"}, "3〜15けた")):
+        page = admin_client.post("/admin/town", data={**base, **changes}).get_data(as_text=True)
+        assert message in page, changes
+        assert next(v for v in changes.values() if v) in page, changes  # what was typed stays
+    with console.app_context():
+        assert settings.current_town().power_name == ""
+    ok = admin_client.post("/admin/town", data={**base, "power_name": "試験電力", "power_contact": "０１２０－０００－０００"})
+    assert ok.status_code == 302
+    with console.app_context():
+        assert settings.current_town().power_contact == "0120-000-000"
