@@ -201,3 +201,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(forms_cli)
     from bot.richmenu.cli import richmenu_cli  # rich-menu commands live with the rich menu
     app.cli.add_command(richmenu_cli)
+    from bot.shelters.cli import shelters_cli  # shelters live in their own room
+    app.cli.add_command(shelters_cli)

@@ -212,3 +212,22 @@ def test_town_settings_validate_the_supplier_contacts_in_japanese(console, admin
     assert ok.status_code == 302
     with console.app_context():
         assert settings.current_town().power_contact == "0120-000-000"
+
+
+def test_cli_lists_sets_and_explains(app, runner):
+    assert "登録されていません" in runner.invoke(args=["shelters", "list"]).output
+    with app.app_context():
+        db.session.add(Shelter(key="kaikan", name="試験会館", address="試験町1-1", kinds=["flood"]))
+        db.session.commit()
+    result = runner.invoke(args=["shelters", "status", "kaikan", "開設", "--by", ADMIN])
+    assert result.exit_code == 0 and "試験会館：開設" in result.output
+    assert "開設" in runner.invoke(args=["shelters", "list"]).output
+    bad = runner.invoke(args=["shelters", "status", "kaikan", "reopen"])
+    assert bad.exit_code != 0 and "未開設・開設・満" in bad.output
+    missing = runner.invoke(args=["shelters", "status", "nowhere", "open"])
+    assert missing.exit_code != 0 and "登録されていません" in missing.output
+    with app.app_context():
+        row = db.session.scalar(select(AuditLog).where(AuditLog.action == "shelter.status"))
+        assert row.actor == ADMIN
+    assert "power（停電）" in runner.invoke(args=["shelters", "explain", "停電してる"]).output
+    assert "「訓練」を含む" in runner.invoke(args=["shelters", "explain", "避難訓練の日程"]).output
