@@ -64,7 +64,8 @@ def family_lines(nationwide: Iterable[dict[str, str]]) -> list[str]:
     """Return the family part: 災害用伝言ダイヤル 171 and web171, with their source."""
     lines = ["【家族の安否確認】"]
     for item in nationwide:
-        lines.append(f"{item['name']}「{item['number']}」：{item['text']}")
+        lines.append(f"■{item['name']}（{item['number']}）")
+        lines.append(item["text"])
         if item.get("url"):
             lines.append(f"インターネットから：{item.get('url_label') or item['url']} {item['url']}")
         lines.append(f"（出典：{item['source']}）")

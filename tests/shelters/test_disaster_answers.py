@@ -68,7 +68,7 @@ def test_none_entered_points_to_the_website_and_171(disaster_app, webhook, fake_
     text = _ask(webhook, fake_line, "ひなんじょどこ")
     assert "いま開設している避難所の情報はありません" in text
     assert disaster_app.config["TOWN_WEBSITE"] in text and "お知らせします" in text
-    assert "災害用伝言ダイヤル「171」" in text and "（出典：NTT東日本" in text
+    assert "■災害用伝言ダイヤル（171）" in text and "（出典：NTT東日本" in text
     assert "すみません" not in text  # not the FAQ fallback
 
 
