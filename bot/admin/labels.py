@@ -71,6 +71,10 @@ AUDIT_ACTIONS = {
     "signage.screen.add": "サイネージの画面を追加",
     "signage.screen.rekey": "サイネージの画面のURLを再発行",
     "signage.screen.retire": "サイネージの画面を廃止",
+    "shelter.create": "避難所を追加",
+    "shelter.edit": "避難所を編集",
+    "shelter.import": "避難所を取り込み",
+    "shelter.status": "避難所の開設状況を変更",
 }
 
 # What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
