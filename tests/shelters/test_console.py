@@ -231,3 +231,41 @@ def test_cli_lists_sets_and_explains(app, runner):
         assert row.actor == ADMIN
     assert "power（停電）" in runner.invoke(args=["shelters", "explain", "停電してる"]).output
     assert "「訓練」を含む" in runner.invoke(args=["shelters", "explain", "避難訓練の日程"]).output
+
+
+def test_the_consoles_zip_export_and_import_carry_shelters_but_not_statuses(loaded_app):
+    import io
+    import zipfile
+
+    from bot.knowledge.transfer import apply_staged, export_zip, parse_upload
+    from bot.shelters.store import set_status
+
+    with loaded_app.app_context():
+        db.session.add(Shelter(key="kaikan", name="試験会館", address="試験町1-1", kinds=["flood"]))
+        db.session.commit()
+        set_status(_shelter("kaikan"), "full", ADMIN)
+        archive = zipfile.ZipFile(io.BytesIO(export_zip()))
+        raw = yaml.safe_load(archive.read("knowledge/shelters.yaml").decode("utf-8"))
+        assert raw["shelters"] == [{"key": "kaikan", "name": "試験会館", "address": "試験町1-1", "kinds": ["flood"]}]
+        raw["shelters"].append({"key": "gym", "name": "試験体育館"})
+        raw["shelters"][0]["address"] = "試験町5-5"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as out:
+            for name in archive.namelist():
+                data = archive.read(name)
+                if name.endswith("shelters.yaml"):
+                    data = yaml.safe_dump(raw, allow_unicode=True).encode("utf-8")
+                out.writestr(name, data)
+        staged = parse_upload("pack.zip", buffer.getvalue())
+        assert staged.ok, staged.problems
+        assert any("避難所 2件" in note and "状況は変わりません" in note for note in staged.notes)
+        apply_staged(staged, ADMIN)
+        kaikan, gym = _shelter("kaikan"), _shelter("gym")
+        assert (kaikan.address, kaikan.status) == ("試験町5-5", "full") and gym.status == "closed"
+        raw["shelters"][1]["kinds"] = ["meteor"]
+        bad = io.BytesIO()
+        with zipfile.ZipFile(bad, "w") as out:
+            out.writestr("knowledge/shelters.yaml", yaml.safe_dump(raw, allow_unicode=True))
+            out.writestr("knowledge/led-lighting.yaml", archive.read("knowledge/led-lighting.yaml"))
+        staged = parse_upload("pack.zip", bad.getvalue())
+        assert not staged.ok and any("災害の種類「meteor」はありません" in p.reason for p in staged.problems)
