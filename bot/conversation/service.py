@@ -45,7 +45,6 @@ class Prepared:
     seconds: float
     urgent: tuple[Rule, ...] = ()
     contact: bool = False  # 「人と話したい」: the switchboard, not an FAQ answer
-    disaster: tuple[str, ...] = ()  # 災害時モード: evacuation, shelter, power, water or family (bot.shelters)
 
 
 def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
@@ -64,9 +63,6 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
     if contact.wants_person(text):
         return Prepared(kb, None, time.perf_counter() - started, contact=True)
-    disaster = disaster_topics(text)  # only while disaster mode is on: after safety, before the FAQ
-    if disaster:
-        return Prepared(kb, None, time.perf_counter() - started, disaster=disaster)
     decision = kb.decide(text[:MAX_QUERY_CHARS])
     return Prepared(kb, decision, time.perf_counter() - started)
 
@@ -136,8 +132,12 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         return _urgent(incoming, text, prepared, claim)
     if prepared.contact:
         return _contact(incoming, text, prepared, claim)
-    if prepared.disaster:
-        return _disaster(incoming, text, prepared, claim)
+    # 災害時モード: a question about evacuation, shelters, outages or family gets the disaster answer instead of
+    # the FAQ's. Decided here, inside the transaction, not in prepare: reading the town there could open a read
+    # transaction on SQLite before the writer lock (the FAQ decision prepare made is simply not used).
+    found = disaster_topics(text, _town())
+    if found:
+        return _disaster(incoming, text, found, prepared, claim)
     kb, decision = prepared.snapshot, prepared.decision
     assert kb is not None and decision is not None
     truncated = len(text) > MAX_QUERY_CHARS
@@ -201,7 +201,8 @@ def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | No
     return Reply([replies.urgent(prepared.urgent, _town())], outcome="safety", log_id=record.log_id)
 
 
-def _disaster(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None) -> Reply | None:
+def _disaster(incoming: Incoming, text: str, found: tuple[str, ...], prepared: Prepared,
+              claim: Claim | None) -> Reply | None:
     """Record a disaster question (outcome disaster) and answer with open shelters, 171 and the suppliers."""
     resident = _resident(incoming)
     if simulated.is_simulated(resident):
@@ -215,7 +216,7 @@ def _disaster(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | 
     if record is None:
         return None
     town = _town()
-    messages = [disaster_answer(prepared.disaster, town)]
+    messages = [disaster_answer(found, town)]
     if logged != text[:MAX_LOGGED_CHARS]:
         messages.insert(0, replies.personal_data_reminder(town))
     return Reply(messages, outcome="disaster", log_id=record.log_id)

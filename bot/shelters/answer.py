@@ -7,9 +7,9 @@ from bot.shelters.store import open_shelters
 from bot.town.settings import current_town
 
 
-def disaster_topics(text: str) -> tuple[str, ...]:
+def disaster_topics(text: str, town: Town | None = None) -> tuple[str, ...]:
     """Return the disaster topics of a message while disaster mode is on; () otherwise (the usual answer)."""
-    if not current_town().disaster:
+    if not (town or current_town()).disaster:
         return ()
     return topics.current().find(text).topics
 
