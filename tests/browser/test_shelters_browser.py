@@ -13,7 +13,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _prepare(app) -> str:
-    app.config["TOWN_CACHE_SECONDS"] = 0
+    app.config.update(TOWN_CACHE_SECONDS=0, SIGNAGE_POLL_SECONDS=1)
     with app.app_context():
         for key, name, address, kinds in (("kaikan", "試験会館", "芦別市試験町1-1", ["flood", "earthquake"]),
                                           ("gym", "試験体育館", "芦別市試験町2-2", ["earthquake", "fire"])):
@@ -70,5 +70,11 @@ def test_two_taps_on_a_phone_open_a_shelter_for_residents_and_screens(live_serve
     expect(kiosk.locator("#shelter-list")).to_contain_text("試験会館")
     kiosk.screenshot(path="/tmp/shelters-signage.png")
     shot(kiosk, "shelters-signage")
+    # The kiosk's script draws the list again from its poll: a shelter opened now appears without a reload.
+    page.goto(f"{live_server}/admin/shelters")
+    page.locator("#shelter-2").get_by_role("button", name="満", exact=True).tap()
+    expect(page.locator(".flash")).to_contain_text("「試験体育館」を「満」にしました")
+    expect(kiosk.locator("#shelter-list li.full")).to_contain_text("試験体育館", timeout=10_000)
+    expect(kiosk.locator("#shelter-list li")).to_have_count(2)
     kiosk.close()
     context.close()
