@@ -70,7 +70,7 @@ def check_shelter(raw: Any, file: str, where: str) -> list[Problem]:
     capacity = raw.get("capacity")
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)
                                  or not 1 <= capacity <= MAX_CAPACITY):
-        problems.append(Problem(file, f"{where}.capacity", f"収容人数は1〜{MAX_CAPACITY}の整数で書いてください（わからなければ書かない）"))
+        problems.append(Problem(file, f"{where}.capacity", f"収容人数は1〜{MAX_CAPACITY}の整数にしてください（わからなければ空欄のまま）"))
     return problems
 
 

@@ -57,6 +57,16 @@ def test_two_taps_on_a_phone_open_a_shelter_for_residents_and_screens(live_serve
         row = db.session.query(AuditLog).filter_by(action="shelter.status").one()
         assert row.after["status"] == "開設"
 
+    # Editing on the phone: a bad capacity is a Japanese error next to the field, and what was typed stays.
+    page.locator("#shelter-1").get_by_role("link", name="名前・住所などを編集").click()
+    expect(page.get_by_label("地震")).to_be_checked()
+    page.get_by_label("収容人数").fill("たくさん")
+    page.get_by_label("補足").fill("ペットは屋外のケージへ")
+    page.get_by_role("button", name="保存する").click()
+    expect(page.locator(".field.has-error")).to_contain_text("収容人数は1〜100000の整数")
+    expect(page.get_by_label("補足")).to_have_value("ペットは屋外のケージへ")
+    page.screenshot(path="/tmp/shelters-edit.png", full_page=True)
+
     reply = ask_simulator(page, live_server, "避難所どこ")
     expect(page.locator("#log")).to_contain_text("試験会館（開設）")
     expect(page.locator("#log")).to_contain_text("171")
