@@ -35,11 +35,11 @@ class Shelter(db.Model):
     status_by: Mapped[str] = mapped_column(String(200), default="")
     # Hash of the content as last imported from the pack; differs once staff edit it.
     imported_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Counts content saves only (bot.shelters.store.save_shelter): a status tap while someone edits the address
+    # must not make their save a conflict. Two taps on the status are last-write-wins, each one audited.
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-
-    __mapper_args__ = {"version_id_col": lock_version}
 
     def content(self) -> dict[str, Any]:
         """Return the pack fields as plain data."""

@@ -11,7 +11,7 @@ from bot.models.shelters import STATUSES
 from bot.shelters import topics
 from bot.shelters.pack import kinds_text
 from bot.shelters.reply import local_time
-from bot.shelters.store import ShelterConflict, all_shelters, set_status
+from bot.shelters.store import all_shelters, set_status
 
 shelters_cli = AppGroup("shelters", help="避難所（災害時モードで案内する）。")
 _BY_WORD = {**{code: code for code in STATUSES}, **{label: code for code, label in STATUSES.items()}}
@@ -40,10 +40,7 @@ def change_status(key: str, status: str, actor: str) -> None:
     shelter = db.session.scalar(select(Shelter).where(Shelter.key == key))
     if shelter is None:
         raise click.ClickException(f"避難所 {key[:80]} は登録されていません（`flask shelters list` で確認できます）。")
-    try:
-        changed = set_status(shelter, code, actor)
-    except ShelterConflict as exc:
-        raise click.ClickException("ほかの担当者が同時に変更しました。もう一度お試しください。") from exc
+    changed = set_status(shelter, code, actor)
     click.echo(f"{shelter.name}：{STATUSES[code]}" + ("" if changed else "（変更なし）"))
 
 

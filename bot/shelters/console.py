@@ -44,14 +44,10 @@ def shelter_status(shelter_id: int):
         flash("状況を変更できませんでした。" + ("、".join(reasons) if reasons else "画面を開き直してから、もう一度お試しください。"),
               "error")
     else:
-        try:
-            changed = set_status(shelter, form.status.data, current_user.email)
-        except ShelterConflict:
-            flash("ほかの担当者が同時に変更しました。一覧の表示を確かめてから、もう一度お試しください。", "error")
-        else:
-            label = STATUSES[form.status.data]
-            flash(f"「{shelter.name}」を「{label}」にしました。LINEの返信とサイネージに反映されます。" if changed
-                  else f"「{shelter.name}」はすでに「{label}」です。", "info")
+        changed = set_status(shelter, form.status.data, current_user.email)
+        label = STATUSES[form.status.data]
+        flash(f"「{shelter.name}」を「{label}」にしました。LINEの返信とサイネージに反映されます。" if changed
+              else f"「{shelter.name}」はすでに「{label}」です。", "info")
     return redirect(url_for("admin.shelter_list") + f"#shelter-{shelter_id}")
 
 

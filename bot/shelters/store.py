@@ -5,8 +5,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import select, update
 
 from bot import audit
 from bot.extensions import db
@@ -87,6 +86,7 @@ def import_shelters(shelters: list[dict[str, Any]], *, force: bool, author: str)
         before = shelter.content()
         _assign(shelter, data)  # the pack fields only: status, status_at and status_by stay as staff set them
         shelter.imported_hash = incoming
+        shelter.lock_version += 1  # an edit page opened before the import must not overwrite it
         db.session.flush()
         audit.record(author, "shelter.import", "shelter", shelter.key, f"避難所「{shelter.name}」を取り込み", before, data)
         report.updated.append(data["key"])
@@ -132,18 +132,24 @@ def save_shelter(shelter: Shelter | None, data: dict[str, Any], actor: str, *,
     if creating:
         shelter = Shelter(status="closed", status_by="")
         db.session.add(shelter)
-    _assign(shelter, data)
-    if before == shelter.content():
+    elif before == data:
         return shelter, False
+    else:
+        # Claim the next content version in one statement: of two saves from the same version, one wins.
+        version = shelter.lock_version
+        claimed = db.session.execute(update(Shelter).where(Shelter.id == shelter.id, Shelter.lock_version == version)
+                                     .values(lock_version=version + 1), execution_options={"synchronize_session": False})
+        if claimed.rowcount != 1:
+            db.session.rollback()
+            raise ShelterConflict(data["key"])
+        shelter.lock_version = version + 1
+    _assign(shelter, data)
     try:
         db.session.flush()
         verb = "追加" if creating else "更新"
         audit.record(actor, "shelter.create" if creating else "shelter.edit", "shelter", shelter.key,
                      f"避難所「{shelter.name}」を{verb}", before, shelter.content())
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ShelterConflict(data["key"]) from None
     except Exception:
         db.session.rollback()
         raise
@@ -165,9 +171,6 @@ def set_status(shelter: Shelter, status: str, actor: str) -> bool:
                  {"status": STATUSES[status], "status_at": now.isoformat()})
     try:
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ShelterConflict(shelter.key) from None
     except Exception:
         db.session.rollback()
         raise
