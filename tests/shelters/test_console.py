@@ -268,3 +268,13 @@ def test_the_consoles_zip_export_and_import_carry_shelters_but_not_statuses(load
             out.writestr("knowledge/led-lighting.yaml", archive.read("knowledge/led-lighting.yaml"))
         staged = parse_upload("pack.zip", bad.getvalue())
         assert not staged.ok and any("災害の種類「meteor」はありません" in p.reason for p in staged.problems)
+
+
+def test_hostile_names_are_escaped_on_every_page(console, editor_client):
+    hostile = '"><script>alert(1)</script>'
+    assert editor_client.post("/admin/shelters/new", data={**NEW, "name": hostile, "note": hostile}).status_code == 302
+    with console.app_context():
+        shelter_id = _shelter().id
+    for path in ("/admin/shelters", f"/admin/shelters/{shelter_id}"):
+        page = editor_client.get(path).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page, path
