@@ -56,7 +56,7 @@ def kb_check(directory: str | None) -> None:
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
                f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.offices or [])} offices,"
-               f" {len(pack.forms)} forms.")
+               f" {len(pack.forms)} forms, {len(pack.shelters or [])} shelters.")
 
 
 @kb_cli.command("import")
@@ -77,6 +77,12 @@ def kb_import(directory: str | None, force: bool) -> None:
                    f"unchanged {len(offices.unchanged)}")
         for key in offices.kept_staff_edits:
             click.echo(f"kept staff edit: office {key} (changed in the console since the last import; use --force)")
+    if report.shelters is not None:
+        shelters = report.shelters
+        click.echo(f"shelters: created {len(shelters.created)}, updated {len(shelters.updated)}, "
+                   f"unchanged {len(shelters.unchanged)} (statuses are never changed by an import)")
+        for key in shelters.kept_staff_edits:
+            click.echo(f"kept staff edit: shelter {key} (changed in the console since the last import; use --force)")
 
 
 @kb_cli.command("export")
@@ -203,3 +209,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(forms_cli)
     from bot.richmenu.cli import richmenu_cli  # rich-menu commands live with the rich menu
     app.cli.add_command(richmenu_cli)
+    from bot.shelters.cli import shelters_cli  # shelters live in their own room
+    app.cli.add_command(shelters_cli)

@@ -71,6 +71,11 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", ""),
         "TOWN_DISASTER_BANNER": env("TOWN_DISASTER_BANNER", DEFAULT_DISASTER_BANNER),
         "TOWN_DISASTER_GREETING": env("TOWN_DISASTER_GREETING", DEFAULT_DISASTER_GREETING),
+        # The power and water suppliers residents call in an outage: empty until staff confirm them.
+        "TOWN_POWER_NAME": env("TOWN_POWER_NAME", ""),
+        "TOWN_POWER_CONTACT": env("TOWN_POWER_CONTACT", ""),
+        "TOWN_WATER_NAME": env("TOWN_WATER_NAME", ""),
+        "TOWN_WATER_CONTACT": env("TOWN_WATER_CONTACT", ""),
         "KNOWLEDGE_DIR": env("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge")),
         "SIMULATOR_ENABLED": _flag("SIMULATOR_ENABLED", not production),
         "LOG_HASH_KEY": env("LOG_HASH_KEY", ""),

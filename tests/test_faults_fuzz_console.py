@@ -21,11 +21,12 @@ from bot.admin import richmenu_forms
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
 from bot.knowledge.store import import_pack
-from bot.models import Category, Entry, Notice, Office, QuestionLog, User
+from bot.models import Category, Entry, Notice, Office, QuestionLog, Shelter, User
 from bot.models import TestRecipient as Recipient
 from bot.forms import console_forms as staff_forms
 from bot.notices import forms as notice_forms
 from bot.richmenu import forms as publish_forms
+from bot.shelters import forms as shelter_forms
 from bot.signage import forms as signage_forms
 from tests.admin_support import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
@@ -97,6 +98,9 @@ POST_FORMS = {
     "signage_admin.screen_add": signage_forms.ScreenForm,
     "signage_admin.screen_rekey": signage_forms.ActionForm,
     "signage_admin.screen_retire": signage_forms.ActionForm,
+    "admin.shelter_new": shelter_forms.ShelterForm,
+    "admin.shelter_edit": shelter_forms.ShelterForm,
+    "admin.shelter_status": shelter_forms.StatusForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -104,7 +108,8 @@ NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
               "admin.user_reset_password": "has no fields but CSRF, and would make the fuzzing admin change its "
                                            "password before any other route answers (tests/test_admin_users.py)",
               "forms.post": "a public page, fuzzed with its own fields in tests/test_forms_fuzz.py",
-              "forms.withdraw": "a public page, fuzzed with its own fields in tests/test_forms_fuzz.py"}
+              "forms.withdraw": "a public page, fuzzed with its own fields in tests/test_forms_fuzz.py",
+              "simulator.tap": "the simulator's rich-menu tap (a tile number), tested in tests/test_simulator_richmenu.py"}
 # GET routes that read the query string, and what they read (views read request.args; /admin/try a form).
 GET_PARAMS = {
     "admin.entries": ("q", "category", "status", "review", "recent", "sort", "who"),
@@ -175,6 +180,11 @@ class Console:
             db.session.add(office)
             db.session.commit()
             self.office_id = office.id
+            # The shipped pack lists no shelter (the plan gives none): add one so its pages have an id to fuzz.
+            shelter = Shelter(key="fuzz-shelter", name="試験避難所", kinds=["flood"])
+            db.session.add(shelter)
+            db.session.commit()
+            self.shelter_id = shelter.id
             from bot.signage import facilities
 
             facility = facilities.create("総合福祉センター", "", by=ADMIN)
@@ -197,7 +207,7 @@ class Console:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
                   "submission_id": self.submission_id, "slug": self.form_slug,
-                  "key": "phone", "office_id": self.office_id,
+                  "key": "phone", "office_id": self.office_id, "shelter_id": self.shelter_id,
                   "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():

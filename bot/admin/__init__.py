@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from bot.admin.views import richmenu_publish  # noqa: F401
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)
+    from bot.shelters import console as shelters_console  # noqa: F401  (避難所)
 
     login_manager.login_view = "admin.login"
     login_manager.login_message = "ログインしてください。"

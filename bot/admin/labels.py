@@ -76,16 +76,21 @@ AUDIT_ACTIONS = {
     "signage.screen.add": "サイネージの画面を追加",
     "signage.screen.rekey": "サイネージの画面のURLを再発行",
     "signage.screen.retire": "サイネージの画面を廃止",
+    "shelter.create": "避難所を追加",
+    "shelter.edit": "避難所を編集",
+    "shelter.import": "避難所を取り込み",
+    "shelter.status": "避難所の開設状況を変更",
 }
 
 # What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
 OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": "回答できず", "down": "👎", "choice": "選択",
-                  "safety": "緊急の案内", "contact": "職員対応の希望"}
+                  "safety": "緊急の案内", "contact": "職員対応の希望", "disaster": "災害時の案内"}
 
 TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
                 "category": "カテゴリ", "town": "町の設定",
                 "application": "申込み", "form": "フォーム", "office": "担当課", "richmenu": "リッチメニュー",
-                "facility": "サイネージの施設", "screen": "サイネージの画面"}
+                "facility": "サイネージの施設", "screen": "サイネージの画面",
+                "shelter": "避難所"}
 
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
@@ -134,7 +139,9 @@ def field_label(key: str) -> str:
                                      "until": "受付日（まで）", "search": "検索語",
                                      "name": "市町村名", "phone": "代表電話",
                                      "hours": "受付時間", "website": "ホームページ", "disaster_banner": "災害時の帯",
-                                     "disaster_greeting": "災害時のあいさつ", "channels": "配信先",
+                                     "disaster_greeting": "災害時のあいさつ",
+                                     "power_name": "電力会社の名前", "power_contact": "電力会社の連絡先",
+                                     "water_name": "水道の問い合わせ先の名前", "water_contact": "水道の連絡先", "channels": "配信先",
                                      "facilities": "サイネージの施設", "display_from": "表示の開始",
                                      "display_until": "表示の終了", "menu_id": "LINEのメニューID",
                                      "default": "友だち全員に表示", "on": "災害時モード"}.get(key, key)

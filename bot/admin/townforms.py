@@ -37,6 +37,31 @@ def _url(form, field) -> None:
         raise ValidationError("「https://」から始まるホームページのアドレスを入力してください。")
 
 
+def _phone_or_url(form, field) -> None:
+    """A supplier's contact: a phone number the 電話 link can dial, or a web page."""
+    value = (field.data or "").replace("‐", "-").replace("−", "-").replace("ー", "-")
+    if not value:
+        return
+    if value.startswith(("http://", "https://")):
+        if not _URL.fullmatch(value):
+            raise ValidationError("ホームページのアドレスは「https://」から始めて、空白を入れずに入力してください。")
+        return
+    field.data = value
+    if not re.fullmatch(r"[0-9()\-]+", value):
+        raise ValidationError("電話番号（例：0120-00-0000）か、「https://」から始まるホームページのアドレスを入力してください。")
+    digits = sum(c.isdigit() for c in value)
+    if not 3 <= digits <= 15:
+        raise ValidationError("電話番号の数字は3〜15けたにしてください。")
+
+
+def _paired(other: str, what: str):
+    """Refuse a contact without its name, and a name without its contact: residents need both."""
+    def check(form, field) -> None:
+        if bool(field.data) != bool(getattr(form, other).data):
+            raise ValidationError(f"{what}の名前と連絡先は、両方入力するか、両方空欄にしてください。")
+    return check
+
+
 def _one_line(form, field) -> None:
     if "\n" in (field.data or "") or "\r" in (field.data or ""):
         raise ValidationError("改行は入れずに、1行で入力してください。")
@@ -68,3 +93,17 @@ class TownForm(JapaneseForm):
                                       validators=[DataRequired("入力してください"),
                                                   Length(max=500, message="500文字以内で入力してください")],
                                       description="災害時モードのあいだ、友だち追加やあいさつへの返事に使います（500文字以内）。")
+    power_name = StringField("電力会社の名前", filters=[_strip],
+                             validators=[Length(max=60, message="60文字以内で入力してください"), _one_line,
+                                         _paired("power_contact", "電力会社")],
+                             description="災害時モードで「停電」の質問に案内します。空欄の間は案内しません（要確認）。")
+    power_contact = StringField("電力会社の連絡先", filters=[_half_width],
+                                validators=[Length(max=300, message="300文字以内で入力してください"), _phone_or_url],
+                                description="電話番号か、停電情報のページのアドレス（https://…）。電力会社の公式の情報で確かめてから入力してください。")
+    water_name = StringField("水道の問い合わせ先の名前", filters=[_strip],
+                             validators=[Length(max=60, message="60文字以内で入力してください"), _one_line,
+                                         _paired("water_contact", "水道の問い合わせ先")],
+                             description="災害時モードで「断水」の質問に案内します。空欄の間は案内しません（要確認）。")
+    water_contact = StringField("水道の連絡先", filters=[_half_width],
+                                validators=[Length(max=300, message="300文字以内で入力してください"), _phone_or_url],
+                                description="電話番号か、断水情報のページのアドレス（https://…）。")

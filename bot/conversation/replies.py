@@ -130,6 +130,9 @@ def smalltalk(kind: str, kb: Snapshot, town: Town) -> Message:
         return help_message(kb, town)
     if kind == "menu":
         return menu(kb, town)
+    if town.disaster and town.disaster_greeting.strip() and chat.opens_conversation(kind):
+        # 災害時モード: a greeting gets the disaster greeting (what to do now), not 「こんにちは！」.
+        return messages.text(town.disaster_greeting.strip(), topic_chips(kb))
     body = chat.reply_text(kind, town.name, chat.clock())
     return messages.text(body, topic_chips(kb) if chat.opens_conversation(kind) else [_menu_chip()])
 

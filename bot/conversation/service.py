@@ -26,6 +26,7 @@ from bot.notices import resident as notices
 from bot.notices import topics
 from bot.notices.subscriptions import forget as notices_forget
 from bot.safety import Rule, current_rules
+from bot.shelters.answer import disaster_answer, disaster_topics
 from bot.town.settings import current_town
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,12 @@ def _answer_question(incoming: Incoming, text: str, prepared: Prepared, claim: C
         return _urgent(incoming, text, prepared, claim)
     if prepared.contact:
         return _contact(incoming, text, prepared, claim)
+    # 災害時モード: a question about evacuation, shelters, outages or family gets the disaster answer instead of
+    # the FAQ's. Decided here, inside the transaction, not in prepare: reading the town there could open a read
+    # transaction on SQLite before the writer lock (the FAQ decision prepare made is simply not used).
+    found = disaster_topics(text, _town())
+    if found:
+        return _disaster(incoming, text, found, prepared, claim)
     kb, decision = prepared.snapshot, prepared.decision
     assert kb is not None and decision is not None
     truncated = len(text) > MAX_QUERY_CHARS
@@ -195,6 +202,27 @@ def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | No
     if record is None:
         return None
     return Reply([replies.urgent(prepared.urgent, _town())], outcome="safety", log_id=record.log_id)
+
+
+def _disaster(incoming: Incoming, text: str, found: tuple[str, ...], prepared: Prepared,
+              claim: Claim | None) -> Reply | None:
+    """Record a disaster question (outcome disaster) and answer with open shelters, 171 and the suppliers."""
+    resident = _resident(incoming)
+    if simulated.is_simulated(resident):
+        _touch_follower(incoming)  # the ORM way, as in _urgent
+        resident = None
+    logged = mask(text[:MAX_LOGGED_CHARS])
+    record = records.record_question(
+        claim, resident, None, version=None, text=logged, user_hash=_hash(incoming), channel=incoming.channel,
+        outcome="disaster", entry_slug=None, score=0.0, candidates=[], latency_ms=int(prepared.seconds * 1000),
+    )
+    if record is None:
+        return None
+    town = _town()
+    messages = [disaster_answer(found, town)]
+    if logged != text[:MAX_LOGGED_CHARS]:
+        messages.insert(0, replies.personal_data_reminder(town))
+    return Reply(messages, outcome="disaster", log_id=record.log_id)
 
 
 def _contact(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | None) -> Reply | None:

@@ -68,6 +68,7 @@ class Pack:
     forms: list[dict[str, Any]] = field(default_factory=list)  # form definitions from forms/*.yaml (bot.forms)
     offices: list[dict[str, str]] | None = None  # None: the pack has no offices.yaml
     richmenu: dict[str, dict[str, Any]] | None = None  # normal / disaster; None when the pack has no richmenu.yaml
+    shelters: list[dict[str, Any]] | None = None  # 避難所 from shelters.yaml (bot.shelters); None when it has none
 
 
 class PackError(Exception):
@@ -219,6 +220,8 @@ def _check_safety(path: Path, problems: list[Problem]) -> int:
 def read_pack(directory: str | Path) -> Pack:
     """Read and validate a pack directory; raise PackError listing every problem."""
     from bot.offices.pack import OFFICES_FILE, entry_office_problems, normalise_office, validate_offices
+    from bot.shelters.pack import SHELTERS_FILE, normalise_shelter
+    from bot.shelters.pack import validate as validate_shelters
 
     root = Path(directory)
     if not root.is_dir():
@@ -246,6 +249,11 @@ def read_pack(directory: str | Path) -> Pack:
             office_errors = validate_offices(raw, path.name)
             problems.extend(office_errors)
             pack.offices = [] if office_errors else [normalise_office(o) for o in raw or []]
+            continue
+        if path.name == SHELTERS_FILE:
+            shelter_errors = validate_shelters(raw, path.name)
+            problems.extend(shelter_errors)
+            pack.shelters = [] if shelter_errors else [normalise_shelter(s) for s in (raw or {}).get("shelters") or []]
             continue
         if path.name == CATEGORIES_FILE:
             cat_errors = validate_categories(raw, path.name)

@@ -23,11 +23,13 @@ class ImportReport:
     kept_staff_edits: list[str] = field(default_factory=list)
     form_versions: list[str] = field(default_factory=list)  # forms that got a new version (bot.forms)
     offices: Any = None  # bot.offices.store.OfficeImportReport when the pack has offices.yaml
+    shelters: Any = None  # bot.shelters.store.ShelterImportReport when the pack has shelters.yaml
 
     @property
     def changed(self) -> bool:
         """Tell whether anything was written."""
-        return bool(self.created or self.updated or (self.offices is not None and self.offices.changed))
+        return bool(self.created or self.updated or (self.offices is not None and self.offices.changed)
+                    or (self.shelters is not None and self.shelters.changed))
 
 
 # Every webhook asks this: a Core statement built once skips the ORM's compile path and the cache-key walk.
@@ -78,6 +80,11 @@ def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -
 
             # Before the entries, which name them.
             report.offices = import_offices(pack.offices, force=force, author=author)
+        if pack.shelters is not None:
+            from bot.shelters.store import import_shelters  # shelters build on this module
+
+            # Statuses are operational: an import adds and corrects shelters, never opens or closes one.
+            report.shelters = import_shelters(pack.shelters, force=force, author=author)
         for data in pack.entries:
             data = normalise_entry(data)
             incoming_hash = content_hash(data)
@@ -140,4 +147,8 @@ def export_pack(directory: str | Path, synonyms: dict[str, list[str]] | None = N
     from bot.richmenu.store import export_menus
 
     export_menus(str(directory))
+    from bot.shelters.pack import SHELTERS_FILE
+    from bot.shelters.store import pack_text
+
+    (Path(directory) / SHELTERS_FILE).write_text(pack_text(), encoding="utf-8")
     return len(entries)

@@ -26,6 +26,10 @@ from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, SYNONYMS_F
 from bot.models import Entry
 from bot.offices.pack import OFFICES_FILE, dump_offices, normalise_office, validate_offices
 from bot.offices.store import export_offices, import_offices
+from bot.shelters.pack import SHELTERS_FILE, normalise_shelter
+from bot.shelters.pack import validate as validate_shelters
+from bot.shelters.store import import_shelters
+from bot.shelters.store import pack_text as shelters_pack_text
 from bot.safety.rules import SAFETY_FILE
 
 MAX_UPLOAD_ENTRIES = 2000
@@ -83,6 +87,7 @@ class Staged:
     token: str = ""
     encoding: str = "utf-8"
     offices: list[dict[str, Any]] | None = None  # from the zip's offices.yaml; None when it has none
+    shelters: list[dict[str, Any]] | None = None  # from the zip's shelters.yaml; None when it has none
 
     @property
     def ok(self) -> bool:
@@ -122,6 +127,7 @@ def export_zip(synonyms_path: Path | None = None) -> bytes:
         if synonyms_path and synonyms_path.exists():
             archive.writestr(f"knowledge/{SYNONYMS_FILE}", synonyms_path.read_text(encoding="utf-8"))
         archive.writestr(f"knowledge/{OFFICES_FILE}", dump_offices(export_offices()))
+        archive.writestr(f"knowledge/{SHELTERS_FILE}", shelters_pack_text())
     return buffer.getvalue()
 
 
@@ -256,6 +262,9 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
             if name == OFFICES_FILE:
                 _stage_offices(raw_entry, name, staged)
                 continue
+            if name == SHELTERS_FILE:
+                _stage_shelters(raw_entry, name, staged)
+                continue
             slug = raw_entry.get("slug") if isinstance(raw_entry, dict) else None
             if isinstance(slug, str) and slug and PurePosixPath(name).stem != slug:
                 staged.problems.append(RowProblem(name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
@@ -269,6 +278,15 @@ def _stage_offices(raw: Any, name: str, staged: Staged) -> None:
     if not problems:
         staged.offices = [normalise_office(o) for o in raw or []]
         staged.notes.append(f"{OFFICES_FILE}（担当課 {len(staged.offices)}件）も取り込みます。ファイルの内容で上書きします。")
+
+
+def _stage_shelters(raw: Any, name: str, staged: Staged) -> None:
+    problems = validate_shelters(raw, name)
+    staged.problems.extend(RowProblem(p.file, p.field, p.reason) for p in problems)
+    if not problems:
+        staged.shelters = [normalise_shelter(s) for s in (raw or {}).get("shelters") or []]
+        staged.notes.append(f"{SHELTERS_FILE}（避難所 {len(staged.shelters)}件）も取り込みます。"
+                            "避難所の開設・満などの状況は変わりません。")
 
 
 def parse_upload(filename: str, raw: bytes) -> Staged:
@@ -385,7 +403,7 @@ def load_staged(directory: Path, token: str) -> Staged:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return Staged(
         filename=raw["filename"], entries=raw["entries"], token=raw["token"], notes=raw["notes"],
-        encoding=raw.get("encoding", "utf-8"), offices=raw.get("offices"),
+        encoding=raw.get("encoding", "utf-8"), offices=raw.get("offices"), shelters=raw.get("shelters"),
         problems=[RowProblem(**p) for p in raw["problems"]], plan=[PlannedChange(**p) for p in raw["plan"]],
     )
 
@@ -402,6 +420,9 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None, *,
         if staged.offices is not None:
             # Before the entries, which name them; the clerk chose this file, so it wins over console edits.
             changed = import_offices(staged.offices, force=True, author=actor).changed
+        if staged.shelters is not None:
+            # Statuses stay as staff set them: the file corrects names and addresses, never opens a shelter.
+            changed = import_shelters(staged.shelters, force=True, author=actor).changed or changed
         existing = {e.slug: e for e in db.session.scalars(select(Entry))}
         for data, planned in zip(staged.entries, staged.plan):
             entry = existing.get(data["slug"])

@@ -49,6 +49,11 @@ class Town:
     disaster: bool = False  # 災害時モード: replies carry the banner, the greeting changes
     disaster_banner: str = ""
     disaster_greeting: str = ""
+    # 電力会社・水道の連絡先 for outages in disaster mode: a name and a phone number or a URL; empty until set.
+    power_name: str = ""
+    power_contact: str = ""
+    water_name: str = ""
+    water_contact: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Town":

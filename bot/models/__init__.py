@@ -13,6 +13,7 @@ from bot.models.notices import (
 from bot.models.offices import Office, OfficeRevision
 from bot.models.richmenu import RichMenuDefinition
 from bot.models.richmenu_publish import RichMenuPublication
+from bot.models.shelters import Shelter
 from bot.models.signage import Facility, Screen
 from bot.models.timeutil import utcnow
 from bot.models.town import TownSetting
@@ -43,6 +44,7 @@ __all__ = [
     "RichMenuPublication",
     "RoleGrant",
     "Screen",
+    "Shelter",
     "Subscription",
     "TestRecipient",
     "TopicOffer",

@@ -93,7 +93,17 @@ def payload(screen: Screen, now: datetime) -> dict:
     return {"town": town.name, "facility": screen.facility.name,
             "idle": {"qr": qr.data_uri(link) if link else "", "qr_label": label if link else ""},
             "disaster": town.disaster_banner if town.disaster else "", "notices": items,
+            "shelters": shelters_shown() if town.disaster else [],
             "poll": current_app.config["SIGNAGE_POLL_SECONDS"], "rotate": current_app.config["SIGNAGE_ROTATE_SECONDS"]}
+
+
+def shelters_shown() -> list[dict]:
+    """Return the open and full shelters as a screen shows them in disaster mode: public fields only."""
+    from bot.shelters.answer import public_shelters  # the shelters room builds on the conversation
+    from bot.shelters.reply import local_time
+
+    return [{"name": s.name, "address": s.address, "status": s.status, "label": s.status_label,
+             "updated": f"{local_time(s.updated)} 更新" if s.updated else ""} for s in public_shelters()]
 
 
 def etag(data: dict) -> str:

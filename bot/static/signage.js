@@ -50,6 +50,23 @@
     return a;
   }
 
+  // 災害時モード: the open and full shelters stay on screen above the rotating notices.
+  function renderShelters(shelters) {
+    var box = document.getElementById("shelters");
+    var list = document.getElementById("shelter-list");
+    if (!box || !list) return;
+    list.replaceChildren();
+    shelters.forEach(function (s) {
+      var li = el("li", "shelter " + (s.status === "full" ? "full" : "open"));
+      li.appendChild(el("span", "name", s.name));
+      li.appendChild(el("span", "state", s.label));
+      li.appendChild(el("span", "address", s.address));
+      li.appendChild(el("span", "updated", s.updated));
+      list.appendChild(li);
+    });
+    box.hidden = !shelters.length;
+  }
+
   function render() {
     var items = current(data.notices || []);
     var stage = document.getElementById("stage");
@@ -70,6 +87,7 @@
       if (!a.hidden) dot.className = "on";
       dots.appendChild(dot);
     });
+    renderShelters(data.shelters || []);
     var banner = document.getElementById("disaster");
     banner.textContent = data.disaster || "";
     banner.hidden = !data.disaster;

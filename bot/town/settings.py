@@ -25,6 +25,10 @@ DEFAULTS = {
     "website": "TOWN_WEBSITE",
     "disaster_banner": "TOWN_DISASTER_BANNER",
     "disaster_greeting": "TOWN_DISASTER_GREETING",
+    "power_name": "TOWN_POWER_NAME",
+    "power_contact": "TOWN_POWER_CONTACT",
+    "water_name": "TOWN_WATER_NAME",
+    "water_contact": "TOWN_WATER_CONTACT",
 }
 DISASTER_KEYS = ("disaster_mode", "disaster_reason", "disaster_since", "disaster_by")
 # Every reply reads the town: one process keeps it this many seconds, so another worker's change shows

@@ -10,6 +10,7 @@ from bot.admin.forms import ActionForm
 from bot.admin.readiness import counts, launch_readiness, offices_without_phone, resolve_note, town_items
 from bot.extensions import db
 from bot.models import Entry
+from bot.shelters.store import disaster_todo
 
 
 @bp.get("/readiness")
@@ -19,7 +20,7 @@ def readiness():
     rows = launch_readiness()
     done, total = counts(rows)
     return render_template("admin/readiness.html", rows=rows, done=done, total=total, action_form=ActionForm(),
-                           offices=offices_without_phone(), town=town_items())
+                           offices=offices_without_phone(), town=town_items(), disaster_todo=disaster_todo())
 
 
 @bp.post("/readiness/<int:entry_id>/resolve")

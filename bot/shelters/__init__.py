@@ -1,0 +1,2 @@
+"""Shelters (避難所) and disaster answers: the pack's list, statuses staff set in the console, and what
+residents get in 災害時モード when they ask about evacuation, shelters, outages or their family."""
