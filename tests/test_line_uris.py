@@ -72,7 +72,9 @@ def test_a_bad_website_in_the_database_drops_its_button_and_keeps_the_urgent_rep
     bubble = call.body["messages"][0]
     uris = [a["uri"] for a in actions(bubble) if a["type"] == "uri"]
     assert uris == ["tel:110"]  # the 110 button kept, the website's button dropped
-    assert "クマ" in json.dumps(bubble, ensure_ascii=False)
+    text = json.dumps(bubble, ensure_ascii=False)
+    assert "クマ" in text and "市のホームページ：https://www.city.ashibetsu.hokkaido.jp/" in text
+    assert "\\u0001" not in text  # the invisible character is left out of the text too
     assert "dropped the button '市のホームページ'" in caplog.text and "\x01" not in caplog.text
     assert "hokkaido" not in caplog.text and "U" + "b" * 32 not in caplog.text
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.textrules import line_uri_problem
+from bot.textrules import CONTROL, line_uri_problem
 
 Node = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -34,8 +34,8 @@ def uri_action(label: str, uri: str) -> Node | None:
 
 
 def text(body: str, size: str, *, color: str = "", weight: str = "", wrap: bool = False) -> Node:
-    """Return a text component."""
-    node: Node = {"type": "text", "text": body, "size": size}
+    """Return a text component (control characters, which nobody can see, left out)."""
+    node: Node = {"type": "text", "text": CONTROL.sub("", body), "size": size}
     if color:
         node["color"] = color
     if weight:
@@ -81,6 +81,6 @@ def message(alt_text: str, contents: Node, quick_reply: Node | None = None) -> N
     node: Node = {"type": "flex"}
     if quick_reply is not None:
         node["quickReply"] = quick_reply
-    node["altText"] = alt_text
+    node["altText"] = CONTROL.sub("", alt_text)
     node["contents"] = contents
     return node
