@@ -141,3 +141,20 @@ def test_simultaneous_test_sends_from_two_workers_stop_at_the_hourly_limit(conso
     with console.app_context():
         assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "notice.test_send")) == 3
     _close(other)
+
+
+def test_login_throttling_is_shared_by_two_instances_and_kept_across_a_restart(console, fake_line):
+    # Login counts its failures in the database too (bot/admin/throttle.py): five wrong passwords for one
+    # account from one client, spread over two workers, pause that pair in both and after a restart.
+    config = {**console.config["SETTINGS_FOR_TEST"]}
+    first, second = _instance(console, fake_line, **config), _instance(console, fake_line, **config)
+    statuses = [login((first if n % 2 else second).test_client(), EDITOR, "wrong guess",
+                      ).status_code for n in range(5)]
+    assert statuses == [401] * 5
+    refused = first.test_client().post("/admin/login", data={"email": EDITOR, "password": "wrong guess"})
+    assert refused.status_code == 429 and "しばらくログインできません" in refused.get_data(as_text=True)
+    _close(first)
+    _close(second)
+    restarted = _instance(console, fake_line, **config)
+    assert login(restarted.test_client(), EDITOR).status_code == 429  # even the right password waits
+    _close(restarted)
