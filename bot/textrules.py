@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from bot.line.limits import MAX_URI
+
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded, other controls are invisible.
 # Tab and line breaks are allowed in text that may have several lines.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -23,8 +25,6 @@ _HOST = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za
 PHONE_RE = re.compile(r"^[0-9()\-]+$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+$")
 MIN_DIGITS, MAX_DIGITS = 3, 15  # 110 up to the longest E.164 number
-# LINE's limit on a uri action's link (Messaging API reference, "URI action": max 1000 characters).
-MAX_URI = 1000
 # The tel: links this service builds (bot/line/messages.py tel_uri): digits, +, -, * and %23 for #.
 _TEL = re.compile(r"tel:(?:[0-9*+-]|%23)+")
 
