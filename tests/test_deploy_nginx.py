@@ -202,6 +202,13 @@ def test_production_config_keeps_its_promises():
     callback = re.search(r"location = /callback \{(.*?)\}", text, re.DOTALL).group(1)
     assert "client_max_body_size 1m;" in callback and "limit_req zone=line_webhook" in callback
     assert "limit_req zone=admin_login" in re.search(r"location = /admin/login \{(.*?)\}", text, re.DOTALL).group(1)
+    # Unknown host names get no answer; every access log line leaves the query string and Referer out.
+    assert text.count("return 444;") == 2 and "ssl_reject_handshake on;" in text
+    log_format = re.search(r"log_format ashibetsu_no_query (.*?);", text, re.DOTALL).group(1)
+    assert "$request_method" in log_format and "$request " not in log_format and "$request_uri" not in log_format
+    assert "$http_referer" not in log_format and "$args" not in log_format and "$query_string" not in log_format
+    access_logs = re.findall(r"^\s*access_log ([^;]*);", text, re.MULTILINE)
+    assert len(access_logs) == 3 and all(line.endswith(" ashibetsu_no_query") for line in access_logs)
     # The import door in the app is the one that needs the 20 MB.
     from bot.config import from_environment
     assert from_environment("/tmp")["MAX_IMPORT_BYTES"] == 20 * 1024 * 1024
