@@ -40,7 +40,7 @@ def test_the_clean_address_polls_with_the_same_etag_and_heartbeat(app, client):
 
 def test_without_a_live_key_the_clean_address_is_a_plain_404_and_sets_no_cookie(app, client):
     _screen_id, key = _screen(app)
-    for cookie in (None, "A" * 32, "short", key[:-1] + ("A" if key[-1] != "A" else "B")):
+    for cookie in (None, "A" * 32, "short", "a" * 4000, "%00" * 11, key[:-1] + ("A" if key[-1] != "A" else "B")):
         if cookie:
             client.set_cookie("signage_key", cookie, path="/signage")
         for path in ("/signage/", "/signage/content"):
