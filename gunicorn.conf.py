@@ -6,6 +6,9 @@ benchmarks in bench/.
 """
 import gc
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 # On a VM, gunicorn sits behind deploy/nginx.conf and must not be reachable from outside: set
 # GUNICORN_BIND=127.0.0.1:8000. Its threads are held by clients that send slowly; nginx buffers them away
@@ -38,6 +41,24 @@ else:
     control_socket_disable = True
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# The access log keeps secrets out: the path without its query string (%(U)s, never %(r)s with form link and
+# withdrawal tokens or searched names), no Referer (it would carry the previous page's query), and a signage
+# key in a path (/signage/<key>, the kiosk's first request) written as /signage/[key]. deploy/nginx.conf does the same.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+_SIGNAGE_KEY = re.compile(r"^/signage/[A-Za-z0-9_-]{32}(?=/content$|$)")
+
+
+class AccessLogWithoutSecrets(Logger):
+    """Gunicorn's logger with the path's secrets masked and the query string and Referer left out."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = _SIGNAGE_KEY.sub("/signage/[key]", atoms.get("U") or "")
+        atoms.update(U=path, q="-", f="-", r=f"{atoms.get('m')} {path} {atoms.get('H')}")
+        return atoms
+
+
+logger_class = AccessLogWithoutSecrets
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

@@ -194,6 +194,8 @@ def service_env(database_url: str | None, line_url: str, **extra: str) -> dict[s
         # Production refuses a SECRET_KEY shorter than 32 bytes (bot/config.py), as a real deployment would.
         "SECRET_KEY": "bench-secret-key-" + "0" * 32,
         "APP_ENV": "production",
+        # Production refuses to start without its public address (bot/config.py check_public_base_url).
+        "PUBLIC_BASE_URL": "https://bot.example.jp/",
         "GUNICORN_LOG_LEVEL": "warning",
         "PYTHONUNBUFFERED": "1",
     })

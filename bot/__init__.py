@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config.check_secret_key(app.config)
+    config.check_public_base_url(app.config)
     if app.config["TRUSTED_PROXIES"]:
         _trust_proxies(app, app.config["TRUSTED_PROXIES"])
     # Settings given explicitly (tests, deployments) win over the defaults for the database in use.

@@ -66,8 +66,8 @@ def from_environment(instance_path: str) -> dict:
         "TOWN_TIMEZONE": env("TOWN_TIMEZONE", "Asia/Tokyo"),
         # How long one process keeps the town's settings before it reads them again (another worker's change).
         "TOWN_CACHE_SECONDS": _int("TOWN_CACHE_SECONDS", 5),
-        # The service's public address (https://bot.example.jp/), for links in LINE, feeds and signage URLs;
-        # empty: the host the request came in on.
+        # The service's public address (https://bot.example.jp/), for links in LINE, feeds and signage URLs.
+        # Required in production (check_public_base_url); in development, empty means the request's own host.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", ""),
         "TOWN_DISASTER_BANNER": env("TOWN_DISASTER_BANNER", DEFAULT_DISASTER_BANNER),
         "TOWN_DISASTER_GREETING": env("TOWN_DISASTER_GREETING", DEFAULT_DISASTER_GREETING),
@@ -108,3 +108,21 @@ def check_secret_key(settings: dict) -> None:
         raise RuntimeError(
             f"SECRET_KEY は本番環境では{MIN_SECRET_KEY_BYTES}バイト以上にしてください（今は{size}バイト）。"
             " 作り方: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+
+
+def check_public_base_url(settings: dict) -> None:
+    """Refuse to run in production without PUBLIC_BASE_URL: links must never follow a request's Host header."""
+    if settings["APP_ENV"] != "production":
+        return
+    from bot.textrules import web_url_problem
+
+    url = str(settings.get("PUBLIC_BASE_URL") or "").strip()
+    if not url:
+        raise RuntimeError(
+            "Set PUBLIC_BASE_URL (for example https://bot.example.jp/): in production (APP_ENV=production) links in "
+            "LINE messages, the Atom feed and signage are built from it, never from a request's Host header. "
+            "PUBLIC_BASE_URL を本番環境の公開アドレスに設定してください。")
+    problem = web_url_problem(url, "PUBLIC_BASE_URL")
+    if problem or not url.startswith("https://"):
+        raise RuntimeError(f"PUBLIC_BASE_URL must be the service's https address, like https://bot.example.jp/ "
+                           f"(now {url[:100]!r}). {problem or 'PUBLIC_BASE_URL は https:// で始めてください'}")

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -146,6 +147,10 @@ class FakeLine:
             time.sleep(self.latency)
         if headers.get("authorization", "") in ("", "Bearer "):
             return 401, {"message": "Authentication failed"}, {}
+        if path.startswith("/v2/bot/message/") and isinstance(body, dict) and \
+                (bad := message_uri_problems(body.get("messages"))):
+            # LINE refuses the whole request for one bad link (and delivers none of its messages).
+            return _bad("A message (messages[0]) in the request body is invalid", *bad)
         if path == "/v2/bot/message/reply":
             token = (body or {}).get("replyToken", "")
             if token in self.expired_tokens:
@@ -209,6 +214,52 @@ class FakeLine:
             do_GET = do_DELETE = do_POST
 
         return Handler
+
+
+# -- Links in messages ----------------------------------------------------------------------------------------
+# LINE's checks on a uri action's link, written here from the Messaging API reference (not from the bot's code):
+# http, https, line or tel; at most 1000 characters; a web link needs a host; no spaces or control characters.
+_URI_SCHEMES = ("http", "https", "line", "tel")
+_MAX_URI = 1000
+
+
+def uri_problem(uri: Any) -> str | None:
+    """Return why LINE would refuse this link in a uri action, or None."""
+    if not isinstance(uri, str) or not uri:
+        return "uri is required"
+    if len(uri) > _MAX_URI:
+        return f"uri must be at most {_MAX_URI} characters"
+    if any(ord(c) < 0x21 or ord(c) == 0x7f for c in uri):
+        return "uri must not contain spaces or control characters"
+    scheme, _, rest = uri.partition(":")
+    if scheme.lower() not in _URI_SCHEMES or not rest:
+        return "uri scheme must be http, https, line or tel"
+    if scheme.lower() in ("http", "https"):
+        try:
+            parts = urlsplit(uri)
+            parts.port
+        except ValueError:
+            return "invalid uri"
+        host = parts.hostname or ""
+        if not host or host.startswith(".") or any(not (c.isascii() and (c.isalnum() or c in ".-:")) for c in host):
+            return "invalid uri host"
+    return None
+
+
+def message_uri_problems(messages: Any, where: str = "messages") -> list[str]:
+    """Return every bad link in a request's messages, with its property path, as LINE's 400 details do."""
+    problems: list[str] = []
+    if isinstance(messages, dict):
+        if messages.get("type") == "uri" and "uri" in messages:
+            reason = uri_problem(messages["uri"])
+            if reason:
+                problems.append(f"{where}.uri: {reason}")
+        for key, value in messages.items():
+            problems.extend(message_uri_problems(value, f"{where}.{key}"))
+    elif isinstance(messages, list):
+        for i, item in enumerate(messages):
+            problems.extend(message_uri_problems(item, f"{where}[{i}]"))
+    return problems
 
 
 # -- Rich menus ---------------------------------------------------------------------------------------------

@@ -146,7 +146,8 @@ def test_production_refuses_a_short_secret_key(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(RuntimeError, match="32バイト以上"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 31})
-    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32}).config["APP_ENV"] == "production"
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32,
+                       "PUBLIC_BASE_URL": "https://bot.example.jp/"}).config["APP_ENV"] == "production"
     monkeypatch.setenv("APP_ENV", "development")
     assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "short"})
 

@@ -19,6 +19,7 @@ from tests.linesign import body_of, sign
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
 HOST = "127.0.0.1"
+SERVER_NAME = "bot.example.jp"  # deploy/nginx.conf's server_name, and PUBLIC_BASE_URL's host in bench/_common.py
 SLOW_CLIENTS = 64
 # gunicorn.conf.py's default pool, which the stall below has to exhaust: 2 workers x 8 threads.
 WORKERS, THREADS = 2, 8
@@ -42,9 +43,10 @@ def render_site(text: str, *, listen_port: int, upstream_port: int, directory: P
     swap(r"^# BEGIN http-redirect.*?^# END http-redirect\n", "")
     swap(r"server 127\.0\.0\.1:8000;", f"server {HOST}:{upstream_port};")
     swap(r"^\s*listen 443 ssl http2;\n", f"    listen {HOST}:{listen_port};\n")
-    swap(r"^\s*listen \[::\]:443 ssl http2;\n", "")
-    swap(r"^\s*ssl_\w+ [^\n]*\n", "", expected=6)
-    swap(r"/var/log/nginx/", f"{directory}/", expected=2)
+    swap(r"^\s*listen 443 ssl http2 default_server;\n", f"    listen {HOST}:{listen_port} default_server;\n")
+    swap(r"^\s*listen \[::\]:443 ssl http2( default_server)?;\n", "", expected=2)
+    swap(r"^\s*ssl_\w+ [^\n]*\n", "", expected=7)
+    swap(r"/var/log/nginx/", f"{directory}/", expected=3)
     return text
 
 
@@ -101,9 +103,11 @@ class Nginx:
 def bot_gunicorn(tmp_path_factory, fake_line):
     """Run the bot under the repository's gunicorn.conf.py on SQLite, with the knowledge pack imported."""
     directory = tmp_path_factory.mktemp("deploy-gunicorn")
-    env = service_env(sqlite_url(str(directory)), fake_line.url, SECRET_KEY=LONG_SECRET_KEY)
+    env = service_env(sqlite_url(str(directory)), fake_line.url, SECRET_KEY=LONG_SECRET_KEY,
+                      GUNICORN_ACCESS_LOG=str(directory / "gunicorn-access.log"))
     prepare_database(env)
     server = Gunicorn("app:app", env, workers=WORKERS, threads=THREADS).start()
+    server.directory = directory
     yield server
     server.stop()
 
@@ -124,7 +128,7 @@ def signed_webhook(port: int, timeout: float, n: int = 0, body: bytes | None = N
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     started = time.perf_counter()
     try:
-        conn.request("POST", "/callback", body, {"Content-Type": "application/json",
+        conn.request("POST", "/callback", body, {"Host": SERVER_NAME, "Content-Type": "application/json",
                                                   "X-Line-Signature": sign(body, SECRET)})
         response = conn.getresponse()
         response.read()
@@ -198,6 +202,13 @@ def test_production_config_keeps_its_promises():
     callback = re.search(r"location = /callback \{(.*?)\}", text, re.DOTALL).group(1)
     assert "client_max_body_size 1m;" in callback and "limit_req zone=line_webhook" in callback
     assert "limit_req zone=admin_login" in re.search(r"location = /admin/login \{(.*?)\}", text, re.DOTALL).group(1)
+    # Unknown host names get no answer; every access log line leaves the query string and Referer out.
+    assert text.count("return 444;") == 2 and "ssl_reject_handshake on;" in text
+    log_format = re.search(r"log_format ashibetsu_no_query (.*?);", text, re.DOTALL).group(1)
+    assert "$request_method" in log_format and "$request " not in log_format and "$request_uri" not in log_format
+    assert "$http_referer" not in log_format and "$args" not in log_format and "$query_string" not in log_format
+    access_logs = re.findall(r"^\s*access_log ([^;]*);", text, re.MULTILINE)
+    assert len(access_logs) == 3 and all(line.endswith(" ashibetsu_no_query") for line in access_logs)
     # The import door in the app is the one that needs the 20 MB.
     from bot.config import from_environment
     assert from_environment("/tmp")["MAX_IMPORT_BYTES"] == 20 * 1024 * 1024
@@ -246,3 +257,69 @@ def test_nginx_refuses_webhooks_over_a_megabyte_itself(nginx):
     body = b'{"destination":"U1","events":[]}'.ljust(1_100_000, b" ")
     status, _ = signed_webhook(nginx.port, timeout=10, body=body)
     assert status == 413
+
+
+# --- Host names and access logs (issue 19 A8, A10) ------------------------------------------------------------------
+
+def _get(port: int, path: str, host: str = SERVER_NAME, headers: dict | None = None) -> tuple[int, dict, str]:
+    """GET path with this Host; return (status, headers, body), status 0 when the connection closed unanswered."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    except (OSError, http.client.HTTPException):
+        return 0, {}, ""
+    finally:
+        conn.close()
+
+
+def _screen_key(directory: Path) -> str:
+    env = service_env(sqlite_url(str(directory)), "http://127.0.0.1:9", SECRET_KEY=LONG_SECRET_KEY)
+    added = subprocess.run([os.sys.executable, "-m", "flask", "--app", "app", "signage", "add-screen", "芦別市役所",
+                            "--name", "1階ロビー"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    url = next(line for line in added.stdout.splitlines() if line.startswith("https://"))
+    return url.rsplit("/", 1)[1]
+
+
+def test_unknown_host_names_get_no_answer_and_feed_links_ignore_the_host_header(nginx, bot_gunicorn):
+    _wait_healthy(nginx.port)
+    for host in ("evil.example", f"{HOST}:{nginx.port}", "bot.example.jp.evil.example"):
+        assert _get(nginx.port, "/notices.atom", host=host)[0] == 0, host  # 444: the connection closes unanswered
+    status, _, feed = _get(nginx.port, "/notices.atom")
+    assert status == 200 and "https://bot.example.jp/notices" in feed
+    # Even straight to gunicorn with a forged Host (and X-Forwarded-Host), the links follow PUBLIC_BASE_URL.
+    status, _, feed = _get(bot_gunicorn.port, "/notices.atom", host="evil.example",
+                           headers={"X-Forwarded-Host": "evil.example"})
+    assert status == 200 and "https://bot.example.jp/notices" in feed and "evil" not in feed
+
+
+def test_access_logs_hold_no_signage_key_token_or_query(nginx, bot_gunicorn):
+    directory = bot_gunicorn.directory
+    key = _screen_key(directory)
+    _wait_healthy(nginx.port)
+    status, headers, _ = _get(nginx.port, f"/signage/{key}")
+    assert status == 303 and headers["location"].endswith("/signage/")
+    cookie = headers["set-cookie"]
+    assert cookie.startswith(f"signage_key={key};") and "HttpOnly" in cookie and "Path=/signage" in cookie
+    assert "Secure" in cookie  # production
+    jar = {"Cookie": f"signage_key={key}"}
+    status, _, page = _get(nginx.port, "/signage/", headers=jar)
+    assert status == 200 and key not in page and 'data-content-url="/signage/content"' in page
+    status, headers, _ = _get(nginx.port, "/signage/content", headers=jar)
+    assert status == 200 and headers["etag"]
+    assert _get(nginx.port, "/signage/content", headers={**jar, "If-None-Match": headers["etag"]})[0] == 304
+    assert _get(nginx.port, f"/signage/{key}/content")[0] == 200  # a kiosk that loaded the page before the cookie
+    searched = "%E8%8A%A6%E5%88%A5%E8%8A%B1%E5%AD%90"  # 芦別花子, a searched name
+    assert _get(nginx.port, f"/forms/supporters-club?t=SECRET-LINK-TOKEN-0123&q={searched}")[0] in (200, 400, 404)
+    assert _get(nginx.port, "/notices.atom?withdraw=SECRET-WITHDRAW-TOKEN", headers={
+        "Referer": "https://bot.example.jp/forms/x?t=SECRET-REFERER-TOKEN"})[0] == 200
+    time.sleep(0.5)
+    logs = {"nginx": (nginx.directory / "ashibetsu-bot.access.log").read_text(),
+            "gunicorn": (directory / "gunicorn-access.log").read_text()}
+    for name, text in logs.items():
+        assert "/signage/[key]" in text and "/notices.atom" in text and "/forms/supporters-club" in text, name
+        for secret in (key, "SECRET-LINK-TOKEN", "SECRET-WITHDRAW-TOKEN", "SECRET-REFERER-TOKEN", "?t=", "?withdraw",
+                       searched, "芦別花子"):
+            assert secret not in text, (name, secret)

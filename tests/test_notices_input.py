@@ -66,7 +66,8 @@ def test_a_nul_character_in_an_edit_is_a_form_error_too(editor):
         assert db.session.get(Notice, notice_id).body == "3月に開きます。"
 
 
-@pytest.mark.parametrize("url", ["http://[", "https://example.jp/\x01", "javascript:alert(1)"])
+@pytest.mark.parametrize("url", ["http://[", "https://example.jp/\x01", "javascript:alert(1)", "https://exa mple.jp/",
+                                 "https:///no-host"])
 def test_a_broken_link_is_a_form_error(editor, url):
     response = _post(editor, url=url)
     assert response.status_code == 200 and "https:// で始まる URL" in response.get_data(as_text=True)

@@ -73,7 +73,8 @@ def test_console_keeps_no_store_and_public_pages_do_not_need_it(admin_client):
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_hsts_only_in_production(tmp_path, fake_line, sqlite_template, backend):
     uri = f"sqlite:///{sqlite_template}"
-    production = create_app({**base_config(uri, fake_line), "APP_ENV": "production", "SECRET_KEY": PRODUCTION_KEY})
+    production = create_app({**base_config(uri, fake_line), "APP_ENV": "production", "SECRET_KEY": PRODUCTION_KEY,
+                             "PUBLIC_BASE_URL": "https://bot.example.jp/"})
     development = create_app({**base_config(uri, fake_line), "APP_ENV": "development"})
     try:
         for url in ("/healthz", "/no/such/page", "/admin/login", "/"):

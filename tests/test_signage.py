@@ -62,7 +62,7 @@ def test_only_the_keys_digest_is_stored_and_it_opens_the_page(app, client):
         stored = [str(v) for row in db.session.execute(select(Screen.__table__)).all() for v in row]
         logged = [str(row.before) + str(row.after) + row.summary for row in db.session.scalars(select(AuditLog))]
     assert not any(key in value for value in stored + logged)
-    page = client.get(f"/signage/{key}")
+    page = client.get(f"/signage/{key}", follow_redirects=True)
     assert page.status_code == 200
     assert "芦別市" in page.get_data(as_text=True)
     assert "noindex" in page.headers["X-Robots-Tag"]
@@ -92,7 +92,7 @@ def test_unknown_retired_and_replaced_keys_are_plain_404s(app, client):
 def test_a_screen_key_opens_nothing_else(app, client):
     _screen_id, key = _screen(app)
     _screen(app, name="2階")
-    assert client.get(f"/signage/{key}").status_code == 200
+    assert client.get(f"/signage/{key}", follow_redirects=True).status_code == 200
     response = client.get("/admin/", follow_redirects=False)
     assert response.status_code == 302 and "/admin/login" in response.location
     assert client.get(f"/signage/{key}/qr/1.svg").status_code == 404
@@ -118,7 +118,7 @@ def test_the_screen_shows_only_approved_notices_for_signage_in_their_period_and_
     _notice(app, "期間中", display_from=now - timedelta(days=1), display_until=now + timedelta(days=1))
     assert sorted(_titles(client, key)) == sorted(["全画面のお知らせ", "市役所だけ", "送信予定でも表示", "期間中"])
     assert sorted(_titles(client, other_key)) == sorted(["全画面のお知らせ", "送信予定でも表示", "期間中"])
-    html = client.get(f"/signage/{key}").get_data(as_text=True)
+    html = client.get(f"/signage/{key}", follow_redirects=True).get_data(as_text=True)
     for hidden in ("下書き", "承認待ち", "取り消し", "LINEだけ", "まだ先", "終わった"):
         assert hidden not in html, hidden
     assert "市役所だけ" in html and "期間中" in html  # rendered on the server, before any script runs
@@ -196,7 +196,7 @@ def test_disaster_mode_puts_the_banner_on_the_screen(app, client):
         db.session.commit()
     data = client.get(f"/signage/{key}/content").get_json()
     assert data["disaster"] == app.config["TOWN_DISASTER_BANNER"]
-    assert app.config["TOWN_DISASTER_BANNER"] in client.get(f"/signage/{key}").get_data(as_text=True)
+    assert app.config["TOWN_DISASTER_BANNER"] in client.get(f"/signage/{key}", follow_redirects=True).get_data(as_text=True)
 
 
 # --- heartbeat and health ---------------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_an_admin_adds_a_facility_and_a_screen_and_sees_its_url_once(console, ad
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     url = html.split('id="screen-url" class="screen-url">')[1].split("<")[0]
     key = url.rsplit("/", 1)[1]
-    assert console.test_client().get(f"/signage/{key}").status_code == 200
+    assert console.test_client().get(f"/signage/{key}", follow_redirects=True).status_code == 200
     assert key not in admin_client.get("/admin/signage/").get_data(as_text=True)
     assert key not in (shown.headers.get("Set-Cookie") or "")
     with console.app_context():
@@ -330,7 +330,7 @@ def test_cli_add_screen_prints_the_url_on_the_public_base_and_list_shows_no_key(
     url = next(line for line in result.output.splitlines() if line.startswith("https://"))
     assert url.startswith("https://bot.example.jp/signage/")
     key = url.rsplit("/", 1)[1]
-    assert app.test_client().get(f"/signage/{key}").status_code == 200
+    assert app.test_client().get(f"/signage/{key}", follow_redirects=True).status_code == 200
     listed = runner.invoke(args=["signage", "list"])
     assert listed.exit_code == 0 and "1階ロビー" in listed.output and "表示中" in listed.output  # the GET above reported
     assert key not in listed.output

@@ -53,7 +53,7 @@ def test_simulator_needs_the_csrf_token(loaded_app):
 def test_simulator_is_off_in_production_unless_enabled(app, fake_line, monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.delenv("SIMULATOR_ENABLED", raising=False)
-    config = base_config(app.config["SQLALCHEMY_DATABASE_URI"], fake_line)
+    config = {**base_config(app.config["SQLALCHEMY_DATABASE_URI"], fake_line), "PUBLIC_BASE_URL": "https://bot.example.jp/"}
     del config["SIMULATOR_ENABLED"]
     production = create_app(config)
     assert production.test_client().get("/").status_code == 404

@@ -16,8 +16,8 @@ def _int(name: str, default: int) -> int:
 def init_app(app: Flask) -> None:
     """Register the public form pages and the forms' settings."""
     from bot.extensions import csrf
-    from bot.forms.ratelimit import RateLimit
     from bot.forms.views import bp
+    from bot.ratelimit import Limit
 
     # Defaults here, not in bot/config.py: the settings belong to this room; the environment still wins.
     for name, default in (("FORM_LINK_MAX_AGE", 3600), ("FORM_DRAFT_MAX_AGE", 2 * 3600),
@@ -27,8 +27,8 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, _int(name, default))
     window = app.config["FORM_RATE_WINDOW_SECONDS"]
     app.extensions["form_limits"] = {
-        "submit": RateLimit(app.config["FORM_SUBMITS_PER_WINDOW"], window),
-        "post": RateLimit(app.config["FORM_POSTS_PER_WINDOW"], window),
+        "submit": Limit("form_submit", app.config["FORM_SUBMITS_PER_WINDOW"], window),
+        "post": Limit("form_post", app.config["FORM_POSTS_PER_WINDOW"], window),
     }
     app.register_blueprint(bp)
     # The views check the CSRF token themselves, so a stale one re-shows the form with the input kept.

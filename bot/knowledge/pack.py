@@ -14,9 +14,9 @@ import yaml
 from bot.richmenu import packfile as richmenu_file
 from bot.safety.rules import SAFETY_FILE, SafetyFileError
 from bot.safety.rules import read_file as read_safety_file
+from bot.textrules import CONTROL as _FORBIDDEN, URL_RE
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 STATUSES = ("published", "draft")
 REQUIRED = ("slug", "title", "category", "answer", "questions", "source", "status")
 STRING_FIELDS = ("slug", "title", "category", "answer", "url", "office", "contact", "source", "status", "review_note")
@@ -39,8 +39,6 @@ TEXT_LIMITS = {
     "office": 80, "contact": 300, "source": 200, "review_note": 2000,
 }
 LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)}  # (items, characters per item)
-# NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded; other controls are invisible.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYNONYMS_FILE = "synonyms.yaml"
 CATEGORIES_FILE = "categories.yaml"
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16, clip, label
+from bot.textrules import CONTROL
 
 Message = dict[str, Any]  # one message as LINE's Messaging API takes it: camelCase keys, no None values
 
@@ -92,7 +93,7 @@ def text(body: str, chips: Sequence[Chip] = ()) -> Message:
     replies = quick_reply(chips)
     if replies is not None:
         message["quickReply"] = replies
-    message["text"] = clip(body, MAX_TEXT_UTF16)
+    message["text"] = clip(CONTROL.sub("", body), MAX_TEXT_UTF16)  # invisible control characters left out
     return message
 
 

@@ -11,6 +11,7 @@ from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
 from bot.models.offices import Office, OfficeRevision
+from bot.models.ratelimits import RateLimitCount
 from bot.models.richmenu import RichMenuDefinition
 from bot.models.richmenu_publish import RichMenuPublication
 from bot.models.shelters import Shelter
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxBatch",
     "ProcessedEvent",
     "QuestionLog",
+    "RateLimitCount",
     "RichMenuDefinition",
     "RichMenuPublication",
     "RoleGrant",

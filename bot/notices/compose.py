@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Sequence
-from urllib.parse import urlsplit
 
 from bot.knowledge.pack import SLUG_RE
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, MAX_POSTBACK_DATA, clip, utf16_len
 from bot.line.messages import Message
+from bot.textrules import has_control, web_url_problem
 
 MAX_TITLE = 100
 MAX_BODY = 2000
@@ -34,15 +34,12 @@ CONTROL_CHARACTERS = "使えない文字（制御文字）が含まれていま�
 
 def _has_control(text: str) -> bool:
     # NUL cannot be stored in PostgreSQL, and no control character but tab and newline belongs in a notice.
-    return any(ord(c) < 32 and c not in "\t\n\r" or c == "\x7f" for c in text)
+    return has_control(text)
 
 
 def _bad_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[" and the like
-        return True
-    return parts.scheme not in ("https", "http") or not parts.netloc or len(url) > 1000 or _has_control(url)
+    # The rule every link follows (bot/textrules.py): LINE refuses a message whose link has a space or no host.
+    return web_url_problem(url) is not None
 
 
 def _text_problem(text: str, what: str, limit: int) -> str | None:

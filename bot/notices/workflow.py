@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update as sql_update
+from sqlalchemy import select, update as sql_update
 
-from bot import audit
+from bot import audit, ratelimit
 from bot.admin import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
-from bot.models import AuditLog, Entry, Facility, Notice, TestRecipient, User, utcnow
+from bot.models import Entry, Facility, Notice, TestRecipient, User, utcnow
 from bot.notices import audience, channels, compose, public, topics
 from bot.notices.delivery import notice_message
 from bot.notices.settings import approval_required
@@ -207,25 +207,27 @@ def cancel(notice: Notice, by: str, now: datetime | None = None) -> Notice:
     return notice
 
 
+def _test_send_limit() -> ratelimit.Limit:
+    return ratelimit.Limit("notice_test_send", int(current_app.config["NOTICE_TEST_SENDS_PER_HOUR"]),
+                           int(TEST_SEND_WINDOW.total_seconds()))
+
+
 def test_sends_left(by: str, now: datetime | None = None) -> int:
-    """Return how many test sends this person has left in the current hour."""
-    since = (now or utcnow()) - TEST_SEND_WINDOW
-    used = db.session.scalar(select(func.count(AuditLog.id)).where(
-        AuditLog.action == "notice.test_send", AuditLog.actor == by, AuditLog.created_at >= since)) or 0
-    return max(0, int(current_app.config["NOTICE_TEST_SENDS_PER_HOUR"]) - used)
+    """Return how many test sends this person has left now (the limit is shared by every worker)."""
+    return ratelimit.remaining(_test_send_limit(), by, now.timestamp() if now else None)
 
 
 def test_send(notice: Notice, recipient: TestRecipient, by: str, gateway: LineGateway | None = None) -> SendResult:
     """Push a draft or waiting notice to one registered staff test recipient, within the hourly limit."""
     if notice.status not in TEST_SENDABLE:
         raise NoticeError("テスト送信できるのは、下書きと承認待ちのお知らせだけです。")
-    if test_sends_left(by) <= 0:
-        raise NoticeError(f"テスト送信は1時間に{current_app.config['NOTICE_TEST_SENDS_PER_HOUR']}回までです。"
-                          "しばらくしてからもう一度お試しください。")
     gateway = gateway or current_app.extensions["line_gateway"]
     if not gateway.configured:
         raise NoticeError("LINE との接続がまだ設定されていません（チャネルアクセストークンが未設定です）。"
                           "設定が済むまでテスト送信はできません。")
+    if not _test_send_limit().hit(by):  # counts this try, atomically, in every worker's shared count
+        raise NoticeError(f"テスト送信は1時間に{current_app.config['NOTICE_TEST_SENDS_PER_HOUR']}回までです。"
+                          "しばらくしてからもう一度お試しください。")
     result = gateway.push(recipient.line_user_id, [notice_message(notice)], retry_key=str(uuid.uuid4()))
     # Every try counts against the hourly limit and is audited, whether LINE took it or not.
     audit.record(by, "notice.test_send", "notice", notice.id, f"{recipient.name} にテスト送信"[:300],

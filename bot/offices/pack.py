@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any, Iterable
 
 import yaml
 
-from bot.knowledge.pack import _FORBIDDEN, SLUG_RE, URL_RE, Problem
+from bot.knowledge.pack import SLUG_RE, Problem
 from bot.models.offices import OFFICE_FIELDS
+from bot.textrules import EMAIL_RE, has_control, phone_problem, web_url_problem
 
 OFFICES_FILE = "offices.yaml"
 # The database columns; a phone that fits LINE's tel: URI and a phone screen.
@@ -18,26 +18,12 @@ LIMITS = {"key": 80, "name": 100, "phone": 20, "hours": 200, "email": 254, "url"
 LABELS = {"key": "識別名", "name": "担当課の名前", "phone": "電話番号", "hours": "受付時間", "email": "メールアドレス",
           "url": "ページのURL", "place": "場所", "source": "出典", "review_note": "確認メモ"}
 MULTILINE = ("hours", "review_note")
-# Digits, hyphens and parentheses only: anything else could change what a tel: button dials.
-PHONE_RE = re.compile(r"^[0-9()\-]+$")
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+$")
-MIN_DIGITS, MAX_DIGITS = 3, 15  # 110 up to the longest E.164 number
 REVIEW_NOTE = "電話番号・受付時間・ページURLは計画に記載がありません。担当課で確認して入力してください。"
 _HEADER = """\
 # 担当課（お問い合わせ先）の一覧です。回答の項目は `office: <識別名>` でここの担当課を指します。
 # 電話番号・受付時間・ページURLは、根拠資料に書いてあるものだけを入れます。空欄の間、回答には市役所の代表電話
 # （設定 TOWN_PHONE）か市のホームページを案内します。
 """
-
-
-def phone_problem(phone: str) -> str | None:
-    """Return why a phone number cannot be dialled from a 電話する button, or None when it can."""
-    if not PHONE_RE.match(phone):
-        return "電話番号は半角の数字・ハイフン（-）・かっこだけで書いてください（例：0123-45-6789）"
-    digits = sum(c.isdigit() for c in phone)
-    if not MIN_DIGITS <= digits <= MAX_DIGITS:
-        return f"電話番号の数字は{MIN_DIGITS}〜{MAX_DIGITS}桁にしてください"
-    return None
 
 
 def check_office(raw: Any, file: str, where: str) -> list[Problem]:
@@ -59,15 +45,15 @@ def check_office(raw: Any, file: str, where: str) -> list[Problem]:
             continue
         if len(value) > LIMITS[name]:
             problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は{LIMITS[name]}文字以内にしてください"))
-        if _FORBIDDEN.search(value) or (name not in MULTILINE and ("\n" in value.strip() or "\r" in value)):
+        if has_control(value) or (name not in MULTILINE and has_control(value.strip(), one_line=True)):
             problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}に改行や制御文字は使えません"))
     key, phone, url, email = (raw.get(n) for n in ("key", "phone", "url", "email"))
     if isinstance(key, str) and key and not SLUG_RE.match(key):
         problems.append(Problem(file, f"{where}.key", "識別名は半角の英小文字・数字・ハイフン（-）で書いてください"))
     if isinstance(phone, str) and phone.strip() and (reason := phone_problem(phone.strip())):
         problems.append(Problem(file, f"{where}.phone", reason))
-    if isinstance(url, str) and url.strip() and not URL_RE.match(url.strip()):
-        problems.append(Problem(file, f"{where}.url", "ページのURLは http:// か https:// で始めてください"))
+    if isinstance(url, str) and url.strip() and (reason := web_url_problem(url.strip(), LABELS["url"])):
+        problems.append(Problem(file, f"{where}.url", reason))
     if isinstance(email, str) and email.strip() and not EMAIL_RE.match(email.strip()):
         problems.append(Problem(file, f"{where}.email", "メールアドレスの形が正しくありません（例：name@example.jp）"))
     return problems

@@ -10,6 +10,7 @@ import yaml
 
 from bot.matching.normalize import fold
 from bot.safety.matcher import DEFAULT_WITHIN, Pair, Rule
+from bot.textrules import CONTROL as _FORBIDDEN
 
 SAFETY_FILE = "safety.yaml"
 MAX_RULES = 50
@@ -20,7 +21,6 @@ MAX_BYTES = 256 * 1024
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # 119, 110, #8000, #7119 or a town's 0124-22-2111: digits, one leading #, hyphens between groups.
 _NUMBER_RE = re.compile(r"^(?:#\d{4}|\d{3}|\d{2,5}(?:-\d{1,4}){1,2})$")
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _FIELDS = {"slug", "title", "numbers", "town", "reply", "terms", "pairs", "exclude", "unless", "source",
            "review_note", "updated_on", "flag"}
 FLAGS = ("urgent", "care")  # 緊急, 要配慮 (crisis, violence at home, child abuse)

@@ -126,7 +126,7 @@
   function poll() {
     var headers = {"Accept": "application/json"};
     if (etag) headers["If-None-Match"] = '"' + etag + '"';
-    fetch(url, {headers: headers, cache: "no-store", credentials: "omit"}).then(function (r) {
+    fetch(url, {headers: headers, cache: "no-store", credentials: "same-origin"}).then(function (r) {
       if (r.status === 304) { lastSuccess = Date.now(); return null; }
       if (!r.ok) throw new Error("HTTP " + r.status);
       var tag = (r.headers.get("ETag") || "").replace(/^W\//, "").replace(/"/g, "");

@@ -15,6 +15,7 @@ from bot.admin.labels import field_label
 from bot.extensions import db
 from bot.line.messages import Town
 from bot.models import TownSetting, utcnow
+from bot.textrules import has_control, phone_problem, web_url_problem
 
 # Setting key → the app config key that holds its default.
 DEFAULTS = {
@@ -30,6 +31,7 @@ DEFAULTS = {
     "water_name": "TOWN_WATER_NAME",
     "water_contact": "TOWN_WATER_CONTACT",
 }
+MULTILINE = ("disaster_greeting",)
 DISASTER_KEYS = ("disaster_mode", "disaster_reason", "disaster_since", "disaster_by")
 # Every reply reads the town: one process keeps it this many seconds, so another worker's change shows
 # within that time without a database round trip per reply (this process's own changes show at once).
@@ -109,6 +111,27 @@ def disaster_state() -> DisasterState:
                          since=datetime.fromisoformat(since) if since else None, by=stored.get("disaster_by", ""))
 
 
+class TownSettingsInvalid(ValueError):
+    """Raised when a setting breaks the shared text rules; carries a Japanese message per key."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+        self.errors = errors
+
+
+def problem(key: str, value: str) -> str | None:
+    """Return, in Japanese, why a value cannot be this setting (the rules offices follow too), or None."""
+    if has_control(value):
+        return "見えない制御文字が入っています。貼り付けた文字を確認してください。"
+    if key not in MULTILINE and has_control(value, one_line=True):
+        return "改行は入れずに、1行で入力してください。"
+    if key == "website" and value:
+        return web_url_problem(value, "ホームページのアドレス")
+    if key == "phone" and value:
+        return phone_problem(value)
+    return None
+
+
 def _put(key: str, value: str, actor: str) -> None:
     row = db.session.get(TownSetting, key)
     if row is None:
@@ -118,7 +141,13 @@ def _put(key: str, value: str, actor: str) -> None:
 
 
 def save(values: dict[str, str], actor: str) -> list[str]:
-    """Store the settings that differ from what residents see now, audited; return their keys (caller commits)."""
+    """Store the settings that differ from what residents see now, audited; return their keys (caller commits).
+
+    Every door (the console form, the CLI, a script) passes the same rules; a bad value raises TownSettingsInvalid.
+    """
+    errors = {key: reason for key in DEFAULTS if key in values and (reason := problem(key, values[key]))}
+    if errors:
+        raise TownSettingsInvalid(errors)
     now = _build()
     before, after = {}, {}
     for key in DEFAULTS:
