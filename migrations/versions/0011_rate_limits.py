@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_rate_limits'
-down_revision = '0010_richmenu_pub'
+down_revision = '0011_shelters'
 branch_labels = None
 depends_on = None
 
