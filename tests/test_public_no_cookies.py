@@ -63,7 +63,12 @@ def test_public_pages_set_no_cookie_whatever_their_status(web):
     check("GET", "/notices.atom", headers={"If-None-Match": feed.headers.get("ETag", "")})
     check("GET", "/notices")
     check("POST", "/notices")  # 405
-    check("GET", f"/signage/{key}")
+    # A screen's first visit trades its key for the signage_key cookie (the key stays out of logged URLs, issue 19
+    # A8): that one device credential, scoped to /signage, is the only cookie a public door may set; no session.
+    first = web.test_client().get(f"/signage/{key}")
+    assert first.status_code == 303
+    assert [c.split("=", 1)[0] for c in first.headers.getlist("Set-Cookie")] == ["signage_key"]
+    assert "Path=/signage" in first.headers["Set-Cookie"] and "HttpOnly" in first.headers["Set-Cookie"]
     content = check("GET", f"/signage/{key}/content")
     check("GET", f"/signage/{key}/content", headers={"If-None-Match": content.headers.get("ETag", "")})
     check("GET", "/signage/unknown-key-" + "x" * 20)

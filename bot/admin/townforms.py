@@ -7,6 +7,7 @@ import unicodedata
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from bot.textrules import web_url_problem
 from bot.webforms import JapaneseForm
 
 # A Japanese number as residents dial it: 0 and 9 or 10 more digits, hyphens between the groups optional.
@@ -45,8 +46,8 @@ def _phone_or_url(form, field) -> None:
     if not value:
         return
     if value.startswith(("http://", "https://")):
-        if not _URL.fullmatch(value):
-            raise ValidationError("ホームページのアドレスは「https://」から始めて、空白を入れずに入力してください。")
+        if reason := web_url_problem(value, "ホームページのアドレス"):
+            raise ValidationError(reason + "。")
         return
     field.data = value
     if not re.fullmatch(r"[0-9()\-]+", value):

@@ -200,7 +200,7 @@ def test_town_settings_validate_the_supplier_contacts_in_japanese(console, admin
         base = {key: getattr(settings.current_town(), key) for key in settings.DEFAULTS}
     for changes, message in (({"power_name": "試験電力", "power_contact": "電話して"}, "電話番号（例：0120-00-0000）か"),
                              ({"power_name": "試験電力", "power_contact": ""}, "両方入力するか、両方空欄に"),
-                             ({"water_name": "水道課", "water_contact": "https://bad url"}, "空白を入れずに"),
+                             ({"water_name": "水道課", "water_contact": "https://bad url"}, "空白や改行・制御文字は使えません"),
                              ({"water_name": "水道課", "water_contact": "1"}, "3〜15けた")):
         page = admin_client.post("/admin/town", data={**base, **changes}).get_data(as_text=True)
         assert message in page, changes

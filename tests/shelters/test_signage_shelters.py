@@ -35,7 +35,7 @@ def test_open_shelters_reach_the_screen_only_in_disaster_mode(app, client):
     _shelter(app, "gym", "試験体育館", "full")
     _shelter(app, "school", "試験小学校", None)
     assert client.get(f"/signage/{key}/content").get_json()["shelters"] == []
-    assert "試験会館" not in client.get(f"/signage/{key}").get_data(as_text=True)
+    assert "試験会館" not in client.get(f"/signage/{key}", follow_redirects=True).get_data(as_text=True)
     normal_tag = client.get(f"/signage/{key}/content").headers["ETag"]
     with app.app_context():
         set_disaster_mode(True, "大雨", STAFF)
@@ -47,7 +47,7 @@ def test_open_shelters_reach_the_screen_only_in_disaster_mode(app, client):
     assert shelters[0]["updated"].endswith(" 更新") and "月" in shelters[0]["updated"]
     assert STAFF not in response.get_data(as_text=True)
     assert response.headers["ETag"] != normal_tag
-    page = client.get(f"/signage/{key}").get_data(as_text=True)
+    page = client.get(f"/signage/{key}", follow_redirects=True).get_data(as_text=True)
     assert "開設中の避難所" in page and "試験会館" in page and "試験会館の住所" in page and "試験小学校" not in page
 
 
