@@ -281,3 +281,36 @@ def test_answers_and_memos_are_escaped(console, admin_client):
         page = admin_client.get(url).get_data(as_text=True)
         assert "<script>alert" not in page and "<img src=x" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_refused_change_re_shows_personal_data_and_is_audited_as_a_view(console, records, admin_client):
+    """Issue 19 A6: a POST that re-renders the record shows the name and e-mail, so it is a view too."""
+    url = f"/admin/applications/{records['a']}"
+    for data in ({"status": "deleted", "memo": ""}, {"status": "done", "memo": "あ" * 10_000}):
+        before = len(_audit(console, "application.view"))
+        response = admin_client.post(url, data=data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and "芦別 花子" in html and "hanako@example.invalid" in html
+        views = _audit(console, "application.view")
+        assert len(views) == before + 1 and views[-1].target_id == "S-AAAA-1111" and views[-1].actor == ADMIN
+    _no_personal_data(_audit(console, "application.view"))
+
+
+def test_applications_with_the_same_email_are_flagged_as_possible_duplicates(console, records, admin_client):
+    from bot.forms.store import email_key
+
+    with console.app_context():
+        key = email_key("hanako@example.invalid")
+        for row in db.session.scalars(select(FormSubmission)):
+            row.email_key = email_key(row.answers["email"])
+        v = make_version()
+        d = submit(v, "S-DDDD-4444", name="なりすまし", email="hanako@example.invalid")
+        d.email_key = key
+        db.session.commit()
+        d_id = d.id
+    listing = admin_client.get("/admin/applications").get_data(as_text=True)
+    assert listing.count("重複の可能性") == 2  # S-AAAA and S-DDDD; the cancelled S-CCCC is not counted
+    detail = admin_client.get(f"/admin/applications/{d_id}").get_data(as_text=True)
+    assert "重複の可能性" in detail and "S-AAAA-1111" in detail
+    other = admin_client.get(f"/admin/applications/{records['b']}").get_data(as_text=True)
+    assert "重複の可能性" not in other

@@ -146,6 +146,27 @@ def answer_rows(submission: FormSubmission) -> list[tuple[str, str]]:
     return rows
 
 
+def duplicates_of(submission: FormSubmission) -> list[FormSubmission]:
+    """Return the other active applications to the same form with the same e-mail address (重複の可能性)."""
+    if not submission.email_key:
+        return []
+    return list(db.session.scalars(select(FormSubmission).where(
+        FormSubmission.form_slug == submission.form_slug, FormSubmission.email_key == submission.email_key,
+        FormSubmission.id != submission.id, FormSubmission.status != "cancelled").order_by(FormSubmission.created_at)))
+
+
+def duplicate_ids(rows: list[FormSubmission]) -> set[int]:
+    """Return the ids among rows that share their form and e-mail address with another active application."""
+    keys = {r.email_key for r in rows if r.email_key and r.status != "cancelled"}
+    if not keys:
+        return set()
+    # Worked out when shown, not stored: two applications sent at the same moment are flagged all the same.
+    shared = set(db.session.execute(select(FormSubmission.form_slug, FormSubmission.email_key).where(
+        FormSubmission.email_key.in_(keys), FormSubmission.status != "cancelled").group_by(
+        FormSubmission.form_slug, FormSubmission.email_key).having(func.count() > 1)).tuples())
+    return {r.id for r in rows if r.status != "cancelled" and (r.form_slug, r.email_key) in shared}
+
+
 def _actor(user: User) -> str:
     return user.email
 

@@ -44,6 +44,7 @@ def applications():
                          f"申込みの一覧を表示（{page.total}件）", None, f.describe() or None)
             db.session.commit()
     return render_template("admin/applications.html", f=f, page=page, personal=personal,
+                           duplicates=apps.duplicate_ids(page.rows) if page else set(),
                            counts=apps.status_counts(f), forms=apps.form_slugs(),
                            statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS,
                            args={k: v for k, v in request.args.items() if k != "page" and v})
@@ -61,6 +62,16 @@ def application_export():
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
+def _detail_page(submission: FormSubmission, form: ApplicationUpdateForm, status: int = 200):
+    """Render one application with its personal data: the one way to show it, and it always audits the view."""
+    # Whatever the method or status (a re-shown form after a bad memo shows the name and e-mail too).
+    apps.record_view(submission, current_user)
+    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
+                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
+                           channels=apps.CHANNEL_LABELS, duplicates=apps.duplicates_of(submission),
+                           delete_form=ApplicationDeleteForm(formdata=None)), status
+
+
 @bp.route("/applications/<int:submission_id>", methods=["GET", "POST"])
 @applications_required
 def application_detail(submission_id: int):
@@ -75,12 +86,7 @@ def application_detail(submission_id: int):
         else:
             flash("保存しました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.application_detail", submission_id=submission.id))
-    if request.method == "GET":
-        apps.record_view(submission, current_user)
-    status = 200 if request.method == "GET" or not form.errors else 400
-    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
-                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
-                           channels=apps.CHANNEL_LABELS, delete_form=ApplicationDeleteForm(formdata=None)), status
+    return _detail_page(submission, form, 200 if request.method == "GET" else 400)
 
 
 @bp.post("/applications/<int:submission_id>/delete")
