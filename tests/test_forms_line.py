@@ -178,6 +178,8 @@ def test_the_simulator_shows_the_button_and_its_link_works(loaded_app, fake_line
     with loaded_app.app_context():
         row = db.session.scalar(select(FormSubmission))
         assert row.receipt_no == number and row.line_user_id.startswith("sim-web-")
+    # Issue 19 A12: a simulated resident never causes a LINE call.
+    assert fake_line.calls("/v2/bot/message/push") == [] and fake_line.requests == []
 
 
 def test_knowing_the_email_of_a_line_registration_does_not_take_it_over(loaded_app, webhook, fake_line):
@@ -208,3 +210,14 @@ def test_the_same_line_user_applying_again_updates_the_registration(loaded_app, 
         rows = db.session.scalars(select(FormSubmission)).all()
         assert len(rows) == 1 and rows[0].answers["city"] == "目黒区" and rows[0].answers["email"] == ""
     assert len(fake_line.calls("/v2/bot/message/push")) == 1
+
+
+def test_the_supporters_club_answer_says_the_bot_takes_the_application_and_offers_the_button(
+        loaded_app, webhook, fake_line):
+    """Issue 19 B10: the answer no longer sends residents to the website to find out how to apply."""
+    webhook([events.follow()])
+    webhook([events.text("星の降る里あしべつ応援団ってなんですか")])
+    said = str(_replies(fake_line))
+    assert "この LINE からできます" in said and "「応援団に登録する」ボタン" in said
+    assert "申込みのページは、市のホームページまたは市役所でご確認ください" not in said
+    assert "?t=" in _form_link(fake_line)  # and the button is there, signed for this resident

@@ -96,10 +96,23 @@ def offer(slug: str, resident: str | None, chips: list[Chip] | None = None) -> M
     return flex.message(f"{title}：申込みページ", bubble, quick_reply(chips or []))
 
 
-def notify_received(row: FormSubmission, *, updated: bool) -> None:
-    """Push the receipt number (and nothing the resident entered) to the LINE user the application is tied to."""
+# What notify_received did, for the done page to say truthfully.
+SENT, FAILED, SIMULATED, NOT_LINKED = "sent", "failed", "simulated", "none"
+
+
+def notify_received(row: FormSubmission, *, updated: bool) -> str:
+    """Push the receipt number (and nothing the resident entered) to the LINE user the application is tied to.
+
+    Returns SENT, FAILED, SIMULATED (the simulator's resident: LINE is never called) or NOT_LINKED.
+    """
     if not row.line_user_id:
-        return
+        return NOT_LINKED
+    from bot.conversation.simulated import is_simulated
+
+    if is_simulated(row.line_user_id):
+        # The simulator's stand-in has no LINE account: a push would be refused at best, and is never made.
+        log.info("form %s: submission %s is a simulated resident's, no LINE push", row.form_slug, row.receipt_no)
+        return SIMULATED
     title = row.version.title if row.version else row.form_slug
     what = "登録内容の更新" if updated else "申込み"
     body = (f"「{title}」の{what}を受け付けました。\n受付番号：{row.receipt_no}\n\n"
@@ -110,6 +123,8 @@ def notify_received(row: FormSubmission, *, updated: bool) -> None:
     if not result.ok:
         log.warning("form %s: receipt push for submission %s failed (status %s)", row.form_slug, row.receipt_no,
                     result.status)
+        return FAILED
+    return SENT
 
 
 def _own(resident: str | None, slug: str = COMMAND_FORM) -> FormSubmission | None:
