@@ -128,7 +128,7 @@ def notify_received(row: FormSubmission, *, updated: bool) -> str:
 
 
 def _own(resident: str | None, slug: str = COMMAND_FORM) -> FormSubmission | None:
-    return store.existing(slug, resident, None) if resident else None
+    return store.existing(slug, resident) if resident else None
 
 
 def handle_text(kind: str, resident: str | None) -> list[Message]:
@@ -166,7 +166,7 @@ def handle_postback(params: dict[str, str], resident: str | None) -> list[Messag
     # Only the resident the registration is tied to can withdraw it; anyone else hears the same as "not found".
     if row is None or row.line_user_id != resident:
         return [text_message("取り消す登録が見つかりませんでした。")]
-    if not store.withdraw(row):
+    if not store.withdraw(row, via=store.RESIDENT_LINE):
         return [text_message(f"受付番号 {row.receipt_no} の登録は、すでに取り消されています。")]
     log.info("form %s: submission %s withdrawn from LINE", row.form_slug, row.receipt_no)
     return [text_message(f"受付番号 {row.receipt_no} の登録を取り消しました。これまでのご登録ありがとうございました。")]
