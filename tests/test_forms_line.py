@@ -201,7 +201,7 @@ def test_the_same_line_user_applying_again_updates_the_registration(loaded_app, 
     client = loaded_app.test_client()
     confirm = post_confirm(client, dict(GOOD, **{"f-email": "", "f-city": "目黒区"}), token=token)
     html = confirm.get_data(as_text=True)
-    assert "すでに登録があります。登録内容を更新しますか？" in html
+    assert f"この LINE のアカウントには、すでに登録があります（受付番号 {number}）。登録内容を更新しますか？" in html
     done = post_submit(client, html).get_data(as_text=True)
     assert receipt(done) == number and "登録内容を更新しました" in done
     again = post_submit(client, html).get_data(as_text=True)  # the update posted twice
@@ -221,3 +221,35 @@ def test_the_supporters_club_answer_says_the_bot_takes_the_application_and_offer
     assert "この LINE からできます" in said and "「応援団に登録する」ボタン" in said
     assert "申込みのページは、市のホームページまたは市役所でご確認ください" not in said
     assert "?t=" in _form_link(fake_line)  # and the button is there, signed for this resident
+
+
+def test_an_attackers_line_link_with_a_victims_email_neither_changes_nor_ties_the_victims_record(
+        loaded_app, webhook, fake_line):
+    """Issue 19 A1: through the attacker's own LINE link, the victim's web registration stays the victim's."""
+    victim = receipt(apply(loaded_app.test_client()))  # on the web, with hanako@example.jp
+    token = _token_of(_ask_for_the_form(webhook, fake_line, user=OTHER))
+    attacker = loaded_app.test_client()
+    confirm = post_confirm(attacker, dict(GOOD, **{"f-name": "攻撃 者", "f-city": "目黒区"}), token=token)
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "すでに登録" not in html and victim not in html
+    done = post_submit(attacker, html).get_data(as_text=True)
+    theirs = receipt(done)
+    assert theirs != victim and victim not in done and "申込みを受け付けました" in done
+    with loaded_app.app_context():
+        rows = {r.receipt_no: r for r in db.session.scalars(select(FormSubmission))}
+        assert rows[victim].line_user_id is None and rows[victim].answers["name"] == "芦別 花子"
+        assert rows[theirs].line_user_id == OTHER and rows[theirs].email_key == rows[victim].email_key
+        from bot.forms.applications import duplicate_ids
+
+        assert duplicate_ids(list(rows.values())) == {rows[victim].id, rows[theirs].id}  # 重複の可能性 for staff
+    pushes = fake_line.calls("/v2/bot/message/push")
+    assert [p.body["to"] for p in pushes] == [OTHER] and victim not in str(pushes[0].body)
+
+
+def test_a_failed_line_push_is_said_truthfully_on_the_done_page(loaded_app, webhook, fake_line):
+    """Issue 19 A2: the done page said 「LINE でもお知らせしました」 even when the push failed."""
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    fake_line.inject("/v2/bot/message/push", 400, times=5)
+    done = apply(loaded_app.test_client(), dict(GOOD, **{"f-email": ""}), token=token)
+    assert "LINE でもお知らせしました" not in done and "LINE へのお知らせは、送ることができませんでした" in done
+    assert len(fake_line.calls("/v2/bot/message/push")) >= 1

@@ -43,6 +43,13 @@ class ApplicationFilter:
     since: date | None = None
     until: date | None = None
 
+    def carried(self) -> dict[str, str]:
+        """Return the filter as the hidden fields that carry it to the next page or the export (posted)."""
+        out = {"q": self.q, "form": self.form, "status": self.status, "channel": self.channel,
+               "since": self.since.isoformat() if self.since else "",
+               "until": self.until.isoformat() if self.until else ""}
+        return {k: v for k, v in out.items() if v}
+
     def describe(self) -> dict[str, str]:
         """Return the filter for the audit log (the search text is not stored: it may be a name)."""
         out = {"form": self.form, "status": self.status, "channel": self.channel,

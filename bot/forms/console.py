@@ -29,15 +29,30 @@ def _submission(submission_id: int) -> FormSubmission:
     return submission
 
 
-@bp.get("/applications")
+def _filter() -> apps.ApplicationFilter:
+    """Return the list's filter: posted (the search text, which may be a name, never goes into a URL that the
+    access log keeps), or from a link's query string, where a search text is ignored."""
+    if request.method == "POST":
+        return apps.parse_filter(request.form)
+    return apps.parse_filter({k: v for k, v in request.args.items() if k != "q"})
+
+
+def _page_asked() -> int:
+    if request.method == "POST":
+        raw = request.form.get("page", "")
+        return min(int(raw), 1_000_000) if raw.isascii() and raw.isdigit() and raw else 1
+    return page_number(PAGE)
+
+
+@bp.route("/applications", methods=["GET", "POST"])
 @staff_required
 def applications():
     """List applications for 申込み担当 and admins; other staff see the counts per status only."""
-    f = apps.parse_filter(request.args)
+    f = _filter()
     personal = apps.can_see_personal(current_user)
     page = None
     if personal:
-        page = apps.paginate(apps.find(f), page_number(PAGE), PAGE)
+        page = apps.paginate(apps.find(f), _page_asked(), PAGE)
         if page.rows:
             # The list shows names: that is a view of personal data too.
             audit.record(current_user.email, "application.list", "application", "",
@@ -46,15 +61,14 @@ def applications():
     return render_template("admin/applications.html", f=f, page=page, personal=personal,
                            duplicates=apps.duplicate_ids(page.rows) if page else set(),
                            counts=apps.status_counts(f), forms=apps.form_slugs(),
-                           statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS,
-                           args={k: v for k, v in request.args.items() if k != "page" and v})
+                           statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS, carried=f.carried())
 
 
-@bp.get("/applications/export.csv")
+@bp.route("/applications/export.csv", methods=["GET", "POST"])
 @applications_required
 def application_export():
     """Download the applications the filter chose as CSV for Excel; audited with the filter."""
-    f = apps.parse_filter(request.args)
+    f = _filter()
     rows = apps.find(f)
     apps.record_export(f, len(rows), current_user)
     name = f"applications-{utcnow().strftime('%Y%m%d-%H%M')}.csv"
