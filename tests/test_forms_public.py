@@ -313,6 +313,8 @@ def test_the_management_link_changes_the_registration_and_nothing_else_does(load
     refused = post_submit(stranger, confirm.replace(hidden(confirm, "csrf_token"), theirs))
     assert refused.status_code == 403 and "登録は変更していません" in refused.get_data(as_text=True)
     assert loaded_app.test_client().get(URL + "?change=1").status_code == 403
+    stranger_confirm = stranger.post(URL, data={**data, "csrf_token": theirs})  # m=1 without the link: refused
+    assert stranger_confirm.status_code == 403 and "登録は変更していません" in stranger_confirm.get_data(as_text=True)
     with loaded_app.app_context():
         assert db.session.scalar(select(FormSubmission)).answers["city"] == "世田谷区"
     updated = post_submit(owner, confirm).get_data(as_text=True)

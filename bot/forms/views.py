@@ -194,6 +194,9 @@ def post(slug: str):
     token = request.form.get("t", "")[:500]
     change = request.form.get("m") == "1"
     changing = _managed(slug) if change else None
+    if change and changing is None:
+        # A change whose management link is gone (withdrawn, another browser): never a new application by surprise.
+        return _input(version, answers, {}, notice=NOT_YOURS, status=403)
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
@@ -206,8 +209,6 @@ def post(slug: str):
         if not limits["submit"].hit(client):
             return _too_many()
         return _submit(version, answers)
-    if change and changing is None:
-        return _input(version, answers, {}, notice=NOT_YOURS, status=403)
     link, notice = _link("" if change else token, slug)
     token = token if link else ""
     return _confirm(version, answers, token=token, notice=notice, owned=_owned(slug, _line_user(link), change),
