@@ -265,7 +265,7 @@ def _change(version: FormVersion, answers: dict[str, Any], draft: dict[str, Any]
     if row.answers == answers and row.form_version_id == version.id:
         return _done(version, row, updated=True)  # the same change posted again
     row, _ = store.submit(version, answers, nonce=draft["n"], line_user_id=None, link_nonce=None, update=row,
-                          via=store.RESIDENT_LINE if row.line_user_id else store.RESIDENT_WEB)
+                          via=store.RESIDENT_WEB)
     return _stored(version, row, False)
 
 
@@ -294,6 +294,21 @@ def _message(version: FormVersion, title: str, message: str, status: int = 200):
     return render_template("forms/message.html", form=version.definition, title=title, message=message), status
 
 
+def _active_registration(version: FormVersion, token: str) -> tuple[FormSubmission | None, Any]:
+    """Return (the active registration a management token names, None) or (None, the Japanese page saying why not)."""
+    try:
+        receipt = read_withdraw_token(token)
+    except TokenError as exc:
+        return None, _message(version, "取消しできませんでした", exc.message, 400)
+    row = store.by_receipt(receipt)
+    if row is None or row.form_slug != version.slug:
+        return None, _message(version, "取消しできませんでした",
+                              "この受付番号の登録は見つかりません。すでに削除された可能性があります。", 404)
+    if row.status == "cancelled":
+        return None, _message(version, "取り消し済みです", f"受付番号 {receipt} の登録は、すでに取り消されています。")
+    return row, None
+
+
 @bp.get("/<slug>/withdraw")
 def withdraw_link(slug: str):
     """The management link of receipts sent before it was called manage: the same exchange and page."""
@@ -310,16 +325,10 @@ def manage(slug: str):
     token = request.cookies.get(MANAGE_COOKIE, "")[:500]
     if not token:
         return _message(version, "登録の確認・取消し", NO_MANAGE, 400)
-    try:
-        receipt = read_withdraw_token(token)
-    except TokenError as exc:
-        return _message(version, "取消しできませんでした", exc.message, 400)
-    row = store.by_receipt(receipt)
-    if row is None or row.form_slug != slug:
-        return _message(version, "取消しできませんでした",
-                        "この受付番号の登録は見つかりません。すでに削除された可能性があります。", 404)
-    if row.status == "cancelled":
-        return _message(version, "取り消し済みです", f"受付番号 {receipt} の登録は、すでに取り消されています。")
+    row, refused = _active_registration(version, token)
+    if row is None:
+        return refused
+    receipt = row.receipt_no
     return _no_store(make_response(render_template(
         "forms/withdraw.html", form=version.definition, slug=slug, receipt=receipt, notice="")))
 
@@ -332,22 +341,16 @@ def withdraw(slug: str):
     if not current_app.extensions["form_limits"]["post"].hit(request.remote_addr or "-"):
         return _too_many()
     token = (request.form.get("w") or request.cookies.get(MANAGE_COOKIE, ""))[:500]
-    try:
-        receipt = read_withdraw_token(token)
-    except TokenError as exc:
-        return _message(version, "取消しできませんでした", exc.message, 400)
-    row = store.by_receipt(receipt)
-    if row is None or row.form_slug != slug:
-        return _message(version, "取消しできませんでした",
-                        "この受付番号の登録は見つかりません。すでに削除された可能性があります。", 404)
-    if row.status == "cancelled":
-        return _message(version, "取り消し済みです", f"受付番号 {receipt} の登録は、すでに取り消されています。")
+    row, refused = _active_registration(version, token)
+    if row is None:
+        return refused
+    receipt = row.receipt_no
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         return render_template("forms/withdraw.html", form=version.definition, slug=slug, receipt=receipt,
                                notice=CSRF_MESSAGE), 400
-    store.withdraw(row, via=store.RESIDENT_LINE if row.line_user_id else store.RESIDENT_WEB)
+    store.withdraw(row, via=store.RESIDENT_WEB)
     db.session.commit()
     log.info("form %s: submission %s withdrawn on the web", slug, receipt)
     response = make_response(render_template(
