@@ -149,6 +149,13 @@ def test_withdrawal_from_line_asks_first_and_keeps_the_answers(loaded_app, webho
     with loaded_app.app_context():
         row = db.session.scalar(select(FormSubmission))
         assert row.status == "cancelled" and row.withdrawn_at is not None and row.answers["name"] == "芦別 花子"
+        from bot.models import AuditLog
+
+        audited = [(a.action, a.actor, a.target_id, a.summary) for a in db.session.scalars(
+            select(AuditLog).where(AuditLog.target_type == "application").order_by(AuditLog.id))]
+        assert audited == [  # every change by the resident, with the receipt number only (issue 19 A1)
+            ("application.create", "住民（LINE）", number, f"受付番号 {number} の申込みを受付"),
+            ("application.withdraw", "住民（LINE）", number, f"受付番号 {number} の登録を本人が取消し")]
     fake_line.reset()
     webhook([events.postback(confirm[0]["data"])])
     assert "見つかりませんでした" in str(_replies(fake_line)) or "すでに取り消されています" in str(_replies(fake_line))

@@ -140,7 +140,7 @@ def handle_text(kind: str, resident: str | None) -> list[Message]:
     if row is None:
         message = offer(COMMAND_FORM, resident)
         note = text_message("LINE から申し込まれた応援団の登録は見つかりませんでした。"
-                            "LINE と連携せずに申し込んだ方は、受付完了のページのリンクから確認・取消しができます。")
+                            "LINE と連携せずに申し込んだ方は、受付完了のメールかページにある「登録の確認・変更・取消し」のリンクから確認・変更・取消しができます。")
         return [note] + ([message] if message else [])
     when = _date(row)
     if kind == "form_status":
