@@ -260,3 +260,24 @@ def test_a_failed_line_push_is_said_truthfully_on_the_done_page(loaded_app, webh
     done = apply(loaded_app.test_client(), dict(GOOD, **{"f-email": ""}), token=token)
     assert "LINE でもお知らせしました" not in done and "LINE へのお知らせは、送ることができませんでした" in done
     assert len(fake_line.calls("/v2/bot/message/push")) >= 1
+
+
+def test_the_line_links_token_is_exchanged_for_a_short_lived_cookie_and_a_clean_url(loaded_app, webhook, fake_line):
+    """Issue 19 A8: the LINE button's token leaves the URL at the first GET; the cookie lives as long as the token."""
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    loaded_app.config["SESSION_COOKIE_SECURE"] = True  # as in production
+    client = loaded_app.test_client()
+    first = client.get(f"/forms/supporters-club?t={token}")
+    assert first.status_code == 303 and first.headers["Location"] == "/forms/supporters-club"
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith(f"form_link={token};") and "Max-Age=3600" in cookie and "Secure" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/forms/supporters-club" in cookie
+    loaded_app.config["SESSION_COOKIE_SECURE"] = False
+    client = loaded_app.test_client()
+    page = client.get(f"/forms/supporters-club?t={token}", follow_redirects=True).get_data(as_text=True)
+    assert "LINE と連携して申し込みます" in page and hidden(page, "t") == token  # carried on in POST bodies only
+    data = {**GOOD, "csrf_token": hidden(page, "csrf_token"), "step": "confirm", "t": hidden(page, "t")}
+    confirm = client.post("/forms/supporters-club", data=data).get_data(as_text=True)  # no token in a URL now
+    done = post_submit(client, confirm).get_data(as_text=True)
+    assert "受付番号を LINE でもお知らせしました。" in done
+    assert client.get_cookie("form_link", path="/forms/supporters-club") is None  # spent: forgotten
