@@ -21,7 +21,7 @@ from tests.events import USER
 from tests.forms_support import GOOD, URL, hidden, hidden_pairs, receipt
 from tests.liveserver import LiveServer
 
-N = 6
+N = 6  # within one client's form limits (10 submits, 60 posts in 10 minutes), so no limit is raised here
 
 
 def _confirmed(base: str, answers: dict, token: str | None = None) -> tuple[requests.Session, str]:
@@ -61,14 +61,7 @@ def _submit_all(base: str, confirms: list[tuple[requests.Session, str]]) -> list
     return results  # type: ignore[return-value]
 
 
-def _limits(app) -> None:
-    from bot.forms.ratelimit import RateLimit
-
-    app.extensions["form_limits"] = {"submit": RateLimit(10_000, 600), "post": RateLimit(10_000, 600)}
-
-
 def test_the_same_confirm_step_sent_six_times_at_once_is_one_record(loaded_app):
-    _limits(loaded_app)
     with LiveServer(loaded_app) as server:
         base = f"http://127.0.0.1:{server.port}"
         session, html = _confirmed(base, GOOD)
@@ -82,7 +75,6 @@ def test_the_same_confirm_step_sent_six_times_at_once_is_one_record(loaded_app):
 
 
 def test_six_links_of_one_line_user_sent_at_once_make_one_registration(loaded_app, webhook):
-    _limits(loaded_app)
     webhook([events.follow()])
     with loaded_app.app_context():
         follower = db.session.scalar(select(Follower.id).where(Follower.line_user_id == USER))
@@ -104,7 +96,6 @@ def test_six_links_of_one_line_user_sent_at_once_make_one_registration(loaded_ap
 
 
 def test_six_web_applications_with_one_new_address_at_once_are_six_and_all_flagged(loaded_app):
-    _limits(loaded_app)
     with LiveServer(loaded_app) as server:
         base = f"http://127.0.0.1:{server.port}"
         confirms = [_confirmed(base, dict(GOOD, **{"f-name": f"同時 {i}"})) for i in range(N)]
