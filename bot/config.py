@@ -93,6 +93,15 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 10),
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-*.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # The 受付完了メール of residents' applications (bot/forms/mail.py); no SMTP_HOST: no mail, and the
+        # done page says so.
+        "SMTP_HOST": env("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        "SMTP_USER": env("SMTP_USER", ""),
+        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
+        "SMTP_FROM": env("SMTP_FROM", ""),
+        "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
+        "SMTP_TIMEOUT": float(env("SMTP_TIMEOUT", "10")),
     }
 
 

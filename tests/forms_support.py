@@ -33,7 +33,7 @@ def hidden_pairs(html: str) -> list[tuple[str, str]]:
 
 def open_form(client, query: str = "") -> str:
     """Return the input page's HTML."""
-    response = client.get(URL + query)
+    response = client.get(URL + query, follow_redirects=True)  # a link's token is exchanged for a cookie first
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

@@ -77,6 +77,8 @@ POST_FORMS = {
     "notices.send_back": notice_forms.ActionForm,
     "notices.cancel": notice_forms.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
+    "admin.applications": staff_forms.ApplicationFilterForm,
+    "admin.application_export": staff_forms.ApplicationFilterForm,
     "admin.application_detail": staff_forms.ApplicationUpdateForm,
     "admin.application_delete": staff_forms.ApplicationDeleteForm,
     "admin.form_settings": staff_forms.PaperForm,

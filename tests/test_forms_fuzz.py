@@ -10,7 +10,7 @@ from tests.forms_support import GOOD, URL, hidden, open_form
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_FORMS_EXAMPLES", "25")), deadline=None, derandomize=True,
                 database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-NAMES = [*GOOD, "step", "t", "draft", "update", "website", "w", "other"]
+NAMES = [*GOOD, "step", "t", "draft", "update", "website", "w", "m", "other"]
 VALUES = st.one_of(st.text(max_size=300), st.sampled_from(["confirm", "submit", "edit", "1", "", "x" * 12000]),
                    st.lists(st.text(max_size=20), max_size=5))
 
@@ -42,5 +42,10 @@ def test_an_oversized_body_is_refused_before_it_is_read(loaded_app):
 def test_odd_slugs_and_queries_are_answered(loaded_app):
     client = loaded_app.test_client()
     assert client.get("/forms/" + "a" * 500).status_code == 404
-    assert client.get(URL + "?t=" + "x" * 5000).status_code == 200
-    assert client.get(URL + "/withdraw").status_code == 400
+    odd = client.get(URL + "?t=" + "x" * 5000, follow_redirects=True)
+    assert odd.status_code == 200 and "リンクが正しくありません" in odd.get_data(as_text=True)
+    assert client.get(URL + "/withdraw", follow_redirects=True).status_code == 400
+    for query in ("?w=" + "x" * 5000, "?w=", "?w=%00", "?change=1", "?change=%ff"):
+        for path in (URL + "/manage", URL + "/withdraw", URL):
+            answer = loaded_app.test_client().get(path + query, follow_redirects=True)
+            assert answer.status_code in (200, 400, 403), (path, query, answer.status_code)

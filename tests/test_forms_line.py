@@ -149,6 +149,13 @@ def test_withdrawal_from_line_asks_first_and_keeps_the_answers(loaded_app, webho
     with loaded_app.app_context():
         row = db.session.scalar(select(FormSubmission))
         assert row.status == "cancelled" and row.withdrawn_at is not None and row.answers["name"] == "芦別 花子"
+        from bot.models import AuditLog
+
+        audited = [(a.action, a.actor, a.target_id, a.summary) for a in db.session.scalars(
+            select(AuditLog).where(AuditLog.target_type == "application").order_by(AuditLog.id))]
+        assert audited == [  # every change by the resident, with the receipt number only (issue 19 A1)
+            ("application.create", "住民（LINE）", number, f"受付番号 {number} の申込みを受付"),
+            ("application.withdraw", "住民（LINE）", number, f"受付番号 {number} の登録を本人が取消し")]
     fake_line.reset()
     webhook([events.postback(confirm[0]["data"])])
     assert "見つかりませんでした" in str(_replies(fake_line)) or "すでに取り消されています" in str(_replies(fake_line))
@@ -178,6 +185,8 @@ def test_the_simulator_shows_the_button_and_its_link_works(loaded_app, fake_line
     with loaded_app.app_context():
         row = db.session.scalar(select(FormSubmission))
         assert row.receipt_no == number and row.line_user_id.startswith("sim-web-")
+    # Issue 19 A12: a simulated resident never causes a LINE call.
+    assert fake_line.calls("/v2/bot/message/push") == [] and fake_line.requests == []
 
 
 def test_knowing_the_email_of_a_line_registration_does_not_take_it_over(loaded_app, webhook, fake_line):
@@ -199,7 +208,7 @@ def test_the_same_line_user_applying_again_updates_the_registration(loaded_app, 
     client = loaded_app.test_client()
     confirm = post_confirm(client, dict(GOOD, **{"f-email": "", "f-city": "目黒区"}), token=token)
     html = confirm.get_data(as_text=True)
-    assert "すでに登録があります。登録内容を更新しますか？" in html
+    assert f"この LINE のアカウントには、すでに登録があります（受付番号 {number}）。登録内容を更新しますか？" in html
     done = post_submit(client, html).get_data(as_text=True)
     assert receipt(done) == number and "登録内容を更新しました" in done
     again = post_submit(client, html).get_data(as_text=True)  # the update posted twice
@@ -208,3 +217,67 @@ def test_the_same_line_user_applying_again_updates_the_registration(loaded_app, 
         rows = db.session.scalars(select(FormSubmission)).all()
         assert len(rows) == 1 and rows[0].answers["city"] == "目黒区" and rows[0].answers["email"] == ""
     assert len(fake_line.calls("/v2/bot/message/push")) == 1
+
+
+def test_the_supporters_club_answer_says_the_bot_takes_the_application_and_offers_the_button(
+        loaded_app, webhook, fake_line):
+    """Issue 19 B10: the answer no longer sends residents to the website to find out how to apply."""
+    webhook([events.follow()])
+    webhook([events.text("星の降る里あしべつ応援団ってなんですか")])
+    said = str(_replies(fake_line))
+    assert "この LINE からできます" in said and "「応援団に登録する」ボタン" in said
+    assert "申込みのページは、市のホームページまたは市役所でご確認ください" not in said
+    assert "?t=" in _form_link(fake_line)  # and the button is there, signed for this resident
+
+
+def test_an_attackers_line_link_with_a_victims_email_neither_changes_nor_ties_the_victims_record(
+        loaded_app, webhook, fake_line):
+    """Issue 19 A1: through the attacker's own LINE link, the victim's web registration stays the victim's."""
+    victim = receipt(apply(loaded_app.test_client()))  # on the web, with hanako@example.jp
+    token = _token_of(_ask_for_the_form(webhook, fake_line, user=OTHER))
+    attacker = loaded_app.test_client()
+    confirm = post_confirm(attacker, dict(GOOD, **{"f-name": "攻撃 者", "f-city": "目黒区"}), token=token)
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "すでに登録" not in html and victim not in html
+    done = post_submit(attacker, html).get_data(as_text=True)
+    theirs = receipt(done)
+    assert theirs != victim and victim not in done and "申込みを受け付けました" in done
+    with loaded_app.app_context():
+        rows = {r.receipt_no: r for r in db.session.scalars(select(FormSubmission))}
+        assert rows[victim].line_user_id is None and rows[victim].answers["name"] == "芦別 花子"
+        assert rows[theirs].line_user_id == OTHER and rows[theirs].email_key == rows[victim].email_key
+        from bot.forms.applications import duplicate_ids
+
+        assert duplicate_ids(list(rows.values())) == {rows[victim].id, rows[theirs].id}  # 重複の可能性 for staff
+    pushes = fake_line.calls("/v2/bot/message/push")
+    assert [p.body["to"] for p in pushes] == [OTHER] and victim not in str(pushes[0].body)
+
+
+def test_a_failed_line_push_is_said_truthfully_on_the_done_page(loaded_app, webhook, fake_line):
+    """Issue 19 A2: the done page said 「LINE でもお知らせしました」 even when the push failed."""
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    fake_line.inject("/v2/bot/message/push", 400, times=5)
+    done = apply(loaded_app.test_client(), dict(GOOD, **{"f-email": ""}), token=token)
+    assert "LINE でもお知らせしました" not in done and "LINE へのお知らせは、送ることができませんでした" in done
+    assert len(fake_line.calls("/v2/bot/message/push")) >= 1
+
+
+def test_the_line_links_token_is_exchanged_for_a_short_lived_cookie_and_a_clean_url(loaded_app, webhook, fake_line):
+    """Issue 19 A8: the LINE button's token leaves the URL at the first GET; the cookie lives as long as the token."""
+    token = _token_of(_ask_for_the_form(webhook, fake_line))
+    loaded_app.config["SESSION_COOKIE_SECURE"] = True  # as in production
+    client = loaded_app.test_client()
+    first = client.get(f"/forms/supporters-club?t={token}")
+    assert first.status_code == 303 and first.headers["Location"] == "/forms/supporters-club"
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith(f"form_link={token};") and "Max-Age=3600" in cookie and "Secure" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/forms/supporters-club" in cookie
+    loaded_app.config["SESSION_COOKIE_SECURE"] = False
+    client = loaded_app.test_client()
+    page = client.get(f"/forms/supporters-club?t={token}", follow_redirects=True).get_data(as_text=True)
+    assert "LINE と連携して申し込みます" in page and hidden(page, "t") == token  # carried on in POST bodies only
+    data = {**GOOD, "csrf_token": hidden(page, "csrf_token"), "step": "confirm", "t": hidden(page, "t")}
+    confirm = client.post("/forms/supporters-club", data=data).get_data(as_text=True)  # no token in a URL now
+    done = post_submit(client, confirm).get_data(as_text=True)
+    assert "受付番号を LINE でもお知らせしました。" in done
+    assert client.get_cookie("form_link", path="/forms/supporters-club") is None  # spent: forgotten

@@ -36,7 +36,7 @@ def test_a_resident_applies_and_gets_a_receipt(loaded_app):
         assert row.answers["name"] == "芦別 花子" and row.answers["relation"] == ["芦別出身", "ふるさと納税"]
         assert row.answers["consent"] is True and row.email_key and "@" not in row.email_key
         assert row.version.slug == "supporters-club" and row.version.version == 1
-    assert "登録を取り消す" in done
+    assert "登録の確認・変更・取消し" in done
 
 
 def test_missing_required_fields_are_named_next_to_each_field(loaded_app):
@@ -167,19 +167,57 @@ def test_ten_submits_from_one_client_then_429(loaded_app):
     assert response.status_code == 200
 
 
-def test_a_second_application_with_the_same_email_asks_and_updates(loaded_app):
-    client = loaded_app.test_client()
-    number = receipt(apply(client))
-    confirm = post_confirm(client, dict(GOOD, **{"f-city": "目黒区", "f-email": "HANAKO@example.jp"}))
-    html = confirm.get_data(as_text=True)
-    assert "すでに登録があります。登録内容を更新しますか？" in html and hidden(html, "update") == "1"
-    without = post_submit(client, html.replace('<input type="hidden" name="update" value="1">', ""))
-    assert without.status_code == 409 and _count(loaded_app) == 1
-    done = post_submit(client, html).get_data(as_text=True)
-    assert receipt(done) == number and "登録内容を更新しました" in done
+def _audits(app, action: str) -> list:
+    from bot.models import AuditLog
+
+    with app.app_context():
+        return [(r.actor, r.target_id, r.summary, r.before, r.after) for r in db.session.scalars(
+            select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))]
+
+
+def test_a_second_application_with_the_same_email_is_new_reveals_nothing_and_changes_nothing(loaded_app):
+    """Issue 19 A1: an e-mail address alone neither tells whether it is registered nor changes the registration."""
+    victim = receipt(apply(loaded_app.test_client()))
+    attacker = loaded_app.test_client()
+    taken = post_confirm(attacker, dict(GOOD, **{"f-name": "攻撃 者", "f-city": "目黒区",
+                                                 "f-email": "HANAKO@example.jp"}))
+    fresh = post_confirm(loaded_app.test_client(), dict(GOOD, **{"f-name": "攻撃 者", "f-city": "目黒区",
+                                                                 "f-email": "nobody@example.jp"}))
+    html = taken.get_data(as_text=True)
+    assert taken.status_code == fresh.status_code == 200
+    assert "すでに登録" not in html and victim not in html and "更新" not in html and hidden(html, "update") is None
+
+    def shape(page: str) -> str:  # the page without what differs by design: the address typed, tokens
+        import re
+
+        page = re.sub(r'(value|content)="[^"]*"', r'\1=""', page)
+        return page.replace("HANAKO@example.jp", "").replace("nobody@example.jp", "")
+
+    assert shape(html) == shape(fresh.get_data(as_text=True))
+    done = post_submit(attacker, html).get_data(as_text=True)
+    other = receipt(done)
+    assert other and other != victim and "申込みを受け付けました" in done and victim not in done
     with loaded_app.app_context():
-        rows = db.session.scalars(select(FormSubmission)).all()
-        assert len(rows) == 1 and rows[0].answers["city"] == "目黒区"
+        rows = {r.receipt_no: r for r in db.session.scalars(select(FormSubmission))}
+        assert rows[victim].answers["name"] == "芦別 花子" and rows[victim].answers["city"] == "世田谷区"
+        assert rows[other].answers["name"] == "攻撃 者" and rows[other].email_key == rows[victim].email_key
+    created = _audits(loaded_app, "application.create")
+    assert [(a, t) for a, t, *_ in created] == [("住民（ウェブ）", victim), ("住民（ウェブ）", other)]
+    assert all("花子" not in str(row) and "example.jp" not in str(row) for row in created)
+    assert _audits(loaded_app, "application.update") == []
+
+
+def test_choosing_mail_needs_an_email_address(loaded_app):
+    client = loaded_app.test_client()
+    response = post_confirm(client, dict(GOOD, **{"f-contact_via": "メール", "f-email": ""}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "「市からのお知らせの受け取り方」で「メール」を選んだときは、「メールアドレス」を入力してください。" in html
+    assert 'id="f-email-error"' in html and 'value="芦別 花子"' in html and 'value="世田谷区"' in html
+    assert _count(loaded_app) == 0
+    apply(client, dict(GOOD, **{"f-contact_via": "メール"}))  # with the address it is fine
+    apply(client, dict(GOOD, **{"f-contact_via": "受け取らない", "f-email": ""}))  # no method, no address needed
+    assert _count(loaded_app) == 2
 
 
 def test_each_submission_keeps_the_version_it_answered(loaded_app, tmp_path):
@@ -205,25 +243,88 @@ def test_each_submission_keeps_the_version_it_answered(loaded_app, tmp_path):
         assert db.session.scalar(select(func.count()).select_from(FormVersion)) == 2
 
 
-def test_withdrawal_on_the_web_through_the_receipt_link(loaded_app):
+def _bookmark(done: str) -> str:
     import re
 
+    return re.search(r'href="(/forms/supporters-club/manage\?w=[^"]+)"', done).group(1).replace("&amp;", "&")
+
+
+def test_a_link_token_is_exchanged_for_a_path_scoped_httponly_cookie_and_a_clean_url(loaded_app):
+    """Issue 19 A8: after the first GET no secret is in a URL the access log keeps."""
+    done = apply(loaded_app.test_client(), dict(GOOD, **{"f-email": ""}))
+    link = _bookmark(done)
+    token = link.split("w=", 1)[1]
+    for path in (link, link.replace("/manage?", "/withdraw?")):  # links of receipts sent before, too
+        client = loaded_app.test_client()
+        first = client.get(path)
+        assert first.status_code == 303 and first.headers["Location"] == URL + "/manage"
+        assert first.headers["Cache-Control"] == "no-store"
+        cookie = first.headers["Set-Cookie"]
+        assert cookie.startswith("form_manage=" + token) and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert "Path=/forms/supporters-club;" in cookie or cookie.endswith("Path=/forms/supporters-club")
+        page = client.get(URL + "/manage").get_data(as_text=True)
+        assert receipt(done) in page and token not in page  # the page carries no token either
+    assert "開けませんでした" in loaded_app.test_client().get(URL + "/manage").get_data(as_text=True)
+
+
+def test_withdrawal_on_the_web_through_the_management_link(loaded_app):
     client = loaded_app.test_client()
-    done = apply(client)
-    link = re.search(r'href="(/forms/supporters-club/withdraw\?w=[^"]+)"', done).group(1).replace("&amp;", "&")
-    page = client.get(link).get_data(as_text=True)
+    done = apply(client, dict(GOOD, **{"f-email": ""}))
+    number = receipt(done)
+    assert 'href="/forms/supporters-club/manage"' in done  # the sender's browser needs no token in the URL
+    page = client.get(URL + "/manage").get_data(as_text=True)
+    assert "取り消します。よろしいですか" in page and number in page
+    other = loaded_app.test_client()
+    page = other.get(_bookmark(done), follow_redirects=True).get_data(as_text=True)
     assert "取り消します。よろしいですか" in page
     with loaded_app.app_context():
         assert db.session.scalar(select(FormSubmission)).status == "new"  # opening the link is not withdrawing
-    assert client.post(URL + "/withdraw", data={"w": hidden(page, "w")}).status_code == 400  # no CSRF token
-    response = client.post(URL + "/withdraw", data={"w": hidden(page, "w"), "csrf_token": hidden(page, "csrf_token")})
+    assert other.post(URL + "/withdraw", data={}).status_code == 400  # no CSRF token
+    assert loaded_app.test_client().post(URL + "/withdraw", data={"csrf_token": hidden(page, "csrf_token")}
+                                         ).status_code == 400  # no management cookie: nothing to withdraw
+    response = other.post(URL + "/withdraw", data={"csrf_token": hidden(page, "csrf_token")})
     assert "登録を取り消しました" in response.get_data(as_text=True)
     with loaded_app.app_context():
         row = db.session.scalar(select(FormSubmission))
         assert row.status == "cancelled" and row.withdrawn_at and row.answers["name"] == "芦別 花子"
-    assert "すでに取り消されています" in client.get(link).get_data(as_text=True)
-    forged = client.get(URL + "/withdraw?w=" + hidden(page, "w")[:-2] + "zz")
+    assert _audits(loaded_app, "application.withdraw") == [
+        ("住民（ウェブ）", number, f"受付番号 {number} の登録を本人が取消し", None, None)]
+    assert "すでに取り消されています" in loaded_app.test_client().get(
+        _bookmark(done), follow_redirects=True).get_data(as_text=True)
+    forged = loaded_app.test_client().get(_bookmark(done)[:-2] + "zz", follow_redirects=True)
     assert forged.status_code == 400 and "正しくありません" in forged.get_data(as_text=True)
+
+
+def test_the_management_link_changes_the_registration_and_nothing_else_does(loaded_app):
+    """Issue 19 A1: a change needs proof of ownership; the management link is one, re-checked when sent."""
+    done = apply(loaded_app.test_client())
+    number = receipt(done)
+    owner = loaded_app.test_client()
+    owner.get(_bookmark(done))
+    page = owner.get(URL + "?change=1").get_data(as_text=True)
+    assert f"受付番号 <strong translate=\"no\">{number}</strong> の登録内容を変更します" in page
+    assert 'value="芦別 花子"' in page and hidden(page, "m") == "1"
+    data = {**GOOD, "f-city": "目黒区", "csrf_token": hidden(page, "csrf_token"), "step": "confirm", "m": "1"}
+    confirm = owner.post(URL, data=data).get_data(as_text=True)
+    assert f"受付番号 {number} の登録内容を、この内容に変更します" in confirm
+    # Someone else with the owner's confirm page (and the signed draft in it), but not the link: refused.
+    stranger = loaded_app.test_client()
+    theirs = hidden(open_form(stranger), "csrf_token")
+    refused = post_submit(stranger, confirm.replace(hidden(confirm, "csrf_token"), theirs))
+    assert refused.status_code == 403 and "登録は変更していません" in refused.get_data(as_text=True)
+    assert loaded_app.test_client().get(URL + "?change=1").status_code == 403
+    stranger_confirm = stranger.post(URL, data={**data, "csrf_token": theirs})  # m=1 without the link: refused
+    assert stranger_confirm.status_code == 403 and "登録は変更していません" in stranger_confirm.get_data(as_text=True)
+    with loaded_app.app_context():
+        assert db.session.scalar(select(FormSubmission)).answers["city"] == "世田谷区"
+    updated = post_submit(owner, confirm).get_data(as_text=True)
+    assert receipt(updated) == number and "登録内容を更新しました" in updated
+    again = post_submit(owner, confirm).get_data(as_text=True)  # posted twice: one change
+    assert receipt(again) == number
+    with loaded_app.app_context():
+        rows = db.session.scalars(select(FormSubmission)).all()
+        assert len(rows) == 1 and rows[0].answers["city"] == "目黒区"
+    assert [(a, t) for a, t, *_ in _audits(loaded_app, "application.update")] == [("住民（ウェブ）", number)]
 
 
 def test_no_answer_reaches_the_logs(loaded_app, webhook, fake_line, caplog):
@@ -235,7 +336,7 @@ def test_no_answer_reaches_the_logs(loaded_app, webhook, fake_line, caplog):
     client = loaded_app.test_client()
     with caplog.at_level(logging.DEBUG):
         done = apply(client, token=uri.split("t=", 1)[1])
-        apply(client, dict(GOOD, **{"f-email": "x@example.jp"}))
+        apply(loaded_app.test_client(), dict(GOOD, **{"f-email": "x@example.jp"}))
         post_confirm(client, dict(GOOD, **{"f-kana": "漢字の名前"}))
     number = receipt(done)
     assert number in caplog.text and "v1" in caplog.text

@@ -98,9 +98,35 @@ def test_a_handler_sees_the_list_and_each_view_is_audited(console, records, hand
     ({"status": "nonsense", "since": "2026-02-30"}, {"S-AAAA-1111", "S-BBBB-2222", "S-CCCC-3333"}),
 ])
 def test_search_and_filters(console, records, admin_client, query, expected):
-    page = admin_client.get("/admin/applications", query_string=query).get_data(as_text=True)
+    page = admin_client.post("/admin/applications", data=query).get_data(as_text=True)
     shown = {r for r in ("S-AAAA-1111", "S-BBBB-2222", "S-CCCC-3333") if r in page}
     assert shown == expected
+    if "q" not in query:  # a link may still carry the other filters in its query string
+        page = admin_client.get("/admin/applications", query_string=query).get_data(as_text=True)
+        assert {r for r in ("S-AAAA-1111", "S-BBBB-2222", "S-CCCC-3333") if r in page} == expected
+
+
+def test_a_searched_name_never_goes_into_a_url(console, records, admin_client):
+    """Issue 19 A8: the search is posted; a name in the query string is ignored, so no page or link makes one."""
+    import re
+
+    with console.app_context():
+        v = make_version()
+        for n in range(55):
+            submit(v, f"S-P{n:03d}", name="札幌 三郎")
+    page = admin_client.post("/admin/applications", data={"q": "札幌", "status": "new"}).get_data(as_text=True)
+    assert "2 / 2" not in page and "1 / 2" in page and 'value="札幌"' in page
+    assert re.search(r'<form method="post" action="/admin/applications"[^>]*role="search"', page)
+    hrefs = re.findall(r'(?:href|action)="([^"]*)"', page)
+    assert not [h for h in hrefs if "札幌" in h or "%E6%9C%AD" in h.upper() or "q=" in h], hrefs
+    # The next page and the export carry the search in posted hidden fields.
+    assert page.count('<input type="hidden" name="q" value="札幌">') == 2
+    second = admin_client.post("/admin/applications", data={"q": "札幌", "status": "new", "page": "2"})
+    assert "2 / 2" in second.get_data(as_text=True)
+    everything = admin_client.get("/admin/applications?q=" + "札幌").get_data(as_text=True)
+    assert "58件" in everything and 'value="札幌"' not in everything  # ignored in a URL (56 match it)
+    export = admin_client.post("/admin/applications/export.csv", data={"q": "札幌"}).data.decode("utf-8-sig")
+    assert export.count("札幌 三郎") == 55 and "芦別 花子" not in export
 
 
 def test_the_list_is_paginated(console, admin_client):
@@ -161,7 +187,7 @@ def test_export_is_excel_friendly_formula_safe_and_audited(console, admin_client
 
 
 def test_the_search_text_of_an_export_is_not_logged(console, records, admin_client):
-    admin_client.get("/admin/applications/export.csv", query_string={"q": "芦別 花子"})
+    admin_client.post("/admin/applications/export.csv", data={"q": "芦別 花子"})
     _no_personal_data(_audit(console, "application.export"))
     assert _audit(console, "application.export")[0].after["search"] == "あり"
 
@@ -281,3 +307,36 @@ def test_answers_and_memos_are_escaped(console, admin_client):
         page = admin_client.get(url).get_data(as_text=True)
         assert "<script>alert" not in page and "<img src=x" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_refused_change_re_shows_personal_data_and_is_audited_as_a_view(console, records, admin_client):
+    """Issue 19 A6: a POST that re-renders the record shows the name and e-mail, so it is a view too."""
+    url = f"/admin/applications/{records['a']}"
+    for data in ({"status": "deleted", "memo": ""}, {"status": "done", "memo": "あ" * 10_000}):
+        before = len(_audit(console, "application.view"))
+        response = admin_client.post(url, data=data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and "芦別 花子" in html and "hanako@example.invalid" in html
+        views = _audit(console, "application.view")
+        assert len(views) == before + 1 and views[-1].target_id == "S-AAAA-1111" and views[-1].actor == ADMIN
+    _no_personal_data(_audit(console, "application.view"))
+
+
+def test_applications_with_the_same_email_are_flagged_as_possible_duplicates(console, records, admin_client):
+    from bot.forms.store import email_key
+
+    with console.app_context():
+        key = email_key("hanako@example.invalid")
+        for row in db.session.scalars(select(FormSubmission)):
+            row.email_key = email_key(row.answers["email"])
+        v = make_version()
+        d = submit(v, "S-DDDD-4444", name="なりすまし", email="hanako@example.invalid")
+        d.email_key = key
+        db.session.commit()
+        d_id = d.id
+    listing = admin_client.get("/admin/applications").get_data(as_text=True)
+    assert listing.count("重複の可能性") == 2  # S-AAAA and S-DDDD; the cancelled S-CCCC is not counted
+    detail = admin_client.get(f"/admin/applications/{d_id}").get_data(as_text=True)
+    assert "重複の可能性" in detail and "S-AAAA-1111" in detail
+    other = admin_client.get(f"/admin/applications/{records['b']}").get_data(as_text=True)
+    assert "重複の可能性" not in other

@@ -8,6 +8,8 @@ from typing import Any
 from bot.forms.fields import check, display
 
 PREFIX = "f-"
+# A contact method chosen in any select field needs its address: 「メール」 needs the form's e-mail field.
+CONTACT_NEEDS = {"メール": "email"}
 HONEYPOT = "website"  # hidden from people; a bot that fills every field fills this one too
 
 
@@ -25,7 +27,18 @@ def read(definition: dict[str, Any], form) -> tuple[dict[str, Any], dict[str, st
         answers[field["key"]] = value
         if error:
             errors[field["key"]] = error
+    _contact_addresses(definition, answers, errors)
     return answers, errors
+
+
+def _contact_addresses(definition: dict[str, Any], answers: dict[str, Any], errors: dict[str, str]) -> None:
+    """Refuse a chosen contact method whose address is empty, next to the address field (the input is kept)."""
+    labels = {f["key"]: f["label"] for f in definition["fields"]}
+    for field in definition["fields"]:
+        needed = CONTACT_NEEDS.get(answers.get(field["key"])) if field["type"] == "select" else None
+        if needed in labels and not answers.get(needed) and needed not in errors:
+            errors[needed] = (f"「{field['label']}」で「{answers[field['key']]}」を選んだときは、"
+                              f"「{labels[needed]}」を入力してください。")
 
 
 def rows(definition: dict[str, Any], answers: dict[str, Any]) -> list[tuple[str, str]]:

@@ -42,6 +42,13 @@ class ApplicationFilter:
     since: date | None = None
     until: date | None = None
 
+    def carried(self) -> dict[str, str]:
+        """Return the filter as the hidden fields that carry it to the next page or the export (posted)."""
+        out = {"q": self.q, "form": self.form, "status": self.status, "channel": self.channel,
+               "since": self.since.isoformat() if self.since else "",
+               "until": self.until.isoformat() if self.until else ""}
+        return {k: v for k, v in out.items() if v}
+
     def describe(self) -> dict[str, str]:
         """Return the filter for the audit log (the search text is not stored: it may be a name)."""
         out = {"form": self.form, "status": self.status, "channel": self.channel,
@@ -141,6 +148,27 @@ def answer_rows(submission: FormSubmission) -> list[tuple[str, str]]:
     # Keys the version does not name (should not happen) are still shown, not hidden.
     rows.extend((key, display(value)) for key, value in answers.items())
     return rows
+
+
+def duplicates_of(submission: FormSubmission) -> list[FormSubmission]:
+    """Return the other active applications to the same form with the same e-mail address (重複の可能性)."""
+    if not submission.email_key:
+        return []
+    return list(db.session.scalars(select(FormSubmission).where(
+        FormSubmission.form_slug == submission.form_slug, FormSubmission.email_key == submission.email_key,
+        FormSubmission.id != submission.id, FormSubmission.status != "cancelled").order_by(FormSubmission.created_at)))
+
+
+def duplicate_ids(rows: list[FormSubmission]) -> set[int]:
+    """Return the ids among rows that share their form and e-mail address with another active application."""
+    keys = {r.email_key for r in rows if r.email_key and r.status != "cancelled"}
+    if not keys:
+        return set()
+    # Worked out when shown, not stored: two applications sent at the same moment are flagged all the same.
+    shared = set(db.session.execute(select(FormSubmission.form_slug, FormSubmission.email_key).where(
+        FormSubmission.email_key.in_(keys), FormSubmission.status != "cancelled").group_by(
+        FormSubmission.form_slug, FormSubmission.email_key).having(func.count() > 1)).tuples())
+    return {r.id for r in rows if r.status != "cancelled" and (r.form_slug, r.email_key) in shared}
 
 
 def _actor(user: User) -> str:

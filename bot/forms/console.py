@@ -29,36 +29,61 @@ def _submission(submission_id: int) -> FormSubmission:
     return submission
 
 
-@bp.get("/applications")
+def _filter() -> apps.ApplicationFilter:
+    """Return the list's filter: posted (the search text, which may be a name, never goes into a URL that the
+    access log keeps), or from a link's query string, where a search text is ignored."""
+    if request.method == "POST":
+        return apps.parse_filter(request.form)
+    return apps.parse_filter({k: v for k, v in request.args.items() if k != "q"})
+
+
+def _page_asked() -> int:
+    if request.method == "POST":
+        raw = request.form.get("page", "")
+        return min(int(raw), 1_000_000) if raw.isascii() and raw.isdigit() and raw else 1
+    return page_number(PAGE)
+
+
+@bp.route("/applications", methods=["GET", "POST"])
 @staff_required
 def applications():
     """List applications for 申込み担当 and admins; other staff see the counts per status only."""
-    f = apps.parse_filter(request.args)
+    f = _filter()
     personal = apps.can_see_personal(current_user)
     page = None
     if personal:
-        page = apps.paginate(apps.find(f), page_number(PAGE), PAGE)
+        page = apps.paginate(apps.find(f), _page_asked(), PAGE)
         if page.rows:
             # The list shows names: that is a view of personal data too.
             audit.record(current_user.email, "application.list", "application", "",
                          f"申込みの一覧を表示（{page.total}件）", None, f.describe() or None)
             db.session.commit()
     return render_template("admin/applications.html", f=f, page=page, personal=personal,
+                           duplicates=apps.duplicate_ids(page.rows) if page else set(),
                            counts=apps.status_counts(f), forms=apps.form_slugs(),
-                           statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS,
-                           args={k: v for k, v in request.args.items() if k != "page" and v})
+                           statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS, carried=f.carried())
 
 
-@bp.get("/applications/export.csv")
+@bp.route("/applications/export.csv", methods=["GET", "POST"])
 @applications_required
 def application_export():
     """Download the applications the filter chose as CSV for Excel; audited with the filter."""
-    f = apps.parse_filter(request.args)
+    f = _filter()
     rows = apps.find(f)
     apps.record_export(f, len(rows), current_user)
     name = f"applications-{local_stamp()}.csv"
     return Response(to_csv(rows), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _detail_page(submission: FormSubmission, form: ApplicationUpdateForm, status: int = 200):
+    """Render one application with its personal data: the one way to show it, and it always audits the view."""
+    # Whatever the method or status (a re-shown form after a bad memo shows the name and e-mail too).
+    apps.record_view(submission, current_user)
+    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
+                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
+                           channels=apps.CHANNEL_LABELS, duplicates=apps.duplicates_of(submission),
+                           delete_form=ApplicationDeleteForm(formdata=None)), status
 
 
 @bp.route("/applications/<int:submission_id>", methods=["GET", "POST"])
@@ -75,12 +100,7 @@ def application_detail(submission_id: int):
         else:
             flash("保存しました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.application_detail", submission_id=submission.id))
-    if request.method == "GET":
-        apps.record_view(submission, current_user)
-    status = 200 if request.method == "GET" or not form.errors else 400
-    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
-                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
-                           channels=apps.CHANNEL_LABELS, delete_form=ApplicationDeleteForm(formdata=None)), status
+    return _detail_page(submission, form, 200 if request.method == "GET" else 400)
 
 
 @bp.post("/applications/<int:submission_id>/delete")

@@ -96,10 +96,23 @@ def offer(slug: str, resident: str | None, chips: list[Chip] | None = None) -> M
     return flex.message(f"{title}：申込みページ", bubble, quick_reply(chips or []))
 
 
-def notify_received(row: FormSubmission, *, updated: bool) -> None:
-    """Push the receipt number (and nothing the resident entered) to the LINE user the application is tied to."""
+# What notify_received did, for the done page to say truthfully.
+SENT, FAILED, SIMULATED, NOT_LINKED = "sent", "failed", "simulated", "none"
+
+
+def notify_received(row: FormSubmission, *, updated: bool) -> str:
+    """Push the receipt number (and nothing the resident entered) to the LINE user the application is tied to.
+
+    Returns SENT, FAILED, SIMULATED (the simulator's resident: LINE is never called) or NOT_LINKED.
+    """
     if not row.line_user_id:
-        return
+        return NOT_LINKED
+    from bot.conversation.simulated import is_simulated
+
+    if is_simulated(row.line_user_id):
+        # The simulator's stand-in has no LINE account: a push would be refused at best, and is never made.
+        log.info("form %s: submission %s is a simulated resident's, no LINE push", row.form_slug, row.receipt_no)
+        return SIMULATED
     title = row.version.title if row.version else row.form_slug
     what = "登録内容の更新" if updated else "申込み"
     body = (f"「{title}」の{what}を受け付けました。\n受付番号：{row.receipt_no}\n\n"
@@ -110,10 +123,12 @@ def notify_received(row: FormSubmission, *, updated: bool) -> None:
     if not result.ok:
         log.warning("form %s: receipt push for submission %s failed (status %s)", row.form_slug, row.receipt_no,
                     result.status)
+        return FAILED
+    return SENT
 
 
 def _own(resident: str | None, slug: str = COMMAND_FORM) -> FormSubmission | None:
-    return store.existing(slug, resident, None) if resident else None
+    return store.existing(slug, resident) if resident else None
 
 
 def handle_text(kind: str, resident: str | None) -> list[Message]:
@@ -125,7 +140,7 @@ def handle_text(kind: str, resident: str | None) -> list[Message]:
     if row is None:
         message = offer(COMMAND_FORM, resident)
         note = text_message("LINE から申し込まれた応援団の登録は見つかりませんでした。"
-                            "LINE と連携せずに申し込んだ方は、受付完了のページのリンクから確認・取消しができます。")
+                            "LINE と連携せずに申し込んだ方は、受付完了のメールかページにある「登録の確認・変更・取消し」のリンクから確認・変更・取消しができます。")
         return [note] + ([message] if message else [])
     when = _date(row)
     if kind == "form_status":
@@ -151,7 +166,7 @@ def handle_postback(params: dict[str, str], resident: str | None) -> list[Messag
     # Only the resident the registration is tied to can withdraw it; anyone else hears the same as "not found".
     if row is None or row.line_user_id != resident:
         return [text_message("取り消す登録が見つかりませんでした。")]
-    if not store.withdraw(row):
+    if not store.withdraw(row, via=store.RESIDENT_LINE):
         return [text_message(f"受付番号 {row.receipt_no} の登録は、すでに取り消されています。")]
     log.info("form %s: submission %s withdrawn from LINE", row.form_slug, row.receipt_no)
     return [text_message(f"受付番号 {row.receipt_no} の登録を取り消しました。これまでのご登録ありがとうございました。")]

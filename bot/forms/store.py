@@ -81,20 +81,17 @@ def by_receipt(receipt_no: str) -> FormSubmission | None:
     return db.session.scalar(select(FormSubmission).where(FormSubmission.receipt_no == receipt_no))
 
 
-def existing(slug: str, line_user_id: str | None, mail_key: str | None) -> FormSubmission | None:
-    """Return the active registration of the same LINE user or e-mail address, if there is one."""
-    conditions = []
-    if line_user_id:
-        conditions.append(FormSubmission.line_user_id == line_user_id)
-    if mail_key:
-        # A registration tied to a LINE user is found only through that user's own link: knowing someone's
-        # e-mail address must not be enough to take over or change it.
-        conditions.append((FormSubmission.email_key == mail_key) & FormSubmission.line_user_id.is_(None))
-    if not conditions:
+def existing(slug: str, line_user_id: str | None) -> FormSubmission | None:
+    """Return the active registration of a LINE user, if there is one (the database allows one per form).
+
+    Never by e-mail address: knowing someone's address proves nothing, so a second application with the same
+    address is a new application, shown to staff as 重複の可能性 (bot/forms/applications.py).
+    """
+    if not line_user_id:
         return None
     return db.session.scalar(select(FormSubmission).where(
-        FormSubmission.form_slug == slug, FormSubmission.status.in_(ACTIVE), db.or_(*conditions))
-        .order_by(FormSubmission.created_at.desc()).limit(1))
+        FormSubmission.form_slug == slug, FormSubmission.status.in_(ACTIVE),
+        FormSubmission.line_user_id == line_user_id).order_by(FormSubmission.created_at.desc()).limit(1))
 
 
 def link_used(nonce: str) -> bool:
@@ -102,13 +99,36 @@ def link_used(nonce: str) -> bool:
     return db.session.get(FormLinkUse, nonce) is not None
 
 
+# Who did it, as the audit log's actor: a resident is never named (no LINE user id, no e-mail address).
+RESIDENT_WEB, RESIDENT_LINE = "住民（ウェブ）", "住民（LINE）"
+
+
+def _audit(row: FormSubmission, action: str, via: str, what: str) -> None:
+    from bot import audit
+
+    audit.record(via, action, "application", row.receipt_no, f"受付番号 {row.receipt_no} の{what}")
+
+
+class AlreadyRegistered(Exception):
+    """The LINE user got an active registration of this form since the confirm page was shown."""
+
+    def __init__(self, row: FormSubmission):
+        super().__init__(row.receipt_no)
+        self.row = row
+
+
 class LinkReplayed(Exception):
     """A LINE link's nonce was used by a submission before."""
 
 
 def submit(version: FormVersion, answers: dict[str, Any], *, nonce: str, line_user_id: str | None,
-           link_nonce: str | None, update: FormSubmission | None) -> tuple[FormSubmission, bool]:
-    """Store (or update) one application and commit; return it and whether it is new."""
+           link_nonce: str | None, update: FormSubmission | None, via: str = RESIDENT_WEB
+           ) -> tuple[FormSubmission, bool]:
+    """Store (or update) one application with its audit row and commit; return it and whether it is new.
+
+    `update` must be a registration whose ownership the caller has proved (the LINE user it belongs to, or the
+    signed management link of its receipt). Its LINE user never changes here.
+    """
     receipt = receipt_for(nonce, version.slug)
     # A used nonce is worth keeping only while its link could still be opened.
     expired = utcnow() - timedelta(seconds=current_app.config["FORM_LINK_MAX_AGE"] + 3600)
@@ -125,32 +145,37 @@ def submit(version: FormVersion, answers: dict[str, Any], *, nonce: str, line_us
         update.answers = answers
         update.form_version_id = version.id
         update.email_key = mail
-        update.line_user_id = line_user_id or update.line_user_id
-        update.channel = "line" if update.line_user_id else update.channel
         update.updated_at = utcnow()
+        _audit(update, "application.update", via, "登録内容を本人が更新")
         db.session.commit()
         return update, False
     row = FormSubmission(receipt_no=receipt, form_slug=version.slug, form_version_id=version.id, answers=answers,
                          status="new", channel="line" if line_user_id else "web", line_user_id=line_user_id,
                          email_key=mail)
     db.session.add(row)
+    _audit(row, "application.create", via, "申込みを受付")
     try:
         db.session.commit()
     except IntegrityError:
-        # The same confirm step posted twice at once: the first one stored it.
+        # Two posts at once: the same confirm step (one receipt number), or two links of one LINE user (one
+        # active registration per LINE user and form: uq_form_submissions_active_line_user).
         db.session.rollback()
         first = by_receipt(receipt)
-        if first is None:
-            raise
-        return first, False
+        if first is not None:
+            return first, False
+        other = existing(version.slug, line_user_id)
+        if other is not None:
+            raise AlreadyRegistered(other) from None
+        raise
     return row, True
 
 
-def withdraw(row: FormSubmission) -> bool:
-    """Mark a registration withdrawn (answers stay until staff delete them); False when it already was."""
+def withdraw(row: FormSubmission, via: str = RESIDENT_WEB) -> bool:
+    """Mark a registration withdrawn, audited (answers stay until staff delete them); False when it already was."""
     if row.status == "cancelled":
         return False
     row.status = "cancelled"
     row.withdrawn_at = utcnow()
     row.updated_at = utcnow()
+    _audit(row, "application.withdraw", via, "登録を本人が取消し")
     return True

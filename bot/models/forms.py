@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.extensions import db
@@ -12,6 +12,7 @@ from bot.models.timeutil import utcnow
 
 # new → confirmed → in_progress → done; cancelled when the resident withdraws or staff cancel.
 SUBMISSION_STATUSES = ("new", "confirmed", "in_progress", "done", "cancelled")
+ACTIVE_LINE_USER = "line_user_id IS NOT NULL AND status <> 'cancelled'"
 
 
 class FormVersion(db.Model):
@@ -34,6 +35,11 @@ class FormSubmission(db.Model):
     """What one resident sent through one form version: personal data, kept only in this table."""
 
     __tablename__ = "form_submissions"
+    # One active registration per LINE user and form, however many of their links are submitted at once. A
+    # second application with the same e-mail address is allowed (knowing an address proves nothing) and is
+    # flagged for staff instead; the same confirm step posted twice is one row through the unique receipt_no.
+    __table_args__ = (Index("uq_form_submissions_active_line_user", "form_slug", "line_user_id", unique=True,
+                            sqlite_where=text(ACTIVE_LINE_USER), postgresql_where=text(ACTIVE_LINE_USER)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_no: Mapped[str] = mapped_column(String(20), unique=True)  # 受付番号, shown to the resident
