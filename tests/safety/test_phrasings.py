@@ -51,6 +51,18 @@ def test_the_set_is_big_enough_split_in_halves_and_written_once():
     assert all(c.expect and c.expect <= ev.EMERGENCY_NUMBERS for c in urgent)
 
 
+def test_the_dev_set_is_separate_from_both_halves_and_written_once():
+    # *.dev.yaml: extra tuning phrasings by a second author; never part of the tune/held bars above.
+    dev = ev.load("dev")
+    halves = {c.text for half in HALVES for c in ev.load(half)}
+    assert [c.text for c in dev if c.text in halves] == []
+    assert [t for t, n in Counter(c.text for c in dev).items() if n > 1] == []
+    categories = {c.category for c in dev}
+    assert {c.category for half in HALVES for c in ev.load(half)} <= categories
+    assert all(c.expect and c.expect <= ev.EMERGENCY_NUMBERS for c in dev if not c.category.startswith("lookalike-"))
+    assert all(c.lookalike for c in dev if c.category.startswith("lookalike-"))
+
+
 def test_the_counter_reads_numbers_from_call_buttons_and_text_and_nothing_else():
     reply = [{"type": "flex", "altText": "すぐに１１９番へ。迷ったら ＃8000",
               "contents": {"footer": {"contents": [
