@@ -30,13 +30,17 @@ class _Text(HTMLParser):
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._stack: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template"):
+        # A command for the server's staff (<code class="command">) is typed as shown; other code is checked.
+        if tag in ("script", "style", "template") or (tag == "code" and ("class", "command") in attrs):
             self._skip += 1
+            self._stack.append(tag)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "template") and self._skip:
+        if self._stack and tag == self._stack[-1]:
+            self._stack.pop()
             self._skip -= 1
 
     def handle_data(self, data):
@@ -116,6 +120,7 @@ def test_the_checker_sees_english_codes():
     assert english_words("<p>状態 ＋ published</p><td><code>entry.rollback</code></td>") == {"published", "entry",
                                                                                                  "rollback"}
     assert english_words('<a href="/admin/x" title="login">LINE・CSV school-lunch-free a@b.jp</a>') == set()
+    assert english_words('<p>コマンド：<code class="command">flask users create --role admin</code></p>') == set()
 
 
 def test_every_audit_action_in_the_code_has_a_japanese_label():
