@@ -103,3 +103,27 @@ def char_ngrams(text: str, n: int = 2) -> list[str]:
     if len(text) < n:
         return [text] if text else []
     return [text[i : i + n] for i in range(len(text) - n + 1)]
+
+
+@dataclass(frozen=True)
+class Morpheme:
+    """One Sudachi unit (split mode C) of a text: where it starts, its surface, lemma, reading and word class."""
+
+    begin: int  # offset in the NFKC text
+    surface: str
+    lemma: str  # the normalised form: 倒れる for 倒れた, たおれて and 倒れとる
+    reading: str  # hiragana
+    pos: str  # the first part-of-speech field: 名詞, 動詞, 助動詞, …
+    form: str = ""  # the conjugation form of verbs and adjectives: 終止形-一般, 連用形-一般, 意志推量形, …
+
+
+def morphemes(text: str) -> list[Morpheme]:
+    """Return every unit of an NFKC-lower-cased text, particles and auxiliaries too, in one Sudachi pass."""
+    if not text.strip():
+        return []
+    out = []
+    for m in _tokenizer().tokenize(text):
+        pos = m.part_of_speech()
+        out.append(Morpheme(m.begin(), m.surface(), m.normalized_form(), to_hiragana(m.reading_form()), pos[0],
+                            pos[5] if pos[5] != "*" else ""))
+    return out

@@ -1,0 +1,417 @@
+"""Tell urgent messages from everyday ones by concepts, not by literal lists. Pure library: text in, decision out.
+
+A message is cut into sentences. In each sentence (and each pair of neighbouring sentences) the words of the
+concept lexicons are found three ways: as written (folded: kana, width and punctuation do not matter), by their
+reading (苦しい is found in くるしい), and by Sudachi's normalised form (倒れた / たおれて / 倒れとる are all
+倒れる). A rule fires when one of its combinations of concepts is all there (熊 + いる, 子ども + 熱 + 夜), or one
+of its standalone phrases is (救急車呼んで), and none of the intents that keep it out is (a question about a
+subsidy, a course, the past, a "what if"), unless a cue lifts that block (助けて, 今すぐ).
+
+Messages without kana are also read as English, Chinese, Korean, Vietnamese and Portuguese, with simple folded
+keyword concepts per language; those get the same rule, replying in the language with the Japanese beneath.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.matching.normalize import fold, nfkc, truncate
+from bot.matching.tokenize import morphemes
+
+URGENT = "urgent"  # 緊急
+CARE = "care"  # 要配慮
+FLAGS = {URGENT: "緊急", CARE: "要配慮"}
+
+_SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")
+_KANJI = re.compile(r"[\u3400-\u9fff々〆]")
+_KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_LATIN = re.compile(r"[a-zà-ɏḀ-ỿ]")
+# Where one sentence ends: 。！？ and their ASCII forms, line breaks. Spaces and 、 do not cut.
+_SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
+# Characters only Chinese writes (simplified forms, particles): an all-kanji Japanese message (救命講習) is not
+# read as Chinese unless it has one of them, or is exactly one Chinese keyword (救命！).
+_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间]")
+_WORD = re.compile(r"[^\W_]+")
+_PLAIN_ENDINGS = {"た", "だ", "て", "で"}
+
+# Concepts the detector supplies itself: a sentence that ends in ！ (くま！くま！, 火事！).
+EXCLAIM = "exclaim"
+BUILTIN = {EXCLAIM: "！で終わる文"}
+_EXCLAIM = re.compile(r"[!！]\s*$")
+
+# How a word was found, for `safety explain`.
+AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN = "文字", "読み", "基本形", "単語"
+
+
+def norm(text: str) -> str:
+    """Return the comparison form: fold() (NFKC, hiragana, no punctuation) with small kana made large."""
+    return fold(text).translate(_SMALL)
+
+
+def _has_kanji(text: str) -> bool:
+    return bool(_KANJI.search(text))
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A named set of words that mean one thing: 熊 / くま / ヒグマ, or 今 / さっき / 目の前."""
+
+    key: str
+    label: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One category of emergency: when it applies, how it is flagged for staff, what the bot says and offers."""
+
+    slug: str
+    title: str
+    flag: str  # URGENT (緊急) or CARE (要配慮): how staff see the message
+    numbers: tuple[str, ...]
+    reply: str
+    town: bool = False
+    phrases: tuple[str, ...] = ()  # alone enough: 救急車呼んで, 火事だ, 死にたい
+    when: tuple[tuple[str, ...], ...] = ()  # combinations of concept keys, any one of which is enough
+    blocked_by: tuple[str, ...] = ()  # intent concepts that keep an everyday question out
+    lifted_by: tuple[str, ...] = ()  # concepts that make it urgent all the same
+    replaces: tuple[str, ...] = ()  # rules this one stands in for (家庭内の暴力 rather than 事件)
+    labels: tuple[tuple[str, str], ...] = ()  # (number, button label) where the label is not "<number>に電話"
+    contacts: tuple[str, ...] = ()  # local contacts staff fill in (gas:), added to reply and buttons once set
+    alone: bool = False  # only when no other rule applies (緊急連絡先 for a bare "help")
+    lang: str = "ja"
+    call: str = "{number}に電話"
+
+    def call_label(self, number: str) -> str:
+        """Return the call button's label for one of the rule's numbers."""
+        for n, label in self.labels:
+            if n == number:
+                return label
+        return self.call.format(number=number)
+
+
+@dataclass(frozen=True)
+class Language:
+    """Keyword concepts for a language without Sudachi, and the replies in it."""
+
+    code: str
+    name: str
+    title: str
+    call: str
+    concepts: Mapping[str, tuple[str, ...]]
+    rules: Mapping[str, tuple[tuple[str, ...], ...]]
+    blocked_by: tuple[str, ...] = ()
+    lifted_by: tuple[str, ...] = ()
+    replies: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One concept found in a sentence: by which word, and how."""
+
+    concept: str
+    word: str
+    how: str
+    seen: str  # what the message said there
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one rule made of a message."""
+
+    slug: str
+    fired: bool
+    reason: str
+
+
+@dataclass
+class Explanation:
+    """Everything `safety explain` shows: the sentences, the concepts in each, and each rule's verdict."""
+
+    language: str
+    sentences: list[tuple[str, list[Hit]]]
+    verdicts: list[Verdict]
+    matched: tuple[Rule, ...]
+
+
+class _Index:
+    """Words by first character, longest first, for finding every occurrence in one pass over a text."""
+
+    def __init__(self) -> None:
+        self._by_first: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+
+    def add(self, form: str, concept: str, word: str) -> None:
+        if form and (form, concept, word) not in self._by_first[form[0]]:
+            self._by_first[form[0]].append((form, concept, word))
+
+    def freeze(self) -> None:
+        self._frozen = {ch: tuple(sorted(ws, key=lambda w: -len(w[0]))) for ch, ws in self._by_first.items()}
+
+    def find(self, text: str) -> Iterable[tuple[str, str, str]]:
+        frozen = self._frozen
+        for i, ch in enumerate(text):
+            words = frozen.get(ch)
+            if words:
+                for form, concept, word in words:
+                    if text.startswith(form, i):
+                        yield form, concept, word
+
+
+def _substring_ok(form: str) -> bool:
+    # Long enough to be searched inside other text: two kanji-bearing characters (火事) or three kana (くるし).
+    # Shorter ones (火, くま, ひ) are found only as whole Sudachi words, so 火曜日 and ちかくまで stay quiet.
+    return len(form) >= 3 or (len(form) >= 2 and _has_kanji(form))
+
+
+class Lexicon:
+    """Every concept word compiled into the three ways a message can contain it."""
+
+    def __init__(self, concepts: Iterable[Concept]) -> None:
+        """Analyse every word once with Sudachi."""
+        self.concepts = {c.key: c for c in concepts}
+        self.written = _Index()  # folded forms, searched in the folded sentence
+        self.read = _Index()  # long readings (5+ kana), searched in the sentence's reading: 救急者 → 救急車
+        self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
+        for concept in self.concepts.values():
+            for word in concept.words:
+                self._add(concept.key, word)
+        self.written.freeze()
+        self.read.freeze()
+
+    def _add(self, key: str, word: str) -> None:
+        form = norm(word)
+        if not form:
+            return
+        units = [m for m in morphemes(nfkc(word)) if m.pos not in ("補助記号", "空白")]
+        reading = norm("".join(m.reading for m in units)) if _has_kanji(word) else ""
+        if _substring_ok(form):
+            self.written.add(form, key, word)
+        else:
+            self.tokens[form].append((key, word, AS_WRITTEN))
+        if reading and reading != form:
+            if len(reading) >= 3:
+                self.written.add(reading, key, word)
+            else:
+                self.tokens[reading].append((key, word, BY_READING))
+            if len(reading) >= 5:
+                self.read.add(reading, key, word)
+        # One verb or adjective in its plain or stem form, perhaps with た/て after it (倒れた, 苦しい, 出て): its
+        # normalised form finds every conjugation (倒れとる, たおれて). Not 死にたい, 死のう or 動かない: a wish,
+        # an intention or a negation changes the meaning, so 死ぬほど and 動いた must not match them.
+        if units and units[0].pos in ("動詞", "形容詞") and units[0].form.startswith(("終止形", "連用形")) \
+                and all(m.surface in _PLAIN_ENDINGS for m in units[1:]):
+            lemma = norm(units[0].lemma)
+            if lemma:
+                self.tokens["\0" + lemma].append((key, word, BY_LEMMA))
+
+    def hits(self, sentence: str, units: Sequence) -> list[Hit]:
+        """Return every concept word in one sentence (its NFKC text and its Sudachi units)."""
+        found: dict[tuple[str, str], Hit] = {}
+        folded = norm(sentence)
+        for form, concept, word in self.written.find(folded):
+            found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
+        tokens = self.tokens
+        for m in units:
+            surface = norm(m.surface)
+            for key, how in ((surface, BY_TOKEN), ("\0" + norm(m.lemma), BY_LEMMA)):
+                for concept, word, _ in tokens.get(key, ()):
+                    found.setdefault((concept, word), Hit(concept, word, how, m.surface))
+        reading = norm("".join(m.reading for m in units))
+        if len(reading) >= 5:
+            for form, concept, word in self.read.find(reading):
+                found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
+        return list(found.values())
+
+
+def phrase_key(slug: str) -> str:
+    """Return the concept key that holds a rule's standalone phrases."""
+    return "@" + slug
+
+
+def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], lifted_by: Sequence[str],
+            present: set[str], phrase: str | None) -> tuple[bool, str]:
+    # A combination holds when each of its items is there; an item "a|b" holds when a or b is there.
+    combo = next((c for c in rule_when if all(any(k in present for k in item.split("|")) for item in c)), None)
+    said = phrase is not None and phrase in present
+    if not said and combo is None:
+        return False, ""
+    why = "決まった言い方" if said else "組み合わせ " + " + ".join(combo or ())
+    blocks = [k for k in blocked_by if k in present]
+    if blocks:
+        lifts = [k for k in lifted_by if k in present]
+        if not lifts:
+            return False, f"{why} はあるが、{', '.join(blocks)} があるので緊急ではない"
+        why += f"（{', '.join(blocks)} もあるが {', '.join(lifts)} があるので緊急）"
+    return True, why
+
+
+def _fold_latin(text: str) -> tuple[str, str]:
+    """Return ' word word ' for a Latin-script text, with its diacritics and without them."""
+    words = _WORD.findall(nfkc(text))
+    plain = " " + " ".join(words) + " "
+    stripped = "".join(c for c in unicodedata.normalize("NFD", plain) if unicodedata.category(c) != "Mn")
+    return plain, stripped.replace("đ", "d")
+
+
+class Detector:
+    """The compiled lexicons, rules and languages; match() answers which rules a message calls for."""
+
+    def __init__(self, concepts: Iterable[Concept], rules: Sequence[Rule],
+                 languages: Sequence[Language] = ()) -> None:
+        """Compile every concept word, each rule's phrases, and the languages' keywords."""
+        self.rules = tuple(rules)
+        concepts = list(concepts) + [Concept(phrase_key(r.slug), f"{r.title}の決まった言い方", r.phrases)
+                                     for r in self.rules if r.phrases]
+        self.lexicon = Lexicon(concepts)
+        self.languages = tuple(languages)
+        self._by_slug = {r.slug: r for r in self.rules}
+        self._variants: dict[tuple[str, str], Rule] = {}
+        self._latin: list[tuple[Language, list[tuple[str, str, str]]]] = []
+        for lang in self.languages:
+            for slug in lang.rules:
+                base = self._by_slug.get(slug)
+                if base is not None:
+                    text = lang.replies.get(slug, "")
+                    self._variants[(lang.code, slug)] = replace(
+                        base, lang=lang.code, title=f"{lang.title}／{base.title}", call=lang.call, labels=(),
+                        reply=f"{text}\n\n{base.reply}" if text else base.reply)
+            keywords = []
+            for key, words in lang.concepts.items():
+                for w in words:
+                    plain, stripped = _fold_latin(w)
+                    keywords.append((key, w, plain.strip()))
+                    if stripped.strip() != plain.strip():
+                        keywords.append((key, w, stripped.strip()))
+            for w in (*lang.blocked_by, *lang.lifted_by):
+                for form in dict.fromkeys(_fold_latin(w)):
+                    keywords.append(("!" + w, w, form.strip()))
+            self._latin.append((lang, keywords))
+
+    def __len__(self) -> int:
+        """Return the number of rules."""
+        return len(self.rules)
+
+    # -- Japanese ------------------------------------------------------------------------------------------
+
+    def _sentences(self, text: str) -> list[tuple[str, list[Hit]]]:
+        units = [m for m in morphemes(text) if m.pos not in ("空白",)]
+        bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+        out = []
+        u = 0
+        for start, end in zip(bounds, bounds[1:]):
+            sentence = text[start:end]
+            if not sentence.strip():
+                continue
+            mine = []
+            while u < len(units) and units[u].begin < end:
+                if units[u].begin >= start:
+                    mine.append(units[u])
+                u += 1
+            hits = self.lexicon.hits(sentence, mine)
+            if _EXCLAIM.search(sentence):
+                hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
+            out.append((sentence, hits))
+        return out
+
+    def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
+        windows = [{h.concept for h in hits} for _, hits in sentences]
+        windows += [a | b for a, b in zip(windows, windows[1:])]
+        fired: list[Rule] = []
+        verdicts: list[Verdict] = []
+        for rule in self.rules:
+            phrase = phrase_key(rule.slug) if rule.phrases else None
+            outcome, why = False, ""
+            for present in windows:
+                ok, reason = _decide(rule.when, rule.blocked_by, rule.lifted_by, present, phrase)
+                if ok:
+                    outcome, why = True, reason
+                    break
+                why = why or reason
+            if outcome:
+                fired.append(rule)
+            if explain:
+                verdicts.append(Verdict(rule.slug, outcome, why or "当てはまる組み合わせがない"))
+        replaced = {s for r in fired for s in r.replaces}
+        if any(not r.alone for r in fired):
+            replaced |= {r.slug for r in fired if r.alone}
+        kept = [r for r in fired if r.slug not in replaced]
+        if explain:
+            verdicts = [Verdict(v.slug, v.fired and v.slug not in replaced,
+                                v.reason + ("（ほかのルールが代わりに答える）" if v.fired and v.slug in replaced else ""))
+                        for v in verdicts]
+        return kept, verdicts
+
+    # -- other languages -----------------------------------------------------------------------------------
+
+    def _foreign(self, text: str, explain: bool) -> tuple[str, list[Hit], list[Rule], list[Verdict]]:
+        nf = nfkc(text)
+        han_only = not _KANA.search(nf)
+        plain, stripped = _fold_latin(nf) if _LATIN.search(nf) else ("", "")
+        squeezed = re.sub(r"\s+", "", nf)
+        best: tuple[str, list[Hit], list[Rule], list[Verdict]] = ("ja", [], [], [])
+        for lang, keywords in self._latin:
+            hits: list[Hit] = []
+            for key, word, form in keywords:
+                if not form:
+                    continue
+                if _LATIN.search(form):
+                    # Typed with accents: compared as typed (chạy is not cháy); typed without: unaccented.
+                    found = f" {form} " in (plain if plain != stripped else stripped)
+                elif _HANGUL.search(form):
+                    found = form in squeezed
+                else:
+                    found = han_only and form in squeezed and (
+                        bool(_ZH_MARK.search(squeezed)) or bool(_ZH_MARK.search(form)) or norm(squeezed) == norm(form))
+                if found:
+                    hits.append(Hit(key, word, AS_WRITTEN, form))
+            if not any(not h.concept.startswith("!") for h in hits):
+                continue
+            present = {h.concept for h in hits}
+            blocks = tuple("!" + w for w in lang.blocked_by)
+            lifts = tuple("!" + w for w in lang.lifted_by)
+            fired, verdicts = [], []
+            for slug, combos in lang.rules.items():
+                ok, why = _decide(combos, blocks, lifts, present, None)
+                variant = self._variants.get((lang.code, slug))
+                if ok and variant is not None:
+                    fired.append(variant)
+                if explain:
+                    verdicts.append(Verdict(f"{slug} ({lang.code})", ok, why or "当てはまる組み合わせがない"))
+            if any(not r.alone for r in fired):
+                fired = [r for r in fired if not r.alone]
+            if fired or len(hits) > len(best[1]):
+                best = (lang.code, hits, fired, verdicts)
+            if fired:
+                break
+        return best
+
+    # -- the two entry points ------------------------------------------------------------------------------
+
+    def match(self, message: str) -> tuple[Rule, ...]:
+        """Return the rules a message calls for, in the order staff wrote them; () for everyday questions."""
+        return self._run(message, explain=False).matched
+
+    def explain(self, message: str) -> Explanation:
+        """Return the sentences, the concepts found in each and every rule's verdict, for people to read."""
+        return self._run(message, explain=True)
+
+    def _run(self, message: str, explain: bool) -> Explanation:
+        text = nfkc(truncate(message))
+        if not text.strip():
+            return Explanation("ja", [], [], ())
+        sentences: list[tuple[str, list[Hit]]] = []
+        rules: list[Rule] = []
+        verdicts: list[Verdict] = []
+        if _KANA.search(text) or _KANJI.search(text):
+            sentences = self._sentences(text)
+            rules, verdicts = self._judge(sentences, explain)
+        if rules or _KANA.search(text):
+            return Explanation("ja", sentences, verdicts, tuple(rules))
+        code, hits, foreign, more = self._foreign(text, explain)
+        if foreign:
+            return Explanation(code, [(text, hits)], more, tuple(foreign))
+        return Explanation("ja" if sentences else code, sentences or [(text, hits)], verdicts + more, ())
