@@ -37,6 +37,7 @@ _SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
 _ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间]")
 _WORD = re.compile(r"[^\W_]+")
 _PLAIN_ENDINGS = {"た", "だ", "て", "で"}
+_GLUE = {"助詞", "助動詞", "補助記号", "記号", "空白"}
 
 # Concepts the detector supplies itself: a sentence that ends in ！ (くま！くま！, 火事！).
 EXCLAIM = "exclaim"
@@ -191,12 +192,14 @@ class Lexicon:
         if _substring_ok(form):
             self.written.add(form, key, word)
         else:
-            self.tokens[form].append((key, word, AS_WRITTEN))
+            # Short words are compared as whole Sudachi units, without folding small kana (いっ is not いつ).
+            self.tokens[fold(word)].append((key, word, AS_WRITTEN))
         if reading and reading != form:
             if len(reading) >= 3:
                 self.written.add(reading, key, word)
             else:
-                self.tokens[reading].append((key, word, BY_READING))
+                # The reading of a short kanji word meets only content words: 手 (て) is not the particle て.
+                self.tokens["\1" + fold(reading)].append((key, word, BY_READING))
             if len(reading) >= 5:
                 self.read.add(reading, key, word)
         # One verb or adjective in its plain or stem form, perhaps with た/て after it (倒れた, 苦しい, 出て): its
@@ -216,8 +219,11 @@ class Lexicon:
             found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
         tokens = self.tokens
         for m in units:
-            surface = norm(m.surface)
-            for key, how in ((surface, BY_TOKEN), ("\0" + norm(m.lemma), BY_LEMMA)):
+            surface = fold(m.surface)
+            keys = [(surface, BY_TOKEN), ("\0" + norm(m.lemma), BY_LEMMA)]
+            if m.pos not in _GLUE:
+                keys.append(("\1" + surface, BY_READING))
+            for key, how in keys:
                 for concept, word, _ in tokens.get(key, ()):
                     found.setdefault((concept, word), Hit(concept, word, how, m.surface))
         reading = norm("".join(m.reading for m in units))
