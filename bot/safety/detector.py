@@ -64,6 +64,7 @@ class Concept:
     key: str
     label: str
     words: tuple[str, ...]
+    exact: bool = False  # compared only as written, not by reading: 熊手 must not be found in くまでた
 
 
 @dataclass(frozen=True)
@@ -179,16 +180,16 @@ class Lexicon:
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
         for concept in self.concepts.values():
             for word in concept.words:
-                self._add(concept.key, word)
+                self._add(concept.key, word, concept.exact)
         self.written.freeze()
         self.read.freeze()
 
-    def _add(self, key: str, word: str) -> None:
+    def _add(self, key: str, word: str, exact: bool = False) -> None:
         form = norm(word)
         if not form:
             return
         units = [m for m in morphemes(nfkc(word)) if m.pos not in ("補助記号", "空白")]
-        reading = norm("".join(m.reading for m in units)) if _has_kanji(word) else ""
+        reading = norm("".join(m.reading for m in units)) if _has_kanji(word) and not exact else ""
         if _substring_ok(form):
             self.written.add(form, key, word)
         else:

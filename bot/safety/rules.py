@@ -251,16 +251,18 @@ def _concepts(value: Any, problems: Problems) -> list[Concept]:
         if not isinstance(key, str) or not _KEY_RE.match(key):
             problems.append((where, "概念の名前は英小文字・数字・ハイフンで書いてください"))
             continue
-        if not isinstance(item, dict) or set(item) - {"label", "words"}:
-            problems.append((where, "label と words だけを書いてください"))
+        if not isinstance(item, dict) or set(item) - {"label", "words", "exact"}:
+            problems.append((where, "label・words・exact だけを書いてください"))
             continue
+        if not isinstance(item.get("exact", False), bool):
+            problems.append((f"{where}・exact", "true か false で書いてください"))
         found: Problems = []
         label = _text(item, "label", found, 60)
         words = _words(item.get("words"), "words", found)
         if not words:
             found.append(("words", "言葉を1つ以上書いてください"))
         problems.extend((f"{where}・{f}", r) for f, r in found)
-        out.append(Concept(key, label, words))
+        out.append(Concept(key, label, words, item.get("exact") is True))
     return out
 
 
