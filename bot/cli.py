@@ -195,3 +195,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(forms_cli)
     from bot.richmenu.cli import richmenu_cli  # rich-menu commands live with the rich menu
     app.cli.add_command(richmenu_cli)
+    from bot.safety.cli import safety_cli  # `safety explain` lives with the detector
+    app.cli.add_command(safety_cli)

@@ -153,11 +153,12 @@ class _Index:
     def freeze(self) -> None:
         self._frozen = {ch: tuple(sorted(ws, key=lambda w: -len(w[0]))) for ch, ws in self._by_first.items()}
 
-    def find(self, text: str) -> Iterable[tuple[str, str, str]]:
+    def find(self, text: str, starts: set[int] | None = None) -> Iterable[tuple[str, str, str]]:
+        """Yield (form, concept, word) for every form in text; with starts, only forms beginning at one of them."""
         frozen = self._frozen
         for i, ch in enumerate(text):
             words = frozen.get(ch)
-            if words:
+            if words and (starts is None or i in starts):
                 for form, concept, word in words:
                     if text.startswith(form, i):
                         yield form, concept, word
@@ -176,12 +177,14 @@ class Lexicon:
         """Analyse every word once with Sudachi."""
         self.concepts = {c.key: c for c in concepts}
         self.written = _Index()  # folded forms, searched in the folded sentence
+        self.spoken = _Index()  # readings of kanji words, searched from the start of a unit: くるしい for 苦しい
         self.read = _Index()  # long readings (5+ kana), searched in the sentence's reading: 救急者 → 救急車
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
         for concept in self.concepts.values():
             for word in concept.words:
                 self._add(concept.key, word, concept.exact)
         self.written.freeze()
+        self.spoken.freeze()
         self.read.freeze()
 
     def _add(self, key: str, word: str, exact: bool = False) -> None:
@@ -197,7 +200,8 @@ class Lexicon:
             self.tokens[fold(word)].append((key, word, AS_WRITTEN))
         if reading and reading != form:
             if len(reading) >= 3:
-                self.written.add(reading, key, word)
+                # From the start of a Sudachi unit only: 蹴られ (けられ) is not inside ぶつけられた.
+                self.spoken.add(reading, key, word)
             else:
                 # The reading of a short kanji word meets only content words: 手 (て) is not the particle て.
                 self.tokens["\1" + fold(reading)].append((key, word, BY_READING))
@@ -218,6 +222,12 @@ class Lexicon:
         folded = norm(sentence)
         for form, concept, word in self.written.find(folded):
             found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
+        joined, starts = "", set()
+        for m in units:
+            starts.add(len(joined))
+            joined += norm(m.surface)
+        for form, concept, word in self.spoken.find(joined, starts):
+            found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
         tokens = self.tokens
         for m in units:
             surface = fold(m.surface)
