@@ -1,6 +1,7 @@
 """Safety first: urgent messages get 119 / 110 / #8000 / crisis lines before any FAQ matching (Flask glue)."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -46,12 +47,34 @@ class SafetyCache:
             log.error("safety rules missing: %s not found; urgent messages get no 119/110/#8000 reply", self.path)
         else:
             try:
-                self._matcher = read_file(self.path).detector()
+                self._matcher = _compile(self.path)
                 log.info("safety rules loaded: %d rules from %s", len(self._matcher), self.path)
             except SafetyFileError as exc:
                 # `kb check` reports this before a deploy; at run time the last good rules are safer than none.
                 log.error("ignoring broken %s (keeping %d earlier rules): %s", self.path, len(self._matcher), exc)
         self._stamp = stamp
+
+
+_COMPILED: dict[str, Detector] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compile(path: str) -> Detector:
+    """Return the detector for a safety.yaml, shared by every app in the process that reads the same text."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        raise SafetyFileError([(Path(path).name, "ファイルを読めません")]) from None
+    key = hashlib.sha256(data).hexdigest()
+    with _COMPILED_LOCK:
+        detector = _COMPILED.get(key)
+    if detector is None:
+        detector = read_file(path).detector()
+        with _COMPILED_LOCK:
+            if len(_COMPILED) >= 4:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = detector
+    return detector
 
 
 def current_rules() -> Detector:

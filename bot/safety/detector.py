@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.matching.normalize import fold, nfkc, truncate
+from bot.matching.normalize import _PUNCT_RE, fold, nfkc, truncate
 from bot.matching.tokenize import morphemes
 
 URGENT = "urgent"  # 緊急
@@ -153,6 +153,16 @@ class _Index:
     def freeze(self) -> None:
         self._frozen = {ch: tuple(sorted(ws, key=lambda w: -len(w[0]))) for ch, ws in self._by_first.items()}
 
+    def find_at(self, text: str) -> Iterable[tuple[int, str, str, str]]:
+        """Yield (position, form, concept, word) for every form in text."""
+        frozen = self._frozen
+        for i, ch in enumerate(text):
+            words = frozen.get(ch)
+            if words:
+                for form, concept, word in words:
+                    if text.startswith(form, i):
+                        yield i, form, concept, word
+
     def find(self, text: str, starts: set[int] | None = None) -> Iterable[tuple[str, str, str]]:
         """Yield (form, concept, word) for every form in text; with starts, only forms beginning at one of them."""
         frozen = self._frozen
@@ -162,6 +172,25 @@ class _Index:
                 for form, concept, word in words:
                     if text.startswith(form, i):
                         yield form, concept, word
+
+
+def _fold_marking_katakana(text: str) -> tuple[str, list[bool]]:
+    """Return norm(text) and, for each of its characters, whether it was written in katakana."""
+    chars, katakana = [], []
+    for ch in nfkc(text):
+        if _PUNCT_RE.fullmatch(ch):
+            continue
+        katakana.append("\u30a1" <= ch <= "\u30fa" or (ch == "ー" and bool(katakana) and katakana[-1]))
+        chars.append(norm(ch) or ch)
+    return "".join(chars), katakana
+
+
+def _splits_a_katakana_word(katakana: list[bool], start: int, end: int) -> bool:
+    """Tell whether a match mixing scripts begins or ends inside a katakana word (ストーブ|つけて for ぶつけ)."""
+    span = katakana[start:end]
+    if all(span) or not any(span):
+        return False
+    return (start > 0 and katakana[start - 1] and span[0]) or (end < len(katakana) and katakana[end] and span[-1])
 
 
 def _substring_ok(form: str) -> bool:
@@ -215,12 +244,17 @@ class Lexicon:
             lemma = norm(units[0].lemma)
             if lemma:
                 self.tokens["\0" + lemma].append((key, word, BY_LEMMA))
+            stem = norm(units[0].reading)
+            if len(units) > 1 and len(stem) >= 3 and _has_kanji(units[0].surface) and not exact:
+                self.spoken.add(stem, key, word)  # タオレテ, which Sudachi does not read as a verb
 
     def hits(self, sentence: str, units: Sequence) -> list[Hit]:
         """Return every concept word in one sentence (its NFKC text and its Sudachi units)."""
         found: dict[tuple[str, str], Hit] = {}
-        folded = norm(sentence)
-        for form, concept, word in self.written.find(folded):
+        folded, katakana = _fold_marking_katakana(sentence)
+        for start, form, concept, word in self.written.find_at(folded):
+            if _splits_a_katakana_word(katakana, start, start + len(form)):
+                continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
         joined, starts = "", set()
         for m in units:
