@@ -263,15 +263,16 @@ rules:
     numbers: ["189"]
     reply: 電話してください
     when: [[fire]]
-    replaces: [nobody]
+"""
+    others = _SMALL + """    replaces: [nobody]
 languages:
   en:
     name: English
     title: Emergency
     call: Call
     concepts: {fire: [fire]}
-    rules: {ok: [[fire, water]]}
-    replies: {ok: "Call now"}
+    rules: {fire: [[fire, water]]}
+    replies: {fire: "Call now"}
 """
     with pytest.raises(SafetyFileError) as caught:
         parse(bad)
@@ -282,9 +283,15 @@ languages:
                      "1番目のルール（Fire）・slug: 英小文字・数字・ハイフンで書いてください",
                      "flag: urgent（緊急）か care（要配慮）で書いてください", "「9a1」は電話番号として使えません",
                      "when 1番目: 「smoke」という概念は concepts にありません", "not: 「nothing」という概念は concepts にありません",
-                     "知らない項目があります：colour", "番号「189」を numbers: に出典（source）と一緒に書いてください",
-                     "replaces: 「nobody」というルールはありません", "call: ボタンの文に {number} を入れてください",
-                     "「water」という概念はこの言語の concepts にありません", "replies・ok: 返信の文に番号「189」を書いてください"):
+                     "知らない項目があります：colour", "番号「189」を numbers: に出典（source）と一緒に書いてください"):
+        assert expected in text, (expected, text)
+    with pytest.raises(SafetyFileError) as caught:
+        parse(others)
+    text = str(caught.value)
+    for expected in ("ルール（fire）・replaces: 「nobody」というルールはありません",
+                     "languages（en）・call: ボタンの文に {number} を入れてください",
+                     "「water」という概念はこの言語の concepts にありません",
+                     "languages（en）・replies・fire: 返信の文に番号「119」を書いてください"):
         assert expected in text, (expected, text)
     with pytest.raises(SafetyFileError, match="YAML として読み取れません"):
         parse("rules:\n  - slug: x\n   title: [\n")
