@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 
@@ -105,8 +107,7 @@ def char_ngrams(text: str, n: int = 2) -> list[str]:
     return [text[i : i + n] for i in range(len(text) - n + 1)]
 
 
-@dataclass(frozen=True)
-class Morpheme:
+class Morpheme(NamedTuple):
     """One Sudachi unit (split mode C) of a text: where it starts, its surface, lemma, reading and word class."""
 
     begin: int  # offset in the NFKC text
@@ -117,13 +118,15 @@ class Morpheme:
     form: str = ""  # the conjugation form of verbs and adjectives: 終止形-一般, 連用形-一般, 意志推量形, …
 
 
+@lru_cache(maxsize=2048)
+def _pos(pos_id: int) -> tuple[str, str]:
+    pos = dictionary().pos_of(pos_id)
+    return pos[0], pos[5] if pos[5] != "*" else ""
+
+
 def morphemes(text: str) -> list[Morpheme]:
     """Return every unit of an NFKC-lower-cased text, particles and auxiliaries too, in one Sudachi pass."""
     if not text.strip():
         return []
-    out = []
-    for m in _tokenizer().tokenize(text):
-        pos = m.part_of_speech()
-        out.append(Morpheme(m.begin(), m.surface(), m.normalized_form(), to_hiragana(m.reading_form()), pos[0],
-                            pos[5] if pos[5] != "*" else ""))
-    return out
+    return [Morpheme(m.begin(), m.surface(), m.normalized_form(), to_hiragana(m.reading_form()),
+                     *_pos(m.part_of_speech_id())) for m in _tokenizer().tokenize(text)]

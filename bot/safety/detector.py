@@ -17,6 +17,8 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import NamedTuple
 
 from bot.matching.normalize import _PUNCT_RE, fold, nfkc, truncate
 from bot.matching.tokenize import morphemes
@@ -48,6 +50,7 @@ _EXCLAIM = re.compile(r"[!！]\s*$")
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN = "文字", "読み", "基本形", "単語"
 
 
+@lru_cache(maxsize=16384)
 def norm(text: str) -> str:
     """Return the comparison form: fold() (NFKC, hiragana, no punctuation) with small kana made large."""
     return fold(text).translate(_SMALL)
@@ -111,8 +114,7 @@ class Language:
     replies: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One concept found in a sentence: by which word, and how."""
 
     concept: str
@@ -141,47 +143,50 @@ class Explanation:
 
 
 class _Index:
-    """Words by first character, longest first, for finding every occurrence in one pass over a text."""
+    """Forms by their first two characters, each form once with every (concept, word) it stands for."""
 
     def __init__(self) -> None:
-        self._by_first: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        self._forms: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
 
     def add(self, form: str, concept: str, word: str) -> None:
-        if form and (form, concept, word) not in self._by_first[form[0]]:
-            self._by_first[form[0]].append((form, concept, word))
+        if len(form) >= 2:
+            self._forms[form][(concept, word)] = None
 
     def freeze(self) -> None:
-        self._frozen = {ch: tuple(sorted(ws, key=lambda w: -len(w[0]))) for ch, ws in self._by_first.items()}
+        by_prefix: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = defaultdict(list)
+        for form, owners in self._forms.items():
+            by_prefix[form[:2]].append((form, tuple(owners)))
+        self._frozen = {k: tuple(v) for k, v in by_prefix.items()}
 
-    def find_at(self, text: str) -> Iterable[tuple[int, str, str, str]]:
-        """Yield (position, form, concept, word) for every form in text."""
+    def find_at(self, text: str, starts: Iterable[int] | None = None) -> Iterable[tuple[int, str, str, str]]:
+        """Yield (position, form, concept, word) for every form in text (only from `starts` when given)."""
         frozen = self._frozen
-        for i, ch in enumerate(text):
-            words = frozen.get(ch)
-            if words:
-                for form, concept, word in words:
+        for i in range(len(text) - 1) if starts is None else starts:
+            forms = frozen.get(text[i:i + 2])
+            if forms:
+                for form, owners in forms:
                     if text.startswith(form, i):
-                        yield i, form, concept, word
+                        for concept, word in owners:
+                            yield i, form, concept, word
 
-    def find(self, text: str, starts: set[int] | None = None) -> Iterable[tuple[str, str, str]]:
-        """Yield (form, concept, word) for every form in text; with starts, only forms beginning at one of them."""
-        frozen = self._frozen
-        for i, ch in enumerate(text):
-            words = frozen.get(ch)
-            if words and (starts is None or i in starts):
-                for form, concept, word in words:
-                    if text.startswith(form, i):
-                        yield form, concept, word
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> tuple[str, bool]:
+    """Return one NFKC character's comparison form ("" for punctuation) and whether it is katakana."""
+    if _PUNCT_RE.fullmatch(ch):
+        return "", False
+    return norm(ch) or ch, "\u30a1" <= ch <= "\u30fa" or ch == "ー"
 
 
 def _fold_marking_katakana(text: str) -> tuple[str, list[bool]]:
     """Return norm(text) and, for each of its characters, whether it was written in katakana."""
     chars, katakana = [], []
     for ch in nfkc(text):
-        if _PUNCT_RE.fullmatch(ch):
-            continue
-        katakana.append("\u30a1" <= ch <= "\u30fa" or (ch == "ー" and bool(katakana) and katakana[-1]))
-        chars.append(norm(ch) or ch)
+        folded, kata = _fold_char(ch)
+        if folded:
+            chars.append(folded)
+            # ー belongs to the word before it: katakana after katakana, hiragana after hiragana.
+            katakana.append(kata and (ch != "ー" or bool(katakana and katakana[-1])))
     return "".join(chars), katakana
 
 
@@ -209,6 +214,7 @@ class Lexicon:
         self.spoken = _Index()  # readings of kanji words, searched from the start of a unit: くるしい for 苦しい
         self.read = _Index()  # long readings (5+ kana), searched in the sentence's reading: 救急者 → 救急車
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
+        self._units: dict[tuple[str, str, bool], tuple[tuple[str, str, str], ...]] = {}
         for concept in self.concepts.values():
             for word in concept.words:
                 self._add(concept.key, word, concept.exact)
@@ -248,6 +254,21 @@ class Lexicon:
             if len(units) > 1 and len(stem) >= 3 and _has_kanji(units[0].surface) and not exact:
                 self.spoken.add(stem, key, word)  # タオレテ, which Sudachi does not read as a verb
 
+    def _unit(self, surface: str, lemma: str, glue: bool) -> tuple[tuple[str, str, str], ...]:
+        """Return the (concept, word, how) one Sudachi unit stands for; units recur, so answers are kept."""
+        key = (surface, lemma, glue)
+        found = self._units.get(key)
+        if found is None:
+            folded = fold(surface)
+            keys = [(folded, BY_TOKEN), ("\0" + norm(lemma), BY_LEMMA)]
+            if not glue:
+                keys.append(("\1" + folded, BY_READING))
+            found = tuple((concept, word, how) for k, how in keys for concept, word, _ in self.tokens.get(k, ()))
+            if len(self._units) > 50_000:
+                self._units.clear()
+            self._units[key] = found
+        return found
+
     def hits(self, sentence: str, units: Sequence) -> list[Hit]:
         """Return every concept word in one sentence (its NFKC text and its Sudachi units)."""
         found: dict[tuple[str, str], Hit] = {}
@@ -260,20 +281,14 @@ class Lexicon:
         for m in units:
             starts.add(len(joined))
             joined += norm(m.surface)
-        for form, concept, word in self.spoken.find(joined, starts):
+        for _, form, concept, word in self.spoken.find_at(joined, sorted(starts)):
             found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
-        tokens = self.tokens
         for m in units:
-            surface = fold(m.surface)
-            keys = [(surface, BY_TOKEN), ("\0" + norm(m.lemma), BY_LEMMA)]
-            if m.pos not in _GLUE:
-                keys.append(("\1" + surface, BY_READING))
-            for key, how in keys:
-                for concept, word, _ in tokens.get(key, ()):
-                    found.setdefault((concept, word), Hit(concept, word, how, m.surface))
+            for concept, word, how in self._unit(m.surface, m.lemma, m.pos in _GLUE):
+                found.setdefault((concept, word), Hit(concept, word, how, m.surface))
         reading = norm("".join(m.reading for m in units))
         if len(reading) >= 5:
-            for form, concept, word in self.read.find(reading):
+            for _, form, concept, word in self.read.find_at(reading):
                 found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
         return list(found.values())
 
@@ -283,13 +298,20 @@ def phrase_key(slug: str) -> str:
     return "@" + slug
 
 
+@lru_cache(maxsize=1024)
+def _alternatives(item: str) -> frozenset[str]:
+    return frozenset(item.split("|"))
+
+
 def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], lifted_by: Sequence[str],
             present: set[str], phrase: str | None) -> tuple[bool, str]:
     # A combination holds when each of its items is there; an item "a|b" holds when a or b is there.
-    combo = next((c for c in rule_when if all(any(k in present for k in item.split("|")) for item in c)), None)
     said = phrase is not None and phrase in present
-    if not said and combo is None:
-        return False, ""
+    combo = None
+    if not said:
+        combo = next((c for c in rule_when if all(not present.isdisjoint(_alternatives(item)) for item in c)), None)
+        if combo is None:
+            return False, ""
     why = "決まった言い方" if said else "組み合わせ " + " + ".join(combo or ())
     blocks = [k for k in blocked_by if k in present]
     if blocks:
@@ -320,8 +342,14 @@ class Detector:
         self.lexicon = Lexicon(concepts)
         self.languages = tuple(languages)
         self._by_slug = {r.slug: r for r in self.rules}
+        # Per rule: its phrase concept, and every concept that can open it (a phrase or a combination's first item).
+        self._plans = []
+        for r in self.rules:
+            phrase = phrase_key(r.slug) if r.phrases else None
+            openers = {k for combo in r.when for k in _alternatives(combo[0])} if r.when else set()
+            self._plans.append((r, phrase, frozenset(openers | ({phrase} if phrase else set()))))
         self._variants: dict[tuple[str, str], Rule] = {}
-        self._latin: list[tuple[Language, list[tuple[str, str, str]]]] = []
+        self._latin: list[tuple[Language, dict, tuple]] = []
         for lang in self.languages:
             for slug in lang.rules:
                 base = self._by_slug.get(slug)
@@ -330,17 +358,22 @@ class Detector:
                     self._variants[(lang.code, slug)] = replace(
                         base, lang=lang.code, title=f"{lang.title}／{base.title}", call=lang.call, labels=(),
                         reply=f"{text}\n\n{base.reply}" if text else base.reply)
-            keywords = []
-            for key, words in lang.concepts.items():
-                for w in words:
-                    plain, stripped = _fold_latin(w)
-                    keywords.append((key, w, plain.strip()))
-                    if stripped.strip() != plain.strip():
-                        keywords.append((key, w, stripped.strip()))
-            for w in (*lang.blocked_by, *lang.lifted_by):
-                for form in dict.fromkeys(_fold_latin(w)):
-                    keywords.append(("!" + w, w, form.strip()))
-            self._latin.append((lang, keywords))
+            # Latin keywords by their first word ("on fire" under "on"), with and without accents; the others
+            # (Chinese, Korean) are few and searched as they are.
+            latin: dict[str, list[tuple[str, str, tuple[str, ...]]]] = defaultdict(list)
+            other: list[tuple[str, str, str, bool]] = []
+            pairs = [(key, w) for key, words in lang.concepts.items() for w in words]
+            pairs += [("!" + w, w) for w in (*lang.blocked_by, *lang.lifted_by)]
+            for key, w in pairs:
+                for form in dict.fromkeys(f.strip() for f in _fold_latin(w)):
+                    if not form:
+                        continue
+                    if _LATIN.search(form):
+                        seq = tuple(form.split())
+                        latin[seq[0]].append((key, w, seq))
+                    else:
+                        other.append((key, w, form, bool(_HANGUL.search(form))))
+            self._latin.append((lang, dict(latin), tuple(other)))
 
     def __len__(self) -> int:
         """Return the number of rules."""
@@ -373,10 +406,17 @@ class Detector:
         windows += [a | b for a, b in zip(windows, windows[1:])]
         fired: list[Rule] = []
         verdicts: list[Verdict] = []
-        for rule in self.rules:
-            phrase = phrase_key(rule.slug) if rule.phrases else None
+        everything = set().union(*windows) if windows else set()
+        for rule, phrase, openers in self._plans:
             outcome, why = False, ""
+            if everything.isdisjoint(openers):
+                # Neither a phrase nor the first item of any combination: nothing to weigh (most messages).
+                if explain:
+                    verdicts.append(Verdict(rule.slug, False, "当てはまる組み合わせがない"))
+                continue
             for present in windows:
+                if present.isdisjoint(openers):
+                    continue
                 ok, reason = _decide(rule.when, rule.blocked_by, rule.lifted_by, present, phrase)
                 if ok:
                     outcome, why = True, reason
@@ -404,21 +444,21 @@ class Detector:
         plain, stripped = _fold_latin(nf) if _LATIN.search(nf) else ("", "")
         squeezed = re.sub(r"\s+", "", nf)
         best: tuple[str, list[Hit], list[Rule], list[Verdict]] = ("ja", [], [], [])
-        for lang, keywords in self._latin:
+        # Typed with accents: compared as typed (chạy is not cháy); typed without: unaccented.
+        words = (plain if plain != stripped else stripped).split()
+        chinese = han_only and bool(_ZH_MARK.search(squeezed))
+        hangul = bool(_HANGUL.search(squeezed))
+        for lang, latin, other in self._latin:
             hits: list[Hit] = []
-            for key, word, form in keywords:
-                if not form:
-                    continue
-                if _LATIN.search(form):
-                    # Typed with accents: compared as typed (chạy is not cháy); typed without: unaccented.
-                    found = f" {form} " in (plain if plain != stripped else stripped)
-                elif _HANGUL.search(form):
-                    found = form in squeezed
-                else:
-                    found = han_only and form in squeezed and (
-                        bool(_ZH_MARK.search(squeezed)) or bool(_ZH_MARK.search(form)) or norm(squeezed) == norm(form))
-                if found:
-                    hits.append(Hit(key, word, AS_WRITTEN, form))
+            for i, w in enumerate(words):
+                for key, word, seq in latin.get(w, ()):
+                    if tuple(words[i:i + len(seq)]) == seq:
+                        hits.append(Hit(key, word, AS_WRITTEN, " ".join(seq)))
+            if han_only or hangul:
+                for key, word, form, is_hangul in other:
+                    if form in squeezed and (is_hangul or (han_only and (
+                            chinese or bool(_ZH_MARK.search(form)) or norm(squeezed) == norm(form)))):
+                        hits.append(Hit(key, word, AS_WRITTEN, form))
             if not any(not h.concept.startswith("!") for h in hits):
                 continue
             present = {h.concept for h in hits}
