@@ -130,3 +130,11 @@ def morphemes(text: str) -> list[Morpheme]:
         return []
     return [Morpheme(m.begin(), m.surface(), m.normalized_form(), to_hiragana(m.reading_form()),
                      *_pos(m.part_of_speech_id())) for m in _tokenizer().tokenize(text)]
+
+
+def units(text: str) -> list[tuple[str, str, str, str]]:
+    """Return (surface, normalised form, word class, conjugation form) for every unit: morphemes() without the
+    offsets and readings, which cost more than the tokenising itself on a long text."""
+    if not text.strip():
+        return []
+    return [(m.surface(), m.normalized_form(), *_pos(m.part_of_speech_id())) for m in _tokenizer().tokenize(text)]

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.matching.normalize import _PUNCT_RE, fold, nfkc, truncate
-from bot.matching.tokenize import morphemes
+from bot.matching.tokenize import morphemes, units
 
 URGENT = "urgent"  # 緊急
 CARE = "care"  # 要配慮
@@ -161,8 +161,9 @@ class _Index:
     def find_at(self, text: str, starts: Iterable[int] | None = None) -> Iterable[tuple[int, str, str, str]]:
         """Yield (position, form, concept, word) for every form in text (only from `starts` when given)."""
         frozen = self._frozen
+        get = frozen.get
         for i in range(len(text) - 1) if starts is None else starts:
-            forms = frozen.get(text[i:i + 2])
+            forms = get(text[i:i + 2])
             if forms:
                 for form, owners in forms:
                     if text.startswith(form, i):
@@ -179,9 +180,9 @@ def _fold_char(ch: str) -> tuple[str, bool]:
 
 
 def _fold_marking_katakana(text: str) -> tuple[str, list[bool]]:
-    """Return norm(text) and, for each of its characters, whether it was written in katakana."""
+    """Return norm(text) of an NFKC text and, for each of its characters, whether it was written in katakana."""
     chars, katakana = [], []
-    for ch in nfkc(text):
+    for ch in text:
         folded, kata = _fold_char(ch)
         if folded:
             chars.append(folded)
@@ -212,7 +213,6 @@ class Lexicon:
         self.concepts = {c.key: c for c in concepts}
         self.written = _Index()  # folded forms, searched in the folded sentence
         self.spoken = _Index()  # readings of kanji words, searched from the start of a unit: くるしい for 苦しい
-        self.read = _Index()  # long readings (5+ kana), searched in the sentence's reading: 救急者 → 救急車
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
         self._units: dict[tuple[str, str, bool], tuple[tuple[str, str, str], ...]] = {}
         for concept in self.concepts.values():
@@ -220,7 +220,6 @@ class Lexicon:
                 self._add(concept.key, word, concept.exact)
         self.written.freeze()
         self.spoken.freeze()
-        self.read.freeze()
 
     def _add(self, key: str, word: str, exact: bool = False) -> None:
         form = norm(word)
@@ -240,8 +239,6 @@ class Lexicon:
             else:
                 # The reading of a short kanji word meets only content words: 手 (て) is not the particle て.
                 self.tokens["\1" + fold(reading)].append((key, word, BY_READING))
-            if len(reading) >= 5:
-                self.read.add(reading, key, word)
         # One verb or adjective in its plain or stem form, perhaps with た/て after it (倒れた, 苦しい, 出て): its
         # normalised form finds every conjugation (倒れとる, たおれて). Not 死にたい, 死のう or 動かない: a wish,
         # an intention or a negation changes the meaning, so 死ぬほど and 動いた must not match them.
@@ -278,18 +275,14 @@ class Lexicon:
                 continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
         joined, starts = "", set()
-        for m in units:
+        for surface, _, _, _ in units:
             starts.add(len(joined))
-            joined += norm(m.surface)
+            joined += norm(surface)
         for _, form, concept, word in self.spoken.find_at(joined, sorted(starts)):
             found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
-        for m in units:
-            for concept, word, how in self._unit(m.surface, m.lemma, m.pos in _GLUE):
-                found.setdefault((concept, word), Hit(concept, word, how, m.surface))
-        reading = norm("".join(m.reading for m in units))
-        if len(reading) >= 5:
-            for _, form, concept, word in self.read.find_at(reading):
-                found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
+        for surface, lemma, pos, _ in units:
+            for concept, word, how in self._unit(surface, lemma, pos in _GLUE):
+                found.setdefault((concept, word), Hit(concept, word, how, surface))
         return list(found.values())
 
 
@@ -382,24 +375,30 @@ class Detector:
     # -- Japanese ------------------------------------------------------------------------------------------
 
     def _sentences(self, text: str) -> list[tuple[str, list[Hit]]]:
-        units = [m for m in morphemes(text) if m.pos not in ("空白",)]
-        bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
-        out = []
-        u = 0
-        for start, end in zip(bounds, bounds[1:]):
-            sentence = text[start:end]
-            if not sentence.strip():
-                continue
-            mine = []
-            while u < len(units) and units[u].begin < end:
-                if units[u].begin >= start:
-                    mine.append(units[u])
-                u += 1
-            hits = self.lexicon.hits(sentence, mine)
-            if _EXCLAIM.search(sentence):
-                hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
-            out.append((sentence, hits))
+        bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+        out: list[tuple[str, list[Hit]]] = []
+        start, offset, mine = 0, 0, []
+        pending = iter(bounds)
+        end = next(pending)
+        for unit in units(text):
+            while offset >= end and start < len(text):
+                self._close(text[start:end], mine, out)
+                start, mine, end = end, [], next(pending, len(text))
+            if unit[2] != "空白":
+                mine.append(unit)
+            offset += len(unit[0])
+        while start < len(text):
+            self._close(text[start:end], mine, out)
+            start, mine, end = end, [], next(pending, len(text))
         return out
+
+    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]]) -> None:
+        if not sentence.strip():
+            return
+        hits = self.lexicon.hits(sentence, mine)
+        if _EXCLAIM.search(sentence):
+            hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
+        out.append((sentence, hits))
 
     def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
         windows = [{h.concept for h in hits} for _, hits in sentences]
