@@ -40,6 +40,24 @@ _ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话�
 _WORD = re.compile(r"[^\W_]+")
 _PLAIN_ENDINGS = {"た", "だ", "て", "で"}
 _GLUE = {"助詞", "助動詞", "補助記号", "記号", "空白"}
+# Units left out of a word sequence: particles, symbols, and endings that do not change the meaning
+# (血が止まらない and 血がとまらない are both 血 + 止まる + ない; 息をしていない is 息 + 為る + ない).
+_SKIPPED = {"助詞", "補助記号", "記号", "空白"}
+_SOFT = {"です", "ます", "てる", "とる", "居る", "ちゃう", "じゃう", "ちゃっ", "じゃっ", "ね", "よ", "て", "で"}
+
+
+def _sequence(units: Iterable[tuple[str, str, str, str]]) -> tuple[str, ...]:
+    """Return the normalised forms that carry meaning, in order: the sequence a multi-word phrase is matched by."""
+    out = []
+    for surface, lemma, pos, _ in units:
+        if pos in _SKIPPED:
+            continue
+        # Endings by what is written (たら is not た: 出たら is a "what if", 出た is not), words by their lemma.
+        form = norm(surface) if pos == "助動詞" else norm(lemma)
+        if form in _SOFT:
+            continue
+        out.append(form)
+    return tuple(out)
 
 # Concepts the detector supplies itself: a sentence that ends in ！ (くま！くま！, 火事！).
 EXCLAIM = "exclaim"
@@ -47,7 +65,7 @@ BUILTIN = {EXCLAIM: "！で終わる文"}
 _EXCLAIM = re.compile(r"[!！]\s*$")
 
 # How a word was found, for `safety explain`.
-AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN = "文字", "読み", "基本形", "単語"
+AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
 
 
 @lru_cache(maxsize=16384)
@@ -215,6 +233,8 @@ class Lexicon:
         self.spoken = _Index()  # readings of kanji words, searched from the start of a unit: くるしい for 苦しい
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
         self._units: dict[tuple[str, str, bool], tuple[tuple[str, str, str], ...]] = {}
+        # Multi-word phrases by their first meaningful word: 血が止まらない as (血, 止まる, ない).
+        self.sequences: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
         for concept in self.concepts.values():
             for word in concept.words:
                 self._add(concept.key, word, concept.exact)
@@ -226,6 +246,9 @@ class Lexicon:
         if not form:
             return
         units = [m for m in morphemes(nfkc(word)) if m.pos not in ("補助記号", "空白")]
+        seq = _sequence((m.surface, m.lemma, m.pos, m.form) for m in units)
+        if len(seq) >= 2 and not exact:
+            self.sequences[seq[0]].append((seq, key, word))
         reading = norm("".join(m.reading for m in units)) if _has_kanji(word) and not exact else ""
         if _substring_ok(form):
             self.written.add(form, key, word)
@@ -283,6 +306,12 @@ class Lexicon:
         for surface, lemma, pos, _ in units:
             for concept, word, how in self._unit(surface, lemma, pos in _GLUE):
                 found.setdefault((concept, word), Hit(concept, word, how, surface))
+        if self.sequences:
+            seq = _sequence(units)
+            for i, first in enumerate(seq):
+                for wanted, concept, word in self.sequences.get(first, ()):
+                    if seq[i:i + len(wanted)] == wanted:
+                        found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(wanted)))
         return list(found.values())
 
 
