@@ -46,6 +46,14 @@ _SKIPPED = {"助詞", "補助記号", "記号", "空白"}
 _SOFT = {"です", "ます", "てる", "とる", "居る", "ちゃう", "じゃう", "ちゃっ", "じゃっ", "ね", "よ", "て", "で"}
 
 
+@lru_cache(maxsize=4096)
+def _reading_of(form: str) -> str:
+    """Return the kana reading of a normalised form (止まる → とまる); the form itself when it has no kanji."""
+    if not _has_kanji(form):
+        return form
+    return norm("".join(m.reading for m in morphemes(form))) or form
+
+
 def _sequence(units: Iterable[tuple[str, str, str, str]]) -> tuple[str, ...]:
     """Return the normalised forms that carry meaning, in order: the sequence a multi-word phrase is matched by."""
     out = []
@@ -234,7 +242,7 @@ class Lexicon:
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
         self._units: dict[tuple[str, str, bool], tuple[tuple[str, str, str], ...]] = {}
         # Multi-word phrases by their first meaningful word: 血が止まらない as (血, 止まる, ない).
-        self.sequences: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
+        self.sequences: dict[str, list[tuple[tuple[frozenset[str], ...], str, str]]] = defaultdict(list)
         for concept in self.concepts.values():
             for word in concept.words:
                 self._add(concept.key, word, concept.exact)
@@ -248,7 +256,10 @@ class Lexicon:
         units = [m for m in morphemes(nfkc(word)) if m.pos not in ("補助記号", "空白")]
         seq = _sequence((m.surface, m.lemma, m.pos, m.form) for m in units)
         if len(seq) >= 2 and not exact:
-            self.sequences[seq[0]].append((seq, key, word))
+            # Each item also by its kana reading: Sudachi gives とまる, not 止まる, for a kana とまった.
+            wanted = tuple(frozenset({item, _reading_of(item)}) for item in seq)
+            for first in wanted[0]:
+                self.sequences[first].append((wanted, key, word))
         reading = norm("".join(m.reading for m in units)) if _has_kanji(word) and not exact else ""
         if _substring_ok(form):
             self.written.add(form, key, word)
@@ -310,8 +321,9 @@ class Lexicon:
             seq = _sequence(units)
             for i, first in enumerate(seq):
                 for wanted, concept, word in self.sequences.get(first, ()):
-                    if seq[i:i + len(wanted)] == wanted:
-                        found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(wanted)))
+                    got = seq[i:i + len(wanted)]
+                    if len(got) == len(wanted) and all(g in w for g, w in zip(got, wanted)):
+                        found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(got)))
         return list(found.values())
 
 
