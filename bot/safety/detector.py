@@ -33,6 +33,7 @@ _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[a-zà-ɏḀ-ỿ]")
 # Where one sentence ends: 。！？ and their ASCII forms, line breaks. Spaces and 、 do not cut.
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa]")
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
 # Characters only Chinese writes (simplified forms, particles): an all-kanji Japanese message (救命講習) is not
 # read as Chinese unless it has one of them, or is exactly one Chinese keyword (救命！).
@@ -240,7 +241,7 @@ class Lexicon:
         self.written = _Index()  # folded forms, searched in the folded sentence
         self.spoken = _Index()  # readings of kanji words, searched from the start of a unit: くるしい for 苦しい
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
-        self._units: dict[tuple[str, str, bool], tuple[tuple[str, str, str], ...]] = {}
+        self._units: dict[tuple[str, str, str, str], tuple[str, str | None, tuple[tuple[str, str, str], ...]]] = {}
         # Multi-word phrases by their first meaningful word: 血が止まらない as (血, 止まる, ない).
         self.sequences: dict[str, list[tuple[tuple[frozenset[str], ...], str, str]]] = defaultdict(list)
         for concept in self.concepts.values():
@@ -285,45 +286,57 @@ class Lexicon:
             if len(units) > 1 and len(stem) >= 3 and _has_kanji(units[0].surface) and not exact:
                 self.spoken.add(stem, key, word)  # タオレテ, which Sudachi does not read as a verb
 
-    def _unit(self, surface: str, lemma: str, glue: bool) -> tuple[tuple[str, str, str], ...]:
-        """Return the (concept, word, how) one Sudachi unit stands for; units recur, so answers are kept."""
-        key = (surface, lemma, glue)
-        found = self._units.get(key)
+    def _unit(self, unit: tuple[str, str, str, str]) -> tuple[str, str | None, tuple[tuple[str, str, str], ...]]:
+        """Return what one Sudachi unit gives: its folded surface, its item in a word sequence (None when left
+        out) and the (concept, word, how) it stands for as a whole word. Units recur, so answers are kept."""
+        found = self._units.get(unit)
         if found is None:
+            surface, lemma, pos, _ = unit
             folded = fold(surface)
             keys = [(folded, BY_TOKEN), ("\0" + norm(lemma), BY_LEMMA)]
-            if not glue:
+            if pos not in _GLUE:
                 keys.append(("\1" + folded, BY_READING))
-            found = tuple((concept, word, how) for k, how in keys for concept, word, _ in self.tokens.get(k, ()))
+            hits = tuple((concept, word, how) for k, how in keys for concept, word, _ in self.tokens.get(k, ()))
+            item = _sequence((unit,))
+            found = (norm(surface), item[0] if item else None, hits)
             if len(self._units) > 50_000:
                 self._units.clear()
-            self._units[key] = found
+            self._units[unit] = found
         return found
 
     def hits(self, sentence: str, units: Sequence) -> list[Hit]:
         """Return every concept word in one sentence (its NFKC text and its Sudachi units)."""
         found: dict[tuple[str, str], Hit] = {}
-        folded, katakana = _fold_marking_katakana(sentence)
+        folded = norm(sentence)
+        katakana: list[bool] | None = None
+        mixed = _KATAKANA_WORD.search(sentence) is not None
         for start, form, concept, word in self.written.find_at(folded):
-            if _splits_a_katakana_word(katakana, start, start + len(form)):
-                continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
+            if mixed:
+                if katakana is None:
+                    katakana = _fold_marking_katakana(sentence)[1]
+                if _splits_a_katakana_word(katakana, start, start + len(form)):
+                    continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
-        joined, starts = "", set()
-        for surface, _, _, _ in units:
-            starts.add(len(joined))
-            joined += norm(surface)
-        for _, form, concept, word in self.spoken.find_at(joined, sorted(starts)):
+        pieces, starts, seq = [], [], []
+        length = 0
+        for unit in units:
+            surface, item, unit_hits = self._unit(unit)
+            starts.append(length)
+            pieces.append(surface)
+            length += len(surface)
+            if item is not None:
+                seq.append(item)
+            for concept, word, how in unit_hits:
+                if (concept, word) not in found:
+                    found[(concept, word)] = Hit(concept, word, how, unit[0])
+        for _, form, concept, word in self.spoken.find_at("".join(pieces), starts):
             found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
-        for surface, lemma, pos, _ in units:
-            for concept, word, how in self._unit(surface, lemma, pos in _GLUE):
-                found.setdefault((concept, word), Hit(concept, word, how, surface))
-        if self.sequences:
-            seq = _sequence(units)
-            for i, first in enumerate(seq):
-                for wanted, concept, word in self.sequences.get(first, ()):
-                    got = seq[i:i + len(wanted)]
-                    if len(got) == len(wanted) and all(g in w for g, w in zip(got, wanted)):
-                        found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(got)))
+        sequences = self.sequences
+        for i, first in enumerate(seq):
+            for wanted, concept, word in sequences.get(first, ()):
+                got = seq[i:i + len(wanted)]
+                if len(got) == len(wanted) and all(g in w for g, w in zip(got, wanted)):
+                    found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(got)))
         return list(found.values())
 
 
