@@ -43,6 +43,7 @@ _PLAIN_ENDINGS = {"た", "だ", "て", "で"}
 _GLUE = {"助詞", "助動詞", "補助記号", "記号", "空白"}
 # Units left out of a word sequence: particles, symbols, and endings that do not change the meaning
 # (血が止まらない and 血がとまらない are both 血 + 止まる + ない; 息をしていない is 息 + 為る + ない).
+_NEGATIONS = {"ない", "なかっ", "なく", "ぬ", "ん", "ず", "ねえ", "へん", "ません"}
 _SKIPPED = {"助詞", "補助記号", "記号", "空白"}
 _SOFT = {"です", "ます", "てる", "とる", "居る", "ちゃう", "じゃう", "ちゃっ", "じゃっ", "ね", "よ", "て", "で"}
 
@@ -94,7 +95,7 @@ class Concept:
     key: str
     label: str
     words: tuple[str, ...]
-    exact: bool = False  # compared only as written, not by reading: 熊手 must not be found in くまでた
+    exact: bool = False  # compared only as written (no reading, no normalised form): 熊手 is not in くまでた
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,9 @@ class Lexicon:
             return
         units = [m for m in morphemes(nfkc(word)) if m.pos not in ("補助記号", "空白")]
         seq = _sequence((m.surface, m.lemma, m.pos, m.form) for m in units)
-        if len(seq) >= 2 and not exact:
+        first = _sequence((m.surface, m.lemma, m.pos, m.form) for m in units[:1])
+        # Only when the phrase starts with a word that counts: いなくなれば must not become なく + なる.
+        if len(seq) >= 2 and first and not exact:
             # Each item also by its kana reading: Sudachi gives とまる, not 止まる, for a kana とまった.
             wanted = tuple(frozenset({item, _reading_of(item)}) for item in seq)
             for first in wanted[0]:
@@ -277,7 +280,7 @@ class Lexicon:
         # One verb or adjective in its plain or stem form, perhaps with た/て after it (倒れた, 苦しい, 出て): its
         # normalised form finds every conjugation (倒れとる, たおれて). Not 死にたい, 死のう or 動かない: a wish,
         # an intention or a negation changes the meaning, so 死ぬほど and 動いた must not match them.
-        if units and units[0].pos in ("動詞", "形容詞") and units[0].form.startswith(("終止形", "連用形")) \
+        if not exact and units and units[0].pos in ("動詞", "形容詞") and units[0].form.startswith(("終止形", "連用形")) \
                 and all(m.surface in _PLAIN_ENDINGS for m in units[1:]):
             lemma = norm(units[0].lemma)
             if lemma:
@@ -294,6 +297,8 @@ class Lexicon:
             surface, lemma, pos, _ = unit
             folded = fold(surface)
             keys = [(folded, BY_TOKEN), ("\0" + norm(lemma), BY_LEMMA)]
+            if len(folded) > 2 and folded.endswith("ー"):
+                keys.append((folded.rstrip("ー"), BY_TOKEN))  # くまー！ is くま
             if pos not in _GLUE:
                 keys.append(("\1" + folded, BY_READING))
             hits = tuple((concept, word, how) for k, how in keys for concept, word, _ in self.tokens.get(k, ()))
@@ -335,7 +340,9 @@ class Lexicon:
         for i, first in enumerate(seq):
             for wanted, concept, word in sequences.get(first, ()):
                 got = seq[i:i + len(wanted)]
-                if len(got) == len(wanted) and all(g in w for g, w in zip(got, wanted)):
+                after = seq[i + len(wanted)] if i + len(wanted) < len(seq) else ""
+                # 火がついて is not in 火がつかない: a negation right after the phrase turns it around.
+                if len(got) == len(wanted) and all(g in w for g, w in zip(got, wanted)) and after not in _NEGATIONS:
                     found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(got)))
         return list(found.values())
 
