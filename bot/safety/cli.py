@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.safety import SafetyFileError, current_rules
-from bot.safety.detector import BUILTIN, FLAGS, Detector, Explanation, phrase_key
+from bot.safety.detector import BUILTIN, FLAGS, Detector, Explanation
 from bot.safety.rules import SAFETY_FILE, read_file
 
 safety_cli = AppGroup("safety", help="緊急のご案内（knowledge/safety.yaml）の判定を確かめます。")
