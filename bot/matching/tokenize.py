@@ -137,4 +137,13 @@ def units(text: str) -> list[tuple[str, str, str, str]]:
     offsets and readings, which cost more than the tokenising itself on a long text."""
     if not text.strip():
         return []
-    return [(m.surface(), m.normalized_form(), *_pos(m.part_of_speech_id())) for m in _tokenizer().tokenize(text)]
+    pos = _POS_CACHE
+    out = []
+    for m in _tokenizer().tokenize(text):
+        pid = m.part_of_speech_id()
+        kind = pos.get(pid) or pos.setdefault(pid, _pos(pid))
+        out.append((m.surface(), m.normalized_form(), kind[0], kind[1]))
+    return out
+
+
+_POS_CACHE: dict[int, tuple[str, str]] = {}

@@ -462,8 +462,9 @@ class Detector:
         out.append((sentence, hits))
 
     def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
-        windows = [{h.concept for h in hits} for _, hits in sentences]
-        windows += [a | b for a, b in zip(windows, windows[1:])]
+        single = [frozenset(h.concept for h in hits) for _, hits in sentences]
+        # Each sentence, and each pair of neighbours that says more than either alone; each set once.
+        windows = list(dict.fromkeys(single + [a | b for a, b in zip(single, single[1:]) if a - b and b - a]))
         fired: list[Rule] = []
         verdicts: list[Verdict] = []
         everything = set().union(*windows) if windows else set()
