@@ -337,13 +337,20 @@ class Lexicon:
         for _, form, concept, word in self.spoken.find_at("".join(pieces), starts):
             found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
         sequences = self.sequences
+        last = len(seq) - 1
         for i, first in enumerate(seq):
-            for wanted, concept, word in sequences.get(first, ()):
-                got = seq[i:i + len(wanted)]
-                after = seq[i + len(wanted)] if i + len(wanted) < len(seq) else ""
+            candidates = sequences.get(first)
+            if not candidates or i == last:
+                continue
+            second = seq[i + 1]
+            for wanted, concept, word in candidates:
+                end = i + len(wanted)
+                if second not in wanted[1] or end > len(seq):
+                    continue
+                after = seq[end] if end < len(seq) else ""
                 # 火がついて is not in 火がつかない: a negation right after the phrase turns it around.
-                if len(got) == len(wanted) and all(g in w for g, w in zip(got, wanted)) and after not in _NEGATIONS:
-                    found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(got)))
+                if all(g in w for g, w in zip(seq[i + 2:end], wanted[2:])) and after not in _NEGATIONS:
+                    found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(seq[i:end])))
         return list(found.values())
 
 
