@@ -172,6 +172,15 @@ def test_an_emergency_in_the_middle_of_a_long_message_is_found():
     assert _slugs(detector, text) == ["bear"]  # the purchase sentence does not hide the bear two sentences on
 
 
+def test_a_bare_cry_for_help_gets_every_number_and_a_request_for_help_does_not(rules):
+    for text in ("たすけて", "助けて！", "SOS"):
+        (matched,) = rules.match(text)
+        assert matched.slug == "emergency-contacts" and matched.numbers == ("119", "110", "#8000"), text
+    assert _slugs(rules, "たすけて火事") == ["fire"]  # the specific rule answers instead
+    for text in ("雪かきを助けてほしい", "子育てを助けてくれる制度"):
+        assert rules.match(text) == (), text
+
+
 def test_a_replacing_rule_and_an_alone_rule():
     concepts = [Concept("hit", "殴る", ("殴られ",)), Concept("partner", "夫", ("夫",)), Concept("help", "助けて", ("助けて",))]
     crime = _rule("crime", when=(("hit",),))

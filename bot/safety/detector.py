@@ -69,9 +69,12 @@ def _sequence(units: Iterable[tuple[str, str, str, str]]) -> tuple[str, ...]:
         out.append(form)
     return tuple(out)
 
-# Concepts the detector supplies itself: a sentence that ends in ！ (くま！くま！, 火事！).
+# Concepts the detector supplies itself: a sentence that ends in ！ (くま！くま！, 火事！), and a short one
+# (たすけて on its own is a cry for help; 雪かきを助けてほしい is not).
 EXCLAIM = "exclaim"
-BUILTIN = {EXCLAIM: "！で終わる文"}
+SHORT = "short"
+SHORT_CHARS = 8
+BUILTIN = {EXCLAIM: "！で終わる文", SHORT: f"{SHORT_CHARS}文字以内の短い文"}
 _EXCLAIM = re.compile(r"[!！]\s*$")
 
 # How a word was found, for `safety explain`.
@@ -466,6 +469,8 @@ class Detector:
         hits = self.lexicon.hits(sentence, mine)
         if _EXCLAIM.search(sentence):
             hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
+        if len(norm(sentence)) <= SHORT_CHARS:
+            hits.append(Hit(SHORT, sentence.strip(), AS_WRITTEN, sentence.strip()))
         out.append((sentence, hits))
 
     def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
