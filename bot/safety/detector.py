@@ -527,12 +527,17 @@ class Detector:
                 for key, word, seq in latin.get(w, ()):
                     if tuple(words[i:i + len(seq)]) == seq:
                         hits.append(Hit(key, word, AS_WRITTEN, " ".join(seq)))
+            # The built-in concepts: a message of at most three words, or one that ends in ！.
+            if words and len(words) <= 3 or (not words and len(squeezed) <= SHORT_CHARS):
+                hits.append(Hit(SHORT, nf.strip(), AS_WRITTEN, nf.strip()))
+            if _EXCLAIM.search(nf):
+                hits.append(Hit(EXCLAIM, "!", AS_WRITTEN, "!"))
             if han_only or hangul:
                 for key, word, form, is_hangul in other:
                     if form in squeezed and (is_hangul or (han_only and (
                             chinese or bool(_ZH_MARK.search(form)) or norm(squeezed) == norm(form)))):
                         hits.append(Hit(key, word, AS_WRITTEN, form))
-            if not any(not h.concept.startswith("!") for h in hits):
+            if not any(not h.concept.startswith("!") and h.concept not in BUILTIN for h in hits):
                 continue
             present = {h.concept for h in hits}
             blocks = tuple("!" + w for w in lang.blocked_by)
@@ -547,6 +552,8 @@ class Detector:
                     verdicts.append(Verdict(f"{slug} ({lang.code})", ok, why or "当てはまる組み合わせがない"))
             if any(not r.alone for r in fired):
                 fired = [r for r in fired if not r.alone]
+            replaced = {slug for r in fired for slug in r.replaces}
+            fired = [r for r in fired if r.slug not in replaced]
             if fired or len(hits) > len(best[1]):
                 best = (lang.code, hits, fired, verdicts)
             if fired:

@@ -406,7 +406,7 @@ def _languages(value: Any, rules: dict[str, Rule], problems: Problems) -> list[L
             for combo in combos if isinstance(combos, list) else [combos]:
                 combo = combo if isinstance(combo, list) else [combo]
                 for k in (k for item in combo for k in str(item).split("|")):
-                    if k not in concepts:
+                    if k not in concepts and k not in BUILTIN:
                         found.append((f"rules・{slug}", f"「{k}」という概念はこの言語の concepts にありません"))
                 got.append(tuple(str(k) for k in combo))
             lang_rules[slug] = tuple(got)
