@@ -373,7 +373,13 @@ def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], l
     said = phrase is not None and phrase in present
     combo = None
     if not said:
-        combo = next((c for c in rule_when if all(not present.isdisjoint(_alternatives(item)) for item in c)), None)
+        for c in rule_when:
+            for item in c:
+                if present.isdisjoint(_alternatives(item)):
+                    break
+            else:
+                combo = c
+                break
         if combo is None:
             return False, ""
     why = "決まった言い方" if said else "組み合わせ " + " + ".join(combo or ())
