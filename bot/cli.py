@@ -211,3 +211,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(richmenu_cli)
     from bot.shelters.cli import shelters_cli  # shelters live in their own room
     app.cli.add_command(shelters_cli)
+    from bot.safety.cli import safety_cli  # `safety explain` lives with the detector
+    app.cli.add_command(safety_cli)

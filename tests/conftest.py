@@ -137,9 +137,11 @@ def _bundled_pack(directory: str):
 def loaded_app(app):
     """Return the app with the bundled knowledge pack imported."""
     from bot.knowledge.store import import_pack
+    from bot.safety import warm
 
     with app.app_context():
         import_pack(_bundled_pack(app.config["KNOWLEDGE_DIR"]))
+    warm(app.config["KNOWLEDGE_DIR"])  # the safety detector, compiled once per process as warm_up() does
     return app
 
 

@@ -14,7 +14,6 @@ from bot.inbox import (
     PER_USER_DAY, FlaggedWording, Group, add_as_alternate, find_group, open_flagged, open_groups, open_questions,
 )
 from bot.models import AuditLog, InboxResolution, QuestionLog, utcnow
-from bot.safety.rules import SafetyFileError, parse
 from tests import events
 from tests.admin_support import (  # noqa: F401  (fixtures)
     ADMIN, EDITOR, admin_client, console, csrf_token, editor_client, entry, login, make_users,
@@ -54,26 +53,8 @@ def _check_form(html: str, text: str) -> dict[str, str]:
     return dict(re.findall(r'name="(group|days|page|last)" type="hidden" value="([^"]*)"', article))
 
 
-# --- the rules' flag -------------------------------------------------------------------------------------------
-
-RULE = """
-rules:
-  - slug: crisis
-    title: こころ
-    numbers: ["0570-064-556"]
-    reply: 0570-064-556 へ
-    source: 厚生労働省
-    terms: [死にたい]
-"""
-
-
-def test_a_rule_is_urgent_unless_the_pack_says_care_and_a_bad_flag_is_named_in_japanese():
-    assert parse(RULE)[0].flag == "urgent"
-    assert parse(RULE + "    flag: care\n")[0].flag == "care"
-    for bad in ("red", "[care]", "1", "CARE"):
-        with pytest.raises(SafetyFileError) as caught:
-            parse(RULE + f"    flag: {bad}\n")
-        assert "1番目のルール（crisis）・flag: urgent（緊急）か care（要配慮）で書いてください" in str(caught.value)
+# The rules' flag (urgent / care, a bad value named in Japanese) is checked with the pack's format in
+# tests/test_safety.py::test_parse_reports_each_problem_in_japanese and test_every_rule_is_flagged_urgent_or_care.
 
 
 # --- recorded and shown -----------------------------------------------------------------------------------------
@@ -94,7 +75,8 @@ def test_a_crisis_message_through_the_webhook_is_flagged_care_and_shown_first_in
     assert html.index('id="flagged"') < html.index(f"「{UNKNOWN}」")  # before the unanswered questions
     assert '<span class="badge flag-care">要配慮</span> 「もう死にたい 電話は［電話］」' in flagged
     assert '<span class="badge flag-urgent">緊急</span> 「火事だ」' in flagged
-    assert "0570-064-556をご案内済み" in flagged and "119番をご案内済み" in flagged
+    # The crisis reply gives several lines (こころの健康相談統一ダイヤル first): staff see every number it gave.
+    assert re.search(r"0570-064-556[・0-9#-]*番?をご案内済み", flagged) and "119番をご案内済み" in flagged
     assert "090-1234-5678" not in html
     assert "緊急・要配慮のメッセージ（2件）" in html
 

@@ -185,7 +185,13 @@ def truncated_notice(limit: int) -> Message:
 def urgent(rules: Sequence[Rule], town: Town) -> Message:
     """Answer an urgent message with the fixed text of every rule it met and a call button per number."""
     parts = [r.reply for r in rules]
-    calls = [(f"{n}に電話", messages.tel_uri(n)) for n in dict.fromkeys(n for r in rules for n in r.numbers)]
+    # One button per number, in the order the rules give them; a rule answering in another language labels its
+    # buttons in that language ("Call 119"), and long crisis lines carry their name (よりそいホットラインに電話).
+    labels: dict[str, str] = {}
+    for r in rules:
+        for n in r.numbers:
+            labels.setdefault(n, r.call_label(n))
+    calls = [(label, messages.tel_uri(n)) for n, label in labels.items()]
     if any(r.town for r in rules):
         # The town's own number only when staff have set it; never a guessed one.
         if town.phone:

@@ -209,7 +209,7 @@ def validate_categories(raw: Any, file: str) -> list[Problem]:
 def _check_safety(path: Path, problems: list[Problem]) -> int:
     """Validate safety.yaml into problems; return how many rules it holds."""
     try:
-        return len(read_safety_file(path))
+        return len(read_safety_file(path).rules)
     except SafetyFileError as exc:
         problems.extend(Problem(path.name, where, reason) for where, reason in exc.problems)
         return 0

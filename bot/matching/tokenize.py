@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 
@@ -103,3 +105,45 @@ def char_ngrams(text: str, n: int = 2) -> list[str]:
     if len(text) < n:
         return [text] if text else []
     return [text[i : i + n] for i in range(len(text) - n + 1)]
+
+
+class Morpheme(NamedTuple):
+    """One Sudachi unit (split mode C) of a text: where it starts, its surface, lemma, reading and word class."""
+
+    begin: int  # offset in the NFKC text
+    surface: str
+    lemma: str  # the normalised form: 倒れる for 倒れた, たおれて and 倒れとる
+    reading: str  # hiragana
+    pos: str  # the first part-of-speech field: 名詞, 動詞, 助動詞, …
+    form: str = ""  # the conjugation form of verbs and adjectives: 終止形-一般, 連用形-一般, 意志推量形, …
+
+
+@lru_cache(maxsize=2048)
+def _pos(pos_id: int) -> tuple[str, str]:
+    pos = dictionary().pos_of(pos_id)
+    return pos[0], pos[5] if pos[5] != "*" else ""
+
+
+def morphemes(text: str) -> list[Morpheme]:
+    """Return every unit of an NFKC-lower-cased text, particles and auxiliaries too, in one Sudachi pass."""
+    if not text.strip():
+        return []
+    return [Morpheme(m.begin(), m.surface(), m.normalized_form(), to_hiragana(m.reading_form()),
+                     *_pos(m.part_of_speech_id())) for m in _tokenizer().tokenize(text)]
+
+
+def units(text: str) -> list[tuple[str, str, str, str]]:
+    """Return (surface, normalised form, word class, conjugation form) for every unit: morphemes() without the
+    offsets and readings, which cost more than the tokenising itself on a long text."""
+    if not text.strip():
+        return []
+    pos = _POS_CACHE
+    out = []
+    for m in _tokenizer().tokenize(text):
+        pid = m.part_of_speech_id()
+        kind = pos.get(pid) or pos.setdefault(pid, _pos(pid))
+        out.append((m.surface(), m.normalized_form(), kind[0], kind[1]))
+    return out
+
+
+_POS_CACHE: dict[int, tuple[str, str]] = {}

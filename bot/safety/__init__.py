@@ -1,6 +1,7 @@
-"""Safety first: urgent messages get 119 / 110 / #8000 before any FAQ matching; rules live in the pack."""
+"""Safety first: urgent messages get 119 / 110 / #8000 / crisis lines before any FAQ matching (Flask glue)."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -8,26 +9,26 @@ from pathlib import Path
 
 from flask import current_app
 
-from bot.safety.matcher import Rule, SafetyMatcher
+from bot.safety.detector import Detector, Rule
 from bot.safety.rules import SAFETY_FILE, SafetyFileError, read_file
 
-__all__ = ["Rule", "SafetyCache", "SafetyFileError", "SafetyMatcher", "SAFETY_FILE", "current_rules"]
+__all__ = ["Detector", "Rule", "SafetyCache", "SafetyFileError", "SAFETY_FILE", "current_rules", "warm"]
 
 log = logging.getLogger(__name__)
-_EMPTY = SafetyMatcher(())
+_EMPTY = Detector((), ())
 
 
 class SafetyCache:
-    """Hold the compiled rules of one safety.yaml and compile them again only when the file changes."""
+    """Hold the compiled detector of one safety.yaml and compile it again only when the file changes."""
 
     def __init__(self, path: str | Path) -> None:
         """Watch the file at path (it is read on first use)."""
         self.path = str(path)
         self._stamp: tuple[int, int, int] | None = None
-        self._matcher = _EMPTY
+        self._matcher: Detector = _EMPTY
         self._lock = threading.Lock()
 
-    def matcher(self) -> SafetyMatcher:
+    def matcher(self) -> Detector:
         """Return the rules for the file as it is now; a broken edit keeps the last good rules."""
         try:
             st = os.stat(self.path)
@@ -46,7 +47,7 @@ class SafetyCache:
             log.error("safety rules missing: %s not found; urgent messages get no 119/110/#8000 reply", self.path)
         else:
             try:
-                self._matcher = SafetyMatcher(read_file(self.path))
+                self._matcher = _compile(self.path)
                 log.info("safety rules loaded: %d rules from %s", len(self._matcher), self.path)
             except SafetyFileError as exc:
                 # `kb check` reports this before a deploy; at run time the last good rules are safer than none.
@@ -54,7 +55,37 @@ class SafetyCache:
         self._stamp = stamp
 
 
-def current_rules() -> SafetyMatcher:
+_COMPILED: dict[str, Detector] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compile(path: str) -> Detector:
+    """Return the detector for a safety.yaml, shared by every app in the process that reads the same text."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        raise SafetyFileError([(Path(path).name, "ファイルを読めません")]) from None
+    key = hashlib.sha256(data).hexdigest()
+    with _COMPILED_LOCK:
+        detector = _COMPILED.get(key)
+    if detector is None:
+        detector = read_file(path).detector()
+        with _COMPILED_LOCK:
+            if len(_COMPILED) >= 4:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = detector
+    return detector
+
+
+def warm(directory: str | Path) -> None:
+    """Compile the safety.yaml in a pack directory into the process's cache (tests and tools; no app needed)."""
+    try:
+        _compile(str(Path(directory) / SAFETY_FILE))
+    except SafetyFileError:
+        pass  # reported where it is used
+
+
+def current_rules() -> Detector:
     """Return the app's safety rules from KNOWLEDGE_DIR/safety.yaml, compiled again only after the file changed."""
     cache = current_app.extensions.get("safety_rules")
     if cache is None:

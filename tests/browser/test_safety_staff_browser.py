@@ -50,7 +50,7 @@ def test_a_crisis_message_from_line_is_flagged_in_the_inbox_and_checked_by_staff
     expect(crisis).to_have_count(1)
     expect(crisis.locator(".badge")).to_have_text("要配慮")
     expect(crisis).to_contain_text("もう死にたい ［電話］")  # masked before it was ever stored
-    expect(crisis).to_contain_text("0570-064-556をご案内済み")
+    expect(crisis).to_contain_text("0570-064-556・0120-279-338・0120-783-556・119番をご案内済み")
     expect(flagged.locator("article.flagged.urgent .badge")).to_have_text("緊急")
     expect(flagged.locator("article.flagged.urgent")).to_contain_text("110番")
     expect(flagged.get_by_role("button", name="想定質問に追加")).to_have_count(0)
