@@ -158,3 +158,45 @@ def test_login_throttling_is_shared_by_two_instances_and_kept_across_a_restart(c
     restarted = _instance(console, fake_line, **config)
     assert login(restarted.test_client(), EDITOR).status_code == 429  # even the right password waits
     _close(restarted)
+
+
+def test_take_counts_several_limits_together_or_none(app):
+    narrow, wide = ratelimit.Limit("narrow", 2, 600), ratelimit.Limit("wide", 3, 600)
+    with app.app_context():
+        first = ratelimit.take([(narrow, "a"), (wide, "c")], now=1_000_000.0)
+        assert first and first.full == ()
+        second = ratelimit.take([(narrow, "a"), (wide, "c")], now=1_000_001.0)
+        assert second and second.full == (narrow,)  # it took narrow's last place
+        # narrow refuses for "a": wide is not counted either, so "b" still finds one place in it.
+        refused = ratelimit.take([(narrow, "a"), (wide, "c")], now=1_000_002.0)
+        assert not refused and refused.refused == narrow and refused.counted == ()
+        assert ratelimit.remaining(wide, "c", now=1_000_002.0) == 1
+        last = ratelimit.take([(narrow, "b"), (wide, "c")], now=1_000_003.0)
+        assert last and last.full == (wide,)
+
+
+def test_give_back_uncounts_what_was_taken(app):
+    limit = ratelimit.Limit("failures", 2, 600)
+    with app.app_context():
+        for _ in range(5):  # work that went well gives its place back: it never fills the door
+            ratelimit.give_back(ratelimit.take([(limit, "c")], now=1_000_000.0))
+        assert ratelimit.remaining(limit, "c", now=1_000_000.0) == 2
+        taken = ratelimit.take([(limit, "c")], now=1_000_590.0)
+        # Given back after its window's edge: the hit is uncounted where it was counted, not in the new window.
+        ratelimit.give_back(taken)
+        assert ratelimit.remaining(limit, "c", now=1_000_610.0) == 2
+        assert db.session.scalar(select(func.sum(RateLimitCount.count))) == 0
+
+
+def test_a_finer_step_ends_a_pause_one_window_after_the_hits(app):
+    # Four hits late in a 100-second window: with one step per window the weighted share would free places
+    # after as little as 20 seconds; with 10-second steps the hits count whole until they leave the window.
+    coarse, fine = ratelimit.Limit("coarse", 4, 100), ratelimit.Limit("fine", 4, 100, step=10)
+    with app.app_context():
+        for limit in (coarse, fine):
+            assert all(limit.hit("c", now=1_000_095.0) for _ in range(4))
+        assert coarse.hit("c", now=1_000_125.0)
+        assert not fine.hit("c", now=1_000_189.0)
+        assert ratelimit.remaining(fine, "c", now=1_000_189.0) == 0
+        assert fine.hit("c", now=1_000_200.0)  # the step the hits were in (90-100) has left the window
+        assert ratelimit.remaining(fine, "c", now=1_000_200.0) == 3

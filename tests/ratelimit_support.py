@@ -1,0 +1,28 @@
+"""A clock for the shared limiter (bot/ratelimit.py) that tests move forward instead of waiting."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot import ratelimit
+
+
+class Clock:
+    """The limiter's time: starts now, moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def forward(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(ratelimit, "clock", clock)
+    return clock
