@@ -20,7 +20,7 @@ MAX_PER_CLIENT = 20
 # A high ceiling per account against guessing spread over many addresses.
 ACCOUNT_WINDOW = timedelta(hours=1)
 MAX_PER_ACCOUNT = 100
-# Counted in one-minute steps: a pause ends between 15 and 16 minutes after the failure that filled it.
+# Counted in one-minute steps: a pause ends 15 minutes (give or take one step) after the failure that filled it.
 STEP = 60
 LIMITS = {"pair": MAX_PER_ACCOUNT_CLIENT, "client": MAX_PER_CLIENT, "account": MAX_PER_ACCOUNT}
 DOORS = {
