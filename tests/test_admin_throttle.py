@@ -77,6 +77,23 @@ def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(console, has
         assert _counts(ADMIN, "127.0.0.1") == {"pair": 5, "client": 5, "account": 5}
 
 
+def test_concurrent_guesses_across_accounts_stop_at_the_address_budget(console, hash_checks):
+    # Thirty accounts guessed at once from one address: the address's budget (20) holds across them all.
+    attempts = 30
+    start = threading.Barrier(attempts)
+
+    def attempt(n):
+        start.wait()
+        return _post_login(server.port, f"nobody{n}@example.invalid", "wrong guess")
+
+    with LiveServer(console) as server, ThreadPoolExecutor(attempts) as pool:
+        statuses = list(pool.map(attempt, range(attempts)))
+    assert len(hash_checks) == throttle.MAX_PER_CLIENT
+    assert sorted(statuses) == [401] * throttle.MAX_PER_CLIENT + [429] * (attempts - throttle.MAX_PER_CLIENT)
+    with console.app_context():
+        assert _counts("nobody0@example.invalid", "127.0.0.1")["client"] == throttle.MAX_PER_CLIENT
+
+
 def _counts(email: str, ip: str) -> dict[str, int]:
     """Return what the shared limiter holds for a login's three budgets (call in an app context)."""
     who = throttle.clients(email, ip)

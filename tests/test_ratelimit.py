@@ -200,3 +200,40 @@ def test_a_finer_step_ends_a_pause_one_window_after_the_hits(app):
         assert ratelimit.remaining(fine, "c", now=1_000_189.0) == 0
         assert fine.hit("c", now=1_000_200.0)  # the step the hits were in (90-100) has left the window
         assert ratelimit.remaining(fine, "c", now=1_000_200.0) == 3
+
+
+def test_concurrent_takes_over_overlapping_keys_never_pass_a_limit_or_deadlock(app):
+    # Like logins: each take holds an account's and an address's budget, and the threads share both in
+    # crossing patterns (two accounts from two addresses). Keys are taken in one order, so PostgreSQL's row locks
+    # never wait in a cycle; whatever the interleaving, no budget holds more than its limit.
+    account, address = ratelimit.Limit("t_account", 9, 600), ratelimit.Limit("t_address", 7, 600)
+    outcomes: list[tuple[str, str, bool]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(16)
+
+    def worker(n: int) -> None:
+        email, ip = f"user{n % 2}", f"10.0.0.{n // 2 % 2}"
+        with app.app_context():
+            barrier.wait()
+            try:
+                for _ in range(4):
+                    outcomes.append((email, ip, bool(ratelimit.take([(account, email), (address, ip)]))))
+            except BaseException as exc:  # a deadlock would surface here as an error from the database
+                errors.append(exc)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(outcomes) == 64
+    taken = [(email, ip) for email, ip, ok in outcomes if ok]
+    with app.app_context():
+        for email in ("user0", "user1"):
+            counted = sum(1 for e, _ in taken if e == email)
+            assert counted <= 9 and counted == 9 - ratelimit.remaining(account, email)
+        for ip in ("10.0.0.0", "10.0.0.1"):
+            counted = sum(1 for _, i in taken if i == ip)
+            assert counted <= 7 and counted == 7 - ratelimit.remaining(address, ip)
+    assert len(taken) == 14  # both addresses full (7 + 7); neither account could reach 9 through them
