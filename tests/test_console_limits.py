@@ -119,6 +119,8 @@ def test_exports_have_a_budget_and_a_refused_export_is_not_audited(console, admi
         exports = db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "application.export"))
     assert exports == 2
     assert admin_client.get("/admin/export.zip").status_code == 429  # every bulk download shares the budget
+    script = admin_client.get("/admin/export.csv", headers={"Accept": "application/json"})
+    assert script.status_code == 429 and "1人1時間に2回まで" in script.get_json()["message"]
     assert editor_client.get("/admin/export.csv").status_code == 200  # another staff member's own budget
     # A staff member without the right is refused as before, and that costs no place.
     for _ in range(3):
