@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app

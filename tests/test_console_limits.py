@@ -10,7 +10,7 @@ from bot import create_app
 from bot.extensions import db
 from bot.inbox import open_groups
 from bot.models import AuditLog, InboxResolution, QuestionLog
-from tests.admin_support import ADMIN, EDITOR, admin_client, console, editor_client, login  # noqa: F401  (fixtures)
+from tests.admin_support import EDITOR, admin_client, console, editor_client, login  # noqa: F401  (fixtures)
 from tests.conftest import base_config
 from tests.ratelimit_support import limiter_clock  # noqa: F401  (fixture)
 
