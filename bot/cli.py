@@ -10,7 +10,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete, select
 
-from bot.admin.accounts import purge_attempts
 from bot.conversation import Incoming, respond, simulated
 from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
@@ -160,12 +159,10 @@ def logs_purge(days: int | None) -> None:
     events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
     residents = simulated.purge(cutoff)  # the simulator's and `ask --user`'s, with their settings
     db.session.commit()
-    # Login attempts hold e-mail addresses and IPs; throttling needs only the last minutes.
-    attempts = purge_attempts()
     # Previewed uploads nobody applied: a copy of the knowledge that must not pile up on disk.
     staged = purge_staged(staging_dir())
-    click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days, "
-               f"{attempts} login attempts older than 30 days and {staged} expired import previews")
+    click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days "
+               f"and {staged} expired import previews")
     click.echo(f"deleted {residents} simulated residents not seen for {keep} days")
 
 

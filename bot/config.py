@@ -91,6 +91,10 @@ def from_environment(instance_path: str) -> dict:
         # Staff sessions end after this long without a request, and at the latest this long after logging in.
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 60),
         "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 10),
+        # Per staff member and hour, counted in the shared limiter (bot/admin/limits.py): generous, against scripts.
+        "INBOX_ACTIONS_PER_HOUR": _int("INBOX_ACTIONS_PER_HOUR", 600),
+        "KNOWLEDGE_IMPORTS_PER_HOUR": _int("KNOWLEDGE_IMPORTS_PER_HOUR", 60),
+        "CONSOLE_EXPORTS_PER_HOUR": _int("CONSOLE_EXPORTS_PER_HOUR", 120),
         # How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-*.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # The 受付完了メール of residents' applications (bot/forms/mail.py); no SMTP_HOST: no mail, and the

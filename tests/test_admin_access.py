@@ -1,16 +1,15 @@
 """Who may reach the console: every route guarded, roles, open redirects, CSRF, cookies, throttling."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.extensions import db
-from bot.models import AuditLog, Entry, LoginAttempt
+from bot.models import AuditLog, Entry
 from tests.admin_support import (  # noqa: F401  (fixtures)
     ADMIN, EDITOR, PASSWORD, admin_client, console, csrf_token, editor_client, login, make_users,
 )
+from tests.ratelimit_support import limiter_clock  # noqa: F401  (fixture)
 
 METHODS = ("GET", "POST")
 # Known admin-only pages: if the decorator stopped marking them, the walk below would prove nothing.
@@ -188,7 +187,7 @@ def test_session_cookie_is_secure_in_production(console):
     assert "Secure" in login(client, ADMIN).headers["Set-Cookie"]
 
 
-def test_login_is_throttled_after_repeated_failures(console):
+def test_login_is_throttled_after_repeated_failures(console, limiter_clock):
     client = console.test_client()
     for _ in range(5):
         assert login(client, ADMIN, "guess").status_code == 401
@@ -198,9 +197,9 @@ def test_login_is_throttled_after_repeated_failures(console):
     assert client.get("/admin/").status_code == 302
     # Another account on the same address is not locked by these five.
     assert login(console.test_client(), EDITOR).status_code == 302
-    with console.app_context():
-        db.session.execute(update(LoginAttempt).values(created_at=LoginAttempt.created_at - timedelta(minutes=16)))
-        db.session.commit()
+    limiter_clock.forward(14 * 60)
+    assert login(client, ADMIN).status_code == 429  # about a quarter hour, counted in one-minute steps
+    limiter_clock.forward(2 * 60)
     assert login(client, ADMIN).status_code == 302
 
 

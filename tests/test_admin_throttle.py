@@ -4,19 +4,19 @@ from __future__ import annotations
 import http.client
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from bot import create_app
+from bot import create_app, ratelimit
 from bot.admin import accounts, throttle
 from bot.extensions import db
-from bot.models import AuditLog, LoginAttempt, User, utcnow
+from bot.models import AuditLog, RateLimitCount, User
 from tests.admin_support import ADMIN, EDITOR, PASSWORD, console, login  # noqa: F401  (fixtures)
 from tests.conftest import base_config
 from tests.liveserver import LiveServer
+from tests.ratelimit_support import limiter_clock  # noqa: F401  (fixture)
 
 ATTACKER = "198.51.100.66"
 OWNER = "192.0.2.10"
@@ -73,8 +73,32 @@ def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(console, has
     assert len(hash_checks) == throttle.MAX_PER_ACCOUNT_CLIENT, statuses
     assert sorted(statuses) == [401] * throttle.MAX_PER_ACCOUNT_CLIENT + [429] * (attempts - 5)
     with console.app_context():
-        rows = db.session.scalars(select(LoginAttempt)).all()
-        assert len(rows) == attempts and sum(r.throttled for r in rows) == attempts - 5
+        # The five checked failures are counted once in each of the three budgets; the 35 refusals nowhere.
+        assert _counts(ADMIN, "127.0.0.1") == {"pair": 5, "client": 5, "account": 5}
+
+
+def test_concurrent_guesses_across_accounts_stop_at_the_address_budget(console, hash_checks):
+    # Thirty accounts guessed at once from one address: the address's budget (20) holds across them all.
+    attempts = 30
+    start = threading.Barrier(attempts)
+
+    def attempt(n):
+        start.wait()
+        return _post_login(server.port, f"nobody{n}@example.invalid", "wrong guess")
+
+    with LiveServer(console) as server, ThreadPoolExecutor(attempts) as pool:
+        statuses = list(pool.map(attempt, range(attempts)))
+    assert len(hash_checks) == throttle.MAX_PER_CLIENT
+    assert sorted(statuses) == [401] * throttle.MAX_PER_CLIENT + [429] * (attempts - throttle.MAX_PER_CLIENT)
+    with console.app_context():
+        assert _counts("nobody0@example.invalid", "127.0.0.1")["client"] == throttle.MAX_PER_CLIENT
+
+
+def _counts(email: str, ip: str) -> dict[str, int]:
+    """Return what the shared limiter holds for a login's three budgets (call in an app context)."""
+    who = throttle.clients(email, ip)
+    return {name: sum(db.session.scalars(select(RateLimitCount.count).where(
+        RateLimitCount.key == ratelimit.key_for(limit.door, who[name])))) for name, limit in throttle.DOORS.items()}
 
 
 def test_an_attacker_elsewhere_cannot_lock_the_owner_out(console):
@@ -93,31 +117,39 @@ def test_one_address_is_paused_across_accounts(console):
     assert login(_client(console, OWNER), EDITOR).status_code == 302
 
 
-def test_an_account_has_a_ceiling_against_guesses_from_many_addresses(console):
-    with console.app_context():
-        db.session.add_all(LoginAttempt(email=ADMIN, ip=f"203.0.113.{n}", success=False)
-                           for n in range(throttle.MAX_PER_ACCOUNT))
-        db.session.commit()
-    assert login(_client(console, OWNER), ADMIN).status_code == 429
-    with console.app_context():
-        db.session.execute(update(LoginAttempt).values(created_at=utcnow() - timedelta(minutes=61)))
-        db.session.commit()
+def test_an_account_has_a_ceiling_against_guesses_from_many_addresses(console, limiter_clock):
+    for n in range(throttle.MAX_PER_ACCOUNT // throttle.MAX_PER_ACCOUNT_CLIENT):
+        for _ in range(throttle.MAX_PER_ACCOUNT_CLIENT):
+            assert login(_client(console, f"203.0.113.{n}"), ADMIN, "guess").status_code == 401
+    assert login(_client(console, OWNER), ADMIN).status_code == 429  # a fresh address, the right password
+    limiter_clock.forward(60 * 60 + 60)
     assert login(_client(console, OWNER), ADMIN).status_code == 302
 
 
-def test_refused_attempts_are_recorded_but_do_not_prolong_the_pause(console):
+def test_refused_attempts_do_not_prolong_the_pause(console, limiter_clock):
     client = _client(console, ATTACKER)
     for _ in range(5):
         login(client, ADMIN, "guess")
     for _ in range(10):
+        limiter_clock.forward(60)  # a refusal every minute, for ten minutes
         assert login(client, ADMIN, "guess").status_code == 429
     with console.app_context():
-        # The five checked failures age out; the ten refusals after them do not keep the pair paused.
-        db.session.execute(update(LoginAttempt).where(LoginAttempt.throttled.is_(False))
-                           .values(created_at=utcnow() - timedelta(minutes=16)))
-        db.session.commit()
-        assert db.session.scalar(select(func.count()).where(LoginAttempt.throttled.is_(True))) == 10
+        assert _counts(ADMIN, ATTACKER)["pair"] == 5
+    # The five checked failures age out 15 to 16 minutes after they were made; the refusals counted nowhere.
+    limiter_clock.forward(6 * 60)
     assert login(client, ADMIN).status_code == 302
+
+
+def test_a_right_password_gives_its_place_back(console):
+    client = _client(console, ATTACKER)
+    for _ in range(4):
+        login(client, ADMIN, "guess")
+    for _ in range(3):
+        assert login(client, ADMIN).status_code == 302  # only failures count
+    with console.app_context():
+        assert _counts(ADMIN, ATTACKER) == {"pair": 4, "client": 4, "account": 4}
+    assert login(client, ADMIN, "guess").status_code == 401
+    assert login(client, ADMIN).status_code == 429
 
 
 def test_a_lockout_is_written_to_the_audit_log_once(console):
@@ -184,23 +216,24 @@ def _login_from(client, forwarded_for: str):
     return client.post("/admin/login", data=data, headers={"X-Forwarded-For": forwarded_for})
 
 
-def _recorded_ip(app) -> str:
+def _counted_for(app, ip: str) -> int:
+    """Return the failures the limiter holds for that client address (the key is an HMAC of it)."""
     with app.app_context():
-        return db.session.scalar(select(LoginAttempt.ip).order_by(LoginAttempt.id.desc()))
+        return _counts(ADMIN, ip)["client"]
 
 
 def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(app_with_proxies):
     proxied = app_with_proxies(1)
     client = _client(proxied, "10.0.0.1")  # the proxy
     assert _login_from(client, "203.0.113.7").status_code == 401
-    assert _recorded_ip(proxied) == "203.0.113.7"
+    assert _counted_for(proxied, "203.0.113.7") == 1 and _counted_for(proxied, "10.0.0.1") == 0
     # With two addresses only the one the trusted proxy appended counts; the client wrote the first.
     _login_from(client, "192.0.2.99, 203.0.113.8")
-    assert _recorded_ip(proxied) == "203.0.113.8"
+    assert _counted_for(proxied, "203.0.113.8") == 1 and _counted_for(proxied, "192.0.2.99") == 0
 
 
 def test_without_trusted_proxies_a_forged_header_is_ignored(app_with_proxies):
     direct = app_with_proxies(0)
     client = _client(direct, "192.0.2.50")
     assert _login_from(client, "203.0.113.7").status_code == 401
-    assert _recorded_ip(direct) == "192.0.2.50"
+    assert _counted_for(direct, "192.0.2.50") == 1 and _counted_for(direct, "203.0.113.7") == 0

@@ -110,7 +110,7 @@ def test_logs_purge_deletes_only_old_rows(loaded_app, runner):
         db.session.commit()
     result = runner.invoke(args=["logs", "purge", "--days", "180"])
     assert "deleted 1 question log rows and 1 event records" in result.output
-    assert "0 login attempts" in result.output
+    assert "0 expired import previews" in result.output
     with loaded_app.app_context():
         assert db.session.scalars(select(QuestionLog.text)).all() == ["new"]
         assert db.session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0

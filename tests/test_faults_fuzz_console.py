@@ -229,7 +229,10 @@ def console(request, tmp_path_factory, fake_line):
         uri = request.getfixturevalue("pg_url")
     fake_line.reset()
     app = create_app({**base_config(uri, fake_line), **FAST, "NOTICE_APPROVAL_REQUIRED": True,
-                      "WTF_CSRF_ENABLED": True, "WTF_CSRF_TIME_LIMIT": None})
+                      "WTF_CSRF_ENABLED": True, "WTF_CSRF_TIME_LIMIT": None,
+                      # Every example must reach the view, however many are drawn (the budgets have their own tests).
+                      "INBOX_ACTIONS_PER_HOUR": 10**6, "KNOWLEDGE_IMPORTS_PER_HOUR": 10**6,
+                      "CONSOLE_EXPORTS_PER_HOUR": 10**6})
     app.config["BACKEND"] = request.param
     with app.app_context():
         import_pack(read_pack(app.config["KNOWLEDGE_DIR"]))

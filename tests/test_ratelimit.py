@@ -144,7 +144,7 @@ def test_simultaneous_test_sends_from_two_workers_stop_at_the_hourly_limit(conso
 
 
 def test_login_throttling_is_shared_by_two_instances_and_kept_across_a_restart(console, fake_line):
-    # Login counts its failures in the database too (bot/admin/throttle.py): five wrong passwords for one
+    # Login counts its failures on this same limiter (bot/admin/throttle.py): five wrong passwords for one
     # account from one client, spread over two workers, pause that pair in both and after a restart.
     config = {**console.config["SETTINGS_FOR_TEST"]}
     first, second = _instance(console, fake_line, **config), _instance(console, fake_line, **config)
@@ -158,3 +158,82 @@ def test_login_throttling_is_shared_by_two_instances_and_kept_across_a_restart(c
     restarted = _instance(console, fake_line, **config)
     assert login(restarted.test_client(), EDITOR).status_code == 429  # even the right password waits
     _close(restarted)
+
+
+def test_take_counts_several_limits_together_or_none(app):
+    narrow, wide = ratelimit.Limit("narrow", 2, 600), ratelimit.Limit("wide", 3, 600)
+    with app.app_context():
+        first = ratelimit.take([(narrow, "a"), (wide, "c")], now=1_000_000.0)
+        assert first and first.full == ()
+        second = ratelimit.take([(narrow, "a"), (wide, "c")], now=1_000_001.0)
+        assert second and second.full == (narrow,)  # it took narrow's last place
+        # narrow refuses for "a": wide is not counted either, so "b" still finds one place in it.
+        refused = ratelimit.take([(narrow, "a"), (wide, "c")], now=1_000_002.0)
+        assert not refused and refused.refused == narrow and refused.counted == ()
+        assert ratelimit.remaining(wide, "c", now=1_000_002.0) == 1
+        last = ratelimit.take([(narrow, "b"), (wide, "c")], now=1_000_003.0)
+        assert last and last.full == (wide,)
+
+
+def test_give_back_uncounts_what_was_taken(app):
+    limit = ratelimit.Limit("failures", 2, 600)
+    with app.app_context():
+        for _ in range(5):  # work that went well gives its place back: it never fills the door
+            ratelimit.give_back(ratelimit.take([(limit, "c")], now=1_000_000.0))
+        assert ratelimit.remaining(limit, "c", now=1_000_000.0) == 2
+        taken = ratelimit.take([(limit, "c")], now=1_000_590.0)
+        # Given back after its window's edge: the hit is uncounted where it was counted, not in the new window.
+        ratelimit.give_back(taken)
+        assert ratelimit.remaining(limit, "c", now=1_000_610.0) == 2
+        assert db.session.scalar(select(func.sum(RateLimitCount.count))) == 0
+
+
+def test_a_finer_step_ends_a_pause_one_window_after_the_hits(app):
+    # Four hits late in a 100-second window: with one step per window the weighted share would free places
+    # after as little as 20 seconds; with 10-second steps the hits count whole until they leave the window.
+    coarse, fine = ratelimit.Limit("coarse", 4, 100), ratelimit.Limit("fine", 4, 100, step=10)
+    with app.app_context():
+        for limit in (coarse, fine):
+            assert all(limit.hit("c", now=1_000_095.0) for _ in range(4))
+        assert coarse.hit("c", now=1_000_125.0)
+        assert not fine.hit("c", now=1_000_189.0)
+        assert ratelimit.remaining(fine, "c", now=1_000_189.0) == 0
+        assert fine.hit("c", now=1_000_200.0)  # the step the hits were in (90-100) has left the window
+        assert ratelimit.remaining(fine, "c", now=1_000_200.0) == 3
+
+
+def test_concurrent_takes_over_overlapping_keys_never_pass_a_limit_or_deadlock(app):
+    # Like logins: each take holds an account's and an address's budget, and the threads share both in
+    # crossing patterns (two accounts from two addresses). Keys are taken in one order, so PostgreSQL's row locks
+    # never wait in a cycle; whatever the interleaving, no budget holds more than its limit.
+    account, address = ratelimit.Limit("t_account", 9, 600), ratelimit.Limit("t_address", 7, 600)
+    outcomes: list[tuple[str, str, bool]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(16)
+
+    def worker(n: int) -> None:
+        email, ip = f"user{n % 2}", f"10.0.0.{n // 2 % 2}"
+        with app.app_context():
+            barrier.wait()
+            try:
+                for _ in range(4):
+                    outcomes.append((email, ip, bool(ratelimit.take([(account, email), (address, ip)]))))
+            except BaseException as exc:  # a deadlock would surface here as an error from the database
+                errors.append(exc)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(outcomes) == 64
+    taken = [(email, ip) for email, ip, ok in outcomes if ok]
+    with app.app_context():
+        for email in ("user0", "user1"):
+            counted = sum(1 for e, _ in taken if e == email)
+            assert counted <= 9 and counted == 9 - ratelimit.remaining(account, email)
+        for ip in ("10.0.0.0", "10.0.0.1"):
+            counted = sum(1 for _, i in taken if i == ip)
+            assert counted <= 7 and counted == 7 - ratelimit.remaining(address, ip)
+    assert len(taken) == 14  # both addresses full (7 + 7); neither account could reach 9 through them

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from bot import audit
 from bot.admin import grants, throttle
 from bot.extensions import db
-from bot.models import LoginAttempt, User, utcnow
+from bot.models import User, utcnow
 from bot.models.accounts import ROLES, new_session_token, password_method
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -158,7 +157,7 @@ def _active_admins() -> int:
 
 
 def authenticate(email: str, password: str, ip: str) -> LoginResult:
-    """Check a login, recording the attempt; refuse every try while throttled."""
+    """Check a login, counting a failure in the shared limiter; refuse every try while throttled."""
     email = normalise_email(email)[:254]
     ip = (ip or "")[:64]
     admission = throttle.admit(email, ip)
@@ -170,9 +169,8 @@ def authenticate(email: str, password: str, ip: str) -> LoginResult:
     # One hash on every path: an unknown or disabled account must not answer faster than an active one.
     matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password)
     ok = usable and matches
-    attempt = db.session.get(LoginAttempt, admission.attempt_id)
     if ok:
-        attempt.success = True
+        throttle.succeeded(admission)
         user.last_login_at = utcnow()
         if not user.session_token:
             user.session_token = new_session_token()
@@ -193,11 +191,3 @@ def _record_lockout(key: str, email: str, user_id, ip: str) -> None:
                  f"ログインの失敗が{throttle.LIMITS[key]}回続いたため、{what}を"
                  f"{int(window.total_seconds() // 60)}分間止めました", None, {"limit": key, "email": email, "ip": ip})
 
-
-def purge_attempts(older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete old login attempts; they only matter for throttling and recent review."""
-    from sqlalchemy import delete
-
-    result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - older_than))
-    db.session.commit()
-    return result.rowcount

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot import audit
 from bot.admin.auth import admin_required, applications_required, staff_required
 from bot.admin.blueprint import bp
+from bot.admin.limits import limited
 from bot.extensions import db
 from bot.forms import applications as apps
 from bot.forms import editing
@@ -66,6 +67,7 @@ def applications():
 
 @bp.route("/applications/export.csv", methods=["GET", "POST"])
 @applications_required
+@limited("console_export")
 def application_export():
     """Download the applications the filter chose as CSV for Excel; audited with the filter."""
     f = _filter()

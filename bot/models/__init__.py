@@ -1,5 +1,5 @@
 """Database models, one module per concern."""
-from bot.models.accounts import AuditLog, LoginAttempt, RoleGrant, User
+from bot.models.accounts import AuditLog, RoleGrant, User
 from bot.models.categories import Category
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
@@ -33,7 +33,6 @@ __all__ = [
     "FormVersion",
     "InboxResolution",
     "KnowledgeVersion",
-    "LoginAttempt",
     "Notice",
     "NoticeOptOut",
     "Office",

@@ -106,17 +106,3 @@ class AuditLog(db.Model):
     summary: Mapped[str] = mapped_column(String(300), default="")
     before: Mapped[Any | None] = mapped_column(JSON)
     after: Mapped[Any | None] = mapped_column(JSON)
-
-
-class LoginAttempt(db.Model):
-    """A login attempt; recent failures per account and client throttle new ones."""
-
-    __tablename__ = "login_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    ip: Mapped[str] = mapped_column(String(64), index=True)
-    success: Mapped[bool] = mapped_column(default=False)
-    # Refused without checking the password: kept for review, not counted as a failure.
-    throttled: Mapped[bool] = mapped_column(default=False)

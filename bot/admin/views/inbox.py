@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bot.admin.auth import staff_required
+from bot.admin.limits import limited
 from bot.admin.labels import OUTCOME_LABELS
 from bot.admin.blueprint import bp
 from bot.admin.forms import AlternateForm, CheckForm, DismissForm, HandledForm
@@ -79,6 +80,7 @@ def inbox():
 
 @bp.post("/inbox/alternate")
 @staff_required
+@limited("console_inbox")
 def inbox_alternate():
     """Add the question as an alternate wording of an entry, asking again when the entry fits it badly."""
     form = AlternateForm()
@@ -116,6 +118,7 @@ def inbox_alternate():
 
 @bp.post("/inbox/dismiss")
 @staff_required
+@limited("console_inbox")
 def inbox_dismiss():
     """Close a group as not needing an answer, with a reason."""
     form = DismissForm()
@@ -134,6 +137,7 @@ def inbox_dismiss():
 
 @bp.post("/inbox/check")
 @staff_required
+@limited("console_inbox")
 def inbox_check():
     """Mark a 緊急 / 要配慮 message as seen (確認済み): who and when are kept and audited."""
     form = CheckForm()
@@ -154,6 +158,7 @@ def inbox_check():
     return _back(days, page, "flagged")
 @bp.post("/inbox/handled")
 @staff_required
+@limited("console_inbox")
 def inbox_handled():
     """Mark a group's wishes to talk to staff as 対応済み（折り返し済み）; who and when go to the audit log."""
     form = HandledForm()

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from bot.admin.auth import admin_required, staff_required
 from bot.admin.blueprint import bp
+from bot.admin.limits import limited
 from bot.admin.diff import field_diffs
 from bot.admin.forms import ApplyImportForm, ImportForm
 from bot.admin.importdiff import compact
@@ -45,6 +46,7 @@ def transfer_page():
 
 @bp.get("/export.zip")
 @staff_required
+@limited("console_export")
 def export_zip():
     """Download the pack as YAML files in a zip."""
     synonyms = Path(current_app.config["KNOWLEDGE_DIR"]) / "synonyms.yaml"
@@ -54,6 +56,7 @@ def export_zip():
 
 @bp.get("/export.csv")
 @staff_required
+@limited("console_export")
 def export_csv():
     """Download the entries as CSV (UTF-8 with BOM, opens in Excel)."""
     return Response(transfer.export_csv(), mimetype="text/csv; charset=utf-8",
@@ -63,6 +66,7 @@ def export_csv():
 @bp.post("/import")
 @body_limit("MAX_IMPORT_BYTES")
 @admin_required
+@limited("console_import")
 def import_preview():
     """Validate an upload and show what applying it would change; write nothing yet."""
     form = ImportForm()
@@ -78,6 +82,7 @@ def import_preview():
 
 @bp.post("/import/apply")
 @admin_required
+@limited("console_import")
 def import_apply():
     """Apply a previewed upload, all or nothing."""
     form = ApplyImportForm()
