@@ -8,7 +8,6 @@ from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
 from bot.line.messages import Chip, Message, Town
-from bot.offices import office_for_entry
 from bot.safety import Rule
 
 __all__ = ["Town"]
@@ -47,7 +46,7 @@ def answer(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None, offer
            action_button: dict | None = None) -> Message:
     """Answer with the entry's bubble, related topics as quick replies and, once per topic, a notice offer."""
     chips = _related_chips(entry, kb) + ([offer] if offer else []) + [_menu_chip()]
-    return messages.answer_bubble(entry, town, log_id, chips, action_button, office_for_entry(kb, entry.slug))
+    return messages.answer_bubble(entry, town, log_id, chips, action_button, kb.office_for(entry.slug))
 
 
 def detail(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None) -> Message:

@@ -93,6 +93,13 @@ class Snapshot:
             self.decisions.put(key, decision)
         return decision
 
+    def office_for(self, entry_slug: str) -> OfficeView | None:
+        """Return the office an entry names, or None when it names none (or one this snapshot does not hold)."""
+        entry = self.entries.get(entry_slug)
+        if entry is None or not entry.office:
+            return None
+        return self.offices.get(entry.office)
+
 
 def load_synonyms(directory: str) -> dict[str, list[str]]:
     """Read the staff-editable synonym table, or nothing when it is missing or broken."""
