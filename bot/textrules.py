@@ -17,6 +17,8 @@ from bot.line.limits import MAX_URI
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # One-line text and links: no line break or tab either.
 CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+# A slug (entries, offices, shelters, forms, notice topics): lower-case letters and digits in hyphenated words.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # What the pack and the forms accept as a link (checked in full by web_url_problem).
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 # A DNS host name (dot-separated labels of letters, digits and inner hyphens), or an IP address.

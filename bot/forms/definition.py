@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from bot.forms.fields import CHOICE_TYPES, FIELD_TYPES
+from bot.textrules import SLUG_RE
 
 FORMS_DIR = "forms"
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TOP_TEXTS = ("slug", "title", "line_button", "intro", "purpose", "privacy_notice", "thanks", "review_note")
 REQUIRED_TEXTS = ("slug", "title", "purpose", "privacy_notice", "thanks")

@@ -13,13 +13,15 @@ from bot import audit
 from bot.extensions import db
 from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS  # noqa: F401  (re-exported for the console)
 from bot.knowledge.pack import (
-    FIELD_ORDER, MAX_QUESTION, SLUG_RE, TEXT_LIMITS, Problem, normalise_entry, validate_entry,
+    FIELD_ORDER, MAX_QUESTION, TEXT_LIMITS, normalise_entry, validate_entry,
 )
 from bot.knowledge.categories import checked_name
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.store import add_revision, bump_version
 from bot.matching.normalize import fold
 from bot.models import Category, Entry, EntryRevision
+from bot.problems import Problem
+from bot.textrules import SLUG_RE
 
 # validate_entry speaks English to engineers; staff read the same rules in Japanese.
 _REASONS: list[tuple[re.Pattern[str], str]] = [
