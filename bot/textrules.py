@@ -10,8 +10,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from bot.line.limits import MAX_URI
-
+MAX_URI = 1000  # a LINE uri action's link (Messaging API reference, "URI action"); the longest link we accept
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded, other controls are invisible.
 # Tab and line breaks are allowed in text that may have several lines.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
