@@ -207,8 +207,3 @@ def write_forms(root: Path, definitions: list[dict[str, Any]]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for definition in definitions:
         (directory / f"{definition['slug']}.yaml").write_text(dump(definition), encoding="utf-8")
-
-
-def field_map(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Return a definition's fields by key."""
-    return {f["key"]: f for f in definition["fields"]}
