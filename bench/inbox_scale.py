@@ -16,7 +16,7 @@ from pathlib import Path
 from bot import create_app
 from bot.extensions import db
 from bot.knowledge.pack import read_pack
-from bot.knowledge.store import import_pack
+from bot.pack import import_pack
 from bot.models import QuestionLog, utcnow
 
 WORDS = ("除雪", "図書館", "バス", "税金", "保育園", "ごみ", "水道", "病院", "公園", "選挙", "住民票", "温泉")

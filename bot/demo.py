@@ -21,7 +21,7 @@ from bot.extensions import db
 from bot.inbox import add_as_alternate, dismiss, open_groups
 from bot.knowledge.editing import save_entry
 from bot.knowledge.pack import read_pack
-from bot.knowledge.store import import_pack
+from bot.pack import import_pack
 from bot.line import postback
 from bot.line.client import SendResult
 from bot.models import AuditLog, Entry, Notice, QuestionLog, utcnow

@@ -10,13 +10,14 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from bot.line.limits import MAX_URI
-
+MAX_URI = 1000  # a LINE uri action's link (Messaging API reference, "URI action"); the longest link we accept
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded, other controls are invisible.
 # Tab and line breaks are allowed in text that may have several lines.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # One-line text and links: no line break or tab either.
 CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+# A slug (entries, offices, shelters, forms, notice topics): lower-case letters and digits in hyphenated words.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # What the pack and the forms accept as a link (checked in full by web_url_problem).
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 # A DNS host name (dot-separated labels of letters, digits and inner hyphens), or an IP address.

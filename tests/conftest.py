@@ -136,7 +136,7 @@ def _bundled_pack(directory: str):
 @pytest.fixture
 def loaded_app(app):
     """Return the app with the bundled knowledge pack imported."""
-    from bot.knowledge.store import import_pack
+    from bot.pack import import_pack
     from bot.safety import warm
 
     with app.app_context():

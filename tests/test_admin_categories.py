@@ -122,13 +122,13 @@ def test_the_line_menu_follows_the_order_admins_chose(console, admin_client):
     from bot.knowledge.index import knowledge
 
     with console.app_context():
-        before = replies.categories(knowledge())
+        before = knowledge().categories()
         last = db.session.scalar(select(Category).where(Category.name == before[-1]))
         last_id = last.id
     assert before == [n for n in names_in(console) if n in before]
     admin_client.post(f"/admin/categories/{last_id}/up")
     with console.app_context():
-        after = replies.categories(knowledge())
+        after = knowledge().categories()
         chips = [chip.label for chip in replies.topic_chips(knowledge())]
     # The moved category swaps with the one above it, in the menu residents tap as on the admin page.
     assert after == before[:-2] + [before[-1], before[-2]]

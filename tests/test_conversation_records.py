@@ -5,6 +5,7 @@ import json
 
 from sqlalchemy import func, select
 
+from bot import followers
 from bot.conversation import records
 from bot.extensions import db
 from bot.models import Follower, ProcessedEvent, QuestionLog, TopicOffer
@@ -24,13 +25,13 @@ def test_an_event_is_claimed_once(app):
 
 def test_touching_a_follower_creates_then_refreshes_the_same_row(app):
     with app.app_context():
-        first = records.touch_follower("U1")
+        first = followers.touch_follower("U1")
         db.session.commit()
         db.session.execute(Follower.__table__.update().values(status="unfollowed"))
         db.session.commit()
-        again = records.touch_follower("U1")
+        again = followers.touch_follower("U1")
         db.session.commit()
-        assert again == records.FollowerState(first.id, "active")
+        assert again == followers.FollowerState(first.id, "active")
         row = db.session.get(Follower, first.id)
         assert row.status == "active" and row.last_seen >= row.first_seen
         assert db.session.scalar(select(func.count()).select_from(Follower)) == 1
@@ -47,7 +48,7 @@ def test_question_log_insert_returns_its_id_with_defaults(app):
 
 def test_a_topic_is_offered_once_and_never_to_subscribers_or_opted_out(app):
     with app.app_context():
-        one, two, three = (records.touch_follower(u) for u in ("U1", "U2", "U3"))
+        one, two, three = (followers.touch_follower(u) for u in ("U1", "U2", "U3"))
         assert subscriptions.offer_once(one, "kosodate") is True
         assert subscriptions.offer_once(one, "kosodate") is False
         subscriptions.subscribe(db.session.get(Follower, two.id), "kosodate")
@@ -85,7 +86,7 @@ def test_recording_a_question_claims_touches_logs_and_offers_once(app):
 
 def test_recording_a_question_never_offers_to_subscribers_or_opted_out_and_keeps_no_one_unknown(app):
     with app.app_context():
-        two, three = records.touch_follower("U2"), records.touch_follower("U3")
+        two, three = followers.touch_follower("U2"), followers.touch_follower("U3")
         subscriptions.subscribe(db.session.get(Follower, two.id), "kosodate")
         subscriptions.set_general(db.session.get(Follower, three.id), False)
         db.session.commit()

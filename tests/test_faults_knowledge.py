@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.knowledge.pack import Pack, read_pack
-from bot.knowledge.store import import_pack
+from bot.pack import import_pack
 from tests import events
 from tests.linesign import body_of
 from tests.liveserver import LiveServer

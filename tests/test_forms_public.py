@@ -224,7 +224,7 @@ def test_each_submission_keeps_the_version_it_answered(loaded_app, tmp_path):
     import shutil
 
     from bot.knowledge.pack import read_pack
-    from bot.knowledge.store import import_pack
+    from bot.pack import import_pack
 
     client = loaded_app.test_client()
     apply(client)

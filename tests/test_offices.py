@@ -17,7 +17,7 @@ from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.line.transcript import as_text
 from bot.models import AuditLog, Entry, Office, OfficeRevision
-from bot.offices import OfficeView, office_for_entry
+from bot.offices import OfficeView
 from bot.offices.pack import REVIEW_NOTE, phone_problem
 from tests.conftest import shared_path
 from tests.linejson import actions
@@ -180,17 +180,17 @@ def test_snapshot_carries_offices_and_an_office_edit_bumps_the_version(app, runn
     with app.app_context():
         version = current_version()
         snapshot = build_snapshot(version)
-        assert office_for_entry(snapshot, "school-lunch-free") == OfficeView(
+        assert snapshot.office_for("school-lunch-free") == OfficeView(
             "kyoiku", "教育の担当課", "0123-45-6789", "平日 8:45〜17:15", "kyoiku@example.jp",
             "https://example.jp/kyoiku", "")
-        assert office_for_entry(snapshot, "zero-carbon") is None
-        assert office_for_entry(snapshot, "no-such-entry") is None
+        assert snapshot.office_for("zero-carbon") is None
+        assert snapshot.office_for("no-such-entry") is None
         from bot.offices.store import save_office
 
         office = db.session.scalar(select(Office).where(Office.key == "kyoiku"))
         save_office(office, {**office.content(), "phone": "0123-99-0000"}, "staff@example.invalid")
         assert current_version() == version + 1
-        assert office_for_entry(build_snapshot(current_version()), "school-lunch-free").phone == "0123-99-0000"
+        assert build_snapshot(current_version()).office_for("school-lunch-free").phone == "0123-99-0000"
 
 
 # -- the answer bubble ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot import audit
 from bot.admin import grants, throttle
+from bot.admin.sessions import end_sessions
 from bot.extensions import db
 from bot.models import User, utcnow
 from bot.models.accounts import ROLES, new_session_token, password_method
@@ -125,12 +126,6 @@ def log_out_everywhere(user: User) -> None:
     user.session_token = new_session_token()
     audit.record(user.email, "logout", "user", user.id, "ログアウト（すべての端末）")
     db.session.commit()
-
-
-def end_sessions(user: User, actor: str, reason: str) -> None:
-    """End every session of a user (the caller commits), recording why."""
-    user.session_token = new_session_token()
-    audit.record(actor, "user.sessions_ended", "user", user.id, f"{user.email} のすべての端末をログアウト（{reason}）")
 
 
 def update_user(user: User, role: str, active: bool, actor: str) -> None:

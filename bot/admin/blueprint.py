@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from bot.models.timeutil import to_local
+from bot.models.timeutil import console_time
 from bot.security import add_security_headers
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,9 +23,7 @@ def console_headers(response):
 @bp.app_template_filter("local")
 def local_time(value: datetime | None) -> str:
     """Show a stored time in the town's time zone (TOWN_TIMEZONE, Asia/Tokyo)."""
-    if value is None:
-        return ""
-    return to_local(value).strftime("%Y-%m-%d %H:%M")
+    return console_time(value)
 
 
 @bp.errorhandler(403)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from bot import audit
+from bot.admin.sessions import end_sessions
 from bot.extensions import db
 from bot.models import RoleGrant, User, utcnow
 
@@ -142,8 +143,6 @@ def _decide(grant_id: int, by: User | None, decision: str) -> RoleGrant:
                      {"grant": grant.id, "granted_by": granter.email})
     else:
         # Refused: the account stays tied to its maker and loses the admin role; its sessions end.
-        from bot.admin.accounts import end_sessions
-
         if by is None and user.is_admin and db.session.scalar(select(func.count(User.id)).where(
                 User.role == "admin", User.active.is_(True))) <= 1:
             raise GrantError("最後の管理者は編集者に戻せません。先に別の管理者を作成してください。")

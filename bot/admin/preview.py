@@ -10,12 +10,13 @@ from sqlalchemy import select
 from bot.conversation import replies
 from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
-from bot.knowledge.pack import SLUG_RE, TEXT_LIMITS
+from bot.knowledge.pack import TEXT_LIMITS
 from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.matching import Candidate
 from bot.models import Entry, Office
 from bot.offices import OfficeView
+from bot.textrules import SLUG_RE
 from bot.town.settings import current_town
 
 

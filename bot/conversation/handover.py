@@ -11,7 +11,6 @@ from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
 from bot.line.messages import Chip, Message, Town
 from bot.models import QuestionLog, utcnow
-from bot.offices import office_for_entry
 
 # 「人と話したい」 right after an answer is about that answer; an hour later it may be about anything.
 RECENT = timedelta(minutes=30)
@@ -34,7 +33,7 @@ def last_entry(user_hash: str, kb: Snapshot) -> EntryView | None:
 def office_for(kb: Snapshot, entry: EntryView) -> contact.Office | None:
     """Return the office that handles an entry's topic, when the knowledge names one."""
     # Without an office the reply names the entry's own contact text (「お問い合わせ先」), which every entry has.
-    return office_for_entry(kb, entry.slug)
+    return kb.office_for(entry.slug)
 
 
 def message(town: Town, kb: Snapshot, entry: EntryView | None) -> Message:

@@ -11,6 +11,7 @@ from typing import Any, ContextManager, Iterator
 from sqlalchemy import JSON, DateTime, bindparam, text
 
 from bot.extensions import db
+from bot.followers import FollowerState, touch_follower
 from bot.knowledge.store import current_version
 from bot.models import Follower, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog, Subscription, TopicOffer, utcnow
 from bot.notices.subscriptions import offer_once
@@ -24,13 +25,6 @@ _AT = bindparam("at", type_=DateTime(timezone=True))
 _CLAIM = text(
     f"INSERT INTO {ProcessedEvent.__tablename__} (webhook_event_id, event_type, received_at) "
     "VALUES (:event_id, :event_type, :at) ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id"
-).bindparams(_AT)
-
-_TOUCH = text(
-    f"INSERT INTO {Follower.__tablename__} (line_user_id, status, first_seen, last_seen) "
-    "VALUES (:user_id, :status, :at, :at) "
-    "ON CONFLICT (line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen "
-    "RETURNING id, status"
 ).bindparams(_AT)
 
 _LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
@@ -136,26 +130,12 @@ class QuestionRecord:
     offered: bool
 
 
-@dataclass(frozen=True)
-class FollowerState:
-    """The follower row a turn touched: its id and status."""
-
-    id: int
-    status: str
-
-
 def claim_event(event_id: str, event_type: str) -> bool:
     """Record a webhook event id; False when another request already claimed it."""
     # ON CONFLICT DO NOTHING instead of catching IntegrityError: a duplicate neither raises nor aborts the
     # transaction, and on PostgreSQL a concurrent duplicate waits for the first claim to commit or roll back.
     params = {"event_id": event_id, "event_type": event_type[:40], "at": utcnow()}
     return db.session.execute(_CLAIM, params).first() is not None
-
-
-def touch_follower(user_id: str, status: str = "active") -> FollowerState:
-    """Create or refresh a follower; writing to us again means they follow (or unblocked) the account."""
-    row = db.session.execute(_TOUCH, {"user_id": user_id, "status": status, "at": utcnow()}).one()
-    return FollowerState(row.id, row.status)
 
 
 def log_question(**values: Any) -> int:

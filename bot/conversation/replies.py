@@ -8,20 +8,12 @@ from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
 from bot.line.messages import Chip, Message, Town
-from bot.offices import office_for_entry
 from bot.safety import Rule
 
 __all__ = ["Town"]
 
 MAX_TOPIC_CHIPS = 12  # one of the 13 quick-reply slots stays for 「メニュー」
 RELATED_CHIPS = 4
-
-
-def categories(kb: Snapshot) -> list[str]:
-    """Return the categories that have answerable entries, in the menu order admins chose."""
-    used = {e.category for e in kb.entries.values() if e.category}
-    ordered = [name for name in kb.menu_order if name in used]
-    return ordered + sorted(used - set(ordered))  # a category not in the managed list still shows, last
 
 
 def _menu_chip() -> Chip:
@@ -35,7 +27,7 @@ def _entry_chip(entry: EntryView, log_id: int | None = None) -> Chip:
 
 def topic_chips(kb: Snapshot) -> list[Chip]:
     """Return one quick-reply button per category."""
-    return [Chip(c, postback.encode("topic", c=c), c) for c in categories(kb)][:MAX_TOPIC_CHIPS]
+    return [Chip(c, postback.encode("topic", c=c), c) for c in kb.categories()][:MAX_TOPIC_CHIPS]
 
 
 def _related_chips(entry: EntryView, kb: Snapshot) -> list[Chip]:
@@ -47,7 +39,7 @@ def answer(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None, offer
            action_button: dict | None = None) -> Message:
     """Answer with the entry's bubble, related topics as quick replies and, once per topic, a notice offer."""
     chips = _related_chips(entry, kb) + ([offer] if offer else []) + [_menu_chip()]
-    return messages.answer_bubble(entry, town, log_id, chips, action_button, office_for_entry(kb, entry.slug))
+    return messages.answer_bubble(entry, town, log_id, chips, action_button, kb.office_for(entry.slug))
 
 
 def detail(entry: EntryView, kb: Snapshot, town: Town, log_id: int | None) -> Message:
@@ -102,7 +94,7 @@ def welcome(kb: Snapshot, town: Town) -> Message:
     """Greet a new follower and say what the bot can answer."""
     if town.disaster and town.disaster_greeting.strip():
         return messages.text(town.disaster_greeting.strip(), topic_chips(kb))
-    topics = "、".join(categories(kb)) or "市の取り組み"
+    topics = "、".join(kb.categories()) or "市の取り組み"
     body = (
         f"友だち追加ありがとうございます！{town.name}のご案内ボットです。\n"
         f"{topics}などについて、ふだんの言葉で質問してください。\n"

@@ -15,8 +15,9 @@ from bot.conversation.banner import with_banner
 from bot.conversation.commands import NOTICE_COMMANDS, recognise
 from bot.conversation.incoming import Incoming, Reply
 from bot.conversation.privacy import mask, user_hash
-from bot.conversation.records import Claim, FollowerState
+from bot.conversation.records import Claim
 from bot.extensions import db
+from bot.followers import FollowerState, touch_follower
 from bot.forms import line as forms_line
 from bot.knowledge.index import EntryView, Snapshot, knowledge, latest_knowledge
 from bot.line import postback
@@ -387,7 +388,7 @@ def _touch_follower(incoming: Incoming, status: str = "active") -> FollowerState
         return None
     if simulated.is_simulated(user_id):
         return simulated.touch(user_id)
-    return records.touch_follower(user_id, status)
+    return touch_follower(user_id, status)
 
 
 def _resident(incoming: Incoming) -> str | None:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, bindparam, delete, select, text
 
-from bot.conversation.records import FollowerState
 from bot.extensions import db
+from bot.followers import FollowerState
 from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.models.followers import SIMULATED_PREFIX
 

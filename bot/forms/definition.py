@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from bot.forms.fields import CHOICE_TYPES, FIELD_TYPES
+from bot.textrules import SLUG_RE
 
 FORMS_DIR = "forms"
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TOP_TEXTS = ("slug", "title", "line_button", "intro", "purpose", "privacy_notice", "thanks", "review_note")
 REQUIRED_TEXTS = ("slug", "title", "purpose", "privacy_notice", "thanks")
@@ -207,8 +207,3 @@ def write_forms(root: Path, definitions: list[dict[str, Any]]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for definition in definitions:
         (directory / f"{definition['slug']}.yaml").write_text(dump(definition), encoding="utf-8")
-
-
-def field_map(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Return a definition's fields by key."""
-    return {f["key"]: f for f in definition["fields"]}

@@ -2,22 +2,19 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.forms import store
+from bot.forms import catalog, store
 from bot.forms.links import make_link_token
 from bot.line import flex, postback
 from bot.line.limits import clip
 from bot.line.messages import Chip, Message, quick_reply
 from bot.line.messages import text as text_message
-from bot.models import Follower, FormSubmission, FormVersion
+from bot.models import Follower, FormSubmission
 from bot.publicurl import absolute
 
 log = logging.getLogger(__name__)
@@ -26,38 +23,11 @@ log = logging.getLogger(__name__)
 COMMAND_FORM = "supporters-club"
 FORM_COMMANDS = ("form_apply", "form_status", "form_withdraw")
 ACTIONS = ("form", "fwd")  # postbacks: open a form's button (rich menu), confirm a withdrawal
-DEFAULT_BUTTON = "申し込む"
-# Which forms exist and their button labels, asked once a minute at most: answers must not wait on it.
-_CACHE_SECONDS = 60.0
-_cache_lock = threading.Lock()
-
-
-def _cache() -> dict[str, Any]:
-    return current_app.extensions.setdefault("forms_line_cache", {"at": -_CACHE_SECONDS, "forms": {}})
-
-
-def _forms() -> dict[str, str]:
-    """Return {form slug: LINE button label} for every form, from a cache refreshed once a minute."""
-    cache, now = _cache(), time.monotonic()
-    if now - cache["at"] < _CACHE_SECONDS:
-        return cache["forms"]
-    with _cache_lock:
-        if now - cache["at"] >= _CACHE_SECONDS:
-            forms = {}
-            for version in db.session.scalars(select(FormVersion).order_by(FormVersion.version)):
-                forms[version.slug] = version.definition.get("line_button") or DEFAULT_BUTTON
-            cache.update(at=now, forms=forms)
-    return cache["forms"]
-
-
-def forget_cache() -> None:
-    """Make the next answer read the forms again (after an import in this process)."""
-    _cache()["at"] = -_CACHE_SECONDS
 
 
 def offers(entry_slug: str) -> bool:
     """Tell whether an FAQ entry offers a form: the form with the entry's own slug."""
-    return entry_slug in _forms()
+    return entry_slug in catalog.buttons()
 
 
 def form_url(slug: str, resident: str | None, base: str | None = None) -> str:
@@ -73,7 +43,7 @@ def form_url(slug: str, resident: str | None, base: str | None = None) -> str:
 
 def button(slug: str, resident: str | None, base: str | None = None) -> flex.Node | None:
     """Return the URI button that opens a form, or None when there is no such form."""
-    label = _forms().get(slug)
+    label = catalog.buttons().get(slug)
     if label is None:
         return None
     return flex.button(flex.uri_action(label, form_url(slug, resident, base)), "primary")

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.extensions import db
+from bot.forms import catalog
 from bot.forms.definition import content_hash, normalise
 from bot.models import FormLinkUse, FormSubmission, FormVersion, utcnow
 
@@ -34,9 +35,7 @@ def import_forms(definitions: list[dict[str, Any]], author: str = "kb import") -
         db.session.flush()
         changed.append(definition["slug"])
     if changed:
-        from bot.forms.line import forget_cache
-
-        forget_cache()
+        catalog.forget()
     return changed
 
 

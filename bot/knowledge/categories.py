@@ -1,4 +1,6 @@
-"""The managed list of answer categories: names, order, near-duplicate checks, pack sync."""
+"""The managed list of answer categories: names, order, near-duplicate checks, pack sync.
+
+A rename moves entries too, so it lives with the entry edits (`bot.knowledge.editing.rename_category`)."""
 from __future__ import annotations
 
 from itertools import combinations
@@ -10,7 +12,7 @@ from bot import audit
 from bot.extensions import db
 from bot.knowledge.store import bump_version
 from bot.matching.normalize import fold, nfkc
-from bot.models import Category, Entry
+from bot.models import Category
 
 MAX_NAME = 40
 # fold() drops punctuation and spacing, so 子育て･教育 / 子育て・教育 / 子育て 教育 are equal before this
@@ -38,7 +40,8 @@ def near_duplicates(values: list[str]) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def _checked(name: str, others: list[str]) -> str:
+def checked_name(name: str, others: list[str]) -> str:
+    """Return a category name with its spacing tidied; raise CategoryInvalid when it breaks a rule."""
     name = " ".join((name or "").split())
     if not name:
         raise CategoryInvalid("名前を入力してください。")
@@ -52,40 +55,13 @@ def _checked(name: str, others: list[str]) -> str:
 
 def add(name: str, actor: str) -> Category:
     """Append a category at the end of the menu."""
-    name = _checked(name, names())
+    name = checked_name(name, names())
     position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
     category = Category(name=name, position=position)
     db.session.add(category)
     audit.record(actor, "category.create", "category", name, f"カテゴリ「{name}」を追加", None, {"name": name})
     db.session.commit()
     return category
-
-
-def rename(category: Category, new: str, actor: str) -> int:
-    """Rename a category and move its entries with it (each gets a revision); return how many entries."""
-    from bot.knowledge.editing import write_entry  # editing checks entries against names(): import it late
-
-    old = category.name
-    new = _checked(new, [n for n in names() if n != old])
-    if new == old:
-        return 0
-    try:
-        category.name = new
-        moved = 0
-        for entry in db.session.scalars(select(Entry).where(Entry.category == old)):
-            data = entry.content()
-            data["category"] = new
-            write_entry(entry, data, actor, reason="category", bump=False,
-                        summary=f"「{entry.title}」のカテゴリを「{old}」から「{new}」に変更")
-            moved += 1
-        bump_version()
-        audit.record(actor, "category.rename", "category", new, f"カテゴリ「{old}」を「{new}」に変更（回答{moved}件）",
-                     {"name": old}, {"name": new})
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return moved
 
 
 def move(category: Category, step: int, actor: str) -> bool:

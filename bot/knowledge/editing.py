@@ -13,12 +13,15 @@ from bot import audit
 from bot.extensions import db
 from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS  # noqa: F401  (re-exported for the console)
 from bot.knowledge.pack import (
-    FIELD_ORDER, MAX_QUESTION, SLUG_RE, TEXT_LIMITS, Problem, normalise_entry, validate_entry,
+    FIELD_ORDER, MAX_QUESTION, TEXT_LIMITS, normalise_entry, validate_entry,
 )
+from bot.knowledge.categories import checked_name
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.store import add_revision, bump_version
 from bot.matching.normalize import fold
-from bot.models import Entry, EntryRevision
+from bot.models import Category, Entry, EntryRevision
+from bot.problems import Problem
+from bot.textrules import SLUG_RE
 
 # validate_entry speaks English to engineers; staff read the same rules in Japanese.
 _REASONS: list[tuple[re.Pattern[str], str]] = [
@@ -190,6 +193,31 @@ def save_entry(entry: Entry | None, data: dict[str, Any], actor: str, *,
         db.session.rollback()
         raise
     return result
+
+
+def rename_category(category: Category, new: str, actor: str) -> int:
+    """Rename a category and move its entries with it (each gets a revision); return how many entries."""
+    old = category.name
+    new = checked_name(new, [n for n in category_names() if n != old])
+    if new == old:
+        return 0
+    try:
+        category.name = new
+        moved = 0
+        for entry in db.session.scalars(select(Entry).where(Entry.category == old)):
+            data = entry.content()
+            data["category"] = new
+            write_entry(entry, data, actor, reason="category", bump=False,
+                        summary=f"「{entry.title}」のカテゴリを「{old}」から「{new}」に変更")
+            moved += 1
+        bump_version()
+        audit.record(actor, "category.rename", "category", new, f"カテゴリ「{old}」を「{new}」に変更（回答{moved}件）",
+                     {"name": old}, {"name": new})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return moved
 
 
 def rollback_entry(entry: Entry, number: int, actor: str) -> SaveResult:

@@ -93,6 +93,19 @@ class Snapshot:
             self.decisions.put(key, decision)
         return decision
 
+    def categories(self) -> list[str]:
+        """Return the categories that have answerable entries, in the menu order admins chose."""
+        used = {e.category for e in self.entries.values() if e.category}
+        ordered = [name for name in self.menu_order if name in used]
+        return ordered + sorted(used - set(ordered))  # a category not in the managed list still shows, last
+
+    def office_for(self, entry_slug: str) -> OfficeView | None:
+        """Return the office an entry names, or None when it names none (or one this snapshot does not hold)."""
+        entry = self.entries.get(entry_slug)
+        if entry is None or not entry.office:
+            return None
+        return self.offices.get(entry.office)
+
 
 def load_synonyms(directory: str) -> dict[str, list[str]]:
     """Read the staff-editable synonym table, or nothing when it is missing or broken."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,12 +10,16 @@ from typing import Any
 
 import yaml
 
+from bot.offices.pack import OFFICES_FILE, dump_offices, entry_office_problems, normalise_office, validate_offices
+from bot.problems import Problem
 from bot.richmenu import packfile as richmenu_file
 from bot.safety.rules import SAFETY_FILE, SafetyFileError
 from bot.safety.rules import read_file as read_safety_file
-from bot.textrules import CONTROL as _FORBIDDEN, URL_RE
+from bot.shelters.pack import SHELTERS_FILE, normalise_shelter
+from bot.shelters.pack import validate as validate_shelters
+from bot.textrules import CONTROL as _FORBIDDEN
+from bot.textrules import SLUG_RE, URL_RE
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 STATUSES = ("published", "draft")
 REQUIRED = ("slug", "title", "category", "answer", "questions", "source", "status")
 STRING_FIELDS = ("slug", "title", "category", "answer", "url", "office", "contact", "source", "status", "review_note")
@@ -41,18 +44,6 @@ TEXT_LIMITS = {
 LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)}  # (items, characters per item)
 SYNONYMS_FILE = "synonyms.yaml"
 CATEGORIES_FILE = "categories.yaml"
-
-
-@dataclass
-class Problem:
-    """One thing wrong with a pack: which file, which field, and why."""
-
-    file: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.reason}"
 
 
 @dataclass
@@ -217,10 +208,6 @@ def _check_safety(path: Path, problems: list[Problem]) -> int:
 
 def read_pack(directory: str | Path) -> Pack:
     """Read and validate a pack directory; raise PackError listing every problem."""
-    from bot.offices.pack import OFFICES_FILE, entry_office_problems, normalise_office, validate_offices
-    from bot.shelters.pack import SHELTERS_FILE, normalise_shelter
-    from bot.shelters.pack import validate as validate_shelters
-
     root = Path(directory)
     if not root.is_dir():
         raise PackError([Problem(str(root), "-", "is not a directory")])
@@ -313,6 +300,4 @@ def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: d
         (root / CATEGORIES_FILE).write_text(
             yaml.safe_dump(list(categories), allow_unicode=True, width=1000), encoding="utf-8")
     if offices is not None:
-        from bot.offices.pack import OFFICES_FILE, dump_offices
-
         (root / OFFICES_FILE).write_text(dump_offices(offices), encoding="utf-8")

@@ -8,7 +8,6 @@ MAX_TEXT_UTF16 = 5000
 MAX_ALT_TEXT = 400
 MAX_ACTION_LABEL = 20
 MAX_MULTICAST_RECIPIENTS = 500
-MAX_URI = 1000  # a uri action's link (Messaging API reference, "URI action")
 
 
 def utf16_len(text: str) -> int:

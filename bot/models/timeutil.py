@@ -27,6 +27,13 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(town_zone())
 
 
+def console_time(value: datetime | None) -> str:
+    """Show a stored time as the console does: 2026-12-07 10:05 in the town's time zone, "" for none."""
+    if value is None:
+        return ""
+    return to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
 def local_now() -> datetime:
     """Return the current time in the town's time zone."""
     return to_local(utcnow())

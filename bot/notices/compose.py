@@ -5,11 +5,10 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
-from bot.knowledge.pack import SLUG_RE
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, MAX_POSTBACK_DATA, clip, utf16_len
 from bot.line.messages import Message
-from bot.textrules import has_control, web_url_problem
+from bot.textrules import SLUG_RE, has_control, web_url_problem
 
 MAX_TITLE = 100
 MAX_BODY = 2000

@@ -13,7 +13,7 @@ from bot.notices import subscriptions, topics
 from bot.notices.subscriptions import Choices
 
 if TYPE_CHECKING:
-    from bot.conversation.records import FollowerState
+    from bot.followers import FollowerState
 
 ACTIONS = ("nset", "sub", "unsub", "gen", "nstop")
 OFFER_LABEL = "このテーマのお知らせを受け取る"

@@ -11,7 +11,7 @@ from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.notices import topics as topic_list
 
 if TYPE_CHECKING:
-    from bot.conversation.records import FollowerState
+    from bot.followers import FollowerState
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from bot.conversation.replies import categories
 from bot.knowledge.index import Snapshot, knowledge
 
 
@@ -39,7 +38,7 @@ def all_topics(kb: Snapshot | None = None) -> list[Topic]:
         return configured
     # Another town runs the bot with its own pack: its categories are its topics. The knowledge
     # snapshot already holds them, so the answer path asks the database nothing more.
-    return [Topic(c, c, (c,)) for c in categories(kb or knowledge())]
+    return [Topic(c, c, (c,)) for c in (kb or knowledge()).categories()]
 
 
 def find(slug_or_name: str) -> Topic | None:

@@ -7,9 +7,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from bot.knowledge.pack import SLUG_RE, Problem
 from bot.models.offices import OFFICE_FIELDS
-from bot.textrules import EMAIL_RE, has_control, phone_problem, web_url_problem
+from bot.problems import Problem
+from bot.textrules import EMAIL_RE, SLUG_RE, has_control, phone_problem, web_url_problem
 
 OFFICES_FILE = "offices.yaml"
 # The database columns; a phone that fits LINE's tel: URI and a phone screen.

@@ -10,10 +10,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import audit
 from bot.extensions import db
-from bot.knowledge.pack import SLUG_RE, Problem
 from bot.knowledge.store import bump_version
 from bot.models import Entry, Office, OfficeRevision
 from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
+from bot.problems import Problem
+from bot.textrules import SLUG_RE
 
 
 @dataclass

@@ -9,14 +9,14 @@ from urllib.parse import urlencode, urlsplit
 
 from bot.line import postback
 from bot.richmenu.spec import MAX_CHAT_BAR_TEXT, MODES
+# NUL, other controls and lone surrogates cannot be shown, stored or sent; a link is at most MAX_URI long.
+from bot.textrules import CONTROL_OR_BREAK as _FORBIDDEN
+from bot.textrules import MAX_URI
 
 MAX_POSTBACK = 300
 MAX_MESSAGE = 300
-MAX_URI = 1000
 MAX_SUB_LABEL = 14
 MAX_ACTION_LABEL = 20  # LINE's limit on an action's label (read aloud by screen readers)
-# NUL, other controls and lone surrogates cannot be shown, stored or sent.
-_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 ACTION_KINDS = ("topic", "message", "uri", "notices", "contact")
 ACTION_LABELS = {"topic": "トピックのメニューを開く", "message": "決まった文を送る", "uri": "ページを開く（URL）",

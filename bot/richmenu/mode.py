@@ -11,6 +11,7 @@ from flask import current_app, has_request_context
 from bot import audit
 from bot.extensions import db
 from bot.models import RichMenuPublication
+from bot.models.timeutil import console_time
 from bot.publicurl import base_url
 from bot.richmenu import publish as publisher
 from bot.richmenu import review as reviews
@@ -64,9 +65,7 @@ class Review:
         """Return what the changes are measured against, in Japanese."""
         if self.published is None:
             return "まだ公開していません。すべてのボタンが新しく届きます。"
-        from bot.admin.blueprint import local_time
-
-        when = f"{local_time(self.published.published_at)}、{self.published.published_by}"
+        when = f"{console_time(self.published.published_at)}、{self.published.published_by}"
         if not self.recorded:
             return f"前回の公開（{when}）の内容は記録されていません。すべてのボタンを新しいものとして表示します。"
         return f"前回の公開（{when}）からの変更"

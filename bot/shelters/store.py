@@ -9,10 +9,11 @@ from sqlalchemy import select, update
 
 from bot import audit
 from bot.extensions import db
-from bot.knowledge.pack import SLUG_RE, Problem
 from bot.models import Shelter, utcnow
 from bot.models.shelters import STATUSES
 from bot.shelters.pack import LIMITS, check_shelter, normalise_shelter, shelter_hash
+from bot.problems import Problem
+from bot.textrules import SLUG_RE
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.knowledge.pack import PackError, read_pack
-from bot.knowledge.store import export_pack, import_pack
+from bot.pack import export_pack, import_pack
 from bot.models import AuditLog, Shelter
 from tests.admin_support import (  # noqa: F401  (fixtures)
     ADMIN, EDITOR, admin_client, console, csrf_token, editor_client, login, make_users,

@@ -10,6 +10,7 @@ from bot.admin.blueprint import bp
 from bot.admin.forms import ActionForm, CategoryForm
 from bot.extensions import db
 from bot.knowledge import categories
+from bot.knowledge.editing import rename_category
 from bot.models import Category, Entry
 
 
@@ -57,7 +58,7 @@ def category_rename(category_id: int):
     if form.validate_on_submit():
         old = category.name
         try:
-            moved = categories.rename(category, form.name.data, current_user.email)
+            moved = rename_category(category, form.name.data, current_user.email)
         except categories.CategoryInvalid as exc:
             flash(f"変更できませんでした：{exc}", "error")
         else:

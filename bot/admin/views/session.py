@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 from bot.admin import accounts
 from bot.admin.auth import public, renew_session, safe_next, staff_required, start_session
 from bot.admin.blueprint import bp
+from bot.admin.sessions import end_sessions
 from bot.admin.forms import ActionForm, LoginForm, PasswordForm
 from bot.extensions import db
 
@@ -70,7 +71,7 @@ def account():
 def end_other_sessions():
     """End the user's sessions on every other device, keeping this one."""
     if ActionForm().validate_on_submit():
-        accounts.end_sessions(current_user, current_user.email, "本人の操作")
+        end_sessions(current_user, current_user.email, "本人の操作")
         db.session.commit()
         renew_session(current_user)
         flash("ほかの端末のログインをすべて終了しました。", "info")
