@@ -15,7 +15,7 @@ from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge, load_synonyms
 from bot.knowledge.categories import near_duplicates
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from bot.pack import export_pack, import_pack
 from bot.knowledge.transfer import purge_staged, staging_dir
 from bot.line.transcript import as_text

@@ -68,7 +68,7 @@ def test_zip_export_is_a_valid_pack(console, editor_client, tmp_path):
     names = archive.namelist()
     assert "knowledge/school-lunch-free.yaml" in names and "knowledge/synonyms.yaml" in names
     archive.extractall(tmp_path)
-    from bot.knowledge.pack import read_pack
+    from bot.pack import read_pack
 
     pack = read_pack(tmp_path / "knowledge")
     assert any(e["slug"] == "school-lunch-free" for e in pack.entries)

@@ -8,7 +8,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from bot.pack import export_pack, import_pack
 from bot.models import AuditLog, Shelter
 from tests.admin_support import (  # noqa: F401  (fixtures)
