@@ -88,7 +88,7 @@ def test_import_with_one_bad_row_changes_nothing(console, admin_client):
 
 
 def test_apply_refuses_a_staged_upload_with_problems(console, admin_client):
-    from bot.knowledge import transfer
+    from bot.pack import transfer
 
     with console.app_context():
         staged = transfer.parse_upload("x.csv", "識別名,タイトル\nbad slug,t\n".encode())

@@ -236,7 +236,7 @@ def test_the_consoles_zip_export_and_import_carry_shelters_but_not_statuses(load
     import io
     import zipfile
 
-    from bot.knowledge.transfer import apply_staged, export_zip, parse_upload
+    from bot.pack.transfer import apply_staged, export_zip, parse_upload
     from bot.shelters.store import set_status
 
     with loaded_app.app_context():
