@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot import create_app
 from bot.extensions import db
-from bot.knowledge.pack import read_pack
+from bot.pack import read_pack
 from bot.pack import import_pack
 from bot.models import QuestionLog, utcnow
 

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.knowledge.pack import read_pack
+from bot.pack import read_pack
 from bot.matching import Document, Matcher
 
 ROOT = Path(__file__).resolve().parents[1]

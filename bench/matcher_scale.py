@@ -26,7 +26,7 @@ _SUFFIXES = ("", "について", "を知りたい", "の手続き", "の窓口",
 
 def town_docs():
     """Return the town pack's entries as matcher documents."""
-    from bot.knowledge.pack import read_pack
+    from bot.pack import read_pack
     from bot.matching import Document
 
     pack = read_pack(ROOT / "knowledge")

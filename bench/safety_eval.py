@@ -146,7 +146,7 @@ class Bot:
 
         from bot import create_app
         from bot.extensions import db
-        from bot.knowledge.pack import read_pack
+        from bot.pack import read_pack
         from bot.pack import import_pack
         from tests.fakeline import FakeLine
 

@@ -45,7 +45,7 @@ def edited_pack(directory: Path) -> tuple[Path, list[str]]:
 def _editor(url: str):
     """Return a function that imports a pack into the shared database and reports what changed."""
     from bot import create_app
-    from bot.knowledge.pack import read_pack
+    from bot.pack import read_pack
     from bot.pack import import_pack
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})

@@ -20,7 +20,7 @@ from bot.conversation import Incoming, respond
 from bot.extensions import db
 from bot.inbox import add_as_alternate, dismiss, open_groups
 from bot.knowledge.editing import save_entry
-from bot.knowledge.pack import read_pack
+from bot.pack import read_pack
 from bot.pack import import_pack
 from bot.line import postback
 from bot.line.client import SendResult

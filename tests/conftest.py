@@ -126,7 +126,7 @@ _PACKS: dict[str, object] = {}
 
 def _bundled_pack(directory: str):
     """Return a fresh copy of the pack in directory, read and validated once per test session."""
-    from bot.knowledge.pack import read_pack
+    from bot.pack import read_pack
 
     if directory not in _PACKS:
         _PACKS[directory] = read_pack(directory)

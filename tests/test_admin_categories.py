@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.knowledge.categories import names, near_duplicates
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from bot.models import AuditLog, Category
 from tests.admin_support import admin_client, console, editor_client, entry, form_of  # noqa: F401  (fixtures)
 
@@ -138,3 +138,23 @@ def test_the_line_menu_follows_the_order_admins_chose(console, admin_client):
 def names_in(app) -> list[str]:
     with app.app_context():
         return names()
+
+
+def test_a_pack_import_that_only_reorders_categories_reaches_running_workers(loaded_app, tmp_path):
+    """Issue 20: the new order was stored but the version stayed, so every worker kept serving the old menu order."""
+    from bot.knowledge.index import knowledge
+    from bot.knowledge.store import current_version
+    from bot.pack import import_pack
+
+    pack = tmp_path / "pack"
+    shutil.copytree(PACK, pack)
+    order = read_pack(PACK).categories
+    (pack / "categories.yaml").write_text(yaml.safe_dump(order[::-1], allow_unicode=True), encoding="utf-8")
+    with loaded_app.app_context():
+        served = knowledge().categories()  # a running worker's snapshot
+        before = current_version()
+        report = import_pack(read_pack(pack))
+        assert not report.created and not report.updated  # no entry changed: only the order
+        assert names() == order[::-1]
+        assert current_version() == before + 1  # one bump, so every worker rebuilds
+        assert knowledge().categories() == [c for c in order[::-1] if c in served] != served

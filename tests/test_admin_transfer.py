@@ -68,7 +68,7 @@ def test_zip_export_is_a_valid_pack(console, editor_client, tmp_path):
     names = archive.namelist()
     assert "knowledge/school-lunch-free.yaml" in names and "knowledge/synonyms.yaml" in names
     archive.extractall(tmp_path)
-    from bot.knowledge.pack import read_pack
+    from bot.pack import read_pack
 
     pack = read_pack(tmp_path / "knowledge")
     assert any(e["slug"] == "school-lunch-free" for e in pack.entries)
@@ -88,7 +88,7 @@ def test_import_with_one_bad_row_changes_nothing(console, admin_client):
 
 
 def test_apply_refuses_a_staged_upload_with_problems(console, admin_client):
-    from bot.knowledge import transfer
+    from bot.pack import transfer
 
     with console.app_context():
         staged = transfer.parse_upload("x.csv", "識別名,タイトル\nbad slug,t\n".encode())

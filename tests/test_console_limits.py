@@ -97,7 +97,7 @@ def test_the_knowledge_import_has_a_budget_and_a_refused_preview_stages_nothing(
                                  content_type="multipart/form-data")
 
     with console.app_context():
-        from bot.knowledge.transfer import staging_dir
+        from bot.pack.transfer import staging_dir
 
         staging = Path(staging_dir())
     assert upload().status_code == 200

@@ -19,7 +19,7 @@ from bot.admin import forms as admin_forms
 from bot.admin.townforms import TownForm
 from bot.admin import richmenu_forms
 from bot.extensions import db
-from bot.knowledge.pack import read_pack
+from bot.pack import read_pack
 from bot.pack import import_pack
 from bot.models import Category, Entry, Notice, Office, QuestionLog, Shelter, User
 from bot.models import TestRecipient as Recipient

@@ -7,7 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.knowledge.pack import Pack, read_pack
+from bot.pack import Pack, read_pack
 from bot.pack import import_pack
 from tests import events
 from tests.linesign import body_of

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot import create_app
 from bot.extensions import db
-from bot.knowledge.pack import read_pack
+from bot.pack import read_pack
 from bot.pack import import_pack
 from bot.models import ProcessedEvent
 from tests import events

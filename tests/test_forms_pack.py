@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.forms.definition import read_forms, validate
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from tests.conftest import ROOT
 
 FORM = ROOT / "knowledge" / "forms" / "supporters-club.yaml"

@@ -223,7 +223,7 @@ def test_choosing_mail_needs_an_email_address(loaded_app):
 def test_each_submission_keeps_the_version_it_answered(loaded_app, tmp_path):
     import shutil
 
-    from bot.knowledge.pack import read_pack
+    from bot.pack import read_pack
     from bot.pack import import_pack
 
     client = loaded_app.test_client()

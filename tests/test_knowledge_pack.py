@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.extensions import db
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from bot.knowledge.store import current_version
 from bot.models import Entry, EntryRevision
 from tests.conftest import shared_path

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot
-from bot.knowledge.pack import PackError, content_hash, read_pack
+from bot.knowledge.pack import content_hash
+from bot.pack import PackError, read_pack
 from bot.knowledge.store import current_version
 from bot.line.messages import Town, answer_bubble
 from bot.line.transcript import as_text

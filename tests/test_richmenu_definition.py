@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from bot.richmenu import packfile, render
 from bot.richmenu.definition import LAYOUTS, validate
 from bot.richmenu.image import ImageInvalid, check_image

@@ -23,7 +23,7 @@ from bot.conversation import Incoming, prepare, replies
 from bot.extensions import db
 from bot.inbox import open_questions
 from bot.knowledge.index import knowledge
-from bot.knowledge.transfer import parse_upload
+from bot.pack.transfer import parse_upload
 from bot.line.messages import Town, tel_uri
 from bot.models import QuestionLog
 from bot.safety import SafetyCache

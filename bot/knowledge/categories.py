@@ -82,14 +82,20 @@ def move(category: Category, step: int, actor: str) -> bool:
     return True
 
 
-def sync(wanted: list[str]) -> None:
-    """Make the pack's list the managed one: add missing names and take its order (kept names stay after)."""
+def sync(wanted: list[str]) -> bool:
+    """Make the pack's list the managed one: add missing names and take its order (kept names stay after).
+
+    Return whether the list or its order changed: the menu order is part of what the bot serves."""
     existing = {c.name: c for c in db.session.scalars(select(Category))}
+    before = {name: c.position for name, c in existing.items()}
+    added = False
     for number, name in enumerate(wanted, start=1):
         category = existing.get(name)
         if category is None:
             db.session.add(Category(name=name, position=number))
+            added = True
         else:
             category.position = number
     for offset, category in enumerate(c for n, c in sorted(existing.items()) if n not in wanted):
         category.position = len(wanted) + 1 + offset
+    return added or any(c.position != before[name] for name, c in existing.items())

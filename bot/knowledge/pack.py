@@ -1,22 +1,16 @@
-"""Read, validate and write the YAML knowledge pack (one file per entry)."""
+"""The entries' pack format: validate, normalise and write one entry per YAML file, and the synonym and category
+files. The whole pack, across the features, is `bot.pack`."""
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.offices.pack import OFFICES_FILE, dump_offices, entry_office_problems, normalise_office, validate_offices
 from bot.problems import Problem
-from bot.richmenu import packfile as richmenu_file
-from bot.safety.rules import SAFETY_FILE, SafetyFileError
-from bot.safety.rules import read_file as read_safety_file
-from bot.shelters.pack import SHELTERS_FILE, normalise_shelter
-from bot.shelters.pack import validate as validate_shelters
 from bot.textrules import CONTROL as _FORBIDDEN
 from bot.textrules import SLUG_RE, URL_RE
 
@@ -44,20 +38,6 @@ TEXT_LIMITS = {
 LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)}  # (items, characters per item)
 SYNONYMS_FILE = "synonyms.yaml"
 CATEGORIES_FILE = "categories.yaml"
-
-
-@dataclass
-class Pack:
-    """A validated pack: entries as plain dicts plus the synonym table."""
-
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    synonyms: dict[str, list[str]] = field(default_factory=dict)
-    categories: list[str] = field(default_factory=list)  # in menu order; empty when the pack has no list
-    safety_rules: int = 0
-    forms: list[dict[str, Any]] = field(default_factory=list)  # form definitions from forms/*.yaml (bot.forms)
-    offices: list[dict[str, str]] | None = None  # None: the pack has no offices.yaml
-    richmenu: dict[str, dict[str, Any]] | None = None  # normal / disaster; None when the pack has no richmenu.yaml
-    shelters: list[dict[str, Any]] | None = None  # 避難所 from shelters.yaml (bot.shelters); None when it has none
 
 
 class PackError(Exception):
@@ -157,20 +137,6 @@ def validate_entry(raw: Any, file: str) -> list[Problem]:
     return problems
 
 
-def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")), []
-    except UnicodeDecodeError:
-        return None, [Problem(path.name, "-", "is not UTF-8 text")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        return None, [Problem(path.name, "-", f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}")]
-    except ValueError as exc:
-        # PyYAML builds dates while parsing: 2026-13-45 fails here, not in validation.
-        return None, [Problem(path.name, "-", f"has a value YAML cannot read: {exc}")]
-
-
 def validate_synonyms(raw: Any, file: str) -> list[Problem]:
     """Return every problem with a synonym table (word: [variants])."""
     if raw is None:
@@ -197,107 +163,8 @@ def validate_categories(raw: Any, file: str) -> list[Problem]:
     return problems
 
 
-def _check_safety(path: Path, problems: list[Problem]) -> int:
-    """Validate safety.yaml into problems; return how many rules it holds."""
-    try:
-        return len(read_safety_file(path).rules)
-    except SafetyFileError as exc:
-        problems.extend(Problem(path.name, where, reason) for where, reason in exc.problems)
-        return 0
-
-
-def read_pack(directory: str | Path) -> Pack:
-    """Read and validate a pack directory; raise PackError listing every problem."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise PackError([Problem(str(root), "-", "is not a directory")])
-    problems: list[Problem] = []
-    pack = Pack()
-    seen: dict[str, str] = {}
-    for path in sorted(root.glob("*.y*ml")):
-        if path.name == SAFETY_FILE:
-            pack.safety_rules = _check_safety(path, problems)
-            continue
-        if path.name == richmenu_file.RICHMENU_FILE:
-            continue  # read below, once the category list is known
-        raw, errors = load_yaml(path)
-        if errors:
-            problems.extend(errors)
-            continue
-        if path.name == SYNONYMS_FILE:
-            syn_errors = validate_synonyms(raw, path.name)
-            problems.extend(syn_errors)
-            if not syn_errors and raw:
-                pack.synonyms = {str(k): [str(v) for v in vs] for k, vs in raw.items()}
-            continue
-        if path.name == OFFICES_FILE:
-            office_errors = validate_offices(raw, path.name)
-            problems.extend(office_errors)
-            pack.offices = [] if office_errors else [normalise_office(o) for o in raw or []]
-            continue
-        if path.name == SHELTERS_FILE:
-            shelter_errors = validate_shelters(raw, path.name)
-            problems.extend(shelter_errors)
-            pack.shelters = [] if shelter_errors else [normalise_shelter(s) for s in (raw or {}).get("shelters") or []]
-            continue
-        if path.name == CATEGORIES_FILE:
-            cat_errors = validate_categories(raw, path.name)
-            problems.extend(cat_errors)
-            if not cat_errors:
-                pack.categories = [str(v).strip() for v in raw]
-            continue
-        entry_errors = validate_entry(raw, path.name)
-        problems.extend(entry_errors)
-        if entry_errors:
-            continue
-        slug = raw["slug"]
-        if path.stem != slug:
-            problems.append(Problem(path.name, "slug", f"file name must be {slug}.yaml"))
-        if slug in seen:
-            problems.append(Problem(path.name, "slug", f"duplicate of {seen[slug]}"))
-            continue
-        seen[slug] = path.name
-        pack.entries.append(normalise_entry(raw))
-    if pack.categories:
-        known = set(pack.categories)
-        for entry in pack.entries:
-            if entry["category"] not in known:
-                problems.append(Problem(f"{entry['slug']}.yaml", "category",
-                                        f"unknown category {entry['category']!r}: use one of {CATEGORIES_FILE}"))
-    problems.extend(entry_office_problems(pack.entries, {o["key"] for o in pack.offices or []}))
-
-    from bot.forms.definition import read_forms  # the forms room checks its own files
-
-    pack.forms, form_problems = read_forms(root)
-    problems.extend(Problem(*problem) for problem in form_problems)
-
-    pack.richmenu, menu_problems = richmenu_file.read(root, pack.categories or None)
-    problems.extend(Problem(richmenu_file.RICHMENU_FILE, where, reason) for where, reason in menu_problems)
-    if problems:
-        raise PackError(problems)
-    return pack
-
-
 def dump_entry(entry: dict[str, Any]) -> str:
     """Return one entry as YAML text in the pack's field order."""
     data = normalise_entry(entry)
     ordered = {k: data[k] for k in FIELD_ORDER if data.get(k) not in ("", None) or k in REQUIRED}
     return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
-
-
-def write_pack(directory: str | Path, entries: list[dict[str, Any]], synonyms: dict[str, list[str]] | None,
-               categories: list[str] | None = None, offices: list[dict[str, Any]] | None = None) -> None:
-    """Write entries (and synonyms, the category list and the offices) to a directory in the pack format."""
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    for entry in entries:
-        (root / f"{entry['slug']}.yaml").write_text(dump_entry(entry), encoding="utf-8")
-    if synonyms:
-        (root / SYNONYMS_FILE).write_text(
-            yaml.safe_dump(synonyms, allow_unicode=True, sort_keys=True, width=1000), encoding="utf-8"
-        )
-    if categories:
-        (root / CATEGORIES_FILE).write_text(
-            yaml.safe_dump(list(categories), allow_unicode=True, width=1000), encoding="utf-8")
-    if offices is not None:
-        (root / OFFICES_FILE).write_text(dump_offices(offices), encoding="utf-8")

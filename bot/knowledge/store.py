@@ -1,6 +1,6 @@
 """Entries in the database: the upsert a pack import runs, revisions, and the version counter.
 
-The pack across the features (offices, categories, forms, the rich menu, shelters) is `bot/pack.py`, above this."""
+The pack across the features (offices, categories, forms, the rich menu, shelters) is `bot/pack/`, above this."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -8,7 +8,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.knowledge.pack import PackError, read_pack
+from bot.pack import PackError, read_pack
 from bot.pack import export_pack, import_pack
 from bot.models import AuditLog, Shelter
 from tests.admin_support import (  # noqa: F401  (fixtures)
@@ -236,7 +236,7 @@ def test_the_consoles_zip_export_and_import_carry_shelters_but_not_statuses(load
     import io
     import zipfile
 
-    from bot.knowledge.transfer import apply_staged, export_zip, parse_upload
+    from bot.pack.transfer import apply_staged, export_zip, parse_upload
     from bot.shelters.store import set_status
 
     with loaded_app.app_context():

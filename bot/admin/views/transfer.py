@@ -13,7 +13,7 @@ from bot.admin.diff import field_diffs
 from bot.admin.forms import ApplyImportForm, ImportForm
 from bot.admin.importdiff import compact
 from bot.bodylimits import body_limit, limit_text
-from bot.knowledge import transfer
+from bot.pack import transfer
 from bot.knowledge.labels import field_label, status_label
 from bot.models.timeutil import local_stamp
 

@@ -1,4 +1,5 @@
-"""Import and export the knowledge as a YAML zip or an Excel-friendly CSV; imports are staged then applied whole."""
+"""The console's pack upload and download: the knowledge as a YAML zip or an Excel-friendly CSV; imports are staged
+then applied whole (entries, offices and shelters in one transaction, one version bump)."""
 from __future__ import annotations
 
 import io
