@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
-from bot.matching.normalize import _PUNCT_RE, fold, nfkc, truncate
+from bot.matching.normalize import _PUNCT_RE, fold, nfkc, to_hiragana, truncate
 from bot.matching.tokenize import morphemes, units
 
 URGENT = "urgent"  # 緊急
@@ -34,6 +34,10 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[a-zà-ɏḀ-ỿ]")
 # Where one sentence ends: 。！？ and their ASCII forms, line breaks. Spaces and 、 do not cut.
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa]")
+_HIRAGANA = re.compile(r"[\u3041-\u3096]")
+# A message in katakana only (old phones, half-width ﾑﾈｶﾞｲﾀｲ): Sudachi reads it as loanwords, so it is read again
+# in hiragana (むねがいたい), and what either reading finds counts.
+_KATAKANA_ONLY_MIN = 4
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
 # Characters only Chinese writes (simplified forms, particles): an all-kanji Japanese message (救命講習) is not
 # read as Chinese unless it has one of them, or is exactly one Chinese keyword (救命！).
@@ -585,6 +589,10 @@ class Detector:
         verdicts: list[Verdict] = []
         if _KANA.search(text) or _KANJI.search(text):
             sentences = self._sentences(text)
+            if not _HIRAGANA.search(text) and not _KANJI.search(text) \
+                    and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN:
+                sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2)
+                             in zip(sentences, self._sentences(to_hiragana(text)))]
             rules, verdicts = self._judge(sentences, explain)
         if rules or _KANA.search(text):
             return Explanation("ja", sentences, verdicts, tuple(rules))
