@@ -41,7 +41,7 @@ _KATAKANA_ONLY_MIN = 4
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
 # Characters only Chinese writes (simplified forms, particles): an all-kanji Japanese message (救命講習) is not
 # read as Chinese unless it has one of them, or is exactly one Chinese keyword (救命！).
-_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间]")
+_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间嗎們沒幫暈說對讓錢很爸媽]")
 _WORD = re.compile(r"[^\W_]+")
 _PLAIN_ENDINGS = {"た", "だ", "て", "で"}
 _GLUE = {"助詞", "助動詞", "補助記号", "記号", "空白"}
@@ -331,14 +331,23 @@ class Lexicon:
             found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
         pieces, starts, seq = [], [], []
         length = 0
-        for unit in units:
+        last_unit = len(units) - 1
+        for n, unit in enumerate(units):
             surface, item, unit_hits = self._unit(unit)
             starts.append(length)
             pieces.append(surface)
             length += len(surface)
             if item is not None:
                 seq.append(item)
+            negated = None
             for concept, word, how in unit_hits:
+                if how == BY_LEMMA:
+                    # A verb found by its normalised form, negated right after, says the opposite: 埋まらない is
+                    # not 埋まった, 燃えない is not 燃えた.
+                    if negated is None:
+                        negated = n < last_unit and units[n + 1][2] == "助動詞" and norm(units[n + 1][0]) in _NEGATIONS
+                    if negated:
+                        continue
                 if (concept, word) not in found:
                     found[(concept, word)] = Hit(concept, word, how, unit[0])
         for _, form, concept, word in self.spoken.find_at("".join(pieces), starts):
