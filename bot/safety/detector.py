@@ -363,7 +363,6 @@ class Lexicon:
             found[key] = Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form)
         pieces, starts, seq = [], [], []
         length = 0
-        last_unit = len(units) - 1
         for n, unit in enumerate(units):
             surface, item, unit_hits = self._unit(unit)
             starts.append(length)
@@ -380,7 +379,7 @@ class Lexicon:
                     # A verb found by its normalised form, negated right after, says the opposite: 埋まらない is
                     # not 埋まった, 燃えない is not 燃えた.
                     if negated is None:
-                        negated = n < last_unit and units[n + 1][2] == "助動詞" and norm(units[n + 1][0]) in _NEGATIONS
+                        negated = _negated_after(units, n)
                     if negated:
                         continue
                 found[key] = Hit(concept, word, how, unit[0])
@@ -407,6 +406,14 @@ class Lexicon:
                 if all(g in w for g, w in zip(seq[i + 2:end], wanted[2:])) and after not in _NEGATIONS:
                     found[key] = Hit(concept, word, BY_SEQUENCE, "・".join(seq[i:end]))
         return list(found.values())
+
+
+def _negated_after(units: Sequence, n: int) -> bool:
+    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん."""
+    k = n + 1
+    if k < len(units) and units[k][0] == "ませ":
+        k += 1
+    return k < len(units) and units[k][2] == "助動詞" and norm(units[k][0]) in _NEGATIONS
 
 
 def phrase_key(slug: str) -> str:
