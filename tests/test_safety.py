@@ -143,6 +143,62 @@ def test_an_exact_concept_is_not_found_by_its_reading():
     assert loose.match("くまでた") and not exact.match("くまでた") and exact.match("熊手を買う")
 
 
+def test_a_verb_found_by_its_normalised_form_does_not_count_when_negated():
+    detector = Detector([Concept("buried", "埋まった", ("埋まっ",))], [_rule("buried", when=(("buried",),))])
+    for text in ("車が雪に埋まった", "うまってる", "埋まっとる"):
+        assert _slugs(detector, text) == ["buried"], text
+    for text in ("雪でうまらないようにしたい", "埋まらない", "埋まりません"):
+        assert detector.match(text) == (), text
+
+
+def test_a_katakana_only_message_is_read_again_in_hiragana():
+    detector = Detector([Concept("chest", "胸", ("胸",)), Concept("pain", "痛い", ("痛い",))],
+                        [_rule("chest", when=(("chest", "pain"),))])
+    for text in ("ﾑﾈｶﾞｲﾀｲ", "ムネガイタイ タスケテ", "胸が痛い", "むねがいたい"):
+        assert _slugs(detector, text) == ["chest"], text
+    assert detector.match("ムネ") == ()
+
+
+def test_match_and_explain_agree_though_match_keeps_one_word_per_concept(rules):
+    for text, _ in URGENT_PHRASES[:80]:
+        explained = rules.explain(text)
+        assert explained.matched == rules.match(text), text
+        assert len({(h.concept, h.word) for _, hits in explained.sentences for h in hits}) >= 1
+
+
+@pytest.mark.parametrize("text", [
+    # indirect wishes, not waking, farewells, one's own death, pills, methods, worthlessness, burden, last words
+    "いなくなってしまいたい", "今から死ぬ", "もう疲れた。朝になっても起きたくない", "明日の朝、目が覚めないといいな",
+    "みんなにありがとうって伝えといて", "私が死んだら猫のこと頼みたい", "睡眠薬ぜんぶ飲んだ", "薬いっぱいためてある",
+    "首つるロープかった", "線路の前に立ってる", "風呂で手首きった", "生きてる意味ない", "生きててごめんなさい",
+    "いないほうがみんな幸せ", "最後にだれかと話したかった", "なんもかんも嫌になった、もう終わりにするわ",
+    "ばあちゃんが早くお迎えが来てほしいって泣いてる", "娘の部屋で死にたいって書いてあるノート見つけた",
+])
+def test_indirect_crisis_wordings_get_the_crisis_lines(rules, text):
+    assert "crisis" in _slugs(rules, text)
+
+
+@pytest.mark.parametrize("text", [
+    "死ぬほど眠い", "死ぬまでに一度は行きたい温泉", "仕事終わりにしたいけど残業ある", "消えるボールペンは売ってますか",
+    "消えかけの横断歩道を直してほしい", "私が死んだら年金はどうなりますか", "今までお世話になりました、来月転勤します",
+    "疲れたので温泉行きたい", "眠ったままの子を車に置いて買い物はダメですよね", "特定健診の予約したい",
+])
+def test_crisis_look_alikes_stay_quiet(rules, text):
+    assert "crisis" not in _slugs(rules, text)
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("2さいの子がボタン電池のみこんだかも", "swallowed"),  # 2さいの is not 際の (a "what if")
+    ("となりのこどもがベランダに出されて何時間も泣いてる", "child-abuse"),  # 何時間 is not 何時 (a schedule)
+    ("ポータブルストーブ使ってたら子どもが吐いた", "carbon-monoxide"),  # 使って is not 使える (a service)
+    ("ガス警報器鳴ってる！どうしたらいい", "gas"),  # a ringing alarm lifts 警報器 (information)
+    ("病院の予約のことで、その前に主人がさっきから右手に力が入らない", "medical"),  # さっきから lifts 予約
+    ("牧場の牛が逃げて国道を走り回ってる", "dangerous-animal"),
+])
+def test_intent_filters_do_not_hide_an_emergency(rules, text, slug):
+    assert slug in _slugs(rules, text)
+
+
 # --- how concepts combine -----------------------------------------------------------------------------------------
 
 

@@ -18,9 +18,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import compress, count
+from operator import add
 from typing import NamedTuple
 
-from bot.matching.normalize import _PUNCT_RE, fold, nfkc, truncate
+from bot.matching.normalize import _PUNCT_RE, fold, nfkc, to_hiragana, truncate
 from bot.matching.tokenize import morphemes, units
 
 URGENT = "urgent"  # 緊急
@@ -34,10 +36,14 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[a-zà-ɏḀ-ỿ]")
 # Where one sentence ends: 。！？ and their ASCII forms, line breaks. Spaces and 、 do not cut.
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa]")
+_HIRAGANA = re.compile(r"[\u3041-\u3096]")
+# A message in katakana only (old phones, half-width ﾑﾈｶﾞｲﾀｲ): Sudachi reads it as loanwords, so it is read again
+# in hiragana (むねがいたい), and what either reading finds counts.
+_KATAKANA_ONLY_MIN = 4
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
 # Characters only Chinese writes (simplified forms, particles): an all-kanji Japanese message (救命講習) is not
 # read as Chinese unless it has one of them, or is exactly one Chinese keyword (救命！).
-_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间]")
+_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间嗎們沒幫暈說對讓錢很爸媽]")
 _WORD = re.compile(r"[^\W_]+")
 _PLAIN_ENDINGS = {"た", "だ", "て", "で"}
 _GLUE = {"助詞", "助動詞", "補助記号", "記号", "空白"}
@@ -184,22 +190,34 @@ class _Index:
             self._forms[form][(concept, word)] = None
 
     def freeze(self) -> None:
-        by_prefix: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = defaultdict(list)
+        # By the first two characters, then by length: at a position, each length is one slice and one lookup
+        # (rather than a startswith for every form that shares the first two characters).
+        by_prefix: dict[str, dict[int, dict[str, tuple[tuple[str, str], ...]]]] = defaultdict(lambda: defaultdict(dict))
         for form, owners in self._forms.items():
-            by_prefix[form[:2]].append((form, tuple(owners)))
-        self._frozen = {k: tuple(v) for k, v in by_prefix.items()}
+            by_prefix[form[:2]][len(form)][form] = tuple(owners)
+        self._frozen = {k: tuple(sorted(v.items())) for k, v in by_prefix.items()}
 
-    def find_at(self, text: str, starts: Iterable[int] | None = None) -> Iterable[tuple[int, str, str, str]]:
-        """Yield (position, form, concept, word) for every form in text (only from `starts` when given)."""
+    def find_at(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, str, str, str]]:
+        """Return (position, form, concept, word) for every form in text (only from `starts` when given)."""
         frozen = self._frozen
-        get = frozen.get
-        for i in range(len(text) - 1) if starts is None else starts:
-            forms = get(text[i:i + 2])
-            if forms:
-                for form, owners in forms:
-                    if text.startswith(form, i):
+        if starts is None:
+            # The positions whose two characters begin some form, found by C-level iterators (no Python loop over
+            # every character of a 500-character message).
+            starts = compress(count(), map(frozen.__contains__, map(add, text, text[1:])))
+            get = frozen.__getitem__
+        else:
+            get = frozen.get
+        out = []
+        for i in starts:
+            lengths = get(text[i:i + 2])
+            if lengths:
+                for length, forms in lengths:
+                    form = text[i:i + length]
+                    owners = forms.get(form)
+                    if owners:
                         for concept, word in owners:
-                            yield i, form, concept, word
+                            out.append((i, form, concept, word))
+        return out
 
 
 @lru_cache(maxsize=4096)
@@ -220,6 +238,20 @@ def _fold_marking_katakana(text: str) -> tuple[str, list[bool]]:
             # ー belongs to the word before it: katakana after katakana, hiragana after hiragana.
             katakana.append(kata and (ch != "ー" or bool(katakana and katakana[-1])))
     return "".join(chars), katakana
+
+
+def _katakana_flags(text: str, folded: str) -> list[bool]:
+    """Return, for each character of folded (norm(text) of an NFKC text), whether it was written in katakana:
+    what _fold_marking_katakana gives, without folding character by character (folding keeps one character for
+    each one it does not drop, so the kept characters line up)."""
+    flags, prev = [], False
+    kept = _PUNCT_RE.sub("", text)
+    if len(kept) != len(folded):
+        return _fold_marking_katakana(text)[1]
+    for ch in kept:
+        prev = "\u30a1" <= ch <= "\u30fa" or (ch == "ー" and prev)
+        flags.append(prev)
+    return flags
 
 
 def _splits_a_katakana_word(katakana: list[bool], start: int, end: int) -> bool:
@@ -312,33 +344,49 @@ class Lexicon:
             self._units[unit] = found
         return found
 
-    def hits(self, sentence: str, units: Sequence) -> list[Hit]:
-        """Return every concept word in one sentence (its NFKC text and its Sudachi units)."""
-        found: dict[tuple[str, str], Hit] = {}
+    def hits(self, sentence: str, units: Sequence, every: bool = True) -> list[Hit]:
+        """Return every concept word in one sentence (its NFKC text and its Sudachi units); with every=False only
+        the first word of each concept (all a decision needs; `safety explain` shows them all)."""
+        found: dict[tuple[str, str] | str, Hit] = {}
         folded = norm(sentence)
         katakana: list[bool] | None = None
         mixed = _KATAKANA_WORD.search(sentence) is not None
         for start, form, concept, word in self.written.find_at(folded):
+            key = (concept, word) if every else concept
+            if key in found:
+                continue
             if mixed:
                 if katakana is None:
-                    katakana = _fold_marking_katakana(sentence)[1]
+                    katakana = _katakana_flags(sentence, folded)
                 if _splits_a_katakana_word(katakana, start, start + len(form)):
                     continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
-            found.setdefault((concept, word), Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form))
+            found[key] = Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form)
         pieces, starts, seq = [], [], []
         length = 0
-        for unit in units:
+        for n, unit in enumerate(units):
             surface, item, unit_hits = self._unit(unit)
             starts.append(length)
             pieces.append(surface)
             length += len(surface)
             if item is not None:
                 seq.append(item)
+            negated = None
             for concept, word, how in unit_hits:
-                if (concept, word) not in found:
-                    found[(concept, word)] = Hit(concept, word, how, unit[0])
+                key = (concept, word) if every else concept
+                if key in found:
+                    continue
+                if how == BY_LEMMA:
+                    # A verb found by its normalised form, negated right after, says the opposite: 埋まらない is
+                    # not 埋まった, 燃えない is not 燃えた.
+                    if negated is None:
+                        negated = _negated_after(units, n)
+                    if negated:
+                        continue
+                found[key] = Hit(concept, word, how, unit[0])
         for _, form, concept, word in self.spoken.find_at("".join(pieces), starts):
-            found.setdefault((concept, word), Hit(concept, word, BY_READING, form))
+            key = (concept, word) if every else concept
+            if key not in found:
+                found[key] = Hit(concept, word, BY_READING, form)
         sequences = self.sequences
         last = len(seq) - 1
         for i, first in enumerate(seq):
@@ -350,11 +398,22 @@ class Lexicon:
                 end = i + len(wanted)
                 if second not in wanted[1] or end > len(seq):
                     continue
+                key = (concept, word) if every else concept
+                if key in found:
+                    continue
                 after = seq[end] if end < len(seq) else ""
                 # 火がついて is not in 火がつかない: a negation right after the phrase turns it around.
                 if all(g in w for g, w in zip(seq[i + 2:end], wanted[2:])) and after not in _NEGATIONS:
-                    found.setdefault((concept, word), Hit(concept, word, BY_SEQUENCE, "・".join(seq[i:end])))
+                    found[key] = Hit(concept, word, BY_SEQUENCE, "・".join(seq[i:end]))
         return list(found.values())
+
+
+def _negated_after(units: Sequence, n: int) -> bool:
+    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん."""
+    k = n + 1
+    if k < len(units) and units[k][0] == "ませ":
+        k += 1
+    return k < len(units) and units[k][2] == "助動詞" and norm(units[k][0]) in _NEGATIONS
 
 
 def phrase_key(slug: str) -> str:
@@ -451,7 +510,7 @@ class Detector:
 
     # -- Japanese ------------------------------------------------------------------------------------------
 
-    def _sentences(self, text: str) -> list[tuple[str, list[Hit]]]:
+    def _sentences(self, text: str, every: bool = True) -> list[tuple[str, list[Hit]]]:
         bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
         out: list[tuple[str, list[Hit]]] = []
         start, offset, mine = 0, 0, []
@@ -459,20 +518,20 @@ class Detector:
         end = next(pending)
         for unit in units(text):
             while offset >= end and start < len(text):
-                self._close(text[start:end], mine, out)
+                self._close(text[start:end], mine, out, every)
                 start, mine, end = end, [], next(pending, len(text))
             if unit[2] != "空白":
                 mine.append(unit)
             offset += len(unit[0])
         while start < len(text):
-            self._close(text[start:end], mine, out)
+            self._close(text[start:end], mine, out, every)
             start, mine, end = end, [], next(pending, len(text))
         return out
 
-    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]]) -> None:
+    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], every: bool) -> None:
         if not sentence.strip():
             return
-        hits = self.lexicon.hits(sentence, mine)
+        hits = self.lexicon.hits(sentence, mine, every)
         if _EXCLAIM.search(sentence):
             hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
         if len(norm(sentence)) <= SHORT_CHARS:
@@ -584,7 +643,11 @@ class Detector:
         rules: list[Rule] = []
         verdicts: list[Verdict] = []
         if _KANA.search(text) or _KANJI.search(text):
-            sentences = self._sentences(text)
+            sentences = self._sentences(text, explain)
+            if not _HIRAGANA.search(text) and not _KANJI.search(text) \
+                    and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN:
+                sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2)
+                             in zip(sentences, self._sentences(to_hiragana(text), explain))]
             rules, verdicts = self._judge(sentences, explain)
         if rules or _KANA.search(text):
             return Explanation("ja", sentences, verdicts, tuple(rules))

@@ -63,6 +63,20 @@ def test_the_dev_set_is_separate_from_both_halves_and_written_once():
     assert all(c.lookalike for c in dev if c.category.startswith("lookalike-"))
 
 
+FRESH = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
+
+
+def test_the_fresh_sets_are_separate_from_every_other_set():
+    # *.fresh*.yaml: the second round's own checks of generalisation; none may repeat a tune, held or dev phrasing
+    # (only a count is compared, so a failure prints no held phrasing).
+    fresh = [c.text for half in FRESH for c in ev.load(half)]
+    others = {c.text for half in (*HALVES, "dev") for c in ev.load(half)}
+    repeated = sum(1 for text in fresh if text in others)
+    twice = sum(1 for n in Counter(fresh).values() if n > 1)
+    assert (len(fresh), repeated, twice) == (len(set(fresh)), 0, 0)
+    assert all(c.expect <= ev.EMERGENCY_NUMBERS for half in FRESH for c in ev.load(half))
+
+
 def test_the_counter_reads_numbers_from_call_buttons_and_text_and_nothing_else():
     reply = [{"type": "flex", "altText": "すぐに１１９番へ。迷ったら ＃8000",
               "contents": {"footer": {"contents": [
