@@ -29,7 +29,6 @@ PAGE_SIZE = 25
 MAX_FUZZY_GROUPS = 300
 # fuzz.ratio on folded text: 1-2 character variations of a short Japanese question stay together.
 SIMILARITY = 72
-MAX_VARIANTS = 20
 DISMISS_REASONS = {
     "out_of_scope": "市の業務の範囲外",
     "not_a_question": "質問ではない（あいさつ・試し打ちなど）",

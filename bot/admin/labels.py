@@ -86,12 +86,6 @@ AUDIT_ACTIONS = {
 OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": "回答できず", "down": "👎", "choice": "選択",
                   "safety": "緊急の案内", "contact": "職員対応の希望", "disaster": "災害時の案内"}
 
-TARGET_TYPES = {"entry": "回答", "user": "ユーザー", "inbox": "受信箱", "notice": "お知らせ", "pack": "取り込み", "test_recipient": "テスト送信先",
-                "category": "カテゴリ", "town": "町の設定",
-                "application": "申込み", "form": "フォーム", "office": "担当課", "richmenu": "リッチメニュー",
-                "facility": "サイネージの施設", "screen": "サイネージの画面",
-                "shelter": "避難所"}
-
 REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
                     "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
 
@@ -121,11 +115,6 @@ def actor_label(actor: str) -> str:
 def action_label(code: str) -> str:
     """Return the Japanese name of an audit action."""
     return AUDIT_ACTIONS.get(code, "その他の操作")
-
-
-def target_label(code: str) -> str:
-    """Return the Japanese name of an audit target type."""
-    return TARGET_TYPES.get(code, "対象")
 
 
 def field_label(key: str) -> str:

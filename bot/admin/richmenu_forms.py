@@ -13,7 +13,6 @@ from bot.richmenu.spec import MAX_CHAT_BAR_TEXT, MODES
 from bot.webforms import JapaneseForm
 
 MAX_TILES = max(layout.cells for layout in LAYOUTS.values())
-TILE_FIELDS = ("label", "sub", "kind", "category", "text", "uri")
 # Generous bounds on what one field may carry; the definition's own checks give the exact, friendly limits.
 _FIELD_MAX = {"label": 40, "sub": 40, "category": 80, "text": MAX_MESSAGE + 100, "uri": MAX_URI + 100}
 

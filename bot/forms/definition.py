@@ -25,9 +25,6 @@ TEXT_LIMITS = {"slug": 80, "title": 100, "line_button": 20, "intro": 2000, "purp
 MAX_FIELDS = 40
 MAX_CHOICES = 60
 MAX_LENGTH_LIMIT = 10_000
-# Fields the service itself uses beyond showing them: the e-mail finds a second application.
-EMAIL_KEY = "email"
-
 Problem = tuple[str, str, str]  # file, field, reason (Japanese): bot.knowledge.pack turns them into Problems
 
 

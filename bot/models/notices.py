@@ -10,11 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bot.extensions import db
 from bot.models.timeutil import utcnow
 
-# Notice lifecycle: draft → pending_approval (when the two-person rule is on) → scheduled → sending → sent.
-NOTICE_STATUSES = ("draft", "pending_approval", "scheduled", "sending", "sent", "cancelled")
-# Batch lifecycle: pending → sending (claimed by a worker) → delivered | failed; back to pending to retry.
-BATCH_STATUSES = ("pending", "sending", "delivered", "failed")
-
 
 class Subscription(db.Model):
     """A follower's wish to hear about one topic."""
@@ -63,6 +58,7 @@ class Notice(db.Model):
     entry_slug: Mapped[str] = mapped_column(String(80), default="")
     # Empty topics means every active follower who has not opted out.
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # draft → pending_approval (when the two-person rule is on) → scheduled → sending → sent, or cancelled.
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: as soon as allowed
     created_by: Mapped[str] = mapped_column(String(200), default="")
@@ -93,11 +89,6 @@ class Notice(db.Model):
 
     batches: Mapped[list[OutboxBatch]] = relationship(back_populates="notice", order_by="OutboxBatch.id")
 
-    @property
-    def for_everyone(self) -> bool:
-        """Tell whether the notice goes to all followers rather than to topics."""
-        return not self.topics
-
 
 class TestRecipient(db.Model):
     """A staff member's LINE account that admins allow notices to be test-sent to."""
@@ -123,6 +114,7 @@ class OutboxBatch(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     # The same key on every try: LINE answers 409 instead of delivering a second time.
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    # pending → sending (claimed by a worker) → delivered | failed; back to pending to retry.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -262,8 +262,3 @@ class Deliverer:
         if not moments:
             return None
         return max(0.0, (min(moments) - now).total_seconds())
-
-    def release_lock(self) -> None:
-        """Give up the single-worker lock, if this worker holds it."""
-        if uses_single_worker_lock():
-            locks.release(LOCK_NAME, self.lock_holder)

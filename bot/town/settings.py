@@ -32,7 +32,6 @@ DEFAULTS = {
     "water_contact": "TOWN_WATER_CONTACT",
 }
 MULTILINE = ("disaster_greeting",)
-DISASTER_KEYS = ("disaster_mode", "disaster_reason", "disaster_since", "disaster_by")
 # Every reply reads the town: one process keeps it this many seconds, so another worker's change shows
 # within that time without a database round trip per reply (this process's own changes show at once).
 DEFAULT_CACHE_SECONDS = 5.0
