@@ -368,6 +368,80 @@ languages:
         parse(_SMALL.replace("reply: 119番へ", "reply: すぐに電話"))
 
 
+# --- the semantic second opinion (bot/safety/semantic.py) ------------------------------------------------------
+
+# No word of the crisis lexicon: only the prototypes' meaning (自分なんかいない方がいい) finds it.
+_NO_LEXICON_CRISIS = "自分はいらない人間なんだ"
+
+
+def test_the_semantic_fallback_catches_a_crisis_wording_with_no_lexicon_word(rules):
+    assert rules.semantic is not None and len(rules.semantic) > 20
+    lexicon_only = Detector.__new__(Detector)
+    lexicon_only.__dict__.update(rules.__dict__, semantic=None)
+    assert _slugs(lexicon_only, _NO_LEXICON_CRISIS) == []
+    assert _slugs(rules, _NO_LEXICON_CRISIS) == ["crisis"]
+    verdict = next(v for v in rules.explain(_NO_LEXICON_CRISIS).verdicts if v.slug == "crisis")
+    assert verdict.fired and "意味の近さ" in verdict.reason and "いちばん近い例「" in verdict.reason
+
+
+@pytest.mark.parametrize("text, why", [("いらない人間ドックの予約を自分で取り消したい", "に届かない"),
+                                       # near enough, but a question about an event: the intent filters keep it out
+                                       ("自分の存在に悩む人の相談会の日程を知りたい", "があるので緊急ではない")])
+def test_the_semantic_fallback_leaves_a_look_alike_with_the_same_words(rules, text, why):
+    assert _slugs(rules, text) == []
+    # explain still shows how near it came, and why it did not fire.
+    verdict = next(v for v in rules.explain(text).verdicts if v.slug == "crisis")
+    assert not verdict.fired and "意味の近さ" in verdict.reason and why in verdict.reason
+
+
+def test_without_word_vectors_the_detector_works_by_its_lexicons(monkeypatch, pack, caplog):
+    from bot.matching import vectors
+    from bot.safety import semantic
+
+    monkeypatch.setattr(vectors, "_shared", None)
+    monkeypatch.setattr(vectors, "_shared_loaded", True)
+    monkeypatch.setattr(semantic, "_warned", False)
+    with caplog.at_level("WARNING", logger="bot.safety.semantic"):
+        first, second = pack.detector(), pack.detector()
+    assert first.semantic is None and second.semantic is None
+    assert sum("semantic second opinion is off" in r.getMessage() for r in caplog.records) == 1
+    assert _slugs(first, "もう死にたい") == ["crisis"] and _slugs(first, _NO_LEXICON_CRISIS) == []
+    assert all(v.reason != "" for v in first.explain(_NO_LEXICON_CRISIS).verdicts)
+
+
+def test_a_bad_prototype_list_is_named_in_japanese():
+    def crisis(extra: str) -> str:
+        return _SMALL + "    " + extra.replace("\n", "\n    ") + "\n"
+
+    cases = {
+        "prototypes: 消えたい\nsimilarity: 0.8": "prototypes: 例文を文字列の一覧で書いてください",
+        "prototypes: []\nsimilarity: 0.8": "prototypes: 例文を文字列の一覧で書いてください",
+        "prototypes: [消えたい, '  ']\nsimilarity: 0.8": "prototypes: 2番目の例文が空です",
+        "prototypes: [消えたい, のに]\nsimilarity: 0.8": "prototypes: 2番目の例文「のに」に意味のある語がありません",
+        f"prototypes: [{'あ' * 201}]\nsimilarity: 0.8": "prototypes: 1番目の例文が長すぎます（200文字まで）",
+        "prototypes: [消えたい]": "similarity: 例文との近さのしきい値を 0.5 から 1.0 の数で書いてください",
+        "prototypes: [消えたい]\nsimilarity: 2": "similarity: 例文との近さのしきい値を 0.5 から 1.0 の数で書いてください",
+        "prototypes: [消えたい]\nsimilarity: yes": "similarity: 例文との近さのしきい値を 0.5 から 1.0 の数で書いてください",
+        "similarity: 0.8": "similarity: prototypes（例文）がないと similarity は使えません",
+    }
+    for extra, expected in cases.items():
+        with pytest.raises(SafetyFileError) as caught:
+            parse(crisis(extra))
+        assert f"1番目のルール（fire）・{expected}" in str(caught.value), (extra, str(caught.value))
+    fine = parse(crisis("prototypes: [消えたい, 消えたい, 生きる意味がない]\nsimilarity: 0.8"))
+    assert fine.rules[0].prototypes == ("消えたい", "生きる意味がない") and fine.rules[0].similarity == 0.8
+
+
+def test_kb_check_names_a_bad_prototype_in_the_pack(runner, pack_dir):
+    path = pack_dir / "safety.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    similarity: 0.78\n" in text
+    path.write_text(text.replace("    similarity: 0.78\n", "    similarity: 7.8\n"), encoding="utf-8")
+    result = runner.invoke(args=["kb", "check", str(pack_dir)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "（crisis）・similarity: 例文との近さのしきい値を 0.5 から 1.0 の数で書いてください" in result.output
+
+
 @pytest.fixture
 def pack_dir(tmp_path) -> Path:
     target = tmp_path / "knowledge"
