@@ -24,7 +24,6 @@ from typing import NamedTuple
 
 from bot.matching.normalize import _PUNCT_RE, fold, nfkc, to_hiragana, truncate
 from bot.matching.tokenize import morphemes, units
-from bot.safety import semantic
 
 URGENT = "urgent"  # 緊急
 CARE = "care"  # 要配慮
@@ -84,9 +83,6 @@ SHORT_CHARS = 8
 BUILTIN = {EXCLAIM: "！で終わる文", SHORT: f"{SHORT_CHARS}文字以内の短い文"}
 _EXCLAIM = re.compile(r"[!！]\s*$")
 
-# How far below its threshold the nearest prototype is still shown by `safety explain`.
-NEAR_MISS = 0.10
-
 # How a word was found, for `safety explain`.
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
 
@@ -129,9 +125,6 @@ class Rule:
     labels: tuple[tuple[str, str], ...] = ()  # (number, button label) where the label is not "<number>に電話"
     contacts: tuple[str, ...] = ()  # local contacts staff fill in (gas:), added to reply and buttons once set
     alone: bool = False  # only when no other rule applies (緊急連絡先 for a bare "help")
-    prototypes: tuple[str, ...] = ()  # sentences the semantic second opinion compares an unflagged message with
-    similarity: float = 0.0  # the cosine at or above which the nearest prototype fires the rule
-    prototype_not: tuple[str, ...] = ()  # intent concepts that keep a prototype match out (not: and the defaults)
     lang: str = "ja"
     call: str = "{number}に電話"
 
@@ -510,8 +503,6 @@ class Detector:
                     else:
                         other.append((key, w, form, bool(_HANGUL.search(form))))
             self._latin.append((lang, dict(latin), tuple(other)))
-        # The semantic second opinion (bot.safety.semantic): None without prototypes or without word vectors.
-        self.semantic = semantic.build([(r.slug, r.similarity, r.prototypes) for r in self.rules if r.prototypes])
 
     def __len__(self) -> int:
         """Return the number of rules."""
@@ -519,16 +510,13 @@ class Detector:
 
     # -- Japanese ------------------------------------------------------------------------------------------
 
-    def _sentences(self, text: str, every: bool = True, sink: list | None = None) -> list[tuple[str, list[Hit]]]:
+    def _sentences(self, text: str, every: bool = True) -> list[tuple[str, list[Hit]]]:
         bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
         out: list[tuple[str, list[Hit]]] = []
         start, offset, mine = 0, 0, []
         pending = iter(bounds)
         end = next(pending)
-        all_units = units(text)
-        if sink is not None:
-            sink.extend(all_units)
-        for unit in all_units:
+        for unit in units(text):
             while offset >= end and start < len(text):
                 self._close(text[start:end], mine, out, every)
                 start, mine, end = end, [], next(pending, len(text))
@@ -585,33 +573,6 @@ class Detector:
                                 v.reason + ("（ほかのルールが代わりに答える）" if v.fired and v.slug in replaced else ""))
                         for v in verdicts]
         return kept, verdicts
-
-    def _second_opinion(self, message_units: list, sentences: list[tuple[str, list[Hit]]],
-                        verdicts: list[Verdict], explain: bool) -> tuple[list[Rule], list[Verdict]]:
-        """Fire a rule whose prototype sentence is near enough to a message no rule flagged, unless the message is
-        an information or service question by that rule's intent filters (and no cue lifts them)."""
-        assert self.semantic is not None
-        nearest = self.semantic.nearest(message_units)
-        if not explain and not any(n.fired for n in nearest):
-            return [], verdicts  # most messages: nothing near enough, nothing to say
-        present = {h.concept for _, hits in sentences for h in hits}
-        fired: list[Rule] = []
-        notes: dict[str, str] = {}
-        for near in nearest:
-            rule = self._by_slug[near.slug]
-            why = f"意味の近さ {near.similarity:.2f}（しきい値 {near.threshold:.2f}、いちばん近い例「{near.prototype}」）"
-            blocks = [k for k in rule.prototype_not or rule.blocked_by if k in present]
-            if near.fired and blocks and not any(k in present for k in rule.lifted_by):
-                notes[near.slug] = f"{why} だが、{', '.join(blocks)} があるので緊急ではない"
-            elif near.fired:
-                fired.append(rule)
-                notes[near.slug] = why
-            elif near.similarity >= near.threshold - NEAR_MISS:
-                notes[near.slug] = f"{why} に届かない"
-        if explain:
-            verdicts = [Verdict(v.slug, v.slug in {r.slug for r in fired}, notes[v.slug]) if v.slug in notes else v
-                        for v in verdicts]
-        return fired[:1], verdicts
 
     # -- other languages -----------------------------------------------------------------------------------
 
@@ -682,15 +643,12 @@ class Detector:
         rules: list[Rule] = []
         verdicts: list[Verdict] = []
         if _KANA.search(text) or _KANJI.search(text):
-            message_units: list = []
-            sentences = self._sentences(text, explain, message_units)
+            sentences = self._sentences(text, explain)
             if not _HIRAGANA.search(text) and not _KANJI.search(text) \
                     and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN:
                 sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2)
                              in zip(sentences, self._sentences(to_hiragana(text), explain))]
             rules, verdicts = self._judge(sentences, explain)
-            if not rules and self.semantic is not None and _KANA.search(text):
-                rules, verdicts = self._second_opinion(message_units, sentences, verdicts, explain)
         if rules or _KANA.search(text):
             return Explanation("ja", sentences, verdicts, tuple(rules))
         code, hits, foreign, more = self._foreign(text, explain)

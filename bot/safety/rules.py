@@ -10,9 +10,7 @@ from typing import Any
 import yaml
 
 from bot.matching.normalize import fold
-from bot.matching.tokenize import units
 from bot.safety.detector import BUILTIN, CARE, URGENT, Concept, Detector, Language, Rule
-from bot.safety.semantic import content_weights
 from bot.textrules import CONTROL as _FORBIDDEN
 
 SAFETY_FILE = "safety.yaml"
@@ -22,14 +20,12 @@ MAX_WORDS = 400
 MAX_WORD = 40
 MAX_REPLY = 1000
 MAX_BYTES = 512 * 1024
-MAX_PROTOTYPES = 300
-MAX_PROTOTYPE = 200
 _KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 # 119, 110, #8000, 189, 0570-064-556 or a town's 0124-22-2111: digits, one leading #, hyphens between groups.
 _NUMBER_RE = re.compile(r"^(?:#\d{4}|\d{3}|\d{2,5}(?:-\d{1,4}){1,2})$")
 _TOP = {"numbers", "contacts", "concepts", "defaults", "rules", "languages"}
 _RULE_FIELDS = {"slug", "title", "flag", "numbers", "town", "contacts", "reply", "phrases", "when", "not", "but", "alone",
-                "replaces", "source", "review_note", "updated_on", "prototypes", "similarity"}
+                "replaces", "source", "review_note", "updated_on"}
 _NUMBER_FIELDS = {"number", "name", "label", "source", "review_note", "updated_on"}
 _CONTACT_FIELDS = {"name", "phone", "review_note"}
 _LANG_FIELDS = {"name", "title", "call", "concepts", "rules", "not", "but", "replies", "review_note"}
@@ -348,48 +344,11 @@ def _rule(item: Any, keys: set[str], numbers: dict[str, Number], contacts: dict[
     for key in wanted:
         if key not in contacts:
             problems.append(("contacts", f"「{key}」という連絡先は contacts: にありません"))
-    prototypes, similarity = _prototypes(item, problems)
     if problems:
         return None
     return Rule(slug=slug, title=title, flag=flag, numbers=tuple(dict.fromkeys(listed)), reply=reply, town=town,
                 phrases=phrases, when=tuple(when), blocked_by=blocked, lifted_by=lifted, replaces=tuple(replaces),
-                labels=tuple(labels), contacts=tuple(wanted), alone=alone, prototypes=prototypes,
-                similarity=similarity,
-                # A match by meaning is weaker than one by words: every intent filter keeps it out, the rule's own
-                # and the pack's defaults (a question about shopping is no crisis though crisis leaves it out).
-                prototype_not=tuple(dict.fromkeys(blocked + default_not)) if prototypes else ())
-
-
-def _prototypes(item: dict, problems: Problems) -> tuple[tuple[str, ...], float]:
-    """Check a rule's prototype sentences (the semantic second opinion) and their similarity threshold."""
-    raw = item.get("prototypes")
-    if raw is None:
-        if "similarity" in item:
-            problems.append(("similarity", "prototypes（例文）がないと similarity は使えません"))
-        return (), 0.0
-    if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
-        problems.append(("prototypes", "例文を文字列の一覧で書いてください（例：- 消えてしまいたい）"))
-        return (), 0.0
-    if len(raw) > MAX_PROTOTYPES:
-        problems.append(("prototypes", f"例文は{MAX_PROTOTYPES}個までです"))
-    out: list[str] = []
-    for n, text in enumerate(raw, 1):
-        text = text.strip()
-        if not text:
-            problems.append(("prototypes", f"{n}番目の例文が空です"))
-        elif len(text) > MAX_PROTOTYPE:
-            problems.append(("prototypes", f"{n}番目の例文が長すぎます（{MAX_PROTOTYPE}文字まで）"))
-        elif _FORBIDDEN.search(text):
-            problems.append(("prototypes", f"{n}番目の例文に使えない文字（制御文字など）があります"))
-        elif not content_weights(units(text)):
-            problems.append(("prototypes", f"{n}番目の例文「{text[:20]}」に意味のある語がありません"))
-        else:
-            out.append(text)
-    similarity = item.get("similarity")
-    if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not 0.5 <= similarity <= 1.0:
-        problems.append(("similarity", "例文との近さのしきい値を 0.5 から 1.0 の数で書いてください（例：0.78）"))
-        similarity = 0.0
-    return tuple(dict.fromkeys(out)), float(similarity)
+                labels=tuple(labels), contacts=tuple(wanted), alone=alone)
 
 
 def _with_contacts(rule: Rule, contacts: dict[str, dict[str, str]]) -> Rule:
