@@ -6,7 +6,8 @@ import os
 
 from flask import Flask, jsonify
 
-from bot import config, security
+from bot import config
+from bot.core import security
 from bot.extensions import csrf, db, login_manager
 from bot.urlnumbers import bounded_int
 

@@ -208,7 +208,7 @@ def from_environment(instance_path: str, environ: Mapping[str, str] | None = Non
         # Staff sessions end after this long without a request, and at the latest this long after logging in.
         "SESSION_IDLE_MINUTES": integer("SESSION_IDLE_MINUTES", 60, 1, 366 * 24 * 60),
         "SESSION_MAX_HOURS": integer("SESSION_MAX_HOURS", 10, 1, 366 * 24),
-        # Per staff member and hour, counted in the shared limiter (bot/admin/limits.py): generous, against scripts.
+        # Per staff member and hour, counted in the shared limiter (bot/core/limits.py): generous, against scripts.
         "INBOX_ACTIONS_PER_HOUR": integer("INBOX_ACTIONS_PER_HOUR", 600),
         "KNOWLEDGE_IMPORTS_PER_HOUR": integer("KNOWLEDGE_IMPORTS_PER_HOUR", 60),
         "CONSOLE_EXPORTS_PER_HOUR": integer("CONSOLE_EXPORTS_PER_HOUR", 120),
@@ -279,7 +279,7 @@ def check_public_base_url(settings: dict) -> None:
     """Refuse to run in production without PUBLIC_BASE_URL: links must never follow a request's Host header."""
     if settings["APP_ENV"] != "production":
         return
-    from bot.textrules import web_url_problem
+    from bot.core.textrules import web_url_problem
 
     url = str(settings.get("PUBLIC_BASE_URL") or "").strip()
     if not url:

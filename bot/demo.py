@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from bot import audit
+from bot.core import audit
 from bot.admin import accounts
 from bot.conversation import Incoming, respond
 from bot.extensions import db

@@ -11,7 +11,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import String, and_, case, cast, func, or_, select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.knowledge.editing import add_alternate_question
 from bot.matching.normalize import fold

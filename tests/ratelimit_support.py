@@ -1,11 +1,11 @@
-"""A clock for the shared limiter (bot/ratelimit.py) that tests move forward instead of waiting."""
+"""A clock for the shared limiter (bot/core/ratelimit.py) that tests move forward instead of waiting."""
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from bot import ratelimit
+from bot.core import ratelimit
 
 
 class Clock:

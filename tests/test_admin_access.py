@@ -129,7 +129,7 @@ def test_login_never_redirects_off_the_console(console, target):
 
 
 def test_a_next_with_a_nul_is_refused_before_login(console):
-    # NUL never reaches a view (bot/security.py answers 400 in Japanese), so it cannot reach a redirect either.
+    # NUL never reaches a view (bot/core/security.py answers 400 in Japanese), so it cannot reach a redirect either.
     response = login(console.test_client(), ADMIN, next="/admin\x00")
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
 

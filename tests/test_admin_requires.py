@@ -1,7 +1,7 @@
 """One requires(role) decorator: a role name or a Role with its own test, and the aliases the views use."""
 from __future__ import annotations
 
-from bot.admin.auth import ROLES, Role, admin_required, applications_required, requires, staff_required
+from bot.core.access import ROLES, Role, admin_required, applications_required, requires, staff_required
 from tests.admin_support import ADMIN, EDITOR, login, make_users
 
 

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select, update
 
-from bot import create_app, ratelimit
+from bot import create_app
+from bot.core import ratelimit
 from bot.admin import accounts, throttle
 from bot.extensions import db
 from bot.models import AuditLog, RateLimitCount, User

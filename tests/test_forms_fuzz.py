@@ -27,7 +27,7 @@ def _post(app, body):
 
 def test_fuzzed_form_posts_never_fail(loaded_app):
     loaded_app.config["FORM_POSTS_PER_WINDOW"] = 10_000
-    from bot.ratelimit import Limit
+    from bot.core.ratelimit import Limit
 
     loaded_app.extensions["form_limits"] = {"submit": Limit("form_submit", 10_000, 600), "post": Limit("form_post", 10_000, 600)}
     _post(loaded_app)

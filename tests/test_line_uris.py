@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.line import flex, messages
 from bot.models import TownSetting, utcnow
-from bot.textrules import line_uri_problem, web_url_problem
+from bot.core.textrules import line_uri_problem, web_url_problem
 from bot.town import settings
 from tests import events
 from tests.admin_support import ADMIN, console, login  # noqa: F401

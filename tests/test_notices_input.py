@@ -52,7 +52,7 @@ def test_a_send_time_that_is_not_a_time_is_a_japanese_form_error(editor):
 
 @pytest.mark.parametrize("field", ["title", "body"])
 def test_a_nul_character_is_a_form_error_not_a_500(editor, field):
-    # The app-wide guard (bot/security.py) answers before the form: a Japanese 400, and nothing is saved.
+    # The app-wide guard (bot/core/security.py) answers before the form: a Japanese 400, and nothing is saved.
     response = _post(editor, **{field: "説明会\x00のお知らせ"})
     assert response.status_code == 400 and "NUL 文字" in response.get_data(as_text=True)
     assert _saved(editor) == 0

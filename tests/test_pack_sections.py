@@ -12,7 +12,7 @@ import bot.pack
 from bot.knowledge.store import current_version
 from bot.pack import Pack, export_pack, import_pack, read_pack
 from bot.pack.sections import BY_NAME, SECTIONS, check_order
-from bot.problems import Problem
+from bot.core.problems import Problem
 
 PACK = Path(__file__).resolve().parents[1] / "knowledge"
 

@@ -6,7 +6,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot import create_app, ratelimit
+from bot import create_app
+from bot.core import ratelimit
 from bot.extensions import db
 from bot.models import AuditLog, RateLimitCount
 from tests.admin_support import EDITOR, login, make_users

@@ -5,7 +5,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from bot import create_app
-from bot.security import CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY
+from bot.core.security import CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY
 from tests.admin_support import ADMIN, admin_client, console, login, make_users  # noqa: F401  (fixtures)
 from tests.conftest import base_config
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.admin.blueprint import bp
+from bot.core.blueprint import bp
 
 
 def init_app(app: Flask) -> None:

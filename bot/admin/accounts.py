@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot import audit
+from bot.core import audit
 from bot.admin import grants, throttle
 from bot.admin.sessions import end_sessions
 from bot.extensions import db

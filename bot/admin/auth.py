@@ -1,20 +1,19 @@
-"""Who may see the console: the session loader (revocable, with time limits) and one requires(role) decorator."""
+"""Who is signed in to the console: the session loader (revocable, with time limits) and the login redirects.
+
+Who may open which view is bot.core.access.requires(role)."""
 from __future__ import annotations
 
 import hmac
 import time
-from functools import wraps
-from dataclasses import dataclass
-from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
-from flask_login import current_user, login_user
+from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask_login import login_user
 
 from bot.extensions import db, login_manager
+from bot.core.access import wants_json
 from bot.models import User
 
-F = TypeVar("F", bound=Callable)
 # Seconds since the epoch, signed into the session cookie with the rest of it.
 LOGGED_IN_AT, SEEN_AT = "staff_login_at", "staff_seen_at"
 # Refresh the last-seen time at most this often, so the cookie does not change on every request.
@@ -24,8 +23,6 @@ ENDED_MESSAGES = {
     "idle": "しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。",
     "lifetime": "ログインしてから時間がたったため、ログアウトしました。もう一度ログインしてください。",
 }
-# Pages a user whose password was set by someone else may still open (to change it, or to leave).
-PASSWORD_CHANGE_ENDPOINTS = {"admin.account", "admin.logout"}
 
 
 def start_session(user: User) -> None:
@@ -77,85 +74,12 @@ def _load_user(session_id: str) -> User | None:
     return user
 
 
-def _wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 @login_manager.unauthorized_handler
 def _unauthorized():
     # Scripts (live preview, fetch) get a status they can act on; people get the login page.
-    if _wants_json():
+    if wants_json():
         return jsonify(error="Unauthorized", message="ログインしてください。"), 401
     return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-
-
-def _password_change_pending():
-    """Send a user who still has a password set by someone else to the password-change page."""
-    if not current_user.must_change_password or request.endpoint in PASSWORD_CHANGE_ENDPOINTS:
-        return None
-    message = "管理者が設定したパスワードのままです。続けるには、新しいパスワードに変更してください。"
-    if _wants_json():
-        return jsonify(error="Forbidden", message=message), 403
-    flash(message, "error")
-    return redirect(url_for("admin.account"))
-
-
-@dataclass(frozen=True)
-class Role:
-    """Who may open a console view: a test on the signed-in user, and the permission the 403 page names."""
-
-    name: str
-    allows: Callable[[User], bool]
-    missing: str | None = None  # g.forbidden_for: the 403 page says which permission is missing
-
-
-ROLES = {
-    # Any signed-in staff member (editor or admin).
-    "staff": Role("staff", lambda user: True),
-    "admin": Role("admin", lambda user: user.is_admin),
-    # Admins and 申込み担当, who may see residents' personal data.
-    "applications": Role("applications", lambda user: user.is_admin or user.handles_applications, "applications"),
-}
-
-
-def requires(role: str | Role) -> Callable[[F], F]:
-    """Let only signed-in staff the role allows through: others get 403, anonymous users the login page.
-
-    Every signed-in user whose password was set by someone else is sent to change it first. The wrapper's
-    `access` names the role; the access walk (tests/test_admin_access.py) reads it for every /admin view.
-    """
-    rule = ROLES[role] if isinstance(role, str) else role
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            pending = _password_change_pending()
-            if pending is not None:
-                return pending
-            if not rule.allows(current_user):
-                if rule.missing:
-                    g.forbidden_for = rule.missing
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapper.access = rule.name  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
-# The names the views use: thin aliases of requires().
-staff_required = requires("staff")
-admin_required = requires("admin")
-applications_required = requires("applications")
-
-
-def public(view: F) -> F:
-    """Mark a console view as deliberately open (the login page)."""
-    view.access = "public"  # type: ignore[attr-defined]
-    return view
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from bot import audit
+from bot.core import audit
 from bot.admin.sessions import end_sessions
 from bot.extensions import db
 from bot.models import RoleGrant, User, utcnow

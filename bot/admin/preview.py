@@ -16,7 +16,7 @@ from bot.line.messages import Town, answer_bubble
 from bot.matching import Candidate
 from bot.models import Entry, Office
 from bot.offices import OfficeView
-from bot.textrules import SLUG_RE
+from bot.core.textrules import SLUG_RE
 from bot.town.settings import current_town
 
 

@@ -5,7 +5,7 @@ both end sessions; they build on this module, which imports only the audit and t
 """
 from __future__ import annotations
 
-from bot import audit
+from bot.core import audit
 from bot.models import User
 from bot.models.accounts import new_session_token
 

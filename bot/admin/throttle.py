@@ -1,4 +1,4 @@
-"""Login throttling on the one shared limiter (bot/ratelimit.py): only failed password checks count.
+"""Login throttling on the one shared limiter (bot/core/ratelimit.py): only failed password checks count.
 
 An attempt takes a place in all three budgets at once before its password is checked (all or none, atomic), so
 concurrent guesses cannot slip past; the right password gives its places back. A refused attempt counts nowhere,
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot import ratelimit
+from bot.core import ratelimit
 
 # Five wrong passwords for one account from one client pause that pair for a quarter hour; a client
 # gets more room across accounts (a shared office NAT). Only the pair and the client are locked, so a

@@ -7,7 +7,7 @@ import unicodedata
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from bot.textrules import web_url_problem
+from bot.core.textrules import web_url_problem
 from bot.webforms import JapaneseForm
 
 # A Japanese number as residents dial it: 0 and 9 or 10 more digits, hyphens between the groups optional.

@@ -8,7 +8,7 @@ def init_app(app: Flask) -> None:
     """Register the public form pages and their rate limits (the settings come from bot/config.py)."""
     from bot.extensions import csrf
     from bot.forms.views import bp
-    from bot.ratelimit import Limit
+    from bot.core.ratelimit import Limit
 
     window = app.config["FORM_RATE_WINDOW_SECONDS"]
     app.extensions["form_limits"] = {

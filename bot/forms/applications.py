@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.forms.definitions import display, fields
 from bot.matching.normalize import fold

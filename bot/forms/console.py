@@ -5,10 +5,10 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from bot import audit
-from bot.admin.auth import admin_required, applications_required, staff_required
-from bot.admin.blueprint import bp
-from bot.admin.limits import limited
+from bot.core import audit
+from bot.core.access import admin_required, applications_required, staff_required
+from bot.core.blueprint import bp
+from bot.core.limits import limited
 from bot.extensions import db
 from bot.forms import applications as apps
 from bot.forms import editing

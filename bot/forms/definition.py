@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from bot.forms.fields import CHOICE_TYPES, FIELD_TYPES
-from bot.textrules import SLUG_RE
+from bot.core.textrules import SLUG_RE
 
 FORMS_DIR = "forms"
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.forms.definition import FORMS_DIR, content_hash, dump, normalise, validate
 from bot.models import FormVersion

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.forms.definition import read_forms, write_forms
 from bot.forms.store import import_forms, latest_definitions
-from bot.problems import Problem
+from bot.core.problems import Problem
 
 
 class FormsSection:

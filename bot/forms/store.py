@@ -103,7 +103,7 @@ RESIDENT_WEB, RESIDENT_LINE = "住民（ウェブ）", "住民（LINE）"
 
 
 def _audit(row: FormSubmission, action: str, via: str, what: str) -> None:
-    from bot import audit
+    from bot.core import audit
 
     audit.record(via, action, "application", row.receipt_no, f"受付番号 {row.receipt_no} の{what}")
 

@@ -8,7 +8,7 @@ from itertools import combinations
 from rapidfuzz import fuzz
 from sqlalchemy import func, select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.knowledge.store import bump_version
 from bot.matching.normalize import fold, nfkc

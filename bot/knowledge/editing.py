@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS  # noqa: F401  (re-exported for the console)
 from bot.knowledge.pack import (
@@ -20,8 +20,8 @@ from bot.knowledge.categories import names as category_names
 from bot.knowledge.store import add_revision, bump_version
 from bot.matching.normalize import fold
 from bot.models import Category, Entry, EntryRevision
-from bot.problems import Problem
-from bot.textrules import SLUG_RE
+from bot.core.problems import Problem
+from bot.core.textrules import SLUG_RE
 
 # validate_entry speaks English to engineers; staff read the same rules in Japanese.
 _REASONS: list[tuple[re.Pattern[str], str]] = [

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from bot.problems import Problem
-from bot.textrules import CONTROL as _FORBIDDEN
-from bot.textrules import SLUG_RE, URL_RE
+from bot.core.problems import Problem
+from bot.core.textrules import CONTROL as _FORBIDDEN
+from bot.core.textrules import SLUG_RE, URL_RE
 
 STATUSES = ("published", "draft")
 REQUIRED = ("slug", "title", "category", "answer", "questions", "source", "status")

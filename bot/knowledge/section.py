@@ -16,7 +16,7 @@ from bot.knowledge.pack import (
 )
 from bot.knowledge.store import exported_entries, import_entries
 from bot.offices.pack import entry_office_problems
-from bot.problems import Problem, load_yaml
+from bot.core.problems import Problem, load_yaml
 
 
 class SynonymsSection:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.textrules import CONTROL, line_uri_problem
+from bot.core.textrules import CONTROL, line_uri_problem
 
 Node = dict[str, Any]
 log = logging.getLogger(__name__)

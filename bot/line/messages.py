@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16, clip, label
-from bot.textrules import CONTROL
+from bot.core.textrules import CONTROL
 
 Message = dict[str, Any]  # one message as LINE's Messaging API takes it: camelCase keys, no None values
 

@@ -10,7 +10,7 @@ from bot.extensions import db
 
 
 class RateLimitCount(db.Model):
-    """How many hits one client (or account) made at one door in one fixed window (see bot/ratelimit.py)."""
+    """How many hits one client (or account) made at one door in one fixed window (see bot/core/ratelimit.py)."""
 
     __tablename__ = "rate_limits"
 

@@ -8,7 +8,7 @@ from typing import Sequence
 from bot.line import flex, postback
 from bot.line.limits import MAX_ALT_TEXT, MAX_POSTBACK_DATA, clip, utf16_len
 from bot.line.messages import Message
-from bot.textrules import SLUG_RE, has_control, web_url_problem
+from bot.core.textrules import SLUG_RE, has_control, web_url_problem
 
 MAX_TITLE = 100
 MAX_BODY = 2000
@@ -37,7 +37,7 @@ def _has_control(text: str) -> bool:
 
 
 def _bad_url(url: str) -> bool:
-    # The rule every link follows (bot/textrules.py): LINE refuses a message whose link has a space or no host.
+    # The rule every link follows (bot/core/textrules.py): LINE refuses a message whose link has a space or no host.
     return web_url_problem(url) is not None
 
 

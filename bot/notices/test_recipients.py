@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.models import TestRecipient
 

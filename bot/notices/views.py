@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from bot.admin.auth import admin_required, staff_required
-from bot.admin.blueprint import console_headers
-from bot.audit import record
+from bot.core.access import admin_required, staff_required
+from bot.core.blueprint import console_headers
+from bot.core.audit import record
 from bot.extensions import db
 from bot.line.client import SendResult
 from bot.models import Entry, Facility, Notice, TestRecipient, utcnow

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update as sql_update
 
-from bot import audit, ratelimit
+from bot.core import ratelimit
+from bot.core import audit
 from bot.admin import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult

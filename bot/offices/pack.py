@@ -8,8 +8,8 @@ from typing import Any, Iterable
 import yaml
 
 from bot.models.offices import OFFICE_FIELDS
-from bot.problems import Problem
-from bot.textrules import EMAIL_RE, SLUG_RE, has_control, phone_problem, web_url_problem
+from bot.core.problems import Problem
+from bot.core.textrules import EMAIL_RE, SLUG_RE, has_control, phone_problem, web_url_problem
 
 OFFICES_FILE = "offices.yaml"
 # The database columns; a phone that fits LINE's tel: URI and a phone screen.

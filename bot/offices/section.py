@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.problems import load_yaml
+from bot.core.problems import load_yaml
 from bot.offices.pack import OFFICES_FILE, dump_offices, normalise_office, validate_offices
 from bot.offices.store import export_offices, import_offices
-from bot.problems import Problem
+from bot.core.problems import Problem
 
 
 class OfficesSection:

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.knowledge.store import bump_version
 from bot.models import Entry, Office, OfficeRevision
 from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
-from bot.problems import Problem
-from bot.textrules import SLUG_RE
+from bot.core.problems import Problem
+from bot.core.textrules import SLUG_RE
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from bot.forms.section import FORMS
 from bot.knowledge.section import CATEGORIES, ENTRIES, SYNONYMS
 from bot.offices.section import OFFICES
-from bot.problems import Problem
+from bot.core.problems import Problem
 from bot.richmenu.section import RICHMENU
 from bot.safety.section import SAFETY
 from bot.shelters.section import SHELTERS

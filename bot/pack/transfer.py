@@ -17,7 +17,8 @@ import yaml
 from flask import current_app
 from sqlalchemy import select
 
-from bot import audit, csvsafe
+from bot import csvsafe
+from bot.core import audit
 from bot.extensions import db
 from bot.knowledge.editing import check_entry, japanese_reason, write_entry
 from bot.knowledge.labels import field_key, field_label, status_key, status_label

@@ -10,8 +10,8 @@ from urllib.parse import urlencode, urlsplit
 from bot.line import postback
 from bot.richmenu.spec import MAX_CHAT_BAR_TEXT, MODES
 # NUL, other controls and lone surrogates cannot be shown, stored or sent; a link is at most MAX_URI long.
-from bot.textrules import CONTROL_OR_BREAK as _FORBIDDEN
-from bot.textrules import MAX_URI
+from bot.core.textrules import CONTROL_OR_BREAK as _FORBIDDEN
+from bot.core.textrules import MAX_URI
 
 MAX_POSTBACK = 300
 MAX_MESSAGE = 300

@@ -8,7 +8,7 @@ from typing import Callable
 
 from flask import current_app, has_request_context
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.models import RichMenuPublication
 from bot.models.timeutil import console_time

@@ -11,7 +11,7 @@ from linebot.v3.messaging import ApiClient, ApiException, Configuration, Messagi
 from linebot.v3.messaging import RichMenuRequest
 from sqlalchemy import select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.models import RichMenuPublication, utcnow
 from bot.richmenu.spec import MenuSpec

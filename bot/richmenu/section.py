@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.problems import Problem
+from bot.core.problems import Problem
 from bot.richmenu import packfile
 from bot.richmenu.store import export_menus, import_menus
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.knowledge import categories
 from bot.models import RichMenuDefinition, utcnow

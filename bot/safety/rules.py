@@ -11,7 +11,7 @@ import yaml
 
 from bot.matching.normalize import fold
 from bot.safety.detector import BUILTIN, CARE, URGENT, Concept, Detector, Language, Rule
-from bot.textrules import CONTROL as _FORBIDDEN
+from bot.core.textrules import CONTROL as _FORBIDDEN
 
 SAFETY_FILE = "safety.yaml"
 MAX_RULES = 50

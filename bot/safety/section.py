@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.problems import Problem
+from bot.core.problems import Problem
 from bot.safety.rules import SAFETY_FILE, SafetyFileError, read_file
 
 

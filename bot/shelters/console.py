@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.labels import actor_label
 from bot.extensions import db
 from bot.models import Shelter

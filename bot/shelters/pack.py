@@ -8,9 +8,9 @@ from typing import Any, Iterable
 import yaml
 
 from bot.models.shelters import SHELTER_FIELDS
-from bot.problems import Problem
-from bot.textrules import CONTROL as _FORBIDDEN
-from bot.textrules import SLUG_RE, URL_RE
+from bot.core.problems import Problem
+from bot.core.textrules import CONTROL as _FORBIDDEN
+from bot.core.textrules import SLUG_RE, URL_RE
 
 SHELTERS_FILE = "shelters.yaml"
 # 指定緊急避難場所の区分（災害対策基本法施行令第20条の3・内閣府）: the code the pack writes, the words staff see.

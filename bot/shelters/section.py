@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.problems import load_yaml
-from bot.problems import Problem
+from bot.core.problems import load_yaml
+from bot.core.problems import Problem
 from bot.shelters.pack import SHELTERS_FILE, normalise_shelter, validate
 from bot.shelters.store import import_shelters, pack_text
 

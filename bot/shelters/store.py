@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.models import Shelter, utcnow
 from bot.models.shelters import STATUSES
 from bot.shelters.pack import LIMITS, check_shelter, normalise_shelter, shelter_hash
-from bot.problems import Problem
-from bot.textrules import SLUG_RE
+from bot.core.problems import Problem
+from bot.core.textrules import SLUG_RE
 
 
 @dataclass

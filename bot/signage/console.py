@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bot.admin.auth import admin_required, staff_required
-from bot.admin.blueprint import console_headers
+from bot.core.access import admin_required, staff_required
+from bot.core.blueprint import console_headers
 from bot.extensions import db
 from bot.models import Facility, Screen, utcnow
 from bot.signage import facilities, health, qr

@@ -5,7 +5,7 @@ import unicodedata
 
 from sqlalchemy import select
 
-from bot import audit
+from bot.core import audit
 from bot.extensions import db
 from bot.models import Facility, Screen, utcnow
 from bot.publicurl import absolute

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from bot.models import Screen, utcnow
-from bot.security import add_security_headers
+from bot.core.security import add_security_headers
 from bot.signage import content, health, keys
 
 bp = Blueprint("signage", __name__, url_prefix="/signage")

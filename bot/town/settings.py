@@ -10,12 +10,12 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot.core import audit
 from bot.admin.labels import field_label
 from bot.extensions import db
 from bot.line.messages import Town
 from bot.models import TownSetting, utcnow
-from bot.textrules import has_control, phone_problem, web_url_problem
+from bot.core.textrules import has_control, phone_problem, web_url_problem
 
 # Setting key → the app config key that holds its default.
 DEFAULTS = {

@@ -1,7 +1,7 @@
 """The chat simulator still works in Chromium under the app-wide Content-Security-Policy."""
 from __future__ import annotations
 
-from bot.security import CONTENT_SECURITY_POLICY
+from bot.core.security import CONTENT_SECURITY_POLICY
 
 
 def watch_for_problems(page) -> list[str]:

@@ -6,8 +6,8 @@ import json
 from flask import render_template, request
 from sqlalchemy import func, select
 
-from bot.admin.auth import admin_required
-from bot.admin.blueprint import bp
+from bot.core.access import admin_required
+from bot.core.blueprint import bp
 from bot.admin.labels import action_label, actor_label, readable
 from bot.extensions import db
 from bot.models import AuditLog

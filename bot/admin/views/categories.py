@@ -5,8 +5,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from bot.admin.auth import admin_required
-from bot.admin.blueprint import bp
+from bot.core.access import admin_required
+from bot.core.blueprint import bp
 from bot.admin.forms import ActionForm, CategoryForm
 from bot.extensions import db
 from bot.knowledge import categories

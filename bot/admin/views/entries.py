@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.diff import field_diffs, revision_diffs
 from bot.admin.forms import ActionForm, EntryForm
 from bot.admin.labels import REVISION_REASONS, actor_label

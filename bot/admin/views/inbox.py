@@ -6,10 +6,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from bot.admin.auth import staff_required
-from bot.admin.limits import limited
+from bot.core.access import staff_required
+from bot.core.limits import limited
 from bot.admin.labels import OUTCOME_LABELS
-from bot.admin.blueprint import bp
+from bot.core.blueprint import bp
 from bot.admin.forms import AlternateForm, CheckForm, DismissForm, HandledForm
 from bot.admin.listing import by_reading
 from bot.admin.preview import current_candidates, entry_score, suggest_cutoff

@@ -5,8 +5,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.diff import revision_diffs
 from bot.admin.forms import OfficeForm
 from bot.admin.labels import REVISION_REASONS, actor_label

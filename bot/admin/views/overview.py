@@ -5,8 +5,8 @@ from flask import render_template, request
 from flask_login import current_user
 
 from bot.admin import grants, stats
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness
 from bot.forms import kpi as forms_kpi
 from bot.inbox import count_open_flagged

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.forms import ActionForm
 from bot.admin.readiness import counts, launch_readiness, offices_without_phone, resolve_note, town_items
 from bot.extensions import db

@@ -8,8 +8,8 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.labels import actor_label
 from bot.admin.richmenu_forms import (
     MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,

@@ -10,8 +10,8 @@ import logging
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bot.admin.auth import admin_required
-from bot.admin.blueprint import bp
+from bot.core.access import admin_required
+from bot.core.blueprint import bp
 from bot.richmenu import mode as modes
 from bot.richmenu import publish as publisher
 from bot.richmenu.forms import DisasterForm, PublishForm

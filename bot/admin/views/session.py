@@ -5,8 +5,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from bot.admin import accounts
-from bot.admin.auth import public, renew_session, safe_next, staff_required, start_session
-from bot.admin.blueprint import bp
+from bot.core.access import public, staff_required
+from bot.admin.auth import renew_session, safe_next, start_session
+from bot.core.blueprint import bp
 from bot.admin.sessions import end_sessions
 from bot.admin.forms import ActionForm, LoginForm, PasswordForm
 from bot.extensions import db

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bot.admin.auth import admin_required
-from bot.admin.blueprint import bp
+from bot.core.access import admin_required
+from bot.core.blueprint import bp
 from bot.admin.labels import actor_label
 from bot.admin.forms import ActionForm
 from bot.admin.townforms import TownForm

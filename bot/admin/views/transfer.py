@@ -6,9 +6,9 @@ from pathlib import Path
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from bot.admin.auth import admin_required, staff_required
-from bot.admin.blueprint import bp
-from bot.admin.limits import limited
+from bot.core.access import admin_required, staff_required
+from bot.core.blueprint import bp
+from bot.core.limits import limited
 from bot.admin.diff import field_diffs
 from bot.admin.forms import ApplyImportForm, ImportForm
 from bot.admin.importdiff import compact

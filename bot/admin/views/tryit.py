@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from bot.admin.auth import staff_required
-from bot.admin.blueprint import bp
+from bot.core.access import staff_required
+from bot.core.blueprint import bp
 from bot.admin.forms import TryForm
 from bot.admin.labels import reason_label
 from bot.admin.preview import try_question

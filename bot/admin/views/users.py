@@ -6,8 +6,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bot.admin import accounts, grants
-from bot.admin.auth import admin_required, renew_session
-from bot.admin.blueprint import bp
+from bot.core.access import admin_required
+from bot.admin.auth import renew_session
+from bot.core.blueprint import bp
 from bot.admin.forms import ActionForm, UserForm, UserUpdateForm
 from bot.extensions import db
 from bot.models import RoleGrant, User

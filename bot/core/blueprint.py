@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Blueprint
 
 from bot.models.timeutil import console_time
-from bot.security import add_security_headers
+from bot.core.security import add_security_headers
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

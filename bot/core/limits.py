@@ -1,4 +1,4 @@
-"""Per-staff-member budgets on the console's busy or expensive doors, on the one shared limiter (bot/ratelimit.py).
+"""Per-staff-member budgets on the console's busy or expensive doors, on the one shared limiter (bot/core/ratelimit.py).
 
 Budgets are generous (a clerk at work never meets them); they stop a script, a stuck key or a stolen session from
 hammering the inbox, the knowledge import or the bulk exports. A refused request does nothing and stores nothing:
@@ -13,7 +13,7 @@ from typing import Callable, TypeVar
 from flask import current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from bot import ratelimit
+from bot.core import ratelimit
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable)
