@@ -12,7 +12,7 @@ from gunicorn.glogging import Logger
 
 # On a VM, gunicorn sits behind deploy/nginx.conf and must not be reachable from outside: set
 # GUNICORN_BIND=127.0.0.1:8000. Its threads are held by clients that send slowly; nginx buffers them away
-# (tests/test_deploy_nginx.py). Platforms with their own buffering router give PORT instead.
+# (tests/app/test_deploy_nginx.py). Platforms with their own buffering router give PORT instead.
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # One process per core does the CPU work (Sudachi + matching); threads cover the I/O waits

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from tests.linesign import body_of, sign
+from tests.support.linesign import body_of, sign
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-channel-secret"
@@ -103,7 +103,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def _fake_main(conn, latency: float) -> None:
-    from tests.fakeline import FakeLine
+    from tests.support.fakeline import FakeLine
 
     fake = FakeLine(latency=latency).start()
     conn.send(fake.url)
@@ -145,7 +145,7 @@ def _summarise(fake, with_bodies: bool) -> dict:
 
 
 class FakeLineProcess:
-    """Run tests.fakeline.FakeLine in a child process and ask it for reply counts."""
+    """Run tests.support.fakeline.FakeLine in a child process and ask it for reply counts."""
 
     def __init__(self, latency_ms: float = 50.0) -> None:
         ctx = multiprocessing.get_context("spawn")

@@ -21,7 +21,7 @@ from contextlib import ExitStack
 
 from bench._common import HOST, SECRET, FakeLineProcess, Gunicorn, prepare_database, service_env, sqlite_url, \
     text_event
-from tests.linesign import body_of, sign
+from tests.support.linesign import body_of, sign
 
 BUDGET_S = 30.0
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
         fake = FakeLineProcess(50)
         stack.callback(fake.stop)
         if args.postgres:
-            from tests.pgserver import PgServer
+            from tests.support.pgserver import PgServer
 
             pg = PgServer(durable=True)
             url = pg.start()

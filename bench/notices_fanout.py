@@ -23,7 +23,7 @@ from bot.extensions import db
 from bot.models import Follower, utcnow
 from bot.notices import schedule, workflow
 from bot.notices.worker import send_due
-from tests.fakeline import FakeLine
+from tests.support.fakeline import FakeLine
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTICAST = "/v2/bot/message/multicast"
@@ -65,7 +65,7 @@ def run(recipients: int, threads: int, backend: str, database_url: str | None, l
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
         uri = database_url or f"sqlite:///{tmp}/fanout.sqlite3"
         if backend == "postgresql" and not database_url:
-            from tests.pgserver import PgServer
+            from tests.support.pgserver import PgServer
 
             pg = PgServer(durable=True)
             uri = pg.start()

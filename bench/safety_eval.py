@@ -3,7 +3,7 @@
 Run ``python -m bench.safety_eval --half tune|held|both|dev|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|fresh7 [--failures] [--category NAME]``.
 
 The app is built on a temporary SQLite file with the bundled knowledge pack and a fake LINE API
-(tests/fakeline.py). Each phrasing is posted as a signed webhook text event from its own resident, and the
+(tests/support/fakeline.py). Each phrasing is posted as a signed webhook text event from its own resident, and the
 reply the fake LINE received is read back. Nothing about the detector is assumed: only the numbers the reply
 carries count, as `tel:` actions or in its text.
 
@@ -148,7 +148,7 @@ class Bot:
         from bot.extensions import db
         from bot.pack import read_pack
         from bot.pack import import_pack
-        from tests.fakeline import FakeLine
+        from tests.support.fakeline import FakeLine
 
         self._dir = Path(tempfile.mkdtemp(prefix="safety-eval-"))
         self.fake = FakeLine().start()
@@ -175,7 +175,7 @@ class Bot:
 
     def ask(self, texts: Sequence[str], batch: int = 40) -> list[list[dict]]:
         """Post each text from its own resident; return the messages of each reply (empty when none came)."""
-        from tests.linesign import body_of, sign
+        from tests.support.linesign import body_of, sign
 
         tokens: list[str] = []
         sender = self.app.extensions["line_sender"]

@@ -2,7 +2,7 @@
 
 Run ``.venv/bin/python -m bench.safety_latency [--rounds 30]``. The mix is what residents send: the town's everyday
 questions (bench/_common.QUESTIONS and ../shared/eval/dev-questions.jsonl when present), the safety test phrasings
-(urgent and look-alike, tests/safety_phrases.py), English and other languages, and long rambling messages of up to
+(urgent and look-alike, tests/safety/phrases.py), English and other languages, and long rambling messages of up to
 500 characters (the detector reads no further). Every call is timed on its own, round after round in a shuffled
 order. Printed in microseconds: the median, 99th percentile and maximum over every call, first in wall-clock time
 (on a shared machine this includes waiting for a CPU), then in the thread's CPU time (what the code costs, even on a
@@ -22,7 +22,7 @@ from bench._common import QUESTIONS
 from bot.matching.normalize import nfkc, truncate
 from bot.matching.tokenize import _tokenizer
 from bot.safety.rules import read_file
-from tests.safety_phrases import EVERYDAY, OTHER_LANGUAGES, URGENT
+from tests.safety.phrases import EVERYDAY, OTHER_LANGUAGES, URGENT
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = next((p for p in (ROOT.parent / "shared" / "eval" / "dev-questions.jsonl",

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
         stack.callback(fake.stop)
         url = os.environ.get("DATABASE_URL", "")
         if not url.startswith("postgres"):
-            from tests.pgserver import PgServer
+            from tests.support.pgserver import PgServer
 
             pg = PgServer(durable=True)
             url = pg.start()

@@ -21,7 +21,7 @@ from bench._common import FakeLineProcess, Gunicorn, LoadResult, drive, percenti
 def database(stack: ExitStack, postgres: bool) -> tuple[str, str]:
     """Return (SQLAlchemy URL, label) for the run, starting what it needs."""
     if postgres:
-        from tests.pgserver import PgServer
+        from tests.support.pgserver import PgServer
 
         server = PgServer(durable=True)
         url = server.start()

@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from bot import create_app
 from bot.extensions import db
-from tests.fakeline import FakeLine
-from tests.linesign import body_of, sign
-from tests.pgserver import PgServer
+from tests.support.fakeline import FakeLine
+from tests.support.linesign import body_of, sign
+from tests.support.pgserver import PgServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-channel-secret"

@@ -57,7 +57,7 @@ def requires(role: str | Role) -> Callable[[F], F]:
     """Let only signed-in staff the role allows through: others get 403, anonymous users the login page.
 
     Every signed-in user whose password was set by someone else is sent to change it first. The wrapper's
-    `access` names the role; the access walk (tests/test_admin_access.py) reads it for every /admin view.
+    `access` names the role; the access walk (tests/admin/test_access.py) reads it for every /admin view.
     """
     rule = ROLES[role] if isinstance(role, str) else role
 

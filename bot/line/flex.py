@@ -1,7 +1,7 @@
 """Build Flex Message parts as LINE's wire JSON: plain dicts, camelCase keys, no None values.
 
 Keys go in the order the SDK's models serialise them, so the JSON is byte for byte what the SDK sent;
-tests/test_line_messages.py checks every message against the SDK's models instead of each request doing it.
+tests/line/test_messages.py checks every message against the SDK's models instead of each request doing it.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.admin_support import ADMIN, EDITOR, PASSWORD
+from tests.support.console import ADMIN, EDITOR, PASSWORD
 
 NEWCOMER = "newcomer@example.invalid"
 OWN_PASSWORD = "my own secret phrase"

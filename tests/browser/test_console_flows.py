@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.admin_support import ADMIN, EDITOR, PASSWORD
+from tests.support.console import ADMIN, EDITOR, PASSWORD
 
 QUESTION = "給食費ってタダになるの？"
 UNKNOWN = "ゴミの分別カレンダーはどこでもらえますか"

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from bot.extensions import db
 from bot.inbox import open_groups
 from bot.models import QuestionLog
-from tests.admin_support import EDITOR, PASSWORD
+from tests.support.console import EDITOR, PASSWORD
 from tests.browser.test_accounts_browser import log_in
 
 

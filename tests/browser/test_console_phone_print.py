@@ -7,9 +7,9 @@ import re
 from playwright.sync_api import expect
 
 from bot.extensions import db
-from tests.admin_support import ADMIN, PASSWORD
+from tests.support.console import ADMIN, PASSWORD
 from tests.browser.conftest import SCREENSHOTS
-from tests.forms_staff_support import make_version, submit
+from tests.forms.staff_support import make_version, submit
 
 PHONE = {"width": 390, "height": 844}
 SECTIONS = ("回答", "住民対応", "お知らせ", "設定")

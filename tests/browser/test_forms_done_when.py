@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.models import FormSetting, FormSubmission
-from tests.admin_support import ADMIN, PASSWORD
-from tests.forms_staff_support import make_version, submit
+from tests.support.console import ADMIN, PASSWORD
+from tests.forms.staff_support import make_version, submit
 
 PUSH = "/v2/bot/message/push"
 

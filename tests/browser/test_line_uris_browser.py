@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from bot.extensions import db
 from bot.models import TownSetting, utcnow
-from tests.admin_support import ADMIN
+from tests.support.console import ADMIN
 from tests.browser.test_console_flows import ask_simulator, log_in
 
 

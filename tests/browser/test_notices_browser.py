@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.notices import worker
-from tests.admin_support import ADMIN, EDITOR, PASSWORD
-from tests.notices_support import PUSH, STAFF_UID
-from tests.notices_support import FAST, add_followers
+from tests.support.console import ADMIN, EDITOR, PASSWORD
+from tests.notices.support import PUSH, STAFF_UID
+from tests.notices.support import FAST, add_followers
 
 KIDS = "子育て・教育"
 TITLE = "出産応援ギフトの申請受付を始めました"

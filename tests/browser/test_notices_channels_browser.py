@@ -6,9 +6,9 @@ from playwright.sync_api import expect
 
 from bot.extensions import db
 from bot.models import Facility
-from tests.admin_support import ADMIN, EDITOR
+from tests.support.console import ADMIN, EDITOR
 from tests.browser.test_notices_browser import log_in
-from tests.notices_support import FAST
+from tests.notices.support import FAST
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import io
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.admin_support import EDITOR
+from tests.support.console import EDITOR
 from tests.browser.test_console_flows import log_in
 
 

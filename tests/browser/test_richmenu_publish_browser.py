@@ -8,7 +8,7 @@ import re
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.admin_support import ADMIN, EDITOR
+from tests.support.console import ADMIN, EDITOR
 from tests.browser.test_console_flows import ask_simulator, log_in
 
 PAGE = "/admin/richmenu/publish"

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from tests import events
+from tests.support import events
 from tests.browser.test_console_flows import log_in
 from tests.conftest import SECRET
-from tests.linesign import body_of, sign
-from tests.safety_staff_support import CRISIS, use_care_pack
+from tests.support.linesign import body_of, sign
+from tests.safety.staff_support import CRISIS, use_care_pack
 
 UNKNOWN = "ゴミの分別カレンダーはどこでもらえますか"
 

@@ -16,9 +16,9 @@ from bot.extensions import db
 from bot.models import Notice, utcnow
 from bot.notices import worker
 from bot.signage import facilities
-from tests.admin_support import ADMIN, EDITOR, make_users
+from tests.support.console import ADMIN, EDITOR, make_users
 from tests.browser.test_notices_browser import log_in
-from tests.notices_support import FAST, add_followers
+from tests.notices.support import FAST, add_followers
 
 TITLE = "年末年始の窓口のお知らせ"
 LATER = "除雪ボランティアを募集しています"

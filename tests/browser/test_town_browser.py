@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.admin_support import ADMIN
+from tests.support.console import ADMIN
 from tests.browser.test_console_flows import ask_simulator, log_in
 
 

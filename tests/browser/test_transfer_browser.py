@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.admin_support import ADMIN
+from tests.support.console import ADMIN
 from tests.browser.test_console_flows import log_in
 
 

@@ -11,7 +11,7 @@ from bot.extensions import db
 from bot.pack import PackError, read_pack
 from bot.pack import export_pack, import_pack
 from bot.models import AuditLog, Shelter
-from tests.admin_support import (  # noqa: F401  (fixtures)
+from tests.support.console import (  # noqa: F401  (fixtures)
     ADMIN, EDITOR, admin_client, console, csrf_token, editor_client, login, make_users,
 )
 

@@ -13,8 +13,8 @@ from bot.richmenu import mode as modes
 from bot.shelters.reply import JST
 from bot.shelters.store import set_status
 from bot.town import settings
-from tests import events
-from tests.richmenu_support import spec
+from tests.support import events
+from tests.richmenu.support import spec
 
 REPLY = "/v2/bot/message/reply"
 GREETING = "ただいま災害対応中です。テスト用のあいさつ。"
