@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Session cookies: never readable from scripts, not sent cross-site, Secure behind https.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        # Form messages come from WTForms' own Japanese catalogue (bot/webforms.py), not from Flask-Babel.
+        # Form messages come from WTForms' own Japanese catalogue (bot/core/inputs.py), not from Flask-Babel.
         WTF_I18N_ENABLED=False,
         SESSION_COOKIE_SECURE=app.config["APP_ENV"] == "production",
     )

@@ -12,7 +12,7 @@ from bot.core.limits import limited
 from bot.extensions import db
 from bot.forms import applications as apps
 from bot.forms import editing
-from bot.forms.console_forms import (
+from bot.forms.inputs import (
     ApplicationDeleteForm, ApplicationUpdateForm, DefinitionForm, HandlerForm, PaperForm, RetentionForm,
 )
 from bot.forms.export import to_csv

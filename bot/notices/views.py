@@ -17,7 +17,8 @@ from bot.line.client import SendResult
 from bot.models import Entry, Facility, Notice, TestRecipient, utcnow
 from bot.notices import audience, compose, public, report, test_recipients, topics, workflow
 from bot.notices.delivery import notice_message
-from bot.notices.forms import ActionForm, ApproveForm, NoticeForm, RecipientForm, TestSendForm
+from bot.core.inputs import ActionForm
+from bot.notices.inputs import ApproveForm, NoticeForm, RecipientForm, TestSendForm
 from bot.notices.schedule import in_quiet_hours, local, local_zone, planned_release
 from bot.notices.settings import approval_required, quiet_hours
 

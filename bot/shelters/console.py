@@ -11,7 +11,7 @@ from bot.admin.labels import actor_label
 from bot.extensions import db
 from bot.models import Shelter
 from bot.models.shelters import STATUSES
-from bot.shelters.forms import ShelterForm, StatusForm
+from bot.shelters.inputs import ShelterForm, StatusForm
 from bot.shelters.pack import KINDS, kinds_text
 from bot.shelters.store import ShelterConflict, ShelterInvalid, all_shelters, save_shelter, set_status
 from bot.town.settings import disaster_state

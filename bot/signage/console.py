@@ -13,7 +13,8 @@ from bot.core.blueprint import console_headers
 from bot.extensions import db
 from bot.models import Facility, Screen, utcnow
 from bot.signage import facilities, health, qr
-from bot.signage.forms import ActionForm, FacilityForm, ScreenForm
+from bot.core.inputs import ActionForm
+from bot.signage.inputs import FacilityForm, ScreenForm
 
 bp = Blueprint("signage_admin", __name__, url_prefix="/admin/signage")
 bp.after_request(console_headers)

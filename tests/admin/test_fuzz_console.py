@@ -15,19 +15,20 @@ from sqlalchemy import select
 from wtforms.fields.core import UnboundField
 
 from bot import create_app
-from bot.admin import forms as admin_forms
-from bot.admin.townforms import TownForm
-from bot.admin import richmenu_forms
+from bot.admin import inputs as admin_forms
+from bot.core import inputs as core_inputs
+from bot.town.inputs import TownForm
+from bot.richmenu import editor_inputs as richmenu_forms
 from bot.extensions import db
 from bot.pack import read_pack
 from bot.pack import import_pack
 from bot.models import Category, Entry, Notice, Office, QuestionLog, Shelter, User
 from bot.models import TestRecipient as Recipient
-from bot.forms import console_forms as staff_forms
-from bot.notices import forms as notice_forms
-from bot.richmenu import forms as publish_forms
-from bot.shelters import forms as shelter_forms
-from bot.signage import forms as signage_forms
+from bot.forms import inputs as staff_forms
+from bot.notices import inputs as notice_forms
+from bot.richmenu import inputs as publish_forms
+from bot.shelters import inputs as shelter_forms
+from bot.signage import inputs as signage_forms
 from tests.support.console import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
 from tests.forms.staff_support import make_version, submit
@@ -47,9 +48,9 @@ POST_FORMS = {
     "admin.entry_new": admin_forms.EntryForm,
     "admin.entry_edit": admin_forms.EntryForm,
     "admin.entry_preview": admin_forms.EntryForm,
-    "admin.entry_rollback": admin_forms.ActionForm,
-    "admin.entry_archive": admin_forms.ActionForm,
-    "admin.entry_restore": admin_forms.ActionForm,
+    "admin.entry_rollback": core_inputs.ActionForm,
+    "admin.entry_archive": core_inputs.ActionForm,
+    "admin.entry_restore": core_inputs.ActionForm,
     "admin.inbox_alternate": admin_forms.AlternateForm,
     "admin.inbox_dismiss": admin_forms.DismissForm,
     "admin.inbox_check": admin_forms.CheckForm,
@@ -58,24 +59,24 @@ POST_FORMS = {
     "admin.import_apply": admin_forms.ApplyImportForm,
     "admin.users": admin_forms.UserForm,
     "admin.user_update": admin_forms.UserUpdateForm,
-    "admin.user_grant_confirm": admin_forms.ActionForm,
-    "admin.user_grant_refuse": admin_forms.ActionForm,
+    "admin.user_grant_confirm": core_inputs.ActionForm,
+    "admin.user_grant_refuse": core_inputs.ActionForm,
     "notices.new": notice_forms.NoticeForm,
     "notices.edit": notice_forms.NoticeForm,
     "notices.preview": notice_forms.NoticeForm,
-    "notices.request_send": notice_forms.ActionForm,
+    "notices.request_send": core_inputs.ActionForm,
     "notices.approve": notice_forms.ApproveForm,
-    "notices.withdraw": notice_forms.ActionForm,
+    "notices.withdraw": core_inputs.ActionForm,
     "notices.recipients": notice_forms.RecipientForm,
-    "notices.recipient_delete": notice_forms.ActionForm,
+    "notices.recipient_delete": core_inputs.ActionForm,
     "admin.category_add": admin_forms.CategoryForm,
     "admin.category_rename": admin_forms.CategoryForm,
-    "admin.category_up": admin_forms.ActionForm,
-    "admin.category_down": admin_forms.ActionForm,
-    "admin.readiness_resolve": admin_forms.ActionForm,
-    "admin.end_other_sessions": admin_forms.ActionForm,
-    "notices.send_back": notice_forms.ActionForm,
-    "notices.cancel": notice_forms.ActionForm,
+    "admin.category_up": core_inputs.ActionForm,
+    "admin.category_down": core_inputs.ActionForm,
+    "admin.readiness_resolve": core_inputs.ActionForm,
+    "admin.end_other_sessions": core_inputs.ActionForm,
+    "notices.send_back": core_inputs.ActionForm,
+    "notices.cancel": core_inputs.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
     "admin.applications": staff_forms.ApplicationFilterForm,
     "admin.application_export": staff_forms.ApplicationFilterForm,
@@ -86,7 +87,7 @@ POST_FORMS = {
     "admin.form_edit": staff_forms.DefinitionForm,
     "admin.user_applications": staff_forms.HandlerForm,
     "admin.town_settings": TownForm,
-    "admin.town_reset": admin_forms.ActionForm,
+    "admin.town_reset": core_inputs.ActionForm,
     "admin.office_new": admin_forms.OfficeForm,
     "admin.office_edit": admin_forms.OfficeForm,
     "admin.menu_publish": publish_forms.PublishForm,
@@ -96,10 +97,10 @@ POST_FORMS = {
     "admin.richmenu_image_delete": richmenu_forms.RichMenuActionForm,
     "signage_admin.facility_add": signage_forms.FacilityForm,
     "signage_admin.facility_edit": signage_forms.FacilityForm,
-    "signage_admin.facility_delete": signage_forms.ActionForm,
+    "signage_admin.facility_delete": core_inputs.ActionForm,
     "signage_admin.screen_add": signage_forms.ScreenForm,
-    "signage_admin.screen_rekey": signage_forms.ActionForm,
-    "signage_admin.screen_retire": signage_forms.ActionForm,
+    "signage_admin.screen_rekey": core_inputs.ActionForm,
+    "signage_admin.screen_retire": core_inputs.ActionForm,
     "admin.shelter_new": shelter_forms.ShelterForm,
     "admin.shelter_edit": shelter_forms.ShelterForm,
     "admin.shelter_status": shelter_forms.StatusForm,

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
-from bot.admin.forms import ActionForm, CategoryForm
+from bot.core.inputs import ActionForm
+from bot.admin.inputs import CategoryForm
 from bot.extensions import db
 from bot.knowledge import categories
 from bot.knowledge.editing import rename_category

@@ -10,7 +10,7 @@ from bot.core.access import staff_required
 from bot.core.limits import limited
 from bot.admin.labels import OUTCOME_LABELS
 from bot.core.blueprint import bp
-from bot.admin.forms import AlternateForm, CheckForm, DismissForm, HandledForm
+from bot.admin.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
 from bot.admin.listing import by_reading
 from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
 from bot.extensions import db

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.forms import ActionForm
+from bot.core.inputs import ActionForm
 from bot.admin.readiness import counts, launch_readiness, offices_without_phone, resolve_note, town_items
 from bot.extensions import db
 from bot.models import Entry

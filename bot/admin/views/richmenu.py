@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.admin.labels import actor_label
-from bot.admin.richmenu_forms import (
+from bot.richmenu.editor_inputs import (
     MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
 )
 from bot.bodylimits import body_limit, limit_text

@@ -14,7 +14,7 @@ from bot.core.access import admin_required
 from bot.core.blueprint import bp
 from bot.richmenu import mode as modes
 from bot.richmenu import publish as publisher
-from bot.richmenu.forms import DisasterForm, PublishForm
+from bot.richmenu.inputs import DisasterForm, PublishForm
 from bot.richmenu.spec import MODES
 from bot.town.settings import disaster_state
 

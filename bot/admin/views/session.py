@@ -9,7 +9,8 @@ from bot.core.access import public, staff_required
 from bot.admin.auth import renew_session, safe_next, start_session
 from bot.core.blueprint import bp
 from bot.admin.sessions import end_sessions
-from bot.admin.forms import ActionForm, LoginForm, PasswordForm
+from bot.core.inputs import ActionForm
+from bot.admin.inputs import LoginForm, PasswordForm
 from bot.extensions import db
 
 

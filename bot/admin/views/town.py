@@ -7,8 +7,8 @@ from flask_login import current_user
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
 from bot.admin.labels import actor_label
-from bot.admin.forms import ActionForm
-from bot.admin.townforms import TownForm
+from bot.core.inputs import ActionForm
+from bot.town.inputs import TownForm
 from bot.extensions import db
 from bot.town import settings
 

@@ -10,7 +10,7 @@ from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
 from bot.admin.diff import field_diffs
-from bot.admin.forms import ApplyImportForm, ImportForm
+from bot.admin.inputs import ApplyImportForm, ImportForm
 from bot.admin.importdiff import compact
 from bot.bodylimits import body_limit, limit_text
 from bot.pack import transfer

@@ -9,7 +9,8 @@ from bot.admin import accounts, grants
 from bot.core.access import admin_required
 from bot.admin.auth import renew_session
 from bot.core.blueprint import bp
-from bot.admin.forms import ActionForm, UserForm, UserUpdateForm
+from bot.core.inputs import ActionForm
+from bot.admin.inputs import UserForm, UserUpdateForm
 from bot.extensions import db
 from bot.models import RoleGrant, User
 

@@ -10,7 +10,7 @@ from wtforms.validators import AnyOf, Length
 
 from bot.richmenu.definition import ACTION_KINDS, ACTION_LABELS, LAYOUTS, MAX_MESSAGE, MAX_SUB_LABEL, MAX_URI
 from bot.richmenu.spec import MAX_CHAT_BAR_TEXT, MODES
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 
 MAX_TILES = max(layout.cells for layout in LAYOUTS.values())
 # Generous bounds on what one field may carry; the definition's own checks give the exact, friendly limits.

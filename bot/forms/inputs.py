@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from bot.forms.applications import MAX_MEMO, STATUS_LABELS
 from bot.forms.retention import MAX_RETENTION_DAYS
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 
 MAX_PAPER = 1_000_000
 MAX_DEFINITION = 100_000

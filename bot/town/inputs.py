@@ -8,7 +8,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from bot.core.textrules import web_url_problem
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 
 # A Japanese number as residents dial it: 0 and 9 or 10 more digits, hyphens between the groups optional.
 _PHONE = re.compile(r"0\d{1,4}-?\d{1,4}-?\d{3,4}")

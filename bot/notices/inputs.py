@@ -1,7 +1,7 @@
 """The console's notice forms: compose, approve, test-send, test recipients, and the action buttons."""
 from __future__ import annotations
 
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 from wtforms import (
     DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
@@ -73,5 +73,3 @@ class RecipientForm(JapaneseForm):
                                            "この公式アカウントを友だち追加した LINE のものにしてください。")
 
 
-class ActionForm(JapaneseForm):
-    """A button that changes a notice: only the CSRF token."""

@@ -9,7 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from bot.models.shelters import SHELTER_FIELDS, STATUSES
 from bot.shelters.pack import KINDS, LABELS
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 
 
 class ShelterForm(JapaneseForm):

@@ -5,7 +5,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from bot.signage.facilities import MAX_NAME, MAX_PLACE, MAX_SCREEN_NAME
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 
 
 class FacilityForm(JapaneseForm):
@@ -18,5 +18,3 @@ class ScreenForm(JapaneseForm):
     name = StringField("画面の名前（任意）", validators=[Length(max=MAX_SCREEN_NAME)], description="例：1階ロビー")
 
 
-class ActionForm(JapaneseForm):
-    """A button that changes a facility or screen: only the CSRF token."""

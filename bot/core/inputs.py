@@ -11,3 +11,7 @@ class JapaneseForm(FlaskForm):
         # WTForms ships Japanese messages ("フィールドは 3 文字を超えることはできません。"); without a locale, a
         # validator given no message of its own would show staff and residents English.
         locales = ["ja_JP", "ja"]
+
+
+class ActionForm(JapaneseForm):
+    """A button that changes something (approve, archive, delete…): only the CSRF token."""

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from bot.richmenu.mode import MAX_REASON_CHARS
 from bot.richmenu.publish import MODE_LABELS
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 
 
 class PublishForm(JapaneseForm):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.webforms import JapaneseForm
+from bot.core.inputs import JapaneseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField,
@@ -24,9 +24,6 @@ def _choices(labels: dict[str, str]) -> list[SelectChoice]:
 
 ROLE_LABELS = {"admin": "管理者（ユーザー管理・取り込みもできる）", "editor": "編集者（回答の編集）"}
 
-
-class ActionForm(JapaneseForm):
-    """A button that changes something: only the CSRF token."""
 
 
 class LoginForm(JapaneseForm):
