@@ -238,7 +238,9 @@ def test_slow_clients_stall_plain_gunicorn(bot_gunicorn):
     _wait_healthy(bot_gunicorn.port)
     with SlowClients(bot_gunicorn.port):
         results = [signed_webhook(bot_gunicorn.port, timeout=2.5, n=n) for n in range(2)]
-    assert [status for status, _ in results] == [0, 0], (
+    # The first probe waits behind the slow clients; by the second, a busy machine may have let a thread go
+    # (the clients dribble, they do not hold forever). One unanswered probe is the stall LINE would see.
+    assert results[0][0] == 0 or results[1][0] == 0, (
         f"gunicorn answered {results}: the stall this test relies on is gone")
     _wait_healthy(bot_gunicorn.port)  # and it recovers once they leave
 
