@@ -20,7 +20,9 @@ FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
 
 # Signatures: missing, right, random text, right length but wrong, another channel's.
 signatures = st.one_of(
-    st.just(False), st.just(None), st.text(max_size=60),
+    # Any header text a client can send: a line break cannot travel in a header (the test client refuses it, as
+    # would any HTTP server), so it is the one thing left out.
+    st.just(False), st.just(None), st.text(st.characters(blacklist_characters="\r\n"), max_size=60),
     st.binary(min_size=32, max_size=32).map(lambda b: base64.b64encode(b).decode()),
     st.just("other-secret"),
 )
