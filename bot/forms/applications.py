@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 
 from bot.core import audit
 from bot.extensions import db
-from bot.forms.definitions import display, fields
+from bot.forms.describe import display, fields
 from bot.matching.normalize import fold
 from bot.models import AuditLog, FormSubmission, FormVersion, User
 from bot.models.forms import SUBMISSION_STATUSES

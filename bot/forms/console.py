@@ -59,7 +59,7 @@ def applications():
             audit.record(current_user.email, "application.list", "application", "",
                          f"申込みの一覧を表示（{page.total}件）", None, f.describe() or None)
             db.session.commit()
-    return render_template("admin/applications.html", f=f, page=page, personal=personal,
+    return render_template("forms/console/applications.html", f=f, page=page, personal=personal,
                            duplicates=apps.duplicate_ids(page.rows) if page else set(),
                            counts=apps.status_counts(f), forms=apps.form_slugs(),
                            statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS, carried=f.carried())
@@ -82,7 +82,7 @@ def _detail_page(submission: FormSubmission, form: ApplicationUpdateForm, status
     """Render one application with its personal data: the one way to show it, and it always audits the view."""
     # Whatever the method or status (a re-shown form after a bad memo shows the name and e-mail too).
     apps.record_view(submission, current_user)
-    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
+    return render_template("forms/console/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
                            history=apps.history(submission), statuses=apps.STATUS_LABELS,
                            channels=apps.CHANNEL_LABELS, duplicates=apps.duplicates_of(submission),
                            delete_form=ApplicationDeleteForm(formdata=None)), status
@@ -137,7 +137,7 @@ def _setting(slug: str) -> FormSetting:
 
 
 def _settings_page(version: FormVersion, paper: PaperForm, retention: RetentionForm, status: int = 200):
-    return render_template("admin/form_settings.html", version=version, paper=paper, retention=retention,
+    return render_template("forms/console/form_settings.html", version=version, paper=paper, retention=retention,
                            setting=db.session.get(FormSetting, version.slug)), status
 
 
@@ -236,4 +236,4 @@ def form_edit(slug: str):
             return redirect(url_for("admin.form_edit", slug=version.slug))
     else:
         status = 400
-    return render_template("admin/form_edit.html", version=version, form=form), status
+    return render_template("forms/console/form_edit.html", version=version, form=form), status

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.core import audit
 from bot.extensions import db
-from bot.forms.definition import FORMS_DIR, content_hash, dump, normalise, validate
+from bot.forms.schema import FORMS_DIR, content_hash, dump, normalise, validate
 from bot.models import FormVersion
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.extensions import db
 from bot.forms import catalog
-from bot.forms.definition import content_hash, normalise
+from bot.forms.schema import content_hash, normalise
 from bot.models import FormLinkUse, FormSubmission, FormVersion, utcnow
 
 # No 0/O, 1/I/L or U/V: a receipt number is read aloud on the phone and typed from a screen.

@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
-from bot.admin.labels import actor_label
 from bot.core.inputs import ActionForm
 from bot.town.inputs import TownForm
 from bot.extensions import db
@@ -14,9 +13,9 @@ from bot.town import settings
 
 
 def _render(form: TownForm):
-    return render_template("admin/town.html", form=form, defaults=settings.defaults(),
+    return render_template("town/settings.html", form=form, defaults=settings.defaults(),
                            stored=settings.stored_keys(), disaster=settings.disaster_state(),
-                           reset=ActionForm(formdata=None), actor_label=actor_label)
+                           reset=ActionForm(formdata=None))
 
 
 @bp.route("/town", methods=["GET", "POST"])
