@@ -350,8 +350,7 @@ def withdraw(slug: str):
     except ValidationError:
         return render_template("forms/withdraw.html", form=version.definition, slug=slug, receipt=receipt,
                                notice=CSRF_MESSAGE), 400
-    store.withdraw(row, via=store.RESIDENT_WEB)
-    db.session.commit()
+    store.withdraw_on_web(row)
     log.info("form %s: submission %s withdrawn on the web", slug, receipt)
     response = make_response(render_template(
         "forms/message.html", form=version.definition, title="登録を取り消しました",
