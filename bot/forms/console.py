@@ -79,8 +79,8 @@ def _detail_page(submission: FormSubmission, form: ApplicationUpdateForm, status
     """Render one application with its personal data: the one way to show it, and it always audits the view."""
     # Whatever the method or status (a re-shown form after a bad memo shows the name and e-mail too).
     apps.record_view(submission, current_user)
-    return render_template("forms/console/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
-                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
+    return render_template("forms/console/application.html", s=submission, form=form,
+                           answers=apps.answer_rows(submission), history=apps.history(submission),
                            channels=apps.CHANNEL_LABELS, duplicates=apps.duplicates_of(submission),
                            delete_form=ApplicationDeleteForm(formdata=None)), status
 
