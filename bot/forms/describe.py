@@ -1,4 +1,4 @@
-"""Read what the staff console needs from a stored form definition: field labels, choices and the KPI."""
+"""What the staff console reads from a stored form definition: field labels, the KPI, answers as staff read them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
