@@ -155,6 +155,14 @@ def test_the_page_shows_the_disaster_state_read_only(console, admin):
     assert "災害時モード中" in page and "大雨警報" in page
 
 
+def test_the_page_names_who_switched_disaster_mode_as_staff_read_it(console, admin):
+    with console.app_context():
+        settings.set_disaster_mode(True, "大雨警報", "cli")
+        db.session.commit()
+    page = admin.get("/admin/town").get_data(as_text=True)
+    assert "（コマンドライン）" in page and "（cli）" not in page
+
+
 def test_the_town_is_read_from_the_database_at_most_every_few_seconds(console):
     with console.app_context():
         console.config["TOWN_CACHE_SECONDS"] = 3600
