@@ -136,7 +136,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(notices_cli)
     from bot.admin.cli import users_cli  # the console's own commands live with the console
     app.cli.add_command(users_cli)
-    from bot.forms.staff_cli import forms_cli  # retention of applications lives with the forms
+    from bot.forms.cli import forms_cli  # retention of applications lives with the forms
     app.cli.add_command(forms_cli)
     from bot.richmenu.cli import richmenu_cli  # rich-menu commands live with the rich menu
     app.cli.add_command(richmenu_cli)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 
 from bot.core import audit
 from bot.extensions import db
-from bot.forms.definitions import display, fields
+from bot.forms.describe import display, fields
 from bot.matching.normalize import fold
 from bot.models import AuditLog, FormSubmission, FormVersion, User
 from bot.models.forms import SUBMISSION_STATUSES
@@ -175,6 +175,13 @@ def _actor(user: User) -> str:
     return user.email
 
 
+def record_list(f: ApplicationFilter, total: int, user: User) -> None:
+    """Audit that a staff member saw the list with residents' names (a view of personal data too)."""
+    audit.record(_actor(user), "application.list", "application", "",
+                 f"申込みの一覧を表示（{total}件）", None, f.describe() or None)
+    db.session.commit()
+
+
 def record_view(submission: FormSubmission, user: User) -> None:
     """Audit that a staff member opened one record's personal data."""
     audit.record(_actor(user), "application.view", "application", submission.receipt_no,
@@ -229,6 +236,20 @@ def delete(submission: FormSubmission, actor: str, reason: str = "request") -> N
     audit.record(actor, "application.purge" if reason == "retention" else "application.delete",
                  "application", receipt, summary)
     db.session.commit()
+
+
+def set_handler(user: User, handles: bool, actor: str) -> bool:
+    """Make a staff member 申込み担当 or not, audited, and commit; False when they already were (or were not)."""
+    if handles == user.handles_applications:
+        return False
+    # Checked on every request from the database, so a revoked permission ends at the next click
+    # without logging the user out.
+    user.handles_applications = handles
+    audit.record(actor, "user.applications", "user", user.id,
+                 f"{user.email} を申込み担当{'にする' if handles else 'から外す'}",
+                 {"handles_applications": not handles}, {"handles_applications": handles})
+    db.session.commit()
+    return True
 
 
 def history(submission: FormSubmission) -> list[AuditLog]:

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from bot.core import audit
 from bot.core.access import admin_required, applications_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
 from bot.extensions import db
 from bot.forms import applications as apps
-from bot.forms import editing
+from bot.forms import editing, store
+from bot.forms import form_settings as setting_store
 from bot.forms.inputs import (
     ApplicationDeleteForm, ApplicationUpdateForm, DefinitionForm, HandlerForm, PaperForm, RetentionForm,
 )
 from bot.forms.export import to_csv
-from bot.models import FormSetting, FormSubmission, FormVersion, User
-from bot.models.timeutil import local_stamp, utcnow
+from bot.models import FormSubmission, FormVersion, User
+from bot.models.timeutil import local_stamp
 from bot.urlnumbers import page_number
 
 PAGE = 50
@@ -56,10 +55,8 @@ def applications():
         page = apps.paginate(apps.find(f), _page_asked(), PAGE)
         if page.rows:
             # The list shows names: that is a view of personal data too.
-            audit.record(current_user.email, "application.list", "application", "",
-                         f"申込みの一覧を表示（{page.total}件）", None, f.describe() or None)
-            db.session.commit()
-    return render_template("admin/applications.html", f=f, page=page, personal=personal,
+            apps.record_list(f, page.total, current_user)
+    return render_template("forms/console/applications.html", f=f, page=page, personal=personal,
                            duplicates=apps.duplicate_ids(page.rows) if page else set(),
                            counts=apps.status_counts(f), forms=apps.form_slugs(),
                            statuses=apps.STATUS_LABELS, channels=apps.CHANNEL_LABELS, carried=f.carried())
@@ -82,8 +79,8 @@ def _detail_page(submission: FormSubmission, form: ApplicationUpdateForm, status
     """Render one application with its personal data: the one way to show it, and it always audits the view."""
     # Whatever the method or status (a re-shown form after a bad memo shows the name and e-mail too).
     apps.record_view(submission, current_user)
-    return render_template("admin/application.html", s=submission, form=form, answers=apps.answer_rows(submission),
-                           history=apps.history(submission), statuses=apps.STATUS_LABELS,
+    return render_template("forms/console/application.html", s=submission, form=form,
+                           answers=apps.answer_rows(submission), history=apps.history(submission),
                            channels=apps.CHANNEL_LABELS, duplicates=apps.duplicates_of(submission),
                            delete_form=ApplicationDeleteForm(formdata=None)), status
 
@@ -121,24 +118,15 @@ def application_delete(submission_id: int):
 
 
 def _form_version(slug: str) -> FormVersion:
-    version = db.session.scalars(select(FormVersion).where(FormVersion.slug == slug[:80]).order_by(
-        FormVersion.version.desc()).limit(1)).first()
+    version = store.latest_version(slug[:80])
     if version is None:
         abort(404, "このフォームは見つかりません。")
     return version
 
 
-def _setting(slug: str) -> FormSetting:
-    setting = db.session.get(FormSetting, slug)
-    if setting is None:
-        setting = FormSetting(slug=slug, paper_registrations=0)
-        db.session.add(setting)
-    return setting
-
-
 def _settings_page(version: FormVersion, paper: PaperForm, retention: RetentionForm, status: int = 200):
-    return render_template("admin/form_settings.html", version=version, paper=paper, retention=retention,
-                           setting=db.session.get(FormSetting, version.slug)), status
+    return render_template("forms/console/form_settings.html", version=version, paper=paper, retention=retention,
+                           setting=setting_store.stored(version.slug)), status
 
 
 @bp.route("/forms/<slug>/settings", methods=["GET", "POST"])
@@ -146,7 +134,7 @@ def _settings_page(version: FormVersion, paper: PaperForm, retention: RetentionF
 def form_settings(slug: str):
     """Show a form's settings and save the paper registrations counted in the KPI."""
     version = _form_version(slug)
-    setting = db.session.get(FormSetting, version.slug)
+    setting = setting_store.stored(version.slug)
     paper = PaperForm(obj=setting if request.method == "GET" else None)
     retention = RetentionForm(formdata=None, obj=setting)
     if request.method == "GET":
@@ -155,15 +143,7 @@ def form_settings(slug: str):
         return _settings_page(version, paper, retention)
     if not paper.validate_on_submit():
         return _settings_page(version, paper, retention, 400)
-    setting = _setting(version.slug)
-    before = setting.paper_registrations or 0
-    if paper.paper_registrations.data != before:
-        setting.paper_registrations = paper.paper_registrations.data
-        setting.updated_at, setting.updated_by = utcnow(), current_user.email
-        audit.record(current_user.email, "form.paper", "form", version.slug,
-                     f"「{version.title}」の紙の登録者数を{before}人から{setting.paper_registrations}人に変更",
-                     {"paper_registrations": before}, {"paper_registrations": setting.paper_registrations})
-    db.session.commit()
+    setting_store.save_paper(version, paper.paper_registrations.data, current_user.email)
     flash("保存しました。", "info")
     return redirect(url_for("admin.form_settings", slug=version.slug))
 
@@ -175,20 +155,9 @@ def form_retention(slug: str):
     version = _form_version(slug)
     retention = RetentionForm()
     if not retention.validate_on_submit():
-        setting = db.session.get(FormSetting, version.slug)
+        setting = setting_store.stored(version.slug)
         return _settings_page(version, PaperForm(formdata=None, obj=setting), retention, 400)
-    setting = _setting(version.slug)
-    before, after = setting.retention_days, retention.retention_days.data
-    if setting.paper_registrations is None:
-        setting.paper_registrations = 0
-    if before != after:
-        setting.retention_days = after
-        setting.updated_at, setting.updated_by = utcnow(), current_user.email
-        label = f"{after}日" if after else "削除するまで"
-        audit.record(current_user.email, "form.retention", "form", version.slug,
-                     f"「{version.title}」の保存期間を{label}に変更", {"retention_days": before},
-                     {"retention_days": after})
-    db.session.commit()
+    setting_store.save_retention(version, retention.retention_days.data, current_user.email)
     flash("保存期間を保存しました。", "info")
     return redirect(url_for("admin.form_settings", slug=version.slug))
 
@@ -203,14 +172,7 @@ def user_applications(user_id: int):
     form = HandlerForm()
     if form.validate_on_submit():
         after = bool(form.handles_applications.data)
-        if after != user.handles_applications:
-            # Checked on every request from the database, so a revoked permission ends at the next click
-            # without logging the user out.
-            user.handles_applications = after
-            audit.record(current_user.email, "user.applications", "user", user.id,
-                         f"{user.email} を申込み担当{'にする' if after else 'から外す'}",
-                         {"handles_applications": not after}, {"handles_applications": after})
-            db.session.commit()
+        if apps.set_handler(user, after, current_user.email):
             flash(f"{user.email} を申込み担当{'にしました' if after else 'から外しました'}。", "info")
     return redirect(url_for("admin.users"))
 
@@ -236,4 +198,4 @@ def form_edit(slug: str):
             return redirect(url_for("admin.form_edit", slug=version.slug))
     else:
         status = 400
-    return render_template("admin/form_edit.html", version=version, form=form), status
+    return render_template("forms/console/form_edit.html", version=version, form=form), status

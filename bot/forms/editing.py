@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from bot.core import audit
 from bot.extensions import db
-from bot.forms.definition import FORMS_DIR, content_hash, dump, normalise, validate
+from bot.forms.schema import FORMS_DIR, content_hash, dump, normalise, validate
+from bot.forms.store import latest_version
 from bot.models import FormVersion
 
 
@@ -45,8 +46,7 @@ def parse(text: str, slug: str) -> dict[str, Any]:
 def save(slug: str, text: str, actor: str) -> FormVersion | None:
     """Save an edited definition as the form's next version; None when nothing changed."""
     definition = parse(text, slug)
-    current = db.session.scalars(select(FormVersion).where(FormVersion.slug == slug).order_by(
-        FormVersion.version.desc()).limit(1)).first()
+    current = latest_version(slug)
     digest = content_hash(definition)
     if current is not None and current.content_hash == digest:
         return None

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from bot import csvsafe
 from bot.forms.applications import CHANNEL_LABELS, STATUS_LABELS, jst_text
-from bot.forms.definitions import display, fields
+from bot.forms.describe import display, fields
 from bot.models import FormSubmission
 
 FIXED = ["受付番号", "フォーム", "版", "受付日時", "状態", "経路", "取消日時", "メモ"]

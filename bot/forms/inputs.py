@@ -55,18 +55,3 @@ class DefinitionForm(JapaneseForm):
 
     definition = TextAreaField("フォームの定義（YAML）", validators=[
         DataRequired("定義を入力してください"), Length(max=MAX_DEFINITION, message=f"{MAX_DEFINITION:,}文字以内にしてください")])
-
-
-class ApplicationFilterForm(JapaneseForm):
-    """The applications list's filter and page, posted so a searched name stays out of every URL.
-
-    Only its CSRF token is checked here; bot.forms.applications.parse_filter reads the values leniently.
-    """
-
-    q = StringField("受付番号・氏名・ふりがな")
-    form = StringField("フォーム")
-    status = StringField("状態")
-    channel = StringField("経路")
-    since = StringField("受付日（から）")
-    until = StringField("受付日（まで）")
-    page = StringField("ページ")

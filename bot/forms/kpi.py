@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.forms.definitions import Kpi, kpi as kpi_of
+from bot.forms.describe import Kpi, kpi as kpi_of
 from bot.models import FormSetting, FormSubmission, FormVersion
 from bot.models.timeutil import to_local, utcnow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.forms.definition import read_forms, write_forms
+from bot.forms.schema import read_forms, write_forms
 from bot.forms.store import import_forms, latest_definitions
 from bot.core.problems import Problem
 

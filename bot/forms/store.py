@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.extensions import db
 from bot.forms import catalog
-from bot.forms.definition import content_hash, normalise
+from bot.forms.schema import content_hash, normalise
 from bot.models import FormLinkUse, FormSubmission, FormVersion, utcnow
 
 # No 0/O, 1/I/L or U/V: a receipt number is read aloud on the phone and typed from a screen.
@@ -170,7 +170,10 @@ def submit(version: FormVersion, answers: dict[str, Any], *, nonce: str, line_us
 
 
 def withdraw(row: FormSubmission, via: str = RESIDENT_WEB) -> bool:
-    """Mark a registration withdrawn, audited (answers stay until staff delete them); False when it already was."""
+    """Mark a registration withdrawn, audited (answers stay until staff delete them); False when it already was.
+
+    The caller's transaction: a LINE reply commits it together with the event's claim (bot.conversation.service).
+    """
     if row.status == "cancelled":
         return False
     row.status = "cancelled"
@@ -178,3 +181,10 @@ def withdraw(row: FormSubmission, via: str = RESIDENT_WEB) -> bool:
     row.updated_at = utcnow()
     _audit(row, "application.withdraw", via, "登録を本人が取消し")
     return True
+
+
+def withdraw_on_web(row: FormSubmission) -> bool:
+    """Withdraw a registration from the management page and commit (from LINE it commits with the reply)."""
+    withdrawn = withdraw(row, via=RESIDENT_WEB)
+    db.session.commit()
+    return withdrawn

@@ -95,9 +95,9 @@ def _manage_link(slug: str, receipt: str, external: bool = False) -> str:
 def _done(version: FormVersion, row: FormSubmission, *, updated: bool = False, told: dict[str, str] | None = None):
     """Show the receipt; `told` says what was really sent (LINE push, mail), None for a repeated post."""
     response = make_response(render_template(
-        "forms/done.html", form=version.definition, slug=version.slug, receipt=row.receipt_no,
+        "forms/done.html", form=version.definition, receipt=row.receipt_no,
         manage=url_for("forms.manage", slug=version.slug), bookmark=_manage_link(version.slug, row.receipt_no),
-        updated=updated, told=told or {}, repeated=told is None))
+        updated=updated, told=told or {}))
     # Who just sent it owns it: this browser may manage it until it closes, without a token in any URL.
     _set_cookie(response, MANAGE_COOKIE, make_withdraw_token(row.receipt_no), version.slug)
     _drop_cookie(response, LINK_COOKIE, version.slug)
@@ -186,9 +186,9 @@ def post(slug: str):
     if request.form.get(answer_io.HONEYPOT):
         # A bot: it sees what a person would see, and nothing is stored. The form values are not logged.
         log.info("form %s: honeypot filled, nothing stored", slug)
-        return render_template("forms/done.html", form=version.definition, slug=slug,
+        return render_template("forms/done.html", form=version.definition,
                                receipt=store.receipt_for(secrets.token_hex(16), slug), manage="", bookmark="",
-                               updated=False, told={}, repeated=True)
+                               updated=False, told={})
     answers, errors = answer_io.read(version.definition, request.form)
     step = request.form.get("step", "confirm")
     token = request.form.get("t", "")[:500]
@@ -350,8 +350,7 @@ def withdraw(slug: str):
     except ValidationError:
         return render_template("forms/withdraw.html", form=version.definition, slug=slug, receipt=receipt,
                                notice=CSRF_MESSAGE), 400
-    store.withdraw(row, via=store.RESIDENT_WEB)
-    db.session.commit()
+    store.withdraw_on_web(row)
     log.info("form %s: submission %s withdrawn on the web", slug, receipt)
     response = make_response(render_template(
         "forms/message.html", form=version.definition, title="登録を取り消しました",

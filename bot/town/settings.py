@@ -140,7 +140,7 @@ def _put(key: str, value: str, actor: str) -> None:
 
 
 def save(values: dict[str, str], actor: str) -> list[str]:
-    """Store the settings that differ from what residents see now, audited; return their keys (caller commits).
+    """Store the settings that differ from what residents see now, audited, and commit; return their keys.
 
     Every door (the console form, the CLI, a script) passes the same rules; a bad value raises TownSettingsInvalid.
     """
@@ -155,11 +155,12 @@ def save(values: dict[str, str], actor: str) -> list[str]:
             _put(key, values[key], actor)
     if after:
         audit.record(actor, "town.settings", "town", "町の設定", f"町の設定を変更（{len(after)}項目）", before, after)
+    db.session.commit()
     return list(after)
 
 
 def reset(key: str, actor: str) -> bool:
-    """Forget a setting so the environment's default applies again, audited; False when it was not set."""
+    """Forget a setting so the environment's default applies again, audited, and commit; False when it was not set."""
     if key not in DEFAULTS:
         raise KeyError(key)
     row = db.session.get(TownSetting, key)
@@ -168,11 +169,13 @@ def reset(key: str, actor: str) -> bool:
     default = defaults()[key]
     audit.record(actor, "town.settings_reset", "town", field_label(key), "町の設定を初期値に戻す", {key: row.value}, {key: default})
     db.session.delete(row)
+    db.session.commit()
     return True
 
 
 def set_disaster_mode(on: bool, reason: str, actor: str) -> None:
-    """Switch disaster mode on or off with a reason, audited; the caller commits."""
+    """Switch disaster mode on or off with a reason, audited; the caller commits (bot.richmenu.mode switches the
+    rich menu in the same transaction)."""
     before = disaster_state()
     now = utcnow()
     _put("disaster_mode", "on" if on else "off", actor)

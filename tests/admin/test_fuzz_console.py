@@ -12,6 +12,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from wtforms import StringField
 from wtforms.fields.core import UnboundField
 
 from bot import create_app
@@ -40,6 +41,13 @@ FUZZ = settings(max_examples=int(os.environ.get("FUZZ_CONSOLE_EXAMPLES", "6")), 
                 database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
+
+class ApplicationFilterFields(core_inputs.JapaneseForm):
+    """The fields the applications list and its export read (bot.forms.applications.parse_filter, no WTForms)."""
+
+    q, form, status, channel = StringField(), StringField(), StringField(), StringField()
+    since, until, page = StringField(), StringField(), StringField()
+
 
 # Every POST route and the form whose fields it reads (a JSON route reads the same fields as JSON keys).
 POST_FORMS = {
@@ -78,8 +86,8 @@ POST_FORMS = {
     "notices.send_back": core_inputs.ActionForm,
     "notices.cancel": core_inputs.ActionForm,
     "notices.test_send": notice_forms.TestSendForm,
-    "admin.applications": staff_forms.ApplicationFilterForm,
-    "admin.application_export": staff_forms.ApplicationFilterForm,
+    "admin.applications": ApplicationFilterFields,
+    "admin.application_export": ApplicationFilterFields,
     "admin.application_detail": staff_forms.ApplicationUpdateForm,
     "admin.application_delete": staff_forms.ApplicationDeleteForm,
     "admin.form_settings": staff_forms.PaperForm,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.extensions import db
-from bot.forms.definition import content_hash, read_forms
+from bot.forms.schema import content_hash, read_forms
 from bot.models import FormSubmission, FormVersion
 from tests.conftest import ROOT
 

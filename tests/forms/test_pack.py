@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.forms.definition import read_forms, validate
+from bot.forms.schema import read_forms, validate
 from bot.pack import PackError, read_pack
 from tests.conftest import ROOT
 

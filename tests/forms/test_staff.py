@@ -340,3 +340,36 @@ def test_applications_with_the_same_email_are_flagged_as_possible_duplicates(con
     assert "重複の可能性" in detail and "S-AAAA-1111" in detail
     other = admin_client.get(f"/admin/applications/{records['b']}").get_data(as_text=True)
     assert "重複の可能性" not in other
+
+
+def test_the_console_services_commit_their_change_with_its_audit_row(console, records):
+    """Services own the transaction: what they changed and its audit row survive the caller's rollback."""
+    from bot.forms import applications, form_settings, store
+
+    with console.app_context():
+        version = store.latest_version(SLUG)
+        assert form_settings.save_paper(version, 7, ADMIN) is True
+        assert form_settings.save_retention(version, 365, ADMIN) is True
+        editor = db.session.scalar(select(User).where(User.email == EDITOR))
+        assert applications.set_handler(editor, True, ADMIN) is True
+        assert applications.set_handler(editor, True, ADMIN) is False  # already: nothing written
+        db.session.rollback()
+        setting = db.session.get(FormSetting, SLUG)
+        assert (setting.paper_registrations, setting.retention_days) == (7, 365)
+        assert db.session.scalar(select(User.handles_applications).where(User.email == EDITOR)) is True
+    assert [r.after for r in _audit(console, "form.paper")] == [{"paper_registrations": 7}]
+    assert [r.after for r in _audit(console, "form.retention")] == [{"retention_days": 365}]
+    assert [r.after for r in _audit(console, "user.applications")] == [{"handles_applications": True}]
+
+
+def test_a_withdrawal_on_the_web_commits_with_its_audit_row(console, records):
+    from bot.forms import store
+
+    with console.app_context():
+        row = db.session.get(FormSubmission, records["a"])
+        assert store.withdraw_on_web(row) is True
+        db.session.rollback()
+        row = db.session.get(FormSubmission, records["a"])
+        assert row.status == "cancelled" and row.withdrawn_at is not None
+    assert [(r.actor, r.target_id) for r in _audit(console, "application.withdraw")] == [
+        (store.RESIDENT_WEB, "S-AAAA-1111")]

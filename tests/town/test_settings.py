@@ -107,6 +107,20 @@ def test_reset_puts_a_setting_back_to_the_default(console, admin):
     assert admin.post("/admin/town/reset/nothing").status_code == 404
 
 
+def test_save_and_reset_commit_their_change_with_its_audit_row(console):
+    """Services own the transaction: a saved or reset setting and its audit row survive the caller's rollback."""
+    with console.app_context():
+        assert settings.save({"phone": "0124-22-2111"}, ADMIN) == ["phone"]
+        db.session.rollback()
+        assert db.session.get(TownSetting, "phone").value == "0124-22-2111"
+        assert settings.reset("phone", ADMIN) is True
+        db.session.rollback()
+        assert db.session.get(TownSetting, "phone") is None
+        actions = db.session.scalars(select(AuditLog.action).where(AuditLog.target_type == "town").order_by(
+            AuditLog.id)).all()
+        assert actions == ["town.settings", "town.settings_reset"]
+
+
 def test_an_editor_cannot_open_or_change_the_town_settings(console):
     client = console.test_client()
     login(client, EDITOR)
@@ -139,6 +153,14 @@ def test_the_page_shows_the_disaster_state_read_only(console, admin):
         assert settings.current_town().disaster
     page = admin.get("/admin/town").get_data(as_text=True)
     assert "災害時モード中" in page and "大雨警報" in page
+
+
+def test_the_page_names_who_switched_disaster_mode_as_staff_read_it(console, admin):
+    with console.app_context():
+        settings.set_disaster_mode(True, "大雨警報", "cli")
+        db.session.commit()
+    page = admin.get("/admin/town").get_data(as_text=True)
+    assert "（コマンドライン）" in page and "（cli）" not in page
 
 
 def test_the_town_is_read_from_the_database_at_most_every_few_seconds(console):

@@ -6,17 +6,15 @@ from flask_login import current_user
 
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
-from bot.admin.labels import actor_label
 from bot.core.inputs import ActionForm
-from bot.town.inputs import TownForm
-from bot.extensions import db
 from bot.town import settings
+from bot.town.inputs import TownForm
 
 
 def _render(form: TownForm):
-    return render_template("admin/town.html", form=form, defaults=settings.defaults(),
+    return render_template("town/settings.html", form=form, defaults=settings.defaults(),
                            stored=settings.stored_keys(), disaster=settings.disaster_state(),
-                           reset=ActionForm(formdata=None), actor_label=actor_label)
+                           reset=ActionForm(formdata=None))
 
 
 @bp.route("/town", methods=["GET", "POST"])
@@ -26,7 +24,6 @@ def town_settings():
     form = TownForm()
     if form.validate_on_submit():
         changed = settings.save({key: getattr(form, key).data for key in settings.DEFAULTS}, current_user.email)
-        db.session.commit()
         flash(f"町の設定を保存しました（{len(changed)}項目）。数秒のうちに返信に反映されます。" if changed
               else "変更はありませんでした。", "info")
         return redirect(url_for("admin.town_settings"))
@@ -46,6 +43,5 @@ def town_reset(key: str):
     if not ActionForm().validate_on_submit():
         flash("初期値に戻せませんでした。画面を開き直してから、もう一度お試しください。", "error")
     elif settings.reset(key, current_user.email):
-        db.session.commit()
         flash("初期値に戻しました。", "info")
     return redirect(url_for("admin.town_settings"))

@@ -1,4 +1,4 @@
-"""Read what the staff console needs from a stored form definition: field labels, choices and the KPI."""
+"""What the staff console reads from a stored form definition: field labels, the KPI, answers as staff read them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,15 +7,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Field:
-    """One field as the console shows it: key, Japanese label, type and whether it holds several choices."""
+    """One field as the console shows it: its key and Japanese label."""
 
     key: str
     label: str
-    type: str
-
-    @property
-    def multiple(self) -> bool:
-        return self.type in ("multiselect", "multi-select", "multi_select", "checkboxes")
 
 
 @dataclass(frozen=True)
@@ -36,7 +31,7 @@ def fields(definition: dict[str, Any] | None) -> list[Field]:
     for raw in (definition or {}).get("fields") or []:
         if isinstance(raw, dict) and raw.get("key"):
             key = str(raw["key"])
-            out.append(Field(key, str(raw.get("label") or key), str(raw.get("type") or "text")))
+            out.append(Field(key, str(raw.get("label") or key)))
     return out
 
 
