@@ -6,7 +6,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the console and the public pages (the notice settings come from bot/config.py)."""
-    from bot.notices.pages import bp as public_bp
+    from bot.notices.views import bp as public_bp
     from bot.notices.console import bp
 
     app.register_blueprint(bp)

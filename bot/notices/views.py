@@ -78,7 +78,7 @@ def index():
     shown = public.displayed(None, now, "web")
     chunk = shown[(page - 1) * PER_PAGE:page * PER_PAGE]
     more = len(shown) > page * PER_PAGE
-    body = render_template("public/notices.html", notices=chunk, page=page, more=more,
+    body = render_template("notices/public/notices.html", notices=chunk, page=page, more=more,
                            starts={n.id: public.display_start(n) for n in chunk}, summary=feed.summary,
                            **_context())
     response = Response(body, mimetype="text/html")
@@ -93,7 +93,7 @@ def show(notice_id: int):
     if notice is None or not public.shown_now(notice, "web", now):
         abort(404, NOT_PUBLIC)
     start = public.display_start(notice)
-    body = render_template("public/notice.html", notice=notice, start=start, **_context())
+    body = render_template("notices/public/notice.html", notice=notice, start=start, **_context())
     response = Response(body, mimetype="text/html")
     return _cached(response, _visible([notice]), start)
 
