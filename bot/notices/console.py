@@ -11,7 +11,6 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import console_headers
-from bot.core.audit import record
 from bot.extensions import db
 from bot.line.client import SendResult
 from bot.models import Entry, Facility, Notice, TestRecipient, utcnow
@@ -66,13 +65,6 @@ def _entries() -> list[tuple[str, str]]:
 
 def _facilities() -> list[Facility]:
     return list(db.session.scalars(select(Facility).order_by(Facility.name)))
-
-
-def placement(notice: Notice) -> dict:
-    """Return where and when a notice is shown, as plain data for the audit log."""
-    return {"channels": list(notice.channels or ()), "facilities": list(notice.signage_facility_ids or ()),
-            "display_from": notice.display_from.isoformat() if notice.display_from else None,
-            "display_until": notice.display_until.isoformat() if notice.display_until else None}
 
 
 def _form(notice: Notice | None = None) -> NoticeForm:
@@ -165,15 +157,8 @@ def _save(form: NoticeForm, notice: Notice | None):
             return None
     try:
         if notice is None:
-            saved = workflow.create(_draft(form), by=current_user.email)
-            record(current_user.email, "notice.create", "notice", saved.id, saved.title, after=placement(saved))
-        else:
-            before = placement(notice)
-            saved = workflow.update(notice, _draft(form), by=current_user.email)
-            record(current_user.email, "notice.edit", "notice", saved.id, saved.title,
-                   before=before, after={"revision": saved.revision, **placement(saved)})
-        db.session.commit()
-        return saved
+            return workflow.create(_draft(form), by=current_user.email)
+        return workflow.update(notice, _draft(form), by=current_user.email)
     except workflow.NoticeError as exc:
         fields = {"display": "display_from"}  # a period given without a display channel: shown at its start
         for name, reason in exc.problems.items():
@@ -289,7 +274,7 @@ def _facility_names(notice: Notice) -> list[str]:
     return [names.get(i, f"（削除された施設 #{i}）") for i in notice.signage_facility_ids]
 
 
-def _act(notice_id: int, change, done: str, action: str, form: FlaskForm | None = None):
+def _act(notice_id: int, change, done: str, form: FlaskForm | None = None):
     notice = _notice_or_404(notice_id)
     if not (form or ActionForm()).validate_on_submit():
         abort(400)
@@ -298,8 +283,6 @@ def _act(notice_id: int, change, done: str, action: str, form: FlaskForm | None 
     except workflow.NoticeError as exc:
         flash(str(exc), "error")
     else:
-        record(current_user.email, action, "notice", notice.id, notice.title, after={"revision": notice.revision})
-        db.session.commit()
         flash(done, "info")
     return redirect(url_for("notices.detail", notice_id=notice.id))
 
@@ -309,7 +292,7 @@ def _act(notice_id: int, change, done: str, action: str, form: FlaskForm | None 
 def request_send(notice_id: int):
     """Ask to send a draft: to approval when the two-person rule is on, else straight to the schedule."""
     done = "承認を依頼しました。管理者が承認すると送信されます。" if approval_required() else "送信を予約しました。"
-    return _act(notice_id, lambda n: workflow.request_send(n, by=current_user.email), done, "notice.request")
+    return _act(notice_id, lambda n: workflow.request_send(n, by=current_user.email), done)
 
 
 @bp.post("/<int:notice_id>/approve")
@@ -325,7 +308,7 @@ def approve(notice_id: int):
     shown_only = "line" not in (_notice_or_404(notice_id).channels or ())
     done = "承認しました。表示期間のあいだ公開します。" if shown_only else "承認しました。送信時刻になると配信されます。"
     return _act(notice_id, lambda n: workflow.approve(n, by=current_user.email, revision=form.revision.data),
-                done, "notice.approve", form)
+                done, form)
 
 
 @bp.post("/<int:notice_id>/send-back")
@@ -333,7 +316,7 @@ def approve(notice_id: int):
 def send_back(notice_id: int):
     """Return a notice waiting for approval to its author as a draft (approvers only)."""
     return _act(notice_id, lambda n: workflow.send_back(n, by=current_user.email),
-                "下書きに戻しました。", "notice.send_back")
+                "下書きに戻しました。")
 
 
 @bp.post("/<int:notice_id>/withdraw")
@@ -341,7 +324,7 @@ def send_back(notice_id: int):
 def withdraw(notice_id: int):
     """Take one's own approval request back: the notice becomes a draft again."""
     return _act(notice_id, lambda n: workflow.withdraw(n, by=current_user.email),
-                "承認の依頼を取り下げました。下書きに戻っています。", "notice.withdraw")
+                "承認の依頼を取り下げました。下書きに戻っています。")
 
 
 @bp.post("/<int:notice_id>/cancel")
@@ -351,8 +334,8 @@ def cancel(notice_id: int):
     notice = _notice_or_404(notice_id)
     if workflow.may_unpublish(notice):
         return _act(notice_id, lambda n: workflow.cancel(n, by=current_user.email),
-                    "掲載を取り下げました。サイネージと公開ページ・フィードから消えます。", "notice.unpublish")
-    return _act(notice_id, lambda n: workflow.cancel(n, by=current_user.email), "取り消しました。", "notice.cancel")
+                    "掲載を取り下げました。サイネージと公開ページ・フィードから消えます。")
+    return _act(notice_id, lambda n: workflow.cancel(n, by=current_user.email), "取り消しました。")
 
 
 def _test_send_failure(result: SendResult) -> str:
