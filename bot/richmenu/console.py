@@ -19,18 +19,16 @@ from wtforms.fields.choices import SelectChoice
 from bot.bodylimits import body_limit, limit_text
 from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import bp
-from bot.extensions import db
 from bot.knowledge import categories
 from bot.richmenu import mode as modes
 from bot.richmenu import publish as publisher
 from bot.richmenu import render, store
 from bot.richmenu.build import rendered_image
 from bot.richmenu.definition import ACTION_LABELS, LAYOUTS, MAX_SUB_LABEL, MODE_LABELS
-from bot.richmenu.editor_inputs import (
-    MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
+from bot.richmenu.inputs import (
+    MAX_TILES, DisasterForm, PublishForm, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
 )
 from bot.richmenu.image import ImageInvalid, check_image
-from bot.richmenu.inputs import DisasterForm, PublishForm
 from bot.richmenu.spec import MODES
 from bot.town.settings import disaster_state
 
@@ -146,7 +144,6 @@ def richmenu_save():
         flash("プレビューを更新しました（まだ保存していません）。", "info")
         return _page(mode, form, clean)
     dropped = store.save(mode, clean, current_user.email)
-    db.session.commit()
     flash(f"{MODE_LABELS[mode]}を保存しました。" + ("形を変えたので、登録していた画像は削除しました。" if dropped else "")
           + "LINE に出すには「公開」が必要です。", "info")
     return redirect(url_for("admin.richmenu", mode=mode))
@@ -202,7 +199,6 @@ def richmenu_upload():
         flash("画像を登録できませんでした：" + " ".join(exc.problems), "error")
         return redirect(url_for("admin.richmenu", mode=mode))
     store.set_image(mode, data, image_type, current_user.email)
-    db.session.commit()
     flash(f"{MODE_LABELS[mode]}の画像を登録しました。", "info")
     return redirect(url_for("admin.richmenu", mode=mode))
 
@@ -214,7 +210,6 @@ def richmenu_image_delete():
     mode = _mode(request.form.get("mode"))
     if RichMenuActionForm().validate_on_submit() and _stored(mode, EMPTY).image is not None:
         store.clear_image(mode, current_user.email)
-        db.session.commit()
         flash("画像を削除しました。ボタンの文字から自動で作った画像を使います。", "info")
     return redirect(url_for("admin.richmenu", mode=mode))
 

@@ -6,7 +6,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from bot.richmenu.editor_inputs import form_data
+from bot.richmenu.inputs import form_data
 from bot.extensions import db
 from bot.models import AuditLog, RichMenuDefinition
 from bot.richmenu import store
