@@ -141,6 +141,11 @@ def update(notice: Notice, draft: Draft, by: str) -> Notice:
     return notice
 
 
+def submit(draft: Draft, by: str) -> Notice:
+    """Create a notice and ask to send it at once (the command line's `notices create`)."""
+    return request_send(create(draft, by), by)
+
+
 def _place(notice: Notice, draft: Draft) -> None:
     placement = _placement(draft)
     notice.channels, notice.signage_facility_ids = list(placement.channels), list(placement.facility_ids)
