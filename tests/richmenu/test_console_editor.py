@@ -56,6 +56,14 @@ def test_save_is_audited_with_before_and_after(console, editor_client):
     assert "リッチメニューを編集" in audit
 
 
+def test_the_editor_names_who_changed_the_menu_last_as_staff_read_it(console, editor_client):
+    """The console-wide actor_label: an edit from the command line reads コマンドライン, not the code "cli"."""
+    with console.app_context():
+        store.save("normal", store.load("normal").definition, "cli")
+    page = editor_client.get("/admin/richmenu").get_data(as_text=True)
+    assert "最後に変更：コマンドライン" in page
+
+
 def login_admin_audit(console) -> str:
     client = console.test_client()
     login(client, ADMIN)
