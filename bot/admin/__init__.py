@@ -9,20 +9,20 @@ from bot.core.blueprint import bp
 def init_app(app: Flask) -> None:
     """Register the console and its login handling on the app."""
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
+    from bot.admin.labels import actor_label
     from bot.admin.views import (  # noqa: F401
-        audit, categories, entries, inbox, offices, overview, readiness, richmenu, session, transfer, tryit,
+        audit, categories, entries, inbox, offices, overview, readiness, session, transfer, tryit,
         users,
     )
-    from bot.admin.views import richmenu_publish  # noqa: F401
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)
+    from bot.richmenu import console as richmenu_console  # noqa: F401  (リッチメニュー)
     from bot.shelters import console as shelters_console  # noqa: F401  (避難所)
     from bot.town import console as town_console  # noqa: F401  (町の設定)
 
-    from bot.admin.labels import actor_label
-
     # Who did something, as staff read it: a template global, so a feature's console need not import the labels.
-    app.add_template_global(actor_label)
+    app.add_template_global(actor_label, "actor_label")
+
     login_manager.login_view = "admin.login"
     login_manager.login_message = "ログインしてください。"
     login_manager.session_protection = "strong"

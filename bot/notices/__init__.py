@@ -6,8 +6,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the console and the public pages (the notice settings come from bot/config.py)."""
-    from bot.notices.pages import bp as public_bp
-    from bot.notices.views import bp
+    from bot.notices.views import bp as public_bp
+    from bot.notices.console import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)  # /notices and /notices.atom: public, no login

@@ -67,9 +67,8 @@ def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_s
             raise click.BadParameter(f"施設「{name}」は登録されていません。", param_hint="--facility")
         facility_ids.append(facility_id)
     try:
-        notice = workflow.create(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at,
+        notice = workflow.submit(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at,
                                                 channel_names or ("line",), tuple(facility_ids), start, end), by=by)
-        workflow.request_send(notice, by=by)
     except workflow.NoticeError as exc:
         _fail(exc)
     click.echo(notice.id)

@@ -98,31 +98,52 @@ def may_withdraw(notice: Notice, by: str) -> bool:
     return notice.status == "pending_approval" and by in (notice.created_by, notice.requested_by)
 
 
+def placement(notice: Notice) -> dict:
+    """Return where and when a notice is shown, as plain data for the audit log."""
+    return {"channels": list(notice.channels or ()), "facilities": list(notice.signage_facility_ids or ()),
+            "display_from": notice.display_from.isoformat() if notice.display_from else None,
+            "display_until": notice.display_until.isoformat() if notice.display_until else None}
+
+
+def _audit(notice: Notice, by: str, action: str) -> None:
+    audit.record(by, action, "notice", notice.id, notice.title, after={"revision": notice.revision})
+
+
 def create(draft: Draft, by: str) -> Notice:
-    """Save a new draft notice after checking it against LINE's limits."""
+    """Save a new draft notice after checking it against LINE's limits, audited."""
     _check(draft)
     notice = Notice(title=draft.title.strip(), body=draft.body.strip(), url=draft.url.strip(),
                     entry_slug=draft.entry_slug, topics=list(draft.topics), send_at=draft.send_at,
                     status="draft", created_by=by, editors=[by], revision=1)
     _place(notice, draft)
     db.session.add(notice)
+    db.session.flush()
+    audit.record(by, "notice.create", "notice", notice.id, notice.title, after=placement(notice))
     db.session.commit()
     return notice
 
 
 def update(notice: Notice, draft: Draft, by: str) -> Notice:
-    """Change a draft's content, audience or time, remembering who changed it."""
+    """Change a draft's content, audience or time, remembering who changed it, audited."""
     if notice.status not in EDITABLE:
         raise NoticeError("下書きだけが編集できます。")
     _check(draft)
+    before = placement(notice)
     notice.title, notice.body, notice.url = draft.title.strip(), draft.body.strip(), draft.url.strip()
     notice.entry_slug, notice.topics, notice.send_at = draft.entry_slug, list(draft.topics), draft.send_at
     _place(notice, draft)
     if by not in (notice.editors or []):
         notice.editors = [*(notice.editors or []), by]  # a new list: JSON columns do not see in-place changes
     notice.revision = (notice.revision or 1) + 1
+    audit.record(by, "notice.edit", "notice", notice.id, notice.title,
+                 before=before, after={"revision": notice.revision, **placement(notice)})
     db.session.commit()
     return notice
+
+
+def submit(draft: Draft, by: str) -> Notice:
+    """Create a notice and ask to send it at once (the command line's `notices create`)."""
+    return request_send(create(draft, by), by)
 
 
 def _place(notice: Notice, draft: Draft) -> None:
@@ -137,6 +158,7 @@ def request_send(notice: Notice, by: str, now: datetime | None = None) -> Notice
         raise NoticeError("下書きのお知らせだけが送信の手続きに進めます。")
     notice.requested_by, notice.requested_at = by, now or utcnow()
     notice.status = "pending_approval" if approval_required() else "scheduled"
+    _audit(notice, by, "notice.request")
     db.session.commit()
     return notice
 
@@ -157,6 +179,7 @@ def approve(notice: Notice, by: str, revision: int, now: datetime | None = None)
     if changed != 1:
         db.session.rollback()
         raise NoticeError(STALE)
+    _audit(notice, by, "notice.approve")
     db.session.commit()
     db.session.refresh(notice)
     return notice
@@ -169,7 +192,7 @@ def send_back(notice: Notice, by: str) -> Notice:
     problem = approver_problem(notice, by)
     if problem:
         raise NoticeError(problem.replace("承認できません", "差し戻せません"))
-    return _to_draft(notice)
+    return _to_draft(notice, by, "notice.send_back")
 
 
 def withdraw(notice: Notice, by: str) -> Notice:
@@ -178,11 +201,12 @@ def withdraw(notice: Notice, by: str) -> Notice:
         raise NoticeError("承認待ちのお知らせではありません。")
     if not may_withdraw(notice, by):
         raise NoticeError("依頼を取り下げられるのは、作成した人か承認を依頼した人だけです。")
-    return _to_draft(notice)
+    return _to_draft(notice, by, "notice.withdraw")
 
 
-def _to_draft(notice: Notice) -> Notice:
+def _to_draft(notice: Notice, by: str, action: str) -> Notice:
     notice.status, notice.requested_by, notice.requested_at = "draft", "", None
+    _audit(notice, by, action)
     db.session.commit()
     return notice
 
@@ -193,10 +217,11 @@ def may_unpublish(notice: Notice, now: datetime | None = None) -> bool:
 
 
 def cancel(notice: Notice, by: str, now: datetime | None = None) -> Notice:
-    """Cancel a notice that has not started going out, or take one that has off the page, feed and screens."""
+    """Cancel a notice that has not started going out, or take one that has off the page, feed and screens; audited."""
     if may_unpublish(notice, now):
         # LINE cannot recall what it delivered: the status stays as sent and only the display ends.
         notice.unpublished_at, notice.unpublished_by = now or utcnow(), by
+        _audit(notice, by, "notice.unpublish")
         db.session.commit()
         return notice
     if notice.status not in CANCELLABLE:
@@ -204,6 +229,7 @@ def cancel(notice: Notice, by: str, now: datetime | None = None) -> Notice:
     if public.display_state(notice, now) == "live":
         notice.unpublished_at = now or utcnow()  # when it left the page: the feed's Last-Modified must move on
     notice.status, notice.cancelled_by = "cancelled", by
+    _audit(notice, by, "notice.cancel")
     db.session.commit()
     return notice
 

@@ -92,7 +92,7 @@ def _drop_mismatched_image(row: RichMenuDefinition, definition: dict[str, Any]) 
 
 
 def save(mode: str, definition: Any, actor: str) -> bool:
-    """Validate and store the mode's definition, audited; return True if a new layout dropped the image."""
+    """Validate, store and commit the mode's definition, audited; return True if a new layout dropped the image."""
     clean = check(definition)
     before = _current(mode)
     row = _row(mode, clean)
@@ -101,6 +101,7 @@ def save(mode: str, definition: Any, actor: str) -> bool:
     _touch(row, actor)
     summary = f"{MODE_LABELS[mode]}を編集" + ("（形を変えたため画像を削除）" if dropped else "")
     audit.record(actor, "richmenu.edit", "richmenu", MODE_LABELS[mode], summary, describe(before), describe(clean))
+    db.session.commit()
     return dropped
 
 
@@ -112,24 +113,26 @@ def _image_note(image: bytes | None, image_type: str | None) -> dict[str, str]:
 
 
 def set_image(mode: str, image: bytes, image_type: str, actor: str) -> RichMenuDefinition:
-    """Store a validated uploaded image for the mode, audited; the caller commits."""
+    """Store a validated uploaded image for the mode, audited and committed."""
     row = _row(mode)
     before = _image_note(row.image, row.image_type)
     row.image, row.image_type = image, image_type
     _touch(row, actor)
     audit.record(actor, "richmenu.image_upload", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}の画像を登録", before,
                  _image_note(image, image_type))
+    db.session.commit()
     return row
 
 
 def clear_image(mode: str, actor: str) -> RichMenuDefinition:
-    """Drop the uploaded image so the menu is rendered from its labels again, audited; the caller commits."""
+    """Drop the uploaded image so the menu is rendered from its labels again, audited and committed."""
     row = _row(mode)
     before = _image_note(row.image, row.image_type)
     row.image, row.image_type = None, None
     _touch(row, actor)
     audit.record(actor, "richmenu.image_clear", "richmenu", MODE_LABELS[mode], f"{MODE_LABELS[mode]}の画像を削除（自動作成に戻す）",
                  before, _image_note(None, None))
+    db.session.commit()
     return row
 
 
@@ -139,7 +142,10 @@ def all_menus() -> dict[str, dict[str, Any]]:
 
 
 def import_menus(menus: dict[str, dict[str, Any]], *, force: bool, author: str) -> list[str]:
-    """Store a pack's menus, keeping ones staff edited since unless forced; return the kept modes as richmenu:<mode>."""
+    """Store a pack's menus, keeping ones staff edited since unless forced; return the kept modes as richmenu:<mode>.
+
+    Audited; the pack's import commits, with every other section, in one transaction.
+    """
     kept = []
     for mode in MODES:
         incoming = normalise(menus[mode])

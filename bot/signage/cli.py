@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from bot.extensions import db
 from bot.models import utcnow
 from bot.publicurl import base_url
 from bot.signage import facilities, health
@@ -19,12 +18,9 @@ signage_cli = AppGroup("signage", help="デジタルサイネージの施設と�
 def add_screen(facility: str, name: str, place: str) -> None:
     """Add a screen to FACILITY (created if new) and print its URL, which is shown only this once."""
     try:
-        found = facilities.by_name(facility) or facilities.create(facility, place, by="cli")
-        screen, key = facilities.add_screen(found, name, by="cli")
+        found, screen, key = facilities.add_screen_at(facility, name, place, by="cli")
     except facilities.FacilityError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"{found.name} / {screen.name}")
     click.echo(facilities.screen_url(key, base_url()))
     click.echo("このURLは今だけ表示されます。サイネージのブラウザに設定してください。", err=True)

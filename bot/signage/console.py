@@ -63,7 +63,6 @@ def facility_add():
     except facilities.FacilityError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"施設「{facility.name}」を登録しました。続けて画面を追加してください。", "info")
     return redirect(url_for("signage_admin.screens"))
 
@@ -80,10 +79,8 @@ def facility_edit(facility_id: int):
     try:
         facilities.rename(facility, form.name.data, form.place.data, by=current_user.email)
     except facilities.FacilityError as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"施設「{facility.name}」を変更しました。", "info")
     return redirect(url_for("signage_admin.screens"))
 
@@ -99,10 +96,8 @@ def facility_delete(facility_id: int):
     try:
         facilities.delete(facility, by=current_user.email)
     except facilities.FacilityError as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"施設「{name}」を削除しました。", "info")
     return redirect(url_for("signage_admin.screens"))
 
@@ -125,10 +120,8 @@ def screen_add(facility_id: int):
     try:
         screen, key = facilities.add_screen(facility, form.name.data, by=current_user.email)
     except facilities.FacilityError as exc:
-        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("signage_admin.screens"))
-    db.session.commit()
     return _show_key(screen, key, "画面を追加しました。")
 
 
@@ -144,7 +137,6 @@ def screen_rekey(screen_id: int):
     except facilities.FacilityError as exc:
         flash(str(exc), "error")
         return redirect(url_for("signage_admin.screens"))
-    db.session.commit()
     return _show_key(screen, key, "URLを再発行しました。前のURLはもう使えません。")
 
 
@@ -160,6 +152,5 @@ def screen_retire(screen_id: int):
     except facilities.FacilityError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"画面「{screen.name}」を廃止しました。そのURLはもう表示されません。", "info")
     return redirect(url_for("signage_admin.screens"))

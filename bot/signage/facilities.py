@@ -1,4 +1,7 @@
-"""Manage facilities and their screens: create, rename, delete, add a screen, issue a new key, retire; audited."""
+"""Manage facilities and their screens: create, rename, delete, add a screen, issue a new key, retire.
+
+Each change is audited and committed here, or refused with a Japanese FacilityError before anything changes.
+"""
 from __future__ import annotations
 
 import unicodedata
@@ -43,7 +46,13 @@ def _name_taken(name: str, but: Facility | None = None) -> bool:
 
 
 def create(name: str, place: str, by: str) -> Facility:
-    """Add a facility; the caller commits."""
+    """Add a facility."""
+    facility = _new_facility(name, place, by)
+    db.session.commit()
+    return facility
+
+
+def _new_facility(name: str, place: str, by: str) -> Facility:
     name, place = _clean(name, MAX_NAME, "施設名"), _clean(place, MAX_PLACE, "場所", required=False)
     if _name_taken(name):
         raise FacilityError(f"「{name}」という施設はもうあります。")
@@ -55,7 +64,7 @@ def create(name: str, place: str, by: str) -> Facility:
 
 
 def rename(facility: Facility, name: str, place: str, by: str) -> None:
-    """Change a facility's name and place; the caller commits."""
+    """Change a facility's name and place."""
     name, place = _clean(name, MAX_NAME, "施設名"), _clean(place, MAX_PLACE, "場所", required=False)
     if _name_taken(name, but=facility):
         raise FacilityError(f"「{name}」という施設はもうあります。")
@@ -63,10 +72,11 @@ def rename(facility: Facility, name: str, place: str, by: str) -> None:
     facility.name, facility.place = name, place
     audit.record(by, "signage.facility.edit", "facility", facility.id, summary=name, before=before,
                  after={"name": name, "place": place})
+    db.session.commit()
 
 
 def delete(facility: Facility, by: str) -> None:
-    """Delete a facility that has no live screen (its retired screens go with it); the caller commits."""
+    """Delete a facility that has no live screen (its retired screens go with it)."""
     if any(s.retired_at is None for s in facility.screens):
         raise FacilityError("使用中の画面がある施設は削除できません。先に画面をすべて廃止してください。")
     audit.record(by, "signage.facility.delete", "facility", facility.id, summary=facility.name,
@@ -74,6 +84,7 @@ def delete(facility: Facility, by: str) -> None:
     for screen in list(facility.screens):
         db.session.delete(screen)
     db.session.delete(facility)
+    db.session.commit()
 
 
 def screen_url(key: str, base: str | None = None) -> str:
@@ -82,7 +93,25 @@ def screen_url(key: str, base: str | None = None) -> str:
 
 
 def add_screen(facility: Facility, name: str, by: str) -> tuple[Screen, str]:
-    """Add a screen to a facility and return it with its key (shown once, never stored); the caller commits."""
+    """Add a screen to a facility and return it with its key (shown once, never stored)."""
+    screen, key = _new_screen(facility, name, by)
+    db.session.commit()
+    return screen, key
+
+
+def add_screen_at(facility_name: str, name: str, place: str, by: str) -> tuple[Facility, Screen, str]:
+    """Add a screen to the facility of that name, creating the facility first if it is new, in one transaction."""
+    try:
+        facility = by_name(facility_name) or _new_facility(facility_name, place, by)
+        screen, key = _new_screen(facility, name, by)
+    except FacilityError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return facility, screen, key
+
+
+def _new_screen(facility: Facility, name: str, by: str) -> tuple[Screen, str]:
     name = _clean(name, MAX_SCREEN_NAME, "画面の名前", required=False) or f"画面{len(facility.screens) + 1}"
     key = keys.new_key()
     screen = Screen(facility=facility, name=name, key_digest=keys.digest(key))
@@ -94,19 +123,21 @@ def add_screen(facility: Facility, name: str, by: str) -> tuple[Screen, str]:
 
 
 def new_key_for(screen: Screen, by: str) -> str:
-    """Give a live screen a new key (the old URL stops working at once) and return it; the caller commits."""
+    """Give a live screen a new key (the old URL stops working at once) and return it."""
     if screen.retired_at is not None:
         raise FacilityError("廃止した画面のURLは再発行できません。新しい画面を追加してください。")
     key = keys.new_key()
     screen.key_digest = keys.digest(key)
     screen.last_seen_at = None  # the kiosk must be set up with the new URL before it reports again
     audit.record(by, "signage.screen.rekey", "screen", screen.id, summary=f"{screen.facility.name} {screen.name}")
+    db.session.commit()
     return key
 
 
 def retire(screen: Screen, by: str) -> None:
-    """Retire a screen: its URL stops working for good; the caller commits."""
+    """Retire a screen: its URL stops working for good."""
     if screen.retired_at is not None:
         raise FacilityError("この画面はもう廃止されています。")
     screen.retired_at = utcnow()
     audit.record(by, "signage.screen.retire", "screen", screen.id, summary=f"{screen.facility.name} {screen.name}")
+    db.session.commit()

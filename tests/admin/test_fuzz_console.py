@@ -19,7 +19,7 @@ from bot import create_app
 from bot.admin import inputs as admin_forms
 from bot.core import inputs as core_inputs
 from bot.town.inputs import TownForm
-from bot.richmenu import editor_inputs as richmenu_forms
+from bot.richmenu import inputs as richmenu_forms
 from bot.extensions import db
 from bot.pack import read_pack
 from bot.pack import import_pack
@@ -27,7 +27,6 @@ from bot.models import Category, Entry, Notice, Office, QuestionLog, Shelter, Us
 from bot.models import TestRecipient as Recipient
 from bot.forms import inputs as staff_forms
 from bot.notices import inputs as notice_forms
-from bot.richmenu import inputs as publish_forms
 from bot.shelters import inputs as shelter_forms
 from bot.signage import inputs as signage_forms
 from tests.support.console import ADMIN, EDITOR, csrf_token, form_of, login, make_users
@@ -98,8 +97,8 @@ POST_FORMS = {
     "admin.town_reset": core_inputs.ActionForm,
     "admin.office_new": admin_forms.OfficeForm,
     "admin.office_edit": admin_forms.OfficeForm,
-    "admin.menu_publish": publish_forms.PublishForm,
-    "admin.disaster_mode": publish_forms.DisasterForm,
+    "admin.menu_publish": richmenu_forms.PublishForm,
+    "admin.disaster_mode": richmenu_forms.DisasterForm,
     "admin.richmenu_save": richmenu_forms.RichMenuForm,
     "admin.richmenu_upload": richmenu_forms.RichMenuImageForm,
     "admin.richmenu_image_delete": richmenu_forms.RichMenuActionForm,

@@ -219,6 +219,20 @@ def test_cli_approval_rule(napp, runner, fake_line):
     assert len(fake_line.delivered()) == 2
 
 
+def test_cli_create_approve_and_cancel_are_audited_like_the_console(napp, runner, fake_line):
+    """The workflow writes the audit row, so a notice made and approved on the command line leaves one too."""
+    from bot.models import AuditLog
+    napp.config["NOTICE_APPROVAL_REQUIRED"] = True
+    result = runner.invoke(args=["notices", "create", "--title", "件名", "--text", "本文", "--by", "alice"])
+    notice_id = result.stdout.strip()
+    assert runner.invoke(args=["notices", "approve", notice_id, "--by", "bob"]).exit_code == 0
+    assert runner.invoke(args=["notices", "cancel", notice_id, "--by", "carol"]).exit_code == 0
+    rows = db.session.execute(select(AuditLog.actor, AuditLog.action, AuditLog.target_id)
+                              .where(AuditLog.target_type == "notice").order_by(AuditLog.id)).all()
+    assert rows == [("alice", "notice.create", notice_id), ("alice", "notice.request", notice_id),
+                    ("bob", "notice.approve", notice_id), ("carol", "notice.cancel", notice_id)]
+
+
 def test_cli_rejects_unknown_topics_and_bad_times(napp, runner):
     bad_topic = runner.invoke(args=["notices", "create", "--title", "t", "--text", "b", "--topic", "nope"])
     assert bad_topic.exit_code != 0 and "unknown topic" in bad_topic.output

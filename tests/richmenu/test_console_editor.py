@@ -6,7 +6,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from bot.richmenu.editor_inputs import form_data
+from bot.richmenu.inputs import form_data
 from bot.extensions import db
 from bot.models import AuditLog, RichMenuDefinition
 from bot.richmenu import store
@@ -54,6 +54,14 @@ def test_save_is_audited_with_before_and_after(console, editor_client):
         assert row.after["ボタン"][0].startswith("1. 子育て／") and row.after["メニューバーの文字"] == "市のメニュー"
     audit = login_admin_audit(console)
     assert "リッチメニューを編集" in audit
+
+
+def test_the_editor_names_who_changed_the_menu_last_as_staff_read_it(console, editor_client):
+    """The console-wide actor_label: an edit from the command line reads コマンドライン, not the code "cli"."""
+    with console.app_context():
+        store.save("normal", store.load("normal").definition, "cli")
+    page = editor_client.get("/admin/richmenu").get_data(as_text=True)
+    assert "最後に変更：コマンドライン" in page
 
 
 def login_admin_audit(console) -> str:

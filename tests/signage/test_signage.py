@@ -341,6 +341,10 @@ def test_cli_add_screen_prints_the_url_on_the_public_base_and_list_shows_no_key(
         assert db.session.scalar(select(db.func.count(Screen.id))) == 2
     empty = runner.invoke(args=["signage", "add-screen", "   "])
     assert empty.exit_code != 0 and "施設名を入力してください" in empty.output
+    refused = runner.invoke(args=["signage", "add-screen", "新しい施設", "--name", "画" * 101])
+    assert refused.exit_code != 0 and "100文字以内" in refused.output
+    with app.app_context():  # the new facility and its screen are one transaction: a refused screen leaves no facility
+        assert db.session.scalar(select(db.func.count(Facility.id))) == 1
 
 
 @pytest.mark.parametrize("path", ["/signage/", "/signage/x/y/z", "/signage/" + "%ff" * 40])

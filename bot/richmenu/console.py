@@ -1,6 +1,14 @@
-"""The rich-menu editor: each mode's layout, chat-bar text and tiles, a live preview, and a designed image."""
+"""The console's rich-menu pages: the editor and the publishing page with the 災害時モード switch.
+
+The editor: each mode's layout, chat-bar text and tiles, a live preview, and a designed image.
+
+The publishing page: what LINE shows for each mode, what a publish would change, and the switch. Every publish
+and switch shows the changes since that menu's last publish (tile by tile, every URL in full) and posts the
+digest of that review; the service refuses a menu that changed after the page was shown.
+"""
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -8,20 +16,23 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from bot.core.access import staff_required
-from bot.core.blueprint import bp
-from bot.admin.labels import actor_label
-from bot.richmenu.editor_inputs import (
-    MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
-)
 from bot.bodylimits import body_limit, limit_text
-from bot.extensions import db
+from bot.core.access import admin_required, staff_required
+from bot.core.blueprint import bp
 from bot.knowledge import categories
+from bot.richmenu import mode as modes
+from bot.richmenu import publish as publisher
 from bot.richmenu import render, store
 from bot.richmenu.build import rendered_image
 from bot.richmenu.definition import ACTION_LABELS, LAYOUTS, MAX_SUB_LABEL, MODE_LABELS
+from bot.richmenu.inputs import (
+    MAX_TILES, DisasterForm, PublishForm, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
+)
 from bot.richmenu.image import ImageInvalid, check_image
 from bot.richmenu.spec import MODES
+from bot.town.settings import disaster_state
+
+log = logging.getLogger(__name__)
 
 _WHERE = re.compile(r"^tiles\[(\d+)\]\.(?:action\.)?(label|sub|category|text|uri|type)$")
 EMPTY: dict[str, Any] = {"layout": "large-2x3", "chat_bar_text": "", "tiles": []}
@@ -88,14 +99,13 @@ def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: l
     layout = LAYOUTS.get(definition.get("layout", "")) or LAYOUTS.get(stored.definition.get("layout", "")) \
         or LAYOUTS["large-2x3"]
     return render_template(
-        "admin/richmenu.html", mode=mode, modes=MODE_LABELS, form=form, stored=stored, layout=layout,
+        "richmenu/editor.html", mode=mode, modes=MODE_LABELS, form=form, stored=stored, layout=layout,
         layouts={name: {"rows": shape.rows, "cols": shape.cols, "width": shape.width, "height": shape.height,
                         "cells": shape.cells} for name, shape in LAYOUTS.items()},
         bounds=list(zip(layout.bounds(), definition.get("tiles", []))), describe=_describe,
         preview_url=_preview_url(mode, definition), problems=problems, max_tiles=MAX_TILES,
         image_form=RichMenuImageForm(formdata=None, mode=mode),
         action_form=RichMenuActionForm(formdata=None, mode=mode),
-        actor_label=actor_label,
         upload_limit=limit_text(current_app.config["MAX_RICHMENU_UPLOAD_BYTES"]), sub_max=MAX_SUB_LABEL), status
 
 
@@ -134,7 +144,6 @@ def richmenu_save():
         flash("プレビューを更新しました（まだ保存していません）。", "info")
         return _page(mode, form, clean)
     dropped = store.save(mode, clean, current_user.email)
-    db.session.commit()
     flash(f"{MODE_LABELS[mode]}を保存しました。" + ("形を変えたので、登録していた画像は削除しました。" if dropped else "")
           + "LINE に出すには「公開」が必要です。", "info")
     return redirect(url_for("admin.richmenu", mode=mode))
@@ -190,7 +199,6 @@ def richmenu_upload():
         flash("画像を登録できませんでした：" + " ".join(exc.problems), "error")
         return redirect(url_for("admin.richmenu", mode=mode))
     store.set_image(mode, data, image_type, current_user.email)
-    db.session.commit()
     flash(f"{MODE_LABELS[mode]}の画像を登録しました。", "info")
     return redirect(url_for("admin.richmenu", mode=mode))
 
@@ -202,6 +210,93 @@ def richmenu_image_delete():
     mode = _mode(request.form.get("mode"))
     if RichMenuActionForm().validate_on_submit() and _stored(mode, EMPTY).image is not None:
         store.clear_image(mode, current_user.email)
-        db.session.commit()
         flash("画像を削除しました。ボタンの文字から自動で作った画像を使います。", "info")
     return redirect(url_for("admin.richmenu", mode=mode))
+
+
+# -- publishing and the 災害時モード switch ------------------------------------------------------------
+
+def _publish_page(status: int = 200, reason: str = ""):
+    """Render the page with each mode's review as it stands now."""
+    state = disaster_state()
+    active = "disaster" if state.on else "normal"
+    reviews = {mode: modes.review(mode) for mode in MODES}
+    rows = []
+    for mode in MODES:
+        publication, review = reviews[mode].published, reviews[mode]
+        rows.append({"mode": mode, "label": publisher.MODE_LABELS[mode], "publication": publication,
+                     "active": mode == active, "buildable": review.spec is not None,
+                     "up_to_date": publication is not None and review.spec is not None
+                     and publication.fingerprint == review.spec.fingerprint()})
+    target = reviews["normal" if state.on else "disaster"]  # the menu the switch would send
+    disaster_form = DisasterForm(formdata=None, switch="off" if state.on else "on")
+    return render_template("richmenu/publish.html", rows=rows, reviews=reviews, target=target, state=state,
+                           configured=publisher.configured(), not_configured=publisher.NOT_CONFIGURED,
+                           publish_form=PublishForm(formdata=None), disaster_form=disaster_form,
+                           reason=reason), status
+
+
+@bp.get("/richmenu/publish")
+@admin_required
+def menu_publish_page():
+    """Show each mode's menu at LINE, what publishing it would change, and the disaster-mode switch."""
+    return _publish_page()
+
+
+def _changed(exc: modes.ReviewChanged, reason: str = ""):
+    """Refuse a publish or switch whose menu changed after the page was shown; show the new changes."""
+    log.info("rich-menu %s review no longer current: refused", exc.review.mode)
+    flash(exc.message, "error")
+    return _publish_page(409, reason)
+
+
+@bp.post("/richmenu/publish")
+@admin_required
+def menu_publish():
+    """Publish one mode's menu to LINE, if it is the change the admin reviewed."""
+    form = PublishForm()
+    if not form.validate_on_submit():
+        flash("公開するメニューを選んでください。", "error")
+        return redirect(url_for("admin.menu_publish_page"))
+    try:
+        result = modes.publish_mode(form.mode.data, current_user.email, confirmed=form.digest.data)
+    except modes.ReviewChanged as exc:
+        return _changed(exc)
+    except publisher.PublishError as exc:
+        flash(exc.message, "error")
+    except Exception:
+        log.exception("publishing the %s rich menu failed", form.mode.data)
+        flash("メニューを作れなかったため、公開していません。メニューの定義を確認してください。", "error")
+    else:
+        flash(result.summary(), "info")
+    return redirect(url_for("admin.menu_publish_page"))
+
+
+@bp.post("/richmenu/mode")
+@admin_required
+def disaster_mode():
+    """Switch disaster mode on or off with a reason, if the menu it sends is the one the admin reviewed."""
+    form = DisasterForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error if isinstance(error, str) else "入力を確認してください。", "error")
+        return _publish_page(400, form.reason.data or "")
+    try:
+        result = modes.switch(form.switch.data == "on", form.reason.data, current_user.email,
+                              confirmed=form.digest.data)
+    except modes.ReviewChanged as exc:
+        return _changed(exc, form.reason.data or "")
+    except modes.ModeError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.menu_publish_page"))
+    flash("災害時モードに切り替えました。返信の先頭に案内が付き、あいさつが変わります。" if result.on
+          else "災害時モードを終了し、通常に戻しました。", "info")
+    flash(result.menu_message, "info" if result.menu_ok else "error")
+    return redirect(url_for("admin.menu_publish_page"))
+
+
+@bp.app_context_processor
+def _disaster_banner():
+    """Let the console layout ask whether disaster mode is on (only pages that show the banner ask)."""
+    return {"disaster_now": disaster_state}
