@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bot.admin import labels as _labels  # noqa: F401  (registers the console's own Japanese names)
 from bot.core.blueprint import bp
 
 

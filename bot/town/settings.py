@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.admin.labels import field_label
+from bot.core.labels import field_label
 from bot.extensions import db
 from bot.line.messages import Town
 from bot.models import TownSetting, utcnow

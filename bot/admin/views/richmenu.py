@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.labels import actor_label
+from bot.core.labels import actor_label
 from bot.richmenu.editor_inputs import (
     MAX_TILES, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
 )

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
-from bot.admin.labels import actor_label
+from bot.core.labels import actor_label
 from bot.core.inputs import ActionForm
 from bot.town.inputs import TownForm
 from bot.extensions import db
