@@ -49,7 +49,7 @@ def test_a_code_cannot_get_a_second_name():
     ("bot.town.settings", "town.settings", "町の設定を変更"),
     ("bot.offices.store", "office.edit", "担当課を編集"),
     ("bot.signage.facilities", "signage.screen.rekey", "サイネージの画面のURLを再発行"),
-])
+], ids=["shelters", "town", "offices", "signage"])
 def test_importing_any_part_of_a_feature_registers_its_names(module, code, name):
     # A fresh interpreter: the labels module first (nothing registered), then one module deep inside a feature.
     script = (f"from bot.core.labels import action_label\nassert action_label({code!r}) == 'その他の操作'\n"
