@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import delete, select
 
 from bot.conversation import Incoming, respond, simulated
+from bot.core import labels
 from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge
@@ -18,6 +19,9 @@ from bot.pack.transfer import purge_staged, staging_dir
 from bot.line.transcript import as_text
 from bot.pack.cli import PACK_COMMANDS
 from bot.models import InboxResolution, ProcessedEvent, QuestionLog, utcnow
+
+# Who did something from the command line, as the console's audit log names it (`flask users …`, `flask demo seed`).
+labels.register(actors={"cli": "コマンドライン", "demo seed": "デモデータ（コマンドライン）"})
 
 kb_cli = AppGroup("kb", help="Check, import, export and evaluate the knowledge pack.")
 logs_cli = AppGroup("logs", help="Question-log retention.")

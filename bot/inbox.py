@@ -11,12 +11,23 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import String, and_, case, cast, func, or_, select
 
-from bot.core import audit
+from bot.core import audit, labels
 from bot.extensions import db
 from bot.knowledge.editing import add_alternate_question
 from bot.matching.normalize import fold
 from bot.models import Entry, InboxResolution, QuestionLog, utcnow
 from bot.safety import current_rules
+
+labels.register(
+    actions={
+        "inbox.alternate": "受信箱：想定質問に追加",
+        "inbox.dismiss": "受信箱：対応不要にする",
+        "inbox.handled": "受信箱：職員対応の希望を対応済み（折り返し済み）にする",
+        "inbox.new_entry": "受信箱：新しい回答を作成",
+        "inbox.check": "受信箱：緊急・要配慮のメッセージを確認済みにする",
+    },
+    fields={"question": "質問", "count": "件数", "reason": "理由", "ids": "質問の番号"},
+)
 
 DEFAULT_DAYS = 90
 DAY_CHOICES = (7, 30, 90, 180)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bot.admin import labels as _labels  # noqa: F401  (registers the console's own Japanese names)
 from bot.core.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
     """Register the console and its login handling on the app."""
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
-    from bot.admin.labels import actor_label
+    from bot.core.labels import actor_label
     from bot.admin.views import (  # noqa: F401
         audit, categories, entries, inbox, offices, overview, readiness, session, transfer, tryit,
         users,

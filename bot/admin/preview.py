@@ -11,8 +11,9 @@ from bot.conversation import replies
 from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot, knowledge
 from bot.knowledge.pack import TEXT_LIMITS
-from bot.knowledge.store import current_version
-from bot.line.messages import Town, answer_bubble
+from bot.core.version import current_version
+from bot.line.messages import answer_bubble
+from bot.town.model import Town
 from bot.matching import Candidate
 from bot.models import Entry, Office
 from bot.offices import OfficeView

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from bot.line import messages
 from bot.line.limits import MAX_MESSAGES_PER_REPLY, MAX_TEXT_UTF16, clip
-from bot.line.messages import Message, Town
+from bot.line.messages import Message
+from bot.town.model import Town
 
 
 def with_banner(reply: list[Message], town: Town) -> list[Message]:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from bot.conversation.privacy import mask
-from bot.line.messages import Town
+from bot.town.model import Town
 from bot.matching.normalize import fold
 
 # Asking for a person is short; a longer message is a question that happens to use these words.

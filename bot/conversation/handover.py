@@ -9,7 +9,8 @@ from bot.conversation import contact
 from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
-from bot.line.messages import Chip, Message, Town
+from bot.line.messages import Chip, Message
+from bot.town.model import Town
 from bot.models import QuestionLog, utcnow
 
 # 「人と話したい」 right after an answer is about that answer; an hour later it may be about anything.

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, DateTime, bindparam, text
 
 from bot.extensions import db
 from bot.followers import FollowerState, touch_follower
-from bot.knowledge.store import current_version
+from bot.core.version import current_version
 from bot.models import Follower, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog, Subscription, TopicOffer, utcnow
 from bot.notices.subscriptions import offer_once
 

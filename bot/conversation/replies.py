@@ -7,10 +7,9 @@ from bot.conversation import contact
 from bot.conversation import smalltalk as chat
 from bot.knowledge.index import EntryView, Snapshot
 from bot.line import messages, postback
-from bot.line.messages import Chip, Message, Town
+from bot.line.messages import Chip, Message
 from bot.safety import Rule
-
-__all__ = ["Town"]
+from bot.town.model import Town
 
 MAX_TOPIC_CHIPS = 12  # one of the 13 quick-reply slots stays for 「メニュー」
 RELATED_CHIPS = 4

@@ -28,6 +28,7 @@ from bot.notices import topics
 from bot.notices.subscriptions import forget as notices_forget
 from bot.safety import Rule, current_rules
 from bot.shelters.answer import disaster_answer, disaster_topics
+from bot.town.model import Town
 from bot.town.settings import current_town
 
 log = logging.getLogger(__name__)
@@ -410,7 +411,7 @@ def _hash(incoming: Incoming) -> str:
 _TOWN_KEY = "conversation_town"
 
 
-def _town() -> replies.Town:
+def _town() -> Town:
     town = g.get(_TOWN_KEY)
     if town is None:
         town = current_town()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.core import audit
 from bot.extensions import db
-from bot.knowledge.store import bump_version
+from bot.core.version import bump_version
 from bot.matching.normalize import fold, nfkc
 from bot.models import Category
 

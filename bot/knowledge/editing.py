@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core import audit
+from bot.core.revisions import add_revision, find_revision, latest_revision
+from bot.core.version import bump_version
 from bot.extensions import db
 from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS  # noqa: F401  (re-exported for the console)
 from bot.knowledge.pack import (
@@ -17,9 +19,8 @@ from bot.knowledge.pack import (
 )
 from bot.knowledge.categories import checked_name
 from bot.knowledge.categories import names as category_names
-from bot.knowledge.store import add_revision, bump_version
 from bot.matching.normalize import fold
-from bot.models import Category, Entry, EntryRevision
+from bot.models import Category, Entry
 from bot.core.problems import Problem
 from bot.core.textrules import SLUG_RE
 
@@ -138,12 +139,6 @@ def _assign(entry: Entry, data: dict[str, Any]) -> None:
         setattr(entry, name, value)
 
 
-def latest_revision(entry: Entry) -> EntryRevision | None:
-    """Return the entry's newest revision."""
-    return db.session.scalar(
-        select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number.desc()).limit(1))
-
-
 def write_entry(entry: Entry | None, data: dict[str, Any], actor: str, *, reason: str = "edit",
                 expected_version: int | None = None, summary: str = "", bump: bool = True) -> SaveResult:
     """Apply checked data in the current transaction: revision, version bump, audit; no commit."""
@@ -222,8 +217,7 @@ def rename_category(category: Category, new: str, actor: str) -> int:
 
 def rollback_entry(entry: Entry, number: int, actor: str) -> SaveResult:
     """Restore the content of revision `number` as a new revision."""
-    revision = db.session.scalar(
-        select(EntryRevision).where(EntryRevision.entry_id == entry.id, EntryRevision.number == number))
+    revision = find_revision(entry, number)
     if revision is None:
         raise LookupError(f"revision {number} of {entry.slug} does not exist")
     try:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.knowledge.pack import SYNONYMS_FILE, PackError, validate_synonyms
 from bot.core.problems import load_yaml
-from bot.knowledge.store import current_version
+from bot.core.version import current_version
 from bot.matching import Decision, Document, Matcher
 from bot.models import Category, Entry, Office
 from bot.offices import OfficeView

@@ -1,7 +1,12 @@
-"""Japanese names of entry fields and values: one mapping for the console, the CSV and the history."""
+"""Japanese names of entry fields and values: one mapping for the console, the CSV and the history.
+
+Importing this module (the package's `__init__` does) registers the entries' and categories' names in the core
+label registry (`bot.core.labels`): fields, statuses, audit actions and revision reasons."""
 from __future__ import annotations
 
 import unicodedata
+
+from bot.core import labels
 
 FIELD_LABELS = {
     "slug": "識別名", "title": "タイトル", "category": "カテゴリ", "status": "状態",
@@ -10,6 +15,27 @@ FIELD_LABELS = {
     "review_note": "確認メモ", "archived": "アーカイブ",
 }
 STATUS_LABELS = {"published": "公開", "draft": "下書き"}
+labels.register(
+    fields=FIELD_LABELS,
+    values={"status": STATUS_LABELS, "archived": {True: "アーカイブ", False: "アーカイブしない"}},
+    actions={
+        "entry.create": "回答を作成",
+        "entry.edit": "回答を編集",
+        "entry.rollback": "回答を以前の版に戻す",
+        "entry.alternate": "想定質問を追加",
+        "entry.import": "回答を取り込み",
+        "entry.archive": "回答をアーカイブ",
+        "entry.restore": "回答を復元",
+        "entry.review_resolved": "確認メモを対応済みにする",
+        "entry.category": "回答のカテゴリ名を変更",
+        "category.create": "カテゴリを追加",
+        "category.rename": "カテゴリの名前を変更",
+        "category.reorder": "カテゴリの並び順を変更",
+    },
+    # Why an entry (or an office, bot/offices/labels.py) got a revision; entry.<reason> is its audit action.
+    revision_reasons={"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
+                      "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"},
+)
 # Other names staff may type in a CSV header.
 _HEADER_ALIASES = {"スラッグ": "slug", "識別名（slug）": "slug", "分類": "category", "質問": "questions",
                    "URL": "url", "問い合わせ先": "contact", "更新日": "updated_on"}

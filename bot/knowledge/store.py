@@ -1,4 +1,6 @@
-"""Entries in the database: the upsert a pack import runs, revisions, and the version counter.
+"""Entries in the database: the upsert a pack import runs.
+
+Their revisions are kept by bot/core/revisions.py and the content version by bot/core/version.py.
 
 The pack across the features (offices, categories, forms, the rich menu, shelters) is `bot/pack/`, above this."""
 from __future__ import annotations
@@ -7,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from bot.core.revisions import add_revision
 from bot.extensions import db
 from bot.knowledge.pack import content_hash, normalise_entry
-from bot.models import Entry, EntryRevision, KnowledgeVersion, utcnow
+from bot.models import Entry
 
 
 @dataclass
@@ -24,42 +27,11 @@ class EntryImport:
     kept_staff_edits: list[str] = field(default_factory=list)
 
 
-# Every webhook asks this: a Core statement built once skips the ORM's compile path and the cache-key walk.
-_CURRENT_VERSION = select(KnowledgeVersion.__table__.c.version).where(KnowledgeVersion.__table__.c.id == 1)
-
-
-def current_version() -> int:
-    """Return the knowledge version every worker compares its index against."""
-    version = db.session.execute(_CURRENT_VERSION).scalar()
-    return version or 0
-
-
-def bump_version() -> None:
-    """Increase the knowledge version inside the current transaction."""
-    result = db.session.execute(
-        update(KnowledgeVersion)
-        .where(KnowledgeVersion.id == 1)
-        .values(version=KnowledgeVersion.version + 1, changed_at=utcnow())
-    )
-    if result.rowcount == 0:
-        db.session.add(KnowledgeVersion(id=1, version=1))
-
-
 def _apply(entry: Entry, data: dict[str, Any]) -> None:
     for name, value in data.items():
         if name in ("updated_on", "review_by"):
             value = date.fromisoformat(value) if value else None
         setattr(entry, name, value)
-
-
-def add_revision(entry: Entry, author: str, reason: str) -> EntryRevision:
-    """Record the entry's current content as its next revision."""
-    number = (db.session.scalar(
-        select(db.func.max(EntryRevision.number)).where(EntryRevision.entry_id == entry.id)
-    ) or 0) + 1
-    revision = EntryRevision(entry=entry, number=number, data=entry.content(), author=author, reason=reason)
-    db.session.add(revision)
-    return revision
 
 
 def import_entries(entries: list[dict[str, Any]], *, force: bool, author: str) -> EntryImport:

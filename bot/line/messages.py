@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol, Sequence
 from urllib.parse import quote
 
 from bot.line import flex, postback
@@ -38,34 +38,14 @@ class OfficeContact(Protocol):
     url: str
 
 
-@dataclass(frozen=True)
-class Town:
-    """The town's own contact details and disaster mode, from settings (bot/town/settings.py)."""
+class TownContact(Protocol):
+    """What the messages need to know about the town (bot/town/model.py holds the town's settings)."""
 
-    name: str
-    contact: str
     phone: str
+    hours: str
     website: str
-    hours: str = ""
-    disaster: bool = False  # 災害時モード: replies carry the banner, the greeting changes
-    disaster_banner: str = ""
-    disaster_greeting: str = ""
-    # 電力会社・水道の連絡先 for outages in disaster mode: a name and a phone number or a URL; empty until set.
-    power_name: str = ""
-    power_contact: str = ""
-    water_name: str = ""
-    water_contact: str = ""
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Town":
-        """Return the town described by the app's settings."""
-        return cls(name=config["TOWN_NAME"], contact=config["TOWN_CONTACT"], phone=config["TOWN_PHONE"],
-                   website=config["TOWN_WEBSITE"])
-
-    def contact_line(self) -> str:
-        """Return whom to ask, with the phone number when staff have set one."""
-        phone = f"（電話 {self.phone}）" if self.phone else ""
-        return f"{self.contact}{phone}"
+    def contact_line(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -158,7 +138,7 @@ def _footer(rows: list[flex.Node]) -> flex.Node | None:
     return flex.box("vertical", rows, spacing="sm") if rows else None
 
 
-def _office_lines(office: OfficeContact, town: Town) -> tuple[list[flex.Node], flex.Node | None]:
+def _office_lines(office: OfficeContact, town: TownContact) -> tuple[list[flex.Node], flex.Node | None]:
     """Return the office's name, hours and phone as body lines, and the button that reaches it."""
     lines = [_small(f"お問い合わせ：{clip(office.name, 100)}")]
     if office.phone:
@@ -180,7 +160,7 @@ def _office_lines(office: OfficeContact, town: Town) -> tuple[list[flex.Node], f
     return lines, flex.button(flex.uri_action("担当課のページ" if office.url else "市のホームページ", page), "secondary")
 
 
-def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = (),
+def answer_bubble(entry: Answerable, town: TownContact, log_id: int | None, chips: Sequence[Chip] = (),
                   action_button: flex.Node | None = None, office: OfficeContact | None = None) -> Message:
     """Return the answer as a bubble that fits a phone screen: title, first paragraph, contact, source, buttons."""
     lead, rest = lead_and_rest(entry.answer)
@@ -217,7 +197,7 @@ def answer_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequ
     return flex.message(alt, bubble, quick_reply(chips))
 
 
-def detail_bubble(entry: Answerable, town: Town, log_id: int | None, chips: Sequence[Chip] = ()) -> Message:
+def detail_bubble(entry: Answerable, town: TownContact, log_id: int | None, chips: Sequence[Chip] = ()) -> Message:
     """Return what 続きを読む shows: the rest of the answer, the full source, the link and the same 👍/👎."""
     lead, rest = lead_and_rest(entry.answer)
     suffix = "（続き）" if rest else "（出典）"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from bot.notices import labels as _labels  # noqa: F401  (registers its Japanese names in bot.core.labels)
 
 
 def init_app(app: Flask) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.offices import labels as _labels  # noqa: F401  (registers its Japanese names in bot.core.labels)
+
 
 @dataclass(frozen=True)
 class OfficeView:

@@ -5,13 +5,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.core import audit
+from bot.core.revisions import add_revision
+from bot.core.version import bump_version
 from bot.extensions import db
-from bot.knowledge.store import bump_version
-from bot.models import Entry, Office, OfficeRevision
+from bot.models import Entry, Office
 from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
 from bot.core.problems import Problem
 from bot.core.textrules import SLUG_RE
@@ -52,15 +53,6 @@ def office_keys() -> set[str]:
 def all_offices() -> list[Office]:
     """Return every office in the order the pack lists them."""
     return list(db.session.scalars(select(Office).order_by(Office.id)))
-
-
-def add_revision(office: Office, author: str, reason: str) -> OfficeRevision:
-    """Record the office's current content as its next revision."""
-    number = (db.session.scalar(
-        select(func.max(OfficeRevision.number)).where(OfficeRevision.office_id == office.id)) or 0) + 1
-    revision = OfficeRevision(office=office, number=number, data=office.content(), author=author, reason=reason)
-    db.session.add(revision)
-    return revision
 
 
 def _assign(office: Office, data: dict[str, str]) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 
 from bot.extensions import db
 from bot.knowledge.pack import PackError
-from bot.knowledge.store import bump_version
+from bot.core.version import bump_version
 from bot.pack.sections import BY_NAME, FILES, SECTIONS, check_order
 from bot.core.problems import Problem
+from bot.pack import labels as _labels  # noqa: F401  (registers its Japanese names in bot.core.labels)
 
 __all__ = ["ImportReport", "Pack", "PackError", "export_pack", "import_pack", "read_pack"]
 if check_order(SECTIONS):  # a section listed before one it needs: refuse to start rather than read it wrong

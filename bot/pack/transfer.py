@@ -23,7 +23,7 @@ from bot.extensions import db
 from bot.knowledge.editing import check_entry, japanese_reason, write_entry
 from bot.knowledge.labels import field_key, field_label, status_key, status_label
 from bot.knowledge.lostchars import lost_characters
-from bot.knowledge.store import bump_version
+from bot.core.version import bump_version
 from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, SYNONYMS_FILE, dump_entry, normalise_entry
 from bot.models import Entry
 from bot.offices.pack import OFFICES_FILE, dump_offices, normalise_office, validate_offices

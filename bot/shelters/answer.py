@@ -1,7 +1,8 @@
 """Where the conversation meets the shelters room: is this a disaster question, and its answer."""
 from __future__ import annotations
 
-from bot.line.messages import Message, Town
+from bot.line.messages import Message
+from bot.town.model import Town
 from bot.shelters import reply, topics
 from bot.shelters.store import open_shelters
 from bot.town.settings import current_town

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.labels import actor_label
+from bot.core.labels import actor_label
 from bot.extensions import db
 from bot.models import Shelter
 from bot.models.shelters import STATUSES

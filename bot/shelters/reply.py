@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
 from bot.line import messages
-from bot.line.messages import Chip, Message, Town
+from bot.line.messages import Chip, Message
+from bot.town.model import Town
 
 JST = timezone(timedelta(hours=9), "JST")
 MAX_LISTED = 10  # a phone shows about this many shelters before the answer turns into a wall of text

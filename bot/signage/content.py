@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
-from bot.line.messages import Town
+from bot.town.model import Town
 from bot.models import Notice, Screen
 from bot.notices.public import display_start, displayed
 from bot.signage import qr

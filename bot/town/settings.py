@@ -11,9 +11,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.admin.labels import field_label
+from bot.core.labels import field_label
 from bot.extensions import db
-from bot.line.messages import Town
+from bot.town.model import Town
 from bot.models import TownSetting, utcnow
 from bot.core.textrules import has_control, phone_problem, web_url_problem
 

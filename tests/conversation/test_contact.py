@@ -11,7 +11,7 @@ from bot.admin.stats import ask_counts
 from bot.conversation.contact import reply_text, wants_person
 from bot.extensions import db
 from bot.inbox import open_questions
-from bot.line.messages import Town
+from bot.town.model import Town
 from bot.models import QuestionLog, TownSetting, utcnow
 from tests.support import events
 from tests.support.console import ADMIN, console, login  # noqa: F401

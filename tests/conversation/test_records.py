@@ -129,7 +129,7 @@ def test_one_writer_queues_sqlite_writers_across_processes(app):
 
 
 def test_recording_against_a_moved_knowledge_version_writes_nothing(loaded_app):
-    from bot.knowledge.store import bump_version, current_version
+    from bot.core.version import bump_version, current_version
 
     with loaded_app.app_context():
         version = current_version()

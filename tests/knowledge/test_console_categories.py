@@ -143,7 +143,7 @@ def names_in(app) -> list[str]:
 def test_a_pack_import_that_only_reorders_categories_reaches_running_workers(loaded_app, tmp_path):
     """Issue 20: the new order was stored but the version stayed, so every worker kept serving the old menu order."""
     from bot.knowledge.index import knowledge
-    from bot.knowledge.store import current_version
+    from bot.core.version import current_version
     from bot.pack import import_pack
 
     pack = tmp_path / "pack"

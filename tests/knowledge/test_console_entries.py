@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.conversation import Incoming, respond
 from bot.extensions import db
-from bot.knowledge.store import current_version
+from bot.core.version import current_version
 from bot.models import AuditLog, Entry, EntryRevision
 from tests.support.console import (  # noqa: F401  (fixtures)
     ADMIN, EDITOR, admin_client, console, editor_client, entry, form_of, login,

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.knowledge.index import knowledge, load_synonyms
-from bot.knowledge.store import bump_version
+from bot.core.version import bump_version
 from bot.models import Entry
 
 

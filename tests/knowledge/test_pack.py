@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.extensions import db
 from bot.pack import PackError, read_pack
-from bot.knowledge.store import current_version
+from bot.core.version import current_version
 from bot.models import Entry, EntryRevision
 from tests.conftest import shared_path
 

@@ -13,7 +13,8 @@ from bot.line.client import LineGateway
 from bot.line.limits import (
     MAX_ACTION_LABEL, MAX_ALT_TEXT, MAX_POSTBACK_DATA, MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16, clip, utf16_len,
 )
-from bot.line.messages import Chip, Town, answer_bubble, quick_reply, text
+from bot.line.messages import Chip, answer_bubble, quick_reply, text
+from bot.town.model import Town
 from bot.line.transcript import as_text
 from bot.notices import compose, resident
 from bot.offices import OfficeView

@@ -15,6 +15,7 @@ from bot.line import flex, messages
 from bot.models import TownSetting, utcnow
 from bot.core.textrules import line_uri_problem, web_url_problem
 from bot.town import settings
+from bot.town.model import Town
 from tests.support import events
 from tests.support.console import ADMIN, console, login  # noqa: F401
 from tests.support.fakeline import message_uri_problems
@@ -81,7 +82,7 @@ def test_a_bad_website_in_the_database_drops_its_button_and_keeps_the_urgent_rep
 
 def test_a_bad_office_link_drops_only_that_button():
     # An office page with a space (stored before the shared rules, or by a script) and no phone anywhere.
-    town = messages.Town(name="芦別市", contact="芦別市役所", phone="", website="https://www.city.ashibetsu.hokkaido.jp/")
+    town = Town(name="芦別市", contact="芦別市役所", phone="", website="https://www.city.ashibetsu.hokkaido.jp/")
 
     class Entry:
         slug, title, answer, url, contact, source = "s", "題", "答え", "https://example.jp/ok", "", ""

@@ -14,8 +14,9 @@ from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot
 from bot.knowledge.pack import content_hash
 from bot.pack import PackError, read_pack
-from bot.knowledge.store import current_version
-from bot.line.messages import Town, answer_bubble
+from bot.core.version import current_version
+from bot.line.messages import answer_bubble
+from bot.town.model import Town
 from bot.line.transcript import as_text
 from bot.models import AuditLog, Entry, Office, OfficeRevision
 from bot.offices import OfficeView

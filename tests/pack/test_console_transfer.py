@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.extensions import db
 from bot.knowledge.labels import field_key, field_label
-from bot.knowledge.store import current_version
+from bot.core.version import current_version
 from bot.models import AuditLog, Entry, EntryRevision
 from tests.support.console import admin_client, console, editor_client, entry  # noqa: F401  (fixtures)
 

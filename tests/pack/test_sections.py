@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import bot.pack
-from bot.knowledge.store import current_version
+from bot.core.version import current_version
 from bot.pack import Pack, export_pack, import_pack, read_pack
 from bot.pack.sections import BY_NAME, SECTIONS, check_order
 from bot.core.problems import Problem

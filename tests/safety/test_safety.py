@@ -24,7 +24,8 @@ from bot.extensions import db
 from bot.inbox import open_questions
 from bot.knowledge.index import knowledge
 from bot.pack.transfer import parse_upload
-from bot.line.messages import Town, tel_uri
+from bot.line.messages import tel_uri
+from bot.town.model import Town
 from bot.models import QuestionLog
 from bot.safety import SafetyCache
 from bot.safety.cli import render

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.conversation.banner import with_banner
 from bot.extensions import db
 from bot.line import messages
-from bot.line.messages import Town
+from bot.town.model import Town
 from bot.models import AuditLog
 from bot.richmenu import mode as modes
 from bot.richmenu import publish as publisher

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
-from bot.admin.labels import action_label, actor_label, readable
+from bot.core.labels import action_label, actor_label, readable
 from bot.extensions import db
 from bot.models import AuditLog
 from bot.urlnumbers import page_number

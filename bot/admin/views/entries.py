@@ -8,10 +8,10 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.diff import field_diffs, revision_diffs
+from bot.knowledge.history import field_diffs, revision_diffs
 from bot.core.inputs import ActionForm
 from bot.admin.inputs import EntryForm
-from bot.admin.labels import REVISION_REASONS, actor_label
+from bot.core.labels import REVISION_REASONS, actor_label
 from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
 from bot.admin.preview import bubble_for
 from bot.admin.stats import AUDIENCES, audience

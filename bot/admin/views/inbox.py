@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import staff_required
 from bot.core.limits import limited
-from bot.admin.labels import OUTCOME_LABELS
+from bot.core.labels import OUTCOME_LABELS
 from bot.core.blueprint import bp
 from bot.admin.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
 from bot.admin.listing import by_reading

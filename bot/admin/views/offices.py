@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.diff import revision_diffs
+from bot.core.revisions import revision_diffs
 from bot.admin.inputs import OfficeForm
-from bot.admin.labels import REVISION_REASONS, actor_label
+from bot.core.labels import REVISION_REASONS, actor_label
 from bot.extensions import db
 from bot.models import Entry, Office, OfficeRevision
 from bot.models.offices import OFFICE_FIELDS

@@ -6,7 +6,7 @@ from flask import render_template, request
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.admin.inputs import TryForm
-from bot.admin.labels import reason_label
+from bot.core.labels import reason_label
 from bot.admin.preview import try_question
 
 

@@ -1,0 +1,28 @@
+"""The town's own settings as replies read them: a frozen copy, built by bot/town/settings.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Town:
+    """The town's own contact details and disaster mode, from settings (bot/town/settings.py)."""
+
+    name: str
+    contact: str
+    phone: str
+    website: str
+    hours: str = ""
+    disaster: bool = False  # 災害時モード: replies carry the banner, the greeting changes
+    disaster_banner: str = ""
+    disaster_greeting: str = ""
+    # 電力会社・水道の連絡先 for outages in disaster mode: a name and a phone number or a URL; empty until set.
+    power_name: str = ""
+    power_contact: str = ""
+    water_name: str = ""
+    water_contact: str = ""
+
+    def contact_line(self) -> str:
+        """Return whom to ask, with the phone number when staff have set one."""
+        phone = f"（電話 {self.phone}）" if self.phone else ""
+        return f"{self.contact}{phone}"
