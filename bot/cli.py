@@ -105,7 +105,7 @@ def logs_purge(days: int | None) -> None:
 def demo_seed(password: str | None) -> None:
     """Fill the database with a month of made-up questions, inbox, followers, notices and two staff accounts."""
     from bot import demo
-    from bot.admin.accounts import AccountError
+    from bot.staff.accounts import AccountError
     from bot.dbcheck import schema_problem
 
     problem = schema_problem()  # a fresh database: say what to run instead of a traceback (issue 19 B10)
@@ -134,7 +134,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(ask)
     from bot.notices.cli import notices_cli  # notice commands live with the notices package
     app.cli.add_command(notices_cli)
-    from bot.admin.cli import users_cli  # the console's own commands live with the console
+    from bot.staff.cli import users_cli  # staff accounts live in their own room
     app.cli.add_command(users_cli)
     from bot.forms.staff_cli import forms_cli  # retention of applications lives with the forms
     app.cli.add_command(forms_cli)

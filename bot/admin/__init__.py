@@ -10,13 +10,14 @@ def init_app(app: Flask) -> None:
     """Register the console and its login handling on the app."""
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
     from bot.admin.views import (  # noqa: F401
-        audit, categories, entries, inbox, offices, overview, readiness, richmenu, session, town, transfer, tryit,
-        users,
+        audit, categories, entries, inbox, offices, overview, readiness, richmenu, session, town, tryit,
     )
     from bot.admin.views import richmenu_publish  # noqa: F401
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)
     from bot.shelters import console as shelters_console  # noqa: F401  (避難所)
+    from bot.staff import console as staff_console  # noqa: F401  (ユーザー)
+    from bot.pack import console as pack_console  # noqa: F401  (取り込み・書き出し)
 
     login_manager.login_view = "admin.login"
     login_manager.login_message = "ログインしてください。"

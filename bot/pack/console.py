@@ -10,8 +10,8 @@ from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
 from bot.admin.diff import field_diffs
-from bot.admin.inputs import ApplyImportForm, ImportForm
-from bot.admin.importdiff import compact
+from bot.pack.importdiff import compact
+from bot.pack.inputs import ApplyImportForm, ImportForm
 from bot.bodylimits import body_limit, limit_text
 from bot.pack import transfer
 from bot.knowledge.labels import field_label, status_label
@@ -32,7 +32,7 @@ def _page(form: ImportForm, staged: transfer.Staged | None = None, status: int =
         diffs = {slug: [(d, compact(d)) for d in field_diffs(_readable(before), _readable(after))]
                  for slug, (before, after) in transfer.before_after(staged).items()}
     apply_form = ApplyImportForm(formdata=None, token=staged.token) if staged else None
-    return render_template("admin/transfer.html", form=form, staged=staged, apply_form=apply_form, diffs=diffs,
+    return render_template("pack/transfer.html", form=form, staged=staged, apply_form=apply_form, diffs=diffs,
                            field_label=field_label, import_limit=limit_text(current_app.config["MAX_IMPORT_BYTES"])
                            ), status
 
