@@ -1,11 +1,11 @@
-"""Readable differences between versions of an entry, field by field and line by line."""
+"""Readable differences between versions of an entry (or an office), field by field and line by line."""
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from bot.admin.labels import field_label, value_label
+from bot.knowledge.labels import field_label, status_label
 from bot.knowledge.pack import FIELD_ORDER
 
 
@@ -16,6 +16,11 @@ class FieldDiff:
     name: str
     label: str
     lines: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _readable(name: str, value: Any) -> Any:
+    # The one coded value among the fields diffed (entries' and offices'): 公開 for published.
+    return status_label(value) if name == "status" and isinstance(value, str) else value
 
 
 def _as_lines(value: Any) -> list[str]:
@@ -30,7 +35,7 @@ def field_diffs(before: dict[str, Any] | None, after: dict[str, Any], order: Seq
     before = before or {}
     out = []
     for name in order:
-        old, new = value_label(name, before.get(name)), value_label(name, after.get(name))
+        old, new = _readable(name, before.get(name)), _readable(name, after.get(name))
         if (old or "") == (new or ""):
             continue
         lines = []

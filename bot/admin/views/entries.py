@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.diff import field_diffs, revision_diffs
+from bot.knowledge.diff import field_diffs, revision_diffs
 from bot.core.inputs import ActionForm
 from bot.admin.inputs import EntryForm
 from bot.admin.labels import REVISION_REASONS, actor_label

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.admin.diff import revision_diffs
+from bot.knowledge.diff import revision_diffs
 from bot.admin.inputs import OfficeForm
 from bot.admin.labels import REVISION_REASONS, actor_label
 from bot.extensions import db
