@@ -8,16 +8,15 @@ from datetime import timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import delete, select
 
 from bot.conversation import Incoming, respond, simulated
-from bot.extensions import db
 from bot.knowledge.evaluation import evaluate, read_cases
 from bot.knowledge.index import knowledge
 from bot.pack.transfer import purge_staged, staging_dir
 from bot.line.transcript import as_text
 from bot.pack.cli import PACK_COMMANDS
-from bot.models import InboxResolution, ProcessedEvent, QuestionLog, utcnow
+from bot.conversation.records import purge_before
+from bot.models import utcnow
 
 kb_cli = AppGroup("kb", help="Check, import, export and evaluate the knowledge pack.")
 logs_cli = AppGroup("logs", help="Question-log retention.")
@@ -83,21 +82,12 @@ def ask(question: str, name: str, data: str | None) -> None:
 def logs_purge(days: int | None) -> None:
     """Delete question logs, webhook dedupe records and simulated residents older than the retention period."""
     keep = days if days is not None else current_app.config["LOG_RETENTION_DAYS"]
-    cutoff = utcnow() - timedelta(days=keep)
-    # What staff did with a purged question goes with it (SQLite enforces no ON DELETE CASCADE): a 確認済み note
-    # about a crisis message must not outlive the message.
-    db.session.execute(delete(InboxResolution).where(InboxResolution.question_id.in_(
-        select(QuestionLog.id).where(QuestionLog.created_at < cutoff))))
-    questions = db.session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
-    # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
-    events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
-    residents = simulated.purge(cutoff)  # the simulator's and `ask --user`'s, with their settings
-    db.session.commit()
+    purged = purge_before(utcnow() - timedelta(days=keep))
     # Previewed uploads nobody applied: a copy of the knowledge that must not pile up on disk.
     staged = purge_staged(staging_dir())
-    click.echo(f"deleted {questions} question log rows and {events} event records older than {keep} days "
+    click.echo(f"deleted {purged.questions} question log rows and {purged.events} event records older than {keep} days "
                f"and {staged} expired import previews")
-    click.echo(f"deleted {residents} simulated residents not seen for {keep} days")
+    click.echo(f"deleted {purged.residents} simulated residents not seen for {keep} days")
 
 
 @demo_cli.command("seed")
