@@ -1,8 +1,6 @@
 """Import and export the knowledge: YAML zip and Excel-friendly CSV, with a preview before applying."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -14,6 +12,7 @@ from bot.pack.importdiff import compact
 from bot.pack.inputs import ApplyImportForm, ImportForm
 from bot.bodylimits import body_limit, limit_text
 from bot.pack import transfer
+from bot.knowledge.index import load_synonyms
 from bot.knowledge.labels import field_label, status_label
 from bot.models.timeutil import local_stamp
 
@@ -49,7 +48,7 @@ def transfer_page():
 @limited("console_export")
 def export_zip():
     """Download the pack as YAML files in a zip."""
-    synonyms = Path(current_app.config["KNOWLEDGE_DIR"]) / "synonyms.yaml"
+    synonyms = load_synonyms(current_app.config["KNOWLEDGE_DIR"])  # as `kb export` writes them
     return Response(transfer.export_zip(synonyms), mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="knowledge-{_stamp()}.zip"'})
 
