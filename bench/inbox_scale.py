@@ -26,7 +26,7 @@ def build(rows: int, directory: str):
     """Return an app whose inbox holds `rows` questions and one junk sender, with an editor account."""
     from flask_migrate import upgrade
 
-    from bot.admin.accounts import create_user
+    from bot.staff.accounts import create_user
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/inbox.db", "TESTING": True,
                       "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})

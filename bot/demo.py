@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from bot.core import audit
-from bot.admin import accounts
+from bot.staff import accounts
 from bot.conversation import Incoming, respond
 from bot.extensions import db
 from bot.inbox import add_as_alternate, dismiss, open_groups

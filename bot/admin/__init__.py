@@ -12,14 +12,15 @@ def init_app(app: Flask) -> None:
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
     from bot.core.labels import actor_label
     from bot.admin.views import (  # noqa: F401
-        audit, categories, entries, inbox, offices, overview, readiness, session, transfer, tryit,
-        users,
+        audit, categories, entries, inbox, offices, overview, readiness, session, tryit,
     )
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)
     from bot.richmenu import console as richmenu_console  # noqa: F401  (リッチメニュー)
     from bot.shelters import console as shelters_console  # noqa: F401  (避難所)
     from bot.town import console as town_console  # noqa: F401  (町の設定)
+    from bot.staff import console as staff_console  # noqa: F401  (ユーザー)
+    from bot.pack import console as pack_console  # noqa: F401  (取り込み・書き出し)
 
     # Who did something, as staff read it: a template global, so a feature's console need not import the labels.
     app.add_template_global(actor_label, "actor_label")

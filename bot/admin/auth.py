@@ -37,11 +37,6 @@ def start_session(user: User) -> None:
     session[LOGGED_IN_AT] = session[SEEN_AT] = now
 
 
-def renew_session(user: User) -> None:
-    """Keep the current session after the user's token changed; its clocks run on."""
-    login_user(user)
-
-
 def _end(reason: str) -> None:
     for key in ("_user_id", "_fresh", "_id", LOGGED_IN_AT, SEEN_AT):
         session.pop(key, None)

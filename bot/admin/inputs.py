@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.inputs import JapaneseForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, StringField,
     TextAreaField,
@@ -15,15 +14,10 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from bot.inbox import DISMISS_REASONS
 from bot.knowledge.editing import FIELD_LABELS, STATUS_LABELS
 from bot.knowledge.pack import MAX_ANSWER, MAX_TITLE
-from bot.models.accounts import ROLES
 from bot.offices.pack import LABELS as OFFICE_LABELS
 
 def _choices(labels: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in labels.items()]
-
-
-ROLE_LABELS = {"admin": "管理者（ユーザー管理・取り込みもできる）", "editor": "編集者（回答の編集）"}
-
 
 
 class LoginForm(JapaneseForm):
@@ -165,28 +159,6 @@ class HandledForm(_InboxGroupForm):
 
 class CategoryForm(JapaneseForm):
     name = StringField("カテゴリの名前", validators=[DataRequired("入力してください"), Length(max=40)])
-
-
-class ImportForm(JapaneseForm):
-    file = FileField("取り込むファイル（.csv または .zip）", validators=[
-        FileRequired("ファイルを選んでください"), FileAllowed(["csv", "zip"], "CSVかZIPを選んでください")])
-
-
-class ApplyImportForm(JapaneseForm):
-    token = HiddenField(validators=[DataRequired()])
-    confirm_lost = BooleanField("文字が失われた可能性のある項目も、ファイルの内容で上書きする")
-
-
-class UserForm(JapaneseForm):
-    email = EmailField("メールアドレス", validators=[DataRequired("入力してください"), Length(max=254)])
-    # Editor by default: admin rights are the exception and should be chosen on purpose.
-    role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}), default="editor")
-    password = PasswordField("初期パスワード（空欄なら自動で作成して一度だけ表示）", validators=[Optional(), Length(max=200)])
-
-
-class UserUpdateForm(JapaneseForm):
-    role = SelectField("役割", choices=_choices({r: ROLE_LABELS[r] for r in ROLES}))
-    active = BooleanField("ログインできる")
 
 
 class PasswordForm(JapaneseForm):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bot.admin.listing import by_reading
 from bot.extensions import db
-from bot.knowledge.editing import write_entry
 from bot.models import Entry, Office
 
 # A contact residents can act on names a number to call; 「芦別市役所（担当窓口は…）」 alone does not.
@@ -92,18 +91,3 @@ def offices_without_phone() -> list[Office]:
 def counts(rows: list[Readiness]) -> tuple[int, int]:
     """Return how many entries are ready, out of all."""
     return sum(1 for r in rows if r.done), len(rows)
-
-
-def resolve_note(entry: Entry, actor: str) -> bool:
-    """Mark an entry's review note as dealt with (a revision and an audit record keep the old text)."""
-    if not (entry.review_note or "").strip():
-        return False
-    data = entry.content()
-    data["review_note"] = ""
-    try:
-        write_entry(entry, data, actor, reason="review_resolved", summary=f"「{entry.title}」の確認メモを対応済みにしました")
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return True

@@ -6,14 +6,17 @@ import os
 import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ContextManager, Iterator
 
-from sqlalchemy import JSON, DateTime, bindparam, text
+from sqlalchemy import JSON, DateTime, bindparam, delete, select, text
 
 from bot.extensions import db
 from bot.followers import FollowerState, touch_follower
 from bot.core.version import current_version
-from bot.models import Follower, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog, Subscription, TopicOffer, utcnow
+from bot.conversation.simulated import purge as purge_simulated
+from bot.models import (Follower, InboxResolution, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog,
+                        Subscription, TopicOffer, utcnow)
 from bot.notices.subscriptions import offer_once
 
 # Every webhook runs these. They are Core statements, not ORM units of work: under load the webhook spent
@@ -136,6 +139,36 @@ def claim_event(event_id: str, event_type: str) -> bool:
     # transaction, and on PostgreSQL a concurrent duplicate waits for the first claim to commit or roll back.
     params = {"event_id": event_id, "event_type": event_type[:40], "at": utcnow()}
     return db.session.execute(_CLAIM, params).first() is not None
+
+
+def record_standby(event_id: str, event_type: str) -> None:
+    """Record a standby event (another channel answers the resident) as handled, in its own transaction."""
+    with one_writer():
+        claim_event(event_id, event_type)
+        db.session.commit()
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a retention purge deleted."""
+
+    questions: int
+    events: int
+    residents: int
+
+
+def purge_before(cutoff: datetime) -> Purged:
+    """Delete question logs, webhook dedupe records and simulated residents older than a moment; commit."""
+    # What staff did with a purged question goes with it (SQLite enforces no ON DELETE CASCADE): a 確認済み note
+    # about a crisis message must not outlive the message.
+    db.session.execute(delete(InboxResolution).where(InboxResolution.question_id.in_(
+        select(QuestionLog.id).where(QuestionLog.created_at < cutoff))))
+    questions = db.session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
+    # Dedupe records only matter while LINE may redeliver; a day is plenty but they follow the same rule.
+    events = db.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff)).rowcount
+    residents = purge_simulated(cutoff)  # the simulator's and `ask --user`'s, with their settings
+    db.session.commit()
+    return Purged(questions, events, residents)
 
 
 def log_question(**values: Any) -> int:

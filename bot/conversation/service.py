@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.conversation import contact, handover, records, replies, simulated
 from bot.conversation.banner import with_banner
@@ -86,6 +87,21 @@ def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim |
     reply.messages = with_banner(reply.messages, _town())  # here, so that no kind of reply can miss it
     db.session.commit()
     return reply
+
+
+def respond_to_event(incoming: Incoming, prepared: Prepared | None, claim: Claim | None) -> Reply | None:
+    """Answer a webhook event, one writer at a time: its claim commits with what the reply records; None when
+    another request claimed it first."""
+    with records.one_writer():
+        try:
+            return respond(incoming, prepared, claim)
+        except IntegrityError:
+            # Two webhooks raced to create the same row (a new resident's first messages arrive together): the
+            # other one has committed it and this transaction, claim included, is rolled back, so one more try
+            # finds the row and nothing has been sent yet.
+            db.session.rollback()
+            log.info("retrying event %s after a concurrent insert", claim.event_id if claim else "-")
+            return respond(incoming, prepared, claim)
 
 
 def _answer(incoming: Incoming, prepared: Prepared, claim: Claim | None) -> Reply | None:

@@ -242,6 +242,21 @@ def set_archived(entry: Entry, archived: bool, actor: str) -> None:
     db.session.commit()
 
 
+def resolve_review_note(entry: Entry, actor: str) -> bool:
+    """Mark an entry's review note as dealt with (a revision and an audit record keep the old text)."""
+    if not (entry.review_note or "").strip():
+        return False
+    data = entry.content()
+    data["review_note"] = ""
+    try:
+        write_entry(entry, data, actor, reason="review_resolved", summary=f"「{entry.title}」の確認メモを対応済みにしました")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
+
+
 def add_alternate_question(entry: Entry, question: str, actor: str, *, commit: bool = True) -> bool:
     """Add a resident's wording to an entry's questions; return False when it was already there."""
     question = " ".join((question or "").split())

@@ -8,12 +8,12 @@ import traceback
 from flask import Blueprint, abort, current_app, request
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import WebhookParser
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.bodylimits import body_limit
-from bot.conversation import prepare, respond
-from bot.conversation.records import Claim, claim_event, one_writer
+from bot.conversation import prepare, respond_to_event
+from bot.conversation.records import Claim, record_standby
 from bot.extensions import db
 from bot.line.events import is_standby, source_of, to_incoming
 from bot.line.limits import MAX_MESSAGES_PER_REPLY
@@ -69,16 +69,9 @@ def _handle(event, sender: ReplySender, budget: Budget) -> None:
         return
     try:
         prepared = prepare(incoming)
-        with one_writer():
-            try:
-                reply = _claim_and_respond(event, event_id, incoming, prepared)
-            except IntegrityError:
-                # Two webhooks raced to create the same row (a new resident's first messages arrive
-                # together): the other one has committed it and this transaction, claim included, is
-                # rolled back, so one more try finds the row and nothing has been sent yet.
-                db.session.rollback()
-                log.info("retrying event %s after a concurrent insert", event_id or "-")
-                reply = _claim_and_respond(event, event_id, incoming, prepared)
+        claim = Claim(event_id, getattr(event, "type", "") or "") if event_id else None
+        # The claim commits together with what the reply records (bot.conversation.service).
+        reply = respond_to_event(incoming, prepared, claim)
         if reply is None:
             log.info("skipping redelivered event %s", event_id)
             return
@@ -103,9 +96,7 @@ def _claim_standby(event, event_id: str | None) -> None:
     if not event_id:
         return
     try:
-        with one_writer():
-            claim_event(event_id, getattr(event, "type", "") or "")
-            db.session.commit()
+        record_standby(event_id, getattr(event, "type", "") or "")
     except (OperationalError, PoolTimeout) as exc:
         db.session.rollback()
         _log_failure("database unavailable while recording standby event", event_id, exc)
@@ -120,8 +111,3 @@ def _log_failure(what: str, event_id: str | None, exc: BaseException) -> None:
     where = "".join(traceback.format_tb(exc.__traceback__))
     log.error("%s %s: %s\n%s", what, event_id or "-", type(exc).__name__, where.rstrip())
 
-
-def _claim_and_respond(event, event_id: str | None, incoming, prepared):
-    """Claim the event and build its reply; None when another request already claimed it."""
-    claim = Claim(event_id, getattr(event, "type", "") or "") if event_id else None
-    return respond(incoming, prepared, claim)  # commits the claim together with what the reply records

@@ -11,7 +11,7 @@ from sqlalchemy import select, update as sql_update
 
 from bot.core import ratelimit
 from bot.core import audit
-from bot.admin import grants
+from bot.staff import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
 from bot.models import Entry, Facility, Notice, TestRecipient, User, utcnow

@@ -1,11 +1,16 @@
 """The console's pack upload and download: the knowledge as a YAML zip or an Excel-friendly CSV; imports are staged
-then applied whole (entries, offices and shelters in one transaction, one version bump)."""
+then applied whole (entries, offices and shelters in one transaction, one version bump).
+
+The zip is the pack as `kb export` writes it, section by section (bot/pack/sections.py). An upload sorts its files
+by section the same way: the entries, offices and shelters are previewed and applied here; every other section's
+files are named in a note and left to that feature's page or to `flask kb import`."""
 from __future__ import annotations
 
 import io
 import json
 import re
 import secrets
+import tempfile
 import time
 import zipfile
 import zlib
@@ -24,15 +29,15 @@ from bot.knowledge.editing import check_entry, japanese_reason, write_entry
 from bot.knowledge.labels import field_key, field_label, status_key, status_label
 from bot.knowledge.lostchars import lost_characters
 from bot.core.version import bump_version
-from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, SYNONYMS_FILE, dump_entry, normalise_entry
+from bot.knowledge.pack import DATE_FIELDS, FIELD_ORDER, LIST_FIELDS, normalise_entry
 from bot.models import Entry
-from bot.offices.pack import OFFICES_FILE, dump_offices, normalise_office, validate_offices
-from bot.offices.store import export_offices, import_offices
+from bot.offices.pack import OFFICES_FILE, normalise_office, validate_offices
+from bot.offices.store import import_offices
+from bot.pack import export_pack
+from bot.pack.sections import BY_NAME, SECTIONS
 from bot.shelters.pack import SHELTERS_FILE, normalise_shelter
 from bot.shelters.pack import validate as validate_shelters
 from bot.shelters.store import import_shelters
-from bot.shelters.store import pack_text as shelters_pack_text
-from bot.safety.rules import SAFETY_FILE
 
 MAX_UPLOAD_ENTRIES = 2000
 # An entry within every field limit is a few kilobytes of YAML; these bound what a zip may make us
@@ -48,6 +53,16 @@ _SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # What a damaged member raises while it is read: bad CRC, truncated or lying sizes, odd methods.
 _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError, OSError)
+# The sections an upload previews and applies; the files of every other section are left alone, with a note.
+STAGED_SECTIONS = ("offices", "shelters", "entries")
+_LEFT_ALONE = {
+    "synonyms": "synonyms.yaml（言い換え辞書）は取り込みません。変更はリポジトリで行ってください。",
+    "safety": "safety.yaml（緊急のご案内）は取り込みません。変更はリポジトリで行い、kb check で確かめてください。",
+}
+_LEFT_ALONE_OTHERWISE = "{files} は、ここでは取り込みません。それぞれの画面で変更するか、サーバーで flask kb import を使ってください。"
+# Which section a top-level file of a pack belongs to; a section without files of its own keeps them in a folder
+# named after it (forms/), and every other file is an entry.
+_OWNER = {name: section.name for section in SECTIONS for name in section.files}
 
 
 @dataclass
@@ -120,17 +135,29 @@ def _entries_for_export() -> list[Entry]:
     return list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)).order_by(Entry.slug)))
 
 
-def export_zip(synonyms_path: Path | None = None) -> bytes:
-    """Return the entries as a pack: one YAML file per entry (plus synonyms) in a zip."""
+def export_zip(synonyms: dict[str, list[str]] | None = None) -> bytes:
+    """Return the pack as `kb export` writes it, every section's files under knowledge/ in a zip."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for entry in _entries_for_export():
-            archive.writestr(f"knowledge/{entry.slug}.yaml", dump_entry(entry.content()))
-        if synonyms_path and synonyms_path.exists():
-            archive.writestr(f"knowledge/{SYNONYMS_FILE}", synonyms_path.read_text(encoding="utf-8"))
-        archive.writestr(f"knowledge/{OFFICES_FILE}", dump_offices(export_offices()))
-        archive.writestr(f"knowledge/{SHELTERS_FILE}", shelters_pack_text())
+    with tempfile.TemporaryDirectory() as directory, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        root = Path(directory)
+        export_pack(root, synonyms)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            archive.writestr(f"knowledge/{path.relative_to(root).as_posix()}", path.read_bytes())
     return buffer.getvalue()
+
+
+def section_of(filename: str) -> str:
+    """Return the pack section a file of an uploaded zip belongs to (the entries unless another claims it)."""
+    path = PurePosixPath(filename)
+    if path.name in _OWNER:
+        return _OWNER[path.name]
+    return path.parent.name if path.parent.name in BY_NAME else "entries"
+
+
+def _leave_alone(left: dict[str, list[str]], staged: Staged) -> None:
+    for name, files in left.items():
+        shown = "、".join(files[:3]) + (f" ほか{len(files) - 3}件" if len(files) > 3 else "")
+        staged.notes.append(_LEFT_ALONE.get(name) or _LEFT_ALONE_OTHERWISE.format(files=shown))
 
 
 def _cell(name: str, value: Any) -> str:
@@ -229,14 +256,14 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
         return []
     budget = MAX_UNPACKED
     rows = []
+    left: dict[str, list[str]] = {}
     with archive:
         for info in files:
             name = PurePosixPath(info.filename).name
-            if name == SYNONYMS_FILE:
-                staged.notes.append("synonyms.yaml（言い換え辞書）は取り込みません。変更はリポジトリで行ってください。")
-                continue
-            if name == SAFETY_FILE:
-                staged.notes.append("safety.yaml（緊急のご案内）は取り込みません。変更はリポジトリで行い、kb check で確かめてください。")
+            section = section_of(info.filename)
+            if section not in STAGED_SECTIONS:
+                # Not even read: another page (or `flask kb import`) changes this section.
+                left.setdefault(section, []).append(name if name in _OWNER else f"{section}/{name}")
                 continue
             too_big = RowProblem(name, "-", f"ファイルが大きすぎます（1件{MAX_ENTRY_FILE // 1024}KBまで）")
             if info.file_size > MAX_ENTRY_FILE:
@@ -261,16 +288,17 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
             except (yaml.YAMLError, ValueError, TypeError) as exc:
                 staged.problems.append(RowProblem(name, "-", f"YAMLとして読み取れません: {exc}"[:300]))
                 continue
-            if name == OFFICES_FILE:
+            if section == "offices":
                 _stage_offices(raw_entry, name, staged)
                 continue
-            if name == SHELTERS_FILE:
+            if section == "shelters":
                 _stage_shelters(raw_entry, name, staged)
                 continue
             slug = raw_entry.get("slug") if isinstance(raw_entry, dict) else None
             if isinstance(slug, str) and slug and PurePosixPath(name).stem != slug:
                 staged.problems.append(RowProblem(name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
             rows.append((name, raw_entry))
+    _leave_alone(left, staged)
     return rows
 
 

@@ -29,6 +29,8 @@ from bot.forms import inputs as staff_forms
 from bot.notices import inputs as notice_forms
 from bot.shelters import inputs as shelter_forms
 from bot.signage import inputs as signage_forms
+from bot.pack import inputs as pack_forms
+from bot.staff import inputs as user_forms
 from tests.support.console import ADMIN, EDITOR, csrf_token, form_of, login, make_users
 from tests.conftest import BACKENDS, _truncate_all, base_config
 from tests.forms.staff_support import make_version, submit
@@ -62,10 +64,10 @@ POST_FORMS = {
     "admin.inbox_dismiss": admin_forms.DismissForm,
     "admin.inbox_check": admin_forms.CheckForm,
     "admin.inbox_handled": admin_forms.HandledForm,
-    "admin.import_preview": admin_forms.ImportForm,
-    "admin.import_apply": admin_forms.ApplyImportForm,
-    "admin.users": admin_forms.UserForm,
-    "admin.user_update": admin_forms.UserUpdateForm,
+    "admin.import_preview": pack_forms.ImportForm,
+    "admin.import_apply": pack_forms.ApplyImportForm,
+    "admin.users": user_forms.UserForm,
+    "admin.user_update": user_forms.UserUpdateForm,
     "admin.user_grant_confirm": core_inputs.ActionForm,
     "admin.user_grant_refuse": core_inputs.ActionForm,
     "notices.new": notice_forms.NoticeForm,
@@ -206,7 +208,7 @@ class Console:
                                        safety_reply=[{"slug": "fire-ambulance", "title": "火事", "numbers": ["119"]}]))
             db.session.commit()
             # An admin grant waiting for a second admin (the fuzzing admin made it, so it stays waiting).
-            from bot.admin.accounts import create_user
+            from bot.staff.accounts import create_user
             from bot.models import RoleGrant
 
             made = create_user("fuzz-admin@example.invalid", "admin", "fuzz-password-0001", actor=ADMIN)

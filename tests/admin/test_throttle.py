@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from bot import create_app
 from bot.core import ratelimit
-from bot.admin import accounts, throttle
+from bot.staff import accounts, throttle
 from bot.extensions import db
 from bot.models import AuditLog, RateLimitCount, User
 from tests.support.console import ADMIN, EDITOR, PASSWORD, console, login  # noqa: F401  (fixtures)

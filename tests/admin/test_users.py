@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.admin import accounts
+from bot.staff import accounts
 from bot.extensions import db
 from bot.models import AuditLog, User
 from tests.support.console import ADMIN, EDITOR, PASSWORD, admin_client, console, login  # noqa: F401  (fixtures)

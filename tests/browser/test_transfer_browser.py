@@ -59,3 +59,18 @@ def test_an_oversized_upload_shows_a_japanese_page(live_server, page, loaded_app
     expect(page.get_by_text("ここで送れるのは1MBまでです")).to_be_visible()
     page.get_by_role("link", name="前の画面へ戻る").click()
     expect(page.get_by_role("heading", name="取り込み・書き出し", exact=True)).to_be_visible()
+
+
+def test_the_exported_zip_uploads_back_and_names_the_sections_it_leaves_alone(live_server, page, shot):
+    log_in(page, live_server, ADMIN)
+    exported = page.request.get(f"{live_server}/admin/export.zip").body()
+    page.goto(f"{live_server}/admin/transfer")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "knowledge.zip", "mimeType": "application/zip", "buffer": exported}])
+    page.get_by_role("button", name="内容を確認する").click()
+    expect(page.get_by_role("heading", name="確認：knowledge.zip")).to_be_visible()
+    for name in ("categories.yaml", "richmenu.yaml", "forms/supporters-club.yaml"):
+        expect(page.get_by_text(f"{name} は、ここでは取り込みません")).to_be_visible()
+    page.locator("#preview-h").scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/transfer-sections.png")
+    shot(page, "admin-import-sections")

@@ -145,7 +145,7 @@ def test_simultaneous_test_sends_from_two_workers_stop_at_the_hourly_limit(conso
 
 
 def test_login_throttling_is_shared_by_two_instances_and_kept_across_a_restart(console, fake_line):
-    # Login counts its failures on this same limiter (bot/admin/throttle.py): five wrong passwords for one
+    # Login counts its failures on this same limiter (bot/staff/throttle.py): five wrong passwords for one
     # account from one client, spread over two workers, pause that pair in both and after a restart.
     config = {**console.config["SETTINGS_FOR_TEST"]}
     first, second = _instance(console, fake_line, **config), _instance(console, fake_line, **config)

@@ -37,7 +37,7 @@ def records(console):
 
 @pytest.fixture
 def handler_client(console):
-    from bot.admin.accounts import create_user
+    from bot.staff.accounts import create_user
 
     with console.app_context():
         user = create_user(HANDLER, "editor", PASSWORD)

@@ -59,7 +59,7 @@ STAFF_UID = "U" + "e" * 32
 
 def add_admin2(app) -> None:
     """Create a second admin on the command line, trusted to approve anyone's notice."""
-    from bot.admin.accounts import create_user
+    from bot.staff.accounts import create_user
     from tests.support.console import PASSWORD
 
     with app.app_context():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from bot.admin.accounts import create_user
+from bot.staff.accounts import create_user
 from bot.extensions import db
 from bot.models import AuditLog, Notice, RoleGrant, User
 from tests.support.console import ADMIN, EDITOR, PASSWORD, login, make_users

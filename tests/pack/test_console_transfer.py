@@ -74,6 +74,41 @@ def test_zip_export_is_a_valid_pack(console, editor_client, tmp_path):
     assert any(e["slug"] == "school-lunch-free" for e in pack.entries)
 
 
+def test_the_console_zip_is_the_pack_kb_export_writes_section_by_section(console, editor_client, tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(editor_client.get("/admin/export.zip").data))
+    zipped = {name.removeprefix("knowledge/"): archive.read(name) for name in archive.namelist()}
+    with console.app_context():
+        from bot.knowledge.index import load_synonyms
+        from bot.pack import export_pack
+
+        export_pack(tmp_path / "pack", load_synonyms(console.config["KNOWLEDGE_DIR"]))
+    written = {p.relative_to(tmp_path / "pack").as_posix(): p.read_bytes()
+               for p in (tmp_path / "pack").rglob("*") if p.is_file()}
+    assert zipped == written
+    # Every section that exports something is in it: the categories' order, the rich menu, the forms too.
+    assert {"categories.yaml", "richmenu.yaml", "offices.yaml", "shelters.yaml", "synonyms.yaml",
+            "forms/supporters-club.yaml", "school-lunch-free.yaml"} <= set(zipped)
+
+
+def test_uploading_the_exported_zip_previews_the_entries_and_names_the_sections_left_alone(console, admin_client):
+    exported = admin_client.get("/admin/export.zip").data
+    html = _upload(admin_client, "pack.zip", exported).get_data(as_text=True)
+    assert "確認：pack.zip" in html and "変更なし" in html
+    # The categories, the rich menu and the forms change on their own pages (or with kb import), never as entries.
+    for name in ("categories.yaml", "richmenu.yaml", "forms/supporters-club.yaml", "synonyms.yaml"):
+        assert name in html
+    assert html.count("は、ここでは取り込みません") == 3
+    with console.app_context():
+        from bot.pack.transfer import parse_upload, section_of
+
+        staged = parse_upload("pack.zip", exported)
+        assert staged.ok and not staged.problems
+        assert {e["slug"] for e in staged.entries} == {e.slug for e in db.session.scalars(select(Entry))}
+        assert staged.offices is not None and staged.shelters is not None
+    assert [section_of(n) for n in ("knowledge/categories.yaml", "forms/a.yaml", "knowledge/a.yaml", "offices.yaml")
+            ] == ["categories", "forms", "entries", "offices"]
+
+
 def test_import_with_one_bad_row_changes_nothing(console, admin_client):
     rows = _csv_rows(admin_client.get("/admin/export.csv").data)
     rows[0]["answer"] = "取り込みで変えた回答"

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.admin.accounts import create_user
+from bot.staff.accounts import create_user
 from bot.extensions import db
 from bot.models import Entry
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user
 
-from bot.admin import grants, stats
+from bot.admin import stats
+from bot.staff import grants
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness

@@ -7,8 +7,9 @@ from flask_login import current_user
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
-from bot.admin.readiness import counts, launch_readiness, offices_without_phone, resolve_note, town_items
+from bot.admin.readiness import counts, launch_readiness, offices_without_phone, town_items
 from bot.extensions import db
+from bot.knowledge.editing import resolve_review_note
 from bot.models import Entry
 from bot.shelters.store import disaster_todo
 
@@ -31,7 +32,7 @@ def readiness_resolve(entry_id: int):
     if entry is None:
         abort(404)
     if ActionForm().validate_on_submit():
-        if resolve_note(entry, current_user.email):
+        if resolve_review_note(entry, current_user.email):
             flash(f"「{entry.title}」の確認メモを対応済みにしました（変更履歴に残ります）。", "info")
         else:
             flash("確認メモはすでに対応済みです。", "info")

@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
-from bot.admin import accounts
 from bot.core.access import public, staff_required
-from bot.admin.auth import renew_session, safe_next, start_session
+from bot.admin.auth import safe_next, start_session
 from bot.core.blueprint import bp
-from bot.admin.sessions import end_sessions
 from bot.core.inputs import ActionForm
 from bot.admin.inputs import LoginForm, PasswordForm
-from bot.extensions import db
+from bot.staff import accounts, sessions
+from bot.staff.sessions import renew_session
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,8 +72,7 @@ def account():
 def end_other_sessions():
     """End the user's sessions on every other device, keeping this one."""
     if ActionForm().validate_on_submit():
-        end_sessions(current_user, current_user.email, "本人の操作")
-        db.session.commit()
+        sessions.end_other_sessions(current_user)
         renew_session(current_user)
         flash("ほかの端末のログインをすべて終了しました。", "info")
     return redirect(url_for("admin.account"))

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.core import audit
-from bot.admin import grants, throttle
-from bot.admin.sessions import end_sessions
+from bot.staff import grants, throttle
+from bot.staff.sessions import end_sessions
 from bot.extensions import db
 from bot.models import User, utcnow
 from bot.models.accounts import ROLES, new_session_token, password_method
@@ -106,7 +106,7 @@ def reset_password(user: User, actor: str) -> str:
     password = generate_password()
     if actor != user.email:
         # Whoever issues a password can log in as the account until it is changed: for the two-person rule
-        # that is the same as having made the account (bot/admin/grants.py).
+        # that is the same as having made the account (bot/staff/grants.py).
         grants.record(user, user.role, actor)
     set_password(user, password, actor, must_change=True)
     return password

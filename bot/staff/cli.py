@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from bot.admin import accounts
+from bot.staff import accounts, grants
 from bot.extensions import db
 from bot.models import User
 from bot.models.accounts import ROLES
@@ -62,8 +62,6 @@ def users_set_password(email: str, generate: bool) -> None:
 @click.argument("email")
 def users_confirm_grant(email: str) -> None:
     """Confirm the admin grants made in the console for an account (server access is trusted)."""
-    from bot.admin import grants
-
     user = db.session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"no user {email}")

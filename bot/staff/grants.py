@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from bot.core import audit
-from bot.admin.sessions import end_sessions
+from bot.staff.sessions import end_sessions
 from bot.extensions import db
 from bot.models import RoleGrant, User, utcnow
 

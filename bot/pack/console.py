@@ -1,8 +1,6 @@
 """Import and export the knowledge: YAML zip and Excel-friendly CSV, with a preview before applying."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -10,10 +8,11 @@ from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
 from bot.knowledge.history import field_diffs
-from bot.admin.inputs import ApplyImportForm, ImportForm
-from bot.admin.importdiff import compact
+from bot.pack.importdiff import compact
+from bot.pack.inputs import ApplyImportForm, ImportForm
 from bot.bodylimits import body_limit, limit_text
 from bot.pack import transfer
+from bot.knowledge.index import load_synonyms
 from bot.knowledge.labels import field_label, status_label
 from bot.models.timeutil import local_stamp
 
@@ -32,7 +31,7 @@ def _page(form: ImportForm, staged: transfer.Staged | None = None, status: int =
         diffs = {slug: [(d, compact(d)) for d in field_diffs(_readable(before), _readable(after))]
                  for slug, (before, after) in transfer.before_after(staged).items()}
     apply_form = ApplyImportForm(formdata=None, token=staged.token) if staged else None
-    return render_template("admin/transfer.html", form=form, staged=staged, apply_form=apply_form, diffs=diffs,
+    return render_template("pack/transfer.html", form=form, staged=staged, apply_form=apply_form, diffs=diffs,
                            field_label=field_label, import_limit=limit_text(current_app.config["MAX_IMPORT_BYTES"])
                            ), status
 
@@ -49,7 +48,7 @@ def transfer_page():
 @limited("console_export")
 def export_zip():
     """Download the pack as YAML files in a zip."""
-    synonyms = Path(current_app.config["KNOWLEDGE_DIR"]) / "synonyms.yaml"
+    synonyms = load_synonyms(current_app.config["KNOWLEDGE_DIR"])  # as `kb export` writes them
     return Response(transfer.export_zip(synonyms), mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="knowledge-{_stamp()}.zip"'})
 

@@ -5,14 +5,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from bot.admin import accounts, grants
 from bot.core.access import admin_required
-from bot.admin.auth import renew_session
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
-from bot.admin.inputs import UserForm, UserUpdateForm
 from bot.extensions import db
 from bot.models import RoleGrant, User
+from bot.staff import accounts, grants
+from bot.staff.inputs import UserForm, UserUpdateForm
+from bot.staff.sessions import renew_session
 
 
 def _page(form: UserForm, generated: tuple[str, str] | None = None):
@@ -22,7 +22,7 @@ def _page(form: UserForm, generated: tuple[str, str] | None = None):
     waiting = [(g, grants.decide_problem(db.session.get(RoleGrant, g.id), current_user))
                for g in grants.waiting_grants()]
     admins = sum(1 for u, _ in rows if u.is_admin and u.active)
-    return render_template("admin/users.html", form=form, rows=rows, generated=generated,
+    return render_template("staff/users.html", form=form, rows=rows, generated=generated,
                            reset=ActionForm(formdata=None), waiting=waiting, admins=admins)
 
 
