@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from bot.admin.diff import FieldDiff
+from bot.knowledge.diff import FieldDiff
 
 # Unchanged lines kept around a change; longer runs fold into one "…" line.
 CONTEXT = 1

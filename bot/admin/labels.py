@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.knowledge.labels import FIELD_LABELS, STATUS_LABELS
+from bot.core.audit import actor_label  # noqa: F401  (re-exported: the console's pages name actors)
+from bot.inbox.store import OUTCOME_LABELS  # noqa: F401
+from bot.knowledge.labels import FIELD_LABELS, REVISION_REASONS, STATUS_LABELS, reason_label  # noqa: F401
 
 # One name per audit action; a code missing here shows as その他の操作 (the code stays in the tooltip).
 AUDIT_ACTIONS = {
@@ -82,16 +84,6 @@ AUDIT_ACTIONS = {
     "shelter.status": "避難所の開設状況を変更",
 }
 
-# What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
-OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": "回答できず", "down": "👎", "choice": "選択",
-                  "safety": "緊急の案内", "contact": "職員対応の希望", "disaster": "災害時の案内"}
-
-REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
-                    "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
-
-# The matcher explains itself to engineers in English ("words: 給食費"); staff read these prefixes.
-_REASON_PREFIXES = {"words: ": "一致した語：", "title: ": "タイトルに近い：", "question: ": "想定質問に近い："}
-
 _VALUES: dict[str, dict[Any, str]] = {
     "status": STATUS_LABELS,
     "archived": {True: "アーカイブ", False: "アーカイブしない"},
@@ -101,15 +93,6 @@ _VALUES: dict[str, dict[Any, str]] = {
     "application_status": {"new": "新規", "confirmed": "確認済み", "in_progress": "対応中", "done": "完了", "cancelled": "取消"},
     "channels": {"line": "LINE", "signage": "サイネージ", "web": "公開ページ"},
 }
-
-
-# Actors that are not staff e-mail addresses.
-_ACTORS = {"cli": "コマンドライン", "system": "システム（自動）", "demo seed": "デモデータ（コマンドライン）", "kb import": "パックの取り込み（コマンドライン）"}
-
-
-def actor_label(actor: str) -> str:
-    """Return who did something as staff read it (an e-mail address stays as it is)."""
-    return _ACTORS.get(actor, actor)
 
 
 def action_label(code: str) -> str:
@@ -147,14 +130,6 @@ def value_label(key: str, value: Any) -> Any:
         return labels.get(value, value)
     except TypeError:  # an unhashable value (a list) has no label
         return value
-
-
-def reason_label(reason: str) -> str:
-    """Return one of the matcher's reasons in Japanese."""
-    for prefix, label in _REASON_PREFIXES.items():
-        if reason.startswith(prefix):
-            return label + reason[len(prefix):]
-    return reason
 
 
 def readable(data: Any) -> Any:

@@ -14,3 +14,12 @@ def record(actor: str, action: str, target_type: str, target_id: Any, summary: s
                    summary=summary[:300], before=before, after=after)
     db.session.add(row)
     return row
+
+
+# Actors that are not staff e-mail addresses.
+_ACTORS = {"cli": "コマンドライン", "system": "システム（自動）", "demo seed": "デモデータ（コマンドライン）", "kb import": "パックの取り込み（コマンドライン）"}
+
+
+def actor_label(actor: str) -> str:
+    """Return who did something as staff read it (an e-mail address stays as it is)."""
+    return _ACTORS.get(actor, actor)

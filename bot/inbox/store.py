@@ -29,6 +29,10 @@ PAGE_SIZE = 25
 MAX_FUZZY_GROUPS = 300
 # fuzz.ratio on folded text: 1-2 character variations of a short Japanese question stay together.
 SIMILARITY = 72
+# What the bot did with a message (QuestionLog.outcome), as the inbox and the question log show it.
+OUTCOME_LABELS = {"answer": "回答", "suggest": "候補を表示", "fallback": "回答できず", "down": "👎", "choice": "選択",
+                  "safety": "緊急の案内", "contact": "職員対応の希望", "disaster": "災害時の案内"}
+
 DISMISS_REASONS = {
     "out_of_scope": "市の業務の範囲外",
     "not_a_question": "質問ではない（あいさつ・試し打ちなど）",

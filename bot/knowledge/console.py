@@ -1,25 +1,28 @@
-"""Entries: list, create, edit with live preview, history with diff, rollback, archive and restore."""
+"""The knowledge room's staff views: entries (list, create, edit with live preview, history with diff, rollback,
+archive and restore), categories (admins: add, rename, reorder) and "try it" (what the bot would answer, and why)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from bot.core.access import staff_required
+from bot.core.access import admin_required, staff_required
+from bot.core.audit import actor_label
 from bot.core.blueprint import bp
-from bot.admin.diff import field_diffs, revision_diffs
 from bot.core.inputs import ActionForm
-from bot.admin.inputs import EntryForm
-from bot.admin.labels import REVISION_REASONS, actor_label
-from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
-from bot.admin.preview import bubble_for
-from bot.admin.stats import AUDIENCES, audience
 from bot.extensions import db
-from bot.inbox import close_for_new_entry, find_group, period
+from bot.inbox.store import close_for_new_entry, find_group, period
+from bot.knowledge import categories
 from bot.knowledge.categories import names as category_names
-from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
-from bot.models import Entry, EntryRevision, utcnow
+from bot.knowledge.diff import field_diffs, revision_diffs
+from bot.knowledge.editing import EditConflict, EntryInvalid, rename_category, rollback_entry, save_entry, set_archived
+from bot.knowledge.inputs import CategoryForm, EntryForm, TryForm
+from bot.knowledge.labels import REVISION_REASONS, reason_label
+from bot.knowledge.listing import AUDIENCES, SORTS, STATUS_FILTERS, EntryFilter, audience, find_entries
+from bot.knowledge.listing import categories as listed_categories
+from bot.knowledge.preview import bubble_for, try_question
+from bot.models import Category, Entry, EntryRevision
 from bot.models.timeutil import local_today
 from bot.offices.store import all_offices
 
@@ -59,7 +62,7 @@ def entries():
         needs_review=bool(args.get("review")), recent_days=7 if args.get("recent") else 0,
         sort=args.get("sort", "title") if args.get("sort") in SORTS else "title", who=audience(args.get("who")),
     )
-    return render_template("admin/entries.html", rows=find_entries(f), f=f, categories=categories(),
+    return render_template("knowledge/entries.html", rows=find_entries(f), f=f, categories=listed_categories(),
                            sorts=SORTS, statuses=STATUS_FILTERS, today=local_today(), audiences=AUDIENCES)
 
 
@@ -90,7 +93,7 @@ def entry_new():
             flash(f"「{result.entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
                   "info")
             return redirect(url_for("admin.entry_edit", entry_id=result.entry.id))
-    return render_template("admin/entry_edit.html", form=form, entry=None, preview=bubble_for(form.entry_data()))
+    return render_template("knowledge/entry_edit.html", form=form, entry=None, preview=bubble_for(form.entry_data()))
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
@@ -123,7 +126,7 @@ def entry_edit(entry_id: int):
     theirs = None
     if conflict is not None:
         theirs = field_diffs(conflict.entry.content(), {**form.entry_data(), "slug": entry.slug})
-    return render_template("admin/entry_edit.html", form=form, entry=entry, conflict=conflict, conflict_diff=theirs,
+    return render_template("knowledge/entry_edit.html", form=form, entry=entry, conflict=conflict, conflict_diff=theirs,
                            preview=bubble_for(form.entry_data()), action_form=ActionForm())
 
 
@@ -148,7 +151,7 @@ def entry_history(entry_id: int):
         select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions])
     rows = list(zip(revisions, diffs))[::-1]
-    return render_template("admin/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
+    return render_template("knowledge/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
                            reasons=REVISION_REASONS, actor_label=actor_label)
 
 
@@ -202,3 +205,91 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+# Categories (admins only): the managed list entries choose from — add, rename, reorder.
+
+def _category_or_404(category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        abort(404)
+    return category
+
+
+@bp.get("/categories")
+@admin_required
+def category_list():
+    """Show the categories in menu order with how many entries use each."""
+    rows = db.session.execute(select(Category, func.count(Entry.id)).outerjoin(Entry, Entry.category == Category.name)
+                              .group_by(Category.id).order_by(Category.position, Category.id)).all()
+    forms = [(c, n, CategoryForm(formdata=None, name=c.name, prefix=f"c{c.id}")) for c, n in rows]
+    return render_template("knowledge/categories.html", rows=forms, add_form=CategoryForm(formdata=None),
+                           action_form=ActionForm())
+
+
+@bp.post("/categories")
+@admin_required
+def category_add():
+    """Add a category at the end of the menu."""
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = categories.add(form.name.data, current_user.email)
+        except categories.CategoryInvalid as exc:
+            flash(f"追加できませんでした：{exc}", "error")
+        else:
+            flash(f"カテゴリ「{category.name}」を追加しました。", "info")
+    else:
+        flash("追加できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("admin.category_list"))
+
+
+@bp.post("/categories/<int:category_id>/rename")
+@admin_required
+def category_rename(category_id: int):
+    """Rename a category; its entries move with it."""
+    category = _category_or_404(category_id)
+    form = CategoryForm(prefix=f"c{category.id}")
+    if form.validate_on_submit():
+        old = category.name
+        try:
+            moved = rename_category(category, form.name.data, current_user.email)
+        except categories.CategoryInvalid as exc:
+            flash(f"変更できませんでした：{exc}", "error")
+        else:
+            flash(f"「{old}」を「{category.name}」に変更しました（回答{moved}件）。", "info")
+    else:
+        flash("変更できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("admin.category_list"))
+
+
+@bp.post("/categories/<int:category_id>/up")
+@admin_required
+def category_up(category_id: int):
+    """Move a category one place up in the menu."""
+    return _move(category_id, -1)
+
+
+@bp.post("/categories/<int:category_id>/down")
+@admin_required
+def category_down(category_id: int):
+    """Move a category one place down in the menu."""
+    return _move(category_id, 1)
+
+
+def _move(category_id: int, step: int):
+    category = _category_or_404(category_id)
+    if ActionForm().validate_on_submit():
+        categories.move(category, step, current_user.email)
+    return redirect(url_for("admin.category_list"))
+
+
+# "Try it": what the bot would answer to a question, and why.
+
+@bp.get("/try")
+@staff_required
+def try_it():
+    """Show outcome, top candidates with scores and reasons, and the reply itself."""
+    form = TryForm(request.args)
+    trial = try_question(form.q.data.strip(), bool(form.drafts.data)) if request.args and form.validate() else None
+    return render_template("knowledge/try.html", form=form, trial=trial, reason_label=reason_label)

@@ -5,7 +5,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from bot.admin.labels import field_label, value_label
+from bot.knowledge.labels import field_label, value_label
 from bot.knowledge.pack import FIELD_ORDER
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 FIELD_LABELS = {
     "slug": "識別名", "title": "タイトル", "category": "カテゴリ", "status": "状態",
@@ -10,6 +11,13 @@ FIELD_LABELS = {
     "review_note": "確認メモ", "archived": "アーカイブ",
 }
 STATUS_LABELS = {"published": "公開", "draft": "下書き"}
+# Why a revision of an entry or an office was written (EntryRevision.reason, OfficeRevision.reason).
+REVISION_REASONS = {"import": "取り込み", "edit": "編集", "rollback": "以前の版に戻す", "alternate": "想定質問の追加",
+                    "create": "作成", "review_resolved": "確認メモを対応済みにする", "category": "カテゴリ名の変更"}
+
+# The matcher explains itself to engineers in English ("words: 給食費"); staff read these prefixes.
+_REASON_PREFIXES = {"words: ": "一致した語：", "title: ": "タイトルに近い：", "question: ": "想定質問に近い："}
+
 # Other names staff may type in a CSV header.
 _HEADER_ALIASES = {"スラッグ": "slug", "識別名（slug）": "slug", "分類": "category", "質問": "questions",
                    "URL": "url", "問い合わせ先": "contact", "更新日": "updated_on"}
@@ -43,3 +51,25 @@ def status_key(value: str) -> str:
     """Return the status a cell names, in Japanese or English; the text itself when it names none."""
     text = value.strip()
     return {label: key for key, label in STATUS_LABELS.items()}.get(text, text)
+
+
+def value_label(key: str, value: Any) -> Any:
+    """Return an entry value as staff read it (公開 for published); other values unchanged."""
+    labels = _VALUES.get(key)
+    if labels is None:
+        return value
+    try:
+        return labels.get(value, value)
+    except TypeError:  # an unhashable value (a list) has no label
+        return value
+
+
+_VALUES: dict[str, dict[Any, str]] = {"status": STATUS_LABELS, "archived": {True: "アーカイブ", False: "アーカイブしない"}}
+
+
+def reason_label(reason: str) -> str:
+    """Return one of the matcher's reasons in Japanese."""
+    for prefix, label in _REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            return label + reason[len(prefix):]
+    return reason

@@ -6,13 +6,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from bot.core.access import staff_required
+from bot.core.audit import actor_label
 from bot.core.blueprint import bp
-from bot.admin.diff import revision_diffs
-from bot.admin.inputs import OfficeForm
-from bot.admin.labels import REVISION_REASONS, actor_label
 from bot.extensions import db
+from bot.knowledge.diff import revision_diffs
+from bot.knowledge.labels import REVISION_REASONS
 from bot.models import Entry, Office, OfficeRevision
 from bot.models.offices import OFFICE_FIELDS
+from bot.offices.inputs import OfficeForm
 from bot.offices.pack import LABELS
 from bot.offices.store import OfficeConflict, OfficeInvalid, all_offices, entries_naming, save_office
 
@@ -30,7 +31,7 @@ def office_list():
     """List the offices, flagging those whose phone staff have not filled in yet."""
     used = dict(db.session.execute(select(Entry.office, func.count(Entry.id))
                                    .where(Entry.archived.is_(False), Entry.office != "").group_by(Entry.office)).all())
-    return render_template("admin/offices.html", offices=all_offices(), used=used)
+    return render_template("offices/offices.html", offices=all_offices(), used=used)
 
 
 @bp.route("/offices/new", methods=["GET", "POST"])
@@ -46,7 +47,7 @@ def office_new():
         else:
             flash(f"担当課「{office.name}」を追加しました。", "info")
             return redirect(url_for("admin.office_edit", office_id=office.id))
-    return render_template("admin/office_edit.html", form=form, office=None, entries=[])
+    return render_template("offices/office_edit.html", form=form, office=None, entries=[])
 
 
 @bp.route("/offices/<int:office_id>", methods=["GET", "POST"])
@@ -73,7 +74,7 @@ def office_edit(office_id: int):
             flash("保存しました。住民への回答に反映されました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.office_edit", office_id=office.id))
     form.key.data = office.key
-    return render_template("admin/office_edit.html", form=form, office=office, entries=entries_naming(office.key))
+    return render_template("offices/office_edit.html", form=form, office=office, entries=entries_naming(office.key))
 
 
 @bp.get("/offices/<int:office_id>/history")
@@ -84,7 +85,7 @@ def office_history(office_id: int):
     revisions = list(db.session.scalars(
         select(OfficeRevision).where(OfficeRevision.office_id == office.id).order_by(OfficeRevision.number)))
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions], OFFICE_FIELDS, LABELS)
-    return render_template("admin/office_history.html", office=office, rows=list(zip(revisions, diffs))[::-1],
+    return render_template("offices/office_history.html", office=office, rows=list(zip(revisions, diffs))[::-1],
                            reasons=REVISION_REASONS, actor_label=actor_label)
 
 

@@ -28,7 +28,7 @@ def _shelter_or_404(shelter_id: int) -> Shelter:
 @staff_required
 def shelter_list():
     """List the shelters, each with its three status buttons (未開設 / 開設 / 満)."""
-    return render_template("admin/shelters.html", shelters=all_shelters(), statuses=STATUSES,
+    return render_template("shelters/shelters.html", shelters=all_shelters(), statuses=STATUSES,
                            status_form=StatusForm(formdata=None), kinds_text=kinds_text,
                            disaster=disaster_state(), actor_label=actor_label)
 
@@ -64,7 +64,7 @@ def shelter_new():
         else:
             flash(f"避難所「{shelter.name}」を追加しました（状況は「未開設」です）。", "info")
             return redirect(url_for("admin.shelter_list") + f"#shelter-{shelter.id}")
-    return render_template("admin/shelter_edit.html", form=form, shelter=None, kinds=KINDS)
+    return render_template("shelters/shelter_edit.html", form=form, shelter=None, kinds=KINDS)
 
 
 @bp.route("/shelters/<int:shelter_id>", methods=["GET", "POST"])
@@ -91,7 +91,7 @@ def shelter_edit(shelter_id: int):
             flash("保存しました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.shelter_edit", shelter_id=shelter.id))
     form.key.data = shelter.key
-    return render_template("admin/shelter_edit.html", form=form, shelter=shelter, kinds=KINDS)
+    return render_template("shelters/shelter_edit.html", form=form, shelter=shelter, kinds=KINDS)
 
 
 def _attach_errors(form: ShelterForm, errors: dict[str, list[str]]) -> None:

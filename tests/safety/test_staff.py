@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.admin import stats
 from bot.conversation.privacy import user_hash
 from bot.extensions import db
-from bot.inbox import (
+from bot.inbox.store import (
     PER_USER_DAY, FlaggedWording, Group, add_as_alternate, find_group, open_flagged, open_groups, open_questions,
 )
 from bot.models import AuditLog, InboxResolution, QuestionLog, utcnow

@@ -9,7 +9,7 @@ from flask_login import current_user
 from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
-from bot.admin.diff import field_diffs
+from bot.knowledge.diff import field_diffs
 from bot.admin.inputs import ApplyImportForm, ImportForm
 from bot.admin.importdiff import compact
 from bot.bodylimits import body_limit, limit_text
