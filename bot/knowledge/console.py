@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from bot.core.access import admin_required, staff_required
 from bot.core.audit import actor_label
 from bot.core.blueprint import bp
-from bot.core.inputs import ActionForm
+from bot.core.inputs import ActionForm, attach_errors
 from bot.extensions import db
 from bot.inbox.store import close_for_new_entry, find_group, period
 from bot.knowledge import categories
@@ -43,13 +43,6 @@ def _office_choices(form: EntryForm, current: str = "") -> None:
     if current and current not in {o.key for o in offices}:
         choices.append(SelectChoice(current, f"{current}（一覧にない担当課：選び直してください）"))
     form.office.choices = choices
-
-
-def _entry_or_404(entry_id: int) -> Entry:
-    entry = db.session.get(Entry, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
 
 
 @bp.get("/entries")
@@ -86,7 +79,7 @@ def entry_new():
         try:
             result = save_entry(None, form.entry_data(), current_user.email)
         except EntryInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         else:
             group = find_group(period(form.inbox_days.data), form.inbox_group.data) if form.inbox_group.data else None
             closed = close_for_new_entry(group, result.entry, current_user.email)
@@ -100,7 +93,7 @@ def entry_new():
 @staff_required
 def entry_edit(entry_id: int):
     """Edit an entry; a save based on an outdated version is refused and the text kept."""
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     form = EntryForm()
     _category_choices(form, entry.category)
     _office_choices(form, entry.office)
@@ -114,7 +107,7 @@ def entry_edit(entry_id: int):
         try:
             result = save_entry(entry, form.entry_data(), current_user.email, expected_version=expected)
         except EntryInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         except EditConflict as exc:
             conflict = exc
             entry = exc.entry
@@ -146,7 +139,7 @@ def entry_preview():
 @staff_required
 def entry_history(entry_id: int):
     """Show every revision of an entry with what changed."""
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     revisions = list(db.session.scalars(
         select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions])
@@ -159,7 +152,7 @@ def entry_history(entry_id: int):
 @staff_required
 def entry_rollback(entry_id: int, number: int):
     """Restore an earlier revision as the current content."""
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     if ActionForm().validate_on_submit():
         try:
             result = rollback_entry(entry, number, current_user.email)
@@ -184,20 +177,12 @@ def entry_restore(entry_id: int):
 
 
 def _set_archived(entry_id: int, archived: bool, message: str):
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     if ActionForm().validate_on_submit():
         set_archived(entry, archived, current_user.email)
         flash(message, "info")
     return redirect(url_for("admin.entry_edit", entry_id=entry.id))
 
-
-def _attach_errors(form: EntryForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)
 
 
 def _int(value: str | None) -> int | None:
@@ -208,13 +193,6 @@ def _int(value: str | None) -> int | None:
 
 
 # Categories (admins only): the managed list entries choose from — add, rename, reorder.
-
-def _category_or_404(category_id: int) -> Category:
-    category = db.session.get(Category, category_id)
-    if category is None:
-        abort(404)
-    return category
-
 
 @bp.get("/categories")
 @admin_required
@@ -248,7 +226,7 @@ def category_add():
 @admin_required
 def category_rename(category_id: int):
     """Rename a category; its entries move with it."""
-    category = _category_or_404(category_id)
+    category = db.get_or_404(Category, category_id)
     form = CategoryForm(prefix=f"c{category.id}")
     if form.validate_on_submit():
         old = category.name
@@ -278,7 +256,7 @@ def category_down(category_id: int):
 
 
 def _move(category_id: int, step: int):
-    category = _category_or_404(category_id)
+    category = db.get_or_404(Category, category_id)
     if ActionForm().validate_on_submit():
         categories.move(category, step, current_user.email)
     return redirect(url_for("admin.category_list"))

@@ -1,13 +1,14 @@
 """Offices (担当課): list, create, edit and history; answers name them and show their phone."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from bot.core.access import staff_required
 from bot.core.audit import actor_label
 from bot.core.blueprint import bp
+from bot.core.inputs import attach_errors
 from bot.extensions import db
 from bot.knowledge.diff import revision_diffs
 from bot.knowledge.labels import REVISION_REASONS
@@ -16,13 +17,6 @@ from bot.models.offices import OFFICE_FIELDS
 from bot.offices.inputs import OfficeForm
 from bot.offices.pack import LABELS
 from bot.offices.store import OfficeConflict, OfficeInvalid, all_offices, entries_naming, save_office
-
-
-def _office_or_404(office_id: int) -> Office:
-    office = db.session.get(Office, office_id)
-    if office is None:
-        abort(404)
-    return office
 
 
 @bp.get("/offices")
@@ -43,7 +37,7 @@ def office_new():
         try:
             office, _ = save_office(None, form.office_data(), current_user.email)
         except OfficeInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         else:
             flash(f"担当課「{office.name}」を追加しました。", "info")
             return redirect(url_for("admin.office_edit", office_id=office.id))
@@ -54,7 +48,7 @@ def office_new():
 @staff_required
 def office_edit(office_id: int):
     """Edit an office; a save based on an outdated version is refused and the text kept."""
-    office = _office_or_404(office_id)
+    office = db.get_or_404(Office, office_id)
     form = OfficeForm()
     if request.method == "GET":
         form.fill(office.content())
@@ -64,7 +58,7 @@ def office_edit(office_id: int):
         try:
             _, changed = save_office(office, form.office_data(), current_user.email, expected_version=expected)
         except OfficeInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         except OfficeConflict:
             db.session.refresh(office)
             form.lock_version.data = str(office.lock_version)
@@ -81,18 +75,9 @@ def office_edit(office_id: int):
 @staff_required
 def office_history(office_id: int):
     """Show every revision of an office with what changed."""
-    office = _office_or_404(office_id)
+    office = db.get_or_404(Office, office_id)
     revisions = list(db.session.scalars(
         select(OfficeRevision).where(OfficeRevision.office_id == office.id).order_by(OfficeRevision.number)))
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions], OFFICE_FIELDS, LABELS)
     return render_template("offices/office_history.html", office=office, rows=list(zip(revisions, diffs))[::-1],
                            reasons=REVISION_REASONS, actor_label=actor_label)
-
-
-def _attach_errors(form: OfficeForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)

@@ -2,11 +2,12 @@
 whoever is on duty in a disaster must be able to open a shelter from a phone."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
+from bot.core.inputs import attach_errors
 from bot.admin.labels import actor_label
 from bot.extensions import db
 from bot.models import Shelter
@@ -15,13 +16,6 @@ from bot.shelters.inputs import ShelterForm, StatusForm
 from bot.shelters.pack import KINDS, kinds_text
 from bot.shelters.store import ShelterConflict, ShelterInvalid, all_shelters, save_shelter, set_status
 from bot.town.settings import disaster_state
-
-
-def _shelter_or_404(shelter_id: int) -> Shelter:
-    shelter = db.session.get(Shelter, shelter_id)
-    if shelter is None:
-        abort(404)
-    return shelter
 
 
 @bp.get("/shelters")
@@ -37,7 +31,7 @@ def shelter_list():
 @staff_required
 def shelter_status(shelter_id: int):
     """Set one shelter's status (the second tap: the first chose the button, the browser asks to confirm)."""
-    shelter = _shelter_or_404(shelter_id)
+    shelter = db.get_or_404(Shelter, shelter_id)
     form = StatusForm()
     if not form.validate_on_submit():
         reasons = [m for messages in form.errors.values() for m in messages]
@@ -60,7 +54,7 @@ def shelter_new():
         try:
             shelter, _ = save_shelter(None, form.shelter_data(), current_user.email)
         except ShelterInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         else:
             flash(f"避難所「{shelter.name}」を追加しました（状況は「未開設」です）。", "info")
             return redirect(url_for("admin.shelter_list") + f"#shelter-{shelter.id}")
@@ -71,7 +65,7 @@ def shelter_new():
 @staff_required
 def shelter_edit(shelter_id: int):
     """Edit a shelter's name, address and the rest; a save from an outdated page is refused, the text kept."""
-    shelter = _shelter_or_404(shelter_id)
+    shelter = db.get_or_404(Shelter, shelter_id)
     form = ShelterForm()
     if request.method == "GET":
         form.fill(shelter.content())
@@ -81,7 +75,7 @@ def shelter_edit(shelter_id: int):
         try:
             _, changed = save_shelter(shelter, form.shelter_data(), current_user.email, expected_version=expected)
         except ShelterInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         except ShelterConflict:
             db.session.refresh(shelter)
             form.lock_version.data = str(shelter.lock_version)
@@ -92,12 +86,3 @@ def shelter_edit(shelter_id: int):
             return redirect(url_for("admin.shelter_edit", shelter_id=shelter.id))
     form.key.data = shelter.key
     return render_template("shelters/shelter_edit.html", form=form, shelter=shelter, kinds=KINDS)
-
-
-def _attach_errors(form: ShelterForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)
