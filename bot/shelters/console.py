@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bot.core.access import staff_required
+from bot.core.audit import actor_label
 from bot.core.blueprint import bp
 from bot.core.inputs import attach_errors
-from bot.admin.labels import actor_label
 from bot.extensions import db
 from bot.models import Shelter
 from bot.models.shelters import STATUSES
