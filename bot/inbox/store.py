@@ -13,7 +13,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from bot.core import audit
 from bot.extensions import db
-from bot.knowledge.editing import add_alternate_question
+from bot.knowledge.editing import add_alternate_question, save_entry
 from bot.matching.normalize import fold
 from bot.models import Entry, InboxResolution, QuestionLog, utcnow
 from bot.safety import current_rules
@@ -360,6 +360,14 @@ def close_for_new_entry(group: Group | None, entry: Entry, actor: str) -> int:
                      f"受信箱の{closed}件から「{entry.title}」を作成", None, {"question": group.text, "count": closed})
         db.session.commit()
     return closed
+
+
+def create_entry(data: dict[str, Any], actor: str, *, days: Any = None, token: str = "") -> tuple[Entry, int]:
+    """Create an entry from the console and close the inbox group it was started from (if any); return the entry
+    and how many questions were closed. The entry is saved first; closing the group is its own step, as before."""
+    entry = save_entry(None, data, actor).entry
+    group = find_group(period(days), token) if token else None
+    return entry, close_for_new_entry(group, entry, actor)
 
 
 # Safety and crisis messages (question_log.safety_flag): listed on their own above the unanswered groups,

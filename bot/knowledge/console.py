@@ -12,7 +12,7 @@ from bot.core.audit import actor_label
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm, attach_errors
 from bot.extensions import db
-from bot.inbox.store import close_for_new_entry, find_group, period
+from bot.inbox.store import create_entry
 from bot.knowledge import categories
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.diff import field_diffs, revision_diffs
@@ -77,15 +77,14 @@ def entry_new():
         form.inbox_days.data = request.args.get("days", "")[:4]
     elif form.validate_on_submit():
         try:
-            result = save_entry(None, form.entry_data(), current_user.email)
+            entry, closed = create_entry(form.entry_data(), current_user.email, days=form.inbox_days.data,
+                                         token=form.inbox_group.data or "")
         except EntryInvalid as exc:
             attach_errors(form, exc.errors)
         else:
-            group = find_group(period(form.inbox_days.data), form.inbox_group.data) if form.inbox_group.data else None
-            closed = close_for_new_entry(group, result.entry, current_user.email)
-            flash(f"「{result.entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
+            flash(f"「{entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
                   "info")
-            return redirect(url_for("admin.entry_edit", entry_id=result.entry.id))
+            return redirect(url_for("admin.entry_edit", entry_id=entry.id))
     return render_template("knowledge/entry_edit.html", form=form, entry=None, preview=bubble_for(form.entry_data()))
 
 
