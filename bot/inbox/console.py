@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
-from bot.extensions import db
 from bot.inbox.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
 from bot.inbox.store import (
     DAY_CHOICES, FLAG_LABELS, OUTCOME_LABELS, PER_USER_DAY, FlaggedWording, add_as_alternate, check_flagged,
@@ -17,7 +15,7 @@ from bot.inbox.store import (
     needs_confirmation, open_flagged, period, recently_handled,
 )
 from bot.knowledge.editing import EntryInvalid
-from bot.knowledge.listing import by_reading
+from bot.knowledge.listing import by_reading, live_entries, live_entry
 from bot.knowledge.preview import current_candidates, entry_score, suggest_cutoff
 from bot.models import Entry
 
@@ -35,7 +33,7 @@ def _back(days: int, page: int = 1, anchor: str | None = None):
 
 
 def _live_entries() -> dict[str, Entry]:
-    return {e.slug: e for e in by_reading(list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)))))}
+    return {e.slug: e for e in by_reading(live_entries())}
 
 
 def _label(e: Entry) -> str:
@@ -92,7 +90,7 @@ def inbox_alternate():
         flash("追加先の回答を選んでください。当てはまる回答がなければ「新しい回答を作る」か「対応不要にする」を選んでください。",
               "error")
         return _back(days, page)
-    entry = db.session.scalar(select(Entry).where(Entry.slug == slug, Entry.archived.is_(False)))
+    entry = live_entry(slug)
     group = find_group(days, form.group.data)
     if entry is None or group is None:
         flash("追加できませんでした：回答が見つからないか、この質問はすでに対応済みです。", "error")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import admin_required, staff_required
@@ -16,13 +15,15 @@ from bot.inbox.store import create_entry
 from bot.knowledge import categories
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.diff import field_diffs, revision_diffs
-from bot.knowledge.editing import EditConflict, EntryInvalid, rename_category, rollback_entry, save_entry, set_archived
+from bot.knowledge.editing import (
+    EditConflict, EntryInvalid, entry_revisions, rename_category, rollback_entry, save_entry, set_archived,
+)
 from bot.knowledge.inputs import CategoryForm, EntryForm, TryForm
 from bot.knowledge.labels import REVISION_REASONS, reason_label
 from bot.knowledge.listing import AUDIENCES, SORTS, STATUS_FILTERS, EntryFilter, audience, find_entries
 from bot.knowledge.listing import categories as listed_categories
 from bot.knowledge.preview import bubble_for, try_question
-from bot.models import Category, Entry, EntryRevision
+from bot.models import Category, Entry
 from bot.models.timeutil import local_today
 from bot.offices.store import all_offices
 
@@ -139,8 +140,7 @@ def entry_preview():
 def entry_history(entry_id: int):
     """Show every revision of an entry with what changed."""
     entry = db.get_or_404(Entry, entry_id)
-    revisions = list(db.session.scalars(
-        select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
+    revisions = entry_revisions(entry)
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions])
     rows = list(zip(revisions, diffs))[::-1]
     return render_template("knowledge/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
@@ -197,8 +197,7 @@ def _int(value: str | None) -> int | None:
 @admin_required
 def category_list():
     """Show the categories in menu order with how many entries use each."""
-    rows = db.session.execute(select(Category, func.count(Entry.id)).outerjoin(Entry, Entry.category == Category.name)
-                              .group_by(Category.id).order_by(Category.position, Category.id)).all()
+    rows = categories.with_entry_counts()
     forms = [(c, n, CategoryForm(formdata=None, name=c.name, prefix=f"c{c.id}")) for c, n in rows]
     return render_template("knowledge/categories.html", rows=forms, add_form=CategoryForm(formdata=None),
                            action_form=ActionForm())

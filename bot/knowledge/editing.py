@@ -144,6 +144,12 @@ def latest_revision(entry: Entry) -> EntryRevision | None:
         select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number.desc()).limit(1))
 
 
+def entry_revisions(entry: Entry) -> list[EntryRevision]:
+    """Return every revision of an entry, oldest first."""
+    return list(db.session.scalars(
+        select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
+
+
 def write_entry(entry: Entry | None, data: dict[str, Any], actor: str, *, reason: str = "edit",
                 expected_version: int | None = None, summary: str = "", bump: bool = True) -> SaveResult:
     """Apply checked data in the current transaction: revision, version bump, audit; no commit."""

@@ -77,6 +77,16 @@ def by_reading(entries: list[Entry], *, within_category: bool = True) -> list[En
     return sorted(entries, key=lambda e: (reading(e.title), e.title))
 
 
+def live_entries() -> list[Entry]:
+    """Return every entry that is not archived."""
+    return list(db.session.scalars(select(Entry).where(Entry.archived.is_(False))))
+
+
+def live_entry(slug: str) -> Entry | None:
+    """Return the entry with this slug unless it is archived."""
+    return db.session.scalar(select(Entry).where(Entry.slug == slug, Entry.archived.is_(False)))
+
+
 def categories() -> list[str]:
     """Return the managed categories in menu order, then any other category still in use."""
     listed = category_names()

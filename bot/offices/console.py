@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from bot.core.access import staff_required
 from bot.core.audit import actor_label
@@ -12,20 +11,20 @@ from bot.core.inputs import attach_errors
 from bot.extensions import db
 from bot.knowledge.diff import revision_diffs
 from bot.knowledge.labels import REVISION_REASONS
-from bot.models import Entry, Office, OfficeRevision
+from bot.models import Office
 from bot.models.offices import OFFICE_FIELDS
 from bot.offices.inputs import OfficeForm
 from bot.offices.pack import LABELS
-from bot.offices.store import OfficeConflict, OfficeInvalid, all_offices, entries_naming, save_office
+from bot.offices.store import (
+    OfficeConflict, OfficeInvalid, all_offices, entries_naming, entry_counts, office_revisions, save_office,
+)
 
 
 @bp.get("/offices")
 @staff_required
 def office_list():
     """List the offices, flagging those whose phone staff have not filled in yet."""
-    used = dict(db.session.execute(select(Entry.office, func.count(Entry.id))
-                                   .where(Entry.archived.is_(False), Entry.office != "").group_by(Entry.office)).all())
-    return render_template("offices/offices.html", offices=all_offices(), used=used)
+    return render_template("offices/offices.html", offices=all_offices(), used=entry_counts())
 
 
 @bp.route("/offices/new", methods=["GET", "POST"])
@@ -76,8 +75,7 @@ def office_edit(office_id: int):
 def office_history(office_id: int):
     """Show every revision of an office with what changed."""
     office = db.get_or_404(Office, office_id)
-    revisions = list(db.session.scalars(
-        select(OfficeRevision).where(OfficeRevision.office_id == office.id).order_by(OfficeRevision.number)))
+    revisions = office_revisions(office)
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions], OFFICE_FIELDS, LABELS)
     return render_template("offices/office_history.html", office=office, rows=list(zip(revisions, diffs))[::-1],
                            reasons=REVISION_REASONS, actor_label=actor_label)

@@ -106,6 +106,18 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
     return office, True
 
 
+def office_revisions(office: Office) -> list[OfficeRevision]:
+    """Return every revision of an office, oldest first."""
+    return list(db.session.scalars(
+        select(OfficeRevision).where(OfficeRevision.office_id == office.id).order_by(OfficeRevision.number)))
+
+
+def entry_counts() -> dict[str, int]:
+    """Return how many live entries name each office, by key."""
+    return dict(db.session.execute(select(Entry.office, func.count(Entry.id))
+                                   .where(Entry.archived.is_(False), Entry.office != "").group_by(Entry.office)).all())
+
+
 def entries_naming(key: str) -> list[Entry]:
     """Return the live entries that name an office."""
     return list(db.session.scalars(select(Entry).where(Entry.office == key, Entry.archived.is_(False))
