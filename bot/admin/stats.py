@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, case, func, select
 
 from bot.extensions import db
-from bot.inbox.store import CHECKED, FLAG_LABELS, Flagged, count_open_since, flagged
+from bot.inbox.flagged import CHECKED, FLAG_LABELS, Flagged, flagged
+from bot.inbox.store import count_open_since
 from bot.knowledge.listing import AUDIENCES, DEFAULT_AUDIENCE, ask_counts, audience  # noqa: F401
 from bot.knowledge.listing import whose as _whose
 from bot.models import Entry, InboxResolution, QuestionLog, utcnow

@@ -9,10 +9,12 @@ from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
 from bot.inbox.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
+from bot.inbox.flagged import (
+    FLAG_LABELS, FlaggedWording, check_flagged, checked_flagged, find_flagged, flagged_wordings, open_flagged,
+)
 from bot.inbox.store import (
-    DAY_CHOICES, FLAG_LABELS, OUTCOME_LABELS, PER_USER_DAY, FlaggedWording, add_as_alternate, check_flagged,
-    checked_flagged, dismiss, find_flagged, find_group, flagged_wordings, inbox_page, is_handover, mark_handled,
-    needs_confirmation, open_flagged, period, recently_handled,
+    DAY_CHOICES, OUTCOME_LABELS, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, is_handover,
+    mark_handled, needs_confirmation, period, recently_handled,
 )
 from bot.knowledge.editing import EntryInvalid
 from bot.knowledge.listing import by_reading, live_entries, live_entry
