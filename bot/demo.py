@@ -18,7 +18,7 @@ from bot.core import audit
 from bot.staff import accounts
 from bot.conversation import Incoming, respond
 from bot.extensions import db
-from bot.inbox import add_as_alternate, dismiss, open_groups
+from bot.inbox.store import add_as_alternate, dismiss, open_groups
 from bot.knowledge.editing import save_entry
 from bot.pack import read_pack
 from bot.pack import import_pack

@@ -12,11 +12,14 @@ def init_app(app: Flask) -> None:
     from bot.admin import auth  # noqa: F401  (user loader and unauthorized handler)
     from bot.core.labels import actor_label
     from bot.admin.views import (  # noqa: F401
-        audit, categories, entries, inbox, offices, overview, readiness, session, tryit,
+        audit, overview, readiness, session,
     )
     from bot.extensions import login_manager
     from bot.forms import console as forms_console  # noqa: F401  (申込み)
     from bot.richmenu import console as richmenu_console  # noqa: F401  (リッチメニュー)
+    from bot.inbox import console as inbox_console  # noqa: F401  (受信箱)
+    from bot.knowledge import console as knowledge_console  # noqa: F401  (回答・カテゴリ・試す)
+    from bot.offices import console as offices_console  # noqa: F401  (担当課)
     from bot.shelters import console as shelters_console  # noqa: F401  (避難所)
     from bot.town import console as town_console  # noqa: F401  (町の設定)
     from bot.staff import console as staff_console  # noqa: F401  (ユーザー)

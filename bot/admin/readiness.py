@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
-from bot.admin.listing import by_reading
+from bot.knowledge.listing import by_reading
 from bot.extensions import db
 from bot.models import Entry, Office
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, func, select
 
 from bot.extensions import db
-from bot.inbox import CHECKED, FLAG_LABELS, Flagged, count_open_since, flagged
+from bot.inbox.flagged import CHECKED, FLAG_LABELS, Flagged, flagged
+from bot.inbox.store import count_open_since
+from bot.knowledge.listing import AUDIENCES, DEFAULT_AUDIENCE, ask_counts, audience  # noqa: F401
+from bot.knowledge.listing import whose as _whose
 from bot.models import Entry, InboxResolution, QuestionLog, utcnow
 from bot.models.timeutil import local_today
 
@@ -16,24 +19,6 @@ SAFETY_WEEKS = 8
 RECENT_FLAGGED = 5
 
 QUESTION_OUTCOMES = ("answer", "suggest", "fallback")
-# Whose questions the figures count: residents on LINE by default; staff trying the bot are not residents.
-AUDIENCES = {"line": "住民（LINE）", "test": "職員の試し（シミュレーター・コマンドライン）", "all": "すべて"}
-DEFAULT_AUDIENCE = "line"
-
-
-def audience(value: str | None) -> str:
-    """Return a known audience code (residents by default)."""
-    return value if value in AUDIENCES else DEFAULT_AUDIENCE
-
-
-def _whose(code: str):
-    if code == "line":
-        return QuestionLog.channel == "line"
-    if code == "test":
-        return QuestionLog.channel != "line"
-    return true()
-
-
 @dataclass
 class Period:
     """Question counts over the last `days` days."""
@@ -71,18 +56,6 @@ def period(days: int, who: str = DEFAULT_AUDIENCE) -> Period:
         suggested=by_outcome.get("suggest", 0), fallback=by_outcome.get("fallback", 0),
         up=feedback.get("up", 0), down=feedback.get("down", 0),
     )
-
-
-def ask_counts(days: int = 30, who: str = DEFAULT_AUDIENCE) -> dict[str, int]:
-    """Return how often each entry was answered in the last `days` days, by slug."""
-    since = utcnow() - timedelta(days=days)
-    rows = db.session.execute(
-        select(QuestionLog.entry_slug, func.count(QuestionLog.id))
-        .where(QuestionLog.created_at >= since, QuestionLog.entry_slug.is_not(None), _whose(who),
-               QuestionLog.outcome != "contact")  # a wish for staff names the entry read before; it answered nothing
-        .group_by(QuestionLog.entry_slug)
-    ).all()
-    return {slug: count for slug, count in rows}
 
 
 def most_asked(days: int = 30, limit: int = 10, who: str = DEFAULT_AUDIENCE) -> list[tuple[Entry, int]]:

@@ -14,3 +14,4 @@ def record(actor: str, action: str, target_type: str, target_id: Any, summary: s
                    summary=summary[:300], before=before, after=after)
     db.session.add(row)
     return row
+

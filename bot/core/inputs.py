@@ -15,3 +15,13 @@ class JapaneseForm(FlaskForm):
 
 class ActionForm(JapaneseForm):
     """A button that changes something (approve, archive, delete…): only the CSRF token."""
+
+
+def attach_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
+    """Show a service's Japanese messages on the form: under their field, or above the form when no field fits."""
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + messages
+        else:
+            form.form_errors.extend(messages)

@@ -12,7 +12,7 @@ from bot.core import audit
 from bot.extensions import db
 from bot.core.version import bump_version
 from bot.matching.normalize import fold, nfkc
-from bot.models import Category
+from bot.models import Category, Entry
 
 MAX_NAME = 40
 # fold() drops punctuation and spacing, so 子育て･教育 / 子育て・教育 / 子育て 教育 are equal before this
@@ -27,6 +27,13 @@ class CategoryInvalid(ValueError):
 def names() -> list[str]:
     """Return the categories in menu order."""
     return list(db.session.scalars(select(Category.name).order_by(Category.position, Category.id)))
+
+
+def with_entry_counts() -> list[tuple[Category, int]]:
+    """Return the categories in menu order, each with how many entries use it."""
+    return [(c, n) for c, n in db.session.execute(
+        select(Category, func.count(Entry.id)).outerjoin(Entry, Entry.category == Category.name)
+        .group_by(Category.id).order_by(Category.position, Category.id)).all()]
 
 
 def near_duplicates(values: list[str]) -> list[tuple[str, str, str]]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -11,26 +10,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.core import audit
 from bot.core.revisions import add_revision
 from bot.core.version import bump_version
+from bot.core.records import ImportReport, assign, errors_by_field, taken_key, upsert_by_key
 from bot.extensions import db
 from bot.models import Entry, Office
 from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
-from bot.core.problems import Problem
-from bot.core.textrules import SLUG_RE
 
 
-@dataclass
-class OfficeImportReport:
-    """What an import did to the offices, key by key."""
-
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    kept_staff_edits: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        """Tell whether anything was written."""
-        return bool(self.created or self.updated)
+OfficeImportReport = ImportReport  # what an import did to the offices, key by key
 
 
 class OfficeInvalid(ValueError):
@@ -55,45 +41,14 @@ def all_offices() -> list[Office]:
     return list(db.session.scalars(select(Office).order_by(Office.id)))
 
 
-def _assign(office: Office, data: dict[str, str]) -> None:
-    for name, value in data.items():
-        setattr(office, name, value)
-
-
-def import_offices(offices: list[dict[str, Any]], *, force: bool, author: str) -> OfficeImportReport:
+def import_offices(offices: list[dict[str, Any]], *, force: bool, author: str) -> ImportReport:
     """Upsert validated offices by key in the caller's transaction; keep staff edits unless forced."""
-    report = OfficeImportReport()
-    existing = {o.key: o for o in db.session.scalars(select(Office))}
-    for raw in offices:
-        data = normalise_office(raw)
-        incoming = office_hash(data)
-        office = existing.get(data["key"])
-        if office is None:
-            office = Office()
-            _assign(office, data)
-            office.imported_hash = incoming
-            db.session.add(office)
-            db.session.flush()
-            add_revision(office, author, "import")
-            audit.record(author, "office.import", "office", office.key, f"担当課「{office.name}」を取り込み", None, data)
-            report.created.append(data["key"])
-            continue
-        current = office_hash(office.content())
-        if current == incoming:
-            office.imported_hash = incoming
-            report.unchanged.append(data["key"])
-            continue
-        if current != office.imported_hash and not force:
-            report.kept_staff_edits.append(data["key"])
-            continue
-        before = office.content()
-        _assign(office, data)
-        office.imported_hash = incoming
-        db.session.flush()
+    def written(office: Office, before: dict[str, Any] | None, data: dict[str, Any]) -> None:
         add_revision(office, author, "import")
         audit.record(author, "office.import", "office", office.key, f"担当課「{office.name}」を取り込み", before, data)
-        report.updated.append(data["key"])
-    return report
+
+    return upsert_by_key(Office, offices, force=force, normalise=normalise_office, digest=office_hash, create=Office,
+                         written=written)
 
 
 def _clean(data: dict[str, Any]) -> dict[str, str]:
@@ -111,15 +66,10 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
     if office is not None:
         data["key"] = office.key  # entries name the office by key; it never changes after creation
     problems = check_office(data, "form", "office")
-    # Only a well-formed key reaches the database (PostgreSQL refuses a NUL even in a query).
-    well_formed = bool(SLUG_RE.match(data["key"])) and len(data["key"]) <= LIMITS["key"]
-    if office is None and well_formed and db.session.scalar(select(Office.id).where(Office.key == data["key"])):
-        problems.append(Problem("form", "office.key", "この識別名はすでに使われています"))
+    if office is None:
+        problems += taken_key(Office, data["key"], LIMITS["key"], "form", "office.key")
     if problems:
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            errors.setdefault(problem.field.split(".", 1)[-1], []).append(problem.reason)
-        raise OfficeInvalid(errors)
+        raise OfficeInvalid(errors_by_field(problems))
     if office is not None and expected_version is not None and office.lock_version != expected_version:
         raise OfficeConflict(office.key)
     creating = office is None
@@ -127,7 +77,7 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
     if creating:
         office = Office()
         db.session.add(office)
-    _assign(office, data)
+    assign(office, data)
     if before == office.content():
         return office, False
     try:
@@ -146,6 +96,12 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
         db.session.rollback()
         raise
     return office, True
+
+
+def entry_counts() -> dict[str, int]:
+    """Return how many live entries name each office, by key."""
+    return dict(db.session.execute(select(Entry.office, func.count(Entry.id))
+                                   .where(Entry.archived.is_(False), Entry.office != "").group_by(Entry.office)).all())
 
 
 def entries_naming(key: str) -> list[Entry]:

@@ -2,12 +2,14 @@
 whoever is on duty in a disaster must be able to open a shelter from a phone."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bot.core.access import staff_required
+from bot.core.labels import actor_label
 from bot.core.blueprint import bp
 from bot.core.labels import actor_label
+from bot.core.inputs import attach_errors
 from bot.extensions import db
 from bot.models import Shelter
 from bot.models.shelters import STATUSES
@@ -17,18 +19,11 @@ from bot.shelters.store import ShelterConflict, ShelterInvalid, all_shelters, sa
 from bot.town.settings import disaster_state
 
 
-def _shelter_or_404(shelter_id: int) -> Shelter:
-    shelter = db.session.get(Shelter, shelter_id)
-    if shelter is None:
-        abort(404)
-    return shelter
-
-
 @bp.get("/shelters")
 @staff_required
 def shelter_list():
     """List the shelters, each with its three status buttons (未開設 / 開設 / 満)."""
-    return render_template("admin/shelters.html", shelters=all_shelters(), statuses=STATUSES,
+    return render_template("shelters/shelters.html", shelters=all_shelters(), statuses=STATUSES,
                            status_form=StatusForm(formdata=None), kinds_text=kinds_text,
                            disaster=disaster_state(), actor_label=actor_label)
 
@@ -37,7 +32,7 @@ def shelter_list():
 @staff_required
 def shelter_status(shelter_id: int):
     """Set one shelter's status (the second tap: the first chose the button, the browser asks to confirm)."""
-    shelter = _shelter_or_404(shelter_id)
+    shelter = db.get_or_404(Shelter, shelter_id)
     form = StatusForm()
     if not form.validate_on_submit():
         reasons = [m for messages in form.errors.values() for m in messages]
@@ -60,18 +55,18 @@ def shelter_new():
         try:
             shelter, _ = save_shelter(None, form.shelter_data(), current_user.email)
         except ShelterInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         else:
             flash(f"避難所「{shelter.name}」を追加しました（状況は「未開設」です）。", "info")
             return redirect(url_for("admin.shelter_list") + f"#shelter-{shelter.id}")
-    return render_template("admin/shelter_edit.html", form=form, shelter=None, kinds=KINDS)
+    return render_template("shelters/shelter_edit.html", form=form, shelter=None, kinds=KINDS)
 
 
 @bp.route("/shelters/<int:shelter_id>", methods=["GET", "POST"])
 @staff_required
 def shelter_edit(shelter_id: int):
     """Edit a shelter's name, address and the rest; a save from an outdated page is refused, the text kept."""
-    shelter = _shelter_or_404(shelter_id)
+    shelter = db.get_or_404(Shelter, shelter_id)
     form = ShelterForm()
     if request.method == "GET":
         form.fill(shelter.content())
@@ -81,7 +76,7 @@ def shelter_edit(shelter_id: int):
         try:
             _, changed = save_shelter(shelter, form.shelter_data(), current_user.email, expected_version=expected)
         except ShelterInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         except ShelterConflict:
             db.session.refresh(shelter)
             form.lock_version.data = str(shelter.lock_version)
@@ -91,13 +86,4 @@ def shelter_edit(shelter_id: int):
             flash("保存しました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.shelter_edit", shelter_id=shelter.id))
     form.key.data = shelter.key
-    return render_template("admin/shelter_edit.html", form=form, shelter=shelter, kinds=KINDS)
-
-
-def _attach_errors(form: ShelterForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)
+    return render_template("shelters/shelter_edit.html", form=form, shelter=shelter, kinds=KINDS)

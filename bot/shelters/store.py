@@ -2,33 +2,19 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.core import audit
+from bot.core.records import ImportReport, assign, errors_by_field, taken_key, upsert_by_key
 from bot.extensions import db
 from bot.models import Shelter, utcnow
 from bot.models.shelters import STATUSES
 from bot.shelters.pack import LIMITS, check_shelter, normalise_shelter, shelter_hash
-from bot.core.problems import Problem
-from bot.core.textrules import SLUG_RE
 
 
-@dataclass
-class ShelterImportReport:
-    """What an import did to the shelters, key by key."""
-
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    kept_staff_edits: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        """Tell whether anything was written."""
-        return bool(self.created or self.updated)
+ShelterImportReport = ImportReport  # what an import did to the shelters, key by key
 
 
 class ShelterInvalid(ValueError):
@@ -54,44 +40,16 @@ def open_shelters() -> list[Shelter]:
     return sorted(rows, key=lambda s: s.status != "open")
 
 
-def _assign(shelter: Shelter, data: dict[str, Any]) -> None:
-    for name, value in data.items():
-        setattr(shelter, name, value)
-
-
-def import_shelters(shelters: list[dict[str, Any]], *, force: bool, author: str) -> ShelterImportReport:
+def import_shelters(shelters: list[dict[str, Any]], *, force: bool, author: str) -> ImportReport:
     """Upsert validated shelters by key in the caller's transaction; never touch a status; keep staff edits unless forced."""
-    report = ShelterImportReport()
-    existing = {s.key: s for s in db.session.scalars(select(Shelter))}
-    for raw in shelters:
-        data = normalise_shelter(raw)
-        incoming = shelter_hash(data)
-        shelter = existing.get(data["key"])
-        if shelter is None:
-            shelter = Shelter(status="closed", status_by="")
-            _assign(shelter, data)
-            shelter.imported_hash = incoming
-            db.session.add(shelter)
-            db.session.flush()
-            audit.record(author, "shelter.import", "shelter", shelter.key, f"避難所「{shelter.name}」を取り込み", None, data)
-            report.created.append(data["key"])
-            continue
-        current = shelter_hash(shelter.content())
-        if current == incoming:
-            shelter.imported_hash = incoming
-            report.unchanged.append(data["key"])
-            continue
-        if current != shelter.imported_hash and not force:
-            report.kept_staff_edits.append(data["key"])
-            continue
-        before = shelter.content()
-        _assign(shelter, data)  # the pack fields only: status, status_at and status_by stay as staff set them
-        shelter.imported_hash = incoming
-        shelter.lock_version += 1  # an edit page opened before the import must not overwrite it
-        db.session.flush()
+    def written(shelter: Shelter, before: dict[str, Any] | None, data: dict[str, Any]) -> None:
+        # The pack fields only were written: status, status_at and status_by stay as staff set them.
+        if before is not None:
+            shelter.lock_version += 1  # an edit page opened before the import must not overwrite it
         audit.record(author, "shelter.import", "shelter", shelter.key, f"避難所「{shelter.name}」を取り込み", before, data)
-        report.updated.append(data["key"])
-    return report
+
+    return upsert_by_key(Shelter, shelters, force=force, normalise=normalise_shelter, digest=shelter_hash,
+                         create=lambda: Shelter(status="closed", status_by=""), written=written)
 
 
 def export_shelters() -> list[dict[str, Any]]:
@@ -118,14 +76,10 @@ def save_shelter(shelter: Shelter | None, data: dict[str, Any], actor: str, *,
     if shelter is not None:
         data["key"] = shelter.key  # the pack names the shelter by key; it never changes after creation
     problems = check_shelter(data, "form", "shelter")
-    well_formed = bool(SLUG_RE.match(data["key"])) and len(data["key"]) <= LIMITS["key"]
-    if shelter is None and well_formed and db.session.scalar(select(Shelter.id).where(Shelter.key == data["key"])):
-        problems.append(Problem("form", "shelter.key", "この識別名はすでに使われています"))
+    if shelter is None:
+        problems += taken_key(Shelter, data["key"], LIMITS["key"], "form", "shelter.key")
     if problems:
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            errors.setdefault(problem.field.split(".", 1)[-1], []).append(problem.reason)
-        raise ShelterInvalid(errors)
+        raise ShelterInvalid(errors_by_field(problems))
     if shelter is not None and expected_version is not None and shelter.lock_version != expected_version:
         raise ShelterConflict(shelter.key)
     creating = shelter is None
@@ -144,7 +98,7 @@ def save_shelter(shelter: Shelter | None, data: dict[str, Any], actor: str, *,
             db.session.rollback()
             raise ShelterConflict(data["key"])
         shelter.lock_version = version + 1
-    _assign(shelter, data)
+    assign(shelter, data)
     try:
         db.session.flush()
         verb = "追加" if creating else "更新"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot import create_app
 from bot.extensions import db
-from bot.inbox import open_groups
+from bot.inbox.store import open_groups
 from bot.models import AuditLog, InboxResolution, QuestionLog
 from tests.support.console import EDITOR, admin_client, console, editor_client, login  # noqa: F401  (fixtures)
 from tests.conftest import base_config

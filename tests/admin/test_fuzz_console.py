@@ -17,6 +17,9 @@ from wtforms.fields.core import UnboundField
 
 from bot import create_app
 from bot.admin import inputs as admin_forms
+from bot.inbox import inputs as inbox_forms
+from bot.knowledge import inputs as knowledge_forms
+from bot.offices import inputs as office_forms
 from bot.core import inputs as core_inputs
 from bot.town.inputs import TownForm
 from bot.richmenu import inputs as richmenu_forms
@@ -54,16 +57,16 @@ class ApplicationFilterFields(core_inputs.JapaneseForm):
 POST_FORMS = {
     "admin.login": admin_forms.LoginForm,
     "admin.account": admin_forms.PasswordForm,
-    "admin.entry_new": admin_forms.EntryForm,
-    "admin.entry_edit": admin_forms.EntryForm,
-    "admin.entry_preview": admin_forms.EntryForm,
+    "admin.entry_new": knowledge_forms.EntryForm,
+    "admin.entry_edit": knowledge_forms.EntryForm,
+    "admin.entry_preview": knowledge_forms.EntryForm,
     "admin.entry_rollback": core_inputs.ActionForm,
     "admin.entry_archive": core_inputs.ActionForm,
     "admin.entry_restore": core_inputs.ActionForm,
-    "admin.inbox_alternate": admin_forms.AlternateForm,
-    "admin.inbox_dismiss": admin_forms.DismissForm,
-    "admin.inbox_check": admin_forms.CheckForm,
-    "admin.inbox_handled": admin_forms.HandledForm,
+    "admin.inbox_alternate": inbox_forms.AlternateForm,
+    "admin.inbox_dismiss": inbox_forms.DismissForm,
+    "admin.inbox_check": inbox_forms.CheckForm,
+    "admin.inbox_handled": inbox_forms.HandledForm,
     "admin.import_preview": pack_forms.ImportForm,
     "admin.import_apply": pack_forms.ApplyImportForm,
     "admin.users": user_forms.UserForm,
@@ -78,8 +81,8 @@ POST_FORMS = {
     "notices.withdraw": core_inputs.ActionForm,
     "notices.recipients": notice_forms.RecipientForm,
     "notices.recipient_delete": core_inputs.ActionForm,
-    "admin.category_add": admin_forms.CategoryForm,
-    "admin.category_rename": admin_forms.CategoryForm,
+    "admin.category_add": knowledge_forms.CategoryForm,
+    "admin.category_rename": knowledge_forms.CategoryForm,
     "admin.category_up": core_inputs.ActionForm,
     "admin.category_down": core_inputs.ActionForm,
     "admin.readiness_resolve": core_inputs.ActionForm,
@@ -97,8 +100,8 @@ POST_FORMS = {
     "admin.user_applications": staff_forms.HandlerForm,
     "admin.town_settings": TownForm,
     "admin.town_reset": core_inputs.ActionForm,
-    "admin.office_new": admin_forms.OfficeForm,
-    "admin.office_edit": admin_forms.OfficeForm,
+    "admin.office_new": office_forms.OfficeForm,
+    "admin.office_edit": office_forms.OfficeForm,
     "admin.menu_publish": richmenu_forms.PublishForm,
     "admin.disaster_mode": richmenu_forms.DisasterForm,
     "admin.richmenu_save": richmenu_forms.RichMenuForm,
@@ -128,7 +131,7 @@ GET_PARAMS = {
     "admin.audit_log": ("page", "target"),
     "admin.inbox": ("days", "page", "view"),
     "admin.overview": ("who",),
-    "admin.try_it": admin_forms.TryForm,
+    "admin.try_it": knowledge_forms.TryForm,
     "admin.entry_new": ("question", "group", "days"),
     "admin.login": ("next",),
     "admin.applications": ("q", "form", "status", "channel", "since", "until", "page"),
@@ -271,7 +274,7 @@ def form_bodies(console: Console, form_class) -> st.SearchStrategy[dict[str, lis
     extras = st.dictionaries(st.text(min_size=1, max_size=12), st.lists(values, min_size=1, max_size=1), max_size=2)
     # A real form with one or two fields broken reaches the services behind validation, not just the validators.
     base = {}
-    if form_class is admin_forms.EntryForm:
+    if form_class is knowledge_forms.EntryForm:
         base = {k: [v.encode()] for k, v in console.entry_form.items()}
     elif form_class is notice_forms.NoticeForm:
         base = {"title": ["お知らせ".encode()], "body": ["本文".encode()], "audience": [b"topics"],

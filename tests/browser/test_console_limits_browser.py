@@ -4,7 +4,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from bot.extensions import db
-from bot.inbox import open_groups
+from bot.inbox.store import open_groups
 from bot.models import QuestionLog
 from tests.support.console import EDITOR, PASSWORD
 from tests.browser.test_accounts_browser import log_in

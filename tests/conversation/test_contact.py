@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from bot.admin.stats import ask_counts
 from bot.conversation.contact import reply_text, wants_person
 from bot.extensions import db
-from bot.inbox import open_questions
+from bot.inbox.store import open_questions
 from bot.town.model import Town
 from bot.models import QuestionLog, TownSetting, utcnow
 from tests.support import events

@@ -9,7 +9,7 @@ from bot.conversation.commands import GREETINGS, KINDS, PARTINGS, recognise
 from bot.conversation.smalltalk import JST, part_of_day, reply_text
 from bot.extensions import db
 from bot.models import QuestionLog
-from bot.inbox import open_questions
+from bot.inbox.store import open_questions
 from tests.support import events
 
 REPLY = "/v2/bot/message/reply"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.conversation import Incoming, respond
 from bot.extensions import db
-from bot.inbox import group_questions, open_groups
+from bot.inbox.store import group_questions, open_groups
 from bot.models import InboxResolution, QuestionLog, utcnow
 from tests.support.console import console, editor_client, entry  # noqa: F401  (fixtures)
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.conversation import Incoming, prepare, replies
 from bot.extensions import db
-from bot.inbox import open_questions
+from bot.inbox.store import open_questions
 from bot.knowledge.index import knowledge
 from bot.pack.transfer import parse_upload
 from bot.line.messages import tel_uri

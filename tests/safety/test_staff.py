@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from bot.admin import stats
 from bot.conversation.privacy import user_hash
 from bot.extensions import db
-from bot.inbox import (
-    PER_USER_DAY, FlaggedWording, Group, add_as_alternate, find_group, open_flagged, open_groups, open_questions,
-)
+from bot.inbox.flagged import FlaggedWording, open_flagged
+from bot.inbox.store import PER_USER_DAY, Group, add_as_alternate, find_group, open_groups, open_questions
 from bot.models import AuditLog, InboxResolution, QuestionLog, utcnow
 from tests.support import events
 from tests.support.console import (  # noqa: F401  (fixtures)

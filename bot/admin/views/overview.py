@@ -10,7 +10,7 @@ from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness
 from bot.forms import kpi as forms_kpi
-from bot.inbox import count_open_flagged
+from bot.inbox.flagged import count_open_flagged
 
 
 @bp.get("/")

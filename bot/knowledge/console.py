@@ -1,25 +1,29 @@
-"""Entries: list, create, edit with live preview, history with diff, rollback, archive and restore."""
+"""The knowledge room's staff views: entries (list, create, edit with live preview, history with diff, rollback,
+archive and restore), categories (admins: add, rename, reorder) and "try it" (what the bot would answer, and why)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from bot.core.access import staff_required
+from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import bp
-from bot.knowledge.history import field_diffs, revision_diffs
-from bot.core.inputs import ActionForm
-from bot.admin.inputs import EntryForm
-from bot.core.labels import REVISION_REASONS, actor_label
-from bot.admin.listing import SORTS, STATUS_FILTERS, EntryFilter, categories, find_entries
-from bot.admin.preview import bubble_for
-from bot.admin.stats import AUDIENCES, audience
+from bot.core.revisions import history as revision_history
+from bot.core.inputs import ActionForm, attach_errors
 from bot.extensions import db
-from bot.inbox import close_for_new_entry, find_group, period
+from bot.inbox.store import create_entry
+from bot.knowledge import categories
 from bot.knowledge.categories import names as category_names
-from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
-from bot.models import Entry, EntryRevision, utcnow
+from bot.knowledge.history import field_diffs, revision_diffs
+from bot.knowledge.editing import (
+    EditConflict, EntryInvalid, rename_category, rollback_entry, save_entry, set_archived,
+)
+from bot.knowledge.inputs import CategoryForm, EntryForm, TryForm
+from bot.core.labels import REVISION_REASONS, actor_label, reason_label
+from bot.knowledge.listing import AUDIENCES, SORTS, STATUS_FILTERS, EntryFilter, audience, find_entries
+from bot.knowledge.listing import categories as listed_categories
+from bot.knowledge.preview import bubble_for, try_question
+from bot.models import Category, Entry
 from bot.models.timeutil import local_today
 from bot.offices.store import all_offices
 
@@ -42,13 +46,6 @@ def _office_choices(form: EntryForm, current: str = "") -> None:
     form.office.choices = choices
 
 
-def _entry_or_404(entry_id: int) -> Entry:
-    entry = db.session.get(Entry, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 @bp.get("/entries")
 @staff_required
 def entries():
@@ -59,7 +56,7 @@ def entries():
         needs_review=bool(args.get("review")), recent_days=7 if args.get("recent") else 0,
         sort=args.get("sort", "title") if args.get("sort") in SORTS else "title", who=audience(args.get("who")),
     )
-    return render_template("admin/entries.html", rows=find_entries(f), f=f, categories=categories(),
+    return render_template("knowledge/entries.html", rows=find_entries(f), f=f, categories=listed_categories(),
                            sorts=SORTS, statuses=STATUS_FILTERS, today=local_today(), audiences=AUDIENCES)
 
 
@@ -81,23 +78,22 @@ def entry_new():
         form.inbox_days.data = request.args.get("days", "")[:4]
     elif form.validate_on_submit():
         try:
-            result = save_entry(None, form.entry_data(), current_user.email)
+            entry, closed = create_entry(form.entry_data(), current_user.email, days=form.inbox_days.data,
+                                         token=form.inbox_group.data or "")
         except EntryInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         else:
-            group = find_group(period(form.inbox_days.data), form.inbox_group.data) if form.inbox_group.data else None
-            closed = close_for_new_entry(group, result.entry, current_user.email)
-            flash(f"「{result.entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
+            flash(f"「{entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
                   "info")
-            return redirect(url_for("admin.entry_edit", entry_id=result.entry.id))
-    return render_template("admin/entry_edit.html", form=form, entry=None, preview=bubble_for(form.entry_data()))
+            return redirect(url_for("admin.entry_edit", entry_id=entry.id))
+    return render_template("knowledge/entry_edit.html", form=form, entry=None, preview=bubble_for(form.entry_data()))
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
 @staff_required
 def entry_edit(entry_id: int):
     """Edit an entry; a save based on an outdated version is refused and the text kept."""
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     form = EntryForm()
     _category_choices(form, entry.category)
     _office_choices(form, entry.office)
@@ -111,7 +107,7 @@ def entry_edit(entry_id: int):
         try:
             result = save_entry(entry, form.entry_data(), current_user.email, expected_version=expected)
         except EntryInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         except EditConflict as exc:
             conflict = exc
             entry = exc.entry
@@ -123,7 +119,7 @@ def entry_edit(entry_id: int):
     theirs = None
     if conflict is not None:
         theirs = field_diffs(conflict.entry.content(), {**form.entry_data(), "slug": entry.slug})
-    return render_template("admin/entry_edit.html", form=form, entry=entry, conflict=conflict, conflict_diff=theirs,
+    return render_template("knowledge/entry_edit.html", form=form, entry=entry, conflict=conflict, conflict_diff=theirs,
                            preview=bubble_for(form.entry_data()), action_form=ActionForm())
 
 
@@ -143,12 +139,11 @@ def entry_preview():
 @staff_required
 def entry_history(entry_id: int):
     """Show every revision of an entry with what changed."""
-    entry = _entry_or_404(entry_id)
-    revisions = list(db.session.scalars(
-        select(EntryRevision).where(EntryRevision.entry_id == entry.id).order_by(EntryRevision.number)))
+    entry = db.get_or_404(Entry, entry_id)
+    revisions = revision_history(entry)
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions])
     rows = list(zip(revisions, diffs))[::-1]
-    return render_template("admin/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
+    return render_template("knowledge/entry_history.html", entry=entry, rows=rows, action_form=ActionForm(),
                            reasons=REVISION_REASONS, actor_label=actor_label)
 
 
@@ -156,7 +151,7 @@ def entry_history(entry_id: int):
 @staff_required
 def entry_rollback(entry_id: int, number: int):
     """Restore an earlier revision as the current content."""
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     if ActionForm().validate_on_submit():
         try:
             result = rollback_entry(entry, number, current_user.email)
@@ -181,20 +176,12 @@ def entry_restore(entry_id: int):
 
 
 def _set_archived(entry_id: int, archived: bool, message: str):
-    entry = _entry_or_404(entry_id)
+    entry = db.get_or_404(Entry, entry_id)
     if ActionForm().validate_on_submit():
         set_archived(entry, archived, current_user.email)
         flash(message, "info")
     return redirect(url_for("admin.entry_edit", entry_id=entry.id))
 
-
-def _attach_errors(form: EntryForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)
 
 
 def _int(value: str | None) -> int | None:
@@ -202,3 +189,83 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+# Categories (admins only): the managed list entries choose from — add, rename, reorder.
+
+@bp.get("/categories")
+@admin_required
+def category_list():
+    """Show the categories in menu order with how many entries use each."""
+    rows = categories.with_entry_counts()
+    forms = [(c, n, CategoryForm(formdata=None, name=c.name, prefix=f"c{c.id}")) for c, n in rows]
+    return render_template("knowledge/categories.html", rows=forms, add_form=CategoryForm(formdata=None),
+                           action_form=ActionForm())
+
+
+@bp.post("/categories")
+@admin_required
+def category_add():
+    """Add a category at the end of the menu."""
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = categories.add(form.name.data, current_user.email)
+        except categories.CategoryInvalid as exc:
+            flash(f"追加できませんでした：{exc}", "error")
+        else:
+            flash(f"カテゴリ「{category.name}」を追加しました。", "info")
+    else:
+        flash("追加できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("admin.category_list"))
+
+
+@bp.post("/categories/<int:category_id>/rename")
+@admin_required
+def category_rename(category_id: int):
+    """Rename a category; its entries move with it."""
+    category = db.get_or_404(Category, category_id)
+    form = CategoryForm(prefix=f"c{category.id}")
+    if form.validate_on_submit():
+        old = category.name
+        try:
+            moved = rename_category(category, form.name.data, current_user.email)
+        except categories.CategoryInvalid as exc:
+            flash(f"変更できませんでした：{exc}", "error")
+        else:
+            flash(f"「{old}」を「{category.name}」に変更しました（回答{moved}件）。", "info")
+    else:
+        flash("変更できませんでした：" + "、".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("admin.category_list"))
+
+
+@bp.post("/categories/<int:category_id>/up")
+@admin_required
+def category_up(category_id: int):
+    """Move a category one place up in the menu."""
+    return _move(category_id, -1)
+
+
+@bp.post("/categories/<int:category_id>/down")
+@admin_required
+def category_down(category_id: int):
+    """Move a category one place down in the menu."""
+    return _move(category_id, 1)
+
+
+def _move(category_id: int, step: int):
+    category = db.get_or_404(Category, category_id)
+    if ActionForm().validate_on_submit():
+        categories.move(category, step, current_user.email)
+    return redirect(url_for("admin.category_list"))
+
+
+# "Try it": what the bot would answer to a question, and why.
+
+@bp.get("/try")
+@staff_required
+def try_it():
+    """Show outcome, top candidates with scores and reasons, and the reply itself."""
+    form = TryForm(request.args)
+    trial = try_question(form.q.data.strip(), bool(form.drafts.data)) if request.args and form.validate() else None
+    return render_template("knowledge/try.html", form=form, trial=trial, reason_label=reason_label)

@@ -5,18 +5,48 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 
-from bot.admin.stats import DEFAULT_AUDIENCE, ask_counts
 from bot.extensions import db
 from bot.knowledge.categories import names as category_names
 from bot.matching.normalize import fold
 from bot.matching.tokenize import analyze
-from bot.models import Entry, utcnow
+from bot.models import Entry, QuestionLog, utcnow
 from bot.models.timeutil import local_today
 
 SORTS = {"title": "カテゴリ（メニュー順）・50音順", "kana": "タイトルの50音順", "recent": "最近変更された順", "asked": "よく聞かれる順（30日）"}
 STATUS_FILTERS = {"": "すべて（アーカイブ以外）", "published": "公開", "draft": "下書き", "archived": "アーカイブ"}
+
+
+# Whose questions the figures count: residents on LINE by default; staff trying the bot are not residents.
+AUDIENCES = {"line": "住民（LINE）", "test": "職員の試し（シミュレーター・コマンドライン）", "all": "すべて"}
+DEFAULT_AUDIENCE = "line"
+
+
+def audience(value: str | None) -> str:
+    """Return a known audience code (residents by default)."""
+    return value if value in AUDIENCES else DEFAULT_AUDIENCE
+
+
+def whose(code: str):
+    """Return the condition for the questions of an audience."""
+    if code == "line":
+        return QuestionLog.channel == "line"
+    if code == "test":
+        return QuestionLog.channel != "line"
+    return true()
+
+
+def ask_counts(days: int = 30, who: str = DEFAULT_AUDIENCE) -> dict[str, int]:
+    """Return how often each entry was answered in the last `days` days, by slug."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(QuestionLog.entry_slug, func.count(QuestionLog.id))
+        .where(QuestionLog.created_at >= since, QuestionLog.entry_slug.is_not(None), whose(who),
+               QuestionLog.outcome != "contact")  # a wish for staff names the entry read before; it answered nothing
+        .group_by(QuestionLog.entry_slug)
+    ).all()
+    return {slug: count for slug, count in rows}
 
 
 @dataclass
@@ -45,6 +75,16 @@ def by_reading(entries: list[Entry], *, within_category: bool = True) -> list[En
         return sorted(entries, key=lambda e: (menu.get(e.category, len(menu)), reading(e.category), reading(e.title),
                                               e.title))
     return sorted(entries, key=lambda e: (reading(e.title), e.title))
+
+
+def live_entries() -> list[Entry]:
+    """Return every entry that is not archived."""
+    return list(db.session.scalars(select(Entry).where(Entry.archived.is_(False))))
+
+
+def live_entry(slug: str) -> Entry | None:
+    """Return the entry with this slug unless it is archived."""
+    return db.session.scalar(select(Entry).where(Entry.slug == slug, Entry.archived.is_(False)))
 
 
 def categories() -> list[str]:

@@ -1,36 +1,30 @@
 """Offices (担当課): list, create, edit and history; answers name them and show their phone."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
-from bot.core.revisions import revision_diffs
-from bot.admin.inputs import OfficeForm
-from bot.core.labels import REVISION_REASONS, actor_label
+from bot.core.revisions import history as revision_history
+from bot.core.inputs import attach_errors
 from bot.extensions import db
-from bot.models import Entry, Office, OfficeRevision
+from bot.core.revisions import revision_diffs
+from bot.core.labels import REVISION_REASONS, actor_label
+from bot.models import Office
 from bot.models.offices import OFFICE_FIELDS
+from bot.offices.inputs import OfficeForm
 from bot.offices.pack import LABELS
-from bot.offices.store import OfficeConflict, OfficeInvalid, all_offices, entries_naming, save_office
-
-
-def _office_or_404(office_id: int) -> Office:
-    office = db.session.get(Office, office_id)
-    if office is None:
-        abort(404)
-    return office
+from bot.offices.store import (
+    OfficeConflict, OfficeInvalid, all_offices, entries_naming, entry_counts, save_office,
+)
 
 
 @bp.get("/offices")
 @staff_required
 def office_list():
     """List the offices, flagging those whose phone staff have not filled in yet."""
-    used = dict(db.session.execute(select(Entry.office, func.count(Entry.id))
-                                   .where(Entry.archived.is_(False), Entry.office != "").group_by(Entry.office)).all())
-    return render_template("admin/offices.html", offices=all_offices(), used=used)
+    return render_template("offices/offices.html", offices=all_offices(), used=entry_counts())
 
 
 @bp.route("/offices/new", methods=["GET", "POST"])
@@ -42,18 +36,18 @@ def office_new():
         try:
             office, _ = save_office(None, form.office_data(), current_user.email)
         except OfficeInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         else:
             flash(f"担当課「{office.name}」を追加しました。", "info")
             return redirect(url_for("admin.office_edit", office_id=office.id))
-    return render_template("admin/office_edit.html", form=form, office=None, entries=[])
+    return render_template("offices/office_edit.html", form=form, office=None, entries=[])
 
 
 @bp.route("/offices/<int:office_id>", methods=["GET", "POST"])
 @staff_required
 def office_edit(office_id: int):
     """Edit an office; a save based on an outdated version is refused and the text kept."""
-    office = _office_or_404(office_id)
+    office = db.get_or_404(Office, office_id)
     form = OfficeForm()
     if request.method == "GET":
         form.fill(office.content())
@@ -63,7 +57,7 @@ def office_edit(office_id: int):
         try:
             _, changed = save_office(office, form.office_data(), current_user.email, expected_version=expected)
         except OfficeInvalid as exc:
-            _attach_errors(form, exc.errors)
+            attach_errors(form, exc.errors)
         except OfficeConflict:
             db.session.refresh(office)
             form.lock_version.data = str(office.lock_version)
@@ -73,25 +67,15 @@ def office_edit(office_id: int):
             flash("保存しました。住民への回答に反映されました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.office_edit", office_id=office.id))
     form.key.data = office.key
-    return render_template("admin/office_edit.html", form=form, office=office, entries=entries_naming(office.key))
+    return render_template("offices/office_edit.html", form=form, office=office, entries=entries_naming(office.key))
 
 
 @bp.get("/offices/<int:office_id>/history")
 @staff_required
 def office_history(office_id: int):
     """Show every revision of an office with what changed."""
-    office = _office_or_404(office_id)
-    revisions = list(db.session.scalars(
-        select(OfficeRevision).where(OfficeRevision.office_id == office.id).order_by(OfficeRevision.number)))
+    office = db.get_or_404(Office, office_id)
+    revisions = revision_history(office)
     diffs = revision_diffs([(str(r.number), r.data) for r in revisions], OFFICE_FIELDS, LABELS)
-    return render_template("admin/office_history.html", office=office, rows=list(zip(revisions, diffs))[::-1],
+    return render_template("offices/office_history.html", office=office, rows=list(zip(revisions, diffs))[::-1],
                            reasons=REVISION_REASONS, actor_label=actor_label)
-
-
-def _attach_errors(form: OfficeForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + messages
-        else:
-            form.form_errors.extend(messages)

@@ -3,23 +3,23 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import staff_required
-from bot.core.limits import limited
 from bot.core.labels import OUTCOME_LABELS
 from bot.core.blueprint import bp
-from bot.admin.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
-from bot.admin.listing import by_reading
-from bot.admin.preview import current_candidates, entry_score, suggest_cutoff
-from bot.extensions import db
-from bot.inbox import (
-    DAY_CHOICES, FLAG_LABELS, PER_USER_DAY, FlaggedWording, add_as_alternate, check_flagged, checked_flagged,
-    dismiss, find_flagged, find_group, flagged_wordings, inbox_page, is_handover, mark_handled, needs_confirmation,
-    open_flagged, period, recently_handled,
+from bot.core.limits import limited
+from bot.inbox.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
+from bot.inbox.flagged import (
+    FLAG_LABELS, FlaggedWording, check_flagged, checked_flagged, find_flagged, flagged_wordings, open_flagged,
+)
+from bot.inbox.store import (
+    DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, is_handover,
+    mark_handled, needs_confirmation, period, recently_handled,
 )
 from bot.knowledge.editing import EntryInvalid
+from bot.knowledge.listing import by_reading, live_entries, live_entry
+from bot.knowledge.preview import current_candidates, entry_score, suggest_cutoff
 from bot.models import Entry
 
 
@@ -36,7 +36,7 @@ def _back(days: int, page: int = 1, anchor: str | None = None):
 
 
 def _live_entries() -> dict[str, Entry]:
-    return {e.slug: e for e in by_reading(list(db.session.scalars(select(Entry).where(Entry.archived.is_(False)))))}
+    return {e.slug: e for e in by_reading(live_entries())}
 
 
 def _label(e: Entry) -> str:
@@ -50,7 +50,7 @@ def inbox():
     days = period(request.args.get("days"))
     if request.args.get("view") == "checked":
         checked = checked_flagged(days, _page(request.args.get("page")))
-        return render_template("admin/inbox_checked.html", checked=checked, days=days, day_choices=DAY_CHOICES)
+        return render_template("inbox/inbox_checked.html", checked=checked, days=days, day_choices=DAY_CHOICES)
     box = inbox_page(days, _page(request.args.get("page")))
     urgent = open_flagged()
     checks = [(item, CheckForm(formdata=None, group=item.token, days=days, page=box.page, last=item.last_id))
@@ -73,7 +73,7 @@ def inbox():
                    if group.outcomes.get("contact") else None)
         cards.append((group, alt, DismissForm(formdata=None, group=group.token, days=days, page=box.page),
                       candidates, disliked, about, not unlearnable.intersection(group.variants), handover, handled))
-    return render_template("admin/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
+    return render_template("inbox/inbox.html", cards=cards, box=box, days=days, day_choices=DAY_CHOICES,
                            per_user_day=PER_USER_DAY, cutoff=suggest_cutoff(), outcome_labels=OUTCOME_LABELS,
                            urgent=urgent, checks=checks, flag_labels=FLAG_LABELS, recently_handled=recently_handled())
 
@@ -93,14 +93,14 @@ def inbox_alternate():
         flash("追加先の回答を選んでください。当てはまる回答がなければ「新しい回答を作る」か「対応不要にする」を選んでください。",
               "error")
         return _back(days, page)
-    entry = db.session.scalar(select(Entry).where(Entry.slug == slug, Entry.archived.is_(False)))
+    entry = live_entry(slug)
     group = find_group(days, form.group.data)
     if entry is None or group is None:
         flash("追加できませんでした：回答が見つからないか、この質問はすでに対応済みです。", "error")
         return _back(days, page)
     score, cutoff = entry_score(form.question.data, entry)
     if needs_confirmation(score, cutoff) and form.confirm.data != "yes":
-        return render_template("admin/inbox_confirm.html", form=form, entry=entry, group=group, score=score,
+        return render_template("inbox/inbox_confirm.html", form=form, entry=entry, group=group, score=score,
                                cutoff=cutoff, days=days)
     try:
         added = add_as_alternate(group, entry, form.question.data, current_user.email)
@@ -156,6 +156,8 @@ def inbox_check():
     checked = check_flagged(item, last, form.note.data or "", current_user.email)
     flash(f"{item.label}のメッセージ{checked}件を確認済みにしました。「確認済み」の一覧でいつでも見られます。", "info")
     return _back(days, page, "flagged")
+
+
 @bp.post("/inbox/handled")
 @staff_required
 @limited("console_inbox")
