@@ -5,7 +5,6 @@ label registry (`bot.core.labels`): fields, statuses, audit actions and revision
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
 
 from bot.core import labels
 
@@ -70,25 +69,3 @@ def status_key(value: str) -> str:
     """Return the status a cell names, in Japanese or English; the text itself when it names none."""
     text = value.strip()
     return {label: key for key, label in STATUS_LABELS.items()}.get(text, text)
-
-
-def value_label(key: str, value: Any) -> Any:
-    """Return an entry value as staff read it (公開 for published); other values unchanged."""
-    labels = _VALUES.get(key)
-    if labels is None:
-        return value
-    try:
-        return labels.get(value, value)
-    except TypeError:  # an unhashable value (a list) has no label
-        return value
-
-
-_VALUES: dict[str, dict[Any, str]] = {"status": STATUS_LABELS, "archived": {True: "アーカイブ", False: "アーカイブしない"}}
-
-
-def reason_label(reason: str) -> str:
-    """Return one of the matcher's reasons in Japanese."""
-    for prefix, label in _REASON_PREFIXES.items():
-        if reason.startswith(prefix):
-            return label + reason[len(prefix):]
-    return reason
