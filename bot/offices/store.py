@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from bot.extensions import db
 from bot.knowledge.store import bump_version
 from bot.models import Entry, Office, OfficeRevision
 from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
-from bot.core.problems import Problem
+from bot.core.problems import Invalid, Problem
 from bot.core.textrules import SLUG_RE
 
 
@@ -30,14 +30,6 @@ class OfficeImportReport:
     def changed(self) -> bool:
         """Tell whether anything was written."""
         return bool(self.created or self.updated)
-
-
-class OfficeInvalid(ValueError):
-    """Raised when office data breaks a rule; carries Japanese messages by field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class OfficeConflict(Exception):
@@ -124,10 +116,8 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
     if office is None and well_formed and db.session.scalar(select(Office.id).where(Office.key == data["key"])):
         problems.append(Problem("form", "office.key", "この識別名はすでに使われています"))
     if problems:
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            errors.setdefault(problem.field.split(".", 1)[-1], []).append(problem.reason)
-        raise OfficeInvalid(errors)
+        # The form names its fields without the "office." the pack's problems carry.
+        raise Invalid([replace(p, field=p.field.split(".", 1)[-1]) for p in problems])
     if office is not None and expected_version is not None and office.lock_version != expected_version:
         raise OfficeConflict(office.key)
     creating = office is None

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from bot.knowledge.categories import near_duplicates
 from bot.knowledge.index import load_synonyms
-from bot.pack import PackError, export_pack, import_pack, read_pack
+from bot.pack import Invalid, export_pack, import_pack, read_pack
 
 
 def _pack_dir(directory: str | None) -> str:
@@ -19,10 +19,10 @@ def _pack_dir(directory: str | None) -> str:
 def _read_or_exit(directory: str):
     try:
         return read_pack(directory)
-    except PackError as exc:
+    except Invalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s); nothing was changed.", err=True)
+        click.echo(f"{len(exc.problems)}件の問題があります。何も変更していません。", err=True)
         sys.exit(1)
 
 

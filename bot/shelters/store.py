@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,7 +12,7 @@ from bot.extensions import db
 from bot.models import Shelter, utcnow
 from bot.models.shelters import STATUSES
 from bot.shelters.pack import LIMITS, check_shelter, normalise_shelter, shelter_hash
-from bot.core.problems import Problem
+from bot.core.problems import Invalid, Problem
 from bot.core.textrules import SLUG_RE
 
 
@@ -29,14 +29,6 @@ class ShelterImportReport:
     def changed(self) -> bool:
         """Tell whether anything was written."""
         return bool(self.created or self.updated)
-
-
-class ShelterInvalid(ValueError):
-    """Raised when shelter data breaks a rule; carries Japanese messages by field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class ShelterConflict(Exception):
@@ -122,10 +114,8 @@ def save_shelter(shelter: Shelter | None, data: dict[str, Any], actor: str, *,
     if shelter is None and well_formed and db.session.scalar(select(Shelter.id).where(Shelter.key == data["key"])):
         problems.append(Problem("form", "shelter.key", "この識別名はすでに使われています"))
     if problems:
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            errors.setdefault(problem.field.split(".", 1)[-1], []).append(problem.reason)
-        raise ShelterInvalid(errors)
+        # The form names its fields without the "shelter." the pack's problems carry.
+        raise Invalid([replace(p, field=p.field.split(".", 1)[-1]) for p in problems])
     if shelter is not None and expected_version is not None and shelter.lock_version != expected_version:
         raise ShelterConflict(shelter.key)
     creating = shelter is None

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.forms.definition import read_forms, validate
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from tests.conftest import ROOT
 
 FORM = ROOT / "knowledge" / "forms" / "supporters-club.yaml"
@@ -55,9 +55,9 @@ def test_kb_check_names_each_problem_in_japanese(tmp_path, change, where, reason
     form = _definition()
     change(form)
     (pack / "forms" / "supporters-club.yaml").write_text(yaml.safe_dump(form, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(PackError) as raised:
+    with pytest.raises(Invalid) as raised:
         read_pack(pack)
-    found = [(p.file, p.field, p.reason) for p in raised.value.problems]
+    found = [(p.file, p.field, p.message) for p in raised.value.problems]
     assert any(f == "forms/supporters-club.yaml" and w == where and reason in r for f, w, r in found), found
 
 

@@ -137,4 +137,4 @@ def test_offices_use_the_same_link_rule():
     from bot.offices.pack import check_office
 
     problems = check_office({"key": "k", "name": "課", "url": "https://exa mple.jp/"}, "form", "office")
-    assert [p.reason for p in problems] == ["ページのURLに空白や改行・制御文字は使えません"]
+    assert [p.message for p in problems] == ["ページのURLに空白や改行・制御文字は使えません"]

@@ -18,7 +18,8 @@ from bot.admin.stats import AUDIENCES, audience
 from bot.extensions import db
 from bot.inbox import close_for_new_entry, find_group, period
 from bot.knowledge.categories import names as category_names
-from bot.knowledge.editing import EditConflict, EntryInvalid, rollback_entry, save_entry, set_archived
+from bot.core.problems import Invalid
+from bot.knowledge.editing import EditConflict, rollback_entry, save_entry, set_archived
 from bot.models import Entry, EntryRevision, utcnow
 from bot.models.timeutil import local_today
 from bot.offices.store import all_offices
@@ -82,7 +83,7 @@ def entry_new():
     elif form.validate_on_submit():
         try:
             result = save_entry(None, form.entry_data(), current_user.email)
-        except EntryInvalid as exc:
+        except Invalid as exc:
             _attach_errors(form, exc.errors)
         else:
             group = find_group(period(form.inbox_days.data), form.inbox_group.data) if form.inbox_group.data else None
@@ -110,7 +111,7 @@ def entry_edit(entry_id: int):
         expected = _int(form.overwrite_version.data) or _int(form.lock_version.data)
         try:
             result = save_entry(entry, form.entry_data(), current_user.email, expected_version=expected)
-        except EntryInvalid as exc:
+        except Invalid as exc:
             _attach_errors(form, exc.errors)
         except EditConflict as exc:
             conflict = exc

@@ -19,7 +19,7 @@ from bot.inbox import (
     dismiss, find_flagged, find_group, flagged_wordings, inbox_page, is_handover, mark_handled, needs_confirmation,
     open_flagged, period, recently_handled,
 )
-from bot.knowledge.editing import EntryInvalid
+from bot.core.problems import Invalid
 from bot.models import Entry
 
 
@@ -107,7 +107,7 @@ def inbox_alternate():
     except FlaggedWording as exc:
         flash(f"追加できませんでした：{exc}", "error")
         return _back(days, page)
-    except EntryInvalid as exc:
+    except Invalid as exc:
         flash("追加できませんでした：" + "、".join(m for ms in exc.errors.values() for m in ms), "error")
         return _back(days, page)
     note = "" if entry.is_answerable else "この回答は下書きのため、公開するまで住民には回答されません。"

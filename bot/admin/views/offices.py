@@ -14,7 +14,8 @@ from bot.extensions import db
 from bot.models import Entry, Office, OfficeRevision
 from bot.models.offices import OFFICE_FIELDS
 from bot.offices.pack import LABELS
-from bot.offices.store import OfficeConflict, OfficeInvalid, all_offices, entries_naming, save_office
+from bot.core.problems import Invalid
+from bot.offices.store import OfficeConflict, all_offices, entries_naming, save_office
 
 
 def _office_or_404(office_id: int) -> Office:
@@ -41,7 +42,7 @@ def office_new():
     if form.validate_on_submit():
         try:
             office, _ = save_office(None, form.office_data(), current_user.email)
-        except OfficeInvalid as exc:
+        except Invalid as exc:
             _attach_errors(form, exc.errors)
         else:
             flash(f"担当課「{office.name}」を追加しました。", "info")
@@ -62,7 +63,7 @@ def office_edit(office_id: int):
         expected = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
         try:
             _, changed = save_office(office, form.office_data(), current_user.email, expected_version=expected)
-        except OfficeInvalid as exc:
+        except Invalid as exc:
             _attach_errors(form, exc.errors)
         except OfficeConflict:
             db.session.refresh(office)
