@@ -1,7 +1,6 @@
 """Staff accounts: create, authenticate with login throttling, change role or password, end sessions."""
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -9,13 +8,13 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.core import audit
+from bot.core.textrules import is_email
 from bot.admin import grants, throttle
 from bot.admin.sessions import end_sessions
 from bot.extensions import db
 from bot.models import User, utcnow
 from bot.models.accounts import ROLES, new_session_token, password_method
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 # Generated passwords are read aloud or copied from paper: no 0/O/o, 1/I/l/i or other look-alikes.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
@@ -64,7 +63,7 @@ def generate_password() -> str:
 def create_user(email: str, role: str, password: str, actor: str = "cli", must_change: bool = False) -> User:
     """Create a staff account; raise AccountError when the input is not acceptable."""
     email = normalise_email(email)
-    if not EMAIL_RE.match(email):
+    if not is_email(email):
         raise AccountError("メールアドレスの形式が正しくありません。")
     if role not in ROLES:
         raise AccountError(f"役割は {' / '.join(ROLES)} のどれかです。")

@@ -9,7 +9,7 @@ import yaml
 
 from bot.models.offices import OFFICE_FIELDS
 from bot.core.problems import Problem
-from bot.core.textrules import EMAIL_RE, SLUG_RE, has_control, phone_problem, web_url_problem
+from bot.core.textrules import SLUG_RE, has_control, is_email, phone_problem, web_url_problem
 
 OFFICES_FILE = "offices.yaml"
 # The database columns; a phone that fits LINE's tel: URI and a phone screen.
@@ -54,7 +54,7 @@ def check_office(raw: Any, file: str, where: str) -> list[Problem]:
         problems.append(Problem(file, f"{where}.phone", reason))
     if isinstance(url, str) and url.strip() and (reason := web_url_problem(url.strip(), LABELS["url"])):
         problems.append(Problem(file, f"{where}.url", reason))
-    if isinstance(email, str) and email.strip() and not EMAIL_RE.match(email.strip()):
+    if isinstance(email, str) and email.strip() and not is_email(email.strip()):
         problems.append(Problem(file, f"{where}.email", "メールアドレスの形が正しくありません（例：name@example.jp）"))
     return problems
 

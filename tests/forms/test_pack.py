@@ -65,7 +65,7 @@ def test_broken_yaml_is_a_japanese_problem(tmp_path):
     (tmp_path / "forms").mkdir()
     (tmp_path / "forms" / "x.yaml").write_text("slug: [unclosed", encoding="utf-8")
     forms, problems = read_forms(tmp_path)
-    assert forms == [] and problems and "YAML として読めません" in problems[0][2]
+    assert forms == [] and problems and "YAML として読めません" in problems[0].message
 
 
 def test_kb_check_import_and_export_handle_forms(loaded_app, runner, tmp_path):

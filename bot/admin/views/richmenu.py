@@ -22,10 +22,10 @@ from bot.richmenu.build import rendered_image
 from bot.richmenu.definition import ACTION_LABELS, LAYOUTS, MAX_SUB_LABEL, MODE_LABELS
 from bot.richmenu.image import ImageInvalid, check_image
 from bot.richmenu.spec import MODES
+from bot.core.textrules import CONTROL_OR_BREAK
 
 _WHERE = re.compile(r"^tiles\[(\d+)\]\.(?:action\.)?(label|sub|category|text|uri|type)$")
 EMPTY: dict[str, Any] = {"layout": "large-2x3", "chat_bar_text": "", "tiles": []}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _mode(value: Any) -> str:
@@ -147,8 +147,8 @@ def _preview_menu(args: Any, mode: str) -> dict[str, Any]:
     tiles = []
     for n in range(1, layout.cells + 1):
         # Drawn as typed so staff see their text, cut to what the saved menu allows so one preview stays cheap.
-        label = _CONTROL.sub("", args.get(f"t{n}_label", ""))[:layout.max_label]
-        sub = _CONTROL.sub("", args.get(f"t{n}_sub", ""))[:MAX_SUB_LABEL]
+        label = CONTROL_OR_BREAK.sub("", args.get(f"t{n}_label", ""))[:layout.max_label]
+        sub = CONTROL_OR_BREAK.sub("", args.get(f"t{n}_sub", ""))[:MAX_SUB_LABEL]
         tiles.append({"label": label, "sub": sub} if sub else {"label": label})
     return {"layout": layout.name, "chat_bar_text": "", "tiles": tiles}
 
