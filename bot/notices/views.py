@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import console_headers
 from bot.core.audit import record
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.line.client import SendResult
 from bot.models import Entry, Facility, Notice, TestRecipient, utcnow
@@ -401,9 +402,9 @@ def recipients():
     if form.validate_on_submit():
         try:
             added = test_recipients.add(form.name.data, form.line_user_id.data, by=current_user.email)
-        except test_recipients.RecipientError as exc:
-            for name, reason in exc.problems.items():
-                getattr(form, name).errors = [reason]
+        except Invalid as exc:
+            for name, reasons in exc.errors.items():
+                getattr(form, name).errors = reasons
         else:
             flash(f"「{added.name}」をテスト送信先に登録しました。", "info")
             return redirect(url_for("notices.recipients"))

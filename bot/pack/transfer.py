@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot import csvsafe
 from bot.core import audit
-from bot.core.problems import Problem
+from bot.core.problems import Invalid, Problem
 from bot.extensions import db
 from bot.knowledge.editing import check_entry, write_entry
 from bot.knowledge.labels import field_key, field_label, status_key, status_label
@@ -159,7 +159,7 @@ def _row_to_entry(row: dict[str, str]) -> dict[str, Any]:
 def _parse_csv(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
     try:
         table = csvsafe.read(raw, max_rows=MAX_UPLOAD_ENTRIES)
-    except csvsafe.CsvUnreadable as exc:
+    except Invalid as exc:
         staged.problems.append(Problem(staged.filename, "-", str(exc)))
         return []
     staged.encoding = table.encoding

@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from bot.extensions import db
+from bot.core.problems import Invalid
 from bot.models import utcnow
 from bot.publicurl import base_url
 from bot.signage import facilities, health
@@ -21,7 +22,7 @@ def add_screen(facility: str, name: str, place: str) -> None:
     try:
         found = facilities.by_name(facility) or facilities.create(facility, place, by="cli")
         screen, key = facilities.add_screen(found, name, by="cli")
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

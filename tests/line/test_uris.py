@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.line import flex, messages
 from bot.models import TownSetting, utcnow
+from bot.core.problems import Invalid
 from bot.core.textrules import line_uri_problem, web_url_problem
 from bot.town import settings
 from tests.support import events
@@ -123,7 +124,7 @@ def test_town_settings_follow_the_shared_rules_in_the_form(console, field, value
 
 def test_town_settings_follow_the_shared_rules_in_the_service(app):
     with app.app_context():
-        with pytest.raises(settings.TownSettingsInvalid) as caught:
+        with pytest.raises(Invalid) as caught:
             settings.save({"website": BAD_SITE, "phone": "0124-22-2111#1"}, "script")
         assert set(caught.value.errors) == {"website", "phone"}
         db.session.rollback()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import Notice, OutboxBatch
 from bot.notices import compose, report, schedule, test_recipients, workflow
@@ -155,8 +156,9 @@ def test_test_send_pushes_to_the_staff_account_only(napp, fake_line):
     calls = fake_line.calls(PUSH)
     assert len(calls) == 1 and calls[0].body["to"] == staff and calls[0].retry_key
     assert fake_line.calls(MULTICAST) == [] and notice.status == "draft" and notice.test_sent_to == "広報係"
-    with pytest.raises(test_recipients.RecipientError):
+    with pytest.raises(Invalid) as caught:
         test_recipients.add("誰か", "not-a-user-id", by="admin@example.jp")
+    assert list(caught.value.errors) == ["line_user_id"]
 
 
 # -- reports ----------------------------------------------------------------------------------

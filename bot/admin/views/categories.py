@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
+from bot.core.problems import Invalid
 from bot.admin.inputs import CategoryForm
 from bot.extensions import db
 from bot.knowledge import categories
@@ -41,7 +42,7 @@ def category_add():
     if form.validate_on_submit():
         try:
             category = categories.add(form.name.data, current_user.email)
-        except categories.CategoryInvalid as exc:
+        except Invalid as exc:
             flash(f"追加できませんでした：{exc}", "error")
         else:
             flash(f"カテゴリ「{category.name}」を追加しました。", "info")
@@ -60,7 +61,7 @@ def category_rename(category_id: int):
         old = category.name
         try:
             moved = rename_category(category, form.name.data, current_user.email)
-        except categories.CategoryInvalid as exc:
+        except Invalid as exc:
             flash(f"変更できませんでした：{exc}", "error")
         else:
             flash(f"「{old}」を「{category.name}」に変更しました（回答{moved}件）。", "info")

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
+from bot.core.problems import Invalid
 from bot.richmenu import mode as modes
 from bot.richmenu import publish as publisher
 from bot.richmenu.inputs import DisasterForm, PublishForm
@@ -92,7 +93,7 @@ def disaster_mode():
                               confirmed=form.digest.data)
     except modes.ReviewChanged as exc:
         return _changed(exc, form.reason.data or "")
-    except modes.ModeError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.menu_publish_page"))
     flash("災害時モードに切り替えました。返信の先頭に案内が付き、あいさつが変わります。" if result.on

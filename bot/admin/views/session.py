@@ -10,6 +10,7 @@ from bot.admin.auth import renew_session, safe_next, start_session
 from bot.core.blueprint import bp
 from bot.admin.sessions import end_sessions
 from bot.core.inputs import ActionForm
+from bot.core.problems import Invalid
 from bot.admin.inputs import LoginForm, PasswordForm
 from bot.extensions import db
 
@@ -59,8 +60,8 @@ def account():
     if form.validate_on_submit():
         try:
             accounts.change_own_password(current_user, form.current.data, form.new.data)
-        except accounts.AccountError as exc:
-            (form.current if exc.field == "current" else form.new).errors.append(str(exc))
+        except Invalid as exc:
+            (form.current if "current" in exc.errors else form.new).errors.append(exc.message)
         else:
             renew_session(current_user)
             flash("パスワードを変更しました。ほかの端末のログインは終了しました。", "info")
