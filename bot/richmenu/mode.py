@@ -20,7 +20,6 @@ from bot.richmenu.build import build_spec
 from bot.richmenu.definition import MODE_LABELS
 from bot.richmenu.render import RenderError
 from bot.richmenu.spec import MenuSpec
-from bot.richmenu.store import RichMenuInvalid
 from bot.town.settings import disaster_state, set_disaster_mode
 
 log = logging.getLogger(__name__)
@@ -106,8 +105,8 @@ def review(mode: str, builder: Callable[[str], MenuSpec] | None = None) -> Revie
     before_id = published.id if published is not None else None
     try:
         spec = (builder or build)(mode)
-    except RichMenuInvalid as exc:
-        reasons = "、".join(reason for _, reason in exc.problems)
+    except Invalid as exc:
+        reasons = "、".join(p.message for p in exc.problems)
         problem = f"メニューの定義に問題があるため、公開していません（{reasons}）。"
     except RenderError as exc:
         problem = f"メニューの画像を作れなかったため、公開していません（{exc}）。"

@@ -13,7 +13,8 @@ from PIL import Image
 from bot.pack import Invalid, read_pack
 from bot.richmenu import packfile, render
 from bot.richmenu.definition import LAYOUTS, validate
-from bot.richmenu.image import ImageInvalid, check_image
+from bot.core.problems import Invalid
+from bot.richmenu.image import check_image
 from tests.richmenu.support import corrupt_idat
 from bot.richmenu.spec import MAX_AREAS, MAX_IMAGE_BYTES
 
@@ -209,9 +210,9 @@ def test_good_images_pass(size, kind, layout, mime):
 
 
 def _problems(data, layout=LARGE):
-    with pytest.raises(ImageInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         check_image(data, layout)
-    return caught.value.problems
+    return [p.message for p in caught.value.problems]
 
 
 def test_image_too_narrow():
