@@ -37,19 +37,22 @@ class Problem:
 class Invalid(ValueError):
     """Raised by a service when its input is wrong; carries every problem, each with a Japanese message.
 
-    Give it problems, or one message (with the field it belongs to, if any) for a single problem.
+    Give it problems, or one message (with the field it belongs to, if any) for a single problem. A summary,
+    when given, is what `message` and `str()` say instead of the list (a form marks each field and flashes it).
     """
 
-    def __init__(self, problems: Iterable[Problem] | str, field: str = "-", *, file: str = FORM) -> None:
+    def __init__(self, problems: Iterable[Problem] | str, field: str = "-", *, file: str = FORM,
+                 summary: str = "") -> None:
         if isinstance(problems, str):
             problems = [Problem(file, field, problems)]
         self.problems: list[Problem] = list(problems)
+        self.summary = summary
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        """Every problem's message, one a line."""
-        return "\n".join(p.message for p in self.problems)
+        """The summary, or every problem's message, one a line."""
+        return self.summary or "\n".join(p.message for p in self.problems)
 
     @property
     def errors(self) -> dict[str, list[str]]:
@@ -60,7 +63,7 @@ class Invalid(ValueError):
         return grouped
 
     def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
+        return self.summary or "\n".join(str(p) for p in self.problems)
 
 
 def load_yaml(path: Path) -> tuple[Any, list[Problem]]:

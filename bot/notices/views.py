@@ -175,10 +175,10 @@ def _save(form: NoticeForm, notice: Notice | None):
                    before=before, after={"revision": saved.revision, **placement(saved)})
         db.session.commit()
         return saved
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         fields = {"display": "display_from"}  # a period given without a display channel: shown at its start
-        for name, reason in exc.problems.items():
-            getattr(form, fields.get(name, name), form.title).errors = [reason]
+        for name, reasons in exc.errors.items():
+            getattr(form, fields.get(name, name), form.title).errors = reasons
         return None
 
 
@@ -296,7 +296,7 @@ def _act(notice_id: int, change, done: str, action: str, form: FlaskForm | None 
         abort(400)
     try:
         change(notice)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         record(current_user.email, action, "notice", notice.id, notice.title, after={"revision": notice.revision})
@@ -384,7 +384,7 @@ def test_send(notice_id: int):
         return redirect(url_for("notices.detail", notice_id=notice.id))
     try:
         result = workflow.test_send(notice, recipient, by=current_user.email)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("notices.detail", notice_id=notice.id))
     if result.ok:
