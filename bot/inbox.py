@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.knowledge.editing import add_alternate_question
 from bot.matching.normalize import fold
@@ -367,10 +368,6 @@ CHECKED = "checked"  # InboxResolution.action of a flagged message staff have lo
 FLAGGED_MAX = 200
 
 
-class FlaggedWording(ValueError):
-    """A wording that belongs to a safety or crisis message: never an FAQ question."""
-
-
 @dataclass
 class Flagged:
     """One resident's safety or crisis message (repeats of the same wording together)."""
@@ -529,10 +526,10 @@ def flagged_wordings(texts: list[str]) -> set[str]:
 
 
 def refuse_flagged_wording(texts: list[str], question: str) -> None:
-    """Raise FlaggedWording when a wording was logged as a safety or crisis message, or the question is one now."""
+    """Raise Invalid when a wording was logged as a safety or crisis message, or the question is one now."""
     # The safety rules run before any FAQ matching: a wording they catch could never reach the entry anyway.
     if flagged_wordings([*texts, question]) or current_rules().match(question):
-        raise FlaggedWording("緊急・要配慮のメッセージは想定質問に追加できません（住民の言葉をFAQの学習に使わないためです）。")
+        raise Invalid("緊急・要配慮のメッセージは想定質問に追加できません（住民の言葉をFAQの学習に使わないためです）。")
 HANDLED = "handled"
 
 
