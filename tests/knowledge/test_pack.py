@@ -75,6 +75,15 @@ def test_check_reports_file_field_and_reason(runner, pack_dir):
     assert "bad-url.yaml: -: 読み取れない値があります（日付は 2026-04-01 の形で、実在する日にしてください）：month must be in 1..12" in result.output
 
 
+def test_check_names_categories_that_look_alike_in_japanese(runner, pack_dir):
+    listed = pack_dir / "categories.yaml"
+    listed.write_text(listed.read_text(encoding="utf-8") + "- 子育て･教育\n", encoding="utf-8")
+    result = runner.invoke(args=["kb", "check", str(pack_dir)])
+    assert result.exit_code == 1
+    assert "categories.yaml: -: 「子育て・教育」と「子育て･教育」は同じカテゴリに見えます（" in result.output
+    assert "カテゴリ名に1件の問題があります。" in result.output
+
+
 def test_check_accepts_the_bundled_pack(runner):
     result = runner.invoke(args=["kb", "check"])
     assert result.exit_code == 0, result.output
