@@ -29,8 +29,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        if self.file == FORM:  # a form's problem: the page already says which form
-            return self.message if self.field == "-" else f"{self.field}: {self.message}"
+        if self.file == FORM:  # a form's field names are the code's; the page marks the field itself
+            return self.message
         return f"{self.file}: {self.field}: {self.message}"
 
 

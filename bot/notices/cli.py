@@ -30,7 +30,7 @@ def _notice(notice_id: int) -> Notice:
 def _fail(exc: Invalid) -> None:
     for problem in exc.problems:
         if problem.field != "-":
-            click.echo(str(problem), err=True)
+            click.echo(f"{problem.field}: {problem.message}", err=True)
     raise click.ClickException(str(exc))
 
 

@@ -110,6 +110,7 @@ def test_invalid_carries_every_problem_and_groups_them_by_field():
     assert error.message == "入力してください\n40文字以内にしてください\nURLの形が正しくありません"
     single = Invalid("名前を入力してください。")
     assert str(single) == "名前を入力してください。" and single.problems == [Problem("form", "-", "名前を入力してください。")]
+    assert str(Invalid("今のパスワードが違います。", "current")) == "今のパスワードが違います。"  # no code names for staff
     in_file = Invalid([Problem("offices.yaml", "[1].key", "識別名 a が2回あります")])
     assert str(in_file) == "offices.yaml: [1].key: 識別名 a が2回あります"
 
