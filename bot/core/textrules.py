@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+MAX_SLUG = 80  # a slug or key (entries, offices, shelters, forms): the database columns hold 80
+MAX_URL = 500  # a page link staff store with an entry or an office (its database column)
 MAX_URI = 1000  # a LINE uri action's link (Messaging API reference, "URI action"); the longest link we accept
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded, other controls are invisible.
 # Tab and line breaks are allowed in text that may have several lines.

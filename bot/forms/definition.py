@@ -11,7 +11,7 @@ import yaml
 
 from bot.forms.fields import CHOICE_TYPES, FIELD_TYPES
 from bot.core.problems import Problem
-from bot.core.textrules import SLUG_RE
+from bot.core.textrules import MAX_SLUG, SLUG_RE
 
 FORMS_DIR = "forms"
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -20,7 +20,7 @@ REQUIRED_TEXTS = ("slug", "title", "purpose", "privacy_notice", "thanks")
 FIELD_KEYS = ("key", "type", "label", "help", "required", "max_length", "choices")
 KPI_KEYS = ("label", "baseline", "target", "source")
 ORDER = (*TOP_TEXTS[:5], "privacy_notice", "fields", "thanks", "kpi", "review_note")
-TEXT_LIMITS = {"slug": 80, "title": 100, "line_button": 20, "intro": 2000, "purpose": 2000, "privacy_notice": 4000, "thanks": 2000,
+TEXT_LIMITS = {"slug": MAX_SLUG, "title": 100, "line_button": 20, "intro": 2000, "purpose": 2000, "privacy_notice": 4000, "thanks": 2000,
                "review_note": 2000, "label": 100, "help": 500, "choice": 100, "kpi_label": 100, "year": 40,
                "source": 200}
 MAX_FIELDS = 40

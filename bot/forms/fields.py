@@ -6,7 +6,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from bot.core.textrules import CONTROL, is_email
+from bot.core.textrules import CONTROL, MAX_EMAIL, is_email
 
 FIELD_TYPES = ("text", "kana", "email", "tel", "postal_code", "prefecture", "select", "multi_select", "checkbox",
                "textarea", "date")
@@ -19,7 +19,7 @@ PREFECTURES = (
     "宮崎県", "鹿児島県", "沖縄県",
 )
 # A bound for every field, also one whose definition names none: nobody's name or city is longer.
-DEFAULT_MAX = {"textarea": 2000, "email": 254, "tel": 20, "postal_code": 8}
+DEFAULT_MAX = {"textarea": 2000, "email": MAX_EMAIL, "tel": 20, "postal_code": 8}
 DEFAULT_TEXT_MAX = 200
 # Hiragana, katakana, the long vowel mark, the middle dot and spaces: what a reading (ふりがな) is written in.
 _KANA = re.compile(r"^[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc\u30fd\u30fe\u30fb\s]+$")

@@ -12,7 +12,7 @@ import yaml
 
 from bot.core.problems import Problem
 from bot.core.textrules import CONTROL as _FORBIDDEN
-from bot.core.textrules import SLUG_RE, URL_RE
+from bot.core.textrules import MAX_SLUG, MAX_URL, SLUG_RE, URL_RE
 
 STATUSES = ("published", "draft")
 REQUIRED = ("slug", "title", "category", "answer", "questions", "source", "status")
@@ -32,7 +32,7 @@ MIN_QUESTIONS = 6
 # The one definition of field lengths, for every door (console form, CSV, zip, `kb check`): the
 # database columns, LINE's bubble, and a bound on what one entry may cost to read and match.
 TEXT_LIMITS = {
-    "slug": 80, "title": MAX_TITLE, "category": 80, "status": 20, "answer": MAX_ANSWER, "url": 500,
+    "slug": MAX_SLUG, "title": MAX_TITLE, "category": 80, "status": 20, "answer": MAX_ANSWER, "url": MAX_URL,
     "office": 80, "contact": 300, "source": 200, "review_note": 2000,
 }
 LIST_LIMITS = {"questions": (100, MAX_QUESTION), "keywords": (100, MAX_QUESTION)}  # (items, characters per item)
