@@ -44,7 +44,7 @@ def logs_purge(days: int | None) -> None:
 def demo_seed(password: str | None) -> None:
     """Fill the database with a month of made-up questions, inbox, followers, notices and two staff accounts."""
     from bot import demo
-    from bot.staff.accounts import AccountError
+    from bot.core.problems import Invalid
     from bot.dbcheck import schema_problem
 
     problem = schema_problem()  # a fresh database: say what to run instead of a traceback (issue 19 B10)
@@ -52,7 +52,7 @@ def demo_seed(password: str | None) -> None:
         raise click.ClickException(problem)
     try:
         result = demo.seed(password)
-    except (demo.DemoRefused, AccountError) as exc:
+    except (demo.DemoRefused, Invalid) as exc:
         raise click.ClickException(str(exc)) from None
     if result.already:
         click.echo("demo data is already here (seeded before); nothing was changed")

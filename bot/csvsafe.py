@@ -6,6 +6,8 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.core.problems import Invalid
+
 # OWASP's list, plus the full-width forms: Japanese Excel turns an IME-typed ＝ into a formula, and we
 # cannot rule out that it does the same when it reads a file; an extra quote costs nothing.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -13,10 +15,6 @@ QUOTE = "'"
 # A cell that already starts with the quote is quoted again, so reading back removes exactly one.
 _ESCAPED = (*FORMULA_START, QUOTE)
 BOM = "\ufeff"
-
-
-class CsvUnreadable(ValueError):
-    """Raised when a CSV cannot be read; the message is in Japanese for staff."""
 
 
 def escape_cell(value: object) -> str:
@@ -53,7 +51,7 @@ def decode(raw: bytes) -> tuple[str, str]:
         # Excel's plain "CSV" save on Japanese Windows writes Shift_JIS (cp932).
         return raw.decode("cp932"), "cp932"
     except UnicodeDecodeError:
-        raise CsvUnreadable("文字コードを読み取れません（UTF-8 か Shift_JIS で保存してください）") from None
+        raise Invalid("文字コードを読み取れません（UTF-8 か Shift_JIS で保存してください）") from None
 
 
 @dataclass
@@ -66,12 +64,12 @@ class Table:
 
 
 def read(raw: bytes, max_rows: int | None = None) -> Table:
-    """Read an uploaded CSV whole; raise CsvUnreadable with the row at fault."""
+    """Read an uploaded CSV whole; raise Invalid with the row at fault."""
     text, encoding = decode(raw)
     if "\x00" in text:
         # PostgreSQL cannot store NUL, and no spreadsheet writes one into a cell.
         line = text[: text.index("\x00")].count("\n") + 1
-        raise CsvUnreadable(f"{line}行目に制御文字（NUL）が含まれています。表計算ソフトで保存し直してください")
+        raise Invalid(f"{line}行目に制御文字（NUL）が含まれています。表計算ソフトで保存し直してください")
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -86,11 +84,11 @@ def read(raw: bytes, max_rows: int | None = None) -> Table:
                 continue
             rows.append((number, cells))
             if max_rows is not None and len(rows) > max_rows:
-                raise CsvUnreadable(f"一度に取り込めるのは{max_rows}件までです")
+                raise Invalid(f"一度に取り込めるのは{max_rows}件までです")
     except csv.Error as exc:
         where = f"{number + 1}行目" if number else "ファイルの先頭"
         if "field larger than field limit" in str(exc):
-            raise CsvUnreadable(f"{where}に長すぎるセルがあります（1つのセルは{csv.field_size_limit():,}文字まで）") from None
-        raise CsvUnreadable(f"{where}をCSVとして読み取れません（引用符 \" の閉じ忘れなど）") from None
+            raise Invalid(f"{where}に長すぎるセルがあります（1つのセルは{csv.field_size_limit():,}文字まで）") from None
+        raise Invalid(f"{where}をCSVとして読み取れません（引用符 \" の閉じ忘れなど）") from None
     return Table(encoding, header or [], rows)
 

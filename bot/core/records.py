@@ -84,10 +84,3 @@ def taken_key(model: type, key: str, max_length: int, file: str, field_name: str
         return [Problem(file, field_name, "この識別名はすでに使われています")]
     return []
 
-
-def errors_by_field(problems: list[Problem]) -> dict[str, list[str]]:
-    """Group problems by field for a console form (`office.phone` → `phone`)."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(problem.field.split(".", 1)[-1], []).append(problem.reason)
-    return errors

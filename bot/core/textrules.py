@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+MAX_SLUG = 80  # a slug or key (entries, offices, shelters, forms): the database columns hold 80
+MAX_URL = 500  # a page link staff store with an entry or an office (its database column)
 MAX_URI = 1000  # a LINE uri action's link (Messaging API reference, "URI action"); the longest link we accept
 # NUL cannot be stored by PostgreSQL, lone surrogates cannot be encoded, other controls are invisible.
 # Tab and line breaks are allowed in text that may have several lines.
@@ -24,10 +26,18 @@ URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 _HOST = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 # Digits, hyphens and parentheses only: anything else could change what a tel: button dials.
 PHONE_RE = re.compile(r"^[0-9()\-]+$")
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+$")
+# An e-mail address (offices, the forms' e-mail fields, staff accounts): a dot-atom local part, host-name labels.
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+MAX_EMAIL, MAX_EMAIL_LOCAL = 254, 64  # RFC 5321: a whole address, the part before the @
 MIN_DIGITS, MAX_DIGITS = 3, 15  # 110 up to the longest E.164 number
 # The tel: links this service builds (bot/line/messages.py tel_uri): digits, +, -, * and %23 for #.
 _TEL = re.compile(r"tel:(?:[0-9*+-]|%23)+")
+
+
+def is_email(text: str) -> bool:
+    """Return whether text is an e-mail address mail can be sent to (the rule offices, forms and accounts share)."""
+    return bool(EMAIL_RE.fullmatch(text)) and len(text) <= MAX_EMAIL and len(text.split("@")[0]) <= MAX_EMAIL_LOCAL
 
 
 def has_control(text: str, *, one_line: bool = False) -> bool:

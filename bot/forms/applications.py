@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.forms.describe import display, fields
 from bot.matching.normalize import fold
@@ -20,10 +21,6 @@ CHANNEL_LABELS = {"web": "ウェブ", "line": "LINE"}
 MAX_MEMO = 2000
 MAX_QUERY = 100
 assert tuple(STATUS_LABELS) == SUBMISSION_STATUSES
-
-
-class ApplicationError(ValueError):
-    """A change staff asked for that cannot be made; the message is in Japanese."""
 
 
 def can_see_personal(user: Any) -> bool:
@@ -199,12 +196,12 @@ def record_export(f: ApplicationFilter, count: int, user: User) -> None:
 def change(submission: FormSubmission, status: str, memo: str, user: User) -> bool:
     """Change a record's status and memo; audit the status before and after, never the memo's text."""
     if status not in STATUS_LABELS:
-        raise ApplicationError("状態を一覧から選んでください")
+        raise Invalid("状態を一覧から選んでください", "status")
     memo = (memo or "").replace("\r\n", "\n").strip()
     if len(memo) > MAX_MEMO:
-        raise ApplicationError(f"メモは{MAX_MEMO}文字以内で入力してください（今は{len(memo)}文字）")
+        raise Invalid(f"メモは{MAX_MEMO}文字以内で入力してください（今は{len(memo)}文字）", "memo")
     if "\x00" in memo:
-        raise ApplicationError("メモに使えない文字（NUL）が含まれています")
+        raise Invalid("メモに使えない文字（NUL）が含まれています", "memo")
     changed = False
     now = utcnow()
     if status != submission.status:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from bot.core.access import admin_required, applications_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.forms import applications as apps
 from bot.forms import editing, store
@@ -94,8 +95,8 @@ def application_detail(submission_id: int):
     if form.validate_on_submit():
         try:
             changed = apps.change(submission, form.status.data, form.memo.data or "", current_user)
-        except apps.ApplicationError as exc:
-            form.memo.errors = [*form.memo.errors, str(exc)]
+        except Invalid as exc:
+            form.memo.errors = [*form.memo.errors, exc.message]
         else:
             flash("保存しました。" if changed else "変更はありませんでした。", "info")
             return redirect(url_for("admin.application_detail", submission_id=submission.id))
@@ -189,8 +190,8 @@ def form_edit(slug: str):
     elif form.validate_on_submit():
         try:
             saved = editing.save(version.slug, form.definition.data, current_user.email)
-        except editing.DefinitionError as exc:
-            form.definition.errors = list(exc.problems)
+        except Invalid as exc:
+            form.definition.errors = [p.message if p.field == "-" else f"{p.field}：{p.message}" for p in exc.problems]
             status = 400
         else:
             flash(f"第{saved.version}版として保存しました。これからの申込みは新しい版で受け付けます。" if saved

@@ -7,18 +7,11 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.forms.schema import FORMS_DIR, content_hash, dump, normalise, validate
 from bot.forms.store import latest_version
 from bot.models import FormVersion
-
-
-class DefinitionError(ValueError):
-    """A definition that cannot be saved; the messages are in Japanese, one per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def to_yaml(definition: dict[str, Any]) -> str:
@@ -27,19 +20,19 @@ def to_yaml(definition: dict[str, Any]) -> str:
 
 
 def parse(text: str, slug: str) -> dict[str, Any]:
-    """Return the normalised definition the YAML text describes, or raise DefinitionError listing every problem."""
+    """Return the normalised definition the YAML text describes, or raise Invalid listing every problem."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{mark.line + 1}行目" if mark is not None else "どこか"
-        raise DefinitionError([f"YAMLとして読めません（{where}。字下げやコロンを確かめてください）"]) from None
+        raise Invalid(f"YAMLとして読めません（{where}。字下げやコロンを確かめてください）") from None
     if isinstance(raw, dict) and raw.get("slug") != slug:
-        raise DefinitionError([f"slug（フォームの識別名）は変更できません（{slug} のままにしてください）"])
+        raise Invalid(f"slug（フォームの識別名）は変更できません（{slug} のままにしてください）")
     # The same rules as `flask kb check`: the console cannot save what the pack would refuse.
     problems = validate(raw, f"{FORMS_DIR}/{slug}.yaml")
     if problems:
-        raise DefinitionError([f"{where}：{reason}" if where != "-" else reason for _, where, reason in problems])
+        raise Invalid(problems)
     return normalise(raw)
 
 

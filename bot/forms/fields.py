@@ -6,6 +6,8 @@ import unicodedata
 from datetime import date
 from typing import Any
 
+from bot.core.textrules import CONTROL, MAX_EMAIL, is_email
+
 FIELD_TYPES = ("text", "kana", "email", "tel", "postal_code", "prefecture", "select", "multi_select", "checkbox",
                "textarea", "date")
 CHOICE_TYPES = ("select", "multi_select")
@@ -17,16 +19,12 @@ PREFECTURES = (
     "宮崎県", "鹿児島県", "沖縄県",
 )
 # A bound for every field, also one whose definition names none: nobody's name or city is longer.
-DEFAULT_MAX = {"textarea": 2000, "email": 254, "tel": 20, "postal_code": 8}
+DEFAULT_MAX = {"textarea": 2000, "email": MAX_EMAIL, "tel": 20, "postal_code": 8}
 DEFAULT_TEXT_MAX = 200
 # Hiragana, katakana, the long vowel mark, the middle dot and spaces: what a reading (ふりがな) is written in.
 _KANA = re.compile(r"^[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc\u30fd\u30fe\u30fb\s]+$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
 _TEL = re.compile(r"^\+?[0-9][0-9-]{8,18}[0-9]$")
-# Controls no field needs (tabs and newlines stay for text areas); lone surrogates cannot be stored.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SPACES = re.compile(r"[ \u3000]+")
 
 
@@ -38,7 +36,7 @@ def max_length(field: dict[str, Any]) -> int:
 def clean_text(value: str, *, multiline: bool = False) -> str:
     """Return text in NFKC without controls, spaces trimmed; keep newlines only where they belong."""
     text = unicodedata.normalize("NFKC", value or "")
-    text = _CONTROLS.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = CONTROL.sub("", text)  # controls no field needs; tabs and newlines stay for text areas.replace("\r\n", "\n").replace("\r", "\n")
     if not multiline:
         text = _SPACES.sub(" ", text.replace("\n", " ").replace("\t", " "))
     return text.strip()
@@ -78,7 +76,7 @@ def _check_format(field: dict[str, Any], value: str) -> tuple[Any, str | None]:
         if not _KANA.match(value):
             return value, f"「{label}」はひらがなかカタカナで入力してください（漢字・英数字は使えません）。"
     elif kind == "email":
-        if not _EMAIL.match(value) or len(value.split("@")[0]) > 64:
+        if not is_email(value):
             return value, f"「{label}」はメールアドレスの形（例：name@example.jp）で入力してください。"
     elif kind == "postal_code":
         match = _POSTAL.match(value.replace("〒", "").strip())

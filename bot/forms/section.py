@@ -14,7 +14,7 @@ class FormsSection:
 
     def read(self, root: Path, pack: Any) -> tuple[list[dict[str, Any]], list[Problem]]:
         forms, problems = read_forms(root)
-        return forms, [Problem(*problem) for problem in problems]
+        return forms, problems
 
     def export(self, root: Path, given: dict[str, Any]) -> int | None:
         definitions = latest_definitions()

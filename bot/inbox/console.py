@@ -9,15 +9,15 @@ from bot.core.access import staff_required
 from bot.core.labels import OUTCOME_LABELS
 from bot.core.blueprint import bp
 from bot.core.limits import limited
+from bot.core.problems import Invalid
 from bot.inbox.inputs import AlternateForm, CheckForm, DismissForm, HandledForm
 from bot.inbox.flagged import (
-    FLAG_LABELS, FlaggedWording, check_flagged, checked_flagged, find_flagged, flagged_wordings, open_flagged,
+    FLAG_LABELS, check_flagged, checked_flagged, find_flagged, flagged_wordings, open_flagged,
 )
 from bot.inbox.store import (
     DAY_CHOICES, PER_USER_DAY, add_as_alternate, dismiss, find_group, inbox_page, is_handover,
     mark_handled, needs_confirmation, period, recently_handled,
 )
-from bot.knowledge.editing import EntryInvalid
 from bot.knowledge.listing import by_reading, live_entries, live_entry
 from bot.knowledge.preview import current_candidates, entry_score, suggest_cutoff
 from bot.models import Entry
@@ -104,10 +104,7 @@ def inbox_alternate():
                                cutoff=cutoff, days=days)
     try:
         added = add_as_alternate(group, entry, form.question.data, current_user.email)
-    except FlaggedWording as exc:
-        flash(f"追加できませんでした：{exc}", "error")
-        return _back(days, page)
-    except EntryInvalid as exc:
+    except Invalid as exc:  # a safety or crisis wording, or a question the entry's rules refuse
         flash("追加できませんでした：" + "、".join(m for ms in exc.errors.values() for m in ms), "error")
         return _back(days, page)
     note = "" if entry.is_answerable else "この回答は下書きのため、公開するまで住民には回答されません。"

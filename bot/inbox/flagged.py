@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.inbox.log import DEFAULT_DAYS, PAGE_SIZE, asker_column, days_ago
 from bot.models import InboxResolution, QuestionLog
@@ -23,8 +24,6 @@ CHECKED = "checked"  # InboxResolution.action of a flagged message staff have lo
 FLAGGED_MAX = 200
 
 
-class FlaggedWording(ValueError):
-    """A wording that belongs to a safety or crisis message: never an FAQ question."""
 
 
 @dataclass
@@ -185,7 +184,7 @@ def flagged_wordings(texts: list[str]) -> set[str]:
 
 
 def refuse_flagged_wording(texts: list[str], question: str) -> None:
-    """Raise FlaggedWording when a wording was logged as a safety or crisis message, or the question is one now."""
+    """Raise Invalid when a wording was logged as a safety or crisis message, or the question is one now."""
     # The safety rules run before any FAQ matching: a wording they catch could never reach the entry anyway.
     if flagged_wordings([*texts, question]) or current_rules().match(question):
-        raise FlaggedWording("緊急・要配慮のメッセージは想定質問に追加できません（住民の言葉をFAQの学習に使わないためです）。")
+        raise Invalid("緊急・要配慮のメッセージは想定質問に追加できません（住民の言葉をFAQの学習に使わないためです）。")

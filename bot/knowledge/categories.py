@@ -9,6 +9,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.core.version import bump_version
 from bot.matching.normalize import fold, nfkc
@@ -18,10 +19,6 @@ MAX_NAME = 40
 # fold() drops punctuation and spacing, so 子育て･教育 / 子育て・教育 / 子育て 教育 are equal before this
 # applies; the ratio then catches one-character slips between otherwise long names (子育て・教育 / 子育て・教養 is 83).
 NEAR = 85
-
-
-class CategoryInvalid(ValueError):
-    """Raised when a category name is empty, too long or too close to another one."""
 
 
 def names() -> list[str]:
@@ -48,15 +45,15 @@ def near_duplicates(values: list[str]) -> list[tuple[str, str, str]]:
 
 
 def checked_name(name: str, others: list[str]) -> str:
-    """Return a category name with its spacing tidied; raise CategoryInvalid when it breaks a rule."""
+    """Return a category name with its spacing tidied; raise Invalid when it breaks a rule."""
     name = " ".join((name or "").split())
     if not name:
-        raise CategoryInvalid("名前を入力してください。")
+        raise Invalid("名前を入力してください。")
     if len(name) > MAX_NAME:
-        raise CategoryInvalid(f"名前は{MAX_NAME}文字以内にしてください。")
+        raise Invalid(f"名前は{MAX_NAME}文字以内にしてください。")
     for other in others:
         if near_duplicates([name, other]):
-            raise CategoryInvalid(f"「{other}」とほとんど同じ名前です。メニューが2つに分かれてしまうため、同じカテゴリを使ってください。")
+            raise Invalid(f"「{other}」とほとんど同じ名前です。メニューが2つに分かれてしまうため、同じカテゴリを使ってください。")
     return name
 
 

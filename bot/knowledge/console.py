@@ -7,6 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import admin_required, staff_required
+from bot.core.problems import Invalid
 from bot.core.blueprint import bp
 from bot.core.revisions import history as revision_history
 from bot.core.inputs import ActionForm, attach_errors
@@ -16,7 +17,7 @@ from bot.knowledge import categories
 from bot.knowledge.categories import names as category_names
 from bot.knowledge.history import field_diffs, revision_diffs
 from bot.knowledge.editing import (
-    EditConflict, EntryInvalid, rename_category, rollback_entry, save_entry, set_archived,
+    EditConflict, rename_category, rollback_entry, save_entry, set_archived
 )
 from bot.knowledge.inputs import CategoryForm, EntryForm, TryForm
 from bot.core.labels import REVISION_REASONS, actor_label, reason_label
@@ -80,7 +81,7 @@ def entry_new():
         try:
             entry, closed = create_entry(form.entry_data(), current_user.email, days=form.inbox_days.data,
                                          token=form.inbox_group.data or "")
-        except EntryInvalid as exc:
+        except Invalid as exc:
             attach_errors(form, exc.errors)
         else:
             flash(f"「{entry.title}」を作成しました。" + (f"受信箱の{closed}件を対応済みにしました。" if closed else ""),
@@ -106,7 +107,7 @@ def entry_edit(entry_id: int):
         expected = _int(form.overwrite_version.data) or _int(form.lock_version.data)
         try:
             result = save_entry(entry, form.entry_data(), current_user.email, expected_version=expected)
-        except EntryInvalid as exc:
+        except Invalid as exc:
             attach_errors(form, exc.errors)
         except EditConflict as exc:
             conflict = exc
@@ -211,7 +212,7 @@ def category_add():
     if form.validate_on_submit():
         try:
             category = categories.add(form.name.data, current_user.email)
-        except categories.CategoryInvalid as exc:
+        except Invalid as exc:
             flash(f"追加できませんでした：{exc}", "error")
         else:
             flash(f"カテゴリ「{category.name}」を追加しました。", "info")
@@ -230,7 +231,7 @@ def category_rename(category_id: int):
         old = category.name
         try:
             moved = rename_category(category, form.name.data, current_user.email)
-        except categories.CategoryInvalid as exc:
+        except Invalid as exc:
             flash(f"変更できませんでした：{exc}", "error")
         else:
             flash(f"「{old}」を「{category.name}」に変更しました（回答{moved}件）。", "info")

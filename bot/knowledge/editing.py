@@ -1,7 +1,6 @@
 """Staff edits to entries: validated saves with optimistic locking, rollback, archive, alternates."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,43 +20,8 @@ from bot.knowledge.categories import checked_name
 from bot.knowledge.categories import names as category_names
 from bot.matching.normalize import fold
 from bot.models import Category, Entry
-from bot.core.problems import Problem
+from bot.core.problems import Invalid, Problem
 from bot.core.textrules import SLUG_RE
-
-# validate_entry speaks English to engineers; staff read the same rules in Japanese.
-_REASONS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^unknown field$"), "不明な項目です"),
-    (re.compile(r"^field names must be text$"), "項目名は文字で書いてください（数字や null は項目名にできません）"),
-    (re.compile(r"^the file must hold one mapping"), "1つのファイルには「項目名: 値」の組を1件分だけ書いてください"),
-    (re.compile(r"^contains a control character$"), "制御文字（NULなど）は使えません"),
-    (re.compile(r"^more than (\d+) items$"), r"\1件までにしてください"),
-    (re.compile(r"^an item is longer than (\d+) characters$"), r"1件\1文字以内にしてください"),
-    (re.compile(r"^is required$"), "入力してください"),
-    (re.compile(r"^must be text$"), "文字で入力してください"),
-    (re.compile(r"^must be a list of text$"), "1行に1つずつ入力してください"),
-    (re.compile(r"^must be a date"), "日付は 2026-04-01 の形で入力してください"),
-    (re.compile(r"^use lower-case"), "半角の英小文字・数字・ハイフン（-）で入力してください"),
-    (re.compile(r"^must be one of"), "「公開」か「下書き」を選んでください"),
-    (re.compile(r"^longer than (\d+) characters$"), r"\1文字以内にしてください"),
-    (re.compile(r"^a published entry needs at least (\d+)"), r"公開するには想定質問を\1件以上入れてください"),
-    (re.compile(r"^must start with http"), "http:// か https:// で始まるURLを入力してください"),
-]
-
-
-def japanese_reason(reason: str) -> str:
-    """Return a validation reason in the console's language."""
-    for pattern, text in _REASONS:
-        if pattern.search(reason):
-            return pattern.sub(text, reason) if "\\" in text else text
-    return reason
-
-
-class EntryInvalid(ValueError):
-    """Raised when entry data breaks a rule; carries messages by field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class EditConflict(Exception):
@@ -86,14 +50,6 @@ class SaveResult:
 
     entry: Entry
     changed: bool
-
-
-def problems_by_field(problems: list[Problem]) -> dict[str, list[str]]:
-    """Group problems by field, in Japanese."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(problem.field, []).append(japanese_reason(problem.reason))
-    return errors
 
 
 def office_keys(extra: set[str] | None = None) -> set[str]:
@@ -180,7 +136,7 @@ def save_entry(entry: Entry | None, data: dict[str, Any], actor: str, *,
         data["slug"] = entry.slug
     problems = check_entry(data, existing_id=entry.id if entry else None)
     if problems:
-        raise EntryInvalid(problems_by_field(problems))
+        raise Invalid(problems)
     try:
         result = write_entry(entry, data, actor, expected_version=expected_version)
         db.session.commit()
@@ -261,9 +217,9 @@ def add_alternate_question(entry: Entry, question: str, actor: str, *, commit: b
     """Add a resident's wording to an entry's questions; return False when it was already there."""
     question = " ".join((question or "").split())
     if not question:
-        raise EntryInvalid({"questions": ["質問の文を入力してください"]})
+        raise Invalid("質問の文を入力してください", "questions")
     if len(question) > MAX_QUESTION:
-        raise EntryInvalid({"questions": [f"想定質問は1件{MAX_QUESTION}文字以内にしてください"]})
+        raise Invalid(f"想定質問は1件{MAX_QUESTION}文字以内にしてください", "questions")
     if fold(question) in {fold(q) for q in entry.questions or []}:
         return False
     data = entry.content()

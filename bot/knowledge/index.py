@@ -11,7 +11,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.knowledge.pack import SYNONYMS_FILE, PackError, validate_synonyms
+from bot.knowledge.pack import SYNONYMS_FILE, validate_synonyms
 from bot.core.problems import load_yaml
 from bot.core.version import current_version
 from bot.matching import Decision, Document, Matcher
@@ -117,7 +117,7 @@ def load_synonyms(directory: str) -> dict[str, list[str]]:
     problems = problems or validate_synonyms(raw, path.name)
     if problems:
         # A broken synonym file must not take the bot down; answer without it and say why.
-        log.error("ignoring %s: %s", path, PackError(problems))
+        log.error("ignoring %s: %s", path, "; ".join(map(str, problems)))
         return {}
     return {str(k): [str(v) for v in vs] for k, vs in (raw or {}).items()}
 

@@ -90,9 +90,9 @@ class EntriesSection:
                 continue
             slug = raw["slug"]
             if path.stem != slug:
-                problems.append(Problem(path.name, "slug", f"file name must be {slug}.yaml"))
+                problems.append(Problem(path.name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
             if slug in seen:
-                problems.append(Problem(path.name, "slug", f"duplicate of {seen[slug]}"))
+                problems.append(Problem(path.name, "slug", f"{seen[slug]} と識別名が重複しています"))
                 continue
             seen[slug] = path.name
             entries.append(normalise_entry(raw))
@@ -101,7 +101,7 @@ class EntriesSection:
             for entry in entries:
                 if entry["category"] not in known:
                     problems.append(Problem(f"{entry['slug']}.yaml", "category",
-                                            f"unknown category {entry['category']!r}: use one of {CATEGORIES_FILE}"))
+                                            f"カテゴリ「{entry['category'][:80]}」は {CATEGORIES_FILE} の一覧にありません。一覧の名前を使ってください"))
         problems.extend(entry_office_problems(entries, {o["key"] for o in pack.offices or []}))
         return entries, problems
 

@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import Facility, Notice
 from bot.notices import audience, report, test_recipients, topics, worker, workflow
@@ -26,9 +27,10 @@ def _notice(notice_id: int) -> Notice:
     return notice
 
 
-def _fail(exc: workflow.NoticeError) -> None:
-    for field, reason in exc.problems.items():
-        click.echo(f"{field}: {reason}", err=True)
+def _fail(exc: Invalid) -> None:
+    for problem in exc.problems:
+        if problem.field != "-":
+            click.echo(f"{problem.field}: {problem.message}", err=True)
     raise click.ClickException(str(exc))
 
 
@@ -69,7 +71,7 @@ def create(title: str, body: str, topic_keys: tuple[str, ...], url: str, entry_s
     try:
         notice = workflow.submit(workflow.Draft(title, body, url, entry_slug, tuple(slugs), send_at,
                                                 channel_names or ("line",), tuple(facility_ids), start, end), by=by)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         _fail(exc)
     click.echo(notice.id)
     if notice.status == "pending_approval":
@@ -101,7 +103,7 @@ def approve(notice_id: int, by: str, revision: int | None) -> None:
     try:
         notice = _notice(notice_id)
         notice = workflow.approve(notice, by=by, revision=notice.revision if revision is None else revision)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         _fail(exc)
     click.echo(f"notice {notice.id} approved; goes out at {local(planned_release(notice)):%Y-%m-%d %H:%M %Z}")
 
@@ -113,7 +115,7 @@ def cancel(notice_id: int, by: str) -> None:
     """Cancel a notice that has not started going out."""
     try:
         workflow.cancel(_notice(notice_id), by=by)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         _fail(exc)
     click.echo(f"notice {notice_id} cancelled")
 
@@ -158,7 +160,7 @@ def test_send(notice_id: int, to: str) -> None:
         raise click.ClickException(f"{to!r} is not a registered test recipient (admins add them in the console)")
     try:
         result = workflow.test_send(_notice(notice_id), recipient, by="cli")
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         _fail(exc)
     if not result.ok:
         raise click.ClickException(f"LINE answered {result.status or 'nothing'}: {result.error}")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from bot.core.access import admin_required, staff_required
+from bot.core.problems import Invalid
 from bot.core.blueprint import console_headers
 from bot.extensions import db
 from bot.line.client import SendResult
@@ -159,7 +160,7 @@ def _save(form: NoticeForm, notice: Notice | None):
         if notice is None:
             return workflow.create(_draft(form), by=current_user.email)
         return workflow.update(notice, _draft(form), by=current_user.email)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         fields = {"display": "display_from"}  # a period given without a display channel: shown at its start
         for name, reason in exc.problems.items():
             getattr(form, fields.get(name, name), form.title).errors = [reason]
@@ -280,7 +281,7 @@ def _act(notice_id: int, change, done: str, form: FlaskForm | None = None):
         abort(400)
     try:
         change(notice)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         flash(done, "info")
@@ -366,7 +367,7 @@ def test_send(notice_id: int):
         return redirect(url_for("notices.detail", notice_id=notice.id))
     try:
         result = workflow.test_send(notice, recipient, by=current_user.email)
-    except workflow.NoticeError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("notices.detail", notice_id=notice.id))
     if result.ok:
@@ -384,7 +385,7 @@ def recipients():
     if form.validate_on_submit():
         try:
             added = test_recipients.add(form.name.data, form.line_user_id.data, by=current_user.email)
-        except test_recipients.RecipientError as exc:
+        except Invalid as exc:
             for name, reason in exc.problems.items():
                 getattr(form, name).errors = [reason]
         else:

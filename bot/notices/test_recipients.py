@@ -6,19 +6,13 @@ import re
 from sqlalchemy import select
 
 from bot.core import audit
+from bot.core.problems import FORM, Invalid, Problem
+from bot.core.textrules import has_control
 from bot.extensions import db
 from bot.models import TestRecipient
 
 LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
 MAX_NAME = 80
-
-
-class RecipientError(ValueError):
-    """Raised with field → reason when a recipient cannot be added."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 def all_recipients() -> list[TestRecipient]:
@@ -29,15 +23,15 @@ def all_recipients() -> list[TestRecipient]:
 def add(name: str, line_user_id: str, by: str) -> TestRecipient:
     """Register a staff member's LINE account as a test recipient."""
     name, line_user_id = (name or "").strip(), (line_user_id or "").strip()
-    problems: dict[str, str] = {}
-    if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
-        problems["name"] = f"名前を{MAX_NAME}文字以内で入力してください。"
+    problems: list[Problem] = []
+    if not name or len(name) > MAX_NAME or has_control(name, one_line=True):
+        problems.append(Problem(FORM, "name", f"名前を{MAX_NAME}文字以内で入力してください。"))
     if not LINE_USER_ID.fullmatch(line_user_id):
-        problems["line_user_id"] = "LINE のユーザーID（U で始まり、0〜9・a〜f が32文字続く）を入力してください。"
+        problems.append(Problem(FORM, "line_user_id", "LINE のユーザーID（U で始まり、0〜9・a〜f が32文字続く）を入力してください。"))
     elif db.session.scalar(select(TestRecipient.id).where(TestRecipient.line_user_id == line_user_id)):
-        problems["line_user_id"] = "このユーザーIDはすでに登録されています。"
+        problems.append(Problem(FORM, "line_user_id", "このユーザーIDはすでに登録されています。"))
     if problems:
-        raise RecipientError(problems)
+        raise Invalid(problems)
     recipient = TestRecipient(name=name, line_user_id=line_user_id, added_by=by)
     db.session.add(recipient)
     db.session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy import select, update as sql_update
 
 from bot.core import ratelimit
 from bot.core import audit
+from bot.core.problems import FORM, Invalid, Problem
 from bot.staff import grants
 from bot.extensions import db
 from bot.line.client import LineGateway, SendResult
@@ -30,14 +31,6 @@ SELF_APPROVAL = "このお知らせを作成・編集・依頼した人は承認
 PUPPET = ("このお知らせを作成・編集した人が作った（または管理者にした）アカウントでは承認できません。"
           "別の管理者が承認してください（二人確認）。")
 STALE = "あなたが開いた後に、このお知らせの内容が変わりました。最新の内容を確認してから、もう一度承認してください。"
-
-
-class NoticeError(Exception):
-    """A request the notice's state or content does not allow, said in Japanese; problems maps field → reason."""
-
-    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or {}
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,8 @@ def _check(draft: Draft) -> None:
     found.update(channels.problems(_placement(draft), utcnow(), set(db.session.scalars(select(Facility.id))),
                                    send_at=draft.send_at))
     if found:
-        raise NoticeError("このままでは送れません：" + " ".join(found.values()), found)
+        raise Invalid([Problem(FORM, name, reason) for name, reason in found.items()],
+                      summary="このままでは送れません：" + " ".join(found.values()))
 
 
 def people(notice: Notice) -> set[str]:
@@ -126,7 +120,7 @@ def create(draft: Draft, by: str) -> Notice:
 def update(notice: Notice, draft: Draft, by: str) -> Notice:
     """Change a draft's content, audience or time, remembering who changed it, audited."""
     if notice.status not in EDITABLE:
-        raise NoticeError("下書きだけが編集できます。")
+        raise Invalid("下書きだけが編集できます。")
     _check(draft)
     before = placement(notice)
     notice.title, notice.body, notice.url = draft.title.strip(), draft.body.strip(), draft.url.strip()
@@ -155,7 +149,7 @@ def _place(notice: Notice, draft: Draft) -> None:
 def request_send(notice: Notice, by: str, now: datetime | None = None) -> Notice:
     """Ask to send a draft: it waits for approval when the two-person rule is on, else it is scheduled."""
     if notice.status != "draft":
-        raise NoticeError("下書きのお知らせだけが送信の手続きに進めます。")
+        raise Invalid("下書きのお知らせだけが送信の手続きに進めます。")
     notice.requested_by, notice.requested_at = by, now or utcnow()
     notice.status = "pending_approval" if approval_required() else "scheduled"
     _audit(notice, by, "notice.request")
@@ -166,10 +160,10 @@ def request_send(notice: Notice, by: str, now: datetime | None = None) -> Notice
 def approve(notice: Notice, by: str, revision: int, now: datetime | None = None) -> Notice:
     """Approve the revision of a waiting notice the approver saw; nobody who wrote or asked for it may."""
     if notice.status != "pending_approval":
-        raise NoticeError("承認待ちのお知らせではありません。")
+        raise Invalid("承認待ちのお知らせではありません。")
     problem = approver_problem(notice, by)
     if problem:
-        raise NoticeError(problem)
+        raise Invalid(problem)
     # Compare and set in one statement: a send-back and edit racing this approval cannot slip through.
     changed = db.session.execute(
         sql_update(Notice).where(Notice.id == notice.id, Notice.status == "pending_approval",
@@ -178,7 +172,7 @@ def approve(notice: Notice, by: str, revision: int, now: datetime | None = None)
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         db.session.rollback()
-        raise NoticeError(STALE)
+        raise Invalid(STALE)
     _audit(notice, by, "notice.approve")
     db.session.commit()
     db.session.refresh(notice)
@@ -188,19 +182,19 @@ def approve(notice: Notice, by: str, revision: int, now: datetime | None = None)
 def send_back(notice: Notice, by: str) -> Notice:
     """Return a waiting notice to its author as a draft; only someone who may approve it may."""
     if notice.status != "pending_approval":
-        raise NoticeError("承認待ちのお知らせではありません。")
+        raise Invalid("承認待ちのお知らせではありません。")
     problem = approver_problem(notice, by)
     if problem:
-        raise NoticeError(problem.replace("承認できません", "差し戻せません"))
+        raise Invalid(problem.replace("承認できません", "差し戻せません"))
     return _to_draft(notice, by, "notice.send_back")
 
 
 def withdraw(notice: Notice, by: str) -> Notice:
     """Take one's own request back: the notice becomes a draft again."""
     if notice.status != "pending_approval":
-        raise NoticeError("承認待ちのお知らせではありません。")
+        raise Invalid("承認待ちのお知らせではありません。")
     if not may_withdraw(notice, by):
-        raise NoticeError("依頼を取り下げられるのは、作成した人か承認を依頼した人だけです。")
+        raise Invalid("依頼を取り下げられるのは、作成した人か承認を依頼した人だけです。")
     return _to_draft(notice, by, "notice.withdraw")
 
 
@@ -225,7 +219,7 @@ def cancel(notice: Notice, by: str, now: datetime | None = None) -> Notice:
         db.session.commit()
         return notice
     if notice.status not in CANCELLABLE:
-        raise NoticeError("送信中または送信済みのお知らせは取り消せません。")
+        raise Invalid("送信中または送信済みのお知らせは取り消せません。")
     if public.display_state(notice, now) == "live":
         notice.unpublished_at = now or utcnow()  # when it left the page: the feed's Last-Modified must move on
     notice.status, notice.cancelled_by = "cancelled", by
@@ -247,13 +241,13 @@ def test_sends_left(by: str, now: datetime | None = None) -> int:
 def test_send(notice: Notice, recipient: TestRecipient, by: str, gateway: LineGateway | None = None) -> SendResult:
     """Push a draft or waiting notice to one registered staff test recipient, within the hourly limit."""
     if notice.status not in TEST_SENDABLE:
-        raise NoticeError("テスト送信できるのは、下書きと承認待ちのお知らせだけです。")
+        raise Invalid("テスト送信できるのは、下書きと承認待ちのお知らせだけです。")
     gateway = gateway or current_app.extensions["line_gateway"]
     if not gateway.configured:
-        raise NoticeError("LINE との接続がまだ設定されていません（チャネルアクセストークンが未設定です）。"
+        raise Invalid("LINE との接続がまだ設定されていません（チャネルアクセストークンが未設定です）。"
                           "設定が済むまでテスト送信はできません。")
     if not _test_send_limit().hit(by):  # counts this try, atomically, in every worker's shared count
-        raise NoticeError(f"テスト送信は1時間に{current_app.config['NOTICE_TEST_SENDS_PER_HOUR']}回までです。"
+        raise Invalid(f"テスト送信は1時間に{current_app.config['NOTICE_TEST_SENDS_PER_HOUR']}回までです。"
                           "しばらくしてからもう一度お試しください。")
     result = gateway.push(recipient.line_user_id, [notice_message(notice)], retry_key=str(uuid.uuid4()))
     # Every try counts against the hourly limit and is audited, whether LINE took it or not.

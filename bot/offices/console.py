@@ -8,6 +8,7 @@ from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.core.revisions import history as revision_history
 from bot.core.inputs import attach_errors
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.core.revisions import revision_diffs
 from bot.core.labels import REVISION_REASONS, actor_label
@@ -16,7 +17,7 @@ from bot.models.offices import OFFICE_FIELDS
 from bot.offices.inputs import OfficeForm
 from bot.offices.pack import LABELS
 from bot.offices.store import (
-    OfficeConflict, OfficeInvalid, all_offices, entries_naming, entry_counts, save_office,
+    OfficeConflict, all_offices, entries_naming, entry_counts, save_office
 )
 
 
@@ -35,7 +36,7 @@ def office_new():
     if form.validate_on_submit():
         try:
             office, _ = save_office(None, form.office_data(), current_user.email)
-        except OfficeInvalid as exc:
+        except Invalid as exc:
             attach_errors(form, exc.errors)
         else:
             flash(f"担当課「{office.name}」を追加しました。", "info")
@@ -56,7 +57,7 @@ def office_edit(office_id: int):
         expected = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
         try:
             _, changed = save_office(office, form.office_data(), current_user.email, expected_version=expected)
-        except OfficeInvalid as exc:
+        except Invalid as exc:
             attach_errors(form, exc.errors)
         except OfficeConflict:
             db.session.refresh(office)

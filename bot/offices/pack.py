@@ -9,11 +9,11 @@ import yaml
 
 from bot.models.offices import OFFICE_FIELDS
 from bot.core.problems import Problem
-from bot.core.textrules import EMAIL_RE, SLUG_RE, has_control, phone_problem, web_url_problem
+from bot.core.textrules import MAX_EMAIL, MAX_SLUG, MAX_URL, SLUG_RE, has_control, is_email, phone_problem, web_url_problem
 
 OFFICES_FILE = "offices.yaml"
 # The database columns; a phone that fits LINE's tel: URI and a phone screen.
-LIMITS = {"key": 80, "name": 100, "phone": 20, "hours": 200, "email": 254, "url": 500, "place": 200,
+LIMITS = {"key": MAX_SLUG, "name": 100, "phone": 20, "hours": 200, "email": MAX_EMAIL, "url": MAX_URL, "place": 200,
           "source": 200, "review_note": 2000}
 LABELS = {"key": "識別名", "name": "担当課の名前", "phone": "電話番号", "hours": "受付時間", "email": "メールアドレス",
           "url": "ページのURL", "place": "場所", "source": "出典", "review_note": "確認メモ"}
@@ -54,7 +54,7 @@ def check_office(raw: Any, file: str, where: str) -> list[Problem]:
         problems.append(Problem(file, f"{where}.phone", reason))
     if isinstance(url, str) and url.strip() and (reason := web_url_problem(url.strip(), LABELS["url"])):
         problems.append(Problem(file, f"{where}.url", reason))
-    if isinstance(email, str) and email.strip() and not EMAIL_RE.match(email.strip()):
+    if isinstance(email, str) and email.strip() and not is_email(email.strip()):
         problems.append(Problem(file, f"{where}.email", "メールアドレスの形が正しくありません（例：name@example.jp）"))
     return problems
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,21 +11,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.core import audit
 from bot.core.revisions import add_revision
 from bot.core.version import bump_version
-from bot.core.records import ImportReport, assign, errors_by_field, taken_key, upsert_by_key
+from bot.core.problems import Invalid
+from bot.core.records import ImportReport, assign, taken_key, upsert_by_key
 from bot.extensions import db
 from bot.models import Entry, Office
 from bot.offices.pack import LIMITS, check_office, normalise_office, office_hash
 
 
 OfficeImportReport = ImportReport  # what an import did to the offices, key by key
-
-
-class OfficeInvalid(ValueError):
-    """Raised when office data breaks a rule; carries Japanese messages by field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class OfficeConflict(Exception):
@@ -69,7 +63,8 @@ def save_office(office: Office | None, data: dict[str, Any], actor: str, *,
     if office is None:
         problems += taken_key(Office, data["key"], LIMITS["key"], "form", "office.key")
     if problems:
-        raise OfficeInvalid(errors_by_field(problems))
+        # The form names its fields without the "office." the pack's problems carry.
+        raise Invalid([replace(p, field=p.field.split(".", 1)[-1]) for p in problems])
     if office is not None and expected_version is not None and office.lock_version != expected_version:
         raise OfficeConflict(office.key)
     creating = office is None

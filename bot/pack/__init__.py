@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.extensions import db
-from bot.knowledge.pack import PackError
 from bot.core.version import bump_version
 from bot.pack.sections import BY_NAME, FILES, SECTIONS, check_order
-from bot.core.problems import Problem
+from bot.core.problems import Invalid, Problem
 from bot.pack import labels as _labels  # noqa: F401  (registers its Japanese names in bot.core.labels)
 
-__all__ = ["ImportReport", "Pack", "PackError", "export_pack", "import_pack", "read_pack"]
+__all__ = ["ImportReport", "Invalid", "Pack", "export_pack", "import_pack", "read_pack"]
 if check_order(SECTIONS):  # a section listed before one it needs: refuse to start rather than read it wrong
     raise RuntimeError("bot/pack/sections.py: " + "; ".join(check_order(SECTIONS)))
 
@@ -40,16 +39,16 @@ class Pack:
 
 
 def read_pack(directory: str | Path) -> Pack:
-    """Read and validate a pack directory section by section; raise PackError listing every problem."""
+    """Read and validate a pack directory section by section; raise Invalid listing every problem."""
     root = Path(directory)
     if not root.is_dir():
-        raise PackError([Problem(str(root), "-", "is not a directory")])
+        raise Invalid([Problem(str(root), "-", "フォルダがありません（知識パックのフォルダを指定してください）")])
     pack, problems = Pack(), []
     for section in SECTIONS:
         pack.values[section.name], found = section.read(root, pack)
         problems += found
     if problems:
-        raise PackError(problems)
+        raise Invalid(problems)
     return pack
 
 

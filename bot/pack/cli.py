@@ -7,9 +7,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from bot.core.problems import Problem
 from bot.knowledge.categories import near_duplicates
+from bot.knowledge.pack import CATEGORIES_FILE
 from bot.knowledge.index import load_synonyms
-from bot.pack import PackError, export_pack, import_pack, read_pack
+from bot.pack import Invalid, export_pack, import_pack, read_pack
 
 
 def _pack_dir(directory: str | None) -> str:
@@ -19,10 +21,10 @@ def _pack_dir(directory: str | None) -> str:
 def _read_or_exit(directory: str):
     try:
         return read_pack(directory)
-    except PackError as exc:
+    except Invalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s); nothing was changed.", err=True)
+        click.echo(f"{len(exc.problems)}件の問題があります。何も変更していません。", err=True)
         sys.exit(1)
 
 
@@ -34,11 +36,12 @@ def kb_check(directory: str | None) -> None:
     pack = _read_or_exit(_pack_dir(directory))
     # Two spellings of one category split the greeting and the menu in two (子育て･教育 / 子育て・教育).
     used = list(dict.fromkeys([*pack.categories, *(e["category"] for e in pack.entries)]))
-    close = near_duplicates(used)
-    for a, b, why in close:
-        click.echo(f"categories: {a!r} and {b!r} look like one category ({why})", err=True)
+    close = [Problem(CATEGORIES_FILE, "-", f"「{a}」と「{b}」は同じカテゴリに見えます（{why}）")
+             for a, b, why in near_duplicates(used)]
+    for problem in close:
+        click.echo(str(problem), err=True)
     if close:
-        click.echo(f"{len(close)} problem(s) with category names.", err=True)
+        click.echo(f"カテゴリ名に{len(close)}件の問題があります。", err=True)
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
                f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.offices or [])} offices,"

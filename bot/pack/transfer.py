@@ -24,8 +24,9 @@ from sqlalchemy import select
 
 from bot import csvsafe
 from bot.core import audit
+from bot.core.problems import Invalid, Problem
 from bot.extensions import db
-from bot.knowledge.editing import check_entry, japanese_reason, write_entry
+from bot.knowledge.editing import check_entry, write_entry
 from bot.knowledge.labels import field_key, field_label, status_key, status_label
 from bot.knowledge.lostchars import lost_characters
 from bot.core.version import bump_version
@@ -66,15 +67,6 @@ _OWNER = {name: section.name for section in SECTIONS for name in section.files}
 
 
 @dataclass
-class RowProblem:
-    """One problem in an upload: where (file or CSV line), which field, why (in Japanese)."""
-
-    where: str
-    field: str
-    reason: str
-
-
-@dataclass
 class PlannedChange:
     """What applying the upload would do to one entry."""
 
@@ -98,7 +90,7 @@ class Staged:
 
     filename: str
     entries: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     plan: list[PlannedChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     token: str = ""
@@ -194,21 +186,21 @@ def _row_to_entry(row: dict[str, str]) -> dict[str, Any]:
 def _parse_csv(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
     try:
         table = csvsafe.read(raw, max_rows=MAX_UPLOAD_ENTRIES)
-    except csvsafe.CsvUnreadable as exc:
-        staged.problems.append(RowProblem(staged.filename, "-", str(exc)))
+    except Invalid as exc:
+        staged.problems.append(Problem(staged.filename, "-", str(exc)))
         return []
     staged.encoding = table.encoding
     if not table.header:
-        staged.problems.append(RowProblem(staged.filename, "-", "見出しの行がありません"))
+        staged.problems.append(Problem(staged.filename, "-", "見出しの行がありません"))
         return []
     keys: list[str | None] = []
     for header in table.header:
         key = field_key(header)
         if key not in FIELD_ORDER:
-            staged.problems.append(RowProblem("1行目", header[:40], "不明な列です"))
+            staged.problems.append(Problem("1行目", header[:40], "不明な列です"))
             key = None
         elif key in keys:
-            staged.problems.append(RowProblem("1行目", header[:40], f"「{field_label(key)}」の列が2つあります"))
+            staged.problems.append(Problem("1行目", header[:40], f"「{field_label(key)}」の列が2つあります"))
             key = None
         keys.append(key)
     rows = []
@@ -218,7 +210,7 @@ def _parse_csv(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
         # Excel's row number (the header is row 1), not the file line: cells may hold several lines.
         where = f"{number}行目"
         if len(cells) > len(keys):
-            staged.problems.append(RowProblem(where, "-", "見出しより列が多い行です"))
+            staged.problems.append(Problem(where, "-", "見出しより列が多い行です"))
             continue
         row = {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key}
         rows.append((where, _row_to_entry(row)))
@@ -246,13 +238,13 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         files = _entry_files(archive)
     except _ZIP_ERRORS:
-        staged.problems.append(RowProblem(staged.filename, "-", "ZIPファイルとして読み取れません"))
+        staged.problems.append(Problem(staged.filename, "-", "ZIPファイルとして読み取れません"))
         return []
     if len(files) > MAX_UPLOAD_ENTRIES + 1:
-        staged.problems.append(RowProblem(staged.filename, "-", f"一度に取り込めるのは{MAX_UPLOAD_ENTRIES}件までです"))
+        staged.problems.append(Problem(staged.filename, "-", f"一度に取り込めるのは{MAX_UPLOAD_ENTRIES}件までです"))
         return []
     if sum(info.file_size for info in files) > MAX_UNPACKED:
-        staged.problems.append(RowProblem(staged.filename, "-", f"展開すると大きすぎます（合計{MAX_UNPACKED // 2**20}MBまで）"))
+        staged.problems.append(Problem(staged.filename, "-", f"展開すると大きすぎます（合計{MAX_UNPACKED // 2**20}MBまで）"))
         return []
     budget = MAX_UNPACKED
     rows = []
@@ -265,28 +257,28 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
                 # Not even read: another page (or `flask kb import`) changes this section.
                 left.setdefault(section, []).append(name if name in _OWNER else f"{section}/{name}")
                 continue
-            too_big = RowProblem(name, "-", f"ファイルが大きすぎます（1件{MAX_ENTRY_FILE // 1024}KBまで）")
+            too_big = Problem(name, "-", f"ファイルが大きすぎます（1件{MAX_ENTRY_FILE // 1024}KBまで）")
             if info.file_size > MAX_ENTRY_FILE:
                 staged.problems.append(too_big)
                 continue
             try:
                 data = _read_member(archive, info, min(MAX_ENTRY_FILE, budget))
             except _ZIP_ERRORS:
-                staged.problems.append(RowProblem(name, "-", "ZIPの中のファイルが壊れています（CRCや大きさが合いません）"))
+                staged.problems.append(Problem(name, "-", "ZIPの中のファイルが壊れています（CRCや大きさが合いません）"))
                 continue
             if data is None:
                 # The member unpacks to more than it declares (a zip bomb), or past the total.
-                staged.problems.append(too_big if budget >= MAX_ENTRY_FILE else RowProblem(
+                staged.problems.append(too_big if budget >= MAX_ENTRY_FILE else Problem(
                     name, "-", f"展開すると大きすぎます（合計{MAX_UNPACKED // 2**20}MBまで）"))
                 break
             budget -= len(data)
             try:
                 raw_entry = yaml.load(data.decode("utf-8"), Loader=_YAML_LOADER)
             except UnicodeDecodeError:
-                staged.problems.append(RowProblem(name, "-", "UTF-8のテキストではありません"))
+                staged.problems.append(Problem(name, "-", "UTF-8のテキストではありません"))
                 continue
             except (yaml.YAMLError, ValueError, TypeError) as exc:
-                staged.problems.append(RowProblem(name, "-", f"YAMLとして読み取れません: {exc}"[:300]))
+                staged.problems.append(Problem(name, "-", f"YAMLとして読み取れません: {exc}"[:300]))
                 continue
             if section == "offices":
                 _stage_offices(raw_entry, name, staged)
@@ -296,7 +288,7 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
                 continue
             slug = raw_entry.get("slug") if isinstance(raw_entry, dict) else None
             if isinstance(slug, str) and slug and PurePosixPath(name).stem != slug:
-                staged.problems.append(RowProblem(name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
+                staged.problems.append(Problem(name, "slug", f"ファイル名は {slug[:80]}.yaml にしてください"))
             rows.append((name, raw_entry))
     _leave_alone(left, staged)
     return rows
@@ -304,7 +296,7 @@ def _parse_zip(raw: bytes, staged: Staged) -> list[tuple[str, Any]]:
 
 def _stage_offices(raw: Any, name: str, staged: Staged) -> None:
     problems = validate_offices(raw, name)
-    staged.problems.extend(RowProblem(p.file, p.field, p.reason) for p in problems)
+    staged.problems.extend(problems)
     if not problems:
         staged.offices = [normalise_office(o) for o in raw or []]
         staged.notes.append(f"{OFFICES_FILE}（担当課 {len(staged.offices)}件）も取り込みます。ファイルの内容で上書きします。")
@@ -312,7 +304,7 @@ def _stage_offices(raw: Any, name: str, staged: Staged) -> None:
 
 def _stage_shelters(raw: Any, name: str, staged: Staged) -> None:
     problems = validate_shelters(raw, name)
-    staged.problems.extend(RowProblem(p.file, p.field, p.reason) for p in problems)
+    staged.problems.extend(problems)
     if not problems:
         staged.shelters = [normalise_shelter(s) for s in (raw or {}).get("shelters") or []]
         staged.notes.append(f"{SHELTERS_FILE}（避難所 {len(staged.shelters)}件）も取り込みます。"
@@ -328,13 +320,13 @@ def parse_upload(filename: str, raw: bytes) -> Staged:
     elif lower.endswith(".zip"):
         rows = _parse_zip(raw, staged)
     else:
-        staged.problems.append(RowProblem(filename, "-", "CSV（.csv）かYAMLのZIP（.zip）を選んでください"))
+        staged.problems.append(Problem(filename, "-", "CSV（.csv）かYAMLのZIP（.zip）を選んでください"))
         return staged
     if len(rows) > MAX_UPLOAD_ENTRIES:
-        staged.problems.append(RowProblem(filename, "-", f"一度に取り込めるのは{MAX_UPLOAD_ENTRIES}件までです"))
+        staged.problems.append(Problem(filename, "-", f"一度に取り込めるのは{MAX_UPLOAD_ENTRIES}件までです"))
         return staged
     if not rows and not staged.problems:
-        staged.problems.append(RowProblem(filename, "-", "取り込む項目がありません"))
+        staged.problems.append(Problem(filename, "-", "取り込む項目がありません"))
     existing = {e.slug: e for e in db.session.scalars(select(Entry))}
     seen: dict[str, str] = {}
     for where, raw_entry in rows:
@@ -342,12 +334,11 @@ def parse_upload(filename: str, raw: bytes) -> Staged:
         current = existing.get(slug) if isinstance(slug, str) else None
         problems = check_entry(raw_entry, file=where, existing_id=current.id if current else None,
                                known_offices={o["key"] for o in staged.offices or []})
-        for p in problems:
-            staged.problems.append(RowProblem(p.file, p.field, japanese_reason(p.reason)))
+        staged.problems.extend(problems)
         if problems:
             continue
         if slug in seen:
-            staged.problems.append(RowProblem(where, "slug", f"{seen[slug]} と識別名が重複しています"))
+            staged.problems.append(Problem(where, "slug", f"{seen[slug]} と識別名が重複しています"))
             continue
         seen[slug] = where
         data = normalise_entry(raw_entry)
@@ -418,6 +409,11 @@ def stage(staged: Staged, directory: Path) -> str:
     return staged.token
 
 
+def _problem(raw: dict[str, str]) -> Problem:
+    # A file staged before this release names its parts where/field/reason.
+    return Problem(raw.get("file", raw.get("where", "")), raw["field"], raw.get("message", raw.get("reason", "")))
+
+
 def load_staged(directory: Path, token: str) -> Staged:
     """Return a staged upload, or raise ImportRefused when it is unknown or expired."""
     if not _TOKEN_RE.match(token or ""):
@@ -434,7 +430,7 @@ def load_staged(directory: Path, token: str) -> Staged:
     return Staged(
         filename=raw["filename"], entries=raw["entries"], token=raw["token"], notes=raw["notes"],
         encoding=raw.get("encoding", "utf-8"), offices=raw.get("offices"), shelters=raw.get("shelters"),
-        problems=[RowProblem(**p) for p in raw["problems"]], plan=[PlannedChange(**p) for p in raw["plan"]],
+        problems=[_problem(p) for p in raw["problems"]], plan=[PlannedChange(**p) for p in raw["plan"]],
     )
 
 
@@ -468,7 +464,7 @@ def apply_staged(staged: Staged, actor: str, directory: Path | None = None, *,
             problems = check_entry(data, file=data["slug"], existing_id=entry.id if entry else None,
                                    known_offices={o["key"] for o in staged.offices or []})
             if problems:
-                raise ImportRefused(f"「{planned.title}」: {japanese_reason(problems[0].reason)}")
+                raise ImportRefused(f"「{planned.title}」: {problems[0].message}")
             restored = entry is not None and entry.archived
             if restored:
                 # Importing an archived entry brings it back, as the preview said.

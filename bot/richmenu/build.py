@@ -5,12 +5,13 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from bot.core.problems import Invalid
 from bot.publicurl import absolute, base_url
 from bot.richmenu import render
-from bot.richmenu.image import ImageInvalid, check_image, image_size
+from bot.richmenu.image import check_image, image_size
 from bot.richmenu.definition import LAYOUTS, MODE_LABELS, line_action
 from bot.richmenu.spec import Area, MenuSpec
-from bot.richmenu.store import RichMenuInvalid, check, load
+from bot.richmenu.store import check, load
 from bot.town.settings import current_town
 
 
@@ -49,14 +50,14 @@ def spec_for(mode: str, definition: dict[str, Any], image: bytes | None = None, 
 
 
 def build_spec(mode: str) -> MenuSpec:
-    """Return the mode's menu ready to publish; raise RichMenuInvalid or render.RenderError in Japanese."""
+    """Return the mode's menu ready to publish; raise Invalid or render.RenderError in Japanese."""
     stored = load(mode)
     definition = check(stored.definition)  # categories may have been renamed since it was saved
     if stored.image is not None:
         # Checked again, decoded in full: an image stored before a check existed must not reach LINE either.
         try:
             check_image(stored.image, LAYOUTS[definition["layout"]])
-        except ImageInvalid as exc:
-            raise RichMenuInvalid([("image", "登録した画像に問題があります：" + " ".join(exc.problems)
-                                    + "画像を登録し直すか、削除して自動作成に戻してください。")]) from None
+        except Invalid as exc:
+            raise Invalid("登録した画像に問題があります：" + " ".join(p.message for p in exc.problems)
+                          + "画像を登録し直すか、削除して自動作成に戻してください。", "image") from None
     return spec_for(mode, definition, stored.image, stored.image_type, current_town().name)

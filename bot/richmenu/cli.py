@@ -6,6 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from bot.core.problems import Invalid
 from bot.richmenu import mode as modes
 from bot.richmenu import publish as publisher
 from bot.richmenu.spec import MODES
@@ -65,7 +66,7 @@ def mode_command(which: str, reason: str, by: str, yes: bool, digest: str | None
     except modes.ReviewChanged as exc:
         click.echo(exc.review.text())
         raise click.ClickException(exc.message) from None
-    except modes.ModeError as exc:
+    except Invalid as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("災害時モードに切り替えました。" if result.on else "災害時モードを終了し、通常に戻しました。")
     click.echo(result.menu_message, err=not result.menu_ok)

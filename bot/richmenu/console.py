@@ -18,6 +18,8 @@ from wtforms.fields.choices import SelectChoice
 
 from bot.bodylimits import body_limit, limit_text
 from bot.core.access import admin_required, staff_required
+from bot.core.problems import FORM, Invalid, Problem
+from bot.core.textrules import CONTROL_OR_BREAK
 from bot.core.blueprint import bp
 from bot.knowledge import categories
 from bot.richmenu import mode as modes
@@ -26,9 +28,9 @@ from bot.richmenu import render, store
 from bot.richmenu.build import rendered_image
 from bot.richmenu.definition import ACTION_LABELS, LAYOUTS, MAX_SUB_LABEL, MODE_LABELS
 from bot.richmenu.inputs import (
-    MAX_TILES, DisasterForm, PublishForm, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data,
+    MAX_TILES, DisasterForm, PublishForm, RichMenuActionForm, RichMenuForm, RichMenuImageForm, definition_of, form_data
 )
-from bot.richmenu.image import ImageInvalid, check_image
+from bot.richmenu.image import check_image
 from bot.richmenu.spec import MODES
 from bot.town.settings import disaster_state
 
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 
 _WHERE = re.compile(r"^tiles\[(\d+)\]\.(?:action\.)?(label|sub|category|text|uri|type)$")
 EMPTY: dict[str, Any] = {"layout": "large-2x3", "chat_bar_text": "", "tiles": []}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _mode(value: Any) -> str:
@@ -89,11 +90,11 @@ def _describe(tile: dict[str, Any]) -> str:
 def _stored(mode: str, fallback: dict[str, Any]) -> store.StoredMenu:
     try:
         return store.load(mode)
-    except store.RichMenuInvalid:  # the pack's file is broken or missing: the editor still opens to fix it
+    except Invalid:  # the pack's file is broken or missing: the editor still opens to fix it
         return store.StoredMenu(mode, fallback)
 
 
-def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: list[tuple[str, str]] = (),
+def _page(mode: str, form: RichMenuForm, definition: dict[str, Any], problems: list[Problem] = (),
           status: int = 200):
     stored = _stored(mode, definition)
     layout = LAYOUTS.get(definition.get("layout", "")) or LAYOUTS.get(stored.definition.get("layout", "")) \
@@ -116,8 +117,8 @@ def richmenu():
     mode = _mode(request.args.get("mode"))
     try:
         definition = store.load(mode).definition
-    except store.RichMenuInvalid as exc:
-        flash("リッチメニューの定義を読めません：" + "、".join(reason for _, reason in exc.problems), "error")
+    except Invalid as exc:
+        flash("リッチメニューの定義を読めません：" + "、".join(p.message for p in exc.problems), "error")
         definition = EMPTY
     return _page(mode, _form(mode, definition), definition)
 
@@ -130,15 +131,16 @@ def richmenu_save():
     form = _form(mode, {}, request.form)
     definition = definition_of(form.data)
     if not form.validate_on_submit():
-        problems = [(name, _labelled(form, name, error)) for name, errors in form.errors.items() for error in errors]
-        return _page(mode, form, definition, problems or [("-", "送信内容が正しくありません。")], 400)
+        problems = [Problem(FORM, name, _labelled(form, name, error)) for name, errors in form.errors.items()
+                    for error in errors]
+        return _page(mode, form, definition, problems or [Problem(FORM, "-", "送信内容が正しくありません。")], 400)
     try:
         clean = store.check(definition)
-    except store.RichMenuInvalid as exc:
-        for where, reason in exc.problems:
-            name = _field_of(where)
+    except Invalid as exc:
+        for problem in exc.problems:
+            name = _field_of(problem.field)
             if name and name in form:
-                form[name].errors = [*form[name].errors, reason]
+                form[name].errors = [*form[name].errors, problem.message]
         return _page(mode, form, definition, exc.problems, 400 if request.form.get("do") != "preview" else 200)
     if request.form.get("do") == "preview":
         flash("プレビューを更新しました（まだ保存していません）。", "info")
@@ -156,8 +158,8 @@ def _preview_menu(args: Any, mode: str) -> dict[str, Any]:
     tiles = []
     for n in range(1, layout.cells + 1):
         # Drawn as typed so staff see their text, cut to what the saved menu allows so one preview stays cheap.
-        label = _CONTROL.sub("", args.get(f"t{n}_label", ""))[:layout.max_label]
-        sub = _CONTROL.sub("", args.get(f"t{n}_sub", ""))[:MAX_SUB_LABEL]
+        label = CONTROL_OR_BREAK.sub("", args.get(f"t{n}_label", ""))[:layout.max_label]
+        sub = CONTROL_OR_BREAK.sub("", args.get(f"t{n}_sub", ""))[:MAX_SUB_LABEL]
         tiles.append({"label": label, "sub": sub} if sub else {"label": label})
     return {"layout": layout.name, "chat_bar_text": "", "tiles": tiles}
 
@@ -195,8 +197,8 @@ def richmenu_upload():
     layout = LAYOUTS.get(_stored(mode, EMPTY).definition.get("layout", ""), LAYOUTS["large-2x3"])
     try:
         image_type = check_image(data, layout)
-    except ImageInvalid as exc:
-        flash("画像を登録できませんでした：" + " ".join(exc.problems), "error")
+    except Invalid as exc:
+        flash("画像を登録できませんでした：" + " ".join(p.message for p in exc.problems), "error")
         return redirect(url_for("admin.richmenu", mode=mode))
     store.set_image(mode, data, image_type, current_user.email)
     flash(f"{MODE_LABELS[mode]}の画像を登録しました。", "info")
@@ -287,7 +289,7 @@ def disaster_mode():
                               confirmed=form.digest.data)
     except modes.ReviewChanged as exc:
         return _changed(exc, form.reason.data or "")
-    except modes.ModeError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.menu_publish_page"))
     flash("災害時モードに切り替えました。返信の先頭に案内が付き、あいさつが変わります。" if result.on

@@ -6,6 +6,7 @@ import warnings
 
 from PIL import Image, ImageFile
 
+from bot.core.problems import FORM, Invalid, Problem
 from bot.richmenu.definition import Layout
 from bot.richmenu.spec import MAX_IMAGE_BYTES
 
@@ -15,12 +16,8 @@ TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 MAX_PIXELS = 2500 * 1725
 
 
-class ImageInvalid(ValueError):
-    """Raised with every problem of an uploaded image, in Japanese."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+def _invalid(messages: list[str]) -> Invalid:
+    return Invalid(Problem(FORM, "image", message) for message in messages)
 
 
 def _open(data: bytes) -> Image.Image:
@@ -43,9 +40,9 @@ def image_size(data: bytes) -> tuple[int, int]:
 
 
 def check_image(data: bytes, layout: Layout) -> str:
-    """Return the image's MIME type if it can be a menu for the layout; raise ImageInvalid listing the problems."""
+    """Return the image's MIME type if it can be a menu for the layout; raise Invalid listing the problems."""
     if not data:
-        raise ImageInvalid(["画像ファイルを選んでください。"])
+        raise _invalid(["画像ファイルを選んでください。"])
     problems = []
     if len(data) > MAX_IMAGE_BYTES:
         problems.append(f"画像のファイルサイズは 1MB 以下にしてください（いま {len(data) / 1024 / 1024:.1f}MB）。")
@@ -54,16 +51,16 @@ def check_image(data: bytes, layout: Layout) -> str:
         kind = image.format
         width, height = image.size
         if kind not in TYPES:
-            raise ImageInvalid(problems + ["画像は PNG か JPEG にしてください。"])
+            raise _invalid(problems + ["画像は PNG か JPEG にしてください。"])
         if width * height <= MAX_PIXELS:  # larger ones fail on their size below, never decoded
             image.verify()  # reads the whole file: truncated or broken data fails here, not at LINE
             _decode(data)  # verify() checks chunks, not pixels: a corrupt IDAT or half a JPEG fails only here
-    except ImageInvalid:
+    except Invalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageInvalid(problems + ["画像が大きすぎます。横 2500 ピクセル以下にしてください。"]) from None
+        raise _invalid(problems + ["画像が大きすぎます。横 2500 ピクセル以下にしてください。"]) from None
     except Exception:  # Pillow raises many kinds (OSError, SyntaxError, ValueError…) for data it cannot read
-        raise ImageInvalid(problems + ["画像として読み込めません。PNG か JPEG のファイルを選んでください。"]) from None
+        raise _invalid(problems + ["画像として読み込めません。PNG か JPEG のファイルを選んでください。"]) from None
     if width * height > MAX_PIXELS and width <= MAX_WIDTH:
         problems.append(f"画像が大きすぎます（{width}×{height}）。縦を短くしてください。")
     if not MIN_WIDTH <= width <= MAX_WIDTH:
@@ -83,5 +80,5 @@ def check_image(data: bytes, layout: Layout) -> str:
             problems.append("ボタンの範囲が画像の外にはみ出しています。")
             break
     if problems:
-        raise ImageInvalid(problems)
+        raise _invalid(problems)
     return TYPES[kind]

@@ -9,6 +9,7 @@ from typing import Callable
 from flask import current_app, has_request_context
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import RichMenuPublication
 from bot.models.timeutil import console_time
@@ -19,7 +20,6 @@ from bot.richmenu.build import build_spec
 from bot.richmenu.definition import MODE_LABELS
 from bot.richmenu.render import RenderError
 from bot.richmenu.spec import MenuSpec
-from bot.richmenu.store import RichMenuInvalid
 from bot.town.settings import disaster_state, set_disaster_mode
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,6 @@ NO_BASE_URL = ("PUBLIC_BASE_URL が設定されていないため、メニュー
 
 CHANGED = ("確認した後に、メニューの内容が変わりました（ほかの人が編集・公開したためです）。何も公開・切り替えしていません。"
            "下の新しい変更内容（URLを含む）を確認してから、もう一度操作してください。")
-
-
-class ModeError(ValueError):
-    """The switch was refused; the message is Japanese."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +105,8 @@ def review(mode: str, builder: Callable[[str], MenuSpec] | None = None) -> Revie
     before_id = published.id if published is not None else None
     try:
         spec = (builder or build)(mode)
-    except RichMenuInvalid as exc:
-        reasons = "、".join(reason for _, reason in exc.problems)
+    except Invalid as exc:
+        reasons = "、".join(p.message for p in exc.problems)
         problem = f"メニューの定義に問題があるため、公開していません（{reasons}）。"
     except RenderError as exc:
         problem = f"メニューの画像を作れなかったため、公開していません（{exc}）。"
@@ -183,11 +179,11 @@ def switch(on: bool, reason: str, actor: str, builder: Callable[[str], MenuSpec]
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ModeError("切り替える理由を入力してください。")
+        raise Invalid("切り替える理由を入力してください。")
     if len(reason) > MAX_REASON_CHARS:
-        raise ModeError(f"理由は{MAX_REASON_CHARS}文字以内で入力してください。")
+        raise Invalid(f"理由は{MAX_REASON_CHARS}文字以内で入力してください。")
     if disaster_state().on == on:
-        raise ModeError("すでに災害時モードです。" if on else "災害時モードではありません。")
+        raise Invalid("すでに災害時モードです。" if on else "災害時モードではありません。")
     mode = "disaster" if on else "normal"
     current = review(mode, builder)
     _confirmed(current, confirmed)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 
 from bot.core import audit
+from bot.core.problems import FORM, Invalid, Problem
 from bot.extensions import db
 from bot.knowledge import categories
 from bot.models import RichMenuDefinition, utcnow
@@ -15,14 +16,6 @@ from bot.richmenu import packfile
 from bot.richmenu.definition import MODE_LABELS, describe, normalise, validate
 from bot.richmenu.packfile import RICHMENU_FILE
 from bot.richmenu.spec import MODES
-
-class RichMenuInvalid(ValueError):
-    """Raised when a menu definition has problems; carries (field, Japanese reason) pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        super().__init__("\n".join(f"{where}: {reason}" for where, reason in problems))
-        self.problems = problems
-
 
 @dataclass(frozen=True)
 class StoredMenu:
@@ -49,24 +42,24 @@ def load(mode: str) -> StoredMenu:
         return StoredMenu(mode, copy.deepcopy(row.definition), row.image, row.image_type, row.revision, row.updated_by)
     menus, problems = packfile.read(current_app.config["KNOWLEDGE_DIR"])
     if problems:
-        raise RichMenuInvalid([(f"{RICHMENU_FILE}: {where}", reason) for where, reason in problems])
+        raise Invalid(Problem(RICHMENU_FILE, where, reason) for where, reason in problems)
     if menus is None:
-        raise RichMenuInvalid([(RICHMENU_FILE, "リッチメニューの定義がありません。管理画面のリッチメニューで作ってください。")])
+        raise Invalid("リッチメニューの定義がありません。管理画面のリッチメニューで作ってください。", file=RICHMENU_FILE)
     return StoredMenu(mode, menus[mode])
 
 
 def check(definition: Any) -> dict[str, Any]:
-    """Return the definition normalised; raise RichMenuInvalid with every problem."""
+    """Return the definition normalised; raise Invalid with every problem."""
     problems = validate(definition, _known_categories())
     if problems:
-        raise RichMenuInvalid(problems)
+        raise Invalid(Problem(FORM, where, reason) for where, reason in problems)
     return normalise(definition)
 
 
 def _current(mode: str) -> dict[str, Any] | None:
     try:
         return load(mode).definition
-    except RichMenuInvalid:  # no menu yet (or a broken pack file): the first save starts from nothing
+    except Invalid:  # no menu yet (or a broken pack file): the first save starts from nothing
         return None
 
 

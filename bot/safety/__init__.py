@@ -10,9 +10,10 @@ from pathlib import Path
 from flask import current_app
 
 from bot.safety.detector import Detector, Rule
-from bot.safety.rules import SAFETY_FILE, SafetyFileError, read_file
+from bot.core.problems import Invalid
+from bot.safety.rules import SAFETY_FILE, read_file
 
-__all__ = ["Detector", "Rule", "SafetyCache", "SafetyFileError", "SAFETY_FILE", "current_rules", "warm"]
+__all__ = ["Detector", "Rule", "SafetyCache", "SAFETY_FILE", "current_rules", "warm"]
 
 log = logging.getLogger(__name__)
 _EMPTY = Detector((), ())
@@ -49,7 +50,7 @@ class SafetyCache:
             try:
                 self._matcher = _compile(self.path)
                 log.info("safety rules loaded: %d rules from %s", len(self._matcher), self.path)
-            except SafetyFileError as exc:
+            except Invalid as exc:
                 # `kb check` reports this before a deploy; at run time the last good rules are safer than none.
                 log.error("ignoring broken %s (keeping %d earlier rules): %s", self.path, len(self._matcher), exc)
         self._stamp = stamp
@@ -64,7 +65,7 @@ def _compile(path: str) -> Detector:
     try:
         data = Path(path).read_bytes()
     except OSError:
-        raise SafetyFileError([(Path(path).name, "ファイルを読めません")]) from None
+        raise Invalid("ファイルを読めません", file=Path(path).name) from None
     key = hashlib.sha256(data).hexdigest()
     with _COMPILED_LOCK:
         detector = _COMPILED.get(key)
@@ -81,7 +82,7 @@ def warm(directory: str | Path) -> None:
     """Compile the safety.yaml in a pack directory into the process's cache (tests and tools; no app needed)."""
     try:
         _compile(str(Path(directory) / SAFETY_FILE))
-    except SafetyFileError:
+    except Invalid:
         pass  # reported where it is used
 
 

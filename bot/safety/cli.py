@@ -8,7 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.safety import SafetyFileError, current_rules
+from bot.core.problems import Invalid
+from bot.safety import current_rules
 from bot.safety.detector import BUILTIN, FLAGS, Detector, Explanation
 from bot.safety.rules import SAFETY_FILE, read_file
 
@@ -73,15 +74,15 @@ def explain(message: tuple[str, ...], everything: bool, path: str | None) -> Non
     """メッセージのどの言葉がどの概念に当たり、なぜ緊急か（緊急でないか）を表示します。"""
     try:
         detector = read_file(path).detector() if path else _current(Path(current_app.config["KNOWLEDGE_DIR"]))
-    except SafetyFileError as exc:
-        for where, reason in exc.problems:
-            click.echo(f"{SAFETY_FILE}: {where}: {reason}", err=True)
+    except Invalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
         sys.exit(1)
     click.echo(render(detector, " ".join(message), everything))
 
 
 def _current(directory: Path) -> Detector:
     if not (directory / SAFETY_FILE).is_file():
-        raise SafetyFileError([("-", f"{directory / SAFETY_FILE} がありません")])
+        raise Invalid(f"{directory / SAFETY_FILE} がありません", file=SAFETY_FILE)
     read_file(directory / SAFETY_FILE)  # a broken file is reported here, not silently replaced by the last good one
     return current_rules()

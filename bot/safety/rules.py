@@ -11,6 +11,7 @@ import yaml
 
 from bot.matching.normalize import fold
 from bot.safety.detector import BUILTIN, CARE, URGENT, Concept, Detector, Language, Rule
+from bot.core.problems import Invalid, Problem
 from bot.core.textrules import CONTROL as _FORBIDDEN
 
 SAFETY_FILE = "safety.yaml"
@@ -34,12 +35,9 @@ Problems = list[tuple[str, str]]
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the file is long, the pure-Python parser slow
 
 
-class SafetyFileError(Exception):
-    """Raised when safety.yaml cannot be used; carries (where, reason) pairs in Japanese."""
-
-    def __init__(self, problems: Problems):
-        super().__init__("\n".join(f"{where}: {reason}" for where, reason in problems))
-        self.problems = problems
+def _invalid(problems: Problems) -> Invalid:
+    """The one error for a safety.yaml that cannot be used: every (where, reason) as a Problem of the file."""
+    return Invalid(Problem(SAFETY_FILE, where, reason) for where, reason in problems)
 
 
 @dataclass(frozen=True)
@@ -69,17 +67,17 @@ class Safety:
 
 
 def parse(text: str) -> Safety:
-    """Return the checked contents of a safety.yaml text, or raise SafetyFileError listing every problem."""
+    """Return the checked contents of a safety.yaml text, or raise Invalid listing every problem."""
     try:
         raw = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{mark.line + 1}行目" if mark else "-"
-        raise SafetyFileError([(where, "YAML として読み取れません（字下げ・コロン・引用符を確かめてください）")]) from None
+        raise _invalid([(where, "YAML として読み取れません（字下げ・コロン・引用符を確かめてください）")]) from None
     except ValueError:
-        raise SafetyFileError([("-", "読み取れない値があります（日付などを確かめてください）")]) from None
+        raise _invalid([("-", "読み取れない値があります（日付などを確かめてください）")]) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
-        raise SafetyFileError([("-", "「rules:」の下にルールを並べてください")])
+        raise _invalid([("-", "「rules:」の下にルールを並べてください")])
     problems: Problems = []
     unknown = sorted(str(k) for k in set(raw) - _TOP)
     if unknown:
@@ -95,7 +93,7 @@ def parse(text: str) -> Safety:
     default_not = _keys(defaults.get("not"), "defaults・not", keys, problems)
     default_but = _keys(defaults.get("but"), "defaults・but", keys, problems)
     if len(raw["rules"]) > MAX_RULES:
-        raise SafetyFileError([("rules", f"ルールは{MAX_RULES}個までです")])
+        raise _invalid([("rules", f"ルールは{MAX_RULES}個までです")])
     rules: list[Rule] = []
     seen: set[str] = set()
     for n, item in enumerate(raw["rules"], 1):
@@ -118,24 +116,24 @@ def parse(text: str) -> Safety:
         problems.append(("rules", "ルールが1つもありません"))
     languages = _languages(raw.get("languages"), {r.slug: r for r in rules}, problems)
     if problems:
-        raise SafetyFileError(problems)
+        raise _invalid(problems)
     rules = [_with_contacts(r, contacts) for r in rules]
     return Safety(numbers, contacts, concepts, rules, languages)
 
 
 def read_file(path: str | Path) -> Safety:
-    """Return the checked contents of a safety.yaml file, or raise SafetyFileError."""
+    """Return the checked contents of a safety.yaml file, or raise Invalid."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError:
-        raise SafetyFileError([(path.name, "ファイルを読めません")]) from None
+        raise Invalid("ファイルを読めません", file=path.name) from None
     if len(data) > MAX_BYTES:
-        raise SafetyFileError([(path.name, f"ファイルが大きすぎます（{MAX_BYTES // 1024}KBまで）")])
+        raise Invalid(f"ファイルが大きすぎます（{MAX_BYTES // 1024}KBまで）", file=path.name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SafetyFileError([(path.name, "UTF-8 のテキストではありません")]) from None
+        raise Invalid("UTF-8 のテキストではありません", file=path.name) from None
     return parse(text)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.core.problems import Problem
-from bot.safety.rules import SAFETY_FILE, SafetyFileError, read_file
+from bot.core.problems import Invalid, Problem
+from bot.safety.rules import SAFETY_FILE, read_file
 
 
 class SafetySection:
@@ -17,8 +17,8 @@ class SafetySection:
             return 0, []
         try:
             return len(read_file(path).rules), []
-        except SafetyFileError as exc:
-            return 0, [Problem(path.name, where, reason) for where, reason in exc.problems]
+        except Invalid as exc:
+            return 0, exc.problems
 
     def export(self, root: Path, given: dict[str, Any]) -> int | None:
         return None  # changed in the repository, never in the console

@@ -15,7 +15,8 @@ from bot.models import Shelter
 from bot.models.shelters import STATUSES
 from bot.shelters.inputs import ShelterForm, StatusForm
 from bot.shelters.pack import KINDS, kinds_text
-from bot.shelters.store import ShelterConflict, ShelterInvalid, all_shelters, save_shelter, set_status
+from bot.core.problems import Invalid
+from bot.shelters.store import ShelterConflict, all_shelters, save_shelter, set_status
 from bot.town.settings import disaster_state
 
 
@@ -54,7 +55,7 @@ def shelter_new():
     if form.validate_on_submit():
         try:
             shelter, _ = save_shelter(None, form.shelter_data(), current_user.email)
-        except ShelterInvalid as exc:
+        except Invalid as exc:
             attach_errors(form, exc.errors)
         else:
             flash(f"避難所「{shelter.name}」を追加しました（状況は「未開設」です）。", "info")
@@ -75,7 +76,7 @@ def shelter_edit(shelter_id: int):
         expected = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
         try:
             _, changed = save_shelter(shelter, form.shelter_data(), current_user.email, expected_version=expected)
-        except ShelterInvalid as exc:
+        except Invalid as exc:
             attach_errors(form, exc.errors)
         except ShelterConflict:
             db.session.refresh(shelter)

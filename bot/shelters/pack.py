@@ -10,7 +10,7 @@ import yaml
 from bot.models.shelters import SHELTER_FIELDS
 from bot.core.problems import Problem
 from bot.core.textrules import CONTROL as _FORBIDDEN
-from bot.core.textrules import SLUG_RE, URL_RE
+from bot.core.textrules import MAX_SLUG, SLUG_RE, URL_RE
 
 SHELTERS_FILE = "shelters.yaml"
 # 指定緊急避難場所の区分（災害対策基本法施行令第20条の3・内閣府）: the code the pack writes, the words staff see.
@@ -24,7 +24,7 @@ KINDS = {
     "inland_flood": "内水氾濫",
     "volcano": "火山現象",
 }
-LIMITS = {"key": 80, "name": 100, "address": 200, "note": 1000, "source": 200, "review_note": 2000}
+LIMITS = {"key": MAX_SLUG, "name": 100, "address": 200, "note": 1000, "source": 200, "review_note": 2000}
 LABELS = {"key": "識別名", "name": "避難所の名前", "address": "住所", "kinds": "災害の種類", "capacity": "収容人数",
           "note": "補足", "source": "出典", "review_note": "確認メモ"}
 MAX_CAPACITY = 100_000

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.core import audit
-from bot.core.records import ImportReport, assign, errors_by_field, taken_key, upsert_by_key
+from bot.core.problems import Invalid
+from bot.core.records import ImportReport, assign, taken_key, upsert_by_key
 from bot.extensions import db
 from bot.models import Shelter, utcnow
 from bot.models.shelters import STATUSES
@@ -15,14 +17,6 @@ from bot.shelters.pack import LIMITS, check_shelter, normalise_shelter, shelter_
 
 
 ShelterImportReport = ImportReport  # what an import did to the shelters, key by key
-
-
-class ShelterInvalid(ValueError):
-    """Raised when shelter data breaks a rule; carries Japanese messages by field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class ShelterConflict(Exception):
@@ -79,7 +73,8 @@ def save_shelter(shelter: Shelter | None, data: dict[str, Any], actor: str, *,
     if shelter is None:
         problems += taken_key(Shelter, data["key"], LIMITS["key"], "form", "shelter.key")
     if problems:
-        raise ShelterInvalid(errors_by_field(problems))
+        # The form names its fields without the "shelter." the pack's problems carry.
+        raise Invalid([replace(p, field=p.field.split(".", 1)[-1]) for p in problems])
     if shelter is not None and expected_version is not None and shelter.lock_version != expected_version:
         raise ShelterConflict(shelter.key)
     creating = shelter is None

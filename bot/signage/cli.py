@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from bot.core.problems import Invalid
 from bot.models import utcnow
 from bot.publicurl import base_url
 from bot.signage import facilities, health
@@ -19,7 +20,7 @@ def add_screen(facility: str, name: str, place: str) -> None:
     """Add a screen to FACILITY (created if new) and print its URL, which is shown only this once."""
     try:
         found, screen, key = facilities.add_screen_at(facility, name, place, by="cli")
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{found.name} / {screen.name}")
     click.echo(facilities.screen_url(key, base_url()))

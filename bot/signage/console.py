@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from bot.core.access import admin_required, staff_required
 from bot.core.blueprint import console_headers
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import Facility, Screen, utcnow
 from bot.signage import facilities, health, qr
@@ -60,7 +61,7 @@ def facility_add():
         return redirect(url_for("signage_admin.screens"))
     try:
         facility = facilities.create(form.name.data, form.place.data, by=current_user.email)
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         flash(f"施設「{facility.name}」を登録しました。続けて画面を追加してください。", "info")
@@ -78,7 +79,7 @@ def facility_edit(facility_id: int):
         return redirect(url_for("signage_admin.screens"))
     try:
         facilities.rename(facility, form.name.data, form.place.data, by=current_user.email)
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         flash(f"施設「{facility.name}」を変更しました。", "info")
@@ -95,7 +96,7 @@ def facility_delete(facility_id: int):
     name = facility.name
     try:
         facilities.delete(facility, by=current_user.email)
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         flash(f"施設「{name}」を削除しました。", "info")
@@ -119,7 +120,7 @@ def screen_add(facility_id: int):
         return redirect(url_for("signage_admin.screens"))
     try:
         screen, key = facilities.add_screen(facility, form.name.data, by=current_user.email)
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("signage_admin.screens"))
     return _show_key(screen, key, "画面を追加しました。")
@@ -134,7 +135,7 @@ def screen_rekey(screen_id: int):
         abort(400)
     try:
         key = facilities.new_key_for(screen, by=current_user.email)
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
         return redirect(url_for("signage_admin.screens"))
     return _show_key(screen, key, "URLを再発行しました。前のURLはもう使えません。")
@@ -149,7 +150,7 @@ def screen_retire(screen_id: int):
         abort(400)
     try:
         facilities.retire(screen, by=current_user.email)
-    except facilities.FacilityError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         flash(f"画面「{screen.name}」を廃止しました。そのURLはもう表示されません。", "info")

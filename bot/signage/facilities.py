@@ -1,6 +1,6 @@
 """Manage facilities and their screens: create, rename, delete, add a screen, issue a new key, retire.
 
-Each change is audited and committed here, or refused with a Japanese FacilityError before anything changes.
+Each change is audited and committed here, or refused with a Japanese Invalid before anything changes.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import unicodedata
 from sqlalchemy import select
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import Facility, Screen, utcnow
 from bot.publicurl import absolute
@@ -17,16 +18,12 @@ from bot.signage import keys
 MAX_NAME, MAX_PLACE, MAX_SCREEN_NAME = 100, 200, 100
 
 
-class FacilityError(ValueError):
-    """A facility or screen change that cannot be made, with a Japanese reason."""
-
-
 def _clean(text: str | None, limit: int, what: str, required: bool = True) -> str:
     value = " ".join(unicodedata.normalize("NFC", text or "").split())
     if required and not value:
-        raise FacilityError(f"{what}を入力してください。")
+        raise Invalid(f"{what}を入力してください。")
     if len(value) > limit:
-        raise FacilityError(f"{what}は{limit}文字以内にしてください。")
+        raise Invalid(f"{what}は{limit}文字以内にしてください。")
     return value
 
 
@@ -55,7 +52,7 @@ def create(name: str, place: str, by: str) -> Facility:
 def _new_facility(name: str, place: str, by: str) -> Facility:
     name, place = _clean(name, MAX_NAME, "施設名"), _clean(place, MAX_PLACE, "場所", required=False)
     if _name_taken(name):
-        raise FacilityError(f"「{name}」という施設はもうあります。")
+        raise Invalid(f"「{name}」という施設はもうあります。")
     facility = Facility(name=name, place=place)
     db.session.add(facility)
     db.session.flush()
@@ -67,7 +64,7 @@ def rename(facility: Facility, name: str, place: str, by: str) -> None:
     """Change a facility's name and place."""
     name, place = _clean(name, MAX_NAME, "施設名"), _clean(place, MAX_PLACE, "場所", required=False)
     if _name_taken(name, but=facility):
-        raise FacilityError(f"「{name}」という施設はもうあります。")
+        raise Invalid(f"「{name}」という施設はもうあります。")
     before = {"name": facility.name, "place": facility.place}
     facility.name, facility.place = name, place
     audit.record(by, "signage.facility.edit", "facility", facility.id, summary=name, before=before,
@@ -78,7 +75,7 @@ def rename(facility: Facility, name: str, place: str, by: str) -> None:
 def delete(facility: Facility, by: str) -> None:
     """Delete a facility that has no live screen (its retired screens go with it)."""
     if any(s.retired_at is None for s in facility.screens):
-        raise FacilityError("使用中の画面がある施設は削除できません。先に画面をすべて廃止してください。")
+        raise Invalid("使用中の画面がある施設は削除できません。先に画面をすべて廃止してください。")
     audit.record(by, "signage.facility.delete", "facility", facility.id, summary=facility.name,
                  before={"name": facility.name, "place": facility.place, "screens": len(facility.screens)})
     for screen in list(facility.screens):
@@ -104,7 +101,7 @@ def add_screen_at(facility_name: str, name: str, place: str, by: str) -> tuple[F
     try:
         facility = by_name(facility_name) or _new_facility(facility_name, place, by)
         screen, key = _new_screen(facility, name, by)
-    except FacilityError:
+    except Invalid:
         db.session.rollback()
         raise
     db.session.commit()
@@ -125,7 +122,7 @@ def _new_screen(facility: Facility, name: str, by: str) -> tuple[Screen, str]:
 def new_key_for(screen: Screen, by: str) -> str:
     """Give a live screen a new key (the old URL stops working at once) and return it."""
     if screen.retired_at is not None:
-        raise FacilityError("廃止した画面のURLは再発行できません。新しい画面を追加してください。")
+        raise Invalid("廃止した画面のURLは再発行できません。新しい画面を追加してください。")
     key = keys.new_key()
     screen.key_digest = keys.digest(key)
     screen.last_seen_at = None  # the kiosk must be set up with the new URL before it reports again
@@ -137,7 +134,7 @@ def new_key_for(screen: Screen, by: str) -> str:
 def retire(screen: Screen, by: str) -> None:
     """Retire a screen: its URL stops working for good."""
     if screen.retired_at is not None:
-        raise FacilityError("この画面はもう廃止されています。")
+        raise Invalid("この画面はもう廃止されています。")
     screen.retired_at = utcnow()
     audit.record(by, "signage.screen.retire", "screen", screen.id, summary=f"{screen.facility.name} {screen.name}")
     db.session.commit()

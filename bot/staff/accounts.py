@@ -1,7 +1,6 @@
 """Staff accounts: create, authenticate with login throttling, change role or password, end sessions."""
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -9,13 +8,14 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.core import audit
+from bot.core.problems import Invalid
+from bot.core.textrules import is_email
 from bot.staff import grants, throttle
 from bot.staff.sessions import end_sessions
 from bot.extensions import db
 from bot.models import User, utcnow
 from bot.models.accounts import ROLES, new_session_token, password_method
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 # Generated passwords are read aloud or copied from paper: no 0/O/o, 1/I/l/i or other look-alikes.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
@@ -31,14 +31,6 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[method]
 LOCKOUT_WHAT = {"pair": "接続元 {ip} から {who} へのログイン", "client": "接続元 {ip} からのログイン",
                 "account": "{who} へのログイン（すべての接続元から。最後は {ip}）"}
-
-
-class AccountError(ValueError):
-    """Raised with a message for staff when an account change is not allowed."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field  # the form field the message belongs to, when there is one
 
 
 @dataclass
@@ -62,16 +54,16 @@ def generate_password() -> str:
 
 
 def create_user(email: str, role: str, password: str, actor: str = "cli", must_change: bool = False) -> User:
-    """Create a staff account; raise AccountError when the input is not acceptable."""
+    """Create a staff account; raise Invalid when the input is not acceptable."""
     email = normalise_email(email)
-    if not EMAIL_RE.match(email):
-        raise AccountError("メールアドレスの形式が正しくありません。")
+    if not is_email(email):
+        raise Invalid("メールアドレスの形式が正しくありません。")
     if role not in ROLES:
-        raise AccountError(f"役割は {' / '.join(ROLES)} のどれかです。")
+        raise Invalid(f"役割は {' / '.join(ROLES)} のどれかです。")
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
+        raise Invalid(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
     if db.session.scalar(select(User).where(User.email == email)):
-        raise AccountError("このメールアドレスのユーザーはすでにあります。")
+        raise Invalid("このメールアドレスのユーザーはすでにあります。")
     user = User(email=email, role=role)
     user.set_password(password)
     user.must_change_password = must_change
@@ -88,7 +80,7 @@ def create_user(email: str, role: str, password: str, actor: str = "cli", must_c
 def set_password(user: User, password: str, actor: str, must_change: bool = False) -> None:
     """Replace a user's password and end every session made with the old one."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
+        raise Invalid(f"パスワードは{MIN_PASSWORD}文字以上にしてください。")
     user.set_password(password)
     user.must_change_password = must_change
     user.session_token = new_session_token()
@@ -115,9 +107,9 @@ def reset_password(user: User, actor: str) -> str:
 def change_own_password(user: User, current: str, new: str) -> None:
     """Let a user replace their password, which must be new; other sessions end."""
     if not user.check_password(current):
-        raise AccountError("今のパスワードが違います。", "current")
+        raise Invalid("今のパスワードが違います。", "current")
     if user.check_password(new):
-        raise AccountError("今と同じパスワードは使えません。別のパスワードにしてください。", "new")
+        raise Invalid("今と同じパスワードは使えません。別のパスワードにしてください。", "new")
     set_password(user, new, user.email)
 
 
@@ -131,11 +123,11 @@ def log_out_everywhere(user: User) -> None:
 def update_user(user: User, role: str, active: bool, actor: str) -> None:
     """Change a user's role or active flag, never leaving the console without an active admin."""
     if role not in ROLES:
-        raise AccountError("役割が正しくありません。")
+        raise Invalid("役割が正しくありません。")
     before = {"role": user.role, "active": user.active}
     losing_admin = user.is_admin and user.active and (role != "admin" or not active)
     if losing_admin and _active_admins() <= 1:
-        raise AccountError("最後の管理者は変更できません。先に別の管理者を作成してください。")
+        raise Invalid("最後の管理者は変更できません。先に別の管理者を作成してください。")
     if role == "admin" and user.role != "admin":
         grants.record(user, role, actor)
     user.role, user.active = role, active

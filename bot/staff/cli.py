@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from bot.staff import accounts, grants
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import User
 from bot.models.accounts import ROLES
@@ -32,7 +33,7 @@ def users_create(email: str, role: str, generate: bool) -> None:
     try:
         # Whoever runs the command chose or saw the password, so its owner replaces it at the first login.
         user = accounts.create_user(email, role, password, actor="cli", must_change=True)
-    except accounts.AccountError as exc:
+    except Invalid as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.email} ({user.role})")
     if generate:
@@ -51,7 +52,7 @@ def users_set_password(email: str, generate: bool) -> None:
     password = _new_password(generate)
     try:
         accounts.set_password(user, password, actor="cli", must_change=True)
-    except accounts.AccountError as exc:
+    except Invalid as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"password set for {user.email}; their sessions ended, and they change it at the next login")
     if generate:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.core.access import admin_required
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import RoleGrant, User
 from bot.staff import accounts, grants
@@ -37,7 +38,7 @@ def users():
             # Someone else chose this password, so its owner replaces it at the first login.
             user = accounts.create_user(form.email.data, form.role.data, password, current_user.email,
                                         must_change=True)
-        except accounts.AccountError as exc:
+        except Invalid as exc:
             form.email.errors.append(str(exc))
         else:
             flash(f"{user.email} を作成しました。", "info")
@@ -56,7 +57,7 @@ def user_update(user_id: int):
     if form.validate_on_submit():
         try:
             accounts.update_user(user, form.role.data, bool(form.active.data), current_user.email)
-        except accounts.AccountError as exc:
+        except Invalid as exc:
             flash(str(exc), "error")
         else:
             if user.id == current_user.id:
@@ -102,7 +103,7 @@ def _decide(grant_id: int, decision: str):
         return redirect(url_for("admin.users"))
     try:
         grant = (grants.confirm if decision == "confirm" else grants.refuse)(grant_id, current_user)
-    except grants.GrantError as exc:
+    except Invalid as exc:
         flash(str(exc), "error")
     else:
         email = db.session.get(User, grant.user_id).email

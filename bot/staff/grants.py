@@ -14,15 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from bot.core import audit
+from bot.core.problems import Invalid
 from bot.staff.sessions import end_sessions
 from bot.extensions import db
 from bot.models import RoleGrant, User, utcnow
 
 CONFIRMED, REFUSED = "confirmed", "refused"
-
-
-class GrantError(ValueError):
-    """Raised with a message for staff when a grant may not be decided by this person."""
 
 
 @dataclass(frozen=True)
@@ -125,10 +122,10 @@ def decide_problem(grant: RoleGrant, by: User | None) -> str | None:
 def _decide(grant_id: int, by: User | None, decision: str) -> RoleGrant:
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None:
-        raise GrantError("この権限付与は見つかりません。")
+        raise Invalid("この権限付与は見つかりません。")
     problem = decide_problem(grant, by)
     if problem:
-        raise GrantError(problem)
+        raise Invalid(problem)
     actor = by.email if by is not None else "cli"
     user = db.session.get(User, grant.user_id)
     granter = db.session.get(User, grant.granted_by)
@@ -145,7 +142,7 @@ def _decide(grant_id: int, by: User | None, decision: str) -> RoleGrant:
         # Refused: the account stays tied to its maker and loses the admin role; its sessions end.
         if by is None and user.is_admin and db.session.scalar(select(func.count(User.id)).where(
                 User.role == "admin", User.active.is_(True))) <= 1:
-            raise GrantError("最後の管理者は編集者に戻せません。先に別の管理者を作成してください。")
+            raise Invalid("最後の管理者は編集者に戻せません。先に別の管理者を作成してください。")
         before = user.role
         user.role = "editor"
         audit.record(actor, "user.grant_refuse", "user", user.id,

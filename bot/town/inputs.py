@@ -7,7 +7,7 @@ import unicodedata
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from bot.core.textrules import web_url_problem
+from bot.core.textrules import MAX_DIGITS, MIN_DIGITS, PHONE_RE, web_url_problem
 from bot.core.inputs import JapaneseForm
 
 # A Japanese number as residents dial it: 0 and 9 or 10 more digits, hyphens between the groups optional.
@@ -50,11 +50,11 @@ def _phone_or_url(form, field) -> None:
             raise ValidationError(reason + "。")
         return
     field.data = value
-    if not re.fullmatch(r"[0-9()\-]+", value):
+    if not PHONE_RE.fullmatch(value):
         raise ValidationError("電話番号（例：0120-00-0000）か、「https://」から始まるホームページのアドレスを入力してください。")
     digits = sum(c.isdigit() for c in value)
-    if not 3 <= digits <= 15:
-        raise ValidationError("電話番号の数字は3〜15けたにしてください。")
+    if not MIN_DIGITS <= digits <= MAX_DIGITS:
+        raise ValidationError(f"電話番号の数字は{MIN_DIGITS}〜{MAX_DIGITS}けたにしてください。")
 
 
 def _paired(other: str, what: str):

@@ -15,6 +15,7 @@ from bot.core.labels import field_label
 from bot.extensions import db
 from bot.town.model import Town
 from bot.models import TownSetting, utcnow
+from bot.core.problems import FORM, Invalid, Problem
 from bot.core.textrules import has_control, phone_problem, web_url_problem
 
 # Setting key → the app config key that holds its default.
@@ -110,14 +111,6 @@ def disaster_state() -> DisasterState:
                          since=datetime.fromisoformat(since) if since else None, by=stored.get("disaster_by", ""))
 
 
-class TownSettingsInvalid(ValueError):
-    """Raised when a setting breaks the shared text rules; carries a Japanese message per key."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
-        self.errors = errors
-
-
 def problem(key: str, value: str) -> str | None:
     """Return, in Japanese, why a value cannot be this setting (the rules offices follow too), or None."""
     if has_control(value):
@@ -142,11 +135,11 @@ def _put(key: str, value: str, actor: str) -> None:
 def save(values: dict[str, str], actor: str) -> list[str]:
     """Store the settings that differ from what residents see now, audited, and commit; return their keys.
 
-    Every door (the console form, the CLI, a script) passes the same rules; a bad value raises TownSettingsInvalid.
+    Every door (the console form, the CLI, a script) passes the same rules; a bad value raises Invalid (a message per key).
     """
-    errors = {key: reason for key in DEFAULTS if key in values and (reason := problem(key, values[key]))}
-    if errors:
-        raise TownSettingsInvalid(errors)
+    problems = [Problem(FORM, key, reason) for key in DEFAULTS if key in values and (reason := problem(key, values[key]))]
+    if problems:
+        raise Invalid(problems)
     now = _build()
     before, after = {}, {}
     for key in DEFAULTS:

@@ -74,3 +74,27 @@ def test_the_exported_zip_uploads_back_and_names_the_sections_it_leaves_alone(li
     page.locator("#preview-h").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/transfer-sections.png")
     shot(page, "admin-import-sections")
+
+
+def test_a_broken_zip_lists_every_problem_in_japanese(live_server, page):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bad-entry.yaml", "slug: bad-entry\ntitle: 題\ncategory: 子育て・教育\nanswer: \"a\\u0000b\"\n"
+                                           "questions: [一つ]\nsource: 総合戦略1頁\nstatus: someday\nurl: ftp://x\n")
+        archive.writestr("offices.yaml", "- key: Bad Key\n  name: 課\n")
+    log_in(page, live_server, ADMIN)
+    page.goto(f"{live_server}/admin/transfer")
+    page.set_input_files("input[type=file]", files=[{
+        "name": "壊れた.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}])
+    page.get_by_role("button", name="内容を確認する").click()
+    table = page.locator("table.problems")
+    expect(table).to_contain_text("制御文字（NULなど）は使えません")
+    expect(table).to_contain_text("「公開」か「下書き」を選んでください")
+    expect(table).to_contain_text("http:// か https:// で始まるURLを入力してください")
+    expect(table).to_contain_text("識別名は半角の英小文字・数字・ハイフン（-）で書いてください")
+    rows = table.locator("tbody tr")
+    for n in range(rows.count()):
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", rows.nth(n).locator("td").last.inner_text())
+    table.screenshot(path="/tmp/transfer-problems.png")

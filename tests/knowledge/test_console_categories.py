@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.knowledge.categories import names, near_duplicates
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from bot.models import AuditLog, Category
 from tests.support.console import admin_client, console, editor_client, entry, form_of  # noqa: F401  (fixtures)
 
@@ -84,9 +84,9 @@ def test_import_refuses_an_entry_with_an_unknown_category(tmp_path):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["category"] = HALF_WIDTH
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(PackError) as info:
+    with pytest.raises(Invalid) as info:
         read_pack(pack)
-    assert any(p.field == "category" and "categories.yaml" in p.reason and p.file == "school-lunch-free.yaml"
+    assert any(p.field == "category" and "categories.yaml の一覧にありません" in p.message and p.file == "school-lunch-free.yaml"
                for p in info.value.problems)
 
 

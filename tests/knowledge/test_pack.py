@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.extensions import db
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from bot.core.version import current_version
 from bot.models import Entry, EntryRevision
 from tests.conftest import shared_path
@@ -66,13 +66,22 @@ def test_check_reports_file_field_and_reason(runner, pack_dir):
         encoding="utf-8")
     result = runner.invoke(args=["kb", "check", str(pack_dir)])
     assert result.exit_code == 1
-    assert "school-lunch-free.yaml: -: is not valid YAML" in result.output
-    assert "zero-carbon.yaml: status: must be one of published, draft" in result.output
-    assert "bad-url.yaml: url: must start with http:// or https://" in result.output
-    assert "bad-url.yaml: updated_on: must be a date" in result.output
+    assert "school-lunch-free.yaml: -: YAML として読み取れません（3行目）" in result.output
+    assert "zero-carbon.yaml: status: 「公開」か「下書き」を選んでください" in result.output
+    assert "bad-url.yaml: url: http:// か https:// で始まるURLを入力してください" in result.output
+    assert "bad-url.yaml: updated_on: 日付は 2026-04-01 の形で入力してください" in result.output
     (pack_dir / "bad-url.yaml").write_text("slug: bad-url\nupdated_on: 2026-13-45\n", encoding="utf-8")
     result = runner.invoke(args=["kb", "check", str(pack_dir)])
-    assert "bad-url.yaml: -: has a value YAML cannot read: month must be in 1..12" in result.output
+    assert "bad-url.yaml: -: 読み取れない値があります（日付は 2026-04-01 の形で、実在する日にしてください）：month must be in 1..12" in result.output
+
+
+def test_check_names_categories_that_look_alike_in_japanese(runner, pack_dir):
+    listed = pack_dir / "categories.yaml"
+    listed.write_text(listed.read_text(encoding="utf-8") + "- 子育て･教育\n", encoding="utf-8")
+    result = runner.invoke(args=["kb", "check", str(pack_dir)])
+    assert result.exit_code == 1
+    assert "categories.yaml: -: 「子育て・教育」と「子育て･教育」は同じカテゴリに見えます（" in result.output
+    assert "カテゴリ名に1件の問題があります。" in result.output
 
 
 def test_check_accepts_the_bundled_pack(runner):
@@ -90,7 +99,7 @@ def test_broken_pack_changes_nothing(app, runner, pack_dir):
     (pack_dir / "zzz-broken.yaml").write_text("slug: zzz-broken\n\tbad indent: [\n", encoding="utf-8")
     result = runner.invoke(args=["kb", "import", str(pack_dir)])
     assert result.exit_code == 1
-    assert "nothing was changed" in result.output
+    assert "何も変更していません" in result.output
     with app.app_context():
         assert current_version() == version
         assert "新しい題名" not in db.session.scalar(select(Entry.title).where(Entry.slug == "supporters-club"))
@@ -151,10 +160,10 @@ def test_export_then_import_is_a_no_op(app, runner, pack_dir, tmp_path):
 
 def test_duplicate_slug_and_wrong_file_name_are_reported(pack_dir):
     shutil.copy(pack_dir / "nursery-app.yaml", pack_dir / "nursery-copy.yaml")
-    with pytest.raises(PackError) as info:
+    with pytest.raises(Invalid) as info:
         read_pack(pack_dir)
     reasons = [str(p) for p in info.value.problems]
-    assert any("nursery-copy.yaml: slug: file name must be nursery-app.yaml" in r for r in reasons)
+    assert any("nursery-copy.yaml: slug: ファイル名は nursery-app.yaml にしてください" in r for r in reasons)
 
 
 def test_empty_pack_imports_and_bot_falls_back(app, runner, tmp_path, webhook, fake_line):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.line import flex, messages
 from bot.models import TownSetting, utcnow
+from bot.core.problems import Invalid
 from bot.core.textrules import line_uri_problem, web_url_problem
 from bot.town import settings
 from bot.town.model import Town
@@ -124,7 +125,7 @@ def test_town_settings_follow_the_shared_rules_in_the_form(console, field, value
 
 def test_town_settings_follow_the_shared_rules_in_the_service(app):
     with app.app_context():
-        with pytest.raises(settings.TownSettingsInvalid) as caught:
+        with pytest.raises(Invalid) as caught:
             settings.save({"website": BAD_SITE, "phone": "0124-22-2111#1"}, "script")
         assert set(caught.value.errors) == {"website", "phone"}
         db.session.rollback()
@@ -138,4 +139,4 @@ def test_offices_use_the_same_link_rule():
     from bot.offices.pack import check_office
 
     problems = check_office({"key": "k", "name": "課", "url": "https://exa mple.jp/"}, "form", "office")
-    assert [p.reason for p in problems] == ["ページのURLに空白や改行・制御文字は使えません"]
+    assert [p.message for p in problems] == ["ページのURLに空白や改行・制御文字は使えません"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import Facility, Notice, OutboxBatch, utcnow
 from bot.notices import public, schedule, workflow
@@ -41,10 +42,10 @@ def _batches() -> int:
 
 
 def _problems(**kw) -> dict[str, str]:
-    with pytest.raises(workflow.NoticeError) as caught:
+    with pytest.raises(Invalid) as caught:
         workflow.create(_draft(**kw), by=AUTHOR)
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0, "nothing is stored"
-    return caught.value.problems
+    return {name: " ".join(reasons) for name, reasons in caught.value.errors.items()}
 
 
 def test_channel_and_period_validation_in_japanese(napp):
@@ -166,7 +167,7 @@ def test_taking_down_a_sent_notice_ends_its_display_but_keeps_it_sent(napp, fake
     workflow.cancel(notice, by=APPROVER)
     assert notice.status == "sent" and notice.unpublished_by == APPROVER
     assert public.displayed(None, None, "web") == [] and public.display_state(notice) == "ended"
-    with pytest.raises(workflow.NoticeError):
+    with pytest.raises(Invalid):
         workflow.cancel(notice, by=APPROVER)
 
 
@@ -176,7 +177,7 @@ def test_a_sent_line_only_notice_still_cannot_be_cancelled(napp):
     schedule.release_due()
     Deliverer().drain(max_wait=1)
     db.session.refresh(notice)
-    with pytest.raises(workflow.NoticeError, match="取り消せません"):
+    with pytest.raises(Invalid, match="取り消せません"):
         workflow.cancel(notice, by=APPROVER)
 
 

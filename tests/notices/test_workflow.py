@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.models import Notice, OutboxBatch
 from bot.notices import compose, report, schedule, test_recipients, workflow
@@ -96,7 +97,7 @@ def test_a_notice_needing_approval_is_not_sent_until_a_second_person_approves(na
     Deliverer().drain(max_wait=1)
     assert fake_line.requests == [] and _batches() == 0
 
-    with pytest.raises(workflow.NoticeError, match="二人確認"):
+    with pytest.raises(Invalid, match="二人確認"):
         workflow.approve(notice, by="author@example.jp", revision=notice.revision)
     assert notice.status == "pending_approval"
 
@@ -114,7 +115,7 @@ def test_drafts_and_cancelled_notices_are_never_sent(napp, fake_line):
     workflow.cancel(cancelled, by="a")
     assert schedule.release_due() == []
     assert draft.status == "draft" and fake_line.requests == []
-    with pytest.raises(workflow.NoticeError):
+    with pytest.raises(Invalid):
         workflow.cancel(cancelled, by="a")
 
 
@@ -124,9 +125,9 @@ def test_content_is_checked_against_line_limits(napp):
     long_title = "あ" * 101
     found = compose.problems(compose.Content(long_title, "", url="javascript:alert(1)", entry_slug="nope"), [])
     assert set(found) == {"title", "body", "url", "entry_slug"}
-    with pytest.raises(workflow.NoticeError) as caught:
+    with pytest.raises(Invalid) as caught:
         workflow.create(workflow.Draft("件名", "本文", topics=("no-such-topic",)), by="a")
-    assert "topics" in caught.value.problems
+    assert list(caught.value.errors) == ["topics"]
     emoji_body = "😀" * 1001  # 2 UTF-16 code units each: over 2000 as LINE counts
     assert "body" in compose.problems(compose.Content("件名", emoji_body))
 
@@ -155,8 +156,9 @@ def test_test_send_pushes_to_the_staff_account_only(napp, fake_line):
     calls = fake_line.calls(PUSH)
     assert len(calls) == 1 and calls[0].body["to"] == staff and calls[0].retry_key
     assert fake_line.calls(MULTICAST) == [] and notice.status == "draft" and notice.test_sent_to == "広報係"
-    with pytest.raises(test_recipients.RecipientError):
+    with pytest.raises(Invalid) as caught:
         test_recipients.add("誰か", "not-a-user-id", by="admin@example.jp")
+    assert list(caught.value.errors) == ["line_user_id"]
 
 
 # -- reports ----------------------------------------------------------------------------------

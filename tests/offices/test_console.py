@@ -230,9 +230,10 @@ def test_zip_import_refuses_bad_offices_and_unknown_references(console, admin_cl
 def test_a_key_with_a_nul_is_refused_before_it_reaches_the_database(console):
     # The console refuses a NUL in a form body (400) before any view; save_office must refuse it on its own too,
     # without the duplicate-key query: PostgreSQL refuses a NUL even in a WHERE clause.
-    from bot.offices.store import OfficeInvalid, save_office
+    from bot.core.problems import Invalid
+    from bot.offices.store import save_office
 
     with console.app_context():
-        with pytest.raises(OfficeInvalid) as caught:
+        with pytest.raises(Invalid) as caught:
             save_office(None, {**NEW, "key": "kyo\x00iku"}, "staff@example.invalid")
         assert "識別名は半角の英小文字" in " ".join(caught.value.errors["key"])

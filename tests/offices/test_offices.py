@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.extensions import db
 from bot.knowledge.index import EntryView, Snapshot, build_snapshot
 from bot.knowledge.pack import content_hash
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from bot.core.version import current_version
 from bot.line.messages import answer_bubble
 from bot.town.model import Town
@@ -44,7 +44,7 @@ def pack_dir(tmp_path) -> Path:
 
 
 def _problems(pack_dir: Path) -> list[str]:
-    with pytest.raises(PackError) as caught:
+    with pytest.raises(Invalid) as caught:
         read_pack(pack_dir)
     return [str(p) for p in caught.value.problems]
 

@@ -101,6 +101,6 @@ def test_a_new_section_is_one_module_and_one_line(loaded_app, tmp_path, monkeypa
         export_pack(tmp_path / "out")
     assert yaml.safe_load((tmp_path / "out" / "board.yaml").read_text(encoding="utf-8")) == [first]
     (pack_dir / "board.yaml").write_text(yaml.safe_dump(["どこにもない"], allow_unicode=True), encoding="utf-8")
-    with pytest.raises(bot.pack.PackError) as info:
+    with pytest.raises(bot.pack.Invalid) as info:
         read_pack(pack_dir)
     assert [str(p) for p in info.value.problems] == ["board.yaml: どこにもない: カテゴリの一覧にありません"]

@@ -6,6 +6,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
+from bot.core.problems import Invalid
 from bot.richmenu.inputs import form_data
 from bot.extensions import db
 from bot.models import AuditLog, RichMenuDefinition
@@ -220,7 +221,7 @@ def test_undecodable_images_are_refused_at_upload_and_at_publish(console, editor
         db.session.commit()
         try:
             build_spec("normal")
-        except store.RichMenuInvalid as exc:
-            assert "登録した画像に問題があります" in exc.problems[0][1]
+        except Invalid as exc:
+            assert "登録した画像に問題があります" in exc.problems[0].message
         else:
             raise AssertionError("a stored half JPEG was built into a menu for LINE")

@@ -10,10 +10,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from bot.richmenu import packfile, render
 from bot.richmenu.definition import LAYOUTS, validate
-from bot.richmenu.image import ImageInvalid, check_image
+from bot.core.problems import Invalid
+from bot.richmenu.image import check_image
 from tests.richmenu.support import corrupt_idat
 from bot.richmenu.spec import MAX_AREAS, MAX_IMAGE_BYTES
 
@@ -96,7 +97,7 @@ def test_read_pack_reports_menu_problems(tmp_path):
     menus["normal"]["tiles"][0]["action"]["category"] = "存在しないカテゴリ"
     menus["disaster"]["chat_bar_text"] = "あ" * 20
     (pack / "richmenu.yaml").write_text(yaml.safe_dump(menus, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(PackError) as caught:
+    with pytest.raises(Invalid) as caught:
         read_pack(pack)
     text = str(caught.value)
     assert "richmenu.yaml: normal.tiles[1].action.category" in text
@@ -107,7 +108,7 @@ def test_read_pack_needs_both_modes(tmp_path):
     pack = _pack_copy(tmp_path)
     (pack / "richmenu.yaml").write_text(yaml.safe_dump({"normal": _menus()["normal"]}, allow_unicode=True),
                                         encoding="utf-8")
-    with pytest.raises(PackError, match="disaster"):
+    with pytest.raises(Invalid, match="disaster"):
         read_pack(pack)
 
 
@@ -209,9 +210,9 @@ def test_good_images_pass(size, kind, layout, mime):
 
 
 def _problems(data, layout=LARGE):
-    with pytest.raises(ImageInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         check_image(data, layout)
-    return caught.value.problems
+    return [p.message for p in caught.value.problems]
 
 
 def test_image_too_narrow():

@@ -30,7 +30,8 @@ from bot.models import QuestionLog
 from bot.safety import SafetyCache
 from bot.safety.cli import render
 from bot.safety.detector import CARE, URGENT, Concept, Detector, Rule
-from bot.safety.rules import SafetyFileError, parse, read_file
+from bot.core.problems import Invalid
+from bot.safety.rules import parse, read_file
 from tests.support import events
 from tests.conftest import ROOT, shared_path
 from tests.safety.phrases import CRISIS, EVERYDAY, OTHER_EVERYDAY, OTHER_LANGUAGES
@@ -340,7 +341,7 @@ languages:
     rules: {fire: [[fire, water]]}
     replies: {fire: "Call now"}
 """
-    with pytest.raises(SafetyFileError) as caught:
+    with pytest.raises(Invalid) as caught:
         parse(bad)
     text = str(caught.value)
     for expected in ("「#80000」", "numbers（110）・source: 必ず書いてください", "「ガス屋」は電話番号として使えません",
@@ -351,7 +352,7 @@ languages:
                      "when 1番目: 「smoke」という概念は concepts にありません", "not: 「nothing」という概念は concepts にありません",
                      "知らない項目があります：colour", "番号「189」を numbers: に出典（source）と一緒に書いてください"):
         assert expected in text, (expected, text)
-    with pytest.raises(SafetyFileError) as caught:
+    with pytest.raises(Invalid) as caught:
         parse(others)
     text = str(caught.value)
     for expected in ("ルール（fire）・replaces: 「nobody」というルールはありません",
@@ -359,13 +360,13 @@ languages:
                      "「water」という概念はこの言語の concepts にありません",
                      "languages（en）・replies・fire: 返信の文に番号「119」を書いてください"):
         assert expected in text, (expected, text)
-    with pytest.raises(SafetyFileError, match="YAML として読み取れません"):
+    with pytest.raises(Invalid, match="YAML として読み取れません"):
         parse("rules:\n  - slug: x\n   title: [\n")
-    with pytest.raises(SafetyFileError, match="rules:"):
+    with pytest.raises(Invalid, match="rules:"):
         parse("- just a list\n")
-    with pytest.raises(SafetyFileError, match="when（概念の組）か phrases（決まった言い方）のどちらかが必要です"):
+    with pytest.raises(Invalid, match="when（概念の組）か phrases（決まった言い方）のどちらかが必要です"):
         parse(_SMALL.replace("    when: [[fire]]\n", ""))
-    with pytest.raises(SafetyFileError, match="返信の文に番号「119」を書いてください"):
+    with pytest.raises(Invalid, match="返信の文に番号「119」を書いてください"):
         parse(_SMALL.replace("reply: 119番へ", "reply: すぐに電話"))
 
 
@@ -399,7 +400,7 @@ def test_kb_check_names_a_broken_lexicon_in_japanese(runner, pack_dir, pack):
 def test_kb_import_refuses_a_pack_with_a_broken_safety_file(loaded_app, runner, pack_dir):
     (pack_dir / "safety.yaml").write_bytes(b"rules: [\xff\xfe")
     result = runner.invoke(args=["kb", "import", str(pack_dir)])
-    assert result.exit_code == 1 and "safety.yaml: safety.yaml: UTF-8 のテキストではありません" in result.output
+    assert result.exit_code == 1 and "safety.yaml: -: UTF-8 のテキストではありません" in result.output
 
 
 def test_a_console_zip_upload_skips_safety_yaml_with_a_note(loaded_app):

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from bot.admin import stats
 from bot.conversation.privacy import user_hash
+from bot.core.problems import Invalid
 from bot.extensions import db
-from bot.inbox.flagged import FlaggedWording, open_flagged
+from bot.inbox.flagged import open_flagged
 from bot.inbox.store import PER_USER_DAY, Group, add_as_alternate, find_group, open_groups, open_questions
 from bot.models import AuditLog, InboxResolution, QuestionLog, utcnow
 from tests.support import events
@@ -153,11 +154,11 @@ def test_the_service_refuses_a_flagged_wording_whatever_the_group_says(staff, we
         db.session.commit()
         group = next(g for g in open_groups() if g.text == CRISIS)
         school = entry("school-lunch-free")
-        with pytest.raises(FlaggedWording, match="緊急・要配慮のメッセージは想定質問に追加できません"):
+        with pytest.raises(Invalid, match="緊急・要配慮のメッセージは想定質問に追加できません"):
             add_as_alternate(group, school, "給食はいつ", ADMIN)
         unknown = Group(key="x", text=UNKNOWN)
         unknown.variants[UNKNOWN] = 1
-        with pytest.raises(FlaggedWording):  # a wording the safety rules catch now, typed into the form
+        with pytest.raises(Invalid):  # a wording the safety rules catch now, typed into the form
             add_as_alternate(unknown, school, FIRE, ADMIN)
         assert CRISIS not in entry("school-lunch-free").questions and FIRE not in entry("school-lunch-free").questions
         token = group.token

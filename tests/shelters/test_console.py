@@ -8,7 +8,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.extensions import db
-from bot.pack import PackError, read_pack
+from bot.pack import Invalid, read_pack
 from bot.pack import export_pack, import_pack
 from bot.models import AuditLog, Shelter
 from tests.support.console import (  # noqa: F401  (fixtures)
@@ -174,8 +174,8 @@ def test_a_broken_shelters_file_is_a_pack_error(app, tmp_path):
     (pack / "shelters.yaml").write_text("shelters: 3\n", encoding="utf-8")
     try:
         read_pack(pack)
-    except PackError as exc:
-        assert any("避難所の一覧" in p.reason for p in exc.problems)
+    except Invalid as exc:
+        assert any("避難所の一覧" in p.message for p in exc.problems)
     else:
         raise AssertionError("a broken shelters.yaml passed")
 
@@ -267,7 +267,7 @@ def test_the_consoles_zip_export_and_import_carry_shelters_but_not_statuses(load
             out.writestr("knowledge/shelters.yaml", yaml.safe_dump(raw, allow_unicode=True))
             out.writestr("knowledge/led-lighting.yaml", archive.read("knowledge/led-lighting.yaml"))
         staged = parse_upload("pack.zip", bad.getvalue())
-        assert not staged.ok and any("災害の種類「meteor」はありません" in p.reason for p in staged.problems)
+        assert not staged.ok and any("災害の種類「meteor」はありません" in p.message for p in staged.problems)
 
 
 def test_hostile_names_are_escaped_on_every_page(console, editor_client):

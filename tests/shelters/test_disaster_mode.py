@@ -192,10 +192,10 @@ def test_the_packs_menus_publish_for_real(loaded_app, runner, fake_line):
 
 
 def test_a_broken_definition_is_a_japanese_error(app, runner, fake_line, monkeypatch):
-    from bot.richmenu.store import RichMenuInvalid
+    from bot.core.problems import Invalid
 
     def broken(mode):
-        raise RichMenuInvalid([("tiles[0]", "ラベルを入力してください")])
+        raise Invalid("ラベルを入力してください", "tiles[0]")
 
     monkeypatch.setattr(modes, "build", broken)
     result = runner.invoke(args=["richmenu", "publish", "--yes"])

@@ -8,6 +8,7 @@ from bot.core.access import public, staff_required
 from bot.admin.auth import safe_next, start_session
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
+from bot.core.problems import Invalid
 from bot.admin.inputs import LoginForm, PasswordForm
 from bot.staff import accounts, sessions
 from bot.staff.sessions import renew_session
@@ -58,8 +59,8 @@ def account():
     if form.validate_on_submit():
         try:
             accounts.change_own_password(current_user, form.current.data, form.new.data)
-        except accounts.AccountError as exc:
-            (form.current if exc.field == "current" else form.new).errors.append(str(exc))
+        except Invalid as exc:
+            (form.current if "current" in exc.errors else form.new).errors.append(exc.message)
         else:
             renew_session(current_user)
             flash("パスワードを変更しました。ほかの端末のログインは終了しました。", "info")
