@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from bot.core.problems import Invalid, Problem, load_yaml
-from bot.forms.definition import read_forms
-from bot.forms.definition import validate as validate_form
+from bot.forms.schema import read_forms
+from bot.forms.schema import validate as validate_form
 from bot.knowledge.pack import validate_categories, validate_entry, validate_synonyms
 from bot.offices.pack import validate_offices
 from bot.pack import read_pack
