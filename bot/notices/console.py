@@ -162,8 +162,8 @@ def _save(form: NoticeForm, notice: Notice | None):
         return workflow.update(notice, _draft(form), by=current_user.email)
     except Invalid as exc:
         fields = {"display": "display_from"}  # a period given without a display channel: shown at its start
-        for name, reason in exc.problems.items():
-            getattr(form, fields.get(name, name), form.title).errors = [reason]
+        for name, reasons in exc.errors.items():
+            getattr(form, fields.get(name, name), form.title).errors = reasons
         return None
 
 
@@ -386,8 +386,8 @@ def recipients():
         try:
             added = test_recipients.add(form.name.data, form.line_user_id.data, by=current_user.email)
         except Invalid as exc:
-            for name, reason in exc.problems.items():
-                getattr(form, name).errors = [reason]
+            for name, reasons in exc.errors.items():
+                getattr(form, name).errors = reasons
         else:
             flash(f"「{added.name}」をテスト送信先に登録しました。", "info")
             return redirect(url_for("notices.recipients"))
