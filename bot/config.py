@@ -203,6 +203,8 @@ def from_environment(instance_path: str, environ: Mapping[str, str] | None = Non
         "MAX_IMPORT_BYTES": integer("MAX_IMPORT_BYTES", 20 * 1024 * 1024, 1),
         # Above LINE's 1 MB so a slightly large image gets the editor's own message, not a bare 413.
         "MAX_RICHMENU_UPLOAD_BYTES": integer("MAX_RICHMENU_UPLOAD_BYTES", 2 * 1024 * 1024, 1),
+        # Per process: the matcher's recent decisions (per knowledge version) and the safety rules' recent verdicts
+        # (per safety.yaml); 0 judges and matches every message afresh.
         "DECISION_CACHE_SIZE": integer("DECISION_CACHE_SIZE", 4096, 0, 10_000_000),
         "DB_PING_IDLE_SECONDS": number("DB_PING_IDLE_SECONDS", 10.0, above_low=False),
         # Staff sessions end after this long without a request, and at the latest this long after logging in.

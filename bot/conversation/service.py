@@ -27,7 +27,7 @@ from bot.models import Follower, QuestionLog, utcnow
 from bot.notices import resident as notices
 from bot.notices import topics
 from bot.notices.subscriptions import forget as notices_forget
-from bot.safety import Rule, current_rules
+from bot.safety import Rule, urgent_rules
 from bot.shelters.answer import disaster_answer, disaster_topics
 from bot.town.model import Town
 from bot.town.settings import current_town
@@ -59,7 +59,7 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     if text is None:
         return None
     started = time.perf_counter()
-    urgent = current_rules().match(text)  # safety first: before, and instead of, any FAQ matching
+    urgent = urgent_rules(text)  # safety first: before, and instead of, any FAQ matching
     if urgent:
         # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
         return Prepared(kb, None, time.perf_counter() - started, urgent)

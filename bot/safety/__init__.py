@@ -5,7 +5,9 @@ import hashlib
 import logging
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from flask import current_app
 
@@ -13,21 +15,38 @@ from bot.safety.detector import Detector, Rule
 from bot.core.problems import Invalid
 from bot.safety.rules import SAFETY_FILE, read_file
 
-__all__ = ["Detector", "Rule", "SafetyCache", "SAFETY_FILE", "current_rules", "warm"]
+__all__ = ["Detector", "Rule", "SafetyCache", "SAFETY_FILE", "current_rules", "urgent_rules", "warm"]
 
 log = logging.getLogger(__name__)
 _EMPTY = Detector((), ())
+# Verdicts are remembered for messages up to this long: a storm repeats short questions, and the memory stays
+# small (DECISION_CACHE_SIZE of them at most); a longer message is judged every time.
+MEMO_MAX_CHARS = 200
 
 
 class SafetyCache:
     """Hold the compiled detector of one safety.yaml and compile it again only when the file changes."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Watch the file at path (it is read on first use)."""
+    def __init__(self, path: str | Path, memo_size: int = 0) -> None:
+        """Watch the file at path (it is read on first use); remember up to memo_size verdicts of its rules."""
         self.path = str(path)
+        self.memo_size = memo_size
         self._stamp: tuple[int, int, int] | None = None
         self._matcher: Detector = _EMPTY
+        self._verdicts = self._memo(_EMPTY)
         self._lock = threading.Lock()
+
+    def _memo(self, detector: Detector) -> tuple[Detector, Callable[[str], tuple[Rule, ...]]]:
+        # Bound to one detector: new rules start with an empty memory, so an edit to safety.yaml shows at once.
+        return detector, lru_cache(maxsize=self.memo_size)(detector.match) if self.memo_size > 0 else detector.match
+
+    def verdict(self, text: str) -> tuple[Rule, ...]:
+        """Return matcher().match(text), from memory when this message was judged by these rules lately."""
+        detector = self.matcher()
+        judged, match = self._verdicts
+        if judged is not detector or len(text) > MEMO_MAX_CHARS:
+            return detector.match(text)
+        return match(text)
 
     def matcher(self) -> Detector:
         """Return the rules for the file as it is now; a broken edit keeps the last good rules."""
@@ -53,6 +72,8 @@ class SafetyCache:
             except Invalid as exc:
                 # `kb check` reports this before a deploy; at run time the last good rules are safer than none.
                 log.error("ignoring broken %s (keeping %d earlier rules): %s", self.path, len(self._matcher), exc)
+        if self._verdicts[0] is not self._matcher:
+            self._verdicts = self._memo(self._matcher)
         self._stamp = stamp
 
 
@@ -86,10 +107,25 @@ def warm(directory: str | Path) -> None:
         pass  # reported where it is used
 
 
-def current_rules() -> Detector:
-    """Return the app's safety rules from KNOWLEDGE_DIR/safety.yaml, compiled again only after the file changed."""
+def _app_cache() -> SafetyCache:
     cache = current_app.extensions.get("safety_rules")
     if cache is None:
         path = Path(current_app.config["KNOWLEDGE_DIR"]) / SAFETY_FILE
-        cache = current_app.extensions.setdefault("safety_rules", SafetyCache(path))
-    return cache.matcher()
+        # As many verdicts as the matcher keeps decisions (DECISION_CACHE_SIZE=0: every message judged afresh).
+        memo = current_app.config.get("DECISION_CACHE_SIZE", 0)
+        cache = current_app.extensions.setdefault("safety_rules", SafetyCache(path, memo))
+    return cache
+
+
+def current_rules() -> Detector:
+    """Return the app's safety rules from KNOWLEDGE_DIR/safety.yaml, compiled again only after the file changed."""
+    return _app_cache().matcher()
+
+
+def urgent_rules(text: str) -> tuple[Rule, ...]:
+    """Return the rules a resident's message calls for, as current_rules().match(text) does.
+
+    The webhook asks this for every question: a storm is many residents sending the same few words, and
+    judging them costs a Sudachi pass (~0.2 ms) each time, so recent verdicts of the current rules are kept.
+    """
+    return _app_cache().verdict(text)

@@ -431,6 +431,20 @@ def test_rules_are_compiled_again_only_when_the_file_changes(tmp_path):
     assert cache.matcher() is second
 
 
+
+def test_remembered_verdicts_follow_an_edit_to_the_rules_at_once(tmp_path):
+    path = tmp_path / "safety.yaml"
+    shutil.copy(PACK_RULES, path)
+    cache = SafetyCache(path, memo_size=16)
+    assert cache.verdict("密漁してる人がいる") == () and cache.verdict("密漁してる人がいる") == ()
+    text = path.read_text(encoding="utf-8").replace("    words: [泥棒, どろぼう,", "    words: [密漁, 泥棒, どろぼう,")
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert [r.slug for r in cache.verdict("密漁してる人がいる")] == ["crime"]  # not the remembered ()
+    long = "密漁してる人がいる。" + "給食費のことも聞きたいです。" * 20  # too long to remember: judged every time
+    assert [r.slug for r in cache.verdict(long)] == ["crime"] == [r.slug for r in cache.matcher().match(long)]
+
+
 # --- replies ------------------------------------------------------------------------------------------------------
 
 
@@ -667,3 +681,36 @@ def test_the_disaster_menus_emergency_button_gets_every_number(rules):
         matched = rules.match(text)
         assert [r.slug for r in matched] == ["emergency-contacts"], text
         assert list(matched[0].numbers) == ["119", "110", "#8000"]
+
+
+def _count_judgements(monkeypatch) -> list[str]:
+    judged: list[str] = []
+    run = Detector._run
+
+    def counting(self, message, explain):
+        judged.append(message)
+        return run(self, message, explain)
+
+    monkeypatch.setattr(Detector, "_run", counting)
+    return judged
+
+
+def test_a_storm_of_the_same_question_is_judged_by_the_safety_rules_once(loaded_app, webhook, fake_line, monkeypatch):
+    """The webhook's hot path: each judgement is a Sudachi pass (~0.2 ms), the most a cached answer costs."""
+    judged = _count_judgements(monkeypatch)
+    for n in range(3):
+        webhook([events.text("給食費ってタダになるの？", user=f"U{n:032x}")])
+    for n in range(2):
+        webhook([events.text("火事だ", user=f"U{n:032x}")])
+    assert judged == ["給食費ってタダになるの？", "火事だ"]
+    bodies = [json.dumps(call.body, ensure_ascii=False) for call in fake_line.calls(REPLY)]
+    assert len(bodies) == 5 and all("tel:119" not in b for b in bodies[:3]) and all("tel:119" in b for b in bodies[3:])
+
+
+def test_without_the_caches_every_message_is_judged_again(loaded_app, webhook, fake_line, monkeypatch):
+    loaded_app.config["DECISION_CACHE_SIZE"] = 0  # the benchmark's --no-cache: the worst case stays the worst
+    judged = _count_judgements(monkeypatch)
+    for n in range(2):
+        webhook([events.text("火事だ", user=f"U{n:032x}")])
+    assert judged == ["火事だ", "火事だ"]
+    assert all("tel:119" in json.dumps(call.body, ensure_ascii=False) for call in fake_line.calls(REPLY))
