@@ -44,13 +44,15 @@ def test_the_set_is_big_enough_split_in_halves_and_written_once():
     lookalikes = [c for c in every if c.lookalike]
     assert len(urgent) >= 300 and len(lookalikes) >= 300
     texts = Counter(c.text for c in every)
-    assert [t for t, n in texts.items() if n > 1] == []  # no phrasing in both halves, or twice in one
+    assert sum(n > 1 for n in texts.values()) == 0  # no phrasing in both halves, or twice in one (a count: no held text)
     for half in HALVES:
         assert sum(c.category == "crisis" for c in cases[half]) >= 20
         per = Counter(c.category for c in cases[half])
         other = Counter(c.category for c in cases["held" if half == "tune" else "tune"])
         assert per.keys() == other.keys()  # every category has both halves
-        assert all(abs(per[k] - other[k]) <= 1 for k in per)  # split in halves
+    # Split in halves; the tune half has since grown by the tuning author's own examples, the held half never.
+    tune, held = (Counter(c.category for c in cases[half]) for half in HALVES)
+    assert all(tune[k] >= held[k] - 1 for k in held)
     categories = {c.category for c in urgent}
     assert {"fire", "illness", "accident", "carbon-monoxide", "crime", "animal", "child-night", "ingestion", "crisis",
             "domestic-violence", "child-abuse", "gas", "other-languages"} <= categories
