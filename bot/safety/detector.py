@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from itertools import accumulate, compress, count
-from operator import add, itemgetter
+from itertools import compress, count
+from operator import add
 from typing import NamedTuple
 
 from bot.matching.normalize import _PUNCT_RE, fold, nfkc, to_hiragana, truncate
@@ -181,8 +180,7 @@ class Explanation:
 
 
 class _Index:
-    """Forms by their first three characters (two-character forms as they are), each form once with every
-    (concept, word) it stands for."""
+    """Forms by their first two characters, each form once with every (concept, word) it stands for."""
 
     def __init__(self) -> None:
         self._forms: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
@@ -192,33 +190,26 @@ class _Index:
             self._forms[form][(concept, word)] = None
 
     def freeze(self) -> None:
-        # Two-character forms by themselves; longer ones by their first three characters, then by length: at a
-        # position, each length is one slice and one lookup (rather than a startswith for every form that shares
-        # the first characters). Three characters rather than two: common pairs (して, ない) begin few forms.
-        self._pairs = {form: tuple(owners) for form, owners in self._forms.items() if len(form) == 2}
+        # By the first two characters, then by length: at a position, each length is one slice and one lookup
+        # (rather than a startswith for every form that shares the first two characters).
         by_prefix: dict[str, dict[int, dict[str, tuple[tuple[str, str], ...]]]] = defaultdict(lambda: defaultdict(dict))
         for form, owners in self._forms.items():
-            if len(form) > 2:
-                by_prefix[form[:3]][len(form)][form] = tuple(owners)
+            by_prefix[form[:2]][len(form)][form] = tuple(owners)
         self._frozen = {k: tuple(sorted(v.items())) for k, v in by_prefix.items()}
 
     def find_at(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, str, str, str]]:
         """Return (position, form, concept, word) for every form in text (only from `starts` when given)."""
-        frozen, pairs = self._frozen, self._pairs
-        # The positions whose two or three characters begin some form, found by C-level iterators (no Python loop
-        # over every character of a 500-character message); with `starts`, only those where a unit begins.
-        two = list(map(add, text, text[1:]))
-        found = set(compress(count(), map(pairs.__contains__, two)))
-        found.update(compress(count(), map(frozen.__contains__, map(add, two, text[2:]))))
-        if starts is not None:
-            found.intersection_update(starts)
+        frozen = self._frozen
+        if starts is None:
+            # The positions whose two characters begin some form, found by C-level iterators (no Python loop over
+            # every character of a 500-character message).
+            starts = compress(count(), map(frozen.__contains__, map(add, text, text[1:])))
+            get = frozen.__getitem__
+        else:
+            get = frozen.get
         out = []
-        for i in sorted(found):
-            owners = pairs.get(two[i])
-            if owners:
-                for concept, word in owners:
-                    out.append((i, two[i], concept, word))
-            lengths = frozen.get(text[i:i + 3])
+        for i in starts:
+            lengths = get(text[i:i + 2])
             if lengths:
                 for length, forms in lengths:
                     form = text[i:i + length]
@@ -370,15 +361,15 @@ class Lexicon:
                 if _splits_a_katakana_word(katakana, start, start + len(form)):
                     continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found[key] = Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form)
-        # What each unit gives, from the cache (list comprehensions and C-level iterators: a 500-character message
-        # has some 250 units, most of which give nothing).
-        cached, compute = self._units.get, self._unit
-        given = [cached(unit) or compute(unit) for unit in units]
-        pieces = [g[0] for g in given]
-        starts = list(accumulate(map(len, pieces), initial=0))
-        seq = [g[1] for g in given if g[1] is not None]
-        for n in compress(count(), [g[2] for g in given]):
-            unit, unit_hits = units[n], given[n][2]
+        pieces, starts, seq = [], [], []
+        length = 0
+        for n, unit in enumerate(units):
+            surface, item, unit_hits = self._unit(unit)
+            starts.append(length)
+            pieces.append(surface)
+            length += len(surface)
+            if item is not None:
+                seq.append(item)
             negated = None
             for concept, word, how in unit_hits:
                 key = (concept, word) if every else concept
@@ -398,10 +389,10 @@ class Lexicon:
                 found[key] = Hit(concept, word, BY_READING, form)
         sequences = self.sequences
         last = len(seq) - 1
-        for i in compress(count(), map(sequences.__contains__, seq)):
-            if i == last:
+        for i, first in enumerate(seq):
+            candidates = sequences.get(first)
+            if not candidates or i == last:
                 continue
-            candidates = sequences[seq[i]]
             second = seq[i + 1]
             for wanted, concept, word in candidates:
                 end = i + len(wanted)
@@ -435,29 +426,22 @@ def _alternatives(item: str) -> frozenset[str]:
     return frozenset(item.split("|"))
 
 
-@lru_cache(maxsize=256)
-def _compile_when(rule_when: tuple[tuple[str, ...], ...]) -> tuple[tuple[tuple[frozenset[str], ...], str], ...]:
-    """Return each combination as its items' sets of alternatives ("a|b" → {a, b}), with its text for explain."""
-    return tuple((tuple(_alternatives(item) for item in c), " + ".join(c)) for c in rule_when)
-
-
-def _decide(when: tuple[tuple[tuple[frozenset[str], ...], str], ...], blocked_by: Sequence[str],
-            lifted_by: Sequence[str], present: frozenset[str] | set[str], phrase: str | None) -> tuple[bool, str]:
+def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], lifted_by: Sequence[str],
+            present: set[str], phrase: str | None) -> tuple[bool, str]:
     # A combination holds when each of its items is there; an item "a|b" holds when a or b is there.
     said = phrase is not None and phrase in present
     combo = None
     if not said:
-        disjoint = present.isdisjoint
-        for items, text in when:
-            for alternatives in items:
-                if disjoint(alternatives):
+        for c in rule_when:
+            for item in c:
+                if present.isdisjoint(_alternatives(item)):
                     break
             else:
-                combo = text
+                combo = c
                 break
         if combo is None:
             return False, ""
-    why = "決まった言い方" if said else "組み合わせ " + (combo or "")
+    why = "決まった言い方" if said else "組み合わせ " + " + ".join(combo or ())
     blocks = [k for k in blocked_by if k in present]
     if blocks:
         lifts = [k for k in lifted_by if k in present]
@@ -492,8 +476,7 @@ class Detector:
         for r in self.rules:
             phrase = phrase_key(r.slug) if r.phrases else None
             openers = {k for combo in r.when for k in _alternatives(combo[0])} if r.when else set()
-            self._plans.append((r, phrase, frozenset(openers | ({phrase} if phrase else set())),
-                                _compile_when(r.when)))
+            self._plans.append((r, phrase, frozenset(openers | ({phrase} if phrase else set()))))
         self._variants: dict[tuple[str, str], Rule] = {}
         self._latin: list[tuple[Language, dict, tuple]] = []
         for lang in self.languages:
@@ -530,15 +513,19 @@ class Detector:
     def _sentences(self, text: str, every: bool = True) -> list[tuple[str, list[Hit]]]:
         bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
         out: list[tuple[str, list[Hit]]] = []
-        found = units(text)
-        # Where each unit begins; a unit belongs to the sentence its first character is in.
-        offsets = list(accumulate(map(len, map(itemgetter(0), found)), initial=0))
-        start, first = 0, 0
-        for end in bounds:
-            after = bisect_left(offsets, end, first, len(found))
-            if start < end:
-                self._close(text[start:end], [u for u in found[first:after] if u[2] != "空白"], out, every)
-            start, first = max(start, end), after
+        start, offset, mine = 0, 0, []
+        pending = iter(bounds)
+        end = next(pending)
+        for unit in units(text):
+            while offset >= end and start < len(text):
+                self._close(text[start:end], mine, out, every)
+                start, mine, end = end, [], next(pending, len(text))
+            if unit[2] != "空白":
+                mine.append(unit)
+            offset += len(unit[0])
+        while start < len(text):
+            self._close(text[start:end], mine, out, every)
+            start, mine, end = end, [], next(pending, len(text))
         return out
 
     def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], every: bool) -> None:
@@ -558,7 +545,7 @@ class Detector:
         fired: list[Rule] = []
         verdicts: list[Verdict] = []
         everything = set().union(*windows) if windows else set()
-        for rule, phrase, openers, when in self._plans:
+        for rule, phrase, openers in self._plans:
             outcome, why = False, ""
             if everything.isdisjoint(openers):
                 # Neither a phrase nor the first item of any combination: nothing to weigh (most messages).
@@ -568,7 +555,7 @@ class Detector:
             for present in windows:
                 if present.isdisjoint(openers):
                     continue
-                ok, reason = _decide(when, rule.blocked_by, rule.lifted_by, present, phrase)
+                ok, reason = _decide(rule.when, rule.blocked_by, rule.lifted_by, present, phrase)
                 if ok:
                     outcome, why = True, reason
                     break
@@ -622,7 +609,7 @@ class Detector:
             lifts = tuple("!" + w for w in lang.lifted_by)
             fired, verdicts = [], []
             for slug, combos in lang.rules.items():
-                ok, why = _decide(_compile_when(combos), blocks, lifts, present, None)
+                ok, why = _decide(combos, blocks, lifts, present, None)
                 variant = self._variants.get((lang.code, slug))
                 if ok and variant is not None:
                     fired.append(variant)
