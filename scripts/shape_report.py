@@ -9,91 +9,19 @@ console shell's views (`bot/admin/views/`), `bot/cli.py`, the webhook (`bot/line
 """
 from __future__ import annotations
 
-import ast
 import configparser
 import re
 import sys
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE))
+# The suite's own import graph and cycle finder (tests/app/test_architecture.py checks them on small packages).
+from tests.app.test_architecture import import_cycles, import_graph  # noqa: E402
+
 DOOR_NAMES = {"console.py", "views.py", "cli.py", "webhook.py", "simulator.py"}
 COMMIT = re.compile(r"\bdb\.session\.commit\(\)")
 AUDIT = re.compile(r"\baudit\.record\(|^from bot(\.core)?\.audit import", re.M)
-
-
-def modules(package: Path) -> dict[str, Path]:
-    found = {}
-    for path in package.rglob("*.py"):
-        parts = path.relative_to(package.parent).with_suffix("").parts
-        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return found
-
-
-def graph(package: Path) -> dict[str, set[str]]:
-    """Which modules of the package each module imports, anywhere in its file (late imports count)."""
-    mods = modules(package)
-    edges: dict[str, set[str]] = {name: set() for name in mods}
-    for name, path in mods.items():
-        is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets = {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = name.split(".") if is_package else name.split(".")[:-1]
-                    base = base[: len(base) - (node.level - 1)]
-                    origin = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    origin = node.module or ""
-                targets = {f"{origin}.{alias.name}" for alias in node.names}
-                if any(target not in mods for target in targets):
-                    targets.add(origin)
-            else:
-                continue
-            for target in targets:
-                while target and target not in mods:
-                    target = target.rpartition(".")[0]
-                # A package's __init__ importing its own modules is not a circle worth counting.
-                if target and target != name and not target.startswith(name + "."):
-                    edges[name].add(target)
-    return edges
-
-
-def circles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-    counter = [0]
-    sys.setrecursionlimit(10000)
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = counter[0]
-        counter[0] += 1
-        stack.append(node)
-        on_stack.add(node)
-        for target in edges.get(node, ()):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in edges:
-        if node not in index:
-            visit(node)
-    return found
 
 
 def ignored_imports(repo: Path) -> list[str]:
@@ -116,8 +44,8 @@ def is_door(path: Path, package: Path) -> bool:
 
 def main(repo: Path) -> None:
     package = repo / "bot"
-    edges = graph(package)
-    found = circles(edges)
+    edges = import_graph(package)
+    found = import_cycles(edges)
     print(f"modules in bot/: {len(edges)}; lines: {sum(len(p.read_text(encoding='utf-8').splitlines()) for p in package.rglob('*.py'))}")
     print(f"import circles: {len(found)}" + "".join(f"\n  {' ↔ '.join(c)}" for c in found))
     ignored = ignored_imports(repo)
@@ -140,4 +68,4 @@ def main(repo: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1])
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
