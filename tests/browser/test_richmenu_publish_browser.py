@@ -27,7 +27,15 @@ def _switch(page, reason: str, button: str) -> None:
     page.get_by_role("button", name=button).click()  # the confirm dialog is accepted by the page fixture
 
 
-def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, shot, fake_line):
+def _public_address(loaded_app, monkeypatch) -> None:
+    # The menu's お知らせ tile links to PUBLIC_BASE_URL/notices; the staff guide's pictures show a real-looking
+    # address, not the test server's 127.0.0.1 port.
+    monkeypatch.setitem(loaded_app.config, "PUBLIC_BASE_URL", "https://line-bot.example.jp/")
+
+
+def test_edit_preview_publish_then_disaster_mode_and_back(loaded_app, monkeypatch, live_server, page, shot,
+                                                          fake_line):
+    _public_address(loaded_app, monkeypatch)
     log_in(page, live_server, ADMIN)
     # Edit the normal menu's first button in the console's editor and look at the preview before saving.
     page.goto(f"{live_server}/admin/richmenu?mode=normal")
@@ -56,7 +64,7 @@ def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, sho
     assert Image.open(io.BytesIO(data)).size == (size["width"], size["height"])
     _shot(page, shot, "richmenu-publish")
 
-    _switch(page, "大雨警報（ブラウザのテスト）", "災害時モードに切り替える")
+    _switch(page, "大雨警報が出たため", "災害時モードに切り替える")
     expect(page.locator(".disaster-banner")).to_contain_text("災害時モード中")
     expect(page.locator(".flash.info").first).to_contain_text("災害時モードに切り替えました")
     disaster_id = state.default
@@ -80,9 +88,10 @@ def test_edit_preview_publish_then_disaster_mode_and_back(live_server, page, sho
     assert disaster_id in state.menus
 
 
-def test_an_editors_new_url_is_shown_before_the_admin_switches_on_disaster_mode(live_server, browser, page, shot,
-                                                                                 fake_line):
+def test_an_editors_new_url_is_shown_before_the_admin_switches_on_disaster_mode(loaded_app, monkeypatch, live_server,
+                                                                                 browser, page, shot, fake_line):
     """Issue 19 A3: the editor's change to the disaster menu reaches residents only after the admin saw its URL."""
+    _public_address(loaded_app, monkeypatch)
     phish = "https://ashibetsu-city.example/hinan/login?from=line"
     log_in(page, live_server, ADMIN)  # the disaster menu as it was once published, in a drill
     page.goto(f"{live_server}{PAGE}")
@@ -105,10 +114,11 @@ def test_an_editors_new_url_is_shown_before_the_admin_switches_on_disaster_mode(
     expect(changed).to_contain_text("ページを開く：https://www.city.ashibetsu.hokkaido.jp/")  # and what it was
     expect(changed).to_contain_text("押したときの動作が変更")
     expect(switch.locator(".rm-urls li", has_text=phish)).to_contain_text("新規")
+    expect(switch).not_to_contain_text("127.0.0.1")
     _shot(page, shot, "richmenu-review-disaster")
     shot(page, "richmenu-review", switch)  # docs/screenshots/ with UPDATE_SCREENSHOTS=1
     assert fake_line.richmenu.menus == before  # nothing has gone out yet
-    _switch(page, "大雨警報（ブラウザのテスト）", "災害時モードに切り替える")
+    _switch(page, "大雨警報が出たため", "災害時モードに切り替える")
     expect(page.locator(".flash.info").first).to_contain_text("災害時モードに切り替えました")
     menu = fake_line.richmenu.menus[fake_line.richmenu.default]
     assert phish in [area["action"].get("uri") for area in menu["areas"]]  # what was shown is what went out
