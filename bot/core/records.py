@@ -9,10 +9,44 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import select
 
 from bot.core.problems import Problem
-from bot.core.textrules import SLUG_RE
+from bot.core.textrules import SLUG_RE, has_control
 from bot.extensions import db
 
 R = TypeVar("R")
+
+
+def check_record(raw: Any, file: str, where: str, *, what: str, fields: tuple[str, ...] | set[str],
+                 limits: dict[str, int], labels: dict[str, str], multiline: tuple[str, ...],
+                 unknown: dict[str, str] | None = None) -> list[Problem]:
+    """Return what is wrong with one slug-keyed record as written in a pack file, in the shape every such record has.
+
+    A mapping of known fields (`unknown` gives a field its own message); `key` and `name` given; each text field a
+    string within its limit, on one line unless it is multiline, without control characters; a well-formed key.
+    The feature adds its own checks (phone, URL, kinds…) when the record is a mapping.
+    """
+    if not isinstance(raw, dict):
+        return [Problem(file, where, f"{what}は「項目名: 値」の組で書いてください")]
+    problems: list[Problem] = []
+    for name in sorted(str(k) for k in raw if k not in fields):
+        problems.append(Problem(file, f"{where}.{name[:40]}", (unknown or {}).get(name, "不明な項目です")))
+    for name in ("key", "name"):
+        if not (isinstance(raw.get(name), str) and raw[name].strip()):
+            problems.append(Problem(file, f"{where}.{name}", f"{labels[name]}を入力してください"))
+    for name, limit in limits.items():
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(Problem(file, f"{where}.{name}", f"{labels[name]}は文字で書いてください"))
+            continue
+        if len(value) > limit:
+            problems.append(Problem(file, f"{where}.{name}", f"{labels[name]}は{limit}文字以内にしてください"))
+        if has_control(value) or (name not in multiline and has_control(value.strip(), one_line=True)):
+            problems.append(Problem(file, f"{where}.{name}", f"{labels[name]}に改行や制御文字は使えません"))
+    key = raw.get("key")
+    if isinstance(key, str) and key and not SLUG_RE.match(key):
+        problems.append(Problem(file, f"{where}.key", "識別名は半角の英小文字・数字・ハイフン（-）で書いてください"))
+    return problems
 
 
 @dataclass

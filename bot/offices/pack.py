@@ -9,7 +9,8 @@ import yaml
 
 from bot.models.offices import OFFICE_FIELDS
 from bot.core.problems import Problem
-from bot.core.textrules import MAX_EMAIL, MAX_SLUG, MAX_URL, SLUG_RE, has_control, is_email, phone_problem, web_url_problem
+from bot.core.records import check_record
+from bot.core.textrules import MAX_EMAIL, MAX_SLUG, MAX_URL, is_email, phone_problem, web_url_problem
 
 OFFICES_FILE = "offices.yaml"
 # The database columns; a phone that fits LINE's tel: URI and a phone screen.
@@ -28,28 +29,11 @@ _HEADER = """\
 
 def check_office(raw: Any, file: str, where: str) -> list[Problem]:
     """Return every problem with one office mapping; where names it in the messages."""
+    problems = check_record(raw, file, where, what="担当課", fields=OFFICE_FIELDS, limits=LIMITS, labels=LABELS,
+                            multiline=MULTILINE)
     if not isinstance(raw, dict):
-        return [Problem(file, where, "担当課は「項目名: 値」の組で書いてください")]
-    problems: list[Problem] = []
-    for name in sorted(str(k) for k in raw if k not in OFFICE_FIELDS):
-        problems.append(Problem(file, f"{where}.{name[:40]}", "不明な項目です"))
-    for name in ("key", "name"):
-        if not (isinstance(raw.get(name), str) and raw[name].strip()):
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}を入力してください"))
-    for name in OFFICE_FIELDS:
-        value = raw.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は文字で書いてください"))
-            continue
-        if len(value) > LIMITS[name]:
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は{LIMITS[name]}文字以内にしてください"))
-        if has_control(value) or (name not in MULTILINE and has_control(value.strip(), one_line=True)):
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}に改行や制御文字は使えません"))
-    key, phone, url, email = (raw.get(n) for n in ("key", "phone", "url", "email"))
-    if isinstance(key, str) and key and not SLUG_RE.match(key):
-        problems.append(Problem(file, f"{where}.key", "識別名は半角の英小文字・数字・ハイフン（-）で書いてください"))
+        return problems
+    phone, url, email = (raw.get(n) for n in ("phone", "url", "email"))
     if isinstance(phone, str) and phone.strip() and (reason := phone_problem(phone.strip())):
         problems.append(Problem(file, f"{where}.phone", reason))
     if isinstance(url, str) and url.strip() and (reason := web_url_problem(url.strip(), LABELS["url"])):

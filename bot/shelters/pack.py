@@ -9,8 +9,9 @@ import yaml
 
 from bot.models.shelters import SHELTER_FIELDS
 from bot.core.problems import Problem
+from bot.core.records import check_record
 from bot.core.textrules import CONTROL as _FORBIDDEN
-from bot.core.textrules import MAX_SLUG, SLUG_RE, URL_RE
+from bot.core.textrules import MAX_SLUG, URL_RE
 
 SHELTERS_FILE = "shelters.yaml"
 # 指定緊急避難場所の区分（災害対策基本法施行令第20条の3・内閣府）: the code the pack writes, the words staff see.
@@ -37,29 +38,10 @@ _TOP_KEYS = ("review_note", "shelters", "topics", "not_when", "nationwide")
 
 def check_shelter(raw: Any, file: str, where: str) -> list[Problem]:
     """Return every problem with one shelter mapping; where names it in the messages."""
+    problems = check_record(raw, file, where, what="避難所", fields=SHELTER_FIELDS, limits=LIMITS, labels=LABELS,
+                            multiline=MULTILINE, unknown={"status": "不明な項目です（status は管理画面で切り替えます）"})
     if not isinstance(raw, dict):
-        return [Problem(file, where, "避難所は「項目名: 値」の組で書いてください")]
-    problems: list[Problem] = []
-    for name in sorted(str(k) for k in raw if k not in SHELTER_FIELDS):
-        problems.append(Problem(file, f"{where}.{name[:40]}", "不明な項目です（status は管理画面で切り替えます）"
-                                if name == "status" else "不明な項目です"))
-    for name in ("key", "name"):
-        if not (isinstance(raw.get(name), str) and raw[name].strip()):
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}を入力してください"))
-    for name in LIMITS:
-        value = raw.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は文字で書いてください"))
-            continue
-        if len(value) > LIMITS[name]:
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}は{LIMITS[name]}文字以内にしてください"))
-        if _FORBIDDEN.search(value) or (name not in MULTILINE and ("\n" in value.strip() or "\r" in value)):
-            problems.append(Problem(file, f"{where}.{name}", f"{LABELS[name]}に改行や制御文字は使えません"))
-    key = raw.get("key")
-    if isinstance(key, str) and key and not SLUG_RE.match(key):
-        problems.append(Problem(file, f"{where}.key", "識別名は半角の英小文字・数字・ハイフン（-）で書いてください"))
+        return problems
     kinds = raw.get("kinds")
     if kinds is not None:
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
