@@ -30,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     config.check_secret_key(app.config)
     config.check_public_base_url(app.config)
+    from bot.core import tenancy
+    tenancy.init_app(app)  # /<town>/… and the current town; inside ProxyFix, which must see the request first
     if app.config["TRUSTED_PROXIES"]:
         _trust_proxies(app, app.config["TRUSTED_PROXIES"])
     # Settings given explicitly (tests, deployments) win over the defaults for the database in use.

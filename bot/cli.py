@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from bot.conversation.cli import ask
 from bot.conversation.records import purge_before
 from bot.core import labels
+from bot.core.tenancy import add_town_options, job_towns, use_town, with_town_option
 from bot.knowledge.cli import KNOWLEDGE_COMMANDS
 from bot.models import utcnow
 from bot.pack.cli import PACK_COMMANDS
@@ -31,12 +32,15 @@ for _command in (*PACK_COMMANDS, *KNOWLEDGE_COMMANDS):  # kb check / import / ex
 def logs_purge(days: int | None) -> None:
     """Delete question logs, webhook dedupe records and simulated residents older than the retention period."""
     keep = days if days is not None else current_app.config["LOG_RETENTION_DAYS"]
-    purged = purge_before(utcnow() - timedelta(days=keep))
+    for town in job_towns():  # --town, or every active town
+        with use_town(town):
+            purged = purge_before(utcnow() - timedelta(days=keep))
+        click.echo(f"{town.slug}: deleted {purged.questions} question log rows and {purged.events} event records "
+                   f"older than {keep} days")
+        click.echo(f"{town.slug}: deleted {purged.residents} simulated residents not seen for {keep} days")
     # Previewed uploads nobody applied: a copy of the knowledge that must not pile up on disk.
     staged = purge_staged(staging_dir())
-    click.echo(f"deleted {purged.questions} question log rows and {purged.events} event records older than {keep} days "
-               f"and {staged} expired import previews")
-    click.echo(f"deleted {purged.residents} simulated residents not seen for {keep} days")
+    click.echo(f"deleted {staged} expired import previews")
 
 
 @demo_cli.command("seed")
@@ -65,8 +69,18 @@ def demo_seed(password: str | None) -> None:
         click.echo(f"password (shown only now): {result.password}")
 
 
+# The platform's own commands: no town (towns, migrations, the detector's explanations, Flask's own).
+PLATFORM_COMMANDS = frozenset({"db", "towns", "safety", "routes", "shell", "run"})
+NO_DATABASE = frozenset({"kb check"})  # reads a pack folder only
+EVERY_TOWN_JOBS = frozenset({"notices worker", "notices send-due", "logs purge", "forms purge"})
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from bot.core import tenancy
+    from bot.dbcheck import schema_problem
+
+    tenancy.schema_problem = schema_problem  # a town command on an empty database says what to run
     app.cli.add_command(kb_cli)
     app.cli.add_command(logs_cli)
     app.cli.add_command(demo_cli)
@@ -83,3 +97,14 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(shelters_cli)
     from bot.safety.cli import safety_cli  # `safety explain` lives with the detector
     app.cli.add_command(safety_cli)
+    from bot.towns.cli import towns_cli  # the operator's towns
+    app.cli.add_command(towns_cli)
+    # Every command that touches a town's data runs inside one town: --town SLUG (the default town when left out);
+    # jobs (the worker, purges) work for every active town in turn unless --town names one.
+    for name, command in app.cli.commands.items():
+        if name in PLATFORM_COMMANDS:
+            continue
+        if isinstance(command, click.Group):
+            add_town_options(command, EVERY_TOWN_JOBS, NO_DATABASE, name)
+        else:
+            with_town_option(command)

@@ -183,6 +183,13 @@ def from_environment(instance_path: str, environ: Mapping[str, str] | None = Non
         "TOWN_TIMEZONE": town_zone,
         # How long one process keeps the town's settings before it reads them again (another worker's change).
         "TOWN_CACHE_SECONDS": integer("TOWN_CACHE_SECONDS", 5, 0, DAY),
+        # Many towns: paths without a /<town>/ prefix, and commands without --town, serve this town (its slug).
+        # Empty: none (hosting many towns, every door is under its town's prefix). See docs/towns.md.
+        "DEFAULT_TOWN": text("DEFAULT_TOWN", "default"),
+        # How many towns' knowledge indexes, matchers and settings one process keeps (least recently used dropped).
+        "TOWN_CACHE_TOWNS": integer("TOWN_CACHE_TOWNS", 64, 1, 100_000),
+        # Fernet keys (comma-separated; the first encrypts) for the towns' LINE credentials stored in the database.
+        "TOWN_SECRETS_KEY": text("TOWN_SECRETS_KEY"),
         # The service's public address (https://bot.example.jp/), for links in LINE, feeds and signage URLs.
         # Required in production (check_public_base_url); in development, empty means the request's own host.
         "PUBLIC_BASE_URL": text("PUBLIC_BASE_URL"),

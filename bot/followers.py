@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import DateTime, bindparam, text
 
 from bot.extensions import db
+from bot.models.tenancy import require_town_id
 from bot.models import Follower, utcnow
 
 # Text, like the webhook's other upserts (bot/conversation/records.py): SQLAlchemy cannot cache ON CONFLICT.
 _TOUCH = text(
-    f"INSERT INTO {Follower.__tablename__} (line_user_id, status, first_seen, last_seen) "
-    "VALUES (:user_id, :status, :at, :at) "
-    "ON CONFLICT (line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen "
+    f"INSERT INTO {Follower.__tablename__} (town_id, line_user_id, status, first_seen, last_seen) "
+    "VALUES (:town, :user_id, :status, :at, :at) "
+    "ON CONFLICT (town_id, line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen "
     "RETURNING id, status"
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
@@ -31,5 +32,6 @@ class FollowerState:
 
 def touch_follower(user_id: str, status: str = "active") -> FollowerState:
     """Create or refresh a follower; writing to us again means they follow (or unblocked) the account."""
-    row = db.session.execute(_TOUCH, {"user_id": user_id, "status": status, "at": utcnow()}).one()
+    params = {"town": require_town_id(), "user_id": user_id, "status": status, "at": utcnow()}
+    row = db.session.execute(_TOUCH, params).one()
     return FollowerState(row.id, row.status)

@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import appcontext_pushed
 from sqlalchemy import text
 
 from bot import create_app
 from bot.extensions import db
+from bot.models.tenancy import DEFAULT_TOWN_ID
 from tests.support.fakeline import FakeLine
 from tests.support.linesign import body_of, sign
 from tests.support.pgserver import PgServer
@@ -95,9 +97,34 @@ def pg_url(fake_line):
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "towns")
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # The default town the migration made stays, as it was; towns a test created go.
+    db.session.execute(text("DELETE FROM towns WHERE id <> 1"))
+    db.session.execute(text("UPDATE towns SET status = 'active', line_channel_secret = '', line_access_token = '', "
+                            "line_bot_user_id = '' WHERE id = 1"))
+    db.session.execute(text("SELECT setval(pg_get_serial_sequence('towns', 'id'), 1)"))
     db.session.commit()
+
+
+def _in_default_town(_app, **_extra) -> None:
+    from flask import g
+
+    g.setdefault("town_id", DEFAULT_TOWN_ID)
+
+
+# Code a test calls directly (services, in `with app.app_context()`) works for the default town, as a command
+# without --town does; requests bind their own town from the path. Tests of the fail-closed rule use the
+# `no_default_town` fixture (tests/app/test_tenancy.py).
+appcontext_pushed.connect(_in_default_town)
+
+
+@pytest.fixture
+def no_default_town():
+    """App contexts pushed during the test start with no town, as in production."""
+    appcontext_pushed.disconnect(_in_default_town)
+    yield
+    appcontext_pushed.connect(_in_default_town)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, DateTime, bindparam, delete, select, text
 from bot.extensions import db
 from bot.followers import FollowerState, touch_follower
 from bot.core.version import current_version
+from bot.models.tenancy import require_town_id
 from bot.conversation.simulated import purge as purge_simulated
 from bot.models import (Follower, InboxResolution, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog,
                         Subscription, TopicOffer, utcnow)
@@ -26,8 +27,8 @@ from bot.notices.subscriptions import offer_once
 _AT = bindparam("at", type_=DateTime(timezone=True))
 
 _CLAIM = text(
-    f"INSERT INTO {ProcessedEvent.__tablename__} (webhook_event_id, event_type, received_at) "
-    "VALUES (:event_id, :event_type, :at) ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id"
+    f"INSERT INTO {ProcessedEvent.__tablename__} (town_id, webhook_event_id, event_type, received_at) "
+    "VALUES (:town, :event_id, :event_type, :at) ON CONFLICT (town_id, webhook_event_id) DO NOTHING RETURNING id"
 ).bindparams(_AT)
 
 _LOG = QuestionLog.__table__.insert().returning(QuestionLog.__table__.c.id)
@@ -41,32 +42,32 @@ _LOG_COLUMNS = ("text", "user_hash", "channel", "outcome", "entry_slug", "score"
 _JSON_COLUMNS = ("candidates", "safety_reply")
 _QUESTION_TURN = text(f"""
 WITH current AS (
-    SELECT COALESCE((SELECT version FROM {KnowledgeVersion.__tablename__} WHERE id = 1), 0) AS version
+    SELECT COALESCE((SELECT version FROM {KnowledgeVersion.__tablename__} WHERE town_id = :town), 0) AS version
 ), fresh AS (
     SELECT 1 AS ok FROM current WHERE CAST(:version AS INTEGER) IS NULL OR current.version = :version
 ), claim AS (
-    INSERT INTO {ProcessedEvent.__tablename__} (webhook_event_id, event_type, received_at)
-    SELECT :event_id, :event_type, :at FROM fresh WHERE CAST(:event_id AS VARCHAR) IS NOT NULL
-    ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id
+    INSERT INTO {ProcessedEvent.__tablename__} (town_id, webhook_event_id, event_type, received_at)
+    SELECT :town, :event_id, :event_type, :at FROM fresh WHERE CAST(:event_id AS VARCHAR) IS NOT NULL
+    ON CONFLICT (town_id, webhook_event_id) DO NOTHING RETURNING id
 ), go AS (
     SELECT 1 AS ok FROM claim UNION ALL SELECT 1 FROM fresh WHERE CAST(:event_id AS VARCHAR) IS NULL
 ), follower AS (
-    INSERT INTO {Follower.__tablename__} (line_user_id, status, first_seen, last_seen)
-    SELECT :user_id, 'active', :at, :at FROM go WHERE CAST(:user_id AS VARCHAR) IS NOT NULL
-    ON CONFLICT (line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen
+    INSERT INTO {Follower.__tablename__} (town_id, line_user_id, status, first_seen, last_seen)
+    SELECT :town, :user_id, 'active', :at, :at FROM go WHERE CAST(:user_id AS VARCHAR) IS NOT NULL
+    ON CONFLICT (town_id, line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen
     RETURNING id, status
 ), logged AS (
-    INSERT INTO {QuestionLog.__tablename__} (created_at, {", ".join(_LOG_COLUMNS)})
-    SELECT :at, {", ".join(f"CAST(:{c} AS JSON)" if c in _JSON_COLUMNS else ":" + c for c in _LOG_COLUMNS)}
+    INSERT INTO {QuestionLog.__tablename__} (town_id, created_at, {", ".join(_LOG_COLUMNS)})
+    SELECT :town, :at, {", ".join(f"CAST(:{c} AS JSON)" if c in _JSON_COLUMNS else ":" + c for c in _LOG_COLUMNS)}
     FROM go RETURNING id
 ), offered AS (
-    INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at)
-    SELECT f.id, :topic, :at FROM follower AS f
+    INSERT INTO {TopicOffer.__tablename__} (town_id, follower_id, topic, offered_at)
+    SELECT :town, f.id, :topic, :at FROM follower AS f
     WHERE CAST(:topic AS VARCHAR) IS NOT NULL AND f.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM {TopicOffer.__tablename__} AS t WHERE t.follower_id = f.id AND t.topic = :topic)
       AND NOT EXISTS (SELECT 1 FROM {Subscription.__tablename__} AS s WHERE s.follower_id = f.id AND s.topic = :topic)
       AND NOT EXISTS (SELECT 1 FROM {NoticeOptOut.__tablename__} AS o WHERE o.follower_id = f.id)
-    ON CONFLICT (follower_id, topic) DO NOTHING RETURNING id
+    ON CONFLICT (town_id, follower_id, topic) DO NOTHING RETURNING id
 )
 SELECT (SELECT id FROM logged) AS log_id, (SELECT id FROM follower) AS follower_id,
        (SELECT status FROM follower) AS follower_status, EXISTS (SELECT 1 FROM offered) AS offered,
@@ -137,7 +138,7 @@ def claim_event(event_id: str, event_type: str) -> bool:
     """Record a webhook event id; False when another request already claimed it."""
     # ON CONFLICT DO NOTHING instead of catching IntegrityError: a duplicate neither raises nor aborts the
     # transaction, and on PostgreSQL a concurrent duplicate waits for the first claim to commit or roll back.
-    params = {"event_id": event_id, "event_type": event_type[:40], "at": utcnow()}
+    params = {"town": require_town_id(), "event_id": event_id, "event_type": event_type[:40], "at": utcnow()}
     return db.session.execute(_CLAIM, params).first() is not None
 
 
@@ -182,10 +183,8 @@ def record_question(claim: Claim | None, user_id: str | None, topic: str | None,
     # Raises KnowledgeMoved, having written nothing, when the knowledge is no longer at `version`.
     if db.session.get_bind().dialect.name != "postgresql":
         return _record_step_by_step(claim, user_id, topic, version, log)
-    if not db.session().in_transaction():
-        # One statement is its own transaction: autocommit spares the BEGIN and COMMIT round trips.
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    params = {"event_id": claim.event_id if claim else None, "event_type": claim.event_type[:40] if claim else "",
+    # One transaction, not autocommit: row-level security reads the town from SET LOCAL, which lasts one transaction.
+    params = {"town": require_town_id(), "event_id": claim.event_id if claim else None, "event_type": claim.event_type[:40] if claim else "",
               "user_id": user_id, "topic": topic, "version": version, "at": utcnow(),
               "safety_flag": None, "safety_reply": None, **log}
     row = db.session.execute(_QUESTION_TURN, params).one()

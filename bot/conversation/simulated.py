@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, bindparam, delete, select, text
 
 from bot.extensions import db
+from bot.models.tenancy import require_town_id
 from bot.followers import FollowerState
 from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.models.followers import SIMULATED_PREFIX
@@ -19,9 +20,9 @@ _CLI = SIMULATED_PREFIX + "cli-"
 # An upsert, so two tabs of one browser session cannot race each other into a duplicate key. It sets the flag
 # on insert; the webhook's upserts only ever update status and last_seen, so the flag stays.
 _TOUCH = text(
-    f"INSERT INTO {Follower.__tablename__} (line_user_id, status, simulated, first_seen, last_seen) "
-    "VALUES (:user_id, 'active', :simulated, :at, :at) "
-    "ON CONFLICT (line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen "
+    f"INSERT INTO {Follower.__tablename__} (town_id, line_user_id, status, simulated, first_seen, last_seen) "
+    "VALUES (:town, :user_id, 'active', :simulated, :at, :at) "
+    "ON CONFLICT (town_id, line_user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen "
     "RETURNING id, status"
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)), bindparam("simulated", type_=Boolean))
 
@@ -45,7 +46,8 @@ def touch(user_id: str) -> FollowerState:
     """Create or refresh a simulated resident's follower row, flagged so no audience or count includes it."""
     if not is_simulated(user_id):
         raise ValueError("not a simulated resident id")
-    row = db.session.execute(_TOUCH, {"user_id": user_id, "simulated": True, "at": utcnow()}).one()
+    params = {"town": require_town_id(), "user_id": user_id, "simulated": True, "at": utcnow()}
+    row = db.session.execute(_TOUCH, params).one()
     return FollowerState(row.id, row.status)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from bot.core.tenancy import town_cache
 from bot.extensions import db
 from bot.models import FormVersion
 
@@ -22,7 +23,7 @@ _cache_lock = threading.Lock()
 
 
 def _cache() -> dict[str, Any]:
-    return current_app.extensions.setdefault("forms_line_cache", {"at": -_CACHE_SECONDS, "forms": {}})
+    return town_cache("forms_line", lambda: {"at": -_CACHE_SECONDS, "forms": {}})  # one per town
 
 
 def buttons() -> dict[str, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.core import audit
+from bot.core.tenancy import keyed
 from bot.extensions import db
 from bot.models import FormSetting, FormVersion
 from bot.models.timeutil import utcnow
@@ -9,11 +10,11 @@ from bot.models.timeutil import utcnow
 
 def stored(slug: str) -> FormSetting | None:
     """Return the settings staff stored for a form, or None when none were saved yet."""
-    return db.session.get(FormSetting, slug)
+    return keyed(FormSetting, slug)
 
 
 def _setting(slug: str) -> FormSetting:
-    setting = db.session.get(FormSetting, slug)
+    setting = keyed(FormSetting, slug)
     if setting is None:
         setting = FormSetting(slug=slug, paper_registrations=0)
         db.session.add(setting)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from bot.core.tenancy import keyed
 from bot.extensions import db
 from bot.forms.describe import Kpi, kpi as kpi_of
 from bot.models import FormSetting, FormSubmission, FormVersion
@@ -76,7 +77,7 @@ def form_kpis(now: datetime | None = None) -> list[FormKpi]:
         target = kpi_of(version.definition)
         if target is None:
             continue
-        setting = db.session.get(FormSetting, slug)
+        setting = keyed(FormSetting, slug)
         # Withdrawn and cancelled records are not registrations.
         rows = db.session.execute(select(FormSubmission.created_at, FormSubmission.answers).where(
             FormSubmission.form_slug == slug, FormSubmission.status != "cancelled")).all()

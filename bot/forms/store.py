@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.tenancy import keyed
 from bot.extensions import db
 from bot.forms import catalog
 from bot.forms.schema import content_hash, normalise
@@ -95,7 +96,7 @@ def existing(slug: str, line_user_id: str | None) -> FormSubmission | None:
 
 def link_used(nonce: str) -> bool:
     """Tell whether a LINE link's nonce was already consumed by a submission."""
-    return db.session.get(FormLinkUse, nonce) is not None
+    return keyed(FormLinkUse, nonce) is not None
 
 
 # Who did it, as the audit log's actor: a resident is never named (no LINE user id, no e-mail address).

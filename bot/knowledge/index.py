@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.knowledge.pack import SYNONYMS_FILE, validate_synonyms
 from bot.core.problems import load_yaml
+from bot.core.tenancy import current_town_id, town_cache, town_caches
 from bot.core.version import current_version
 from bot.matching import Decision, Document, Matcher
 from bot.models import Category, Entry, Office
@@ -183,7 +184,8 @@ class IndexCache:
 
 def log_cache_stats(app) -> None:
     """Log the decision cache's hits and misses since the last knowledge change."""
-    cache = app.extensions.get("kb_index")
+    caches = town_caches("kb_index", app)
+    cache = caches.peek(current_town_id()) if caches and current_town_id() is not None else None
     snapshot = cache.latest if cache else None
     if snapshot is not None:
         stats = snapshot.decisions
@@ -210,4 +212,5 @@ def latest_knowledge() -> Snapshot:
 
 
 def _index_cache() -> IndexCache:
-    return current_app.extensions.setdefault("kb_index", IndexCache())
+    # One index per town, the least recently asked town's dropped first (TOWN_CACHE_TOWNS); built on first use.
+    return town_cache("kb_index", IndexCache)

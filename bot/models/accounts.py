@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.extensions import db
+from bot.models.tenancy import TownScoped
 from bot.models.timeutil import utcnow
 
 ROLES = ("admin", "editor")
@@ -31,13 +32,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, TownScoped, db.Model):
     """A city staff member who may log in to the console."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("town_id", "email", name="uq_users_email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="editor")
     active: Mapped[bool] = mapped_column(default=True)
@@ -72,7 +74,7 @@ class User(UserMixin, db.Model):
         return self.role == "admin"
 
 
-class RoleGrant(db.Model):
+class RoleGrant(TownScoped, db.Model):
     """That a role was given to an account, and by whom: the approval rule refuses accounts a notice's author made."""
 
     __tablename__ = "role_grants"
@@ -90,7 +92,7 @@ class RoleGrant(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class AuditLog(db.Model):
+class AuditLog(TownScoped, db.Model):
     """One change made through the console: who, when, what, before and after."""
 
     __tablename__ = "audit_log"

@@ -4,25 +4,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.extensions import db
+from bot.models.tenancy import TownScoped
 from bot.models.timeutil import utcnow
 
 
-class ProcessedEvent(db.Model):
+class ProcessedEvent(TownScoped, db.Model):
     """A webhook event already handled; the unique id makes redelivery a no-op."""
 
     __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("town_id", "webhook_event_id", name="uq_processed_events_webhook_event_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    webhook_event_id: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
-class QuestionLog(db.Model):
+class QuestionLog(TownScoped, db.Model):
     """One resident question: masked text, hashed user, outcome and timing."""
 
     __tablename__ = "question_log"

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.extensions import db
+from bot.models.tenancy import TownScoped
 from bot.models.timeutil import utcnow
 
 CONTENT_FIELDS = (
@@ -16,13 +17,14 @@ CONTENT_FIELDS = (
 )
 
 
-class Entry(db.Model):
+class Entry(TownScoped, db.Model):
     """One answerable topic of the knowledge pack."""
 
     __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("town_id", "slug", name="uq_entries_slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(80), index=True)
     answer: Mapped[str] = mapped_column(Text)
@@ -70,11 +72,11 @@ class Entry(db.Model):
         return self.status == "published" and not self.archived
 
 
-class EntryRevision(db.Model):
+class EntryRevision(TownScoped, db.Model):
     """A snapshot of an entry's content after one change."""
 
     __tablename__ = "entry_revisions"
-    __table_args__ = (UniqueConstraint("entry_id", "number"),)
+    __table_args__ = (UniqueConstraint("town_id", "entry_id", "number", name="uq_entry_revisions_entry_id_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
@@ -87,10 +89,11 @@ class EntryRevision(db.Model):
     entry: Mapped[Entry] = relationship(back_populates="revisions")
 
 
-class KnowledgeVersion(db.Model):
+class KnowledgeVersion(TownScoped, db.Model):
     """A single-row counter bumped on every knowledge change, so every worker rebuilds its index."""
 
     __tablename__ = "knowledge_version"
+    __table_args__ = (UniqueConstraint("town_id", name="uq_knowledge_version_town"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,14 +8,17 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.extensions import db
+from bot.models.tenancy import TownScoped
 from bot.models.timeutil import utcnow
 
 
-class Subscription(db.Model):
+class Subscription(TownScoped, db.Model):
     """A follower's wish to hear about one topic."""
 
     __tablename__ = "notice_subscriptions"
-    __table_args__ = (UniqueConstraint("follower_id", "topic"),)
+    __table_args__ = (
+        UniqueConstraint("town_id", "follower_id", "topic", name="uq_notice_subscriptions_follower_id_topic"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id", ondelete="CASCADE"), index=True)
@@ -24,11 +27,11 @@ class Subscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class TopicOffer(db.Model):
+class TopicOffer(TownScoped, db.Model):
     """That a follower was once offered a topic's notices under an answer, so it is never offered again."""
 
     __tablename__ = "notice_offers"
-    __table_args__ = (UniqueConstraint("follower_id", "topic"),)
+    __table_args__ = (UniqueConstraint("town_id", "follower_id", "topic", name="uq_notice_offers_follower_id_topic"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id", ondelete="CASCADE"), index=True)
@@ -36,17 +39,18 @@ class TopicOffer(db.Model):
     offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class NoticeOptOut(db.Model):
+class NoticeOptOut(TownScoped, db.Model):
     """A follower who said 「配信停止」: no notice at all, not even those addressed to everyone."""
 
     __tablename__ = "notice_optouts"
+    __table_args__ = (UniqueConstraint("town_id", "follower_id", name="uq_notice_optouts_follower_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id", ondelete="CASCADE"), unique=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("followers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Notice(db.Model):
+class Notice(TownScoped, db.Model):
     """One announcement to residents: what it says, to whom, when, and who approved it."""
 
     __tablename__ = "notices"
@@ -90,30 +94,34 @@ class Notice(db.Model):
     batches: Mapped[list[OutboxBatch]] = relationship(back_populates="notice", order_by="OutboxBatch.id")
 
 
-class TestRecipient(db.Model):
+class TestRecipient(TownScoped, db.Model):
     """A staff member's LINE account that admins allow notices to be test-sent to."""
 
     __tablename__ = "notice_test_recipients"
+    __table_args__ = (UniqueConstraint("town_id", "line_user_id", name="uq_notice_test_recipients_line_user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
-    line_user_id: Mapped[str] = mapped_column(String(33), unique=True)
+    line_user_id: Mapped[str] = mapped_column(String(33))
     added_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class OutboxBatch(db.Model):
+class OutboxBatch(TownScoped, db.Model):
     """Up to 500 recipients of one notice, sent as one multicast under one retry key."""
 
     __tablename__ = "notice_batches"
-    __table_args__ = (Index("ix_notice_batches_claim", "status", "next_attempt_at"),)
+    __table_args__ = (
+        UniqueConstraint("town_id", "retry_key", name="uq_notice_batches_retry_key"),
+        Index("ix_notice_batches_claim", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
     user_ids: Mapped[list[str]] = mapped_column(JSON)
     size: Mapped[int] = mapped_column(Integer)
     # The same key on every try: LINE answers 409 instead of delivering a second time.
-    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    retry_key: Mapped[str] = mapped_column(String(36))
     # pending → sending (claimed by a worker) → delivered | failed; back to pending to retry.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -141,13 +149,14 @@ class WorkerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class FollowerCount(db.Model):
+class FollowerCount(TownScoped, db.Model):
     """The number of followers on one day (Asia/Tokyo), for the follower chart."""
 
     __tablename__ = "follower_counts"
+    __table_args__ = (UniqueConstraint("town_id", "day", name="uq_follower_counts_day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, unique=True)
+    day: Mapped[date] = mapped_column(Date)
     active: Mapped[int] = mapped_column(Integer, default=0)
     unfollowed: Mapped[int] = mapped_column(Integer, default=0)
     blocked: Mapped[int] = mapped_column(Integer, default=0)

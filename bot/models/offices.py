@@ -8,18 +8,20 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.extensions import db
+from bot.models.tenancy import TownScoped
 from bot.models.timeutil import utcnow
 
 OFFICE_FIELDS = ("key", "name", "phone", "hours", "email", "url", "place", "source", "review_note")
 
 
-class Office(db.Model):
+class Office(TownScoped, db.Model):
     """One office residents can call or visit; entries name it by key."""
 
     __tablename__ = "offices"
+    __table_args__ = (UniqueConstraint("town_id", "key", name="uq_offices_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), unique=True)
+    key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(20), default="")
     hours: Mapped[str] = mapped_column(String(200), default="")
@@ -46,11 +48,13 @@ class Office(db.Model):
         return {name: getattr(self, name) or "" for name in OFFICE_FIELDS}
 
 
-class OfficeRevision(db.Model):
+class OfficeRevision(TownScoped, db.Model):
     """A snapshot of an office's content after one change."""
 
     __tablename__ = "office_revisions"
-    __table_args__ = (UniqueConstraint("office_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("town_id", "office_id", "number", name="uq_office_revisions_office_id_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.extensions import db
+from bot.models.tenancy import TownScoped
 from bot.models.timeutil import utcnow
 
 # The pack's fields; the status is operational and lives only here (an import never touches it).
@@ -16,13 +17,14 @@ SHELTER_FIELDS = ("key", "name", "address", "kinds", "capacity", "note", "source
 STATUSES = {"closed": "未開設", "open": "開設", "full": "満"}
 
 
-class Shelter(db.Model):
+class Shelter(TownScoped, db.Model):
     """One shelter residents can go to, with its status as staff last set it."""
 
     __tablename__ = "shelters"
+    __table_args__ = (UniqueConstraint("town_id", "key", name="uq_shelters_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), unique=True)
+    key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(200), default="")
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # codes from bot.shelters.pack.KINDS

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, bindparam, delete, exists, select, text
 
 from bot.extensions import db
+from bot.models.tenancy import require_town_id
 from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.notices import topics as topic_list
 
@@ -104,8 +105,8 @@ def _offer_flags():
 _OFFER_FLAGS = _offer_flags()
 # Text, like the webhook's other upserts (bot/conversation/records.py): SQLAlchemy cannot cache ON CONFLICT.
 _OFFER = text(
-    f"INSERT INTO {TopicOffer.__tablename__} (follower_id, topic, offered_at) "
-    "VALUES (:follower_id, :topic, :at) ON CONFLICT (follower_id, topic) DO NOTHING RETURNING id"
+    f"INSERT INTO {TopicOffer.__tablename__} (town_id, follower_id, topic, offered_at) "
+    "VALUES (:town, :follower_id, :topic, :at) ON CONFLICT (town_id, follower_id, topic) DO NOTHING RETURNING id"
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
@@ -115,5 +116,5 @@ def offer_once(row: Follower | FollowerState, topic: str) -> bool:
     if offered or subscribed or opted_out:
         # Offered before, already subscribed, or said 「配信停止」: offering would be noise.
         return False
-    offered = db.session.execute(_OFFER, {"follower_id": row.id, "topic": topic, "at": utcnow()}).first()
+    offered = db.session.execute(_OFFER, {"town": require_town_id(), "follower_id": row.id, "topic": topic, "at": utcnow()}).first()
     return offered is not None

@@ -9,6 +9,7 @@ from flask import current_app
 
 from bot.core import audit
 from bot.core.problems import FORM, Invalid, Problem
+from bot.core.tenancy import keyed
 from bot.extensions import db
 from bot.knowledge import categories
 from bot.models import RichMenuDefinition, utcnow
@@ -37,7 +38,7 @@ def load(mode: str) -> StoredMenu:
     """Return the mode's menu: the console's if staff saved one, else the pack's."""
     if mode not in MODES:
         raise ValueError(f"unknown rich-menu mode {mode!r}")
-    row = db.session.get(RichMenuDefinition, mode)
+    row = keyed(RichMenuDefinition, mode)
     if row is not None:
         return StoredMenu(mode, copy.deepcopy(row.definition), row.image, row.image_type, row.revision, row.updated_by)
     menus, problems = packfile.read(current_app.config["KNOWLEDGE_DIR"])
@@ -64,7 +65,7 @@ def _current(mode: str) -> dict[str, Any] | None:
 
 
 def _row(mode: str, definition: dict[str, Any] | None = None) -> RichMenuDefinition:
-    row = db.session.get(RichMenuDefinition, mode)
+    row = keyed(RichMenuDefinition, mode)
     if row is None:
         row = RichMenuDefinition(mode=mode, definition=definition or load(mode).definition, revision=0)
         db.session.add(row)
@@ -142,7 +143,7 @@ def import_menus(menus: dict[str, dict[str, Any]], *, force: bool, author: str) 
     kept = []
     for mode in MODES:
         incoming = normalise(menus[mode])
-        row = db.session.get(RichMenuDefinition, mode)
+        row = keyed(RichMenuDefinition, mode)
         if row is not None and row.definition == incoming:
             continue
         if row is not None and row.updated_by != author and not force:
@@ -162,7 +163,7 @@ def import_menus(menus: dict[str, dict[str, Any]], *, force: bool, author: str) 
 
 def export_menus(directory: str) -> bool:
     """Write the current menus to directory/richmenu.yaml; return False when there is no menu to write."""
-    if db.session.get(RichMenuDefinition, MODES[0]) is None:
+    if keyed(RichMenuDefinition, MODES[0]) is None:
         menus, problems = packfile.read(current_app.config["KNOWLEDGE_DIR"])
         if menus is None or problems:
             return False

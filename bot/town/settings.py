@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.tenancy import keyed, town_cache
 from bot.core.labels import field_label
 from bot.extensions import db
 from bot.town.model import Town
@@ -64,7 +65,7 @@ class _TownCache:
 
 
 def _cache() -> _TownCache:
-    return current_app.extensions.setdefault("town_cache", _TownCache())
+    return town_cache("town_settings", _TownCache)  # one per town
 
 
 def _stored() -> dict[str, str]:
@@ -125,7 +126,7 @@ def problem(key: str, value: str) -> str | None:
 
 
 def _put(key: str, value: str, actor: str) -> None:
-    row = db.session.get(TownSetting, key)
+    row = keyed(TownSetting, key)
     if row is None:
         row = TownSetting(key=key)
         db.session.add(row)
@@ -156,7 +157,7 @@ def reset(key: str, actor: str) -> bool:
     """Forget a setting so the environment's default applies again, audited, and commit; False when it was not set."""
     if key not in DEFAULTS:
         raise KeyError(key)
-    row = db.session.get(TownSetting, key)
+    row = keyed(TownSetting, key)
     if row is None:
         return False
     default = defaults()[key]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.tenancy import keyed
 from bot.extensions import db
 from bot.forms.retention import purge
 from bot.models import AuditLog, FormSetting, FormSubmission, FormVersion, User
@@ -255,7 +256,7 @@ def test_paper_count_for_handlers_retention_for_admins(console, records, editor_
     assert admin_client.post(f"/admin/forms/{SLUG}/retention", data={"retention_days": "0"}).status_code == 400
     assert admin_client.post(f"/admin/forms/{SLUG}/retention", data={"retention_days": "1095"}).status_code == 302
     with console.app_context():
-        setting = db.session.get(FormSetting, SLUG)
+        setting = keyed(FormSetting, SLUG)
         assert (setting.paper_registrations, setting.retention_days) == (3, 1095)
     assert _audit(console, "form.retention")[0].after == {"retention_days": 1095}
     assert admin_client.get("/admin/forms/no-such-form/settings").status_code == 404
@@ -354,7 +355,7 @@ def test_the_console_services_commit_their_change_with_its_audit_row(console, re
         assert applications.set_handler(editor, True, ADMIN) is True
         assert applications.set_handler(editor, True, ADMIN) is False  # already: nothing written
         db.session.rollback()
-        setting = db.session.get(FormSetting, SLUG)
+        setting = keyed(FormSetting, SLUG)
         assert (setting.paper_registrations, setting.retention_days) == (7, 365)
         assert db.session.scalar(select(User.handles_applications).where(User.email == EDITOR)) is True
     assert [r.after for r in _audit(console, "form.paper")] == [{"paper_registrations": 7}]

@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.knowledge.index import knowledge, load_synonyms
+from bot.core.tenancy import town_caches
 from bot.core.version import bump_version
+from bot.models.tenancy import DEFAULT_TOWN_ID
 from bot.models import Entry
 
 
@@ -96,7 +98,7 @@ def test_a_question_matched_on_a_stale_index_is_answered_from_the_new_knowledge(
 
     assert webhook([events.text("給食費ってタダになるの？")]).status_code == 200  # builds this process's index
     with loaded_app.app_context():
-        built = loaded_app.extensions["kb_index"].latest
+        built = town_caches("kb_index", loaded_app).peek(DEFAULT_TOWN_ID).latest
         entry = db.session.scalar(select(Entry).where(Entry.slug == "school-lunch-free"))
         entry.status = "draft"  # written straight to the database, as another web process would
         bump_version()
@@ -107,7 +109,7 @@ def test_a_question_matched_on_a_stale_index_is_answered_from_the_new_knowledge(
     reply = fake_line.calls("/v2/bot/message/reply")[0].body
     assert "school-lunch-free" not in str(reply) and "学校給食費の無償化" not in str(reply)
     with loaded_app.app_context():
-        assert loaded_app.extensions["kb_index"].latest.version == built.version + 1
+        assert town_caches("kb_index", loaded_app).peek(DEFAULT_TOWN_ID).latest.version == built.version + 1
         logged = db.session.scalars(select(QuestionLog).order_by(QuestionLog.id.desc())).first()
         assert logged.entry_slug != "school-lunch-free"
         assert db.session.scalar(select(func.count()).select_from(QuestionLog)) == 2  # nothing written twice

@@ -316,6 +316,8 @@ def test_safety_replies_logged_before_the_migration_are_flagged_urgent(empty_db,
     from sqlalchemy import text
 
     from bot import create_app
+    from bot.core.tenancy import use_town
+    from bot.models.tenancy import DEFAULT_TOWN_ID
     from tests.conftest import base_config
 
     app = create_app(base_config(empty_db, fake_line))
@@ -329,7 +331,8 @@ def test_safety_replies_logged_before_the_migration_are_flagged_urgent(empty_db,
         upgrade()
         assert db.session.execute(text("SELECT text, safety_flag FROM question_log ORDER BY id")).all() == [
             ("火事だ", "urgent"), ("給食費", None)]
-        assert [f.text for f in open_flagged().items] == ["火事だ"]
+        with use_town(DEFAULT_TOWN_ID):  # an app of its own: no fixture puts it in the default town
+            assert [f.text for f in open_flagged().items] == ["火事だ"]
         db.session.commit()
         downgrade(revision="0010_richmenu_pub")
         assert db.session.execute(text("SELECT count(*) FROM question_log")).scalar() == 2

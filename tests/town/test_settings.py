@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 
 from bot.config import DEFAULT_DISASTER_BANNER, DEFAULT_DISASTER_GREETING
 from bot.conversation import replies
+from bot.core.tenancy import keyed
 from bot.extensions import db
 from bot.knowledge.index import knowledge
 from bot.models import AuditLog, TownSetting
@@ -112,10 +113,10 @@ def test_save_and_reset_commit_their_change_with_its_audit_row(console):
     with console.app_context():
         assert settings.save({"phone": "0124-22-2111"}, ADMIN) == ["phone"]
         db.session.rollback()
-        assert db.session.get(TownSetting, "phone").value == "0124-22-2111"
+        assert keyed(TownSetting, "phone").value == "0124-22-2111"
         assert settings.reset("phone", ADMIN) is True
         db.session.rollback()
-        assert db.session.get(TownSetting, "phone") is None
+        assert keyed(TownSetting, "phone") is None
         actions = db.session.scalars(select(AuditLog.action).where(AuditLog.target_type == "town").order_by(
             AuditLog.id)).all()
         assert actions == ["town.settings", "town.settings_reset"]
@@ -168,8 +169,8 @@ def test_the_town_is_read_from_the_database_at_most_every_few_seconds(console):
         console.config["TOWN_CACHE_SECONDS"] = 3600
         assert settings.current_town().phone == ""
         # Another worker's change: a plain statement, which this process's commit hook does not see.
-        db.session.execute(text("INSERT INTO town_settings (key, value, updated_at, updated_by) "
-                                "VALUES ('phone', '0124-22-2111', CURRENT_TIMESTAMP, 'other')"))
+        db.session.execute(text("INSERT INTO town_settings (town_id, key, value, updated_at, updated_by) "
+                                "VALUES (1, 'phone', '0124-22-2111', CURRENT_TIMESTAMP, 'other')"))
         db.session.commit()
         assert settings.current_town().phone == ""  # cached: no round trip per reply
         console.config["TOWN_CACHE_SECONDS"] = 0

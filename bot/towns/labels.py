@@ -1,0 +1,14 @@
+"""The towns' Japanese names (audit actions), registered in the core label registry."""
+from __future__ import annotations
+
+from bot.core import labels
+
+labels.register(
+    actions={
+        "town.create": "町を作成（運用者）",
+        "town.suspend": "町を停止（運用者）",
+        "town.resume": "町を再開（運用者）",
+        "town.channel": "LINEチャネルの資格情報を変更（運用者）",
+    },
+    fields={"line_channel": "LINEチャネル", "changed": "変更した項目"},
+)

@@ -1,0 +1,138 @@
+"""Creating, suspending and configuring towns: the operator's services. Each commits and leaves an audit row in the
+town it acted on (what the operator did is on that town's record too; the operator never reads the town's data)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from bot.core import audit
+from bot.core.problems import Invalid, Problem
+from bot.core.tenancy import SLUG_PATTERN, forget_towns, reserved_segments, use_town
+from bot.core.textrules import has_control
+from bot.extensions import db
+from bot.models.tenancy import ACTIVE, SUSPENDED, Tenant
+from bot.pack import import_pack, read_pack
+from bot.line.channels import seal
+
+# A LINE user id: "U" and 32 hex digits (the bot's own, as a webhook body's `destination` names it).
+BOT_USER_ID_LENGTH = 33
+
+
+@dataclass(frozen=True)
+class TownRow:
+    """What `towns list` and the operator console show: no personal data, no credentials."""
+
+    id: int
+    slug: str
+    name: str
+    status: str
+    has_channel: bool
+    bot_user_id: str
+    created_at: datetime
+
+
+def _slug_problems(slug: str) -> list[Problem]:
+    if not SLUG_PATTERN.match(slug or ""):
+        return [Problem("form", "slug", "町の識別名（slug）は半角の英小文字で始まり、英小文字・数字・ハイフンの3〜40文字にしてください")]
+    if slug in reserved_segments(current_app):
+        return [Problem("form", "slug", f"「{slug}」はこのサービスのパスに使われているため、町の識別名にできません")]
+    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        return [Problem("form", "slug", f"「{slug}」という町はすでにあります")]
+    return []
+
+
+def _channel_problems(secret: str, token: str, bot_user_id: str) -> list[Problem]:
+    problems = []
+    for field, value, label in (("line_channel_secret", secret, "チャネルシークレット"),
+                                ("line_access_token", token, "チャネルアクセストークン")):
+        if value and (has_control(value) or len(value) > 1000 or value != value.strip()):
+            problems.append(Problem("form", field, f"{label}に使えない文字があります（前後の空白・改行を除いてください）"))
+    if bot_user_id and not (len(bot_user_id) == BOT_USER_ID_LENGTH and bot_user_id[0] == "U"
+                            and all(c in "0123456789abcdef" for c in bot_user_id[1:])):
+        problems.append(Problem("form", "line_bot_user_id", "ボットのユーザーIDは「U」と32桁の16進数です（LINE Developers の「あなたのユーザーID」ではなく、Webhook の destination）"))
+    return problems
+
+
+def create_town(slug: str, name: str, *, actor: str, pack_dir: str | None = None, channel_secret: str = "",
+                access_token: str = "", bot_user_id: str = "") -> Tenant:
+    """Create a town, with its LINE channel and, from pack_dir, its knowledge; raise Invalid, creating nothing."""
+    slug, name = (slug or "").strip(), (name or "").strip()
+    problems = _slug_problems(slug)
+    if not name or len(name) > 100 or has_control(name):
+        problems.append(Problem("form", "name", "町の名前を100文字以内で入力してください"))
+    problems += _channel_problems(channel_secret, access_token, bot_user_id)
+    pack = None
+    if pack_dir and not problems:
+        pack = read_pack(pack_dir)  # raises Invalid with every problem of the pack, before anything is written
+    if problems:
+        raise Invalid(problems)
+    town = Tenant(slug=slug, name=name, status=ACTIVE, line_channel_secret=seal(channel_secret),
+                  line_access_token=seal(access_token), line_bot_user_id=bot_user_id, pack_dir=pack_dir or "")
+    db.session.add(town)
+    db.session.commit()
+    forget_towns()
+    with use_town(town.id):
+        audit.record(actor, "town.create", "town", town.id, f"町「{name}」（{slug}）を作成",
+                     after={"slug": slug, "name": name, "pack": pack_dir or "", "line_channel": bool(channel_secret)})
+        db.session.commit()
+        if pack is not None:
+            import_pack(pack, author=f"towns create ({actor})")
+    return town
+
+
+def _town(slug: str) -> Tenant:
+    town = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if town is None:
+        raise Invalid(f"町「{slug}」はありません", "slug")
+    return town
+
+
+def set_status(slug: str, status: str, *, actor: str) -> Tenant:
+    """Suspend a town (its webhook, console and public pages answer 503) or make it active again."""
+    if status not in (ACTIVE, SUSPENDED):
+        raise Invalid("状態は active か suspended です", "status")
+    town = _town(slug)
+    before = town.status
+    town.status = status
+    with use_town(town.id):
+        audit.record(actor, f"town.{'suspend' if status == SUSPENDED else 'resume'}", "town", town.id,
+                     f"町「{town.name}」を{'停止' if status == SUSPENDED else '再開'}", before={"status": before},
+                     after={"status": status})
+        db.session.commit()
+    forget_towns()
+    return town
+
+
+def set_channel(slug: str, *, actor: str, channel_secret: str | None = None, access_token: str | None = None,
+                bot_user_id: str | None = None) -> Tenant:
+    """Replace a town's LINE credentials (rotation); what is None stays. Audited without the values."""
+    town = _town(slug)
+    problems = _channel_problems(channel_secret or "", access_token or "", bot_user_id or "")
+    if problems:
+        raise Invalid(problems)
+    changed = []
+    if channel_secret is not None:
+        town.line_channel_secret = seal(channel_secret)
+        changed.append("channel_secret")
+    if access_token is not None:
+        town.line_access_token = seal(access_token)
+        changed.append("access_token")
+    if bot_user_id is not None:
+        town.line_bot_user_id = bot_user_id
+        changed.append("bot_user_id")
+    with use_town(town.id):
+        audit.record(actor, "town.channel", "town", town.id, f"町「{town.name}」のLINEチャネル設定を変更",
+                     after={"changed": changed})
+        db.session.commit()
+    forget_towns()
+    return town
+
+
+def list_towns() -> list[TownRow]:
+    """Return every town, oldest first."""
+    rows = db.session.scalars(select(Tenant).order_by(Tenant.id))
+    return [TownRow(t.id, t.slug, t.name, t.status, bool(t.line_channel_secret), t.line_bot_user_id, t.created_at)
+            for t in rows]
