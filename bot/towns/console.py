@@ -6,7 +6,6 @@ have their own session cookie, scoped to /operator/, with the staff console's id
 """
 from __future__ import annotations
 
-import time
 from functools import wraps
 from typing import Callable, TypeVar
 
@@ -16,18 +15,19 @@ from bot.core.labels import action_label
 from bot.core.inputs import ActionForm, attach_errors
 from bot.core.problems import Invalid
 from bot.core.security import add_security_headers
+from bot.core.sessionclock import fresh_session, start_clocks, time_is_up
 from bot.core.tenancy import TOWN_ENVIRON, platform_endpoint, platform_session
 from bot.line.channels import MissingKey
 from bot.models.tenancy import ACTIVE, SUSPENDED
 from bot.publicurl import absolute
 from bot.towns import operators, store
+from bot.staff.throttle import PAUSED_MESSAGE
 from bot.towns.inputs import ChannelForm, FirstAdminForm, OperatorLoginForm, TownForm
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 F = TypeVar("F", bound=Callable)
 COOKIE = "operator_session"
 OPERATOR, LOGGED_IN_AT, SEEN_AT = "operator", "operator_login_at", "operator_seen_at"
-SEEN_RESOLUTION = 60
 ENDED = {
     "revoked": "ログアウトしたため、この画面のログインは終了しました。もう一度ログインしてください。",
     "idle": "しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。",
@@ -50,19 +50,10 @@ def _signed_in():
     if not value:
         return None
     operator = operators.load(value)
-    if operator is None:
-        _end("revoked")
+    ended = "revoked" if operator is None else time_is_up(LOGGED_IN_AT, SEEN_AT)
+    if ended:
+        _end(ended)
         return None
-    now, config = int(time.time()), current_app.config
-    if now - session.get(LOGGED_IN_AT, 0) > config["SESSION_MAX_HOURS"] * 3600:
-        _end("lifetime")
-        return None
-    seen = session.get(SEEN_AT, 0)
-    if now - seen > config["SESSION_IDLE_MINUTES"] * 60:
-        _end("idle")
-        return None
-    if now - seen >= SEEN_RESOLUTION:
-        session[SEEN_AT] = now
     return operator
 
 
@@ -117,14 +108,12 @@ def login():
     if form.validate_on_submit():
         result = operators.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if result.throttled:
-            flash("ログインの失敗が続いたため、この端末からはしばらくログインできません。"
-                  "15分ほど待ってから、もう一度お試しください。", "error")
+            flash(PAUSED_MESSAGE, "error")
             return render_template("towns/login.html", form=form), 429
         if result.operator is not None:
-            session.clear()  # nothing from before the login survives it (session fixation, an old CSRF secret)
-            g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+            fresh_session()  # nothing from before the login survives it (session fixation, an old CSRF secret)
             session[OPERATOR] = operators.session_id(result.operator)
-            session[LOGGED_IN_AT] = session[SEEN_AT] = int(time.time())
+            start_clocks(LOGGED_IN_AT, SEEN_AT)
             return redirect(url_for("operator.towns"))
         flash("メールアドレスかパスワードが違います。", "error")
         return render_template("towns/login.html", form=form), 401
@@ -188,6 +177,17 @@ def _town_page(slug: str, *, channel: ChannelForm | None = None, admin: FirstAdm
                            created=created), status
 
 
+def _refused(form, slug: str, name: str):
+    """Return the answer to a town page's form that did not validate (None when it did): the page with the form's
+    Japanese errors, or, for an expired CSRF token, back to the page with a message."""
+    if form.validate_on_submit():
+        return None
+    if form.errors.get("csrf_token"):
+        flash(EXPIRED, "error")
+        return redirect(url_for("operator.town", slug=slug))
+    return _town_page(slug, **{name: form}, status=400)
+
+
 @bp.get("/towns/<slug>")
 @operator_required
 def town(slug: str):
@@ -228,11 +228,9 @@ def town_channel(slug: str):
     """Rotate a town's LINE credentials: what is left blank stays as it is."""
     town = _town_or_404(slug)
     form = ChannelForm()
-    if not form.validate_on_submit():
-        if not form.errors.get("csrf_token"):
-            return _town_page(town.slug, channel=form, status=400)
-        flash(EXPIRED, "error")
-        return redirect(url_for("operator.town", slug=town.slug))
+    refused = _refused(form, town.slug, "channel")
+    if refused:
+        return refused
     try:
         store.set_channel(town.slug, actor=_me(), channel_secret=form.line_channel_secret.data or None,
                           access_token=form.line_access_token.data or None,
@@ -250,11 +248,9 @@ def town_admin_create(slug: str):
     """Create one of a town's first admins; the generated password is shown on this response only."""
     town = _town_or_404(slug)
     form = FirstAdminForm()
-    if not form.validate_on_submit():
-        if not form.errors.get("csrf_token"):
-            return _town_page(town.slug, admin=form, status=400)
-        flash(EXPIRED, "error")
-        return redirect(url_for("operator.town", slug=town.slug))
+    refused = _refused(form, town.slug, "admin")
+    if refused:
+        return refused
     try:
         created = store.create_first_admin(town.slug, form.email.data, actor=_me())
     except Invalid as exc:
