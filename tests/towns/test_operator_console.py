@@ -221,3 +221,13 @@ def test_a_town_admin_with_the_operators_email_is_not_an_operator(operator_app):
     assert op_login(client, password=PASSWORD).status_code == 401
     assert login(client, OPERATOR).status_code == 302  # the town's admin, in the town's console only
     assert client.get("/operator/").status_code == 302
+
+
+def test_the_console_works_while_the_default_town_is_suspended(op_client, operator_app):
+    """The operator's pages belong to no town: suspending the town unprefixed paths serve does not lock them out."""
+    assert op_client.post("/operator/towns/default/suspend").status_code == 302
+    assert operator_app.test_client().get("/admin/login").status_code == 503
+    assert op_client.get("/operator/").status_code == 200
+    assert op_client.get("/operator/towns/default").status_code == 200
+    assert op_client.post("/operator/towns/default/resume").status_code == 302
+    assert operator_app.test_client().get("/admin/login").status_code == 200
