@@ -47,3 +47,16 @@ def test_operators_belong_to_no_town(app):
     result = app.test_cli_runner().invoke(args=["operators", "create", "ops@example.invalid", "--generate",
                                                 "--town", "default"])
     assert result.exit_code == 2 and "--town" in result.output
+
+
+def test_town_commands_leave_operator_audit_rows_too(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["towns", "create", "biei", "--name", "美瑛町", "--line-channel-secret", "s",
+                               "--line-access-token", "t"]).exit_code == 0
+    assert runner.invoke(args=["towns", "set-channel", "biei", "--line-access-token", "t2"]).exit_code == 0
+    result = runner.invoke(args=["towns", "set-channel", "biei"])
+    assert result.exit_code == 1 and "1つ以上入力" in result.output
+    assert runner.invoke(args=["towns", "suspend", "biei"]).exit_code == 0
+    with app.app_context():
+        rows = [(r.operator, r.action, r.town_slug) for r in db.session.scalars(select(OperatorAudit))]
+    assert rows == [("cli", "town.create", "biei"), ("cli", "town.channel", "biei"), ("cli", "town.suspend", "biei")]
