@@ -14,7 +14,8 @@ from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, rend
 from bot.core.labels import action_label
 from bot.core.inputs import ActionForm, attach_errors
 from bot.core.problems import Invalid
-from bot.core.security import add_security_headers
+from bot.core.access import public
+from bot.core.blueprint import console_headers
 from bot.core.sessionclock import fresh_session, start_clocks, time_is_up
 from bot.core.tenancy import TOWN_ENVIRON, platform_endpoint, platform_session
 from bot.line.channels import MissingKey
@@ -64,10 +65,7 @@ def _bind_operator():
     g.operator = _signed_in()
 
 
-@bp.after_request
-def _headers(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return add_security_headers(response)
+bp.after_request(console_headers)  # no-store, and the app-wide security headers, as the staff console
 
 
 def operator_required(view: F) -> F:
@@ -82,11 +80,6 @@ def operator_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _public(view: F) -> F:
-    view.access = "public"  # type: ignore[attr-defined]
-    return view
-
-
 def _me() -> str:
     return g.operator.email
 
@@ -99,7 +92,7 @@ def _webhook(slug: str) -> str:
 # Login and logout.
 
 @bp.route("/login", methods=["GET", "POST"])
-@_public
+@public
 def login():
     """Show the operator's login form and sign them in, on the staff console's login limits."""
     if request.method == "GET" and g.operator is not None:

@@ -167,3 +167,10 @@ def db_count(app, model) -> int:
 def db_scalar(app, statement):
     with app.app_context():
         return db.session.scalar(statement)
+
+
+def test_operator_pages_are_not_cached_or_framed(op_client):
+    for path in ("/operator/login", "/operator/"):
+        response = op_client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
