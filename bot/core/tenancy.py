@@ -257,13 +257,7 @@ class _TownSessionInterface(SecureCookieSessionInterface):
     operator's /operator/) keeps a cookie of its own name scoped to its path (see platform_session)."""
 
     def _platform(self) -> tuple[str, str] | None:
-        if not request or request.environ.get(TOWN_ENVIRON):
-            return None
-        path = request.path
-        for prefix, name in _PLATFORM_SESSIONS.items():
-            if path == prefix.rstrip("/") or path.startswith(prefix):
-                return prefix, name
-        return None
+        return _platform_prefix() if request else None
 
     def get_cookie_name(self, app: Flask) -> str:
         platform = self._platform()
@@ -281,6 +275,17 @@ class _TownSessionInterface(SecureCookieSessionInterface):
 _PLATFORM_SESSIONS: dict[str, str] = {}
 
 
+def _platform_prefix() -> tuple[str, str] | None:
+    """Return (prefix, cookie name) when the request is under a platform console's unprefixed path."""
+    if request.environ.get(TOWN_ENVIRON):
+        return None
+    path = request.path
+    for prefix, name in _PLATFORM_SESSIONS.items():
+        if path == prefix.rstrip("/") or path.startswith(prefix):
+            return prefix, name
+    return None
+
+
 def platform_session(prefix: str, cookie_name: str) -> None:
     """Give the unprefixed paths under prefix (a platform console) their own session cookie, scoped to prefix."""
     _PLATFORM_SESSIONS[prefix] = cookie_name
@@ -290,8 +295,9 @@ def _bind_request_town() -> None:
     if request.content_length and request.max_content_length and request.content_length > request.max_content_length:
         abort(413)  # refused before any database work, as the door itself would
     slug = request.environ.get(TOWN_ENVIRON)
-    if not slug and request.endpoint in _PLATFORM_ENDPOINTS:
-        # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town.
+    if not slug and (request.endpoint in _PLATFORM_ENDPOINTS or _platform_prefix()):
+        # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town
+        # (also its redirects and 404s: /operator → /operator/).
         g.previous_town = (g.get("town_id"), g.get("town_ref"))
         g.town_id, g.town_ref = None, None
         return

@@ -229,5 +229,8 @@ def test_the_console_works_while_the_default_town_is_suspended(op_client, operat
     assert operator_app.test_client().get("/admin/login").status_code == 503
     assert op_client.get("/operator/").status_code == 200
     assert op_client.get("/operator/towns/default").status_code == 200
+    response = op_client.get("/operator")  # the redirect to the console is no town's either
+    assert response.status_code == 308 and response.headers["Location"].endswith("/operator/")
+    assert op_client.get("/operator/no-such-page").status_code == 404
     assert op_client.post("/operator/towns/default/resume").status_code == 302
     assert operator_app.test_client().get("/admin/login").status_code == 200
