@@ -70,6 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_forms(app)
     from bot.admin import init_app as init_admin
     init_admin(app)
+    from bot.towns.console import init_app as init_operator_console
+    init_operator_console(app)  # /operator/: the platform operator's console (serves with no town)
     from bot.signage import init_app as init_signage
     init_signage(app)
     register_cli(app)

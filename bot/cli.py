@@ -70,7 +70,7 @@ def demo_seed(password: str | None) -> None:
 
 
 # The platform's own commands: no town (towns, migrations, the detector's explanations, Flask's own).
-PLATFORM_COMMANDS = frozenset({"db", "towns", "safety", "routes", "shell", "run"})
+PLATFORM_COMMANDS = frozenset({"db", "towns", "operators", "safety", "routes", "shell", "run"})
 NO_DATABASE = frozenset({"kb check"})  # reads a pack folder only
 EVERY_TOWN_JOBS = frozenset({"notices worker", "notices send-due", "logs purge", "forms purge"})
 
@@ -97,8 +97,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(shelters_cli)
     from bot.safety.cli import safety_cli  # `safety explain` lives with the detector
     app.cli.add_command(safety_cli)
-    from bot.towns.cli import towns_cli  # the operator's towns
+    from bot.towns.cli import operators_cli, towns_cli  # the operator's towns, and the operators
     app.cli.add_command(towns_cli)
+    app.cli.add_command(operators_cli)
     # Every command that touches a town's data runs inside one town: --town SLUG (the default town when left out);
     # jobs (the worker, purges) work for every active town in turn unless --town names one.
     for name, command in app.cli.commands.items():

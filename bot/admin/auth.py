@@ -4,20 +4,18 @@ Who may open which view is bot.core.access.requires(role)."""
 from __future__ import annotations
 
 import hmac
-import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import flash, jsonify, redirect, request, session, url_for
 from flask_login import login_user
 
 from bot.extensions import db, login_manager
 from bot.core.access import wants_json
+from bot.core.sessionclock import fresh_session, start_clocks, time_is_up
 from bot.models import User
 
 # Seconds since the epoch, signed into the session cookie with the rest of it.
 LOGGED_IN_AT, SEEN_AT = "staff_login_at", "staff_seen_at"
-# Refresh the last-seen time at most this often, so the cookie does not change on every request.
-SEEN_RESOLUTION = 60
 ENDED_MESSAGES = {
     "revoked": "ログアウトしたか、パスワード・役割が変わったため、この画面のログインは終了しました。もう一度ログインしてください。",
     "idle": "しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。",
@@ -28,13 +26,10 @@ ENDED_MESSAGES = {
 def start_session(user: User) -> None:
     """Log a user in on a fresh session and start the clocks of the idle timeout and the absolute lifetime."""
     # Nothing from before the login survives it: a cookie or CSRF secret planted by someone else (session
-    # fixation) is worthless afterwards. Flask-WTF keeps its secret in the session under "csrf_token" and
-    # caches the signed token of this request in g; both go, and the next form gets a new one.
-    session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    # fixation) is worthless afterwards.
+    fresh_session()
     login_user(user)
-    now = int(time.time())
-    session[LOGGED_IN_AT] = session[SEEN_AT] = now
+    start_clocks(LOGGED_IN_AT, SEEN_AT)
 
 
 def _end(reason: str) -> None:
@@ -55,17 +50,10 @@ def _load_user(session_id: str) -> User | None:
     if not (token and current and hmac.compare_digest(token.encode(), current.encode())) or not user.active:
         _end("revoked")
         return None
-    now = int(time.time())
-    config = current_app.config
-    if now - session.get(LOGGED_IN_AT, 0) > config["SESSION_MAX_HOURS"] * 3600:
-        _end("lifetime")
+    ended = time_is_up(LOGGED_IN_AT, SEEN_AT)
+    if ended:
+        _end(ended)
         return None
-    seen = session.get(SEEN_AT, 0)
-    if now - seen > config["SESSION_IDLE_MINUTES"] * 60:
-        _end("idle")
-        return None
-    if now - seen >= SEEN_RESOLUTION:
-        session[SEEN_AT] = now
     return user
 
 

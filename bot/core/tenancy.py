@@ -253,17 +253,54 @@ def reserved_segments(app: Flask) -> frozenset[str]:
 
 
 class _TownSessionInterface(SecureCookieSessionInterface):
-    """Each town's console keeps its own session cookie, scoped to its path prefix."""
+    """Each town's console keeps its own session cookie, scoped to its path prefix; a platform console (the
+    operator's /operator/) keeps a cookie of its own name scoped to its path (see platform_session)."""
+
+    def _platform(self) -> tuple[str, str] | None:
+        return _platform_prefix() if request else None
+
+    def get_cookie_name(self, app: Flask) -> str:
+        platform = self._platform()
+        return platform[1] if platform else super().get_cookie_name(app)
 
     def get_cookie_path(self, app: Flask) -> str:
+        platform = self._platform()
+        if platform:
+            return platform[0]
         root = request.script_root if request else ""
         return root + "/" if root else super().get_cookie_path(app)
+
+
+# path prefix ("/operator/") → the session cookie's name there: no town's cookie is read or written under it.
+_PLATFORM_SESSIONS: dict[str, str] = {}
+
+
+def _platform_prefix() -> tuple[str, str] | None:
+    """Return (prefix, cookie name) when the request is under a platform console's unprefixed path."""
+    if request.environ.get(TOWN_ENVIRON):
+        return None
+    path = request.path
+    for prefix, name in _PLATFORM_SESSIONS.items():
+        if path == prefix.rstrip("/") or path.startswith(prefix):
+            return prefix, name
+    return None
+
+
+def platform_session(prefix: str, cookie_name: str) -> None:
+    """Give the unprefixed paths under prefix (a platform console) their own session cookie, scoped to prefix."""
+    _PLATFORM_SESSIONS[prefix] = cookie_name
 
 
 def _bind_request_town() -> None:
     if request.content_length and request.max_content_length and request.content_length > request.max_content_length:
         abort(413)  # refused before any database work, as the door itself would
     slug = request.environ.get(TOWN_ENVIRON)
+    if not slug and (request.endpoint in _PLATFORM_ENDPOINTS or _platform_prefix()):
+        # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town
+        # (also its redirects and 404s: /operator → /operator/).
+        g.previous_town = (g.get("town_id"), g.get("town_ref"))
+        g.town_id, g.town_ref = None, None
+        return
     try:
         ref = town_by_slug(slug) if slug else default_town()
     except (DBAPIError, SATimeoutError) as exc:

@@ -11,6 +11,7 @@ from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
 from bot.models.offices import Office, OfficeRevision
+from bot.models.operators import Operator, OperatorAudit
 from bot.models.ratelimits import RateLimitCount
 from bot.models.richmenu import RichMenuDefinition
 from bot.models.richmenu_publish import RichMenuPublication
@@ -36,6 +37,8 @@ __all__ = [
     "Notice",
     "NoticeOptOut",
     "Office",
+    "Operator",
+    "OperatorAudit",
     "OfficeRevision",
     "OutboxBatch",
     "ProcessedEvent",

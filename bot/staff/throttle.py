@@ -20,6 +20,8 @@ MAX_PER_CLIENT = 20
 # A high ceiling per account against guessing spread over many addresses.
 ACCOUNT_WINDOW = timedelta(hours=1)
 MAX_PER_ACCOUNT = 100
+# What a paused login page says (the staff console's and the operator's).
+PAUSED_MESSAGE = "ログインの失敗が続いたため、この端末からはしばらくログインできません。15分ほど待ってから、もう一度お試しください。"
 # Counted in one-minute steps: a pause ends 15 minutes (give or take one step) after the failure that filled it.
 STEP = 60
 LIMITS = {"pair": MAX_PER_ACCOUNT_CLIENT, "client": MAX_PER_CLIENT, "account": MAX_PER_ACCOUNT}

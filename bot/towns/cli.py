@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from bot.core.problems import Invalid
 from bot.models.tenancy import ACTIVE, SUSPENDED
-from bot.towns import store
+from bot.towns import operators, store
 from bot.line.channels import MissingKey, new_key
 
 towns_cli = AppGroup("towns", help="Towns served by this deployment (運用者の操作).")
@@ -89,3 +89,21 @@ def set_channel(slug: str, line_channel_secret: str | None, line_access_token: s
 def new_key_command() -> None:
     """Print a fresh key for TOWN_SECRETS_KEY (put it first to rotate; keep the old one after it)."""
     click.echo(new_key())
+
+
+operators_cli = AppGroup("operators", help="Platform operators (運用者): they log in at /operator/, in no town.")
+
+
+@operators_cli.command("create")
+@click.argument("email")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once (else: asked for).")
+def operators_create(email: str, generate: bool) -> None:
+    """Create an operator, who creates, suspends and configures towns at /operator/."""
+    password = None if generate else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        operator, password = operators.create_operator(email, password, actor=ACTOR)
+    except Invalid as exc:
+        _fail(exc)
+    click.echo(f"created operator {operator.email}; log in at /operator/login")
+    if generate:
+        click.echo(f"password (shown only now): {password}")

@@ -16,6 +16,9 @@ from bot.extensions import db
 from bot.models.tenancy import ACTIVE, SUSPENDED, Tenant
 from bot.pack import import_pack, read_pack
 from bot.line.channels import seal
+from bot.models import User
+from bot.staff.accounts import create_user, generate_password
+from bot.towns.operators import record as operator_record
 
 # A LINE user id: "U" and 32 hex digits (the bot's own, as a webhook body's `destination` names it).
 BOT_USER_ID_LENGTH = 33
@@ -56,6 +59,11 @@ def _channel_problems(secret: str, token: str, bot_user_id: str) -> list[Problem
     return problems
 
 
+def town_actor(actor: str) -> str:
+    """Return who acted, as the town's own audit log names an operator: 運用者（e-mail）; "cli" stays."""
+    return f"運用者（{actor}）" if "@" in (actor or "") else actor
+
+
 def create_town(slug: str, name: str, *, actor: str, pack_dir: str | None = None, channel_secret: str = "",
                 access_token: str = "", bot_user_id: str = "") -> Tenant:
     """Create a town, with its LINE channel and, from pack_dir, its knowledge; raise Invalid, creating nothing."""
@@ -72,10 +80,12 @@ def create_town(slug: str, name: str, *, actor: str, pack_dir: str | None = None
     town = Tenant(slug=slug, name=name, status=ACTIVE, line_channel_secret=seal(channel_secret),
                   line_access_token=seal(access_token), line_bot_user_id=bot_user_id, pack_dir=pack_dir or "")
     db.session.add(town)
+    operator_record(actor, "town.create", slug, f"町「{name}」（{slug}）を作成",
+                    {"pack": pack_dir or "", "line_channel": bool(channel_secret)})
     db.session.commit()
     forget_towns()
     with use_town(town.id):
-        audit.record(actor, "town.create", "town", town.id, f"町「{name}」（{slug}）を作成",
+        audit.record(town_actor(actor), "town.create", "town", town.id, f"町「{name}」（{slug}）を作成",
                      after={"slug": slug, "name": name, "pack": pack_dir or "", "line_channel": bool(channel_secret)})
         db.session.commit()
         if pack is not None:
@@ -97,8 +107,10 @@ def set_status(slug: str, status: str, *, actor: str) -> Tenant:
     town = _town(slug)
     before = town.status
     town.status = status
+    operator_record(actor, f"town.{'suspend' if status == SUSPENDED else 'resume'}", town.slug,
+                    f"町「{town.name}」を{'停止' if status == SUSPENDED else '再開'}", {"before": before, "after": status})
     with use_town(town.id):
-        audit.record(actor, f"town.{'suspend' if status == SUSPENDED else 'resume'}", "town", town.id,
+        audit.record(town_actor(actor), f"town.{'suspend' if status == SUSPENDED else 'resume'}", "town", town.id,
                      f"町「{town.name}」を{'停止' if status == SUSPENDED else '再開'}", before={"status": before},
                      after={"status": status})
         db.session.commit()
@@ -123,8 +135,11 @@ def set_channel(slug: str, *, actor: str, channel_secret: str | None = None, acc
     if bot_user_id is not None:
         town.line_bot_user_id = bot_user_id
         changed.append("bot_user_id")
+    if not changed:
+        raise Invalid("変更する項目を1つ以上入力してください（空欄の項目は今のままです）", "line_channel_secret")
+    operator_record(actor, "town.channel", town.slug, f"町「{town.name}」のLINEチャネル設定を変更", {"changed": changed})
     with use_town(town.id):
-        audit.record(actor, "town.channel", "town", town.id, f"町「{town.name}」のLINEチャネル設定を変更",
+        audit.record(town_actor(actor), "town.channel", "town", town.id, f"町「{town.name}」のLINEチャネル設定を変更",
                      after={"changed": changed})
         db.session.commit()
     forget_towns()
@@ -136,3 +151,34 @@ def list_towns() -> list[TownRow]:
     rows = db.session.scalars(select(Tenant).order_by(Tenant.id))
     return [TownRow(t.id, t.slug, t.name, t.status, bool(t.line_channel_secret), t.line_bot_user_id, t.created_at)
             for t in rows]
+
+
+def town_row(slug: str) -> TownRow:
+    """Return one town as the operator sees it (no personal data, no credentials); raise Invalid when unknown."""
+    t = _town(slug)
+    return TownRow(t.id, t.slug, t.name, t.status, bool(t.line_channel_secret), t.line_bot_user_id, t.created_at)
+
+
+def create_first_admin(slug: str, email: str, *, actor: str) -> tuple[str, str]:
+    """Create an admin of a town that no admin has logged in to yet, with a generated password that must be changed
+    at the first login; return (e-mail, password) to show once. Once the town's own admins have logged in, they
+    manage their accounts: the operator can no longer add one (an operator never gets into a running town)."""
+    town = _town(slug)
+    with use_town(town.id):
+        # The one read of a town table an operator's action makes: whether the town's admins have taken over.
+        taken_over = db.session.scalar(select(User.id).where(User.role == "admin",
+                                                             User.last_login_at.is_not(None)).limit(1))
+        if taken_over is not None:
+            raise Invalid("この町の管理者はすでにログインしています。管理者の追加は、町の管理者が管理画面の"
+                          "「ユーザー」で行ってください。", "email")
+        password = generate_password()
+        # The operator's audit row commits with the account (create_user commits), or not at all.
+        operator_record(actor, "town.first_admin", town.slug, f"町「{town.name}」の最初の管理者を作成",
+                        {"role": "admin", "must_change_password": True})
+        try:
+            user = create_user(email, "admin", password, actor=town_actor(actor), must_change=True)
+        except Invalid:
+            db.session.rollback()
+            raise
+        email = user.email
+    return email, password

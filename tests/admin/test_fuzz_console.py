@@ -124,7 +124,11 @@ NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
                                            "password before any other route answers (tests/admin/test_users.py)",
               "forms.post": "a public page, fuzzed with its own fields in tests/forms/test_fuzz.py",
               "forms.withdraw": "a public page, fuzzed with its own fields in tests/forms/test_fuzz.py",
-              "simulator.tap": "the simulator's rich-menu tap (a tile number), tested in tests/simulator/test_richmenu.py"}
+              "simulator.tap": "the simulator's rich-menu tap (a tile number), tested in tests/simulator/test_richmenu.py",
+              # The operator console (/operator/, no town): its own registry and fuzz in tests/towns/test_operator_fuzz.py.
+              **{f"operator.{name}": "the operator console, fuzzed in tests/towns/test_operator_fuzz.py"
+                 for name in ("login", "logout", "town_new", "town_suspend", "town_resume", "town_channel",
+                              "town_admin_create")}}
 # GET routes that read the query string, and what they read (views read request.args; /admin/try a form).
 GET_PARAMS = {
     "admin.entries": ("q", "category", "status", "review", "recent", "sort", "who"),

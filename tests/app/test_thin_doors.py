@@ -15,7 +15,7 @@ THIN = (
     "bot/cli.py", "bot/line/webhook.py", "bot/admin/views/session.py", "bot/admin/views/readiness.py",
     "bot/admin/views/overview.py", "bot/admin/views/audit.py", "bot/admin/readiness.py", "bot/admin/auth.py",
     "bot/staff/console.py", "bot/staff/cli.py", "bot/pack/console.py", "bot/pack/cli.py", "bot/knowledge/cli.py",
-    "bot/conversation/cli.py",
+    "bot/conversation/cli.py", "bot/towns/console.py", "bot/towns/cli.py",
 )
 WRITES = {("session", "commit"), ("session", "add"), ("session", "add_all"), ("session", "delete"),
           ("audit", "record")}

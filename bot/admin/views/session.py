@@ -10,7 +10,7 @@ from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
 from bot.core.problems import Invalid
 from bot.admin.inputs import LoginForm, PasswordForm
-from bot.staff import accounts, sessions
+from bot.staff import accounts, sessions, throttle
 from bot.staff.sessions import renew_session
 
 
@@ -27,8 +27,7 @@ def login():
     if form.validate_on_submit():
         result = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if result.throttled:
-            flash("ログインの失敗が続いたため、この端末からはしばらくログインできません。"
-                  "15分ほど待ってから、もう一度お試しください。", "error")
+            flash(throttle.PAUSED_MESSAGE, "error")
             return render_template("admin/login.html", form=form), 429
         if result.user is not None:
             start_session(result.user)
