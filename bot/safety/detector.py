@@ -82,6 +82,10 @@ SHORT = "short"
 SHORT_CHARS = 8
 BUILTIN = {EXCLAIM: "！で終わる文", SHORT: f"{SHORT_CHARS}文字以内の短い文"}
 _EXCLAIM = re.compile(r"[!！]\s*$")
+# A long sentence that turns on けど / けれど (「運動会の準備をしてたんだけど、帰り道で人がはねられて倒れてる」) is also
+# judged by what follows the turn alone: a rambling preface must not hide the emergency that comes after it.
+CLAUSE_MIN_CHARS = 30
+_TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれども
 
 # How a word was found, for `safety explain`.
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
@@ -409,8 +413,13 @@ class Lexicon:
 
 
 def _negated_after(units: Sequence, n: int) -> bool:
-    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん."""
+    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん, and the progressive
+    食べ|て|ない, 飲ん|で|い|ない (not done: ご飯食べてない is not 食べた)."""
     k = n + 1
+    if k < len(units) and units[k][0] in ("て", "で") and units[k][2] in ("助詞", "助動詞"):
+        k += 1
+        if k < len(units) and units[k][0] == "い":
+            k += 1
     if k < len(units) and units[k][0] == "ませ":
         k += 1
     return k < len(units) and units[k][2] == "助動詞" and norm(units[k][0]) in _NEGATIONS
@@ -537,6 +546,16 @@ class Detector:
         if len(norm(sentence)) <= SHORT_CHARS:
             hits.append(Hit(SHORT, sentence.strip(), AS_WRITTEN, sentence.strip()))
         out.append((sentence, hits))
+        if len(sentence) >= CLAUSE_MIN_CHARS:
+            # Only after a preface told in the past (準備してたんだけど, 行ったけど): 「講習を受けたいんですけど、
+            # 胸が痛い人がいたら…」 is one question about a course, and its second half is no emergency on its own.
+            turns = [n for n, unit in enumerate(mine) if unit[1] == _TURN and unit[2] == "助詞"
+                     and any(u[1] == "た" and u[2] == "助動詞" for u in mine[max(0, n - 4):n])]
+            for n in turns:
+                tail = [u for u in mine[n + 1:] if u[2] != "補助記号"]
+                if tail:
+                    clause = "".join(u[0] for u in tail)
+                    out.append((clause, self.lexicon.hits(clause, tail, every)))
 
     def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
         single = [frozenset(h.concept for h in hits) for _, hits in sentences]
