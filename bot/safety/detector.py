@@ -85,7 +85,26 @@ _EXCLAIM = re.compile(r"[!！]\s*$")
 # A long sentence that turns on けど / けれど (「運動会の準備をしてたんだけど、帰り道で人がはねられて倒れてる」) is also
 # judged by what follows the turn alone: a rambling preface must not hide the emergency that comes after it.
 CLAUSE_MIN_CHARS = 30
+# A sentence longer than this is judged in pieces cut at 、 or spaces (the two ends of a 500-character message
+# make no emergency together); every sentence in the phrasing sets is shorter (the longest has 70 characters).
+PIECE_CHARS = 80
+_SOFT_CUT = re.compile(r"[、，,\s]+")
 _TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれども
+
+
+
+def _builtins(sentence: str) -> frozenset[str]:
+    """Return the concepts the detector supplies itself for one sentence (its ！, its shortness)."""
+    found = []
+    if _EXCLAIM.search(sentence):
+        found.append(EXCLAIM)
+    if len(norm(sentence)) <= SHORT_CHARS:
+        found.append(SHORT)
+    return frozenset(found)
+
+
+_BUILTIN_HIT = {EXCLAIM: lambda s: ("！", AS_WRITTEN, "！"),
+                SHORT: lambda s: (s.strip(), AS_WRITTEN, s.strip())}
 
 # How a word was found, for `safety explain`.
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
@@ -303,6 +322,7 @@ class Lexicon:
             wanted = tuple(frozenset({item, _reading_of(item)}) for item in seq)
             for first in wanted[0]:
                 self.sequences[first].append((wanted, key, word))
+            # Every item must be there, so the most telling one anchors the phrase (風呂 for お風呂, not お).
         reading = norm("".join(m.reading for m in units)) if _has_kanji(word) and not exact else ""
         if _substring_ok(form):
             self.written.add(form, key, word)
@@ -348,9 +368,9 @@ class Lexicon:
             self._units[unit] = found
         return found
 
-    def hits(self, sentence: str, units: Sequence, every: bool = True) -> list[Hit]:
-        """Return every concept word in one sentence (its NFKC text and its Sudachi units); with every=False only
-        the first word of each concept (all a decision needs; `safety explain` shows them all)."""
+    def written_hits(self, sentence: str, every: bool = True) -> dict[tuple[str, str] | str, Hit]:
+        """Return the concept words written in one sentence (folded: kana, width and punctuation aside), found
+        without Sudachi; keyed as hits() keys them."""
         found: dict[tuple[str, str] | str, Hit] = {}
         folded = norm(sentence)
         katakana: list[bool] | None = None
@@ -365,6 +385,12 @@ class Lexicon:
                 if _splits_a_katakana_word(katakana, start, start + len(form)):
                     continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found[key] = Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form)
+        return found
+
+    def hits(self, sentence: str, units: Sequence, every: bool = True) -> list[Hit]:
+        """Return every concept word in one sentence (its NFKC text and its Sudachi units); with every=False only
+        the first word of each concept (all a decision needs; `safety explain` shows them all)."""
+        found = self.written_hits(sentence, every)
         pieces, starts, seq = [], [], []
         length = 0
         for n, unit in enumerate(units):
@@ -460,6 +486,21 @@ def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], l
     return True, why
 
 
+def _fires(combos: tuple[tuple[frozenset[str], ...], ...], blocks: frozenset[str], lifts: frozenset[str],
+           present: frozenset[str], phrase: str | None) -> bool:
+    """Tell whether a rule fires on one window: what _decide tells, without saying why."""
+    if phrase is None or phrase not in present:
+        for combo in combos:
+            for items in combo:
+                if present.isdisjoint(items):
+                    break
+            else:
+                break
+        else:
+            return False
+    return present.isdisjoint(blocks) or not present.isdisjoint(lifts)
+
+
 def _fold_latin(text: str) -> tuple[str, str]:
     """Return ' word word ' for a Latin-script text, with its diacritics and without them."""
     words = _WORD.findall(nfkc(text))
@@ -486,6 +527,9 @@ class Detector:
             phrase = phrase_key(r.slug) if r.phrases else None
             openers = {k for combo in r.when for k in _alternatives(combo[0])} if r.when else set()
             self._plans.append((r, phrase, frozenset(openers | ({phrase} if phrase else set()))))
+        # The same, compiled for match(): each combination as its items' sets, the blocks and lifts as sets.
+        self._compiled = tuple((tuple(tuple(_alternatives(item) for item in combo) for combo in r.when),
+                                frozenset(r.blocked_by), frozenset(r.lifted_by)) for r in self.rules)
         self._variants: dict[tuple[str, str], Rule] = {}
         self._latin: list[tuple[Language, dict, tuple]] = []
         for lang in self.languages:
@@ -519,32 +563,49 @@ class Detector:
 
     # -- Japanese ------------------------------------------------------------------------------------------
 
-    def _sentences(self, text: str, every: bool = True) -> list[tuple[str, list[Hit]]]:
-        bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    def _pieces(self, text: str) -> list[int]:
+        """Return where each sentence of a text ends; a long one is cut at 、 or spaces into pieces of at most
+        PIECE_CHARS characters (a 500-character message without a full stop is no one window: what is said at
+        its two ends does not make an emergency together)."""
+        out: list[int] = []
+        start = 0
+        for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+            while end - start > PIECE_CHARS:
+                start = max((m.end() for m in _SOFT_CUT.finditer(text, start + PIECE_CHARS // 2, start + PIECE_CHARS)),
+                            default=start + PIECE_CHARS)
+                out.append(start)
+            if end > start:
+                out.append(end)
+                start = end
+        return out
+
+    def _sentences(self, text: str, every: bool = True) -> tuple[list[tuple[str, list[Hit]]], frozenset[int]]:
+        """Return each sentence (or piece of a long one) with its concepts, then the clauses after a turn (けど)
+        found in them, and the indexes of those clauses. The text goes through Sudachi once."""
         out: list[tuple[str, list[Hit]]] = []
+        tails: list[int] = []
         start, offset, mine = 0, 0, []
-        pending = iter(bounds)
-        end = next(pending)
+        pending = iter(self._pieces(text))
+        end = next(pending, len(text))
         for unit in units(text):
             while offset >= end and start < len(text):
-                self._close(text[start:end], mine, out, every)
+                self._close(text[start:end], mine, out, tails, every)
                 start, mine, end = end, [], next(pending, len(text))
             if unit[2] != "空白":
                 mine.append(unit)
             offset += len(unit[0])
         while start < len(text):
-            self._close(text[start:end], mine, out, every)
+            self._close(text[start:end], mine, out, tails, every)
             start, mine, end = end, [], next(pending, len(text))
-        return out
+        return out, frozenset(tails)
 
-    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], every: bool) -> None:
+    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], tails: list[int],
+               every: bool) -> None:
         if not sentence.strip():
             return
         hits = self.lexicon.hits(sentence, mine, every)
-        if _EXCLAIM.search(sentence):
-            hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
-        if len(norm(sentence)) <= SHORT_CHARS:
-            hits.append(Hit(SHORT, sentence.strip(), AS_WRITTEN, sentence.strip()))
+        builtin = _builtins(sentence)
+        hits += [Hit(k, *_BUILTIN_HIT[k](sentence)) for k in (EXCLAIM, SHORT) if k in builtin]
         out.append((sentence, hits))
         if len(sentence) >= CLAUSE_MIN_CHARS:
             # Only after a preface told in the past (準備してたんだけど, 行ったけど): 「講習を受けたいんですけど、
@@ -555,21 +616,32 @@ class Detector:
                 tail = [u for u in mine[n + 1:] if u[2] != "補助記号"]
                 if tail:
                     clause = "".join(u[0] for u in tail)
+                    tails.append(len(out))
                     out.append((clause, self.lexicon.hits(clause, tail, every)))
 
-    def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
+    def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool,
+               tails: frozenset[int] = frozenset()) -> tuple[list[Rule], list[Verdict]]:
         single = [frozenset(h.concept for h in hits) for _, hits in sentences]
-        # Each sentence, and each pair of neighbours that says more than either alone; each set once.
-        windows = list(dict.fromkeys(single + [a | b for a, b in zip(single, single[1:]) if a - b and b - a]))
+        # Each sentence, and each pair of neighbours that says more than either alone; each set once. A clause
+        # after a turn (けど) is a window of its own, and is paired with the sentence after its own.
+        main = [i for i in range(len(single)) if i not in tails]
+        pairs = list(zip(main, main[1:])) + [(t, next((m for m in main if m > t), t)) for t in sorted(tails)]
+        windows = list(dict.fromkeys(single + [single[a] | single[b] for a, b in pairs
+                                               if single[a] - single[b] and single[b] - single[a]]))
         fired: list[Rule] = []
         verdicts: list[Verdict] = []
         everything = set().union(*windows) if windows else set()
-        for rule, phrase, openers in self._plans:
+        for (rule, phrase, openers), compiled in zip(self._plans, self._compiled):
             outcome, why = False, ""
             if everything.isdisjoint(openers):
                 # Neither a phrase nor the first item of any combination: nothing to weigh (most messages).
                 if explain:
                     verdicts.append(Verdict(rule.slug, False, "当てはまる組み合わせがない"))
+                continue
+            if not explain:
+                # The same verdict as _decide, without the reasons nobody reads.
+                if any(not present.isdisjoint(openers) and _fires(*compiled, present, phrase) for present in windows):
+                    fired.append(rule)
                 continue
             for present in windows:
                 if present.isdisjoint(openers):
@@ -662,12 +734,14 @@ class Detector:
         rules: list[Rule] = []
         verdicts: list[Verdict] = []
         if _KANA.search(text) or _KANJI.search(text):
-            sentences = self._sentences(text, explain)
-            if not _HIRAGANA.search(text) and not _KANJI.search(text) \
-                    and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN:
-                sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2)
-                             in zip(sentences, self._sentences(to_hiragana(text), explain))]
-            rules, verdicts = self._judge(sentences, explain)
+            katakana_only = not _HIRAGANA.search(text) and not _KANJI.search(text) \
+                and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN
+            # `explain` shows every concept of every sentence; match() analyses only what could change the answer.
+            sentences, tails = self._sentences(text, explain)
+            if katakana_only:
+                again, _ = self._sentences(to_hiragana(text), explain)
+                sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2) in zip(sentences, again)]
+            rules, verdicts = self._judge(sentences, explain, tails)
         if rules or _KANA.search(text):
             return Explanation("ja", sentences, verdicts, tuple(rules))
         code, hits, foreign, more = self._foreign(text, explain)
