@@ -38,14 +38,14 @@ def _uris(fake_line) -> list[str]:
 
 URGENT = [
     # a child writes, giving a school grade, about a parent's violence or a home they cannot stay in
-    ("中1です　母にたたかれる　家に帰りたくない", "tel:189"),
+    ("高2です　父に毎日なぐられる", "tel:189"),
     ("毎日お父さんにけられる　小6", "tel:189"),
     # the signs of neglect in someone else's child
     ("向かいの家の子、毎日同じ服で夜遅くまで外にいる", "tel:189"),
     # an infant by its age in months, with a fever written as 38℃
     ("生後3ヶ月の赤ちゃん、夜になって38℃ある", "tel:%238000"),
     # a fire that spreads from burning grass or rubbish
-    ("草焼きしてたら火が広がってる", "tel:119"),
+    ("ゴミ燃やしてたら畑の枯れ草にうつって広がってる", "tel:119"),
     # the smell of gas described at a stove or water heater, without the word ガス
     ("給湯器のまわりから変なにおいがする、玉ねぎが腐ったみたいな", "tel:119"),
     # a bereaved person's wish to follow
@@ -54,7 +54,7 @@ URGENT = [
     ("祭りの片付けをしてたんだけど帰りに見たら隣の家から黒い煙がもくもく出てる", "tel:119"),
     # a dog that bites people, someone following, a CO alarm written in kana
     ("近所の犬が鎖ちぎって人にかみついてる", "tel:110"),
-    ("知らない男がずっと後ろを歩いてくる", "tel:110"),
+    ("帰り道に変な人が後ろを歩いてくる", "tel:110"),
     ("けいほうき鳴ってて頭がぼーっとする　一酸化炭素かも", "tel:119"),
     # short messages in other languages
     ("Help", "tel:119"),
