@@ -40,6 +40,8 @@ URGENT = [
     # a child writes, giving a school grade, about a parent's violence or a home they cannot stay in
     ("高2です　父に毎日なぐられる", "tel:189"),
     ("毎日お父さんにけられる　小6", "tel:189"),
+    # a parent's violence at home (a child who sees one parent hit the other is abused too): 189 with #8008
+    ("父がまた母を殴ってる", "tel:189"),
     # the signs of neglect in someone else's child
     ("向かいの家の子、毎日同じ服で夜遅くまで外にいる", "tel:189"),
     # an infant by its age in months, with a fever written as 38℃
