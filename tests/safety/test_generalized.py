@@ -1,4 +1,5 @@
-"""The kinds of phrasing the fresh8 blind set showed were missing, each covered as a kind (not as that message).
+"""The kinds of phrasing the fresh8 blind set (and the developer's own probes) showed were missing, each covered
+as a kind (not as that message).
 
 Each message here is written for this test, not copied from a phrasing set: a child who gives a school grade
 (中2, 高1), the signs of neglect seen in a neighbour's child, an infant by its age in months, a fire spreading
@@ -58,6 +59,13 @@ URGENT = [
     ("近所の犬が鎖ちぎって人にかみついてる", "tel:110"),
     ("帰り道に変な人が後ろを歩いてくる", "tel:110"),
     ("けいほうき鳴ってて頭がぼーっとする　一酸化炭素かも", "tel:119"),
+    # a hornet sting, a boar charging, an old person gone limp, a thing that caught fire, a burn inflicted by a parent
+    ("孫が庭でスズメバチに刺された", "tel:119"),
+    ("イノシシがこっちに向かってきた", "tel:110"),
+    ("お風呂でばあちゃんがぐったりしてる", "tel:119"),
+    ("カーテンが燃えた", "tel:119"),
+    ("継母にアイロンを押し付けられた", "tel:189"),
+    ("my neighbor is not answering", "tel:119"),
     # short messages in other languages
     ("Help", "tel:119"),
     ("Meu filho está com febre alta", "tel:%238000"),
@@ -81,6 +89,10 @@ LOOK_ALIKES = [
     "子どもが薬をまだ飲んでない",  # 飲んでない: not swallowed
     "熱が下がったので明日から保育園に行けますか",  # better now: a question about nursery
     "救命講習を受けたいんですけど、胸が痛い人がいたらどうすればいい",  # one question about a course
+    "蜂に刺されたらどうすればいい",  # a "what if"
+    "スズメバチの巣の駆除をお願いしたい",  # a nest, nobody stung
+    "仕事を押し付けられて疲れた",  # work dumped on someone, not a burn
+    "車が燃えたら保険はおりる？",  # insurance for a "what if"
 ]
 
 
