@@ -93,19 +93,6 @@ _TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれど
 
 
 
-def _builtins(sentence: str) -> frozenset[str]:
-    """Return the concepts the detector supplies itself for one sentence (its ！, its shortness)."""
-    found = []
-    if _EXCLAIM.search(sentence):
-        found.append(EXCLAIM)
-    if len(norm(sentence)) <= SHORT_CHARS:
-        found.append(SHORT)
-    return frozenset(found)
-
-
-_BUILTIN_HIT = {EXCLAIM: lambda s: ("！", AS_WRITTEN, "！"),
-                SHORT: lambda s: (s.strip(), AS_WRITTEN, s.strip())}
-
 # How a word was found, for `safety explain`.
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
 
@@ -604,8 +591,10 @@ class Detector:
         if not sentence.strip():
             return
         hits = self.lexicon.hits(sentence, mine, every)
-        builtin = _builtins(sentence)
-        hits += [Hit(k, *_BUILTIN_HIT[k](sentence)) for k in (EXCLAIM, SHORT) if k in builtin]
+        if _EXCLAIM.search(sentence):
+            hits.append(Hit(EXCLAIM, "！", AS_WRITTEN, "！"))
+        if len(norm(sentence)) <= SHORT_CHARS:
+            hits.append(Hit(SHORT, sentence.strip(), AS_WRITTEN, sentence.strip()))
         out.append((sentence, hits))
         if len(sentence) >= CLAUSE_MIN_CHARS:
             # Only after a preface told in the past (準備してたんだけど, 行ったけど): 「講習を受けたいんですけど、
@@ -624,10 +613,13 @@ class Detector:
         single = [frozenset(h.concept for h in hits) for _, hits in sentences]
         # Each sentence, and each pair of neighbours that says more than either alone; each set once. A clause
         # after a turn (けど) is a window of its own, and is paired with the sentence after its own.
-        main = [i for i in range(len(single)) if i not in tails]
-        pairs = list(zip(main, main[1:])) + [(t, next((m for m in main if m > t), t)) for t in sorted(tails)]
-        windows = list(dict.fromkeys(single + [single[a] | single[b] for a, b in pairs
-                                               if single[a] - single[b] and single[b] - single[a]]))
+        if tails:
+            main = [i for i in range(len(single)) if i not in tails]
+            pairs = list(zip(main, main[1:])) + [(t, next((m for m in main if m > t), t)) for t in sorted(tails)]
+            neighbours = [(single[a], single[b]) for a, b in pairs]
+        else:
+            neighbours = list(zip(single, single[1:]))
+        windows = list(dict.fromkeys(single + [a | b for a, b in neighbours if a - b and b - a]))
         fired: list[Rule] = []
         verdicts: list[Verdict] = []
         everything = set().union(*windows) if windows else set()
