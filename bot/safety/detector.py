@@ -85,10 +85,6 @@ _EXCLAIM = re.compile(r"[!！]\s*$")
 # A long sentence that turns on けど / けれど (「運動会の準備をしてたんだけど、帰り道で人がはねられて倒れてる」) is also
 # judged by what follows the turn alone: a rambling preface must not hide the emergency that comes after it.
 CLAUSE_MIN_CHARS = 30
-# A sentence longer than this is judged in pieces cut at 、 or spaces (the two ends of a 500-character message
-# make no emergency together); every sentence in the phrasing sets is shorter (the longest has 70 characters).
-PIECE_CHARS = 80
-_SOFT_CUT = re.compile(r"[、，,\s]+")
 _TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれども
 
 
@@ -550,29 +546,13 @@ class Detector:
 
     # -- Japanese ------------------------------------------------------------------------------------------
 
-    def _pieces(self, text: str) -> list[int]:
-        """Return where each sentence of a text ends; a long one is cut at 、 or spaces into pieces of at most
-        PIECE_CHARS characters (a 500-character message without a full stop is no one window: what is said at
-        its two ends does not make an emergency together)."""
-        out: list[int] = []
-        start = 0
-        for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
-            while end - start > PIECE_CHARS:
-                start = max((m.end() for m in _SOFT_CUT.finditer(text, start + PIECE_CHARS // 2, start + PIECE_CHARS)),
-                            default=start + PIECE_CHARS)
-                out.append(start)
-            if end > start:
-                out.append(end)
-                start = end
-        return out
-
     def _sentences(self, text: str, every: bool = True) -> tuple[list[tuple[str, list[Hit]]], frozenset[int]]:
-        """Return each sentence (or piece of a long one) with its concepts, then the clauses after a turn (けど)
-        found in them, and the indexes of those clauses. The text goes through Sudachi once."""
+        """Return each sentence with its concepts, then the clauses after a turn (けど) found in them, and the
+        indexes of those clauses. The text goes through Sudachi once."""
         out: list[tuple[str, list[Hit]]] = []
         tails: list[int] = []
         start, offset, mine = 0, 0, []
-        pending = iter(self._pieces(text))
+        pending = iter([m.end() for m in _SENTENCE_END.finditer(text)])
         end = next(pending, len(text))
         for unit in units(text):
             while offset >= end and start < len(text):

@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from bot.extensions import db
 from bot.models import QuestionLog
-from bot.safety.detector import PIECE_CHARS
 from bot.safety.rules import read_file
 from tests.conftest import ROOT
 from tests.support import events
@@ -102,16 +101,6 @@ def test_webhook_gives_the_new_look_alikes_their_normal_answer(loaded_app, webho
     assert not [u for u in _uris(fake_line) if u.startswith("tel:")], text
     with loaded_app.app_context():
         assert db.session.scalar(select(QuestionLog)).outcome != "safety"
-
-
-def test_the_two_ends_of_a_long_message_make_no_emergency_together(rules):
-    filler = "、".join(["今日は朝からいい天気で", "庭の花がきれいに咲いて", "友だちと散歩に出かけて",
-                       "帰りにパン屋さんに寄って", "午後は編み物をして", "夕方は畑の草取りをして"] * 3)
-    assert len(filler) > 2 * PIECE_CHARS
-    # 子ども at the start and 熱 at the end, 150 characters apart: not one child with a fever.
-    assert rules.match("子どもの話なんだけど、" + filler + "、熱") == ()
-    # Close together they are, whatever comes around them.
-    assert [r.slug for r in rules.match(filler + "、子どもが夜中に熱を出した、" + filler)] == ["child-night-illness"]
 
 
 def test_match_decides_as_explain_does_on_every_phrasing(rules):
