@@ -87,8 +87,6 @@ _EXCLAIM = re.compile(r"[!！]\s*$")
 CLAUSE_MIN_CHARS = 30
 _TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれども
 
-
-
 # How a word was found, for `safety explain`.
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
 
@@ -305,7 +303,6 @@ class Lexicon:
             wanted = tuple(frozenset({item, _reading_of(item)}) for item in seq)
             for first in wanted[0]:
                 self.sequences[first].append((wanted, key, word))
-            # Every item must be there, so the most telling one anchors the phrase (風呂 for お風呂, not お).
         reading = norm("".join(m.reading for m in units)) if _has_kanji(word) and not exact else ""
         if _substring_ok(form):
             self.written.add(form, key, word)
@@ -546,9 +543,10 @@ class Detector:
 
     # -- Japanese ------------------------------------------------------------------------------------------
 
-    def _sentences(self, text: str, every: bool = True) -> tuple[list[tuple[str, list[Hit]]], frozenset[int]]:
-        """Return each sentence with its concepts, then the clauses after a turn (けど) found in them, and the
-        indexes of those clauses. The text goes through Sudachi once."""
+    def _sentences(self, text: str, every: bool = True,
+                   clauses: bool = True) -> tuple[list[tuple[str, list[Hit]]], frozenset[int]]:
+        """Return each sentence with its concepts, then (with clauses) the clauses after a turn (けど) found in
+        them, and the indexes of those clauses. The text goes through Sudachi once."""
         out: list[tuple[str, list[Hit]]] = []
         tails: list[int] = []
         start, offset, mine = 0, 0, []
@@ -556,17 +554,17 @@ class Detector:
         end = next(pending, len(text))
         for unit in units(text):
             while offset >= end and start < len(text):
-                self._close(text[start:end], mine, out, tails, every)
+                self._close(text[start:end], mine, out, tails if clauses else None, every)
                 start, mine, end = end, [], next(pending, len(text))
             if unit[2] != "空白":
                 mine.append(unit)
             offset += len(unit[0])
         while start < len(text):
-            self._close(text[start:end], mine, out, tails, every)
+            self._close(text[start:end], mine, out, tails if clauses else None, every)
             start, mine, end = end, [], next(pending, len(text))
         return out, frozenset(tails)
 
-    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], tails: list[int],
+    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], tails: list[int] | None,
                every: bool) -> None:
         if not sentence.strip():
             return
@@ -576,7 +574,7 @@ class Detector:
         if len(norm(sentence)) <= SHORT_CHARS:
             hits.append(Hit(SHORT, sentence.strip(), AS_WRITTEN, sentence.strip()))
         out.append((sentence, hits))
-        if len(sentence) >= CLAUSE_MIN_CHARS:
+        if tails is not None and len(sentence) >= CLAUSE_MIN_CHARS:
             # Only after a preface told in the past (準備してたんだけど, 行ったけど): 「講習を受けたいんですけど、
             # 胸が痛い人がいたら…」 is one question about a course, and its second half is no emergency on its own.
             turns = [n for n, unit in enumerate(mine) if unit[1] == _TURN and unit[2] == "助詞"
@@ -708,10 +706,11 @@ class Detector:
         if _KANA.search(text) or _KANJI.search(text):
             katakana_only = not _HIRAGANA.search(text) and not _KANJI.search(text) \
                 and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN
-            # `explain` shows every concept of every sentence; match() analyses only what could change the answer.
-            sentences, tails = self._sentences(text, explain)
+            # A katakana-only message is read twice and the two readings merged sentence by sentence, so neither
+            # adds the clauses after a turn (which would shift one reading against the other).
+            sentences, tails = self._sentences(text, explain, clauses=not katakana_only)
             if katakana_only:
-                again, _ = self._sentences(to_hiragana(text), explain)
+                again, _ = self._sentences(to_hiragana(text), explain, clauses=False)
                 sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2) in zip(sentences, again)]
             rules, verdicts = self._judge(sentences, explain, tails)
         if rules or _KANA.search(text):
