@@ -82,6 +82,10 @@ SHORT = "short"
 SHORT_CHARS = 8
 BUILTIN = {EXCLAIM: "！で終わる文", SHORT: f"{SHORT_CHARS}文字以内の短い文"}
 _EXCLAIM = re.compile(r"[!！]\s*$")
+# A long sentence that turns on けど / けれど (「運動会の準備をしてたんだけど、帰り道で人がはねられて倒れてる」) is also
+# judged by what follows the turn alone: a rambling preface must not hide the emergency that comes after it.
+CLAUSE_MIN_CHARS = 30
+_TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれども
 
 # How a word was found, for `safety explain`.
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
@@ -344,9 +348,9 @@ class Lexicon:
             self._units[unit] = found
         return found
 
-    def hits(self, sentence: str, units: Sequence, every: bool = True) -> list[Hit]:
-        """Return every concept word in one sentence (its NFKC text and its Sudachi units); with every=False only
-        the first word of each concept (all a decision needs; `safety explain` shows them all)."""
+    def written_hits(self, sentence: str, every: bool = True) -> dict[tuple[str, str] | str, Hit]:
+        """Return the concept words written in one sentence (folded: kana, width and punctuation aside), found
+        without Sudachi; keyed as hits() keys them."""
         found: dict[tuple[str, str] | str, Hit] = {}
         folded = norm(sentence)
         katakana: list[bool] | None = None
@@ -361,6 +365,12 @@ class Lexicon:
                 if _splits_a_katakana_word(katakana, start, start + len(form)):
                     continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found[key] = Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form)
+        return found
+
+    def hits(self, sentence: str, units: Sequence, every: bool = True) -> list[Hit]:
+        """Return every concept word in one sentence (its NFKC text and its Sudachi units); with every=False only
+        the first word of each concept (all a decision needs; `safety explain` shows them all)."""
+        found = self.written_hits(sentence, every)
         pieces, starts, seq = [], [], []
         length = 0
         for n, unit in enumerate(units):
@@ -409,8 +419,13 @@ class Lexicon:
 
 
 def _negated_after(units: Sequence, n: int) -> bool:
-    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん."""
+    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん, and the progressive
+    食べ|て|ない, 飲ん|で|い|ない (not done: ご飯食べてない is not 食べた)."""
     k = n + 1
+    if k < len(units) and units[k][0] in ("て", "で") and units[k][2] in ("助詞", "助動詞"):
+        k += 1
+        if k < len(units) and units[k][0] == "い":
+            k += 1
     if k < len(units) and units[k][0] == "ませ":
         k += 1
     return k < len(units) and units[k][2] == "助動詞" and norm(units[k][0]) in _NEGATIONS
@@ -451,6 +466,21 @@ def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], l
     return True, why
 
 
+def _fires(combos: tuple[tuple[frozenset[str], ...], ...], blocks: frozenset[str], lifts: frozenset[str],
+           present: frozenset[str], phrase: str | None) -> bool:
+    """Tell whether a rule fires on one window: what _decide tells, without saying why."""
+    if phrase is None or phrase not in present:
+        for combo in combos:
+            for items in combo:
+                if present.isdisjoint(items):
+                    break
+            else:
+                break
+        else:
+            return False
+    return present.isdisjoint(blocks) or not present.isdisjoint(lifts)
+
+
 def _fold_latin(text: str) -> tuple[str, str]:
     """Return ' word word ' for a Latin-script text, with its diacritics and without them."""
     words = _WORD.findall(nfkc(text))
@@ -477,6 +507,9 @@ class Detector:
             phrase = phrase_key(r.slug) if r.phrases else None
             openers = {k for combo in r.when for k in _alternatives(combo[0])} if r.when else set()
             self._plans.append((r, phrase, frozenset(openers | ({phrase} if phrase else set()))))
+        # The same, compiled for match(): each combination as its items' sets, the blocks and lifts as sets.
+        self._compiled = tuple((tuple(tuple(_alternatives(item) for item in combo) for combo in r.when),
+                                frozenset(r.blocked_by), frozenset(r.lifted_by)) for r in self.rules)
         self._variants: dict[tuple[str, str], Rule] = {}
         self._latin: list[tuple[Language, dict, tuple]] = []
         for lang in self.languages:
@@ -510,25 +543,29 @@ class Detector:
 
     # -- Japanese ------------------------------------------------------------------------------------------
 
-    def _sentences(self, text: str, every: bool = True) -> list[tuple[str, list[Hit]]]:
-        bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    def _sentences(self, text: str, every: bool = True,
+                   clauses: bool = True) -> tuple[list[tuple[str, list[Hit]]], frozenset[int]]:
+        """Return each sentence with its concepts, then (with clauses) the clauses after a turn (けど) found in
+        them, and the indexes of those clauses. The text goes through Sudachi once."""
         out: list[tuple[str, list[Hit]]] = []
+        tails: list[int] = []
         start, offset, mine = 0, 0, []
-        pending = iter(bounds)
-        end = next(pending)
+        pending = iter([m.end() for m in _SENTENCE_END.finditer(text)])
+        end = next(pending, len(text))
         for unit in units(text):
             while offset >= end and start < len(text):
-                self._close(text[start:end], mine, out, every)
+                self._close(text[start:end], mine, out, tails if clauses else None, every)
                 start, mine, end = end, [], next(pending, len(text))
             if unit[2] != "空白":
                 mine.append(unit)
             offset += len(unit[0])
         while start < len(text):
-            self._close(text[start:end], mine, out, every)
+            self._close(text[start:end], mine, out, tails if clauses else None, every)
             start, mine, end = end, [], next(pending, len(text))
-        return out
+        return out, frozenset(tails)
 
-    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], every: bool) -> None:
+    def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], tails: list[int] | None,
+               every: bool) -> None:
         if not sentence.strip():
             return
         hits = self.lexicon.hits(sentence, mine, every)
@@ -537,20 +574,44 @@ class Detector:
         if len(norm(sentence)) <= SHORT_CHARS:
             hits.append(Hit(SHORT, sentence.strip(), AS_WRITTEN, sentence.strip()))
         out.append((sentence, hits))
+        if tails is not None and len(sentence) >= CLAUSE_MIN_CHARS:
+            # Only after a preface told in the past (準備してたんだけど, 行ったけど): 「講習を受けたいんですけど、
+            # 胸が痛い人がいたら…」 is one question about a course, and its second half is no emergency on its own.
+            turns = [n for n, unit in enumerate(mine) if unit[1] == _TURN and unit[2] == "助詞"
+                     and any(u[1] == "た" and u[2] == "助動詞" for u in mine[max(0, n - 4):n])]
+            for n in turns:
+                tail = [u for u in mine[n + 1:] if u[2] != "補助記号"]
+                if tail:
+                    clause = "".join(u[0] for u in tail)
+                    tails.append(len(out))
+                    out.append((clause, self.lexicon.hits(clause, tail, every)))
 
-    def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool) -> tuple[list[Rule], list[Verdict]]:
+    def _judge(self, sentences: list[tuple[str, list[Hit]]], explain: bool,
+               tails: frozenset[int] = frozenset()) -> tuple[list[Rule], list[Verdict]]:
         single = [frozenset(h.concept for h in hits) for _, hits in sentences]
-        # Each sentence, and each pair of neighbours that says more than either alone; each set once.
-        windows = list(dict.fromkeys(single + [a | b for a, b in zip(single, single[1:]) if a - b and b - a]))
+        # Each sentence, and each pair of neighbours that says more than either alone; each set once. A clause
+        # after a turn (けど) is a window of its own, and is paired with the sentence after its own.
+        if tails:
+            main = [i for i in range(len(single)) if i not in tails]
+            pairs = list(zip(main, main[1:])) + [(t, next((m for m in main if m > t), t)) for t in sorted(tails)]
+            neighbours = [(single[a], single[b]) for a, b in pairs]
+        else:
+            neighbours = list(zip(single, single[1:]))
+        windows = list(dict.fromkeys(single + [a | b for a, b in neighbours if a - b and b - a]))
         fired: list[Rule] = []
         verdicts: list[Verdict] = []
         everything = set().union(*windows) if windows else set()
-        for rule, phrase, openers in self._plans:
+        for (rule, phrase, openers), compiled in zip(self._plans, self._compiled):
             outcome, why = False, ""
             if everything.isdisjoint(openers):
                 # Neither a phrase nor the first item of any combination: nothing to weigh (most messages).
                 if explain:
                     verdicts.append(Verdict(rule.slug, False, "当てはまる組み合わせがない"))
+                continue
+            if not explain:
+                # The same verdict as _decide, without the reasons nobody reads.
+                if any(not present.isdisjoint(openers) and _fires(*compiled, present, phrase) for present in windows):
+                    fired.append(rule)
                 continue
             for present in windows:
                 if present.isdisjoint(openers):
@@ -643,12 +704,15 @@ class Detector:
         rules: list[Rule] = []
         verdicts: list[Verdict] = []
         if _KANA.search(text) or _KANJI.search(text):
-            sentences = self._sentences(text, explain)
-            if not _HIRAGANA.search(text) and not _KANJI.search(text) \
-                    and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN:
-                sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2)
-                             in zip(sentences, self._sentences(to_hiragana(text), explain))]
-            rules, verdicts = self._judge(sentences, explain)
+            katakana_only = not _HIRAGANA.search(text) and not _KANJI.search(text) \
+                and len(_KATAKANA_WORD.findall(text)) >= _KATAKANA_ONLY_MIN
+            # A katakana-only message is read twice and the two readings merged sentence by sentence, so neither
+            # adds the clauses after a turn (which would shift one reading against the other).
+            sentences, tails = self._sentences(text, explain, clauses=not katakana_only)
+            if katakana_only:
+                again, _ = self._sentences(to_hiragana(text), explain, clauses=False)
+                sentences = [(s, h + [x for x in h2 if x not in h]) for (s, h), (_, h2) in zip(sentences, again)]
+            rules, verdicts = self._judge(sentences, explain, tails)
         if rules or _KANA.search(text):
             return Explanation("ja", sentences, verdicts, tuple(rules))
         code, hits, foreign, more = self._foreign(text, explain)

@@ -15,10 +15,10 @@ from bench import safety_eval as ev
 URGENT_CAUGHT = 0.95
 LOOKALIKE_MISFIRED = 0.05
 # Issue 18's bars (>= 95 % caught, every crisis message, <= 5 % misfired) hold on the sets the detector was tuned on.
-# On the held half, never tuned on, the detector measured 93.2 % caught (177/190), 24/25 crisis and 1.1 % misfired
-# (2026-12-07, third round, docs/benchmarks.md): short of the bars, which stay open in issue 18. The held half is held
+# On the held half, never tuned on, the detector measured 94.7 % caught (180/190), 24/25 crisis and 1.1 % misfired
+# (2026-12-07, fourth round, docs/benchmarks.md): short of the bars, which stay open in issue 18. The held half is held
 # to what it measured, so that no change makes it worse unnoticed; raise the floors when the detector improves.
-HELD_URGENT_FLOOR = 0.93
+HELD_URGENT_FLOOR = 0.94
 HELD_CRISIS_MISSED = 1  # of 25
 BARS = {"tune": URGENT_CAUGHT, "dev": URGENT_CAUGHT, "held": HELD_URGENT_FLOOR}
 HALVES = ("tune", "held")
