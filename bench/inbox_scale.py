@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.core.tenancy import use_town
+from bot.models.tenancy import DEFAULT_TOWN_ID
 from bot import create_app
 from bot.extensions import db
 from bot.pack import read_pack
@@ -30,7 +32,7 @@ def build(rows: int, directory: str):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/inbox.db", "TESTING": True,
                       "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
-    with app.app_context():
+    with app.app_context(), use_town(DEFAULT_TOWN_ID):
         upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
         import_pack(read_pack(app.config["KNOWLEDGE_DIR"]))
         create_user("bench@example.invalid", "editor", "bench password 123")

@@ -16,6 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bot.core.tenancy import use_town
+from bot.models.tenancy import DEFAULT_TOWN_ID
 from sqlalchemy import insert
 
 from bot import create_app
@@ -71,7 +73,7 @@ def run(recipients: int, threads: int, backend: str, database_url: str | None, l
             uri = pg.start()
         try:
             app = create_app(_config(uri, fake))
-            with app.app_context():
+            with app.app_context(), use_town(DEFAULT_TOWN_ID):
                 upgrade()
                 ids = _followers(recipients)
                 notice = workflow.create(workflow.Draft("ベンチマーク", "お知らせの一斉配信テストです。"), by="bench")

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 from urllib.parse import unquote
 
+from bot.core.tenancy import use_town
+from bot.models.tenancy import DEFAULT_TOWN_ID
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +167,7 @@ class Bot:
             "LINE_API_TIMEOUT": 2.0,
             "KNOWLEDGE_DIR": str(knowledge_dir),
         })
-        with self.app.app_context():
+        with self.app.app_context(), use_town(DEFAULT_TOWN_ID):
             if sqlite_template is None:
                 upgrade()
             import_pack(read_pack(knowledge_dir))

@@ -18,6 +18,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from bot.core.tenancy import use_town
+from bot.models.tenancy import DEFAULT_TOWN_ID
 import yaml
 
 from bench._common import ROOT, FakeLineProcess, Gunicorn, drive, prepare_database, service_env, \
@@ -51,7 +53,7 @@ def _editor(url: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
 
     def edit(directory: Path) -> str:
-        with app.app_context():
+        with app.app_context(), use_town(DEFAULT_TOWN_ID):
             report = import_pack(read_pack(directory))
         return f"updated {len(report.updated)} entries, version bumped"
 
