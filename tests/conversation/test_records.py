@@ -149,7 +149,7 @@ def test_recording_against_a_moved_knowledge_version_writes_nothing(loaded_app):
                                        **_question()) is not None
 
 
-def test_a_question_costs_one_statement_on_postgresql(loaded_app, webhook, fake_line):
+def test_a_question_costs_the_town_and_one_statement_on_postgresql(loaded_app, webhook, fake_line):
     """Guard the webhook's hot path: round trips to PostgreSQL cost more CPU than the statements themselves."""
     from sqlalchemy import event
 
@@ -161,7 +161,7 @@ def test_a_question_costs_one_statement_on_postgresql(loaded_app, webhook, fake_
         engine = db.engine
 
     def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement.split()[0])
+        statements.append(statement.split()[0] if "set_config('app.town_id'" not in statement else "SET TOWN")
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
@@ -171,7 +171,9 @@ def test_a_question_costs_one_statement_on_postgresql(loaded_app, webhook, fake_
     reply = fake_line.calls("/v2/bot/message/reply")[-1].body
     assert "このテーマのお知らせを受け取る" in json.dumps(reply, ensure_ascii=False)  # the offer went out too
     if loaded_app.config["BACKEND"] == "postgresql":
-        assert statements == ["WITH"], statements  # no BEGIN, version check or COMMIT of its own
+        # The town for row-level security (SET LOCAL, one transaction), then the whole turn in one statement:
+        # no version check or COMMIT of its own (psycopg's BEGIN and COMMIT are not cursor statements).
+        assert statements == ["SET TOWN", "WITH"], statements
     else:
         # SQLite: the version check, claim, follower, log, offer check and offer, in process, no round trips.
         assert statements == ["SELECT", "INSERT", "INSERT", "INSERT", "SELECT", "INSERT"], statements
