@@ -601,6 +601,28 @@ def test_failed_logins_in_one_town_never_pause_the_same_email_in_another(towns):
     assert client.post(f"/{a.slug}/admin/login", data={"email": email, "password": PASSWORD}).status_code == 302
 
 
+def test_test_sends_in_one_town_never_use_up_the_same_emails_hour_in_another(towns):
+    from bot.core.problems import Invalid
+    from bot.notices import workflow
+
+    app, a, b = towns
+    app.config["NOTICE_TEST_SENDS_PER_HOUR"] = 2
+    by = "same@example.invalid"
+    with app.app_context():
+        with use_town(b.id):
+            notice, recipient = db.session.get(Notice, b.pk(Notice)), db.session.get(Recipient, b.pk(Recipient))
+            for _ in range(2):
+                assert workflow.test_send(notice, recipient, by).ok
+            assert workflow.test_sends_left(by) == 0
+            with pytest.raises(Invalid):
+                workflow.test_send(notice, recipient, by)
+        with use_town(a.id):
+            assert workflow.test_sends_left(by) == 2
+            notice, recipient = db.session.get(Notice, a.pk(Notice)), db.session.get(Recipient, a.pk(Recipient))
+            assert workflow.test_send(notice, recipient, by).ok
+        db.session.remove()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Webhook
 
