@@ -7,6 +7,7 @@ release's head revision with the current migrations folder, loads the dump, upgr
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -176,3 +177,12 @@ def _serves_the_default_town(app, fake_line) -> None:
     feed = app.test_client().get("/notices.atom")
     assert feed.status_code == 200 and "市民会館の休館日のお知らせ" in feed.get_data(as_text=True)
     assert "出産・子育ての支援" not in feed.get_data(as_text=True)  # LINE only, as before
+
+
+def test_the_dump_holds_only_made_up_people():
+    """Demo data only: LINE ids of the demo's shape (never a real one's), staff and residents at example.invalid."""
+    dump = DUMP.read_text(encoding="utf-8")
+    assert not re.findall(r"\bU[0-9a-f]{32}\b", dump)  # a real LINE user id's shape
+    assert set(re.findall(r"\bU[0-9a-z]{32}\b", dump)) == set(re.findall(r"\bUdemo[0-9]{28}\b", dump)) != set()
+    emails = set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", dump))
+    assert emails and all(e.endswith("@example.invalid") for e in emails), emails
