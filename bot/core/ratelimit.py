@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.extensions import db
 from bot.models import RateLimitCount
+from bot.models.tenancy import current_town_id
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ class Taken:
 def clock() -> float:
     """Return the time the limiter counts with (tests move it forward)."""
     return time.time()
+
+
+def in_town(client: str) -> str:
+    """Return the client as counted inside the current town (none: the platform's, e.g. the operator console).
+
+    The table is the platform's: a client named by something a town owns (a staff e-mail, which two towns may both
+    have) is counted per town, so one town's failures never pause another town's account. A client named by its
+    address alone stays one budget across every town."""
+    town_id = current_town_id()
+    return client if town_id is None else f"town:{town_id}\x00{client}"
 
 
 def key_for(door: str, client: str) -> str:

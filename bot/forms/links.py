@@ -8,13 +8,20 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from bot.models.tenancy import DEFAULT_TOWN_ID, require_town_id
+
 LINK_SALT = "forms.line-link"
 DRAFT_SALT = "forms.draft"
 WITHDRAW_SALT = "forms.withdraw"
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    # Each town signs with a salt of its own: a token one town signed (a follower's row id, a receipt number) means
+    # nothing in another town, where the same id or number may be someone else's. The default town keeps the salt
+    # it had before towns, so the links residents kept from a single-town deployment still work after the upgrade.
+    town_id = require_town_id()
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
+                                  salt=salt if town_id == DEFAULT_TOWN_ID else f"{salt}:town{town_id}")
 
 
 @dataclass(frozen=True)

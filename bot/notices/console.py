@@ -300,13 +300,14 @@ def request_send(notice_id: int):
 @admin_required
 def approve(notice_id: int):
     """Approve the revision of a notice the approver saw, if they had no hand in it."""
+    notice = _notice_or_404(notice_id)  # none in this town: 404 before the form is read
     form = ApproveForm()
     if not form.validate_on_submit():
         if "csrf_token" not in form.errors:  # a page from before approvals named revisions: make them look again
             flash(workflow.STALE, "error")
             return redirect(url_for("notices.detail", notice_id=notice_id))
         abort(400)
-    shown_only = "line" not in (_notice_or_404(notice_id).channels or ())
+    shown_only = "line" not in (notice.channels or ())
     done = "承認しました。表示期間のあいだ公開します。" if shown_only else "承認しました。送信時刻になると配信されます。"
     return _act(notice_id, lambda n: workflow.approve(n, by=current_user.email, revision=form.revision.data),
                 done, form)

@@ -235,7 +235,7 @@ def _test_send_limit() -> ratelimit.Limit:
 
 def test_sends_left(by: str, now: datetime | None = None) -> int:
     """Return how many test sends this person has left now (the limit is shared by every worker)."""
-    return ratelimit.remaining(_test_send_limit(), by, now.timestamp() if now else None)
+    return ratelimit.remaining(_test_send_limit(), ratelimit.in_town(by), now.timestamp() if now else None)
 
 
 def test_send(notice: Notice, recipient: TestRecipient, by: str, gateway: LineGateway | None = None) -> SendResult:
@@ -246,7 +246,8 @@ def test_send(notice: Notice, recipient: TestRecipient, by: str, gateway: LineGa
     if not gateway.configured:
         raise Invalid("LINE との接続がまだ設定されていません（チャネルアクセストークンが未設定です）。"
                           "設定が済むまでテスト送信はできません。")
-    if not _test_send_limit().hit(by):  # counts this try, atomically, in every worker's shared count
+    # Counts this try, atomically, in every worker's shared count; per town (another town's staff may share the e-mail).
+    if not _test_send_limit().hit(ratelimit.in_town(by)):
         raise Invalid(f"テスト送信は1時間に{current_app.config['NOTICE_TEST_SENDS_PER_HOUR']}回までです。"
                           "しばらくしてからもう一度お試しください。")
     result = gateway.push(recipient.line_user_id, [notice_message(notice)], retry_key=str(uuid.uuid4()))

@@ -98,6 +98,8 @@ def user_grant_refuse(grant_id: int):
 
 
 def _decide(grant_id: int, decision: str):
+    if db.session.get(RoleGrant, grant_id) is None:
+        abort(404)  # none in this town, as any other row's door answers
     if not ActionForm().validate_on_submit():
         flash("画面の有効期限が切れました。もう一度お試しください。", "error")
         return redirect(url_for("admin.users"))

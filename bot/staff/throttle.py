@@ -42,8 +42,9 @@ class Admission:
 
 
 def clients(email: str, ip: str) -> dict[str, str]:
-    """Return who each budget counts for: the account and address together, the address, the account."""
-    return {"pair": f"{email}\x00{ip}", "client": ip, "account": email}
+    """Return who each budget counts for: the account and address together, the address, the account. An account
+    is the current town's (two towns may have staff with the same e-mail); an address is counted across towns."""
+    return {"pair": ratelimit.in_town(f"{email}\x00{ip}"), "client": ip, "account": ratelimit.in_town(email)}
 
 
 def admit(email: str, ip: str) -> Admission:
