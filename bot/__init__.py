@@ -184,7 +184,10 @@ def warm_up(app: Flask) -> None:
     from bot.knowledge.index import knowledge
     from bot.matching.tokenize import analyze
 
+    from bot.dbroles import check_app_role
+
     log = logging.getLogger(__name__)
+    check_app_role(app)  # production refuses a role that row-level security would not bind (docs/operations.md)
     analyze("芦別市の給食費")  # loads the dictionary once, so forked workers share its pages
     with app.app_context():
         from bot.safety import current_rules

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from bot.conversation.cli import ask
 from bot.conversation.records import purge_before
@@ -69,6 +69,24 @@ def demo_seed(password: str | None) -> None:
         click.echo(f"password (shown only now): {result.password}")
 
 
+@click.command("grant")
+@click.argument("role")
+@with_appcontext
+def db_grant(role: str) -> None:
+    """Give the application's PostgreSQL ROLE its privileges on every table, now and after later migrations.
+
+    Runs as the tables' owner (DATABASE_MIGRATION_URL). ROLE must exist, own nothing and not bypass row-level
+    security; DATABASE_URL then connects as ROLE (docs/operations.md, "Database roles")."""
+    from bot.dbroles import RoleRefused, grant_app_role
+
+    try:
+        statements = grant_app_role(role)
+    except RoleRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for statement in statements:
+        click.echo(statement + ";")
+
+
 # The platform's own commands: no town (towns, migrations, the detector's explanations, Flask's own).
 PLATFORM_COMMANDS = frozenset({"db", "towns", "operators", "safety", "routes", "shell", "run"})
 NO_DATABASE = frozenset({"kb check"})  # reads a pack folder only
@@ -81,6 +99,9 @@ def register_cli(app: Flask) -> None:
     from bot.dbcheck import schema_problem
 
     tenancy.schema_problem = schema_problem  # a town command on an empty database says what to run
+    if "migrate" in app.extensions:  # `flask db …` (Flask-Migrate's group): `flask db grant ROLE` beside upgrade
+        from flask_migrate.cli import db as migrate_cli
+        migrate_cli.add_command(db_grant)
     app.cli.add_command(kb_cli)
     app.cli.add_command(logs_cli)
     app.cli.add_command(demo_cli)

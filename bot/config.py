@@ -159,10 +159,14 @@ def from_environment(instance_path: str, environ: Mapping[str, str] | None = Non
     app_env = env.choice("APP_ENV", "development", ("development", "production"))
     reply_threads = integer("LINE_REPLY_THREADS", 16, 0, 256)
     town_zone = env.zone("TOWN_TIMEZONE", "Asia/Tokyo")
+    migration_url = text("DATABASE_MIGRATION_URL").strip()
     settings = {
         "APP_ENV": app_env,
         "SECRET_KEY": text("SECRET_KEY", DEV_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url(text("DATABASE_URL") or None, instance_path),
+        # The tables' owner, for migrations (`flask db …`); empty: DATABASE_URL. On PostgreSQL the app's own role
+        # must not own the tables, or row-level security would not bind it (bot/dbroles.py, docs/operations.md).
+        "DATABASE_MIGRATION_URL": database_url(migration_url, instance_path) if migration_url else "",
         "LINE_CHANNEL_SECRET": text("LINE_CHANNEL_SECRET"),
         "LINE_CHANNEL_ACCESS_TOKEN": text("LINE_CHANNEL_ACCESS_TOKEN"),
         "LINE_API_ENDPOINT": url("LINE_API_ENDPOINT", DEFAULT_LINE_API),

@@ -33,8 +33,17 @@ if _in_flask_db_command():
 logger = logging.getLogger('alembic.env')
 
 
+_engine = None
+
+
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    """Return the engine migrations run on: the owner's (DATABASE_MIGRATION_URL), else the app's own."""
+    global _engine
+    if _engine is None:
+        from bot.dbroles import migration_engine
+
+        _engine = migration_engine(current_app)
+    return _engine
 
 
 def get_engine_url():
@@ -118,6 +127,8 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+    if connectable is not current_app.extensions['migrate'].db.engine:
+        connectable.dispose()  # the owner's engine is this run's alone
 
 
 if context.is_offline_mode():

@@ -15,7 +15,7 @@ from bot.extensions import db
 from bot.models.tenancy import DEFAULT_TOWN_ID
 from tests.support.fakeline import FakeLine
 from tests.support.linesign import body_of, sign
-from tests.support.pgserver import PgServer
+from tests.support.pgserver import PgDatabase, PgServer, provision, unprovision
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-channel-secret"
@@ -57,13 +57,14 @@ def base_config(uri: str, fake: FakeLine) -> dict:
     }
 
 
-def _migrate(uri: str, fake: FakeLine) -> None:
+def _migrate(uri: str, fake: FakeLine, owner: str = "") -> None:
     from flask_migrate import upgrade
 
-    app = create_app(base_config(uri, fake))
+    app = create_app({**base_config(uri, fake), "DATABASE_MIGRATION_URL": owner})
     with app.app_context():
         upgrade()
         db.engine.dispose()
+    app.extensions["line_sender"].close()
 
 
 @pytest.fixture(scope="session")
@@ -80,31 +81,75 @@ def sqlite_template(tmp_path_factory, fake_line) -> Path:
     return path
 
 
+# The session's PostgreSQL database (pg_database): its owner truncates between tests (the app's role cannot).
+_PG: list[PgDatabase] = []
+
+
 @pytest.fixture(scope="session")
-def pg_url(fake_line):
-    url = os.environ.get("TEST_POSTGRES_URL")
+def pg_database(fake_line) -> PgDatabase:
+    """The session's PostgreSQL database, as a deployment has it: migrated by its owner, the app's role granted
+    its privileges with `flask db grant` (row-level security binds it; tests/app/test_row_level_security.py).
+
+    TEST_POSTGRES_URL: a superuser's URL on an existing server instead of a private throwaway cluster; the
+    session creates its own database and two roles there, and drops them at the end."""
+    admin = os.environ.get("TEST_POSTGRES_URL")
     server = None
-    if not url:
+    if not admin:
         try:
             server = PgServer()
-            url = server.start()
+            admin = server.start()
         except Exception as exc:  # no binaries, or they would not start
             _unavailable("PostgreSQL", str(exc))
-    _migrate(url, fake_line)
-    yield url
+    pg = provision(admin)
+    _migrate(pg.app, fake_line, owner=pg.owner)
+    _grant(pg, fake_line)
+    _PG.append(pg)
+    yield pg
+    _PG.remove(pg)
     if server:
         server.stop()
+    else:
+        unprovision(pg)
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_database) -> str:
+    """The URL the application connects with: its own role, not the owner."""
+    return pg_database.app
+
+
+def _grant(pg: PgDatabase, fake: FakeLine) -> None:
+    app = create_app({**base_config(pg.app, fake), "DATABASE_MIGRATION_URL": pg.owner})
+    result = app.test_cli_runner().invoke(args=["db", "grant", pg.app_role])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
+    app.extensions["line_sender"].close()
+
+
+def owner_config(uri: str) -> dict:
+    """Return the migration setting an app on uri needs (the session's owner, on its PostgreSQL database)."""
+    return {"DATABASE_MIGRATION_URL": _PG[0].owner} if _PG and uri == _PG[0].app else {}
 
 
 def _truncate_all() -> None:
+    """Empty every table of the session's PostgreSQL database but the default town, as its owner: TRUNCATE is the
+    one statement row-level security does not filter, so the app's role has no right to it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    owner = create_engine(_PG[0].owner, poolclass=NullPool)
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "towns")
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    # The default town the migration made stays, as it was; towns a test created go.
-    db.session.execute(text("DELETE FROM towns WHERE id <> 1"))
-    db.session.execute(text("UPDATE towns SET status = 'active', line_channel_secret = '', line_access_token = '', "
-                            "line_bot_user_id = '' WHERE id = 1"))
-    db.session.execute(text("SELECT setval(pg_get_serial_sequence('towns', 'id'), 1)"))
-    db.session.commit()
+    try:
+        with owner.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # The default town the migration made stays, as it was; towns a test created go.
+            connection.execute(text("DELETE FROM towns WHERE id <> 1"))
+            connection.execute(text("UPDATE towns SET status = 'active', line_channel_secret = '', "
+                                    "line_access_token = '', line_bot_user_id = '' WHERE id = 1"))
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('towns', 'id'), 1)"))
+    finally:
+        owner.dispose()
 
 
 def _in_default_town(_app, **_extra) -> None:
@@ -136,7 +181,7 @@ def app(request, tmp_path, fake_line):
     else:
         uri = request.getfixturevalue("pg_url")
     fake_line.reset()
-    app = create_app(base_config(uri, fake_line))
+    app = create_app({**base_config(uri, fake_line), **owner_config(uri)})
     app.config["BACKEND"] = request.param
     yield app
     app.extensions["line_sender"].close()

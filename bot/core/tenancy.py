@@ -8,8 +8,10 @@
 - **Queries.** A `do_orm_execute` hook adds `town_id = current town` to every ORM query on a town table
   (`with_loader_criteria`), new rows take the current town, and a flush that would write into another town raises.
   With no current town, a query on town data raises NoTownSelected: the application fails closed.
-- **PostgreSQL** enforces the same with row-level security; each transaction starts with
-  `set_config('app.town_id', …, true)` (SET LOCAL), which the policies compare `town_id` with.
+- **PostgreSQL** enforces the same with row-level security (migration 0031): each transaction starts with
+  `set_config('app.town_id', …, true)` (SET LOCAL), which the policies compare `town_id` with. There is no way
+  round it for the application: code that works across towns (jobs, the operator's actions) enters each town in
+  turn with `use_town`, or reads only the platform's tables (towns, rate_limits, notice_worker_leases, operators).
 """
 from __future__ import annotations
 
@@ -70,8 +72,6 @@ def _scope_to_town(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # loads of an object already read inside its town (the criteria travel with it)
-    if state.execution_options.get("all_towns"):
-        return  # platform code that must see every town (the operator's counts); PostgreSQL's policies still apply
     town_id = current_town_id()
     if town_id is None:
         if any(_is_town_mapper(m) for m in state.all_mappers):
@@ -291,6 +291,12 @@ def platform_session(prefix: str, cookie_name: str) -> None:
     _PLATFORM_SESSIONS[prefix] = cookie_name
 
 
+def _enter(town_id: int | None, ref: TownRef | None) -> None:
+    """Make this the request's town; a transaction already under way (finding the town read `towns`) follows."""
+    g.town_id, g.town_ref = town_id, ref
+    _sync_postgres(town_id)
+
+
 def _bind_request_town() -> None:
     if request.content_length and request.max_content_length and request.content_length > request.max_content_length:
         abort(413)  # refused before any database work, as the door itself would
@@ -299,10 +305,13 @@ def _bind_request_town() -> None:
         # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town
         # (also its redirects and 404s: /operator → /operator/).
         g.previous_town = (g.get("town_id"), g.get("town_ref"))
-        g.town_id, g.town_ref = None, None
+        _enter(None, None)
         return
     try:
         ref = town_by_slug(slug) if slug else default_town()
+        if ref is not None and ref.active:
+            # Finding the town may have begun the transaction (with no town, or the previous one): it follows.
+            _sync_postgres(ref.id)
     except (DBAPIError, SATimeoutError) as exc:
         # The database is down or its pool exhausted: LINE redelivers a webhook answered 503, as for any door.
         db.session.rollback()
@@ -311,13 +320,13 @@ def _bind_request_town() -> None:
     g.previous_town = (g.get("town_id"), g.get("town_ref"))
     if ref is None:
         if slug or request.endpoint not in _PLATFORM_ENDPOINTS:
-            g.town_id, g.town_ref = None, None
+            _enter(None, None)
             if request.endpoint in _PLATFORM_ENDPOINTS:
                 return
             abort(404)
         return
     if not ref.active:
-        g.town_id, g.town_ref = None, None
+        _enter(None, None)
         abort(503, description="この町のサービスは現在停止しています。")
     g.town_id, g.town_ref = ref.id, ref
 
@@ -325,7 +334,10 @@ def _bind_request_town() -> None:
 def _restore_town(_exc=None) -> None:
     previous = g.pop("previous_town", None)
     if previous is not None:
-        g.town_id, g.town_ref = previous
+        try:
+            _enter(*previous)
+        except DBAPIError:  # the connection broke during the request: nothing of its transaction is kept anyway
+            db.session.rollback()
 
 
 _PLATFORM_ENDPOINTS: set[str | None] = {"healthz", "favicon", "static"}

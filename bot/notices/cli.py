@@ -7,6 +7,7 @@ import sys
 import threading
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -181,6 +182,12 @@ def send_due(max_wait: float, threads: int) -> None:
 @click.option("--threads", default=1, show_default=True, help="Parallel delivery threads.")
 def run_worker(threads: int) -> None:
     """Run until stopped: send due notices and deliver the outbox (the Procfile's worker)."""
+    from bot.dbroles import check_app_role
+
+    try:  # as the web processes do: production refuses a role that row-level security would not bind
+        check_app_role(current_app._get_current_object())
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     stop = threading.Event()
 
     def on_signal(signum, frame):  # finish the batch in hand, then exit

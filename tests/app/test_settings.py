@@ -134,3 +134,11 @@ def test_documented_defaults_are_the_parsed_defaults():
                 assert settings[key] == expected, name
         checked += 1
     assert checked >= 70
+
+
+def test_the_migration_url_is_read_like_database_url_and_empty_means_database_url():
+    settings = from_environment("/tmp", {"DATABASE_URL": "postgres://bot_app@db/bot",
+                                         "DATABASE_MIGRATION_URL": " postgres://bot_owner@db/bot "})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://bot_app@db/bot"
+    assert settings["DATABASE_MIGRATION_URL"] == "postgresql+psycopg://bot_owner@db/bot"
+    assert from_environment("/tmp", {"DATABASE_MIGRATION_URL": ""})["DATABASE_MIGRATION_URL"] == ""

@@ -111,7 +111,7 @@ def test_masking_is_idempotent_and_spares_text_without_digits(text):
         assert once == text
 
 
-def test_upgrading_masks_questions_logged_before_the_fix(app, fake_line, tmp_path):
+def test_upgrading_masks_questions_logged_before_the_fix(app, fake_line, tmp_path, request):
     """Rows stored unmasked by earlier versions are masked by migration 0004_privacy, on each backend."""
     from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
@@ -125,16 +125,18 @@ def test_upgrading_masks_questions_logged_before_the_fix(app, fake_line, tmp_pat
     if app.config["BACKEND"] == "sqlite":
         uri, drop = f"sqlite:///{tmp_path / 'old.sqlite3'}", None
     else:  # a database of its own: the shared one is already at the newest revision
-        server = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        # made and migrated by the session's owner role: the app's role may not create databases
+        server = make_url(request.getfixturevalue("pg_database").owner)
+        name = f"{server.database}_remask"
         admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS remask_test"))
-            conn.execute(text("CREATE DATABASE remask_test"))
-        uri = server.set(database="remask_test").render_as_string(hide_password=False)
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        uri = server.set(database=name).render_as_string(hide_password=False)
 
         def drop():
             with admin.connect() as conn:
-                conn.execute(text("DROP DATABASE remask_test"))
+                conn.execute(text(f"DROP DATABASE {name}"))
             admin.dispose()
     old = create_app(base_config(uri, fake_line))
     try:

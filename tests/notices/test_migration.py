@@ -16,14 +16,16 @@ def empty_db(request, tmp_path, fake_line):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migration.sqlite3'}"
         return
-    server = request.getfixturevalue("pg_url")
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    # Made by the session's owner role (it may create databases; the app's role may not), which migrates it too.
+    pg = request.getfixturevalue("pg_database")
+    name = f"{pg.database}_migration"
+    admin = create_engine(pg.owner, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text("DROP DATABASE IF EXISTS notices_migration"))
-        c.execute(text("CREATE DATABASE notices_migration"))
-    yield server.rsplit("/", 1)[0] + "/notices_migration"
+        c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        c.execute(text(f"CREATE DATABASE {name}"))
+    yield pg.url_of(pg.owner, name)
     with admin.connect() as c:
-        c.execute(text("DROP DATABASE IF EXISTS notices_migration WITH (FORCE)"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 
