@@ -23,11 +23,11 @@ import time
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from bot.core import audit
-from bot.core.tenancy import TownRef, current_ref, default_slug, town_by_slug, town_lru
+from bot.core.tenancy import TownRef, current_ref, town_by_slug, town_lru
 from bot.extensions import db
 from bot.line.client import LineGateway
 from bot.models.tenancy import NoTownSelected, Tenant
@@ -118,8 +118,8 @@ def _gateway(token: str) -> LineGateway:
     return LineGateway(token, config["LINE_API_ENDPOINT"], config["LINE_API_TIMEOUT"], config["LINE_API_CONNECTIONS"])
 
 
-def _town_line(ref: TownRef) -> _TownLine:
-    lru = town_lru("line_channel")
+def _town_line(ref: TownRef, app: Flask) -> _TownLine:
+    lru = app.extensions.get(("town_lru", "line_channel")) or town_lru("line_channel", app)
 
     def build() -> _TownLine:
         stored = stored_channel(ref.id)
@@ -132,43 +132,37 @@ def _town_line(ref: TownRef) -> _TownLine:
     return line
 
 
-def _ref(ref: TownRef | None) -> TownRef:
+def resolve(ref: TownRef | None = None) -> tuple[Channel, LineGateway | None]:
+    """Return the current (or given) town's channel and the gateway built from its own token; the gateway is None
+    when the town is the default town using the app settings (their gateway is app.extensions["line_gateway"]).
+
+    Empty secret or token: the town has no channel. One call per webhook: a dictionary look-up and a comparison."""
     ref = ref or current_ref()
     if ref is None:
         raise NoTownSelected("a town's LINE channel was asked for with no current town")
-    return ref
-
-
-def uses_settings(ref: TownRef | None = None) -> bool:
-    """Tell whether the town's channel comes from the app settings (the default town with none stored)."""
-    ref = _ref(ref)
-    return not _town_line(ref).has_own and bool(ref.slug) and ref.slug == default_slug()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    line = _town_line(ref, app)
+    config = app.config
+    if line.has_own or not ref.slug or ref.slug != config.get("DEFAULT_TOWN", "default"):
+        return line.stored, line.gateway
+    return Channel(config["LINE_CHANNEL_SECRET"], config["LINE_CHANNEL_ACCESS_TOKEN"], line.stored.bot_user_id), None
 
 
 def town_channel(ref: TownRef | None = None) -> Channel:
     """Return the current (or given) town's LINE channel; empty secret or token: the town has none."""
-    ref = _ref(ref)
-    line = _town_line(ref)
-    if line.has_own or not ref.slug or ref.slug != default_slug():
-        return line.stored
-    config = current_app.config
-    return Channel(config["LINE_CHANNEL_SECRET"], config["LINE_CHANNEL_ACCESS_TOKEN"], line.stored.bot_user_id)
+    return resolve(ref)[0]
 
 
-def own_gateway(ref: TownRef | None = None) -> LineGateway | None:
-    """Return the gateway built from the town's own stored token; None when it uses the app settings' channel."""
-    ref = _ref(ref)
-    line = _town_line(ref)
-    if line.has_own or not ref.slug or ref.slug != default_slug():
-        return line.gateway
-    return None
+def uses_settings(ref: TownRef | None = None) -> bool:
+    """Tell whether the town's channel comes from the app settings (the default town with none stored)."""
+    return resolve(ref)[1] is None
 
 
 def town_gateway(ref: TownRef | None = None) -> LineGateway:
     """Return the gateway that calls LINE with the current (or given) town's access token.
 
     Its `configured` is False when the town has no token (nothing can reach LINE)."""
-    return own_gateway(ref) or current_app.extensions["line_gateway"]  # else the app settings' (single-town mode)
+    return resolve(ref)[1] or current_app.extensions["line_gateway"]  # else the app settings' (single-town mode)
 
 
 def refreshed(ref: TownRef) -> TownRef | None:

@@ -16,8 +16,7 @@ from bot.conversation import prepare, respond_to_event
 from bot.conversation.records import Claim, record_standby
 from bot.core.tenancy import TownRef, current_ref
 from bot.extensions import db
-from bot.line.channels import (BOT_USER_ID, Channel, own_gateway, record_bot_user_id, refreshed, town_channel,
-                               uses_settings)
+from bot.line.channels import BOT_USER_ID, Channel, record_bot_user_id, refreshed, resolve
 from bot.line.client import LineGateway
 from bot.line.events import is_standby, source_of, to_incoming
 from bot.line.limits import MAX_MESSAGES_PER_REPLY
@@ -38,9 +37,9 @@ def callback():
     ref = current_ref()
     if ref is None:
         abort(404)
-    channel = town_channel(ref)
+    channel, gateway = resolve(ref)  # gateway None: the app settings' channel, the sender's own gateway
     if not channel.secret or not channel.access_token:
-        if uses_settings(ref):
+        if gateway is None:
             abort(503, "LINE is not configured: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN.")
         abort(503, "LINE is not configured for this town: set its channel with flask towns set-channel.")
     raw = request.get_data(cache=False)
@@ -55,16 +54,15 @@ def callback():
         # Signed with another secret: another town's channel, a forgery, or a secret another process rotated.
         fresh = refreshed(ref)
         if fresh is not None:
-            ref, channel = fresh, town_channel(fresh)
+            ref, (channel, gateway) = fresh, resolve(fresh)
             payload = _parse(body, signature, channel.secret, len(raw)) if channel.secret else _BAD_SIGNATURE
         if payload is _BAD_SIGNATURE:
             log.warning("webhook rejected for town %s: bad signature (%d bytes)", ref.slug, len(raw))
             abort(400, "Invalid signature.")
     if payload is None:
         abort(400, "Malformed webhook body.")
-    ref, channel = _check_destination(ref, channel, getattr(payload, "destination", None))
+    ref, channel, gateway = _check_destination(ref, channel, gateway, getattr(payload, "destination", None))
     sender: ReplySender = current_app.extensions["line_sender"]
-    gateway = own_gateway(ref)  # None: the app settings' channel, the sender's own gateway
     budget = Budget(time.monotonic() + config.get("WEBHOOK_BUDGET_SECONDS", DEFAULT_BUDGET_SECONDS))
     for event in payload.events or []:
         _handle(event, sender, gateway, budget)
@@ -85,33 +83,34 @@ def _parse(body: str, signature: str, secret: str, size: int):
         return None
 
 
-def _check_destination(ref: TownRef, channel: Channel, destination: object) -> tuple[TownRef, Channel]:
+def _check_destination(ref: TownRef, channel: Channel, gateway: LineGateway | None,
+                       destination: object) -> tuple[TownRef, Channel, LineGateway | None]:
     """Refuse a verified body meant for another bot; record the bot's user id from the town's first webhook."""
     destination = destination if isinstance(destination, str) else ""
     if channel.bot_user_id:
         if destination == channel.bot_user_id:
-            return ref, channel
+            return ref, channel, gateway
         fresh = refreshed(ref)  # the bot user id may have been changed by an operator in another process
         if fresh is not None:
-            ref, channel = fresh, town_channel(fresh)
+            ref, (channel, gateway) = fresh, resolve(fresh)
             if destination == channel.bot_user_id:
-                return ref, channel
+                return ref, channel, gateway
         log.warning("webhook rejected for town %s: the destination is not this town's bot", ref.slug)
         abort(400, "The webhook is for another bot (destination).")
     if not BOT_USER_ID.match(destination):
         # Nothing to compare with and nothing worth recording: LINE always names the bot; the signature stands.
-        return ref, channel
+        return ref, channel, gateway
     try:
         ref = record_bot_user_id(ref, destination)
     except (OperationalError, PoolTimeout) as exc:
         db.session.rollback()
         _log_failure("database unavailable while recording the bot user id", None, exc)
         abort(503, "The database is unavailable; LINE will redeliver the event.")
-    channel = town_channel(ref)
+    channel, gateway = resolve(ref)
     if channel.bot_user_id != destination:  # another worker recorded another bot first
         log.warning("webhook rejected for town %s: the destination is not this town's bot", ref.slug)
         abort(400, "The webhook is for another bot (destination).")
-    return ref, channel
+    return ref, channel, gateway
 
 
 def _handle(event, sender: ReplySender, gateway: LineGateway | None, budget: Budget) -> None:
