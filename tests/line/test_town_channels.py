@@ -3,6 +3,7 @@ and every call to LINE made for it (replies, push fallbacks, notices, rich menus
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from sqlalchemy import func, select, update
@@ -222,3 +223,27 @@ def test_an_expired_reply_token_falls_back_to_a_push_with_the_towns_token(app, t
     pushes = fake_line.calls(PUSH)
     assert len(pushes) == 1 and pushes[0].body["to"] == RESIDENT
     assert bearer(fake_line.calls(REPLY)[0]) == bearer(pushes[0]) == f"Bearer {B_TOKEN}"
+
+
+def test_forged_bodies_read_the_town_again_at_most_once_a_second(app, towns, fake_line):
+    """A bad signature makes the process read the town again (a rotation elsewhere), but a flood costs one query."""
+    from sqlalchemy import event
+
+    assert post(app, "furano", [events.follow()], secret=A_SECRET, destination=A_BOT).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if "FROM towns" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    started = time.monotonic()
+    try:
+        for _ in range(20):
+            assert post(app, "furano", [events.follow()], secret="forged", destination=A_BOT).status_code == 400
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert 1 <= len(reads) <= 1 + int(time.monotonic() - started), reads  # at most one a second, not one a body
+    assert fake_line.calls(REPLY)[1:] == []
