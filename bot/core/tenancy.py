@@ -16,13 +16,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
 import click
@@ -53,10 +54,26 @@ class TownRef:
     slug: str
     name: str
     status: str
+    # Changes whenever the town's stored LINE channel changes (a digest of the sealed secret and token and the bot
+    # user id): the per-town channel caches (bot/line/channels.py) compare it, so every worker process notices a
+    # rotation as soon as it reads the town again, with no signal between processes.
+    channel_stamp: str = field(default="", repr=False, compare=False)
 
     @property
     def active(self) -> bool:
         return self.status == ACTIVE
+
+
+# What a TownRef is read from: the town's own columns, then the channel columns its stamp digests.
+_REF_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status,
+                Tenant.line_channel_secret, Tenant.line_access_token, Tenant.line_bot_user_id)
+
+
+def _ref(row) -> TownRef:
+    town_id, slug, name, status, secret, token, bot_user_id = row
+    stamp = hashlib.blake2b("\0".join((secret or "", token or "", bot_user_id or "")).encode(),
+                            digest_size=12).hexdigest()
+    return TownRef(town_id, slug, name, status, stamp)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -174,9 +191,8 @@ def town_by_slug(slug: str, *, fresh: bool = False) -> TownRef | None:
     hit = directory.by_slug.get(slug)
     if hit and not fresh and now - hit[0] < current_app.config.get("TOWN_CACHE_SECONDS", 5):
         return hit[1]
-    row = db.session.execute(select(Tenant.id, Tenant.slug, Tenant.name, Tenant.status)
-                             .where(Tenant.slug == slug)).first()
-    ref = TownRef(*row) if row else None
+    row = db.session.execute(select(*_REF_COLUMNS).where(Tenant.slug == slug)).first()
+    ref = _ref(row) if row else None
     with directory.lock:
         if len(directory.by_slug) > 10_000:
             directory.by_slug.clear()
@@ -207,9 +223,8 @@ def current_ref() -> TownRef | None:
         return ref
     if town_id is None:
         return None
-    row = db.session.execute(select(Tenant.id, Tenant.slug, Tenant.name, Tenant.status)
-                             .where(Tenant.id == town_id)).first()
-    return TownRef(*row) if row else None
+    row = db.session.execute(select(*_REF_COLUMNS).where(Tenant.id == town_id)).first()
+    return _ref(row) if row else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -430,10 +445,10 @@ def add_town_options(group: click.Group, every_town: frozenset[str] = frozenset(
 def job_towns() -> list[TownRef]:
     """Return the towns a job works for: the current town, or, with none, every active town (by id)."""
     town_id = current_town_id()
-    rows = db.session.execute(select(Tenant.id, Tenant.slug, Tenant.name, Tenant.status)
+    rows = db.session.execute(select(*_REF_COLUMNS)
                               .where(Tenant.id == town_id if town_id is not None else Tenant.status == ACTIVE)
                               .order_by(Tenant.id)).all()
-    return [TownRef(*row) for row in rows]
+    return [_ref(row) for row in rows]
 
 
 def for_each_town(job: Callable[[TownRef], T]) -> list[T]:
@@ -470,6 +485,14 @@ class TownLRU:
     def peek(self, town_id: int) -> Any:
         return self.items.get(town_id)
 
+    def put(self, town_id: int, item: Any) -> None:
+        """Replace a town's object (one that went stale), as the most recently used."""
+        with self.lock:
+            self.items[town_id] = item
+            self.items.move_to_end(town_id)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
@@ -477,11 +500,16 @@ class TownLRU:
 
 def town_cache(kind: str, factory: Callable[[], T], app: Flask | None = None) -> T:
     """Return the current town's cache object of this kind (made by factory on first use)."""
+    return town_lru(kind, app).get(require_town_id(), factory)
+
+
+def town_lru(kind: str, app: Flask | None = None) -> TownLRU:
+    """Return the LRU of one kind, made on first use (TOWN_CACHE_TOWNS towns)."""
     app = app or current_app
     lru = app.extensions.get(("town_lru", kind))
     if lru is None:
         lru = app.extensions.setdefault(("town_lru", kind), TownLRU(app.config.get("TOWN_CACHE_TOWNS", 64)))
-    return lru.get(require_town_id(), factory)
+    return lru
 
 
 def town_caches(kind: str, app: Flask | None = None) -> TownLRU | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import current_app
 from sqlalchemy import select
 
 from bot.extensions import db
 from bot.forms import catalog, store
 from bot.forms.links import make_link_token
 from bot.line import flex, postback
+from bot.line.channels import town_gateway
 from bot.line.limits import clip
 from bot.line.messages import Chip, Message, quick_reply
 from bot.line.messages import text as text_message
@@ -89,7 +89,7 @@ def notify_received(row: FormSubmission, *, updated: bool) -> str:
             "登録内容の確認は「応援団の登録内容」、取消しは「応援団をやめる」と送ってください。")
     # One key per receipt and moment: a retry of this push is not delivered twice, a later update is.
     key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"form-receipt:{row.receipt_no}:{row.updated_at.isoformat()}"))
-    result = current_app.extensions["line_gateway"].push(row.line_user_id, [text_message(body)], key)
+    result = town_gateway().push(row.line_user_id, [text_message(body)], key)
     if not result.ok:
         log.warning("form %s: receipt push for submission %s failed (status %s)", row.form_slug, row.receipt_no,
                     result.status)

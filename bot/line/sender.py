@@ -21,12 +21,14 @@ _RETRY_NAMESPACE = uuid.UUID("6f1c1c86-7d8e-4c4b-9a51-3f0b6e7c2a10")
 
 @dataclass(frozen=True)
 class ReplyJob:
-    """One reply to send: the token, the messages, and whom to push to if the token has expired."""
+    """One reply to send: the token, the messages, whom to push to if the token has expired, and the gateway of
+    the town whose webhook it answers (None: the sender's own, the app settings' channel)."""
 
     event_id: str | None
     reply_token: str
     messages: list[dict[str, Any]]
     push_to: str | None = None
+    gateway: LineGateway | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -107,7 +109,7 @@ class ReplySender:
                 # Back-pressure: when LINE is slower than residents are asking, the webhook waits for it.
                 log.warning("reply queue full (%d): sending the reply to event %s inline",
                             self.queue_size, job.event_id or "-")
-        deliver(job, self.gateway, budget)
+        deliver(job, job.gateway or self.gateway, budget)
 
     def drain(self, timeout: float) -> bool:
         """Wait until every queued reply has been sent (or given up); False when time ran out."""
@@ -150,7 +152,7 @@ class ReplySender:
             if job is None:
                 return
             try:
-                deliver(job, self.gateway)
+                deliver(job, job.gateway or self.gateway)
             except Exception:  # a bug in one reply must not stop the thread that sends the next ones
                 log.exception("failed to send the reply to event %s", job.event_id or "-")
             finally:

@@ -46,8 +46,8 @@ class Tenant(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)  # its path prefix: /<slug>/callback, /<slug>/admin/
     name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
-    # The LINE channel, encrypted at rest with TOWN_SECRETS_KEY (bot/town/channels.py); empty: use the environment's
-    # LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN (the single-town default).
+    # The LINE channel, encrypted at rest with TOWN_SECRETS_KEY (bot/line/channels.py); empty: the default town uses
+    # the environment's LINE_CHANNEL_SECRET / LINE_CHANNEL_ACCESS_TOKEN (the single-town default), any other has none.
     line_channel_secret: Mapped[str] = mapped_column(Text, default="")
     line_access_token: Mapped[str] = mapped_column(Text, default="")
     # The bot's user id: a webhook body's `destination` must equal it. Empty: recorded from the first verified webhook.

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from bot.extensions import db
+from bot.line.channels import town_gateway
 from bot.line.client import LineGateway, SendResult
 from bot.line.messages import Message
 from bot.models import Entry, Notice, OutboxBatch, utcnow
@@ -74,9 +75,14 @@ def _due(now: datetime, lease: timedelta):
 class Deliverer:
     """One worker's delivery loop state: its name, the gateway and the messages it built."""
 
+    @property
+    def gateway(self) -> LineGateway:
+        """Return the gateway for the current town's batches: the one given, else the town's channel."""
+        return self._gateway or town_gateway()
+
     def __init__(self, gateway: LineGateway | None = None, name: str | None = None) -> None:
         config = current_app.config
-        self.gateway = gateway or current_app.extensions["line_gateway"]
+        self._gateway = gateway  # given (the demo's stand-in); else each batch's town's own channel
         self.name = name or worker_name()
         # Threads of one worker process share SQLite's single-worker lock under the process's name.
         self.lock_holder = self.name

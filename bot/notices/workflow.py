@@ -14,6 +14,7 @@ from bot.core import audit
 from bot.core.problems import FORM, Invalid, Problem
 from bot.staff import grants
 from bot.extensions import db
+from bot.line.channels import town_gateway
 from bot.line.client import LineGateway, SendResult
 from bot.models import Entry, Facility, Notice, TestRecipient, User, utcnow
 from bot.notices import audience, channels, compose, public, topics
@@ -242,7 +243,7 @@ def test_send(notice: Notice, recipient: TestRecipient, by: str, gateway: LineGa
     """Push a draft or waiting notice to one registered staff test recipient, within the hourly limit."""
     if notice.status not in TEST_SENDABLE:
         raise Invalid("テスト送信できるのは、下書きと承認待ちのお知らせだけです。")
-    gateway = gateway or current_app.extensions["line_gateway"]
+    gateway = gateway or town_gateway()
     if not gateway.configured:
         raise Invalid("LINE との接続がまだ設定されていません（チャネルアクセストークンが未設定です）。"
                           "設定が済むまでテスト送信はできません。")

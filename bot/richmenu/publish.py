@@ -13,13 +13,15 @@ from sqlalchemy import select
 
 from bot.core import audit
 from bot.extensions import db
+from bot.line.channels import town_channel
 from bot.models import RichMenuPublication, utcnow
 from bot.richmenu.spec import MenuSpec
 
 log = logging.getLogger(__name__)
 
 MODE_LABELS = {"normal": "通常のメニュー", "disaster": "災害時のメニュー"}
-NOT_CONFIGURED = ("LINEのチャネルアクセストークン（LINE_CHANNEL_ACCESS_TOKEN）が設定されていないため、"
+NOT_CONFIGURED = ("この町のLINEチャネルアクセストークン（運用者が設定する町のLINEチャネル、または"
+                  "LINE_CHANNEL_ACCESS_TOKEN）が設定されていないため、"
                   "LINEには公開していません。シミュレーターでは公開なしで動きます。")
 
 
@@ -64,8 +66,8 @@ class PublishResult:
 
 
 def configured() -> bool:
-    """Tell whether a LINE access token is set, so that publishing can reach LINE."""
-    return bool(current_app.config.get("LINE_CHANNEL_ACCESS_TOKEN"))
+    """Tell whether the current town's LINE access token is set, so that publishing can reach LINE."""
+    return bool(town_channel().access_token)
 
 
 def current(mode: str) -> RichMenuPublication | None:
@@ -78,11 +80,11 @@ def current(mode: str) -> RichMenuPublication | None:
 
 
 class _Line:
-    """The SDK's MessagingApi and MessagingApiBlob on one endpoint, each call with a timeout and Japanese errors."""
+    """The SDK's MessagingApi and MessagingApiBlob on one endpoint with one town's access token, each call with a
+    timeout and Japanese errors."""
 
-    def __init__(self, config: Any) -> None:
-        configuration = Configuration(host=config["LINE_API_ENDPOINT"].rstrip("/"),
-                                      access_token=config["LINE_CHANNEL_ACCESS_TOKEN"])
+    def __init__(self, config: Any, access_token: str) -> None:
+        configuration = Configuration(host=config["LINE_API_ENDPOINT"].rstrip("/"), access_token=access_token)
         configuration.retries = False  # a retried create would leave a second menu behind
         self.timeout = config.get("RICHMENU_API_TIMEOUT", 10.0)
         self.client = ApiClient(configuration)
@@ -150,9 +152,10 @@ def publish(spec: MenuSpec, actor: str, *, make_default: bool, snapshot: dict[st
 
     snapshot is the menu as residents get it (bot.richmenu.review), kept so the next publish can show its changes.
     """
-    if not configured():
+    token = town_channel().access_token
+    if not token:
         raise PublishError(NOT_CONFIGURED)
-    line = _Line(current_app.config)
+    line = _Line(current_app.config, token)
     try:
         return _publish(line, spec, actor, make_default, snapshot)
     finally:

@@ -201,6 +201,12 @@ def test_production_config_keeps_its_promises():
         assert directive in text, directive
     callback = re.search(r"location = /callback \{(.*?)\}", text, re.DOTALL).group(1)
     assert "client_max_body_size 1m;" in callback and "limit_req zone=line_webhook" in callback
+    # Each town's webhook, /<slug>/callback, with a slug as the app accepts them: the same limits.
+    from bot.core.tenancy import SLUG_PATTERN
+    town_callback = 'location ~ "^/' + SLUG_PATTERN.pattern[1:-1] + '/callback$" {'
+    assert town_callback in text
+    towns = text.split(town_callback, 1)[1].split("}", 1)[0]
+    assert "client_max_body_size 1m;" in towns and "limit_req zone=line_webhook" in towns
     assert "limit_req zone=admin_login" in re.search(r"location = /admin/login \{(.*?)\}", text, re.DOTALL).group(1)
     # Unknown host names get no answer; every access log line leaves the query string and Referer out.
     assert text.count("return 444;") == 2 and "ssl_reject_handshake on;" in text
