@@ -298,3 +298,48 @@ def test_the_policy_lets_the_town_indexes_work(seeded):
             "EXPLAIN SELECT id FROM followers WHERE line_user_id = :u"), {"u": "U" + "1" * 32}).scalars())
         db.session.rollback()
     assert "Index" in plan and "town_id" in plan and "line_user_id" in plan, plan
+
+
+# --- the migration goes down and up again -----------------------------------------------------------------------------
+
+def test_the_migration_downgrades_to_no_policy_and_upgrades_again(app, fake_line, request):
+    from flask_migrate import downgrade, upgrade
+
+    pg = request.getfixturevalue("pg_database")
+    name = f"{pg.database}_rls"
+    admin = create_engine(pg.admin, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {name} OWNER {pg.owner_role}"))
+    own = create_app(base_config(pg.url_of(pg.owner, name), fake_line))
+    try:
+        with own.app_context():
+            upgrade()
+            tables = catalog_town_tables(db.session.connection())
+            assert rls_problems(db.session.connection(), tables) == []
+            db.session.commit()
+            downgrade(revision="0030_operators")
+            connection = db.session.connection()
+            assert connection.execute(text("SELECT count(*) FROM pg_policies")).scalar() == 0
+            assert connection.execute(text(
+                "SELECT count(*) FROM pg_class WHERE relrowsecurity OR relforcerowsecurity")).scalar() == 0
+            # Without the policies the owner sees every town's rows again (what 0031 took away from it).
+            connection.execute(text("INSERT INTO towns (id, slug, name, status, line_channel_secret, "
+                                    "line_access_token, line_bot_user_id, pack_dir, created_at, updated_at) VALUES "
+                                    "(2, 'biei', '美瑛町', 'active', '', '', '', '', now(), now())"))
+            connection.execute(text("INSERT INTO town_settings (town_id, key, value, updated_by, updated_at) "
+                                    "VALUES (2, 'phone', 'x', 'test', now())"))
+            assert connection.execute(text("SELECT count(*) FROM town_settings")).scalar() == 1
+            db.session.commit()
+            upgrade()
+            connection = db.session.connection()
+            assert rls_problems(connection, tables) == []
+            assert connection.execute(text("SELECT count(*) FROM town_settings")).scalar() == 0  # town 1's view
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        own.extensions["line_sender"].close()
+        with admin.connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

@@ -125,18 +125,19 @@ def test_upgrading_masks_questions_logged_before_the_fix(app, fake_line, tmp_pat
     if app.config["BACKEND"] == "sqlite":
         uri, drop = f"sqlite:///{tmp_path / 'old.sqlite3'}", None
     else:  # a database of its own: the shared one is already at the newest revision
-        # made and migrated by the session's owner role: the app's role may not create databases
-        server = make_url(request.getfixturevalue("pg_database").owner)
-        name = f"{server.database}_remask"
-        admin = create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        # owned and migrated by the session's owner role (the app's role may not create tables), made and dropped
+        # by the server's superuser (only it may end an autovacuum worker still in the database)
+        pg = request.getfixturevalue("pg_database")
+        name = f"{pg.database}_remask"
+        admin = create_engine(pg.admin, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        uri = server.set(database=name).render_as_string(hide_password=False)
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name} OWNER {pg.owner_role}"))
+        uri = make_url(pg.owner).set(database=name).render_as_string(hide_password=False)
 
         def drop():
             with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE {name}"))
+                conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
             admin.dispose()
     old = create_app(base_config(uri, fake_line))
     try:

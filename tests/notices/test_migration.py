@@ -16,13 +16,14 @@ def empty_db(request, tmp_path, fake_line):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migration.sqlite3'}"
         return
-    # Made by the session's owner role (it may create databases; the app's role may not), which migrates it too.
+    # Owned by the session's owner role, which migrates it; made and dropped by the server's superuser (only a
+    # superuser may end an autovacuum worker that happens to be in the database when it is dropped).
     pg = request.getfixturevalue("pg_database")
     name = f"{pg.database}_migration"
-    admin = create_engine(pg.owner, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg.admin, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        c.execute(text(f"CREATE DATABASE {name}"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {name} OWNER {pg.owner_role}"))
     yield pg.url_of(pg.owner, name)
     with admin.connect() as c:
         c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -80,7 +80,7 @@ class PgDatabase:
     """A database of its own on a server, owned by a role of its own, with an application role beside it."""
 
     admin: str  # a superuser's URL (the server's): creates and drops the roles and the database
-    owner: str  # the tables' owner (migrations; CREATEDB for tests that migrate a database of their own)
+    owner: str  # the tables' owner (migrations), nothing more
     app: str  # the application's role: no ownership, no BYPASSRLS (privileges come from `flask db grant`)
     owner_role: str
     app_role: str
@@ -100,7 +100,7 @@ def provision(admin_url: str, prefix: str = "bot") -> PgDatabase:
     admin = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
-            c.execute(text(f"CREATE ROLE {owner} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE "
+            c.execute(text(f"CREATE ROLE {owner} LOGIN NOCREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE "
                            f"PASSWORD '{owner_password}'"))
             c.execute(text(f"CREATE ROLE {app} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
                            f"PASSWORD '{app_password}'"))
