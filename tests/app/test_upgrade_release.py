@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,20 +31,33 @@ TOWN_NAME = "北海道芦別市"  # the release's 町の設定 name (the dump's 
 DATABASE = "release_upgrade"
 
 
+@dataclass(frozen=True)
+class Database:
+    """An empty database of the test's own, as a deployment has it."""
+
+    app: str  # what the application connects with (on PostgreSQL: its own role, bound by row-level security)
+    owner: str  # what migrations run as (on PostgreSQL: the tables' owner, bound by the forced policies too)
+    reader: str  # what the test compares rows with: every town's rows (on PostgreSQL: the server's superuser)
+    app_role: str = ""  # PostgreSQL: the role `flask db grant` gives its privileges to
+
+
 @pytest.fixture(params=BACKENDS)
 def empty_db(request, tmp_path, fake_line):
-    """Yield the URL of an empty database of its own."""
+    """Yield an empty database of the test's own."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'release.sqlite3'}"
+        url = f"sqlite:///{tmp_path / 'release.sqlite3'}"
+        yield Database(url, url, url)
         return
-    server = request.getfixturevalue("pg_url")
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    # Owned by the session's owner role, made and dropped by the server's superuser (see tests/notices/test_migration.py).
+    pg = request.getfixturevalue("pg_database")
+    name = f"{pg.database}_release"
+    admin = create_engine(pg.admin, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        c.execute(text(f"CREATE DATABASE {DATABASE}"))
-    yield server.rsplit("/", 1)[0] + "/" + DATABASE
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {name} OWNER {pg.owner_role}"))
+    yield Database(pg.url_of(pg.app, name), pg.url_of(pg.owner, name), pg.url_of(pg.admin, name), pg.app_role)
     with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 
@@ -97,43 +111,56 @@ def _plain(value):
 
 
 def test_the_previous_releases_demo_database_upgrades_into_the_default_town(empty_db, fake_line):
-    config = base_config(empty_db, fake_line)
+    config = {**base_config(empty_db.app, fake_line), "DATABASE_MIGRATION_URL": empty_db.owner}
     config["TOWN_NAME"] = "設定にない名前"  # the stored 町の設定 name wins over the environment's
     app = create_app(config)
-    with app.app_context():
-        upgrade(revision=PREVIOUS_HEAD)
-        with db.engine.begin() as connection:
-            load_dump(connection)
-        with db.engine.connect() as connection:
-            inspector = inspect(connection)
-            tables = {t: [c["name"] for c in inspector.get_columns(t)]
-                      for t in inspector.get_table_names() if t != "alembic_version"}
-            before = snapshot(connection, tables)
-        assert "towns" not in tables
-        filled = {t for t, rows in before.items() if rows}
-        # The dump is the release's demo month: residents, questions, the inbox, notices, staff, forms, signage.
-        assert {"followers", "question_log", "inbox_resolutions", "notices", "notice_batches", "users", "audit_log",
-                "form_submissions", "signage_screens", "town_settings", "entries"} <= filled
-        assert len(before["question_log"]) > 100 and len(before["followers"]) == 48
+    owner = create_engine(empty_db.owner)
+    reader = create_engine(empty_db.reader)
+    try:
+        with app.app_context():
+            upgrade(revision=PREVIOUS_HEAD)  # as the owner (DATABASE_MIGRATION_URL), as a deployment upgrades
+            with owner.begin() as connection:
+                load_dump(connection)
+            with reader.connect() as connection:
+                inspector = inspect(connection)
+                tables = {t: [c["name"] for c in inspector.get_columns(t)]
+                          for t in inspector.get_table_names() if t != "alembic_version"}
+                before = snapshot(connection, tables)
+            assert "towns" not in tables
+            filled = {t for t, rows in before.items() if rows}
+            # The dump is the release's demo month: residents, questions, the inbox, notices, staff, forms, signage.
+            assert {"followers", "question_log", "inbox_resolutions", "notices", "notice_batches", "users",
+                    "audit_log", "form_submissions", "signage_screens", "town_settings", "entries"} <= filled
+            assert len(before["question_log"]) > 100 and len(before["followers"]) == 48
 
-        upgrade()
+            upgrade()
+            if empty_db.app_role:  # PostgreSQL: the application's role gets its privileges, as docs/operations.md says
+                result = app.test_cli_runner().invoke(args=["db", "grant", empty_db.app_role])
+                assert result.exit_code == 0, result.output
 
-        with db.engine.connect() as connection:
-            after = snapshot(connection, tables)
-            for table in tables:
-                assert after[table] == before[table], f"{table}: rows changed in the upgrade"
-            town_tables = {m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TownScoped)}
-            assert set(tables) - town_tables == {"rate_limits", "notice_worker_leases"}  # the platform's tables
-            for table in town_tables:
-                outside = connection.exec_driver_sql(
-                    f'SELECT count(*) FROM "{table}" WHERE town_id IS NULL OR town_id <> {DEFAULT_TOWN_ID}').scalar()
-                assert outside == 0, table
-            towns = connection.exec_driver_sql("SELECT id, slug, name, status FROM towns").all()
-            assert [tuple(t) for t in towns] == [(DEFAULT_TOWN_ID, "default", TOWN_NAME, "active")]
-        db.session.remove()
-        db.engine.dispose()
+            # Read by a role no policy binds (the superuser on PostgreSQL): rows outside the default town would show.
+            with reader.connect() as connection:
+                after = snapshot(connection, tables)
+                for table in tables:
+                    assert after[table] == before[table], f"{table}: rows changed in the upgrade"
+                town_tables = {m.local_table.name for m in db.Model.registry.mappers
+                               if issubclass(m.class_, TownScoped)}
+                assert set(tables) - town_tables == {"rate_limits", "notice_worker_leases"}  # the platform's tables
+                for table in town_tables:
+                    outside = connection.exec_driver_sql(
+                        f'SELECT count(*) FROM "{table}" WHERE town_id IS NULL OR town_id <> {DEFAULT_TOWN_ID}'
+                    ).scalar()
+                    assert outside == 0, table
+                towns = connection.exec_driver_sql("SELECT id, slug, name, status FROM towns").all()
+                assert [tuple(t) for t in towns] == [(DEFAULT_TOWN_ID, "default", TOWN_NAME, "active")]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        app.extensions["line_sender"].close()
+        owner.dispose()
+        reader.dispose()
 
-    served = create_app(base_config(empty_db, fake_line))
+    served = create_app(base_config(empty_db.app, fake_line))  # the application's own role from here
     try:
         _serves_the_default_town(served, fake_line)
     finally:
