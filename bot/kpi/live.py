@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.forms.kpi import registrations
 from bot.models.timeutil import to_local
-from bot.signage.health import live_facilities
+from bot.signage.health import has_screens, live_facilities
 
 # The form whose registrations are the club's members (knowledge/forms/supporters-club.yaml).
 SUPPORTERS_FORM = "supporters-club"
@@ -31,5 +31,7 @@ def count(live: str, now: datetime) -> Count | None:
         total = registrations(SUPPORTERS_FORM)
         return None if total is None else Count(Decimal(total), today, SOURCES[live])
     if live == "signage_facilities":
+        if not has_screens():
+            return None  # no screen set up yet: 未入力, not a count of zero
         return Count(Decimal(live_facilities(now)), today, SOURCES[live])
     return None

@@ -71,6 +71,7 @@ def test_nothing_entered_reads_not_entered(loaded_app):
 
 def test_the_supporters_club_counts_paper_and_online_live(loaded_app):
     with loaded_app.app_context():
+        assert store.reading(_kpi("supporters-club"), NOW).value is None  # nothing recorded: 未入力, not 0
         version = make_version()
         submit(version, "S-0001")
         submit(version, "S-0002")
@@ -86,13 +87,14 @@ def test_the_supporters_club_counts_paper_and_online_live(loaded_app):
 
 def test_signage_facilities_count_screens_that_sent_a_heartbeat(loaded_app):
     with loaded_app.app_context():
+        assert store.reading(_kpi("digital-signage"), NOW).value is None  # no screen yet: 未入力, not 0
         hall = facilities.create("市民会館", "", by="staff@example.invalid")
         school = facilities.create("芦別小学校", "", by="staff@example.invalid")
         facilities.create("図書館", "", by="staff@example.invalid")  # no screen at all
         live, _ = facilities.add_screen(hall, "ロビー", by="staff@example.invalid")
         quiet, _ = facilities.add_screen(school, "玄関", by="staff@example.invalid")
         db.session.commit()
-        assert store.reading(_kpi("digital-signage"), NOW).value == 0
+        assert store.reading(_kpi("digital-signage"), NOW).value == 0  # screens set up, none heard from
         health.heartbeat(live, NOW - timedelta(minutes=1))
         health.heartbeat(quiet, NOW - timedelta(hours=2))  # silent for two hours: not counted
         r = store.reading(_kpi("digital-signage"), NOW)
