@@ -227,6 +227,17 @@ def last_change() -> datetime | None:
 # ---------------------------------------------------------------------------------------------------------------
 # The pack: import (adds and corrects the plan's KPIs, never touches an actual) and export.
 
+def audited(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a KPI's pack data as the audit log shows it: Japanese names, the plan's words, no codes."""
+    if data is None:
+        return None
+    def point(p: dict[str, Any]) -> str:
+        return f"{p.get('text', '')}（{year_label(p.get('year', ''))}）"
+    return {"kpi_name": data["name"], "kpi_measure": data["measure"], "kpi_baseline": point(data["baseline"]),
+            "kpi_target": point(data["target"]), "kpi_where": f"総合戦略{data['page']}頁 {data['goal']} {data['program']} {data['policy']}",
+            "kpi_kind": KINDS.get(data["kind"], data["kind"]), "kpi_live": LIVE.get(data["live"], "なし（職員が入力）")}
+
+
 def import_kpis(kpis: list[dict[str, Any]], *, author: str) -> ImportReport:
     """Upsert validated KPIs by key in the caller's transaction; KPIs gone from the pack are retired, not deleted
     (their actuals stay in the history). Each change is audited."""
@@ -247,13 +258,14 @@ def import_kpis(kpis: list[dict[str, Any]], *, author: str) -> ImportReport:
         for name, value in data.items():
             setattr(row, name, value)
         row.retired = False
-        audit.record(author, "kpi.import", "kpi", data["key"], f"KPI「{data['name']}」を取り込み", before, data)
+        audit.record(author, "kpi.import", "kpi", data["key"], f"KPI「{data['name']}」を取り込み", audited(before),
+                     audited(data))
     for row in existing.values():
         if not row.retired:
             row.retired = True
             report.updated.append(row.key)
             audit.record(author, "kpi.import", "kpi", row.key, f"KPI「{row.name}」は知識パックにないため非表示に",
-                         row.content(), None)
+                         audited(row.content()), None)
     db.session.flush()
     return report
 
