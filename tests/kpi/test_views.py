@@ -44,7 +44,7 @@ def test_the_board_shows_the_plans_numbers_and_not_entered(loaded_app):
     for key in ("supporters-club", "digital-signage", "maternity-support", "school-lunch-free", "convenience-store-certificates", "maternal-app",
                 "nursery-app", "zero-carbon-plan", "led-lighting"):
         assert "<strong>未入力</strong>" in cards[key], key
-        assert '<progress max="100" aria-label=' in cards[key], key
+        assert '<progress max="100" value="0" aria-label=' in cards[key], key
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart"') == 9
     assert 'rel="alternate" type="application/atom+xml"' in html
 
