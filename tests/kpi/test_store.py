@@ -232,3 +232,20 @@ def test_each_town_has_its_own_actuals(loaded_app):
             assert db.session.scalar(select(func.count(KpiActual.id))) == 0
         with use_town(DEFAULT_TOWN_ID):
             assert store.reading(_kpi("maternal-app"), NOW).value == 150
+
+
+def test_export_then_import_changes_nothing(loaded_app, tmp_path):
+    import shutil
+
+    from bot.kpi.pack import KPI_FILE
+    from bot.pack import export_pack
+
+    with loaded_app.app_context():
+        export_pack(tmp_path / "out")
+        written = (tmp_path / "out" / KPI_FILE).read_text(encoding="utf-8")
+        assert "review_note:" in written and "１２．４％" in written and "value: 12.4" in written
+        pack_dir = tmp_path / "pack"
+        shutil.copytree(ROOT / "knowledge", pack_dir)
+        shutil.copy(tmp_path / "out" / KPI_FILE, pack_dir / KPI_FILE)
+        report = import_pack(read_pack(pack_dir))
+        assert len(report.kpi.unchanged) == 9 and not report.kpi.updated
