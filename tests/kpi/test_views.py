@@ -2,7 +2,6 @@
 chart per KPI, a print layout, caching like /notices, no cookie, escaping, and a town's board under its prefix."""
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
