@@ -8,7 +8,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from bot.kpi.pack import number_text, year_label
-from bot.kpi.store import MILESTONE, NOT_ENTERED, Reading
+from bot.kpi.store import NOT_ENTERED, Reading
 
 WIDTH, HEIGHT = 360, 190
 TOP, BOTTOM, LEFT, RIGHT = 22, 40, 8, 8
@@ -90,5 +90,3 @@ def _milestone(r: Reading, cid: str) -> Markup:
     parts.append("</svg>")
     return Markup("".join(parts))
 
-
-__all__ = ["chart", "MILESTONE"]

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from bot.kpi import charts, feed, store
 from bot.models import utcnow
+from bot.models.timeutil import to_local
 from bot.publicurl import absolute
 from bot.town.settings import current_town
 
@@ -42,9 +43,9 @@ def board():
     drawn = {r.kpi.key: charts.chart(r, store.series(r.kpi), f"chart-{r.kpi.key}") for r in readings}
     entered = sum(1 for r in readings if r.entered)
     body = render_template("kpi/board.html", town=current_town(), readings=readings, drawn=drawn, entered=entered,
-                           feed_url=url_for("public_kpi.atom"), printed=store.jdate(store.to_local(now).date()))
+                           feed_url=url_for("public_kpi.atom"), printed=store.jdate(to_local(now).date()))
     response = Response(body, mimetype="text/html")
-    return _cached(response, [_state(readings), store.jdate(store.to_local(now).date())], store.last_change())
+    return _cached(response, [_state(readings), store.jdate(to_local(now).date())], store.last_change())
 
 
 @bp.get("/kpi.atom")
