@@ -91,6 +91,19 @@ def form_kpis(now: datetime | None = None) -> list[FormKpi]:
     return out
 
 
+def registrations(slug: str) -> int | None:
+    """Return a form's registrations so far (paper + online, cancelled ones left out); None when nothing has been
+    recorded yet (no such form, no paper count entered and no application), so a board says 未入力, not 0."""
+    if slug not in _newest_versions():
+        return None
+    setting = keyed(FormSetting, slug)
+    online = db.session.scalar(select(db.func.count(FormSubmission.id)).where(
+        FormSubmission.form_slug == slug, FormSubmission.status != "cancelled")) or 0
+    if setting is None and not online:
+        return None
+    return (setting.paper_registrations if setting else 0) + online
+
+
 def context(user) -> dict:
     """Return what the overview's KPI include needs: the KPIs, the chart helpers and who may enter paper counts."""
     from bot.forms import charts

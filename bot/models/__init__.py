@@ -7,6 +7,7 @@ from bot.models.formlinks import FormLinkUse
 from bot.models.forms import FormSetting, FormSubmission, FormVersion
 from bot.models.inbox import InboxResolution
 from bot.models.knowledge import Entry, EntryRevision, KnowledgeVersion
+from bot.models.kpi import Kpi, KpiActual
 from bot.models.notices import (
     FollowerCount, Notice, NoticeOptOut, OutboxBatch, Subscription, TestRecipient, TopicOffer, WorkerLease,
 )
@@ -34,6 +35,8 @@ __all__ = [
     "FormVersion",
     "InboxResolution",
     "KnowledgeVersion",
+    "Kpi",
+    "KpiActual",
     "Notice",
     "NoticeOptOut",
     "Office",

@@ -89,6 +89,10 @@ class ImportReport:
     def shelters(self) -> Any:
         return self.results.get("shelters")  # bot.shelters.store.ShelterImportReport when it has shelters.yaml
 
+    @property
+    def kpi(self) -> Any:
+        return self.results.get("kpi")  # bot.core.records.ImportReport when the pack has kpi.yaml
+
 
 def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -> ImportReport:
     """Import every section in one transaction, keeping staff edits unless forced; bump the version at most once."""

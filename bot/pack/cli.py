@@ -45,7 +45,7 @@ def kb_check(directory: str | None) -> None:
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
                f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.offices or [])} offices,"
-               f" {len(pack.forms)} forms, {len(pack.shelters or [])} shelters.")
+               f" {len(pack.forms)} forms, {len(pack.shelters or [])} shelters, {len(pack.kpi or [])} KPIs.")
 
 
 @click.command("import")
@@ -73,6 +73,10 @@ def kb_import(directory: str | None, force: bool) -> None:
                    f"unchanged {len(shelters.unchanged)} (statuses are never changed by an import)")
         for key in shelters.kept_staff_edits:
             click.echo(f"kept staff edit: shelter {key} (changed in the console since the last import; use --force)")
+    if report.kpi is not None:
+        kpis = report.kpi
+        click.echo(f"KPIs: created {len(kpis.created)}, updated {len(kpis.updated)}, unchanged {len(kpis.unchanged)}"
+                   " (actual values are never changed by an import)")
 
 
 @click.command("export")

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from bot.forms.section import FORMS
 from bot.knowledge.section import CATEGORIES, ENTRIES, SYNONYMS
+from bot.kpi.section import KPI
 from bot.offices.section import OFFICES
 from bot.core.problems import Problem
 from bot.richmenu.section import RICHMENU
@@ -44,6 +45,7 @@ SECTIONS: tuple[Section, ...] = (
     ENTRIES,     # <slug>.yaml, every other top-level file
     FORMS,       # forms/<slug>.yaml
     RICHMENU,    # richmenu.yaml
+    KPI,         # kpi.yaml: the plan's KPIs (actuals are entered in the console)
 )
 BY_NAME = {section.name: section for section in SECTIONS}
 FILES = frozenset(name for section in SECTIONS for name in section.files)

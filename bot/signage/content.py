@@ -10,6 +10,7 @@ from flask import current_app
 
 from bot.town.model import Town
 from bot.models import Notice, Screen
+from bot.kpi.store import signage_panel
 from bot.notices.public import display_start, displayed
 from bot.signage import qr
 from bot.models.timeutil import to_local
@@ -94,6 +95,8 @@ def payload(screen: Screen, now: datetime) -> dict:
             "idle": {"qr": qr.data_uri(link) if link else "", "qr_label": label if link else ""},
             "disaster": town.disaster_banner if town.disaster else "", "notices": items,
             "shelters": shelters_shown() if town.disaster else [],
+            # まちの目標（総合戦略のKPI）: a strip under the notices, left out in disaster mode.
+            "kpi": [] if town.disaster else signage_panel(now),
             "poll": current_app.config["SIGNAGE_POLL_SECONDS"], "rotate": current_app.config["SIGNAGE_ROTATE_SECONDS"]}
 
 

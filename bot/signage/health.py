@@ -63,6 +63,11 @@ def live_facilities(now: datetime) -> int:
     return len(rows.all())
 
 
+def has_screens() -> bool:
+    """Tell whether any screen is set up (and not retired): until then the KPI has nothing to count."""
+    return db.session.scalar(select(Screen.id).where(Screen.retired_at.is_(None)).limit(1)) is not None
+
+
 def kpi(now: datetime | None = None) -> dict:
     """Return the KPI 設置施設数: live facilities now, all facilities, and the plan's baseline and target."""
     now = now or utcnow()

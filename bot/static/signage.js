@@ -67,6 +67,26 @@
     box.hidden = !shelters.length;
   }
 
+  // まちの目標: the KPIs with an actual value, a strip under the notices (none in disaster mode).
+  function renderKpi(items) {
+    var box = document.getElementById("kpi");
+    var list = document.getElementById("kpi-list");
+    if (!box || !list) return;
+    list.replaceChildren();
+    items.forEach(function (k) {
+      var li = el("li");
+      li.appendChild(el("span", "name", k.name));
+      li.appendChild(el("span", "value", k.value));
+      var bar = el("progress");
+      bar.max = 100;
+      bar.value = k.percent;
+      li.appendChild(bar);
+      li.appendChild(el("span", "target", "目標 " + k.target));
+      list.appendChild(li);
+    });
+    box.hidden = !items.length;
+  }
+
   function render() {
     var items = current(data.notices || []);
     var stage = document.getElementById("stage");
@@ -88,6 +108,7 @@
       dots.appendChild(dot);
     });
     renderShelters(data.shelters || []);
+    renderKpi(data.kpi || []);
     var banner = document.getElementById("disaster");
     banner.textContent = data.disaster || "";
     banner.hidden = !data.disaster;

@@ -21,6 +21,9 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode",
                        "signage_admin.facility_add", "signage_admin.facility_edit", "signage_admin.facility_delete",
                        "signage_admin.screen_add", "signage_admin.screen_rekey", "signage_admin.screen_retire"}
+# The KPI board (issue 23 §2): admins and editors alike enter actuals, withdraw them and download the CSV. Every
+# entry names its source and is audited, and a withdrawn one stays in the history, so no second person is needed.
+EXPECTED_STAFF_KPI = {"admin.kpi_list", "admin.kpi_detail", "admin.kpi_withdraw", "admin.kpi_export"}
 # Pages with residents' personal data: admins and 申込み担当 only.
 EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_export", "admin.application_delete",
                               "admin.form_settings"}
@@ -59,6 +62,8 @@ def test_every_admin_view_declares_its_access(console):
     assert EXPECTED_ADMIN_ONLY <= admin_only
     public = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "public"}
     assert public == {"admin.login"}
+    kpi = {r.endpoint: console.view_functions[r.endpoint].access for r in _admin_rules(console) if ".kpi_" in r.endpoint}
+    assert kpi == {endpoint: "staff" for endpoint in EXPECTED_STAFF_KPI}
 
 
 def test_every_admin_route_refuses_anonymous(console):

@@ -56,3 +56,16 @@ def test_uri_buttons_only_follow_web_links():
     # Web links, and tel: for the safety replies' call buttons (tel:119); javascript: or data: stay inert.
     source = (STATIC / "line-render.js").read_text(encoding="utf-8")
     assert "/^(https?:\\/\\/|tel:)/.test(action.uri)" in source
+
+
+def test_script_in_a_kpi_actual_is_escaped_on_the_console_and_the_board(console, admin_client):
+    from bot.kpi import store
+
+    with console.app_context():
+        kpi_id = store.kpi_by_key("maternal-app").id
+    assert admin_client.post(f"/admin/kpi/{kpi_id}", data={"value": "150", "as_of": "2025-03-31", "source": EVIL,
+                                                          "note": EVIL}).status_code == 302
+    for page in (f"/admin/kpi/{kpi_id}", "/admin/kpi", "/admin/", "/admin/audit", "/kpi"):
+        html = admin_client.get(page).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, page
+    assert "&lt;script&gt;alert" in admin_client.get(f"/admin/kpi/{kpi_id}").get_data(as_text=True)

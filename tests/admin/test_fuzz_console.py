@@ -19,6 +19,7 @@ from bot import create_app
 from bot.admin import inputs as admin_forms
 from bot.inbox import inputs as inbox_forms
 from bot.knowledge import inputs as knowledge_forms
+from bot.kpi import inputs as kpi_forms
 from bot.offices import inputs as office_forms
 from bot.core import inputs as core_inputs
 from bot.town.inputs import TownForm
@@ -116,6 +117,8 @@ POST_FORMS = {
     "admin.shelter_new": shelter_forms.ShelterForm,
     "admin.shelter_edit": shelter_forms.ShelterForm,
     "admin.shelter_status": shelter_forms.StatusForm,
+    "admin.kpi_detail": kpi_forms.ActualForm,
+    "admin.kpi_withdraw": kpi_forms.WithdrawForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -210,6 +213,12 @@ class Console:
             screen, _key = facilities.add_screen(facility, "1階ロビー", by=ADMIN)
             db.session.commit()
             self.facility_id, self.screen_id = facility.id, screen.id
+            # A KPI with one actual entered, so its page and the withdraw button have ids to fuzz.
+            from bot.kpi import store as kpi_store
+
+            kpi = kpi_store.kpi_by_key("maternal-app")
+            self.kpi_id = kpi.id
+            self.actual_id = kpi_store.record_actual(kpi, "150", "2025-03-31", "子育て支援課", "", ADMIN).id
             # A flagged safety message, so the inbox's 緊急・要配慮 list and its 確認済み form are fuzzed too.
             db.session.add(QuestionLog(text="火事だ", outcome="safety", safety_flag="urgent", user_hash="fuzz",
                                        safety_reply=[{"slug": "fire-ambulance", "title": "火事", "numbers": ["119"]}]))
@@ -220,14 +229,16 @@ class Console:
 
             made = create_user("fuzz-admin@example.invalid", "admin", "fuzz-password-0001", actor=ADMIN)
             self.grant_id = db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == made.id))
-        self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other", b"checked"]
+        self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other", b"checked", b"2025-03-31",
+                      "策定済み".encode(), b"12.4"]
 
     def url(self, endpoint: str) -> str:
         values = {"entry_id": self.entry_id, "notice_id": self.notice_id, "user_id": self.editor_id, "number": 1,
                   "category_id": self.category_id, "recipient_id": self.recipient_id,
                   "submission_id": self.submission_id, "slug": self.form_slug,
                   "key": "phone", "office_id": self.office_id, "shelter_id": self.shelter_id,
-                  "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id}
+                  "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id,
+                  "kpi_id": self.kpi_id, "actual_id": self.actual_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for
@@ -289,6 +300,8 @@ def form_bodies(console: Console, form_class) -> st.SearchStrategy[dict[str, lis
 
         menu = packfile.read(console.app.config["KNOWLEDGE_DIR"])[0]["normal"]
         base = {k: [str(v).encode()] for k, v in {**richmenu_forms.form_data(menu), "mode": "normal"}.items()}
+    elif form_class is kpi_forms.ActualForm:
+        base = {"value": [b"151"], "as_of": [b"2025-03-31"], "source": ["子育て支援課".encode()]}
     mutated = st.builds(lambda changes: {**base, **changes}, random_fields)
     return st.builds(lambda body, extra: {**extra, **body}, st.one_of(random_fields, mutated), extras)
 

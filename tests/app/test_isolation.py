@@ -31,10 +31,11 @@ from bot.forms import store as form_store
 from bot.forms.links import make_link_token, make_withdraw_token
 from bot.inbox.flagged import open_flagged
 from bot.inbox.store import open_groups
+from bot.kpi import store as kpi_store
 from bot.models import (
     AuditLog, Category, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
-    FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Notice, NoticeOptOut, Office, OfficeRevision,
-    OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant, Screen, Shelter,
+    FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Kpi, KpiActual, Notice, NoticeOptOut, Office,
+    OfficeRevision, OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant, Screen, Shelter,
     Subscription, TopicOffer, TownSetting, User, utcnow,
 )
 from bot.models import TestRecipient as Recipient  # not a test class
@@ -284,6 +285,14 @@ def _signage(t: Town) -> None:
     t.extra["screen_key"] = key
 
 
+def _kpis(t: Town) -> None:
+    kpi = kpi_store.kpi_by_key("maternal-app")  # the town's own, from its pack
+    actual = KpiActual(kpi_id=kpi.id, value="150", as_of=date(2025, 3, 31), source=f"{t.mark}集計",
+                       entered_by="test")
+    db.session.add(actual)
+    _keep(t, kpi, actual)
+
+
 def _town_settings(t: Town) -> None:
     row = TownSetting(key="name", value=f"{t.mark}町", updated_by="test")
     db.session.add(row)
@@ -298,7 +307,7 @@ FACTORIES: dict[type, Callable[[Town], None]] = {
     Shelter: _shelters, FormVersion: _forms, FormSetting: _form_settings, FormSubmission: _form_submissions,
     FormLinkUse: _form_link_uses, Notice: _notices, OutboxBatch: _batches, Recipient: _test_recipients,
     RichMenuDefinition: _rich_menus, RichMenuPublication: _rich_menu_publications, Facility: _signage,
-    Screen: _signage, TownSetting: _town_settings,
+    Screen: _signage, TownSetting: _town_settings, Kpi: _kpis, KpiActual: _kpis,
 }
 
 
@@ -411,6 +420,8 @@ def test_the_orm_shows_and_changes_only_the_current_towns_rows(towns):
 # Each console route's path argument → the row of a town it names (a new route with an argument must be added here).
 ROUTE_ARGS: dict[str, Callable[[Town], Any]] = {
     "submission_id": lambda t: t.id_of(FormSubmission),
+    "kpi_id": lambda t: t.id_of(Kpi),
+    "actual_id": lambda t: t.id_of(KpiActual),
     "category_id": lambda t: t.id_of(Category),
     "entry_id": lambda t: t.id_of(Entry),
     "number": lambda t: 1,  # with entry_id: the town's entry's first revision
@@ -685,6 +696,10 @@ def test_public_pages_under_one_towns_prefix_never_serve_another_towns_rows(town
         for prefix, mine, theirs in ((f"/{a.slug}", a, b), ("", a, b), (f"/{b.slug}", b, a)):
             body = client.get(prefix + path).get_data(as_text=True)
             assert f"{mine.mark}お知らせ" in body and theirs.mark not in body, prefix + path
+    for path in ("/kpi", "/kpi.atom"):  # the plan's KPIs: each town's actuals only
+        for prefix, mine, theirs in ((f"/{a.slug}", a, b), ("", a, b), (f"/{b.slug}", b, a)):
+            body = client.get(prefix + path).get_data(as_text=True)
+            assert f"{mine.mark}集計" in body and theirs.mark not in body, prefix + path
     # B's screen in a kiosk: its cookie is B's path's, and B's key is no screen in A.
     kiosk = app.test_client()
     response = kiosk.get(f"/{b.slug}/signage/{b.extra['screen_key']}")

@@ -78,6 +78,11 @@ def test_public_pages_set_no_cookie_whatever_their_status(web):
     check("POST", "/forms/no-such-form", data={"a": "b"})
     check("POST", "/forms/no-such-form", data="x" * (web.config["MAX_PUBLIC_FORM_BYTES"] + 10),
           content_type="application/x-www-form-urlencoded")  # 413
+    board = check("GET", "/kpi")
+    check("GET", "/kpi", headers={"If-None-Match": board.headers.get("ETag", "")})
+    kpi_feed = check("GET", "/kpi.atom")
+    check("GET", "/kpi.atom", headers={"If-None-Match": kpi_feed.headers.get("ETag", "")})
+    check("POST", "/kpi")  # 405
     check("GET", "/favicon.ico")
     check("GET", "/no/such/page")
     check("GET", "/callback")  # 405

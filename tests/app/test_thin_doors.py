@@ -16,6 +16,7 @@ THIN = (
     "bot/admin/views/overview.py", "bot/admin/views/audit.py", "bot/admin/readiness.py", "bot/admin/auth.py",
     "bot/staff/console.py", "bot/staff/cli.py", "bot/pack/console.py", "bot/pack/cli.py", "bot/knowledge/cli.py",
     "bot/conversation/cli.py", "bot/towns/console.py", "bot/towns/cli.py",
+    "bot/kpi/console.py", "bot/kpi/cli.py", "bot/kpi/views.py",
 )
 WRITES = {("session", "commit"), ("session", "add"), ("session", "add_all"), ("session", "delete"),
           ("audit", "record")}

@@ -77,10 +77,10 @@ def shot(tmp_path):
     target = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     target.mkdir(parents=True, exist_ok=True)
 
-    def save(page, name: str, element=None) -> None:
+    def save(page, name: str, element=None, *, full_page: bool = True) -> None:
         if element is not None:  # just that part of the page (a form, a panel), for the staff guide
             element.screenshot(path=str(target / f"{name}.png"))
-        else:
-            page.screenshot(path=str(target / f"{name}.png"), full_page=True)
+        else:  # the whole page, or (full_page=False) what the screen shows, for a long page's top
+            page.screenshot(path=str(target / f"{name}.png"), full_page=full_page)
 
     return save

@@ -94,10 +94,11 @@ def test_uploading_the_exported_zip_previews_the_entries_and_names_the_sections_
     exported = admin_client.get("/admin/export.zip").data
     html = _upload(admin_client, "pack.zip", exported).get_data(as_text=True)
     assert "確認：pack.zip" in html and "変更なし" in html
-    # The categories, the rich menu and the forms change on their own pages (or with kb import), never as entries.
-    for name in ("categories.yaml", "richmenu.yaml", "forms/supporters-club.yaml", "synonyms.yaml"):
+    # The categories, the rich menu, the forms and the KPIs change on their own pages (or with kb import), never as
+    # entries.
+    for name in ("categories.yaml", "richmenu.yaml", "forms/supporters-club.yaml", "synonyms.yaml", "kpi.yaml"):
         assert name in html
-    assert html.count("は、ここでは取り込みません") == 3
+    assert html.count("は、ここでは取り込みません") == 4
     with console.app_context():
         from bot.pack.transfer import parse_upload, section_of
 

@@ -128,7 +128,7 @@ def test_the_content_has_only_public_fields(app, client):
     _screen_id, key = _screen(app)
     _notice(app, "図書館の臨時休館", url="https://www.city.ashibetsu.hokkaido.jp/library")
     data = client.get(f"/signage/{key}/content").get_json()
-    assert set(data) == {"town", "facility", "idle", "disaster", "notices", "shelters", "poll", "rotate"}
+    assert set(data) == {"town", "facility", "idle", "disaster", "notices", "shelters", "kpi", "poll", "rotate"}
     assert set(data["notices"][0]) == PUBLIC_FIELDS
     raw = client.get(f"/signage/{key}/content").get_data(as_text=True)
     assert "author@example.jp" not in raw and "approver@example.jp" not in raw
