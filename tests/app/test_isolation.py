@@ -35,8 +35,8 @@ from bot.kpi import store as kpi_store
 from bot.models import (
     AuditLog, Category, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
     FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Kpi, KpiActual, Notice, NoticeOptOut, Office,
-    OfficeRevision, OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant, Screen, Shelter,
-    Subscription, TopicOffer, TownSetting, User, utcnow,
+    OfficeRevision, OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant,
+    Screen, Shelter, Subscription, TopicOffer, TownSetting, User, utcnow,
 )
 from bot.models import TestRecipient as Recipient  # not a test class
 from bot.models.tenancy import DEFAULT_TOWN_ID, TownScoped
