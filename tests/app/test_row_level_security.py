@@ -211,7 +211,7 @@ def seeded(loaded_app):
             _seed_town(loaded_app)
     # A question in each town through the webhook (the hot path: followers, question_log, processed_events).
     _ask(loaded_app, "", "test-channel-secret", "給食費は無料ですか")
-    _ask(loaded_app, f"/{OTHER}", "test-channel-secret", "給食費は無料ですか")  # the webhook checks the one channel
+    _ask(loaded_app, f"/{OTHER}", OTHER_SECRET, "給食費は無料ですか")  # signed with the town's own channel secret
     return loaded_app, other
 
 
