@@ -155,7 +155,7 @@ def _register_error_handlers(app: Flask) -> None:
     """Answer JSON errors for API paths and plain pages elsewhere."""
     from werkzeug.exceptions import HTTPException
 
-    from flask import render_template, request
+    from flask import render_template, request, url_for
 
     def handle(exc: HTTPException):
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
@@ -171,7 +171,9 @@ def _register_error_handlers(app: Flask) -> None:
         limit = limit_text(request.max_content_length)
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
             return jsonify(error=exc.name, message=f"The body is larger than {request.max_content_length} bytes."), 413
-        back = "/admin/transfer" if request.path.startswith("/admin/import") else (request.referrer or "/")
+        # request.path is the town's own path: under /<slug>/ the prefix sits in script_root.
+        back = (url_for("admin.transfer_page") if request.path.startswith("/admin/import")
+                else (request.referrer or request.script_root + "/"))
         return render_template("too_large.html", limit=limit, back=back), 413
 
     for code in (400, 404, 405, 500, 503):

@@ -209,7 +209,10 @@ def current_ref() -> TownRef | None:
         return None
     row = db.session.execute(select(Tenant.id, Tenant.slug, Tenant.name, Tenant.status)
                              .where(Tenant.id == town_id)).first()
-    return TownRef(*row) if row else None
+    if row is None:
+        return None
+    g.town_ref = TownRef(*row)  # a job asks again for every link it builds; a later town switch does not match it
+    return g.town_ref
 
 
 # ---------------------------------------------------------------------------------------------------------------

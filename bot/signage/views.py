@@ -19,7 +19,7 @@ def _kiosk_headers(response):
 
 
 # The kiosk's key leaves the address bar (and every access log) after its first request: it becomes this cookie,
-# sent only to /signage, never to scripts, and kept across restarts of the kiosk's browser.
+# sent only to /signage (of its town: /<slug>/signage), never to scripts, and kept across restarts of the kiosk's browser.
 COOKIE = "signage_key"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers keep a cookie at most 400 days; each page load renews it
 
@@ -54,7 +54,7 @@ def _poll(screen: Screen):
 
 def _remember(response, key: str):
     secure = request.is_secure or current_app.config.get("APP_ENV") == "production"
-    response.set_cookie(COOKIE, key, max_age=COOKIE_MAX_AGE, path=bp.url_prefix, secure=secure, httponly=True,
+    response.set_cookie(COOKIE, key, max_age=COOKIE_MAX_AGE, path=request.script_root + bp.url_prefix, secure=secure, httponly=True,
                         samesite="Lax")
     return response
 
