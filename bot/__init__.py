@@ -160,10 +160,11 @@ def _register_error_handlers(app: Flask) -> None:
     def handle(exc: HTTPException):
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
             return jsonify(error=exc.name, message=exc.description), exc.code
-        from bot.errorpages import page_text
+        from bot.errorpages import home_path, page_text
 
         title, message = page_text(exc)
-        return render_template("error.html", code=exc.code, title=title, message=message), exc.code
+        return render_template("error.html", code=exc.code, title=title, message=message,
+                               home=home_path()), exc.code
 
     def too_large(exc: HTTPException):
         from bot.bodylimits import limit_text
@@ -172,8 +173,10 @@ def _register_error_handlers(app: Flask) -> None:
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
             return jsonify(error=exc.name, message=f"The body is larger than {request.max_content_length} bytes."), 413
         # request.path is the town's own path: under /<slug>/ the prefix sits in script_root.
+        from bot.errorpages import home_path
+
         back = (url_for("admin.transfer_page") if request.path.startswith("/admin/import")
-                else (request.referrer or request.script_root + "/"))
+                else (request.referrer or home_path()))
         return render_template("too_large.html", limit=limit, back=back), 413
 
     for code in (400, 404, 405, 500, 503):

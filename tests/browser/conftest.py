@@ -95,7 +95,7 @@ def app(request, tmp_path, fake_line):
     made = make_app(request, backend, tmp_path, fake_line)
     app = next(made)
     app.config["TEST_TOWN_PREFIX"] = ""
-    in_town = None
+    hook = None
     if mode == MULTI:
         from bot.towns.store import create_town
 
@@ -106,11 +106,12 @@ def app(request, tmp_path, fake_line):
         def in_town(_app, **_extra) -> None:
             g.town_id = town_id  # overrides the default town of tests/conftest.py; a request binds its own
 
-        appcontext_pushed.connect(in_town, app)
+        hook = in_town
+        appcontext_pushed.connect(hook, app)
         app.config["TEST_TOWN_PREFIX"] = f"/{TOWN_SLUG}"
     yield app
-    if in_town is not None:
-        appcontext_pushed.disconnect(in_town, app)
+    if hook is not None:
+        appcontext_pushed.disconnect(hook, app)
     next(made, None)
 
 
