@@ -74,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_operator_console(app)  # /operator/: the platform operator's console (serves with no town)
     from bot.signage import init_app as init_signage
     init_signage(app)
+    from bot.town.settings import town_name
+    app.context_processor(lambda: {"town_name": town_name})  # called by the templates that show it
     register_cli(app)
 
     @app.get("/healthz")

@@ -243,6 +243,8 @@ def test_the_simulator_and_its_script_use_the_towns_paths(loaded_app, town):
     client = loaded_app.test_client()
     html = client.get(f"/{TOWN}/").get_data(as_text=True)
     assert f'data-send-url="/{TOWN}/simulator/send"' in html
+    assert "<h1>美瑛町 ご案内ボット</h1>" in html  # the town's own name (the default town's is TOWN_NAME)
+    assert f"<h1>{loaded_app.config['TOWN_NAME']} ご案内ボット</h1>" in client.get("/").get_data(as_text=True)
     assert f'src="/{TOWN}/static/simulator.js' in html
     script = client.get(f"/{TOWN}/static/simulator.js")
     assert script.status_code == 200 and b'fetch("/' not in script.data

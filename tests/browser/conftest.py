@@ -60,9 +60,11 @@ TOWN_SLUG, TOWN_NAME = "biei", "美瑛町"
 PLATFORM_MODULES = {"tests.browser.test_operator_browser"}
 
 
-def town_modes(module: str) -> list[tuple[str, str]]:
-    """Return the (backend, mode) pairs a browser test module runs in."""
-    modes = [SINGLE] if module in PLATFORM_MODULES else TOWN_MODES
+def town_modes(module) -> list[tuple[str, str]]:
+    """Return the (backend, mode) pairs a browser test module runs in (a module may narrow its modes with
+    `BROWSER_TOWN_MODES = (MULTI,)`)."""
+    modes = [SINGLE] if module.__name__ in PLATFORM_MODULES else TOWN_MODES
+    modes = [m for m in modes if m in getattr(module, "BROWSER_TOWN_MODES", (SINGLE, MULTI))]
     pairs = [(backend, SINGLE) for backend in BACKENDS] if SINGLE in modes else []
     if MULTI in modes and MULTI_BACKEND in BACKENDS:
         pairs.append((MULTI_BACKEND, MULTI))
@@ -71,7 +73,7 @@ def town_modes(module: str) -> list[tuple[str, str]]:
 
 def pytest_generate_tests(metafunc):
     if "app" in metafunc.fixturenames:
-        pairs = town_modes(metafunc.module.__name__)
+        pairs = town_modes(metafunc.module)
         metafunc.parametrize("app", pairs, indirect=True,
                              ids=[backend if mode == SINGLE else f"{backend}-town" for backend, mode in pairs])
 
