@@ -76,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_signage(app)
     from bot.kpi import init_app as init_kpi
     init_kpi(app)  # /kpi, /kpi.atom and `flask kpi` (before register_cli: it gets --town like every town command)
+    from bot.town.settings import town_name
+    app.context_processor(lambda: {"town_name": town_name})  # called by the templates that show it
     register_cli(app)
 
     @app.get("/healthz")
@@ -157,15 +159,16 @@ def _register_error_handlers(app: Flask) -> None:
     """Answer JSON errors for API paths and plain pages elsewhere."""
     from werkzeug.exceptions import HTTPException
 
-    from flask import render_template, request
+    from flask import render_template, request, url_for
 
     def handle(exc: HTTPException):
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
             return jsonify(error=exc.name, message=exc.description), exc.code
-        from bot.errorpages import page_text
+        from bot.errorpages import home_path, page_text
 
         title, message = page_text(exc)
-        return render_template("error.html", code=exc.code, title=title, message=message), exc.code
+        return render_template("error.html", code=exc.code, title=title, message=message,
+                               home=home_path()), exc.code
 
     def too_large(exc: HTTPException):
         from bot.bodylimits import limit_text
@@ -173,7 +176,11 @@ def _register_error_handlers(app: Flask) -> None:
         limit = limit_text(request.max_content_length)
         if request.path.startswith(("/callback", "/api/")) or request.accept_mimetypes.best == "application/json":
             return jsonify(error=exc.name, message=f"The body is larger than {request.max_content_length} bytes."), 413
-        back = "/admin/transfer" if request.path.startswith("/admin/import") else (request.referrer or "/")
+        # request.path is the town's own path: under /<slug>/ the prefix sits in script_root.
+        from bot.errorpages import home_path
+
+        back = (url_for("admin.transfer_page") if request.path.startswith("/admin/import")
+                else (request.referrer or home_path()))
         return render_template("too_large.html", limit=limit, back=back), 413
 
     for code in (400, 404, 405, 500, 503):

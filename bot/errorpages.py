@@ -1,7 +1,10 @@
 """Error pages in Japanese: a title and a plain explanation for each HTTP error a person can meet."""
 from __future__ import annotations
 
+from flask import g, request
 from werkzeug.exceptions import HTTPException
+
+from bot.core.tenancy import TOWN_ENVIRON
 
 TITLES = {
     400: "受け付けられませんでした",
@@ -31,3 +34,13 @@ def page_text(exc: HTTPException) -> tuple[str, str]:
     if message.isascii():
         message = MESSAGES.get(code, MESSAGES[500])
     return TITLES.get(code, TITLES[500]), message
+
+
+def home_path() -> str:
+    """Return the top page of the request's town: its prefix ("/<slug>/"), or "/" when the prefix names no town
+    this request could serve (unknown or suspended: its top would be an error page too)."""
+    root = request.script_root
+    slug = request.environ.get(TOWN_ENVIRON)
+    if slug and g.get("town_id") is None and root.endswith("/" + slug):
+        root = root[:-len(slug) - 1]
+    return root + "/"

@@ -172,9 +172,10 @@ def no_default_town():
     appcontext_pushed.connect(_in_default_town)
 
 
-@pytest.fixture(params=BACKENDS)
-def app(request, tmp_path, fake_line):
-    if request.param == "sqlite":
+def make_app(request, backend: str, tmp_path, fake_line):
+    """Yield a fresh app on a migrated database of this backend, and clean up after (the `app` fixture's body,
+    shared with fixtures that choose the backend themselves: tests/browser/conftest.py)."""
+    if backend == "sqlite":
         path = tmp_path / "bot.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         uri = f"sqlite:///{path}"
@@ -182,15 +183,20 @@ def app(request, tmp_path, fake_line):
         uri = request.getfixturevalue("pg_url")
     fake_line.reset()
     app = create_app({**base_config(uri, fake_line), **owner_config(uri)})
-    app.config["BACKEND"] = request.param
+    app.config["BACKEND"] = backend
     yield app
     app.extensions["line_sender"].close()
     with app.app_context():
         db.session.remove()
-        if request.param == "postgresql":
+        if backend == "postgresql":
             _truncate_all()
         db.engine.dispose()
     fake_line.reset()
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path, fake_line):
+    yield from make_app(request, request.param, tmp_path, fake_line)
 
 
 _PACKS: dict[str, object] = {}

@@ -65,6 +65,12 @@ def _unauthorized():
     return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
 
 
+def next_url(target: str | None, default: str) -> str:
+    """Return where to go after logging in: a safe `next` path under this town's prefix, else default (a URL)."""
+    target = safe_next(target, "")
+    return request.script_root + target if target else default
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Return target if it is a path inside the console, else default (no open redirect)."""
     if not target:

@@ -139,15 +139,17 @@ _SET_TOWN = text("SELECT set_config('app.town_id', :town, true)")
 def use_town(town: TownRef | Tenant | int) -> Iterator[None]:
     """Work for this town inside the block (a job, a command, a test); the previous town is restored after."""
     town_id = town if isinstance(town, int) else town.id
-    previous = g.get("town_id")
+    previous, previous_ref = g.get("town_id"), g.get("town_ref")
     if previous is not None and previous != town_id:
         _forget_other_towns_rows()
-    g.town_id = town_id
+    # A TownRef just read (job_towns()) is the town as it is now; otherwise current_ref() reads it again, so a job
+    # that works for the same town round after round sees its rotated credentials (bot/line/channels.py).
+    g.town_id, g.town_ref = town_id, (town if isinstance(town, TownRef) else None)
     _sync_postgres(town_id)
     try:
         yield
     finally:
-        g.town_id = previous
+        g.town_id, g.town_ref = previous, previous_ref
         _sync_postgres(previous)
 
 
@@ -224,7 +226,10 @@ def current_ref() -> TownRef | None:
     if town_id is None:
         return None
     row = db.session.execute(select(*_REF_COLUMNS).where(Tenant.id == town_id)).first()
-    return _ref(row) if row else None
+    if row is None:
+        return None
+    g.town_ref = _ref(row)  # a job asks again for every link it builds; use_town() starts each block afresh
+    return g.town_ref
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot.forms.fields import PREFECTURES, max_length
 from bot.forms.links import (TokenError, make_draft, make_withdraw_token, read_draft, read_link_token,
                              read_withdraw_token)
 from bot.models import Follower, FormSubmission, FormVersion
-from bot.publicurl import absolute
+from bot.publicurl import external_url
 
 bp = Blueprint("forms", __name__, url_prefix="/forms")
 log = logging.getLogger(__name__)
@@ -88,8 +88,9 @@ def _confirm(version: FormVersion, answers: dict[str, Any], *, token: str, nonce
 
 
 def _manage_link(slug: str, receipt: str, external: bool = False) -> str:
-    path = url_for("forms.manage", slug=slug, w=make_withdraw_token(receipt))
-    return absolute(path) if external else path
+    if external:
+        return external_url("forms.manage", slug=slug, w=make_withdraw_token(receipt))
+    return url_for("forms.manage", slug=slug, w=make_withdraw_token(receipt))
 
 
 def _done(version: FormVersion, row: FormSubmission, *, updated: bool = False, told: dict[str, str] | None = None):

@@ -14,7 +14,7 @@ from bot.extensions import db
 from bot.models import Notice, utcnow
 from bot.notices import feed, public
 from bot.notices.schedule import local
-from bot.publicurl import absolute
+from bot.publicurl import absolute, external_url
 from bot.town.settings import current_town
 from bot.urlnumbers import page_number
 
@@ -106,9 +106,9 @@ def atom():
     shown = public.displayed(None, now, "web")[:feed.MAX_ENTRIES]
     changed = public.last_change(None, now, "web")
     info = feed.FeedInfo(title=f"{town.name}のお知らせ", author=town.name, author_uri=town.website or "",
-                         self_url=absolute(url_for("public_notices.atom")),
-                         page_url=absolute(url_for("public_notices.index")))
+                         self_url=external_url("public_notices.atom"),
+                         page_url=external_url("public_notices.index"))
     document = feed.build(info, shown, changed,
-                          lambda n: absolute(url_for("public_notices.show", notice_id=n.id)))
+                          lambda n: external_url("public_notices.show", notice_id=n.id))
     response = Response(document, content_type="application/atom+xml; charset=utf-8")
     return _cached(response, _visible(shown), changed)

@@ -1,4 +1,4 @@
-// The chat simulator: sends what the resident types or taps to /simulator/send and shows the reply with
+// The chat simulator: sends what the resident types or taps to the town's /simulator/send and shows the reply with
 // the shared LINE renderer (line-render.js), scrolled like LINE to the newest message.
 (function () {
   "use strict";
@@ -7,6 +7,7 @@
   var chips = document.getElementById("chips");
   var form = document.getElementById("composer");
   var input = document.getElementById("q");
+  var sendUrl = form.getAttribute("data-send-url"); // under the town's prefix (/<town>/simulator/send)
   var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var el = R.el;
   var GAP = 12; // px of the previous message left visible above a reply taller than the log
@@ -44,7 +45,7 @@
   function send(payload, shown) {
     var first = shown ? add(el("div", "msg user", shown)) : null;
     if (first) reveal(first);
-    return fetch("/simulator/send", {
+    return fetch(sendUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
       credentials: "same-origin",

@@ -11,11 +11,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.tenancy import keyed, town_cache
+from bot.core.tenancy import current_ref, current_town_id, keyed, town_cache
 from bot.core.labels import field_label
 from bot.extensions import db
 from bot.town.model import Town
 from bot.models import TownSetting, utcnow
+from bot.models.tenancy import DEFAULT_TOWN_ID
 from bot.core.problems import FORM, Invalid, Problem
 from bot.core.textrules import has_control, phone_problem, web_url_problem
 
@@ -73,9 +74,21 @@ def _stored() -> dict[str, str]:
 
 
 def defaults() -> dict[str, str]:
-    """Return each setting's default from the environment."""
+    """Return each setting's default from the environment; a town other than the default one is named as the
+    operator created it (towns.name), not after this deployment's TOWN_NAME."""
     config = current_app.config
-    return {key: config[setting] for key, setting in DEFAULTS.items()}
+    values = {key: config[setting] for key, setting in DEFAULTS.items()}
+    ref = current_ref()
+    if ref is not None and ref.id != DEFAULT_TOWN_ID:
+        values["name"] = ref.name
+    return values
+
+
+def town_name() -> str:
+    """Return the name a page shows: the current town's, or TOWN_NAME on pages of no town (the operator's)."""
+    if current_town_id() is None:
+        return current_app.config["TOWN_NAME"]
+    return current_town().name
 
 
 def _build() -> Town:

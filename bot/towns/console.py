@@ -20,7 +20,7 @@ from bot.core.sessionclock import fresh_session, start_clocks, time_is_up
 from bot.core.tenancy import TOWN_ENVIRON, platform_endpoint, platform_session
 from bot.line.channels import MissingKey
 from bot.models.tenancy import ACTIVE, SUSPENDED
-from bot.publicurl import absolute
+from bot.publicurl import absolute, site_url
 from bot.towns import operators, store
 from bot.staff.throttle import PAUSED_MESSAGE
 from bot.towns.inputs import ChannelForm, FirstAdminForm, OperatorLoginForm, TownForm
@@ -85,7 +85,7 @@ def _me() -> str:
 
 
 def _webhook(slug: str) -> str:
-    return absolute(f"/{slug}/callback")
+    return absolute(f"/{slug}/callback", site_url())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def _town_page(slug: str, *, channel: ChannelForm | None = None, admin: FirstAdm
                created: tuple[str, str] | None = None, status: int = 200):
     town = _town_or_404(slug)
     return render_template("towns/town.html", town=town, webhook=_webhook(town.slug),
-                           login_url=absolute(f"/{town.slug}/admin/login"),
+                           login_url=absolute(f"/{town.slug}/admin/login", site_url()),
                            channel=channel or ChannelForm(formdata=None), admin=admin or FirstAdminForm(formdata=None),
                            created=created), status
 

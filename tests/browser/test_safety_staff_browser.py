@@ -16,14 +16,14 @@ UNKNOWN = "ゴミの分別カレンダーはどこでもらえますか"
 
 
 def _send(base: str, app, *texts: str, user: str = events.USER) -> None:
-    """POST each text to the live server's /callback, signed as LINE signs it, and wait for the replies."""
+    """POST each text to the town's /callback (under its prefix), signed as LINE signs it; wait for the replies."""
     address = urlsplit(base)
     for text in texts:
         body = body_of([events.text(text, user=user)])
         conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
         try:
-            conn.request("POST", "/callback", body, {"Content-Type": "application/json",
-                                                      "X-Line-Signature": sign(body, SECRET)})
+            conn.request("POST", address.path + "/callback", body,
+                         {"Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)})
             response = conn.getresponse()
             response.read()
             assert response.status == 200, text

@@ -27,12 +27,12 @@ LATER = "除雪ボランティアを募集しています"
 class RestartableServer:
     """The app on one fixed port that a test can really stop (closing open keep-alive connections) and start."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, prefix: str = "") -> None:
         self.app = app
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}{prefix}"  # the town's base URL (prefix: "/<slug>" or "")
         self._server = None
         self._connections: list[socket.socket] = []
 
@@ -64,11 +64,11 @@ class RestartableServer:
 
 
 @pytest.fixture
-def server(loaded_app):
+def server(loaded_app, town_prefix):
     loaded_app.config.update({**FAST, "NOTICE_TOPICS": "", "NOTICE_APPROVAL_REQUIRED": True,
                               "WTF_CSRF_ENABLED": True, "SIGNAGE_POLL_SECONDS": 1, "SIGNAGE_ROTATE_SECONDS": 30})
     make_users(loaded_app)
-    live = RestartableServer(loaded_app)
+    live = RestartableServer(loaded_app, town_prefix)
     live.start()
     yield live
     if live._server is not None:

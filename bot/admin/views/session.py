@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from bot.core.access import public, staff_required
-from bot.admin.auth import safe_next, start_session
+from bot.admin.auth import next_url, safe_next, start_session
 from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm
 from bot.core.problems import Invalid
@@ -23,7 +23,7 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"), "")
         if current_user.is_authenticated:
-            return redirect(safe_next(form.next.data, default))
+            return redirect(next_url(form.next.data, default))
     if form.validate_on_submit():
         result = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if result.throttled:
@@ -33,7 +33,7 @@ def login():
             start_session(result.user)
             if result.user.must_change_password:
                 return redirect(url_for("admin.account"))
-            return redirect(safe_next(form.next.data, default))
+            return redirect(next_url(form.next.data, default))
         flash("メールアドレスかパスワードが違います。", "error")
         return render_template("admin/login.html", form=form), 401
     return render_template("admin/login.html", form=form)
