@@ -2,13 +2,15 @@
 
 Run ``python -m bench.multitown [--towns 200] [--load-towns 50] [--seconds 20] [--rounds 4]
 [--town-secrets shared|own] [--cache-towns 64] [--quick] [--json]`` (PostgreSQL only: a private cluster with
-``fsync`` on, or DATABASE_URL when it names a PostgreSQL database that may be emptied).
+``fsync`` on, or DATABASE_URL when it names an empty PostgreSQL database).
 
 1. Every town gets its own pack, a variant of the bundled ``knowledge/`` written into a temporary directory
    (never into the repository): its own name in every text, its own web address and 担当課 phone number, a few
    entries removed and a few of its own added.
 2. Onboarding, timed per town: ``create_town`` with the pack (what ``flask towns create --pack`` runs: the town,
-   its channel and the whole pack import) and ``create_first_admin`` (the operator's first admin).
+   its channel and the whole pack import) and ``create_first_admin`` (the operator's first admin); then a few more
+   towns (``--cli-towns``) with the commands an operator runs, ``flask towns create --pack`` and ``flask users
+   create --town``, interpreter start-ups included.
 3. One gunicorn (``gunicorn.conf.py``, DEFAULT_TOWN empty: every door under its town's prefix) takes signed
    webhooks at ``/<slug>/callback``: rounds alternate between all traffic to one town and traffic spread
    round-robin over ``--load-towns`` towns, so the ratio compares the two in the same run.
