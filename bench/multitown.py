@@ -368,6 +368,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of load for each kind of traffic")
     parser.add_argument("--rounds", type=int, default=4, help="alternating one-town / many-town rounds")
+    parser.add_argument("--warm-asks", type=int, default=2,
+                        help="how often the warm-up asks each loaded town each question (a worker whose decision "
+                             "cache has not seen a town's question yet matches it: (1/2)^N of them per worker)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="the fake LINE API's answer latency")
     parser.add_argument("--followers", type=int, default=2000, help="followers of each of the two notice towns")
     parser.add_argument("--cli-towns", type=int, default=3, help="towns onboarded with `flask` commands, timed")
@@ -383,7 +386,7 @@ def main(argv: list[str] | None = None) -> dict:
     from cryptography.fernet import Fernet
 
     out: dict = {"config": {k: getattr(args, k) for k in ("towns", "load_towns", "cold_towns", "cache_towns",
-                                                          "workers", "clients", "seconds", "rounds", "latency_ms",
+                                                          "workers", "clients", "seconds", "rounds", "warm_asks", "latency_ms",
                                                           "followers", "cli_towns", "town_secrets", "quick")}}
     with ExitStack() as stack:
         fake = FakeLineProcess(args.latency_ms)
@@ -421,10 +424,10 @@ def main(argv: list[str] | None = None) -> dict:
         server = Gunicorn("app:app", env, workers=args.workers).start()
         stack.callback(server.stop)
         out["memory_mib"] = {"started": server.memory()}
-        # Warm-up: every loaded town's index in every worker and every question twice per town (each town's
-        # decision cache is its own), so the rounds compare steady states.
-        warm = drive([server.port], clients=args.clients, seconds=900, max_requests=2 * len(QUESTIONS) * len(loaded),
-                     routes=routes(loaded, args.town_secrets))
+        # Warm-up: every loaded town's index in every worker and every question --warm-asks times per town (each
+        # town's decision cache is its own, in each worker), so the rounds compare steady states.
+        warm = drive([server.port], clients=args.clients, seconds=1800,
+                     max_requests=args.warm_asks * len(QUESTIONS) * len(loaded), routes=routes(loaded, args.town_secrets))
         out["warm_up"] = {"requests": len(warm.samples), "seconds": round(warm.seconds, 1),
                           "index_builds": index_builds(server)}
         out["load"] = load_rounds(server, fake, args, routes(loaded[:1], args.town_secrets),
