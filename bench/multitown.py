@@ -43,8 +43,8 @@ from pathlib import Path
 
 import yaml
 
-from bench._common import (QUESTIONS, ROOT, SECRET, TOKEN, FakeLineProcess, Gunicorn, LoadResult, drive, flask_cli, percentile,
-                           service_env, wait_for_replies)
+from bench._common import (QUESTIONS, ROOT, SECRET, TOKEN, FakeLineProcess, Gunicorn, LoadResult, drive, flask_cli,
+                           percentile, service_env, wait_for_replies)
 
 # Fictional town names: a direction or size and a landscape word (10 × 20 = 200 different names).
 _FIRSTS = ("北", "南", "東", "西", "上", "下", "新", "本", "大", "小")
@@ -125,7 +125,8 @@ def town_pack(n: int, directory: Path) -> Path:
     base = yaml.safe_load(entries[0].read_text(encoding="utf-8"))
     for key, title, questions, keywords in rng.sample(_LOCAL_TOPICS, n % 3 + 1):
         entry = dict(base, slug=f"local-{key}", title=f"{name}の{title}", questions=questions, keywords=keywords,
-                     answer=f"{name}の{title}は、{name}役場のホームページでご確認ください（ベンチマーク用の架空の回答です）。")
+                     answer=f"{name}の{title}は、{name}役場のホームページでご確認ください"
+                            "（ベンチマーク用の架空の回答です）。")
         entry.pop("office", None)
         (target / f"local-{key}.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True, sort_keys=False),
                                                  encoding="utf-8")
@@ -385,9 +386,9 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error("--load-towns (at least 2) and --cold-towns must fit in --towns")
     from cryptography.fernet import Fernet
 
-    out: dict = {"config": {k: getattr(args, k) for k in ("towns", "load_towns", "cold_towns", "cache_towns",
-                                                          "workers", "clients", "seconds", "rounds", "warm_asks", "latency_ms",
-                                                          "followers", "cli_towns", "town_secrets", "quick")}}
+    keys = ("towns", "load_towns", "cold_towns", "cache_towns", "workers", "clients", "seconds", "rounds", "warm_asks",
+            "latency_ms", "followers", "cli_towns", "town_secrets", "quick")
+    out: dict = {"config": {k: getattr(args, k) for k in keys}}
     with ExitStack() as stack:
         fake = FakeLineProcess(args.latency_ms)
         stack.callback(fake.stop)
@@ -427,7 +428,8 @@ def main(argv: list[str] | None = None) -> dict:
         # Warm-up: every loaded town's index in every worker and every question --warm-asks times per town (each
         # town's decision cache is its own, in each worker), so the rounds compare steady states.
         warm = drive([server.port], clients=args.clients, seconds=1800,
-                     max_requests=args.warm_asks * len(QUESTIONS) * len(loaded), routes=routes(loaded, args.town_secrets))
+                     max_requests=args.warm_asks * len(QUESTIONS) * len(loaded),
+                     routes=routes(loaded, args.town_secrets))
         out["warm_up"] = {"requests": len(warm.samples), "seconds": round(warm.seconds, 1),
                           "index_builds": index_builds(server)}
         out["load"] = load_rounds(server, fake, args, routes(loaded[:1], args.town_secrets),
