@@ -111,6 +111,8 @@ def _fake_main(conn, latency: float) -> None:
         command = conn.recv()
         if command in ("summary", "bodies"):
             conn.send(_summarise(fake, with_bodies=command == "bodies"))
+        elif command == "deliveries":
+            conn.send(_deliveries(fake))
         elif command == "reset":
             fake.reset()
             conn.send("ok")
@@ -144,6 +146,23 @@ def _summarise(fake, with_bodies: bool) -> dict:
     }
 
 
+_PUSHES = ("/v2/bot/message/multicast", "/v2/bot/message/push")
+
+
+def _deliveries(fake) -> list[dict]:
+    """Return every accepted multicast and push: its path, the bearer token, its recipients and its texts."""
+    with fake._lock:
+        recorded = [r for r in fake.requests if r.path in _PUSHES and r.status is not None and 200 <= r.status < 300]
+    out = []
+    for r in recorded:
+        body = r.body if isinstance(r.body, dict) else {}
+        to = body.get("to")
+        out.append({"path": r.path, "token": r.headers.get("authorization", "").removeprefix("Bearer "),
+                    "to": to if isinstance(to, list) else [to],
+                    "text": json.dumps(body.get("messages", []), ensure_ascii=False)})
+    return out
+
+
 class FakeLineProcess:
     """Run tests.support.fakeline.FakeLine in a child process and ask it for reply counts."""
 
@@ -165,6 +184,10 @@ class FakeLineProcess:
     def summary(self, with_bodies: bool = False) -> dict:
         """Return reply counts (replies, distinct tokens, duplicates) and maybe each token's messages."""
         return self._ask("bodies" if with_bodies else "summary")
+
+    def deliveries(self) -> list[dict]:
+        """Return every multicast and push LINE accepted: path, token, recipients, messages as JSON text."""
+        return self._ask("deliveries")
 
     def reset(self) -> None:
         """Forget everything recorded so far."""
@@ -333,6 +356,7 @@ class Sample:
     token: str
     question: str
     sent_at: float = 0.0  # wall clock when the post started, to compare with the fake LINE's arrival times
+    path: str = "/callback"
 
 
 @dataclass
@@ -377,8 +401,12 @@ def text_event(event_id: str, token: str, text: str, user: int) -> dict:
 
 def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: int = 200_000,
           questions: Sequence[str] = QUESTIONS, midway: Callable[[], None] | None = None,
-          timeout: float = 10.0) -> LoadResult:
-    """Post signed text webhooks from `clients` threads, round-robin over ports, for `seconds`."""
+          timeout: float = 10.0, routes: Sequence[tuple[str, str]] | None = None) -> LoadResult:
+    """Post signed text webhooks from `clients` threads, round-robin over ports, for `seconds`.
+
+    routes: (path, channel secret) pairs taken in turn, one per request (many towns' /<slug>/callback, each signed
+    with its town's secret); left out: /callback signed with SECRET."""
+    targets = list(routes) if routes else [("/callback", SECRET)]
     run = next(_run_ids)
     prefix = f"{os.getpid():x}{run:02x}{time.time_ns() & 0xFFFFFF:06x}"
     samples: list[Sample] = []
@@ -397,16 +425,18 @@ def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: i
             port = ports[(c + j) % len(ports)]
             event_id = f"01B{prefix}{n:012d}"
             token = f"bench-{prefix}-{n}"
-            question = questions[n % len(questions)]
+            path, secret = targets[n % len(targets)]
+            # Over many routes, each route still goes through every question in turn.
+            question = questions[(n if len(targets) == 1 else n + n // len(targets)) % len(questions)]
             body = body_of([text_event(event_id, token, question, n % 500)])
-            headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, SECRET)}
+            headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, secret)}
             t0 = time.perf_counter()
             sent_at = time.time()
             status = 0
             try:
                 conn = conns.get(port) or http.client.HTTPConnection(HOST, port, timeout=timeout)
                 conns[port] = conn
-                conn.request("POST", "/callback", body, headers)
+                conn.request("POST", path, body, headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -417,7 +447,7 @@ def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: i
                 if bad:
                     bad.close()
             mine.append(Sample(t0 - start, (time.perf_counter() - t0) * 1000.0, status, port, token, question,
-                               sent_at))
+                               sent_at, path))
         for conn in conns.values():
             conn.close()
         with lock:

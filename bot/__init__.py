@@ -204,7 +204,18 @@ def warm_up(app: Flask) -> None:
         current_rules()  # compiled here too: the first urgent message must not wait for it
     try:
         with app.app_context():
-            knowledge()
+            from bot.core.tenancy import default_slug, default_town, use_town
+
+            # The index is kept per town: build the default town's (the one unprefixed paths serve). With no
+            # default town (DEFAULT_TOWN empty: many towns on one deployment) every town's index is built on its
+            # first question, as a town dropped from the LRU (TOWN_CACHE_TOWNS) is rebuilt.
+            town = default_town() if default_slug() else None
+            if town is None:
+                log.info("warm-up: no default town (DEFAULT_TOWN=%r); each town's index is built on its first "
+                         "question", default_slug())
+            else:
+                with use_town(town):
+                    knowledge()
     except Exception as exc:  # no database yet (first deploy): workers build the index on first use
         log.warning("warm-up skipped the knowledge index: %s", type(exc).__name__)
     finally:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import nullcontext
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from bot.extensions import db
 from bot.knowledge.pack import SYNONYMS_FILE, validate_synonyms
 from bot.core.problems import load_yaml
-from bot.core.tenancy import current_town_id, town_cache, town_caches
+from bot.core.tenancy import town_cache, town_caches
 from bot.core.version import current_version
 from bot.matching import Decision, Document, Matcher
 from bot.models import Category, Entry, Office
@@ -183,14 +184,15 @@ class IndexCache:
 
 
 def log_cache_stats(app) -> None:
-    """Log the decision cache's hits and misses since the last knowledge change."""
+    """Log the decision caches' hits and misses since each town's last knowledge change, summed over the towns
+    this process holds (gunicorn's worker_exit calls it outside any town)."""
     caches = town_caches("kb_index", app)
-    cache = caches.peek(current_town_id()) if caches and current_town_id() is not None else None
-    snapshot = cache.latest if cache else None
-    if snapshot is not None:
-        stats = snapshot.decisions
-        log.info("decision cache: hits=%d misses=%d (knowledge version %s)", stats.hits, stats.misses,
-                 snapshot.version)
+    with caches.lock if caches else nullcontext():
+        held = list(caches.items.values()) if caches else []
+    snapshots = [cache.latest for cache in held if cache.latest is not None]
+    if snapshots:
+        log.info("decision cache: hits=%d misses=%d (%d town(s))", sum(s.decisions.hits for s in snapshots),
+                 sum(s.decisions.misses for s in snapshots), len(snapshots))
 
 
 def knowledge(*, recheck: bool = False) -> Snapshot:
