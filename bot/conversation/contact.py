@@ -79,7 +79,7 @@ def switchboard(town: Town, *, website: bool = False) -> str:
     lines = [f"{town.contact}（代表電話 {town.phone}）" if town.phone else town.contact]
     if town.hours:
         lines.append(f"受付時間：{town.hours}")
-    if website or not town.phone:
+    if town.website and (website or not town.phone):
         lines.append(f"市のホームページ：{town.website}")
     return "\n".join(lines)
 

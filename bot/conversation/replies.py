@@ -67,9 +67,14 @@ def fallback(kb: Snapshot, town: Town) -> Message:
     return messages.text(body, topic_chips(kb))
 
 
+def _website(town: Town) -> str:
+    """Return the town's website on a line of its own ('' until staff have set one)."""
+    return f"\n{town.website}" if town.website else ""
+
+
 def gone(kb: Snapshot, town: Town) -> Message:
     """Explain that a topic is no longer answered here."""
-    body = f"その話題の案内は現在お休みしています。詳しくは{town.contact_line()}へお問い合わせください。\n{town.website}"
+    body = f"その話題の案内は現在お休みしています。詳しくは{town.contact_line()}へお問い合わせください。{_website(town)}"
     return messages.text(body, topic_chips(kb))
 
 
@@ -85,7 +90,7 @@ def topic(category: str, kb: Snapshot, town: Town) -> Message:
 def menu(kb: Snapshot, town: Town) -> Message:
     """Show the topic menu."""
     if not kb.entries:
-        return messages.text(f"いまはご案内できる話題がありません。{town.contact_line()}へお問い合わせください。\n{town.website}")
+        return messages.text(f"いまはご案内できる話題がありません。{town.contact_line()}へお問い合わせください。{_website(town)}")
     return messages.text("知りたい話題を選んでください。質問をそのまま送っていただいても大丈夫です。", topic_chips(kb))
 
 
@@ -134,7 +139,7 @@ def feedback_thanks(helpful: bool, town: Town) -> Message:
         return messages.text("ありがとうございます！お役に立ててうれしいです。", [_menu_chip()])
     return messages.text(
         "お役に立てず、すみません。ご意見は担当者が確認して、案内を改善します。\n"
-        f"お急ぎの場合は{town.contact_line()}へお問い合わせください。\n{town.website}",
+        f"お急ぎの場合は{town.contact_line()}へお問い合わせください。{_website(town)}",
         [_menu_chip()],
     )
 
@@ -188,8 +193,10 @@ def urgent(rules: Sequence[Rule], town: Town) -> Message:
         if town.phone:
             parts.append(f"あわせて{town.contact}（電話 {town.phone}）にもお知らせください。")
             calls.append((f"{town.contact}に電話", messages.tel_uri(town.phone)))
-        else:
+        elif town.website:
             parts.append(f"あわせて{town.contact}にもお知らせください。\n市のホームページ：{town.website}")
             calls.append(("市のホームページ", town.website))
+        else:  # a town whose staff have set neither yet
+            parts.append(f"あわせて{town.contact}にもお知らせください。")
     title = rules[0].title if len(rules) == 1 else "緊急のご案内"
     return messages.urgent_bubble(title, "\n\n".join(parts), calls)

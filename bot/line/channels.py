@@ -71,8 +71,13 @@ def unseal(stored: str) -> str:
 
 
 def reseal(stored: str) -> str:
-    """Return a stored value encrypted again with the first key (key rotation)."""
-    return _fernet().rotate(stored.encode()).decode() if stored else ""
+    """Return a stored value encrypted again with the first key (key rotation); MissingKey when no key opens it."""
+    if not stored:
+        return ""
+    try:
+        return _fernet().rotate(stored.encode()).decode()
+    except InvalidToken as exc:
+        raise MissingKey("保存されたLINEの資格情報を TOWN_SECRETS_KEY で復号できません（鍵を確認してください）") from exc
 
 
 def new_key() -> str:

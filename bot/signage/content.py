@@ -9,7 +9,9 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 
 from bot.town.model import Town
+from bot.core.tenancy import current_town_id
 from bot.models import Notice, Screen
+from bot.models.tenancy import DEFAULT_TOWN_ID
 from bot.kpi.store import signage_panel
 from bot.notices.public import display_start, displayed
 from bot.signage import qr
@@ -67,7 +69,8 @@ def period_text(notice: Notice) -> str:
 
 def fallback_link(town: Town) -> tuple[str, str]:
     """Return the QR target for notices without a link: the LINE account, else the town's website."""
-    add_friend = current_app.config.get("LINE_ADD_FRIEND_URL", "")
+    # LINE_ADD_FRIEND_URL is the deployment's own (default) town's account: another town's screens never show it.
+    add_friend = current_app.config.get("LINE_ADD_FRIEND_URL", "") if current_town_id() == DEFAULT_TOWN_ID else ""
     if add_friend:
         return add_friend, "LINEで友だち追加"
     return town.website, "市のホームページ"

@@ -73,15 +73,24 @@ def _stored() -> dict[str, str]:
     return {row.key: row.value for row in db.session.execute(db.select(TownSetting)).scalars()}
 
 
+# A town other than the default one starts from these: its name as the operator created it, and nothing else of the
+# deployment's own town (the environment's TOWN_* describe that town: its office, number, website, greeting).
+OTHER_TOWN_BANNER = "【災害時モード】避難情報は{name}のホームページと防災行政無線で確認してください。"
+OTHER_TOWN_GREETING = ("現在、{name}は災害時の対応をしています。下のメニューから避難情報・緊急連絡先・{name}からのお知らせを"
+                       "確認できます。命に関わるときは迷わず119番・110番へ。")
+
+
 def defaults() -> dict[str, str]:
-    """Return each setting's default from the environment; a town other than the default one is named as the
-    operator created it (towns.name), not after this deployment's TOWN_NAME."""
-    config = current_app.config
-    values = {key: config[setting] for key, setting in DEFAULTS.items()}
+    """Return each setting's default: the environment's for the default town; for any other town its own name and
+    empty fields for staff to fill in (never the default town's office, phone or website)."""
     ref = current_ref()
     if ref is not None and ref.id != DEFAULT_TOWN_ID:
-        values["name"] = ref.name
-    return values
+        values = dict.fromkeys(DEFAULTS, "")
+        values.update(name=ref.name, contact=ref.name, disaster_banner=OTHER_TOWN_BANNER.format(name=ref.name),
+                      disaster_greeting=OTHER_TOWN_GREETING.format(name=ref.name))
+        return values
+    config = current_app.config
+    return {key: config[setting] for key, setting in DEFAULTS.items()}
 
 
 def town_name() -> str:

@@ -85,6 +85,16 @@ def set_channel(slug: str, line_channel_secret: str | None, line_access_token: s
     click.echo(f"updated the LINE channel of {slug}")
 
 
+@towns_cli.command("reencrypt")
+def reencrypt() -> None:
+    """Encrypt every town's LINE credentials again with the first key of TOWN_SECRETS_KEY (key rotation)."""
+    try:
+        count = store.reencrypt_channels(actor=ACTOR)
+    except MissingKey as exc:
+        _fail(exc)
+    click.echo(f"re-encrypted the LINE credentials of {count} town(s) with the first key; the old key can now go")
+
+
 @towns_cli.command("new-key")
 def new_key_command() -> None:
     """Print a fresh key for TOWN_SECRETS_KEY (put it first to rotate; keep the old one after it)."""

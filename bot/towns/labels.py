@@ -10,6 +10,7 @@ labels.register(
         "town.resume": "町を再開（運用者）",
         "town.channel": "LINEチャネルの資格情報を変更（運用者）",
         "town.first_admin": "町の最初の管理者を作成（運用者）",
+        "towns.reencrypt": "LINEの資格情報を新しい鍵で暗号化し直し（運用者）",
         "operator.create": "運用者を作成",
         "operator.login": "運用者のログイン",
         "operator.logout": "運用者のログアウト",

@@ -15,7 +15,7 @@ from bot.core.textrules import has_control
 from bot.extensions import db
 from bot.models.tenancy import ACTIVE, SUSPENDED, Tenant
 from bot.pack import import_pack, read_pack
-from bot.line.channels import seal
+from bot.line.channels import MissingKey, reseal, seal
 from bot.models import User
 from bot.staff.accounts import create_user, generate_password
 from bot.towns.operators import record as operator_record
@@ -144,6 +144,27 @@ def set_channel(slug: str, *, actor: str, channel_secret: str | None = None, acc
         db.session.commit()
     forget_towns()
     return town
+
+
+def reencrypt_channels(*, actor: str) -> int:
+    """Encrypt every town's stored LINE credentials again with TOWN_SECRETS_KEY's first key (after a new key was put
+    first); return how many towns had credentials. Raises MissingKey, changing nothing, when a value opens with no
+    configured key."""
+    towns = db.session.scalars(select(Tenant).order_by(Tenant.id)).all()
+    count = 0
+    try:
+        for town in towns:
+            if town.line_channel_secret or town.line_access_token:
+                town.line_channel_secret = reseal(town.line_channel_secret)
+                town.line_access_token = reseal(town.line_access_token)
+                count += 1
+    except MissingKey:
+        db.session.rollback()  # all towns or none
+        raise
+    operator_record(actor, "towns.reencrypt", "", f"{count}町のLINE資格情報を新しい鍵で暗号化し直し", {"towns": count})
+    db.session.commit()
+    forget_towns()
+    return count
 
 
 def list_towns() -> list[TownRow]:
