@@ -237,9 +237,26 @@ def flask_cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     return done.stdout.strip()
 
 
+def private_postgres(stack) -> tuple[str, dict[str, str]]:
+    """Start a private PostgreSQL cluster (fsync on) with a deployment's two roles (docs/operations.md, "Database
+    roles"); return the application's URL (its role is bound by row-level security) and the setting migrations need
+    (DATABASE_MIGRATION_URL: the tables' owner). The cluster stops when the ExitStack closes."""
+    from tests.support.pgserver import PgServer, provision
+
+    server = PgServer(durable=True)
+    roles = provision(server.start())
+    stack.callback(server.stop)
+    return roles.app, {"DATABASE_MIGRATION_URL": roles.owner}
+
+
 def prepare_database(env: dict[str, str], knowledge_dir: str | None = None) -> str:
-    """Migrate the database and import a knowledge pack; return the import report."""
+    """Migrate the database (as its owner, when DATABASE_MIGRATION_URL is set, then grant the application's role its
+    privileges) and import a knowledge pack; return the import report."""
     flask_cli(env, "db", "upgrade")
+    if env.get("DATABASE_MIGRATION_URL"):
+        from sqlalchemy.engine import make_url
+
+        flask_cli(env, "db", "grant", make_url(env["DATABASE_URL"]).username)
     return flask_cli(env, "kb", "import", *([knowledge_dir] if knowledge_dir else []))
 
 

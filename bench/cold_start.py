@@ -19,8 +19,8 @@ import tempfile
 import time
 from contextlib import ExitStack
 
-from bench._common import HOST, SECRET, FakeLineProcess, Gunicorn, prepare_database, service_env, sqlite_url, \
-    text_event
+from bench._common import HOST, SECRET, FakeLineProcess, Gunicorn, prepare_database, private_postgres, \
+    service_env, sqlite_url, text_event
 from tests.support.linesign import body_of, sign
 
 BUDGET_S = 30.0
@@ -91,15 +91,12 @@ def main(argv: list[str] | None = None) -> dict:
     with ExitStack() as stack:
         fake = FakeLineProcess(50)
         stack.callback(fake.stop)
+        extra: dict[str, str] = {}
         if args.postgres:
-            from tests.support.pgserver import PgServer
-
-            pg = PgServer(durable=True)
-            url = pg.start()
-            stack.callback(pg.stop)
+            url, extra = private_postgres(stack)
         else:
             url = sqlite_url(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-cold-")))
-        env = service_env(url, fake.url)
+        env = service_env(url, fake.url, **extra)
         prepare_database(env)
         cases = {"start": lambda: cold(env, fake, True), "start-no-preload": lambda: cold(env, fake, False),
                  "worker-respawn": lambda: respawn(env, fake),

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
@@ -42,9 +41,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
 
 from bench._common import (QUESTIONS, ROOT, SECRET, TOKEN, FakeLineProcess, Gunicorn, LoadResult, drive, flask_cli,
-                           percentile, service_env, wait_for_replies)
+                           percentile, private_postgres, service_env, wait_for_replies)
 
 # Fictional town names: a direction or size and a landscape word (10 × 20 = 200 different names).
 _FIRSTS = ("北", "南", "東", "西", "上", "下", "新", "本", "大", "小")
@@ -392,16 +392,13 @@ def main(argv: list[str] | None = None) -> dict:
     with ExitStack() as stack:
         fake = FakeLineProcess(args.latency_ms)
         stack.callback(fake.stop)
-        url = os.environ.get("DATABASE_URL", "")
-        if not url.startswith("postgres"):
-            from tests.support.pgserver import PgServer
-
-            pg = PgServer(durable=True)
-            url = pg.start()
-            stack.callback(pg.stop)
+        # The tables' owner migrates; the app (gunicorn, the commands, the in-process onboarding) runs as a role
+        # that row-level security binds, as a deployment does (production refuses a superuser).
+        url, extra = private_postgres(stack)
         env = service_env(url, fake.url, TOWN_SECRETS_KEY=Fernet.generate_key().decode(), DEFAULT_TOWN="",
-                          TOWN_CACHE_TOWNS=str(args.cache_towns))
+                          TOWN_CACHE_TOWNS=str(args.cache_towns), **extra)
         flask_cli(env, "db", "upgrade")
+        flask_cli(env, "db", "grant", make_url(url).username)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-towns-")))
 
         t0 = time.perf_counter()

@@ -22,8 +22,8 @@ from bot.core.tenancy import use_town
 from bot.models.tenancy import DEFAULT_TOWN_ID
 import yaml
 
-from bench._common import ROOT, FakeLineProcess, Gunicorn, drive, prepare_database, service_env, \
-    wait_for_replies
+from bench._common import ROOT, FakeLineProcess, Gunicorn, drive, prepare_database, private_postgres, \
+    service_env, wait_for_replies
 
 MARK = "【改訂版】"
 
@@ -80,14 +80,10 @@ def main(argv: list[str] | None = None) -> dict:
     with ExitStack() as stack:
         fake = FakeLineProcess(args.latency_ms)
         stack.callback(fake.stop)
-        url = os.environ.get("DATABASE_URL", "")
+        url, extra = os.environ.get("DATABASE_URL", ""), {}
         if not url.startswith("postgres"):
-            from tests.support.pgserver import PgServer
-
-            pg = PgServer(durable=True)
-            url = pg.start()
-            stack.callback(pg.stop)
-        env = service_env(url, fake.url)
+            url, extra = private_postgres(stack)
+        env = service_env(url, fake.url, **extra)
         prepare_database(env)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-scale-")))
         pack, old_titles = edited_pack(tmp)

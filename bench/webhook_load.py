@@ -14,24 +14,20 @@ import re
 import tempfile
 from contextlib import ExitStack
 
-from bench._common import FakeLineProcess, Gunicorn, LoadResult, drive, percentile, prepare_database, service_env, \
-    sqlite_url, wait_for_replies
+from bench._common import FakeLineProcess, Gunicorn, LoadResult, drive, percentile, prepare_database, \
+    private_postgres, service_env, sqlite_url, wait_for_replies
 
 
-def database(stack: ExitStack, postgres: bool) -> tuple[str, str]:
-    """Return (SQLAlchemy URL, label) for the run, starting what it needs."""
+def database(stack: ExitStack, postgres: bool) -> tuple[str, str, dict[str, str]]:
+    """Return (SQLAlchemy URL, label, extra environment) for the run, starting what it needs."""
     if postgres:
-        from tests.support.pgserver import PgServer
-
-        server = PgServer(durable=True)
-        url = server.start()
-        stack.callback(server.stop)
-        return url, "postgresql (private cluster, fsync on)"
+        url, extra = private_postgres(stack)
+        return url, "postgresql (private cluster, fsync on; the app's own role, row-level security on)", extra
     if os.environ.get("DATABASE_URL"):
         url = os.environ["DATABASE_URL"]
-        return url, url.split(":", 1)[0]
+        return url, url.split(":", 1)[0], {}
     tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-load-"))
-    return sqlite_url(tmp), "sqlite (temporary file)"
+    return sqlite_url(tmp), "sqlite (temporary file)", {}
 
 
 def load_round(server: Gunicorn, fake: FakeLineProcess, args) -> dict:
@@ -119,8 +115,8 @@ def main(argv: list[str] | None = None) -> dict:
     with ExitStack() as stack:
         fake = FakeLineProcess(args.latency_ms)
         stack.callback(fake.stop)
-        url, label = database(stack, args.postgres)
-        env = service_env(url, fake.url)
+        url, label, extra = database(stack, args.postgres)
+        env = service_env(url, fake.url, **extra)
         if args.no_cache:
             env["DECISION_CACHE_SIZE"] = "0"
         prepare_database(env)
