@@ -195,7 +195,7 @@ def record_bot_user_id(ref: TownRef, destination: str) -> TownRef:
         update(Tenant).where(Tenant.id == ref.id, Tenant.line_bot_user_id == "")
         .values(line_bot_user_id=destination).execution_options(synchronize_session=False)).rowcount
     if recorded:
-        audit.record("system", "town.bot_user_id", "town", ref.id, "ボットのユーザーIDを最初のWebhookから記録",
+        audit.record("system", "town.bot_user_id", "town", ref.id, "ボットのユーザーIDをLINEからの最初の通知で記録",
                      after={"bot_user_id": destination})
         log.info("town %s: recorded the bot user id from its first verified webhook", ref.slug)
     db.session.commit()
