@@ -89,6 +89,11 @@ def _scope_to_town(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # loads of an object already read inside its town (the criteria travel with it)
+    if not state.all_mappers:
+        # Core and text statements (the webhook's hot path): loader criteria never apply to them, so adding them
+        # only cost a cache-key walk per statement; they name their town themselves (`:town`), as PostgreSQL's
+        # policies require anyway.
+        return
     town_id = current_town_id()
     if town_id is None:
         if any(_is_town_mapper(m) for m in state.all_mappers):
