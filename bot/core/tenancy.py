@@ -89,10 +89,10 @@ def _scope_to_town(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # loads of an object already read inside its town (the criteria travel with it)
-    if not state.all_mappers:
-        # Core and text statements (the webhook's hot path): loader criteria never apply to them, so adding them
-        # only cost a cache-key walk per statement; they name their town themselves (`:town`), as PostgreSQL's
-        # policies require anyway.
+    if not state.is_orm_statement:
+        # Core and text statements on tables (the webhook's hot path): loader criteria never apply to them, so adding
+        # them only cost a cache-key walk per statement; they name their town themselves (`:town`), as PostgreSQL's
+        # policies require anyway. An ORM entity anywhere in a statement (select_from(Entry)) makes it an ORM one.
         return
     town_id = current_town_id()
     if town_id is None:
