@@ -85,8 +85,8 @@ class TownForm(JapaneseForm):
                         validators=[Length(max=100, message="100文字以内で入力してください"), _one_line, _shared_rules],
                         description="代表電話と一緒に案内します。例：平日 8:30〜17:15（土日祝日・年末年始を除く）")
     website = StringField("ホームページ", filters=[_half_width],
-                          validators=[DataRequired("入力してください"), Length(max=300, message="300文字以内で入力してください"), _shared_rules],
-                          description="例：https://www.city.ashibetsu.hokkaido.jp/")
+                          validators=[Length(max=300, message="300文字以内で入力してください"), _shared_rules],
+                          description="空欄のあいだは、返信やサイネージにホームページを出しません。例：https://www.city.ashibetsu.hokkaido.jp/")
     disaster_banner = StringField("災害時の帯", filters=[_strip],
                                   validators=[DataRequired("入力してください"),
                                               Length(max=MAX_BANNER, message=f"{MAX_BANNER}文字以内の1行で入力してください"),

@@ -83,7 +83,7 @@ def test_saving_nothing_new_writes_nothing(console, admin):
     ("phone", "0124-22-2111-9", "10〜11けた"),
     ("phone", "<script>", "10〜11けた"),
     ("website", "javascript:alert(1)", "https://"),
-    ("website", "", "入力してください"),
+    ("website", "www.city.ashibetsu.hokkaido.jp", "https://"),  # empty is allowed: no link until staff set one
     ("disaster_banner", "あ" * 61, "60文字以内"),
     ("disaster_banner", "一行目\n二行目", "1行で"),
     ("name", "", "入力してください"),
