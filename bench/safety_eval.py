@@ -1,6 +1,6 @@
 """Run the safety phrasings (tests/safety/phrasings/) against the webhook, black-box, and score the replies.
 
-Run ``python -m bench.safety_eval --half tune|held|both|dev|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|fresh7|fresh8|fresh9 [--failures] [--category NAME]``.
+Run ``python -m bench.safety_eval --half tune|held|both|dev|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|fresh7|fresh8|fresh9|fresh10 [--failures] [--category NAME]``.
 
 The app is built on a temporary SQLite file with the bundled knowledge pack and a fake LINE API
 (tests/support/fakeline.py). Each phrasing is posted as a signed webhook text event from its own resident, and the
@@ -297,7 +297,7 @@ def failures(results: Sequence[Result], replies: bool = False) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table for one half or both."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=("tune", "held", "both", "dev", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9"), default="tune")
+    parser.add_argument("--half", choices=("tune", "held", "both", "dev", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10"), default="tune")
     parser.add_argument("--category", action="append", help="only this category (repeatable)")
     parser.add_argument("--failures", action="store_true", help="list every miss and misfire")
     parser.add_argument("--replies", action="store_true", help="with --failures: print each failing reply")
