@@ -300,15 +300,27 @@ class _TownSessionInterface(SecureCookieSessionInterface):
 _PLATFORM_SESSIONS: dict[str, str] = {}
 
 
+_PLATFORM_ENVIRON = "bot.platform_prefix"
+
+
 def _platform_prefix() -> tuple[str, str] | None:
     """Return (prefix, cookie name) when the request is under a platform console's unprefixed path."""
-    if request.environ.get(TOWN_ENVIRON):
-        return None
-    path = request.path
-    for prefix, name in _PLATFORM_SESSIONS.items():
-        if path == prefix.rstrip("/") or path.startswith(prefix):
-            return prefix, name
-    return None
+    # Asked up to four times per request (binding the town, the session cookie's name and path on open and save):
+    # worked out once, kept in the request's environ.
+    environ = request.environ
+    try:
+        return environ[_PLATFORM_ENVIRON]
+    except KeyError:
+        pass
+    found = None
+    if not environ.get(TOWN_ENVIRON):
+        path = request.path
+        for prefix, name in _PLATFORM_SESSIONS.items():
+            if path == prefix.rstrip("/") or path.startswith(prefix):
+                found = prefix, name
+                break
+    environ[_PLATFORM_ENVIRON] = found
+    return found
 
 
 def platform_session(prefix: str, cookie_name: str) -> None:
@@ -326,10 +338,11 @@ def _bind_request_town() -> None:
     if request.content_length and request.max_content_length and request.content_length > request.max_content_length:
         abort(413)  # refused before any database work, as the door itself would
     slug = request.environ.get(TOWN_ENVIRON)
+    here = g._get_current_object()  # one proxy lookup instead of one per attribute (this runs on every request)
     if not slug and (request.endpoint in _PLATFORM_ENDPOINTS or _platform_prefix()):
         # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town
         # (also its redirects and 404s: /operator → /operator/).
-        g.previous_town = (g.get("town_id"), g.get("town_ref"))
+        here.previous_town = (here.get("town_id"), here.get("town_ref"))
         _enter(None, None)
         return
     try:
@@ -342,7 +355,7 @@ def _bind_request_town() -> None:
         db.session.rollback()
         log.warning("database unavailable while finding the request's town (%s)", type(exc).__name__)
         abort(503, "The database is unavailable; LINE will redeliver the event.")
-    g.previous_town = (g.get("town_id"), g.get("town_ref"))
+    here.previous_town = (here.get("town_id"), here.get("town_ref"))
     if ref is None:
         if slug or request.endpoint not in _PLATFORM_ENDPOINTS:
             _enter(None, None)
@@ -353,7 +366,7 @@ def _bind_request_town() -> None:
     if not ref.active:
         _enter(None, None)
         abort(503, description="この町のサービスは現在停止しています。")
-    g.town_id, g.town_ref = ref.id, ref
+    here.town_id, here.town_ref = ref.id, ref
 
 
 def _restore_town(_exc=None) -> None:

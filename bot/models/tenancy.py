@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, has_app_context
+from flask.globals import _cv_app
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -26,7 +26,10 @@ class NoTownSelected(RuntimeError):
 
 def current_town_id() -> int | None:
     """Return the id of the town this request or job works for, or None outside any town."""
-    return g.get("town_id") if has_app_context() else None
+    # Every ORM statement and new row asks, several times per webhook: read the app context's `g` directly instead
+    # of through the `g` and has_app_context() proxies (Flask's own context variable; same answer, a third the cost).
+    ctx = _cv_app.get(None)
+    return None if ctx is None else ctx.g.__dict__.get("town_id")
 
 
 def require_town_id() -> int:
