@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
+from sudachipy import Morpheme as SudachiMorpheme
 
 from .normalize import fold, nfkc, to_hiragana
 
@@ -132,18 +134,44 @@ def morphemes(text: str) -> list[Morpheme]:
                      *_pos(m.part_of_speech_id())) for m in _tokenizer().tokenize(text)]
 
 
+def _lean_tokenizer():  # type: ignore[no-untyped-def]
+    # The same units as _tokenizer(), with only the fields units() reads loaded from the dictionary (normalised
+    # form and part of speech; the surface comes from the text): about a quarter less time on a long text.
+    tok = getattr(_local, "lean_tokenizer", None)
+    if tok is None:
+        d = dictionary()
+        make = getattr(d, "tokenizer", None) or d.create
+        tok = make(mode=SplitMode.C, fields={"pos", "normalized_form"})
+        _local.lean_tokenizer = tok
+    return tok
+
+
+def raw_units(text: str) -> Iterator[tuple[str, str, int]]:
+    """Return (surface, normalised form, part-of-speech id) for every unit of an NFKC-lower-cased text: what units()
+    gives, before the part of speech is looked up (callers that cache per unit look it up once, with pos_of).
+    Read with C-level maps over the units, not a Python loop: on a long text this costs a third of units()."""
+    if not text.strip():
+        return iter(())
+    found = list(_lean_tokenizer().tokenize(text))
+    return zip(map(_SURFACE, found), map(_NORMALIZED, found), map(_POS_ID, found))
+
+
+_SURFACE, _NORMALIZED, _POS_ID = SudachiMorpheme.surface, SudachiMorpheme.normalized_form, \
+    SudachiMorpheme.part_of_speech_id
+
+
+def pos_of(pos_id: int) -> tuple[str, str]:
+    """Return (word class, conjugation form) of a part-of-speech id: 動詞, 連用形-一般."""
+    kind = _POS_CACHE.get(pos_id)
+    if kind is None:
+        kind = _POS_CACHE[pos_id] = _pos(pos_id)
+    return kind
+
+
 def units(text: str) -> list[tuple[str, str, str, str]]:
     """Return (surface, normalised form, word class, conjugation form) for every unit: morphemes() without the
     offsets and readings, which cost more than the tokenising itself on a long text."""
-    if not text.strip():
-        return []
-    pos = _POS_CACHE
-    out = []
-    for m in _tokenizer().tokenize(text):
-        pid = m.part_of_speech_id()
-        kind = pos.get(pid) or pos.setdefault(pid, _pos(pid))
-        out.append((m.surface(), m.normalized_form(), kind[0], kind[1]))
-    return out
+    return [(surface, lemma, *pos_of(pid)) for surface, lemma, pid in raw_units(text)]
 
 
 _POS_CACHE: dict[int, tuple[str, str]] = {}

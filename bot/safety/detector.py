@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from itertools import compress, count
-from operator import add
+from itertools import accumulate, compress, count
+from operator import itemgetter
 from typing import NamedTuple
 
+import ahocorasick_rs
+
 from bot.matching.normalize import _PUNCT_RE, fold, nfkc, to_hiragana, truncate
-from bot.matching.tokenize import morphemes, units
+from bot.matching.tokenize import morphemes, pos_of, raw_units
 
 URGENT = "urgent"  # 緊急
 CARE = "care"  # 要配慮
@@ -36,6 +39,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[a-zà-ɏḀ-ỿ]")
 # Where one sentence ends: 。！？ and their ASCII forms, line breaks. Spaces and 、 do not cut.
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa]")
+_KATAKANA_MARK = re.compile(r"[\u30a1-\u30faー]")
 _HIRAGANA = re.compile(r"[\u3041-\u3096]")
 # A message in katakana only (old phones, half-width ﾑﾈｶﾞｲﾀｲ): Sudachi reads it as loanwords, so it is read again
 # in hiragana (むねがいたい), and what either reading finds counts.
@@ -91,10 +95,21 @@ _TURN = "けれど"  # Sudachi's normalised form of けど, けれど, けれど
 AS_WRITTEN, BY_READING, BY_LEMMA, BY_TOKEN, BY_SEQUENCE = "文字", "読み", "基本形", "単語", "語の並び"
 
 
+# norm() in one pass: katakana to hiragana and small kana to large, translated run by run (str.translate looks
+# every character up in Python, about 0.15 µs each: a third of the time of a 500-character message before).
+_FOLD_TABLE = {**{c: chr(c - 0x60).translate(_SMALL) for c in range(0x30A1, 0x30F7)},
+               **{ord(k): v for k, v in zip("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")}}
+_TO_FOLD = re.compile("[\u30a1-\u30f6ぁぃぅぇぉっゃゅょゎゕゖ]+")
+
+
+def _fold_run(m: re.Match) -> str:
+    return m.group().translate(_FOLD_TABLE)
+
+
 @lru_cache(maxsize=16384)
 def norm(text: str) -> str:
     """Return the comparison form: fold() (NFKC, hiragana, no punctuation) with small kana made large."""
-    return fold(text).translate(_SMALL)
+    return _PUNCT_RE.sub("", _TO_FOLD.sub(_fold_run, nfkc(text)))
 
 
 def _has_kanji(text: str) -> bool:
@@ -184,44 +199,37 @@ class Explanation:
 
 
 class _Index:
-    """Forms by their first two characters, each form once with every (concept, word) it stands for."""
+    """Every form once with every (concept, word) it stands for, compiled into one Aho–Corasick automaton
+    (ahocorasick_rs, in Rust): a sentence is scanned once and only the forms really in it come back, rather than a
+    slice and a lookup for every length at every position that begins some form."""
 
     def __init__(self) -> None:
         self._forms: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
+        self._found: list[tuple[str, tuple[tuple[str, str], ...]]] = []
 
     def add(self, form: str, concept: str, word: str) -> None:
         if len(form) >= 2:
             self._forms[form][(concept, word)] = None
 
     def freeze(self) -> None:
-        # By the first two characters, then by length: at a position, each length is one slice and one lookup
-        # (rather than a startswith for every form that shares the first two characters).
-        by_prefix: dict[str, dict[int, dict[str, tuple[tuple[str, str], ...]]]] = defaultdict(lambda: defaultdict(dict))
-        for form, owners in self._forms.items():
-            by_prefix[form[:2]][len(form)][form] = tuple(owners)
-        self._frozen = {k: tuple(sorted(v.items())) for k, v in by_prefix.items()}
+        self._found = [(form, tuple(owners)) for form, owners in self._forms.items()]
+        self._automaton = ahocorasick_rs.AhoCorasick([form for form, _ in self._found]) if self._found else None
 
     def find_at(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, str, str, str]]:
-        """Return (position, form, concept, word) for every form in text (only from `starts` when given)."""
-        frozen = self._frozen
-        if starts is None:
-            # The positions whose two characters begin some form, found by C-level iterators (no Python loop over
-            # every character of a 500-character message).
-            starts = compress(count(), map(frozen.__contains__, map(add, text, text[1:])))
-            get = frozen.__getitem__
-        else:
-            get = frozen.get
-        out = []
-        for i in starts:
-            lengths = get(text[i:i + 2])
-            if lengths:
-                for length, forms in lengths:
-                    form = text[i:i + length]
-                    owners = forms.get(form)
-                    if owners:
-                        for concept, word in owners:
-                            out.append((i, form, concept, word))
-        return out
+        """Return (position, form, concept, word) for every form in text (only from `starts` when given), by
+        position, then the shorter form first."""
+        if self._automaton is None or not text:
+            return []
+        # Every match, overlapping ones too, as (form, start, end) in characters; sorted by start, then length.
+        found = sorted([(start, end, n) for n, start, end in self._automaton.find_matches_as_indexes(
+            text, overlapping=True)])
+        if starts is not None:
+            allowed = starts if isinstance(starts, (set, frozenset)) else set(starts)
+            found = [f for f in found if f[0] in allowed]
+        forms = self._found
+        return [(start, form, concept, word) for start, _, n in found
+                for form, owners in (forms[n],) for concept, word in owners]
 
 
 @lru_cache(maxsize=4096)
@@ -244,26 +252,28 @@ def _fold_marking_katakana(text: str) -> tuple[str, list[bool]]:
     return "".join(chars), katakana
 
 
-def _katakana_flags(text: str, folded: str) -> list[bool]:
-    """Return, for each character of folded (norm(text) of an NFKC text), whether it was written in katakana:
-    what _fold_marking_katakana gives, without folding character by character (folding keeps one character for
-    each one it does not drop, so the kept characters line up)."""
-    flags, prev = [], False
-    kept = _PUNCT_RE.sub("", text)
-    if len(kept) != len(folded):
-        return _fold_marking_katakana(text)[1]
-    for ch in kept:
-        prev = "\u30a1" <= ch <= "\u30fa" or (ch == "ー" and prev)
-        flags.append(prev)
-    return flags
+def _katakana_at(kept: str, i: int) -> bool:
+    """Tell whether character i of a text without punctuation (which lines up with its folded form) was written in
+    katakana: what _fold_marking_katakana gives for it, without folding the text character by character."""
+    while i >= 0:
+        ch = kept[i]
+        if "\u30a1" <= ch <= "\u30fa":
+            return True
+        if ch != "ー":
+            return False
+        i -= 1  # ー belongs to the word before it
+    return False
 
 
-def _splits_a_katakana_word(katakana: list[bool], start: int, end: int) -> bool:
-    """Tell whether a match mixing scripts begins or ends inside a katakana word (ストーブ|つけて for ぶつけ)."""
-    span = katakana[start:end]
+def _splits_a_katakana_word(katakana: str | list[bool], start: int, end: int) -> bool:
+    """Tell whether a match mixing scripts begins or ends inside a katakana word (ストーブ|つけて for ぶつけ).
+    katakana is the text without punctuation (each flag found when asked) or the flags themselves."""
+    lo, hi = max(start - 1, 0), min(end + 1, len(katakana))
+    flags = [_katakana_at(katakana, j) for j in range(lo, hi)] if isinstance(katakana, str) else katakana[lo:hi]
+    span = flags[start - lo:end - lo]
     if all(span) or not any(span):
         return False
-    return (start > 0 and katakana[start - 1] and span[0]) or (end < len(katakana) and katakana[end] and span[-1])
+    return (start > 0 and flags[0] and span[0]) or (end < len(katakana) and flags[-1] and span[-1])
 
 
 def _substring_ok(form: str) -> bool:
@@ -281,7 +291,10 @@ class Lexicon:
         self.written = _Index()  # folded forms, searched in the folded sentence
         self.spoken = _Index()  # readings of kanji words, searched from the start of a unit: くるしい for 苦しい
         self.tokens: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key → (concept, word, how)
-        self._units: dict[tuple[str, str, str, str], tuple[str, str | None, tuple[tuple[str, str, str], ...]]] = {}
+        # (surface, normalised form, part-of-speech id) → record(): the unit, its folded surface, its sequence item
+        # and the (concept, word, how) it stands for.
+        self._units: dict[tuple[str, str, int], tuple] = {}
+        self.known = self._units.get  # a unit's record when it was seen before
         # Multi-word phrases by their first meaningful word: 血が止まらない as (血, 止まる, ない).
         self.sequences: dict[str, list[tuple[tuple[frozenset[str], ...], str, str]]] = defaultdict(list)
         for concept in self.concepts.values():
@@ -328,12 +341,16 @@ class Lexicon:
             if len(units) > 1 and len(stem) >= 3 and _has_kanji(units[0].surface) and not exact:
                 self.spoken.add(stem, key, word)  # タオレテ, which Sudachi does not read as a verb
 
-    def _unit(self, unit: tuple[str, str, str, str]) -> tuple[str, str | None, tuple[tuple[str, str, str], ...]]:
-        """Return what one Sudachi unit gives: its folded surface, its item in a word sequence (None when left
-        out) and the (concept, word, how) it stands for as a whole word. Units recur, so answers are kept."""
-        found = self._units.get(unit)
+    def record(self, surface: str, lemma: str, pos_id: int) -> tuple:
+        """Return what one Sudachi unit gives: the unit (surface, normalised form, word class, conjugation form),
+        its folded surface, its item in a word sequence (None when left out) and the (concept, word, how) it stands
+        for as a whole word. Units recur, so answers are kept, one record per (surface, normalised form, part of
+        speech): a long message then costs one lookup per unit, and no new object."""
+        key = (surface, lemma, pos_id)
+        found = self._units.get(key)
         if found is None:
-            surface, lemma, pos, _ = unit
+            pos, form = pos_of(pos_id)
+            unit = (surface, lemma, pos, form)
             folded = fold(surface)
             keys = [(folded, BY_TOKEN), ("\0" + norm(lemma), BY_LEMMA)]
             if len(folded) > 2 and folded.endswith("ー"):
@@ -342,10 +359,11 @@ class Lexicon:
                 keys.append(("\1" + folded, BY_READING))
             hits = tuple((concept, word, how) for k, how in keys for concept, word, _ in self.tokens.get(k, ()))
             item = _sequence((unit,))
-            found = (norm(surface), item[0] if item else None, hits)
+            folded = norm(surface)
+            found = (unit, folded, item[0] if item else None, hits, len(surface), pos != "空白", len(folded))
             if len(self._units) > 50_000:
-                self._units.clear()
-            self._units[unit] = found
+                self._units.clear()  # the same dict: self.known stays bound to it
+            self._units[key] = found
         return found
 
     def written_hits(self, sentence: str, every: bool = True) -> dict[tuple[str, str] | str, Hit]:
@@ -353,7 +371,7 @@ class Lexicon:
         without Sudachi; keyed as hits() keys them."""
         found: dict[tuple[str, str] | str, Hit] = {}
         folded = norm(sentence)
-        katakana: list[bool] | None = None
+        katakana: str | list[bool] | None = None
         mixed = _KATAKANA_WORD.search(sentence) is not None
         for start, form, concept, word in self.written.find_at(folded):
             key = (concept, word) if every else concept
@@ -361,25 +379,26 @@ class Lexicon:
                 continue
             if mixed:
                 if katakana is None:
-                    katakana = _katakana_flags(sentence, folded)
-                if _splits_a_katakana_word(katakana, start, start + len(form)):
+                    # Folding keeps one character for each one it does not drop, so the text without punctuation
+                    # lines up with the folded one; when it does not (rare), every character is folded on its own.
+                    katakana = _PUNCT_RE.sub("", sentence)
+                    if len(katakana) != len(folded):
+                        katakana = _fold_marking_katakana(sentence)[1]
+                # Only a match with katakana (or ー) in it can split a katakana word; most have none.
+                if (type(katakana) is list or _KATAKANA_MARK.search(katakana, start, start + len(form))) \
+                        and _splits_a_katakana_word(katakana, start, start + len(form)):
                     continue  # ぶつけ is not in ストーブつけて: the match starts inside ストーブ
             found[key] = Hit(concept, word, AS_WRITTEN if form == norm(word) else BY_READING, form)
         return found
 
-    def hits(self, sentence: str, units: Sequence, every: bool = True) -> list[Hit]:
-        """Return every concept word in one sentence (its NFKC text and its Sudachi units); with every=False only
-        the first word of each concept (all a decision needs; `safety explain` shows them all)."""
+    def hits(self, sentence: str, records: Sequence[tuple], every: bool = True) -> list[Hit]:
+        """Return every concept word in one sentence (its NFKC text and its Sudachi units, as record() gives them);
+        with every=False only the first word of each concept (all a decision needs; `safety explain` shows them
+        all)."""
         found = self.written_hits(sentence, every)
-        pieces, starts, seq = [], [], []
-        length = 0
-        for n, unit in enumerate(units):
-            surface, item, unit_hits = self._unit(unit)
-            starts.append(length)
-            pieces.append(surface)
-            length += len(surface)
-            if item is not None:
-                seq.append(item)
+        # Units that stand for a concept as a whole word are few: only they are visited one by one.
+        for n in compress(count(), map(_HITS, records)):
+            unit, _, _, unit_hits, *_ = records[n]
             negated = None
             for concept, word, how in unit_hits:
                 key = (concept, word) if every else concept
@@ -389,22 +408,24 @@ class Lexicon:
                     # A verb found by its normalised form, negated right after, says the opposite: 埋まらない is
                     # not 埋まった, 燃えない is not 燃えた.
                     if negated is None:
-                        negated = _negated_after(units, n)
+                        negated = _negated_after(records, n)
                     if negated:
                         continue
                 found[key] = Hit(concept, word, how, unit[0])
-        for _, form, concept, word in self.spoken.find_at("".join(pieces), starts):
+        # Readings from the start of a unit: the folded surfaces joined, and where each unit starts in them.
+        starts = frozenset(accumulate(map(_LENGTH_FOLDED, records), initial=0))
+        for _, form, concept, word in self.spoken.find_at("".join(map(_FOLDED, records)), starts):
             key = (concept, word) if every else concept
             if key not in found:
                 found[key] = Hit(concept, word, BY_READING, form)
+        seq = [item for item in map(_ITEM, records) if item is not None]
         sequences = self.sequences
         last = len(seq) - 1
-        for i, first in enumerate(seq):
-            candidates = sequences.get(first)
-            if not candidates or i == last:
+        for i in compress(count(), map(sequences.__contains__, seq)):
+            if i == last:
                 continue
-            second = seq[i + 1]
-            for wanted, concept, word in candidates:
+            first, second = seq[i], seq[i + 1]
+            for wanted, concept, word in sequences[first]:
                 end = i + len(wanted)
                 if second not in wanted[1] or end > len(seq):
                     continue
@@ -418,10 +439,16 @@ class Lexicon:
         return list(found.values())
 
 
-def _negated_after(units: Sequence, n: int) -> bool:
-    """Tell whether the unit after units[n] negates it: 埋まら|ない, 埋まり|ませ|ん, and the progressive
+# The fields of a unit's record (Lexicon.record): its folded surface, its sequence item, its whole-word hits, the
+# length of its surface, whether it is not a space, the length of its folded surface.
+_FOLDED, _ITEM, _HITS, _LENGTH, _NOT_SPACE, _LENGTH_FOLDED = (itemgetter(n) for n in range(1, 7))
+
+
+def _negated_after(records: Sequence[tuple], n: int) -> bool:
+    """Tell whether the unit after records[n] negates it: 埋まら|ない, 埋まり|ませ|ん, and the progressive
     食べ|て|ない, 飲ん|で|い|ない (not done: ご飯食べてない is not 食べた)."""
-    k = n + 1
+    units = [r[0] for r in records[n + 1:n + 5]]
+    k = 0
     if k < len(units) and units[k][0] in ("て", "で") and units[k][2] in ("助詞", "助動詞"):
         k += 1
         if k < len(units) and units[k][0] == "い":
@@ -549,19 +576,18 @@ class Detector:
         them, and the indexes of those clauses. The text goes through Sudachi once."""
         out: list[tuple[str, list[Hit]]] = []
         tails: list[int] = []
-        start, offset, mine = 0, 0, []
-        pending = iter([m.end() for m in _SENTENCE_END.finditer(text)])
-        end = next(pending, len(text))
-        for unit in units(text):
-            while offset >= end and start < len(text):
-                self._close(text[start:end], mine, out, tails if clauses else None, every)
-                start, mine, end = end, [], next(pending, len(text))
-            if unit[2] != "空白":
-                mine.append(unit)
-            offset += len(unit[0])
-        while start < len(text):
+        record, known = self.lexicon.record, self.lexicon.known
+        records = [known(key) or record(*key) for key in raw_units(text)]
+        # Where each unit starts in the text; a unit belongs to the sentence it starts in.
+        offsets = list(accumulate(map(_LENGTH, records), initial=0))
+        start = first = 0
+        for end in [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)] + [len(text)]:
+            if start >= len(text):
+                break
+            last = bisect_left(offsets, end, first, len(records))
+            mine = list(compress(records[first:last], map(_NOT_SPACE, records[first:last])))
             self._close(text[start:end], mine, out, tails if clauses else None, every)
-            start, mine, end = end, [], next(pending, len(text))
+            start, first = end, last
         return out, frozenset(tails)
 
     def _close(self, sentence: str, mine: list, out: list[tuple[str, list[Hit]]], tails: list[int] | None,
@@ -577,12 +603,12 @@ class Detector:
         if tails is not None and len(sentence) >= CLAUSE_MIN_CHARS:
             # Only after a preface told in the past (準備してたんだけど, 行ったけど): 「講習を受けたいんですけど、
             # 胸が痛い人がいたら…」 is one question about a course, and its second half is no emergency on its own.
-            turns = [n for n, unit in enumerate(mine) if unit[1] == _TURN and unit[2] == "助詞"
-                     and any(u[1] == "た" and u[2] == "助動詞" for u in mine[max(0, n - 4):n])]
+            turns = [n for n, r in enumerate(mine) if r[0][1] == _TURN and r[0][2] == "助詞"
+                     and any(u[0][1] == "た" and u[0][2] == "助動詞" for u in mine[max(0, n - 4):n])]
             for n in turns:
-                tail = [u for u in mine[n + 1:] if u[2] != "補助記号"]
+                tail = [r for r in mine[n + 1:] if r[0][2] != "補助記号"]
                 if tail:
-                    clause = "".join(u[0] for u in tail)
+                    clause = "".join(r[0][0] for r in tail)
                     tails.append(len(out))
                     out.append((clause, self.lexicon.hits(clause, tail, every)))
 
