@@ -63,7 +63,7 @@ def demo_seed(password: str | None) -> None:
         return
     notices = ", ".join(f"{n} {status}" for status, n in sorted(result.notices.items()))
     click.echo(f"demo: {result.questions} questions over {demo.DAYS} days, {result.inbox_groups} inbox groups, "
-               f"{result.followers} followers (fake ids), notices: {notices}")
+               f"{result.followers} followers (fake ids), notices: {notices}, {result.bookings} example bookings")
     click.echo(f"staff: {', '.join(result.users)}")
     if not password:
         click.echo(f"password (shown only now): {result.password}")
