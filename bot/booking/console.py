@@ -61,11 +61,11 @@ def booking_home():
     return render_template("booking/console/home.html", rows=rows, today=cal.jday(today))
 
 
-@bp.get("/booking/<key>")
+@bp.get("/booking/<fkey>")
 @staff_required
-def booking_calendar(key: str):
+def booking_calendar(fkey: str):
     """One facility's calendar: a day (every unit side by side) or a week (one table per unit). Printable."""
-    facility = _facility(key)
+    facility = _facility(fkey)
     day = _day_arg()
     week = request.args.get("view") == "week"
     first = day - timedelta(days=day.weekday()) if week else day
@@ -82,11 +82,11 @@ def booking_calendar(key: str):
                            channels=store.CHANNELS, starts=[s for s in cal.slot_starts(facility, day)])
 
 
-@bp.route("/booking/<key>/new", methods=["GET", "POST"])
+@bp.route("/booking/<fkey>/new", methods=["GET", "POST"])
 @bookings_required
-def booking_new(key: str):
+def booking_new(fkey: str):
     """Take a booking by phone or at the counter (the resident's name is required here)."""
-    facility = _facility(key)
+    facility = _facility(fkey)
     values = {k: (request.values.get(k) or "")[:300] for k in ("unit", "day", "code", "people", "purpose", "name",
                                                                "phone", "channel", "memo")}
     errors: dict[str, str] = {}
@@ -104,7 +104,7 @@ def booking_new(key: str):
             errors = {k: " ".join(v) for k, v in exc.errors.items()}
         else:
             flash(f"予約しました（受付番号 {row.receipt_no}）。受付番号を相手の方にお伝えください。", "info")
-            return redirect(url_for("admin.booking_calendar", key=facility.key, day=values["day"]))
+            return redirect(url_for("admin.booking_calendar", fkey=facility.key, day=values["day"]))
     return render_template("booking/console/new.html", facility=facility, values=values, errors=errors,
                            units=cal.units(facility), channels=store.CHANNELS), (400 if errors else 200)
 
@@ -142,11 +142,11 @@ def booking_cancel(receipt: str):
     return redirect(url_for("admin.booking_detail", receipt=row.receipt_no))
 
 
-@bp.route("/booking/<key>/closures", methods=["GET", "POST"])
+@bp.route("/booking/<fkey>/closures", methods=["GET", "POST"])
 @bookings_required
-def booking_closures(key: str):
+def booking_closures(fkey: str):
     """Close the facility (or a unit) for some days; the bookings the closure hits are listed before saving."""
-    facility = _facility(key)
+    facility = _facility(fkey)
     values = {k: (request.form.get(k) or "")[:300] for k in ("unit", "first_day", "last_day", "reason", "step")}
     unit = store.unit_by_key(facility, values["unit"]) if values["unit"] else None
     hits, errors, preview = [], {}, False
@@ -160,7 +160,7 @@ def booking_closures(key: str):
                 flash(f"休館を登録しました（{first.isoformat()}〜{last.isoformat()}）。" +
                       (f"この期間の予約{len(hits)}件は取り消していません。予約した方へ連絡してから取り消してください。"
                        if hits else ""), "info")
-                return redirect(url_for("admin.booking_closures", key=facility.key))
+                return redirect(url_for("admin.booking_closures", fkey=facility.key))
             preview = True
         except Invalid as exc:
             errors = {k: " ".join(v) for k, v in exc.errors.items()}
@@ -171,24 +171,24 @@ def booking_closures(key: str):
                            names=sees_names(), jtime=cal.jtime), (400 if errors else 200)
 
 
-@bp.post("/booking/<key>/closures/<int:closure_id>/remove")
+@bp.post("/booking/<fkey>/closures/<int:closure_id>/remove")
 @bookings_required
-def booking_closure_remove(key: str, closure_id: int):
-    facility = _facility(key)
+def booking_closure_remove(fkey: str, closure_id: int):
+    facility = _facility(fkey)
     closure = db.session.get(BookingClosure, closure_id)
     if closure is None or closure.facility_id != facility.id:
         abort(404)
     store.remove_closure(closure, current_user.email)
     flash("休館を取りやめました。", "info")
-    return redirect(url_for("admin.booking_closures", key=facility.key))
+    return redirect(url_for("admin.booking_closures", fkey=facility.key))
 
 
-@bp.get("/booking/<key>/export.csv")
+@bp.get("/booking/<fkey>/export.csv")
 @bookings_required
 @limited("console_export")
-def booking_export(key: str):
+def booking_export(fkey: str):
     """Download a facility's bookings of a period as CSV (Excel-friendly, formula-safe); audited."""
-    facility = _facility(key)
+    facility = _facility(fkey)
     first = _day_arg("first", local_today())
     last = _day_arg("last", first + timedelta(days=30))
     if last < first or (last - first).days > 366:
