@@ -45,8 +45,10 @@ def _resident() -> str:
 
 
 def _refused(exc: TokenError):
-    response = _message("リンクを確認できませんでした", exc.message, 400 if request.cookies.get(LINK_COOKIE) else 200)
-    response.delete_cookie(LINK_COOKIE, path=url_for("booking.start"))
+    sent = bool(request.cookies.get(LINK_COOKIE))
+    response = _message("リンクを確認できませんでした", exc.message, 400 if sent else 200)
+    if sent:  # the refusal is said once; a visitor who sent no link gets no cookie at all
+        response.delete_cookie(LINK_COOKIE, path=url_for("booking.start"))
     return response
 
 
