@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.booking import calendar as cal
 from bot.booking import store
+from bot.booking.inputs import BookingForm, ClosureForm, DetailForm, HandlerForm, values as form_values
 from bot.core.access import admin_required, bookings_required, staff_required
 from bot.core.blueprint import bp
 from bot.core.limits import limited
@@ -87,8 +88,7 @@ def booking_calendar(fkey: str):
 def booking_new(fkey: str):
     """Take a booking by phone or at the counter (the resident's name is required here)."""
     facility = _facility(fkey)
-    values = {k: (request.values.get(k) or "")[:300] for k in ("unit", "day", "code", "people", "purpose", "name",
-                                                               "phone", "channel", "memo")}
+    values = form_values(BookingForm(formdata=request.values))
     errors: dict[str, str] = {}
     if request.method == "POST":
         unit = store.unit_by_key(facility, values["unit"])
@@ -115,12 +115,13 @@ def booking_detail(receipt: str):
     """One booking: who, when, status and memo (changeable), and its history."""
     row = _booking(receipt)
     if request.method == "POST":
+        form = DetailForm()
         try:
             changed = False
             if "status" in request.form:
-                changed |= store.set_status(row, request.form.get("status", "")[:20], current_user.email)
+                changed |= store.set_status(row, str(form.status.data or "")[:20], current_user.email)
             if "memo" in request.form:
-                changed |= store.set_memo(row, request.form.get("memo", "")[:2000], current_user.email)
+                changed |= store.set_memo(row, str(form.memo.data or "")[:2000], current_user.email)
         except Invalid as exc:
             flash("保存できませんでした。" + exc.message, "error")
         else:
@@ -147,7 +148,7 @@ def booking_cancel(receipt: str):
 def booking_closures(fkey: str):
     """Close the facility (or a unit) for some days; the bookings the closure hits are listed before saving."""
     facility = _facility(fkey)
-    values = {k: (request.form.get(k) or "")[:300] for k in ("unit", "first_day", "last_day", "reason", "step")}
+    values = form_values(ClosureForm())
     unit = store.unit_by_key(facility, values["unit"]) if values["unit"] else None
     hits, errors, preview = [], {}, False
     if request.method == "POST":
@@ -206,7 +207,7 @@ def user_bookings(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    handles = request.form.get("handles_bookings") == "y"
+    handles = HandlerForm().handles_bookings.data == "y"
     if store.set_handler(user, handles, current_user.email):
         flash(f"{user.email} を施設予約担当{'にしました' if handles else 'から外しました'}。", "info")
     return redirect(url_for("admin.users"))
