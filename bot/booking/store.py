@@ -284,7 +284,7 @@ def cancel(b: Booking, actor: str, *, resident: str | None = None, now: datetime
                           f"{b.facility.name}{'（' + b.facility.phone + '）' if b.facility.phone else ''}へお電話ください")
     before = _audited(b)
     # Compare-and-set: of two taps on 「取り消す」 exactly one cancels.
-    done = db.session.execute(update(Booking).where(Booking.id == b.id, Booking.status == "booked").values(
+    done = db.session.execute(update(Booking).where(Booking.id == b.id, Booking.status != "cancelled").values(
         status="cancelled", slot_start=None, cancelled_at=now, cancelled_by=actor,
         reminder_state="skipped").execution_options(synchronize_session=False)).rowcount
     if done != 1:
