@@ -119,6 +119,15 @@ def live_bookings(facility: BookingFacility, first: date, last: date) -> list[Bo
         Booking.starts_at < end).order_by(Booking.starts_at, Booking.unit_id)))
 
 
+def cancelled_bookings(facility: BookingFacility, first: date, last: date) -> list[Booking]:
+    """Return the facility's cancelled bookings of the days first…last (the calendar lists them under the grid)."""
+    start = utc(local_moment(first, time(0)))
+    end = utc(local_moment(last + timedelta(days=1), time(0)))
+    return list(db.session.scalars(select(Booking).where(
+        Booking.facility_id == facility.id, Booking.status == "cancelled", Booking.starts_at >= start,
+        Booking.starts_at < end).order_by(Booking.starts_at, Booking.id)))
+
+
 def _key(moment: datetime) -> datetime:
     return to_local(moment).replace(second=0, microsecond=0)
 

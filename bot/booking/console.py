@@ -80,7 +80,9 @@ def booking_calendar(fkey: str):
                            grid=grid, reasons=reasons, units=cal.units(facility), jday=cal.jday, names=sees_names(),
                            holiday=cal.holiday_name, prev=first - timedelta(days=7 if week else 1),
                            next=first + timedelta(days=7 if week else 1), statuses=store.STATUSES,
-                           channels=store.CHANNELS, starts=[s for s in cal.slot_starts(facility, day)])
+                           channels=store.CHANNELS, starts=cal.slot_starts(facility, day),
+                           cancelled=cal.cancelled_bookings(facility, first, last), jtime=cal.jtime,
+                           local=to_local)
 
 
 @bp.route("/booking/<fkey>/new", methods=["GET", "POST"])
