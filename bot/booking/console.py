@@ -107,8 +107,9 @@ def booking_new(fkey: str):
         else:
             flash(f"予約しました（受付番号 {row.receipt_no}）。受付番号を相手の方にお伝えください。", "info")
             return redirect(url_for("admin.booking_calendar", fkey=facility.key, day=values["day"]))
+    codes = [(f"{s:%H%M}", f"{s:%H:%M}〜{cal.slot_end(facility, s):%H:%M}") for s in cal.slot_starts(facility, local_today())]
     return render_template("booking/console/new.html", facility=facility, values=values, errors=errors,
-                           units=cal.units(facility), channels=store.CHANNELS), (400 if errors else 200)
+                           units=cal.units(facility), channels=store.CHANNELS, codes=codes), (400 if errors else 200)
 
 
 @bp.route("/bookings/<receipt>", methods=["GET", "POST"])
