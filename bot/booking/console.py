@@ -59,7 +59,7 @@ def booking_home():
     """List the facilities residents may book, with today's bookings of each."""
     today = local_today()
     rows = [(f, len(cal.live_bookings(f, today, today))) for f in store.facilities()]
-    return render_template("booking/console/home.html", rows=rows, today=cal.jday(today))
+    return render_template("booking/console/home.html", rows=rows, today=cal.jday(today), names=sees_names())
 
 
 @bp.get("/booking/<fkey>")
