@@ -93,6 +93,7 @@ def send_due(max_wait: float = 60.0, threads: int = 1) -> tuple[list[int], int]:
 
 def _send_due_here(max_wait: float, threads: int) -> tuple[list[int], int]:
     released = schedule.release_due()
+    reminders.send_due()  # 施設予約: a deployment that runs send-due from cron gets the reminders too
     app = current_app._get_current_object()
     holder = worker_name()
     town_id = current_town_id()
