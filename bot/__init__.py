@@ -76,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_signage(app)
     from bot.kpi import init_app as init_kpi
     init_kpi(app)  # /kpi, /kpi.atom and `flask kpi` (before register_cli: it gets --town like every town command)
+    from bot.booking import init_app as init_booking
+    init_booking(app)  # /booking… (from LINE) and `flask booking`
     from bot.town.settings import town_name
     app.context_processor(lambda: {"town_name": town_name})  # called by the templates that show it
     register_cli(app)

@@ -63,7 +63,7 @@ def demo_seed(password: str | None) -> None:
         return
     notices = ", ".join(f"{n} {status}" for status, n in sorted(result.notices.items()))
     click.echo(f"demo: {result.questions} questions over {demo.DAYS} days, {result.inbox_groups} inbox groups, "
-               f"{result.followers} followers (fake ids), notices: {notices}")
+               f"{result.followers} followers (fake ids), notices: {notices}, {result.bookings} example bookings")
     click.echo(f"staff: {', '.join(result.users)}")
     if not password:
         click.echo(f"password (shown only now): {result.password}")
@@ -90,7 +90,7 @@ def db_grant(role: str) -> None:
 # The platform's own commands: no town (towns, migrations, the detector's explanations, Flask's own).
 PLATFORM_COMMANDS = frozenset({"db", "towns", "operators", "safety", "routes", "shell", "run"})
 NO_DATABASE = frozenset({"kb check"})  # reads a pack folder only
-EVERY_TOWN_JOBS = frozenset({"notices worker", "notices send-due", "logs purge", "forms purge"})
+EVERY_TOWN_JOBS = frozenset({"notices worker", "notices send-due", "logs purge", "forms purge", "booking remind"})
 
 
 def register_cli(app: Flask) -> None:

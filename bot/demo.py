@@ -85,6 +85,7 @@ class SeedReport:
     inbox_groups: int = 0
     followers: int = 0
     notices: dict[str, int] = field(default_factory=dict)
+    bookings: int = 0
     users: tuple[str, ...] = ()
     password: str = ""
 
@@ -126,6 +127,7 @@ def seed(password: str | None = None, now: datetime | None = None) -> SeedReport
     _staff_work(now)
     result.inbox_groups = len(open_groups())
     result.notices = _notices(now)
+    result.bookings = _bookings(rng, now)
     audit.record("demo seed", MARK, "demo", "", "デモデータを作成しました")
     db.session.commit()
     return result
@@ -262,3 +264,56 @@ def _notices(now: datetime) -> dict[str, int]:
         counts[notice.status] = counts.get(notice.status, 0) + 1
     return counts
 
+
+
+# 施設予約: the plan names no facility, so the demo's are clearly examples (「（例）」), never the town's real ones.
+DEMO_FACILITIES = [
+    {"key": "demo-gym", "name": "（例）市民体育館", "address": "（例）芦別市北1条東1丁目", "phone": "0124-00-0000",
+     "fee_text": "（例）1枠500円。当日、窓口で現金でお支払いください。", "note": "", "open_days": [1, 2, 3, 4, 5, 6],
+     "opens": "09:00", "closes": "21:00", "closed_on_holidays": False, "slot_minutes": 120, "days_ahead": 30,
+     "deadline_days": 1, "max_per_resident": 2,
+     "units": [{"key": "arena-a", "name": "アリーナA面", "capacity": 40},
+               {"key": "arena-b", "name": "アリーナB面", "capacity": 40}]},
+    {"key": "demo-hall", "name": "（例）公民館", "address": "（例）芦別市南1条西1丁目", "phone": "0124-00-0001",
+     "fee_text": "（例）会議室1枠300円。利用日に窓口でお支払いください。", "note": "", "open_days": [0, 1, 2, 3, 4, 5],
+     "opens": "09:00", "closes": "17:00", "closed_on_holidays": True, "slot_minutes": 60, "days_ahead": 60,
+     "deadline_days": 2, "max_per_resident": 3,
+     "units": [{"key": "room-1", "name": "第1会議室", "capacity": 20},
+               {"key": "room-2", "name": "和室", "capacity": 12}]},
+]
+
+
+def _bookings(rng: random.Random, now: datetime) -> int:
+    """Add the example facilities and a few weeks of bookings (LINE, phone, counter), through the services."""
+    from bot.booking import calendar as cal
+    from bot.booking import store as booking_store
+    from bot.core.problems import Invalid
+
+    booking_store.import_facilities(DEMO_FACILITIES, author="demo seed")
+    db.session.commit()
+    made = 0
+    purposes = ["バドミントン練習", "ミニバレー", "町内会の会議", "サークル活動", "卓球"]
+    names = ["（例）山田", "（例）佐藤", "（例）鈴木", "（例）高橋"]
+    today = to_local_date(now)
+    for facility in booking_store.facilities():
+        for offset in range(0, 10):
+            day = today + timedelta(days=offset)
+            for unit in cal.units(facility):
+                for starts in cal.slot_starts(facility, day):
+                    if rng.random() > 0.3:
+                        continue
+                    channel = rng.choice(["line", "phone", "counter"])
+                    try:
+                        booking_store.book(facility, unit, starts, people=rng.randint(2, min(12, unit.capacity)),
+                                           purpose=rng.choice(purposes), name=rng.choice(names),
+                                           line_user_id=fake_user_id(rng.randint(1, 40)) if channel == "line" else "",
+                                           channel=channel,
+                                           actor="demo seed", now=now)
+                    except Invalid:
+                        continue
+                    made += 1
+    return made
+
+
+def to_local_date(moment: datetime):
+    return moment.astimezone(ZoneInfo("Asia/Tokyo")).date()

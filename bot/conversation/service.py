@@ -19,6 +19,7 @@ from bot.conversation.privacy import mask, user_hash
 from bot.conversation.records import Claim
 from bot.extensions import db
 from bot.followers import FollowerState, touch_follower
+from bot.booking import line as booking_line
 from bot.forms import line as forms_line
 from bot.knowledge.index import EntryView, Snapshot, knowledge, latest_knowledge
 from bot.line import postback
@@ -137,6 +138,9 @@ def _text(incoming: Incoming) -> Reply:
     if kind in forms_line.FORM_COMMANDS:
         _touch_follower(incoming)
         return Reply(forms_line.handle_text(kind, _resident(incoming)), outcome="form")
+    if kind in booking_line.COMMANDS:
+        _touch_follower(incoming)
+        return Reply(booking_line.handle_text(kind, _resident(incoming)), outcome="form")
     if kind:
         # Small talk is neither a question nor unanswered: nothing goes to the question log or the inbox.
         _touch_follower(incoming)
@@ -280,6 +284,9 @@ def _postback(incoming: Incoming) -> Reply:
     if action in forms_line.ACTIONS:
         _touch_follower(incoming)
         return Reply(forms_line.handle_postback(params, _resident(incoming)), outcome="form")
+    if action in booking_line.ACTIONS:
+        _touch_follower(incoming)
+        return Reply(booking_line.handle_postback(params, _resident(incoming)), outcome="form")
     if action == "topic":
         return Reply(_topic_offers(params.get("c", ""), kb, incoming) + [replies.topic(params.get("c", ""), kb, town)],
                      outcome="menu")
@@ -308,7 +315,9 @@ def _answer_choice(params: dict[str, str], kb: Snapshot, town, incoming: Incomin
 
 def _form_button(entry_slug: str, resident: str | None):
     """Return the 「応援団に登録する」 button of an entry that offers a form (its own slug), else None."""
-    return forms_line.button(entry_slug, resident) if forms_line.offers(entry_slug) else None
+    if forms_line.offers(entry_slug):
+        return forms_line.button(entry_slug, resident)
+    return booking_line.button(entry_slug, resident)  # 「施設を予約する」 on the facility-reservation answer
 
 
 def _topic_offers(category: str, kb: Snapshot, incoming: Incoming) -> list:

@@ -50,6 +50,8 @@ ROLES = {
     "admin": Role("admin", lambda user: user.is_admin),
     # Admins and 申込み担当, who may see residents' personal data.
     "applications": Role("applications", lambda user: user.is_admin or user.handles_applications, "applications"),
+    # Admins and 施設予約担当, who may see who booked a facility (names, phone numbers).
+    "bookings": Role("bookings", lambda user: user.is_admin or user.handles_bookings, "bookings"),
 }
 
 
@@ -85,6 +87,7 @@ def requires(role: str | Role) -> Callable[[F], F]:
 staff_required = requires("staff")
 admin_required = requires("admin")
 applications_required = requires("applications")
+bookings_required = requires("bookings")
 
 
 def public(view: F) -> F:

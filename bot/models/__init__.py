@@ -1,5 +1,6 @@
 """Database models, one module per concern."""
 from bot.models.accounts import AuditLog, RoleGrant, User
+from bot.models.booking import Booking, BookingClosure, BookingFacility, BookingUnit
 from bot.models.categories import Category
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
@@ -23,6 +24,10 @@ from bot.models.town import TownSetting
 
 __all__ = [
     "AuditLog",
+    "Booking",
+    "BookingClosure",
+    "BookingFacility",
+    "BookingUnit",
     "Category",
     "Entry",
     "EntryRevision",

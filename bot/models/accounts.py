@@ -51,6 +51,8 @@ class User(UserMixin, TownScoped, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # 申込み担当: may see residents' applications (admins always may).
     handles_applications: Mapped[bool] = mapped_column(default=False)
+    # 施設予約担当: may see who booked a facility (admins always may).
+    handles_bookings: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session: the user id and the current session token."""

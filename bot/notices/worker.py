@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
+from bot.booking import reminders
 from bot.core.tenancy import current_town_id, job_towns, use_town
 from bot.extensions import db
 from bot.notices import locks, report, schedule
@@ -40,6 +41,7 @@ def _loop(app: Flask, stop: threading.Event, holder: str, lead: bool, town_id: i
                     with use_town(town):
                         if lead:
                             schedule.release_due()
+                            reminders.send_due()  # 施設予約: the reminder the day before, exactly once
                             if time.monotonic() - counted_at.get(town.id, 0.0) > FOLLOWER_COUNT_EVERY:
                                 report.record_follower_count()
                                 counted_at[town.id] = time.monotonic()
@@ -91,6 +93,7 @@ def send_due(max_wait: float = 60.0, threads: int = 1) -> tuple[list[int], int]:
 
 def _send_due_here(max_wait: float, threads: int) -> tuple[list[int], int]:
     released = schedule.release_due()
+    reminders.send_due()  # 施設予約: a deployment that runs send-due from cron gets the reminders too
     app = current_app._get_current_object()
     holder = worker_name()
     town_id = current_town_id()

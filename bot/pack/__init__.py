@@ -93,6 +93,10 @@ class ImportReport:
     def kpi(self) -> Any:
         return self.results.get("kpi")  # bot.core.records.ImportReport when the pack has kpi.yaml
 
+    @property
+    def facilities(self) -> Any:
+        return self.results.get("facilities")  # bot.core.records.ImportReport when the pack has facilities.yaml
+
 
 def import_pack(pack: Pack, *, force: bool = False, author: str = "kb import") -> ImportReport:
     """Import every section in one transaction, keeping staff edits unless forced; bump the version at most once."""

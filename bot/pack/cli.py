@@ -45,7 +45,8 @@ def kb_check(directory: str | None) -> None:
         sys.exit(1)
     click.echo(f"OK: {len(pack.entries)} entries, {len(pack.categories)} categories, "
                f"{len(pack.synonyms)} synonym groups, {pack.safety_rules} safety rules, {len(pack.offices or [])} offices,"
-               f" {len(pack.forms)} forms, {len(pack.shelters or [])} shelters, {len(pack.kpi or [])} KPIs.")
+               f" {len(pack.forms)} forms, {len(pack.shelters or [])} shelters, {len(pack.kpi or [])} KPIs,"
+               f" {len(pack.facilities or [])} facilities.")
 
 
 @click.command("import")
@@ -77,6 +78,10 @@ def kb_import(directory: str | None, force: bool) -> None:
         kpis = report.kpi
         click.echo(f"KPIs: created {len(kpis.created)}, updated {len(kpis.updated)}, unchanged {len(kpis.unchanged)}"
                    " (actual values are never changed by an import)")
+    if report.facilities is not None:
+        found = report.facilities
+        click.echo(f"facilities: created {len(found.created)}, updated {len(found.updated)}, "
+                   f"unchanged {len(found.unchanged)} (bookings are never changed by an import)")
 
 
 @click.command("export")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.booking.section import FACILITIES
 from bot.forms.section import FORMS
 from bot.knowledge.section import CATEGORIES, ENTRIES, SYNONYMS
 from bot.kpi.section import KPI
@@ -46,6 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     FORMS,       # forms/<slug>.yaml
     RICHMENU,    # richmenu.yaml
     KPI,         # kpi.yaml: the plan's KPIs (actuals are entered in the console)
+    FACILITIES,  # facilities.yaml: the facilities residents may book from LINE (shipped empty)
 )
 BY_NAME = {section.name: section for section in SECTIONS}
 FILES = frozenset(name for section in SECTIONS for name in section.files)

@@ -17,7 +17,7 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",
-                       "admin.user_applications", "admin.town_settings", "admin.town_reset",
+                       "admin.user_applications", "admin.user_bookings", "admin.town_settings", "admin.town_reset",
                        "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode",
                        "signage_admin.facility_add", "signage_admin.facility_edit", "signage_admin.facility_delete",
                        "signage_admin.screen_add", "signage_admin.screen_rekey", "signage_admin.screen_retire"}
@@ -27,6 +27,11 @@ EXPECTED_STAFF_KPI = {"admin.kpi_list", "admin.kpi_detail", "admin.kpi_withdraw"
 # Pages with residents' personal data: admins and 申込み担当 only.
 EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_export", "admin.application_delete",
                               "admin.form_settings"}
+# 施設予約 (issue 23 §1): every staff member sees the calendar without names; who booked (names, phone numbers),
+# taking, changing and exporting bookings and closures: admins and 施設予約担当 only.
+EXPECTED_STAFF_BOOKING = {"admin.booking_home", "admin.booking_calendar"}
+EXPECTED_BOOKINGS_ONLY = {"admin.booking_new", "admin.booking_detail", "admin.booking_cancel", "admin.booking_closures",
+                          "admin.booking_closure_remove", "admin.booking_export"}
 
 
 def _admin_rules(app):
@@ -54,7 +59,7 @@ def _requests(app):
 def test_every_admin_view_declares_its_access(console):
     undeclared = [rule.endpoint for rule in _admin_rules(console)
                   if getattr(console.view_functions[rule.endpoint], "access", None)
-                  not in ("public", "staff", "applications", "admin")]
+                  not in ("public", "staff", "applications", "bookings", "admin")]
     assert undeclared == []
     personal = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "applications"}
     assert personal == EXPECTED_APPLICATIONS_ONLY
@@ -64,6 +69,9 @@ def test_every_admin_view_declares_its_access(console):
     assert public == {"admin.login"}
     kpi = {r.endpoint: console.view_functions[r.endpoint].access for r in _admin_rules(console) if ".kpi_" in r.endpoint}
     assert kpi == {endpoint: "staff" for endpoint in EXPECTED_STAFF_KPI}
+    booking = {r.endpoint: console.view_functions[r.endpoint].access for r in _admin_rules(console)
+               if ".booking_" in r.endpoint}
+    assert booking == {**{e: "staff" for e in EXPECTED_STAFF_BOOKING}, **{e: "bookings" for e in EXPECTED_BOOKINGS_ONLY}}
 
 
 def test_every_admin_route_refuses_anonymous(console):
@@ -88,7 +96,7 @@ def test_admin_only_routes_refuse_an_editor(console, editor_client):
         if rule.endpoint == "admin.logout":
             continue  # ends the session; tested on its own
         response = editor_client.open(url, method=method)
-        if view.access in ("admin", "applications"):
+        if view.access in ("admin", "applications", "bookings"):
             assert response.status_code == 403, (method, url)
             checked += 1
         else:
@@ -109,12 +117,32 @@ def test_a_handler_reaches_the_applications_pages_but_no_admin_page(console, edi
         if rule.endpoint == "admin.logout":
             continue
         response = editor_client.open(url, method=method)
-        if view.access == "admin":
+        if view.access in ("admin", "bookings"):
             assert response.status_code == 403, (method, url)
         else:
             assert response.status_code not in (401, 403), (method, url, response.status_code)
             checked += view.access == "applications"
     assert checked >= len(EXPECTED_APPLICATIONS_ONLY)
+
+
+def test_a_booking_handler_reaches_the_booking_pages_but_no_admin_or_applications_page(console, editor_client):
+    from bot.models import User
+
+    with console.app_context():
+        user = db.session.scalar(select(User).where(User.email == EDITOR))
+        user.handles_bookings = True
+        db.session.commit()
+    checked = 0
+    for rule, view, method, url in _requests(console):
+        if rule.endpoint == "admin.logout":
+            continue
+        response = editor_client.open(url, method=method)
+        if view.access in ("admin", "applications"):
+            assert response.status_code == 403, (method, url)
+        else:
+            assert response.status_code not in (401, 403), (method, url, response.status_code)
+            checked += view.access == "bookings"
+    assert checked >= len(EXPECTED_BOOKINGS_ONLY)
 
 
 def test_admin_reaches_admin_pages(admin_client):

@@ -19,6 +19,7 @@ from bot import create_app
 from bot.admin import inputs as admin_forms
 from bot.inbox import inputs as inbox_forms
 from bot.knowledge import inputs as knowledge_forms
+from bot.booking import inputs as booking_forms
 from bot.kpi import inputs as kpi_forms
 from bot.offices import inputs as office_forms
 from bot.core import inputs as core_inputs
@@ -119,6 +120,12 @@ POST_FORMS = {
     "admin.shelter_status": shelter_forms.StatusForm,
     "admin.kpi_detail": kpi_forms.ActualForm,
     "admin.kpi_withdraw": kpi_forms.WithdrawForm,
+    "admin.booking_new": booking_forms.BookingForm,
+    "admin.booking_detail": booking_forms.DetailForm,
+    "admin.booking_cancel": booking_forms.ActionForm,
+    "admin.booking_closures": booking_forms.ClosureForm,
+    "admin.booking_closure_remove": booking_forms.ActionForm,
+    "admin.user_bookings": booking_forms.HandlerForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -127,6 +134,8 @@ NOT_FUZZED = {"admin.logout": "would log the fuzzing admin out",
                                            "password before any other route answers (tests/admin/test_users.py)",
               "forms.post": "a public page, fuzzed with its own fields in tests/forms/test_fuzz.py",
               "forms.withdraw": "a public page, fuzzed with its own fields in tests/forms/test_fuzz.py",
+              "booking.slot": "a public page, fuzzed with its own fields in tests/booking/test_fuzz.py",
+              "booking.confirm": "a public page, fuzzed with its own fields in tests/booking/test_fuzz.py",
               "simulator.tap": "the simulator's rich-menu tap (a tile number), tested in tests/simulator/test_richmenu.py",
               # The operator console (/operator/, no town): its own registry and fuzz in tests/towns/test_operator_fuzz.py.
               **{f"operator.{name}": "the operator console, fuzzed in tests/towns/test_operator_fuzz.py"
@@ -145,6 +154,9 @@ GET_PARAMS = {
     "admin.application_export": ("q", "form", "status", "channel", "since", "until"),
     "admin.richmenu": ("mode",),
     "admin.richmenu_preview": ("mode", "layout", "t1_label", "t1_sub", "t2_label", "t6_label"),
+    "admin.booking_calendar": ("day", "view"),
+    "admin.booking_new": ("unit", "day", "code"),
+    "admin.booking_export": ("first", "last"),
 }
 
 # What an attacker, a broken browser or a pasted spreadsheet sends.
@@ -219,6 +231,15 @@ class Console:
             kpi = kpi_store.kpi_by_key("maternal-app")
             self.kpi_id = kpi.id
             self.actual_id = kpi_store.record_actual(kpi, "150", "2025-03-31", "子育て支援課", "", ADMIN).id
+            # A facility with a booking and a closure, so the 施設予約 pages have a key, a receipt and an id to fuzz.
+            from bot.booking import store as booking_store
+            from tests.booking.support import GYM, book, open_day
+
+            booking_store.import_facilities([GYM], author=ADMIN)
+            db.session.commit()
+            self.receipt = book().receipt_no
+            self.closure_id = booking_store.add_closure(booking_store.facility_by_key("gym"), None,
+                                                        open_day(9).isoformat(), "", "点検", ADMIN)[0].id
             # A flagged safety message, so the inbox's 緊急・要配慮 list and its 確認済み form are fuzzed too.
             db.session.add(QuestionLog(text="火事だ", outcome="safety", safety_flag="urgent", user_hash="fuzz",
                                        safety_reply=[{"slug": "fire-ambulance", "title": "火事", "numbers": ["119"]}]))
@@ -238,7 +259,8 @@ class Console:
                   "submission_id": self.submission_id, "slug": self.form_slug,
                   "key": "phone", "office_id": self.office_id, "shelter_id": self.shelter_id,
                   "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id,
-                  "kpi_id": self.kpi_id, "actual_id": self.actual_id}
+                  "kpi_id": self.kpi_id, "actual_id": self.actual_id, "fkey": "gym", "receipt": self.receipt,
+                  "closure_id": self.closure_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for
@@ -300,6 +322,13 @@ def form_bodies(console: Console, form_class) -> st.SearchStrategy[dict[str, lis
 
         menu = packfile.read(console.app.config["KNOWLEDGE_DIR"])[0]["normal"]
         base = {k: [str(v).encode()] for k, v in {**richmenu_forms.form_data(menu), "mode": "normal"}.items()}
+    elif form_class is booking_forms.BookingForm:
+        from tests.booking.support import open_day
+
+        base = {"unit": [b"arena-b"], "day": [open_day(4).isoformat().encode()], "code": [b"1100"], "people": [b"5"],
+                "purpose": ["練習".encode()], "name": ["山田".encode()], "channel": [b"phone"]}
+    elif form_class is booking_forms.ClosureForm:
+        base = {"first_day": [b"2027-01-05"], "reason": ["点検".encode()], "step": [b"preview"]}
     elif form_class is kpi_forms.ActualForm:
         base = {"value": [b"151"], "as_of": [b"2025-03-31"], "source": ["子育て支援課".encode()]}
     mutated = st.builds(lambda changes: {**base, **changes}, random_fields)

@@ -60,6 +60,15 @@ def test_seed_uses_only_obviously_fake_line_ids_and_no_test_leftovers(app, runne
     assert ids and all(re.fullmatch(r"Udemo\d{28}", i) for i in ids)
     assert not any(re.fullmatch(r"U[0-9a-f]{32}", i) for i in ids)  # the shape of a real LINE user id
     assert texts and not any("テスト" in t or "test" in t.lower() for t in texts)
+    # 施設予約: the example facilities say so (the plan names none), and their LINE bookings use the fake ids too.
+    from bot.models import Booking, BookingFacility
+    with app.app_context():
+        names = list(db.session.scalars(select(BookingFacility.name)))
+        booked = list(db.session.scalars(select(Booking.line_user_id).where(Booking.line_user_id != "")))
+        channels = set(db.session.scalars(select(Booking.channel).distinct()))
+    assert names and all(n.startswith("（例）") for n in names)
+    assert booked and all(re.fullmatch(r"Udemo\d{28}", i) for i in booked)
+    assert {"line", "phone", "counter"} <= channels
 
 
 def test_seed_runs_once(app, runner):

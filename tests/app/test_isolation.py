@@ -33,7 +33,7 @@ from bot.inbox.flagged import open_flagged
 from bot.inbox.store import open_groups
 from bot.kpi import store as kpi_store
 from bot.models import (
-    AuditLog, Category, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
+    AuditLog, Booking, BookingClosure, BookingFacility, BookingUnit, Category, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
     FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Kpi, KpiActual, Notice, NoticeOptOut, Office,
     OfficeRevision, OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant,
     Screen, Shelter, Subscription, TopicOffer, TownSetting, User, utcnow,
@@ -293,6 +293,32 @@ def _kpis(t: Town) -> None:
     _keep(t, kpi, actual)
 
 
+def _bookings(t: Town) -> None:
+    from bot.booking import calendar as cal
+    from bot.booking import store as booking_store
+
+    key = f"gym-{t.slug}"  # a facility only that town has
+    booking_store.import_facilities([{
+        "key": key, "name": f"{t.mark}体育館", "address": "", "phone": "", "fee_text": "", "note": "",
+        "open_days": list(range(7)), "opens": "09:00", "closes": "21:00", "closed_on_holidays": False,
+        "slot_minutes": 120, "days_ahead": 30, "deadline_days": 0, "max_per_resident": 5,
+        "units": [{"key": "arena", "name": f"{t.mark}アリーナ", "capacity": 40}]}], author="test")
+    facility = booking_store.facility_by_key(key)
+    unit = booking_store.unit_by_key(facility, "arena")
+    day = date.today() + timedelta(days=3)
+    closure = BookingClosure(facility_id=facility.id, first_day=day + timedelta(days=5), last_day=day + timedelta(days=5),
+                             reason=f"{t.mark}点検", created_by="test")
+    db.session.add(closure)
+    booking = Booking(receipt_no=f"Y{t.slug[:3].upper()}0001", facility_id=facility.id, unit_id=unit.id,
+                      starts_at=cal.utc(cal.local_moment(day, cal.time(9))),
+                      ends_at=cal.utc(cal.local_moment(day, cal.time(11))),
+                      slot_start=cal.utc(cal.local_moment(day, cal.time(9))), people=3, purpose=f"{t.mark}練習",
+                      name=f"{t.mark}住民", line_user_id=SHARED_USER, channel="line", reminder_key=str(uuid.uuid4()))
+    db.session.add(booking)
+    _keep(t, facility, unit, closure, booking)
+    t.extra["facility_key"], t.extra["booking_receipt"] = key, booking.receipt_no
+
+
 def _town_settings(t: Town) -> None:
     row = TownSetting(key="name", value=f"{t.mark}町", updated_by="test")
     db.session.add(row)
@@ -307,7 +333,8 @@ FACTORIES: dict[type, Callable[[Town], None]] = {
     Shelter: _shelters, FormVersion: _forms, FormSetting: _form_settings, FormSubmission: _form_submissions,
     FormLinkUse: _form_link_uses, Notice: _notices, OutboxBatch: _batches, Recipient: _test_recipients,
     RichMenuDefinition: _rich_menus, RichMenuPublication: _rich_menu_publications, Facility: _signage,
-    Screen: _signage, TownSetting: _town_settings, Kpi: _kpis, KpiActual: _kpis,
+    Screen: _signage, TownSetting: _town_settings, Kpi: _kpis, KpiActual: _kpis, BookingFacility: _bookings,
+    BookingUnit: _bookings, BookingClosure: _bookings, Booking: _bookings,
 }
 
 
@@ -421,6 +448,9 @@ def test_the_orm_shows_and_changes_only_the_current_towns_rows(towns):
 ROUTE_ARGS: dict[str, Callable[[Town], Any]] = {
     "submission_id": lambda t: t.id_of(FormSubmission),
     "kpi_id": lambda t: t.id_of(Kpi),
+    "fkey": lambda t: t.extra["facility_key"],  # 施設予約: a facility only that town has
+    "receipt": lambda t: t.extra["booking_receipt"],
+    "closure_id": lambda t: t.id_of(BookingClosure),
     "actual_id": lambda t: t.id_of(KpiActual),
     "category_id": lambda t: t.id_of(Category),
     "entry_id": lambda t: t.id_of(Entry),
@@ -518,7 +548,8 @@ def test_console_pages_lists_and_downloads_show_only_the_towns_own_rows(towns):
         assert not any(mark in body for mark in _marks_of(b)), f"{path} shows B's data"
         seen += body
     # The pages did show A's own rows of each kind (the check above could not pass by showing nothing).
-    for words in ("回答", "分類", "担当課", "避難所", "お知らせ", "施設", "ごみの日はいつですか", "火事です", "係", "町"):
+    for words in ("回答", "分類", "担当課", "避難所", "お知らせ", "施設", "ごみの日はいつですか", "火事です", "係", "町",
+                  "体育館"):
         assert f"{a.mark}{words}" in seen, words
     for path in ("/admin/applications?form=" + COMMON_FORM, "/admin/audit?q=" + a.mark):
         body = client.get(f"/{a.slug}{path}").get_data(as_text=True)
@@ -688,6 +719,22 @@ def test_public_pages_under_one_towns_prefix_never_serve_another_towns_rows(town
         (f"/signage/{b.extra['screen_key']}/content", 404, 200),
         (f"/notices/{b.rows[Notice][1][0]}", 404, 200),
     ]
+    # 施設予約: B's facility is no facility in A, and B's LINE link means nothing in A (each town signs its own).
+    from bot.booking.links import make_link
+    with app.app_context(), use_town(b.id):
+        b_link = make_link(db.session.scalar(select(Follower.id).where(Follower.line_user_id == SHARED_USER)))
+    with app.app_context(), use_town(a.id):
+        a_link = make_link(db.session.scalar(select(Follower.id).where(Follower.line_user_id == SHARED_USER)))
+    foreign = app.test_client()
+    foreign.get(f"/{a.slug}/booking?t={b_link}")
+    refused = foreign.get(f"/{a.slug}/booking")
+    assert refused.status_code == 400 and "リンクが正しくありません" in refused.get_data(as_text=True)
+    own = app.test_client()
+    own.get(f"/{a.slug}/booking?t={a_link}")
+    page = own.get(f"/{a.slug}/booking").get_data(as_text=True)
+    assert f"{a.mark}体育館" in page and b.mark not in page
+    assert own.get(f"/{a.slug}/booking/{b.extra['facility_key']}").status_code == 404
+    assert own.get(f"/{a.slug}/booking/done/{b.extra['booking_receipt']}").status_code == 404
     for path, in_a, in_b in checks:
         assert client.get(f"/{a.slug}{path}").status_code == in_a, path
         assert client.get(path).status_code == in_a, path  # unprefixed: the default town, A

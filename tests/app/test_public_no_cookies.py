@@ -83,6 +83,10 @@ def test_public_pages_set_no_cookie_whatever_their_status(web):
     kpi_feed = check("GET", "/kpi.atom")
     check("GET", "/kpi.atom", headers={"If-None-Match": kpi_feed.headers.get("ETag", "")})
     check("POST", "/kpi")  # 405
+    # 施設予約 without a LINE link: the page says to open it from LINE and sets no cookie (only a link sets one).
+    check("GET", "/booking")
+    check("GET", "/booking/no-such-facility")
+    check("GET", "/booking/done/YAAAAAAA")
     check("GET", "/favicon.ico")
     check("GET", "/no/such/page")
     check("GET", "/callback")  # 405

@@ -17,6 +17,7 @@ THIN = (
     "bot/staff/console.py", "bot/staff/cli.py", "bot/pack/console.py", "bot/pack/cli.py", "bot/knowledge/cli.py",
     "bot/conversation/cli.py", "bot/towns/console.py", "bot/towns/cli.py",
     "bot/kpi/console.py", "bot/kpi/cli.py", "bot/kpi/views.py",
+    "bot/booking/console.py", "bot/booking/cli.py", "bot/booking/views.py", "bot/booking/line.py",
 )
 WRITES = {("session", "commit"), ("session", "add"), ("session", "add_all"), ("session", "delete"),
           ("audit", "record")}

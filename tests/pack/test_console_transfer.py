@@ -94,11 +94,12 @@ def test_uploading_the_exported_zip_previews_the_entries_and_names_the_sections_
     exported = admin_client.get("/admin/export.zip").data
     html = _upload(admin_client, "pack.zip", exported).get_data(as_text=True)
     assert "確認：pack.zip" in html and "変更なし" in html
-    # The categories, the rich menu, the forms and the KPIs change on their own pages (or with kb import), never as
-    # entries.
-    for name in ("categories.yaml", "richmenu.yaml", "forms/supporters-club.yaml", "synonyms.yaml", "kpi.yaml"):
+    # The categories, the rich menu, the forms, the KPIs and the bookable facilities change on their own pages (or
+    # with kb import), never as entries.
+    for name in ("categories.yaml", "richmenu.yaml", "forms/supporters-club.yaml", "synonyms.yaml", "kpi.yaml",
+                 "facilities.yaml"):
         assert name in html
-    assert html.count("は、ここでは取り込みません") == 4
+    assert html.count("は、ここでは取り込みません") == 5
     with console.app_context():
         from bot.pack.transfer import parse_upload, section_of
 
