@@ -170,9 +170,20 @@ def _forget_other_towns_rows() -> None:
 
 def _sync_postgres(town_id: int | None) -> None:
     """Tell a transaction already under way that the town changed (a new transaction reads g.town_id itself)."""
+    if not _on_postgres():
+        return  # SQLite has no policies to tell (twice per request: binding the town and restoring it)
     session = db.session()
-    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+    if session.in_transaction():
         session.connection().execute(_SET_TOWN, {"town": str(town_id or "")})
+
+
+def _on_postgres() -> bool:
+    """Whether the app's database is PostgreSQL (asked once per app, then remembered)."""
+    extensions = current_app.extensions
+    known = extensions.get("bot.town_postgres")
+    if known is None:
+        known = extensions["bot.town_postgres"] = db.engine.dialect.name == "postgresql"
+    return known
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -188,15 +199,20 @@ class _Directory:
             self.by_slug.clear()
 
 
-def _directory() -> _Directory:
-    return current_app.extensions.setdefault("town_directory", _Directory())
+def _directory(app: Flask | None = None) -> _Directory:
+    extensions = (app or current_app).extensions
+    directory = extensions.get("town_directory")
+    if directory is None:  # made once per app (setdefault would build a directory, lock and all, on every call)
+        directory = extensions.setdefault("town_directory", _Directory())
+    return directory
 
 
 def town_by_slug(slug: str, *, fresh: bool = False) -> TownRef | None:
     """Return the town with this slug (active or suspended), or None; cached TOWN_CACHE_SECONDS per process."""
-    directory, now = _directory(), time.monotonic()
+    app = current_app._get_current_object()  # every request asks: one proxy lookup, not two
+    directory, now = _directory(app), time.monotonic()
     hit = directory.by_slug.get(slug)
-    if hit and not fresh and now - hit[0] < current_app.config.get("TOWN_CACHE_SECONDS", 5):
+    if hit and not fresh and now - hit[0] < app.config.get("TOWN_CACHE_SECONDS", 5):
         return hit[1]
     row = db.session.execute(select(*_REF_COLUMNS).where(Tenant.slug == slug)).first()
     ref = _ref(row) if row else None
@@ -212,9 +228,9 @@ def forget_towns() -> None:
     _directory().clear()
 
 
-def default_slug() -> str:
+def default_slug(app: Flask | None = None) -> str:
     """Return the slug unprefixed paths and commands without --town serve; empty: none (multi-town hosting)."""
-    return current_app.config.get("DEFAULT_TOWN", "default")
+    return (app or current_app).config.get("DEFAULT_TOWN", "default")
 
 
 def default_town() -> TownRef | None:
@@ -330,16 +346,20 @@ def platform_session(prefix: str, cookie_name: str) -> None:
 
 def _enter(town_id: int | None, ref: TownRef | None) -> None:
     """Make this the request's town; a transaction already under way (finding the town read `towns`) follows."""
-    g.town_id, g.town_ref = town_id, ref
+    here = g._get_current_object()
+    here.town_id, here.town_ref = town_id, ref
     _sync_postgres(town_id)
 
 
 def _bind_request_town() -> None:
-    if request.content_length and request.max_content_length and request.content_length > request.max_content_length:
+    # This runs on every request: the request and `g` are looked up once, not once per attribute.
+    req, here = request._get_current_object(), g._get_current_object()
+    length = req.content_length
+    if length and req.max_content_length and length > req.max_content_length:
         abort(413)  # refused before any database work, as the door itself would
-    slug = request.environ.get(TOWN_ENVIRON)
-    here = g._get_current_object()  # one proxy lookup instead of one per attribute (this runs on every request)
-    if not slug and (request.endpoint in _PLATFORM_ENDPOINTS or _platform_prefix()):
+    slug = req.environ.get(TOWN_ENVIRON)
+    endpoint = req.endpoint
+    if not slug and (endpoint in _PLATFORM_ENDPOINTS or _platform_prefix()):
         # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town
         # (also its redirects and 404s: /operator → /operator/).
         here.previous_town = (here.get("town_id"), here.get("town_ref"))
@@ -357,9 +377,9 @@ def _bind_request_town() -> None:
         abort(503, "The database is unavailable; LINE will redeliver the event.")
     here.previous_town = (here.get("town_id"), here.get("town_ref"))
     if ref is None:
-        if slug or request.endpoint not in _PLATFORM_ENDPOINTS:
+        if slug or endpoint not in _PLATFORM_ENDPOINTS:
             _enter(None, None)
-            if request.endpoint in _PLATFORM_ENDPOINTS:
+            if endpoint in _PLATFORM_ENDPOINTS:
                 return
             abort(404)
         return
