@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from bot.staff import console as staff_console  # noqa: F401  (ユーザー)
     from bot.pack import console as pack_console  # noqa: F401  (取り込み・書き出し)
     from bot.kpi import console as kpi_console  # noqa: F401  (KPI)
+    from bot.chat import console as chat_console  # noqa: F401  (窓口: オンライン窓口)
 
     # Who did something, as staff read it: a template global, so a feature's console need not import the labels.
     app.add_template_global(actor_label, "actor_label")

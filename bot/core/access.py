@@ -50,6 +50,8 @@ ROLES = {
     "admin": Role("admin", lambda user: user.is_admin),
     # Admins and 申込み担当, who may see residents' personal data.
     "applications": Role("applications", lambda user: user.is_admin or user.handles_applications, "applications"),
+    # Admins and 窓口担当, who read and answer residents' chats (オンライン窓口).
+    "chat": Role("chat", lambda user: user.is_admin or user.handles_chat, "chat"),
 }
 
 
@@ -85,6 +87,7 @@ def requires(role: str | Role) -> Callable[[F], F]:
 staff_required = requires("staff")
 admin_required = requires("admin")
 applications_required = requires("applications")
+chat_required = requires("chat")
 
 
 def public(view: F) -> F:

@@ -1,6 +1,7 @@
 """Database models, one module per concern."""
 from bot.models.accounts import AuditLog, RoleGrant, User
 from bot.models.categories import Category
+from bot.models.chat import Chat, ChatMessage, ChatTemplate
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
 from bot.models.formlinks import FormLinkUse
@@ -24,6 +25,9 @@ from bot.models.town import TownSetting
 __all__ = [
     "AuditLog",
     "Category",
+    "Chat",
+    "ChatMessage",
+    "ChatTemplate",
     "Entry",
     "EntryRevision",
     "Facility",

@@ -51,6 +51,8 @@ class User(UserMixin, TownScoped, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # 申込み担当: may see residents' applications (admins always may).
     handles_applications: Mapped[bool] = mapped_column(default=False)
+    # 窓口担当: may read and answer residents' chats at the オンライン窓口 (admins always may).
+    handles_chat: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session: the user id and the current session token."""
