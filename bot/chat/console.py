@@ -239,6 +239,8 @@ def chat_templates():
 @bp.post("/chat/templates/<int:template_id>/delete")
 @chat_required
 def chat_template_delete(template_id: int):
+    if store.template(template_id) is None:
+        abort(404, "この定型文は見つかりません。")
     if ActionForm().validate_on_submit() and store.delete_template(template_id, current_user.email):
         flash("定型文を削除しました。", "info")
     return redirect(url_for("admin.chat_templates"))
@@ -286,11 +288,6 @@ def user_chat(user_id: int):
     form = ChatHandlerForm()
     if form.validate_on_submit():
         after = bool(form.handles_chat.data)
-        if after != user.handles_chat:
-            user.handles_chat = after
-            audit.record(current_user.email, "user.chat", "user", user.id,
-                         f"{user.email} を窓口担当{'にする' if after else 'から外す'}",
-                         {"handles_chat": not after}, {"handles_chat": after})
-            db.session.commit()
+        if store.set_handler(user, after, current_user.email):
             flash(f"{user.email} を窓口担当{'にしました' if after else 'から外しました'}。", "info")
     return redirect(url_for("admin.users"))

@@ -373,6 +373,17 @@ def board_tag() -> str:
     return f"c{count}-{top or 0}-{total or 0}-{minute}"
 
 
+def set_handler(user, handles: bool, actor: str) -> bool:
+    """Make a staff member 窓口担当 or not, audited, and commit; False when nothing changed."""
+    if handles == user.handles_chat:
+        return False
+    user.handles_chat = handles  # read from the database on every request: a revoked permission ends at once
+    audit.record(actor, "user.chat", "user", user.id, f"{user.email} を窓口担当{'にする' if handles else 'から外す'}",
+                 {"handles_chat": not handles}, {"handles_chat": handles})
+    db.session.commit()
+    return True
+
+
 # -- Templates (定型文) -------------------------------------------------------------------------------------
 
 def templates() -> list[ChatTemplate]:
@@ -405,8 +416,12 @@ def save_template(title: str, body: str, actor: str, template_id: int | None = N
     return row
 
 
+def template(template_id: int) -> ChatTemplate | None:
+    return db.session.get(ChatTemplate, template_id) if 0 < template_id < 2**31 else None
+
+
 def delete_template(template_id: int, actor: str) -> bool:
-    row = db.session.get(ChatTemplate, template_id) if 0 < template_id < 2**31 else None
+    row = template(template_id)
     if row is None:
         return False
     audit.record(actor, "chat.template_delete", "chat_template", row.title, "定型文を削除", {"title": row.title}, None)

@@ -33,8 +33,9 @@ from bot.inbox.flagged import open_flagged
 from bot.inbox.store import open_groups
 from bot.kpi import store as kpi_store
 from bot.models import (
-    AuditLog, Category, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
-    FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Kpi, KpiActual, Notice, NoticeOptOut, Office,
+    AuditLog, Category, Chat, ChatMessage, ChatTemplate, Entry, EntryRevision, Facility, Follower, FollowerCount,
+    FormLinkUse, FormSetting, FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Kpi, KpiActual, Notice,
+    NoticeOptOut, Office,
     OfficeRevision, OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant,
     Screen, Shelter, Subscription, TopicOffer, TownSetting, User, utcnow,
 )
@@ -293,6 +294,17 @@ def _kpis(t: Town) -> None:
     _keep(t, kpi, actual)
 
 
+def _chats(t: Town) -> None:
+    # Ended: an open chat would take the shared resident's messages away from the question log the webhook walk reads.
+    chat = Chat(line_user_id=SHARED_USER, user_hash="h" * 64, status="ended", opened_at=utcnow(), ended_at=utcnow(),
+                memo=f"{t.mark}メモ")
+    message = ChatMessage(chat=chat, sender="resident", kind="image", text=f"{t.mark}の写真", image=b"\xff\xd8\xff",
+                          image_type="image/jpeg", line_message_id=f"{t.id}1")
+    template = ChatTemplate(title=f"{t.mark}定型文", body="お待ちください", updated_by="test")
+    db.session.add_all([chat, message, template])
+    _keep(t, chat, message, template)
+
+
 def _town_settings(t: Town) -> None:
     row = TownSetting(key="name", value=f"{t.mark}町", updated_by="test")
     db.session.add(row)
@@ -308,6 +320,7 @@ FACTORIES: dict[type, Callable[[Town], None]] = {
     FormLinkUse: _form_link_uses, Notice: _notices, OutboxBatch: _batches, Recipient: _test_recipients,
     RichMenuDefinition: _rich_menus, RichMenuPublication: _rich_menu_publications, Facility: _signage,
     Screen: _signage, TownSetting: _town_settings, Kpi: _kpis, KpiActual: _kpis,
+    Chat: _chats, ChatMessage: _chats, ChatTemplate: _chats,
 }
 
 
@@ -421,6 +434,9 @@ def test_the_orm_shows_and_changes_only_the_current_towns_rows(towns):
 ROUTE_ARGS: dict[str, Callable[[Town], Any]] = {
     "submission_id": lambda t: t.id_of(FormSubmission),
     "kpi_id": lambda t: t.id_of(Kpi),
+    "chat_id": lambda t: t.id_of(Chat),
+    "message_id": lambda t: t.id_of(ChatMessage),
+    "template_id": lambda t: t.id_of(ChatTemplate),
     "actual_id": lambda t: t.id_of(KpiActual),
     "category_id": lambda t: t.id_of(Category),
     "entry_id": lambda t: t.id_of(Entry),
