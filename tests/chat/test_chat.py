@@ -325,3 +325,17 @@ def test_open_close_and_purge_commands(console, runner, webhook, fake_line):
     with console.app_context():
         assert db.session.scalar(select(func.count()).select_from(ChatMessage)) == 0
         assert store.figures().weeks  # figures still count with nothing left
+
+
+def test_the_overview_shows_chats_per_week_the_median_first_reply_and_long_waits(console, webhook, fake_line,
+                                                                                  admin_client):
+    chat_id = _start(console, webhook, fake_line)
+    admin_client.post(f"/admin/chat/{chat_id}/reply", data={"text": "はい"})
+    with console.app_context():
+        chat = db.session.get(Chat, chat_id)
+        chat.first_reply_at = chat.opened_at + timedelta(minutes=90)  # answered after an hour and a half
+        db.session.commit()
+        figures = store.figures()
+    assert figures.weeks[-1][1] == 1 and figures.median_first_reply_minutes == 90.0 and figures.waited_over_hour == 1
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert 'id="counter-median">90分' in page and 'id="counter-waited">1件' in page
