@@ -7,15 +7,18 @@ from bot.conversation import records
 from bot.conversation.incoming import Incoming
 from bot.extensions import db
 from bot.models.chat import OPEN
+from bot.town.settings import current_town
 
 
 def chatting(incoming: Incoming | None) -> bool:
     """Tell whether a text comes from a resident whose chat staff answer; the read transaction ends at once, so
     no write lock waits behind it (SQLite)."""
-    if incoming is None or incoming.kind != "text" or incoming.channel != "line" or incoming.source_type != "user" \
-            or not incoming.user_id:
+    if incoming is None or incoming.kind not in ("text", "media") or incoming.channel != "line" \
+            or incoming.source_type != "user" or not incoming.user_id:
         return False
     try:
+        if not current_town().chats_open:
+            return False  # the usual case: no statement (the town's settings are cached)
         chat = store.active_chat(incoming.user_id)
         return chat is not None and chat.status == OPEN
     finally:

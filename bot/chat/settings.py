@@ -172,6 +172,15 @@ def set_switch(switch: str, actor: str) -> str:
     return before
 
 
+def mark_active(on: bool) -> None:
+    """Note whether any chat is open (chat_active): the webhook looks for a resident's chat only while one is. Part of
+    the caller's transaction; after its commit this process sees it at once, other workers within TOWN_CACHE_SECONDS."""
+    row = keyed(TownSetting, "chat_active")
+    if (row is not None and row.value == "on") == on:
+        return
+    _put("chat_active", "on" if on else "off", "system")
+
+
 def _put(key: str, value: str, actor: str) -> None:
     row = keyed(TownSetting, key)
     if row is None:

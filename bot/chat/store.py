@@ -59,12 +59,15 @@ def request_chat(line_user_id: str, user_hash: str, contact: str) -> tuple[Chat,
         if chat.status == WAITING and cs.is_open(now):
             chat.status, chat.opened_at = OPEN, now
             _touch(chat, now)
+            counter_settings.mark_active(True)
         return chat, texts.already(chat.status == OPEN)
     status = OPEN if cs.is_open(now) else WAITING
     chat = Chat(line_user_id=line_user_id, user_hash=user_hash, status=status, requested_at=now,
                 opened_at=now if status == OPEN else None, last_activity_at=now)
     db.session.add(chat)
     db.session.flush()
+    if status == OPEN:
+        counter_settings.mark_active(True)
     audit.record("resident", "chat.open", "chat", chat.id,
                  "オンライン窓口のチャットを開始" if status == OPEN else "オンライン窓口を時間外に希望")
     if status == OPEN:
@@ -129,6 +132,9 @@ def end(chat: Chat, by: str) -> None:
     now = utcnow()
     chat.status, chat.ended_at, chat.ended_by, chat.unread = ENDED, now, by[:254], 0
     _touch(chat, now)
+    db.session.flush()
+    if not db.session.scalar(select(func.count()).select_from(Chat).where(Chat.status == OPEN)):
+        counter_settings.mark_active(False)  # the last open chat: messages skip the look at the chats again
     audit.record(by if "@" in by else "resident" if by == "resident" else "system", "chat.end", "chat", chat.id,
                  {"resident": "住民がチャットを終了", "quiet": "やりとりがなく自動で終了"}.get(by, "職員がチャットを終了"))
 
@@ -184,6 +190,7 @@ def reply(chat_id: int, text: str, actor: str) -> ChatMessage:
     db.session.add(message)
     if chat.status == WAITING:
         chat.status, chat.opened_at = OPEN, now  # staff answered a request made outside the hours
+        counter_settings.mark_active(True)
     if chat.first_reply_at is None:
         chat.first_reply_at = now
     if not chat.assigned_to:

@@ -64,7 +64,7 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None, *, chatting: bool = 
     urgent = urgent_rules(text)  # safety first: before, and instead of, any FAQ matching
     if urgent:
         # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
-        return Prepared(kb, None, time.perf_counter() - started, urgent)
+        return Prepared(kb, None, time.perf_counter() - started, urgent, chat=chatting)
     if chatting:
         # Staff answer this resident (オンライン窓口): the safety check above is all the bot does.
         return Prepared(kb, None, time.perf_counter() - started, chat=True)
@@ -78,7 +78,8 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None, *, chatting: bool = 
 def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim | None = None) -> Reply | None:
     """Return the reply to one incoming event after saving what it records; None when claim was taken before."""
     g.pop(_TOWN_KEY, None)  # the town is read once per reply: the handler and the banner share it
-    chat = _open_chat(incoming)
+    # A question the webhook found no chat for costs no look here (one statement on PostgreSQL: the hot path).
+    chat = _open_chat(incoming) if prepared is None or prepared.chat else None
     if chat is not None:
         reply = _in_chat(incoming, prepared, claim, chat)
     elif prepared is not None:
@@ -284,7 +285,7 @@ def _contact(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | N
 
 def _open_chat(incoming: Incoming):
     """Return the resident's open chat with staff, or None (only one-to-one LINE users can chat)."""
-    if incoming.kind not in ("text", "media") or incoming.channel != "line":
+    if incoming.kind not in ("text", "media") or incoming.channel != "line" or not _town().chats_open:
         return None
     resident = _resident(incoming)
     return chat_resident.open_chat(resident) if resident else None

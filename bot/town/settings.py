@@ -103,7 +103,7 @@ def town_name() -> str:
 def _build() -> Town:
     stored = _stored()
     values = {key: stored.get(key, default) for key, default in defaults().items()}
-    return Town(**values, disaster=stored.get("disaster_mode") == "on")
+    return Town(**values, disaster=stored.get("disaster_mode") == "on", chats_open=stored.get("chat_active") == "on")
 
 
 def current_town() -> Town:
