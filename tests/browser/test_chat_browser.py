@@ -46,7 +46,7 @@ def test_a_resident_and_staff_talk_and_the_bot_steps_aside(loaded_app, live_serv
         counter_settings.save({"chat_hours": "08:30-17:15", "chat_days": "月火水木金"}, "test")
         counter_settings.set_switch("open", "test")  # whatever the hour the test runs at
     log_in(page, live_server, ADMIN)
-    page.get_by_role("link", name="窓口").click()
+    page.get_by_role("link", name="窓口", exact=True).click()
     expect(page.get_by_role("heading", name="窓口（オンライン窓口）")).to_be_visible()
     expect(page.locator(".chat-empty")).to_be_visible()
     # 1. A resident asks for a person (a signed webhook); 2. the chat appears without a reload.
