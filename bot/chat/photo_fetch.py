@@ -6,7 +6,6 @@ from bot.chat import store
 from bot.conversation import records
 from bot.conversation.incoming import Incoming
 from bot.extensions import db
-from bot.models.chat import OPEN
 from bot.town.settings import current_town
 
 
@@ -19,8 +18,7 @@ def chatting(incoming: Incoming | None) -> bool:
     try:
         if not current_town().chats_open:
             return False  # the usual case: no statement (the town's settings are cached)
-        chat = store.active_chat(incoming.user_id)
-        return chat is not None and chat.status == OPEN
+        return store.open_ref(incoming.user_id) is not None
     finally:
         db.session.rollback()
 

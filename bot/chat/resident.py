@@ -3,6 +3,7 @@ Everything here adds to the webhook's transaction; bot.conversation commits it w
 from __future__ import annotations
 
 from bot.chat import store, texts
+from bot.chat.store import ChatRef
 from bot.extensions import db
 from bot.models import Chat
 from bot.models.chat import OPEN
@@ -13,10 +14,9 @@ ended_by_resident = texts.ended_by_resident
 quiet_too_long = store.quiet_too_long
 
 
-def open_chat(line_user_id: str) -> Chat | None:
+def open_chat(line_user_id: str) -> ChatRef | None:
     """Return the resident's chat when staff are answering it (open), else None."""
-    chat = store.active_chat(line_user_id)
-    return chat if chat is not None and chat.status == OPEN else None
+    return store.open_ref(line_user_id)
 
 
 def start(line_user_id: str, user_hash: str, contact: str) -> tuple[bool, str]:
@@ -25,18 +25,20 @@ def start(line_user_id: str, user_hash: str, contact: str) -> tuple[bool, str]:
     return chat.status == OPEN, said
 
 
-def end(chat: Chat, by: str) -> None:
-    store.end(chat, by)
+def end(chat: ChatRef, by: str) -> None:
+    row = db.session.get(Chat, chat.id)
+    if row is not None:
+        store.end(row, by)
 
 
-def text(chat: Chat, body: str, flag: str | None, read_token: str) -> None:
-    store.resident_text(chat, body, flag, read_token)
+def text(chat: ChatRef, body: str, flag: str | None, read_token: str) -> None:
+    store.resident_text(chat.id, body, flag, read_token)
 
 
 _MEDIA_WORDS = {"sticker": "スタンプ", "video": "動画", "audio": "音声", "location": "位置情報", "file": "ファイル"}
 
 
-def media(chat: Chat, media_type: str, message_id: str, read_token: str) -> tuple[int | None, str]:
+def media(chat: ChatRef, media_type: str, message_id: str, read_token: str) -> tuple[int | None, str]:
     """Pass a photo on (its id, to fetch after the commit), or note what else was sent; return why a photo was
     refused ("" when it was not)."""
     if media_type == "image" and message_id:
@@ -46,5 +48,5 @@ def media(chat: Chat, media_type: str, message_id: str, read_token: str) -> tupl
         db.session.flush()
         return message.id, ""
     word = _MEDIA_WORDS.get(media_type, "メッセージ")
-    store.resident_text(chat, f"（{word}が送られました。オンライン窓口では文章と写真だけを受け取ります）", None, read_token)
+    store.resident_text(chat.id, f"（{word}が送られました。オンライン窓口では文章と写真だけを受け取ります）", None, read_token)
     return None, f"{word}は職員に届きません。文章か写真でお送りください。"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot.chat import settings as counter_settings
 from bot.chat import texts
@@ -22,6 +22,7 @@ from bot.line.channels import town_gateway
 from bot.models import Chat, ChatMessage, ChatTemplate, QuestionLog, utcnow
 from bot.models.chat import ACTIVE_STATUSES, ENDED, OPEN, WAITING
 from bot.models.timeutil import local_now, to_local
+from bot.town.settings import current_town
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,26 @@ def active_chat(line_user_id: str) -> Chat | None:
                                                 Chat.status.in_(ACTIVE_STATUSES)).order_by(Chat.id.desc()).limit(1))
 
 
-def quiet_too_long(chat: Chat, now: datetime | None = None) -> bool:
+@dataclass(frozen=True)
+class ChatRef:
+    """What a resident's message needs of their chat: three columns, not the whole row (the webhook's hot path)."""
+
+    id: int
+    status: str
+    last_activity_at: datetime
+
+
+def open_ref(line_user_id: str) -> ChatRef | None:
+    """Return the resident's open chat (id, status, last activity), or None: one indexed read of three columns."""
+    row = db.session.execute(select(Chat.id, Chat.status, Chat.last_activity_at).where(
+        Chat.line_user_id == line_user_id, Chat.status == OPEN).order_by(Chat.id.desc()).limit(1)).first()
+    return ChatRef(*row) if row else None
+
+
+def quiet_too_long(chat: Chat | ChatRef, now: datetime | None = None) -> bool:
     """Tell whether an open chat has passed the town's quiet period (it then ends)."""
-    minutes = counter_settings.current().quiet_minutes
+    # From the town's cached settings: a message in a chat costs no read of the counter's settings.
+    minutes = current_town().chat_quiet_minutes or current_app.config["CHAT_QUIET_MINUTES"]
     return chat.status == OPEN and _aware(chat.last_activity_at) < (now or utcnow()) - timedelta(minutes=minutes)
 
 
@@ -77,20 +95,25 @@ def request_chat(line_user_id: str, user_hash: str, contact: str) -> tuple[Chat,
     return chat, texts.waiting(cs.next_opening(now), cs.hours_text())
 
 
-def resident_text(chat: Chat, text: str, flag: str | None = None, read_token: str = "") -> ChatMessage:
-    """Add what the resident wrote to their chat (flagged when the safety detector answered it)."""
+def resident_text(chat_id: int, text: str, flag: str | None = None, read_token: str = "") -> None:
+    """Add what the resident wrote to their chat (flagged when the safety detector answered it): two statements."""
     now = utcnow()
-    message = ChatMessage(chat=chat, sender="resident", text=text[:MAX_RESIDENT_CHARS], flag=flag, created_at=now)
-    db.session.add(message)
-    chat.unread = (chat.unread or 0) + 1
-    chat.last_resident_at = now
+    db.session.execute(insert(ChatMessage).values(
+        chat_id=chat_id, sender="resident", author="", kind="text", text=text[:MAX_RESIDENT_CHARS], flag=flag,
+        status="", error="", retry_key="", line_message_id="", image_type="", created_at=now))
+    _resident_wrote(chat_id, now, read_token)
+
+
+def _resident_wrote(chat_id: int, now: datetime, read_token: str) -> None:
+    values = {"unread": Chat.unread + 1, "last_resident_at": now, "last_activity_at": now,
+              "revision": Chat.revision + 1}
     if read_token:
-        chat.read_token = read_token[:300]
-    _touch(chat, now)
-    return message
+        values["read_token"] = read_token[:300]
+    db.session.execute(update(Chat).where(Chat.id == chat_id).values(values),
+                       execution_options={"synchronize_session": False})
 
 
-def resident_photo(chat: Chat, line_message_id: str, read_token: str = "") -> tuple[ChatMessage | None, str]:
+def resident_photo(chat: Chat | ChatRef, line_message_id: str, read_token: str = "") -> tuple[ChatMessage | None, str]:
     """Add a photo the resident sent (fetched after the commit); return it, or None and why it was refused."""
     limit = current_app.config["CHAT_PHOTOS_PER_CHAT"]
     count = db.session.scalar(select(func.count()).select_from(ChatMessage).where(
@@ -98,14 +121,11 @@ def resident_photo(chat: Chat, line_message_id: str, read_token: str = "") -> tu
     if count >= limit:
         return None, f"1回のチャットで送れる写真は{limit}枚までです"
     now = utcnow()
-    message = ChatMessage(chat=chat, sender="resident", kind="image", line_message_id=line_message_id[:40],
+    message = ChatMessage(chat_id=chat.id, sender="resident", kind="image", line_message_id=line_message_id[:40],
                           created_at=now)
     db.session.add(message)
-    chat.unread = (chat.unread or 0) + 1
-    chat.last_resident_at = now
-    if read_token:
-        chat.read_token = read_token[:300]
-    _touch(chat, now)
+    db.session.flush()
+    _resident_wrote(chat.id, now, read_token)
     return message, ""
 
 
@@ -185,7 +205,7 @@ def reply(chat_id: int, text: str, actor: str) -> ChatMessage:
     if quota is not None and pushes_this_month() >= quota:
         raise Invalid(f"今月のプッシュメッセージの上限（{quota}通）に達しました。返信は送っていません。", "text")
     now = utcnow()
-    message = ChatMessage(chat=chat, sender="staff", author=actor, text=text, status=SENDING,
+    message = ChatMessage(chat_id=chat.id, sender="staff", author=actor, text=text, status=SENDING,
                           retry_key=str(uuid.uuid4()), created_at=now)
     db.session.add(message)
     if chat.status == WAITING:
@@ -295,7 +315,7 @@ def end_by_staff(chat_id: int, actor: str) -> ChatMessage | None:
     if chat.status == ENDED:
         raise Invalid("このチャットはすでに終了しています。")
     end(chat, actor)
-    notice = ChatMessage(chat=chat, sender="bot", text=texts.ended_by_staff(), status=SENDING,
+    notice = ChatMessage(chat_id=chat.id, sender="bot", text=texts.ended_by_staff(), status=SENDING,
                          retry_key=str(uuid.uuid4()), created_at=utcnow())
     db.session.add(notice)
     db.session.commit()
