@@ -1,6 +1,6 @@
 // The counter's live list and chat (オンライン窓口): poll the server's fragment with If-None-Match every few
 // seconds and replace it only when the ETag changed (304 otherwise). Polling, not Server-Sent Events: a held-open
-// stream would pin one of gunicorn's few sync workers per open console (docs/chat.md). No inline script (CSP).
+// stream would pin one of gunicorn's few sync workers per open console (docs/security.md, "The online counter"). No inline script (CSP).
 (function () {
   "use strict";
   var EVERY = 3000;

@@ -339,3 +339,26 @@ def test_the_overview_shows_chats_per_week_the_median_first_reply_and_long_waits
     assert figures.weeks[-1][1] == 1 and figures.median_first_reply_minutes == 90.0 and figures.waited_over_hour == 1
     page = admin_client.get("/admin/").get_data(as_text=True)
     assert 'id="counter-median">90分' in page and 'id="counter-waited">1件' in page
+
+
+def test_chat_text_never_reaches_the_logs(console, webhook, fake_line, admin_client, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    secret = "旭町3丁目の山田花子です 090-1234-5678"
+    chat_id = _start(console, webhook, fake_line)
+    webhook([events.text(secret)])
+    fake_line.inject(PUSH, status=500)
+    admin_client.post(f"/admin/chat/{chat_id}/reply", data={"text": "山田様、確認します"})
+    admin_client.get(f"/admin/chat/{chat_id}")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "山田" not in logged and "090-1234-5678" not in logged and events.USER not in logged
+
+
+@pytest.mark.parametrize("text, talk", [("職員と話したい", True), ("担当者につないでください", True),
+                                        ("代表電話の番号を教えて", False), ("市役所は何時まで", False)])
+def test_only_asking_for_a_person_starts_a_chat(console, webhook, fake_line, text, talk):
+    _open_counter(console)
+    webhook([events.text(text)])
+    with console.app_context():
+        assert (db.session.scalar(select(func.count()).select_from(Chat)) == 1) is talk
