@@ -9,16 +9,16 @@ from bot.extensions import db
 from bot.town.settings import current_town
 
 
-def chatting(incoming: Incoming | None) -> bool:
+def chatting(incoming: Incoming | None) -> store.ChatRef | None:
     """Tell whether a text comes from a resident whose chat staff answer; the read transaction ends at once, so
     no write lock waits behind it (SQLite)."""
     if incoming is None or incoming.kind not in ("text", "media") or incoming.channel != "line" \
             or incoming.source_type != "user" or not incoming.user_id:
-        return False
+        return None
     try:
         if not current_town().chats_open:
-            return False  # the usual case: no statement (the town's settings are cached)
-        return store.open_ref(incoming.user_id) is not None
+            return None  # the usual case: no statement (the town's settings are cached)
+        return store.open_ref(incoming.user_id)
     finally:
         db.session.rollback()
 

@@ -31,6 +31,13 @@ def end(chat: ChatRef, by: str) -> None:
         store.end(row, by)
 
 
+def turn(event_id: str | None, event_type: str, chat: ChatRef, body: str, read_token: str) -> bool | None:
+    """Claim the event and pass the message on: None when claimed before, False when the chat is no longer open."""
+    from bot.conversation import records
+
+    return store.resident_turn(event_id, event_type, chat, body, read_token, records.claim_event)
+
+
 def text(chat: ChatRef, body: str, flag: str | None, read_token: str) -> None:
     store.resident_text(chat.id, body, flag, read_token)
 

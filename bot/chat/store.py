@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text, update
 
 from bot.chat import settings as counter_settings
 from bot.chat import texts
@@ -102,6 +102,44 @@ def resident_text(chat_id: int, text: str, flag: str | None = None, read_token: 
         chat_id=chat_id, sender="resident", author="", kind="text", text=text[:MAX_RESIDENT_CHARS], flag=flag,
         status="", error="", retry_key="", line_message_id="", image_type="", created_at=now))
     _resident_wrote(chat_id, now, read_token)
+
+
+# On PostgreSQL a resident's message in an open chat is this one statement: the event's claim, the message and the
+# chat's unread count, gated on the claim (a redelivery stores nothing) and on the chat still being open. Each round
+# trip costs the worker more CPU than the statement (the FAQ's turn is one statement too: bot.conversation.records).
+_TURN = text(
+    "WITH claim AS (INSERT INTO processed_events (town_id, webhook_event_id, event_type, received_at) "
+    "VALUES (:town, :event_id, :event_type, :at) ON CONFLICT (town_id, webhook_event_id) DO NOTHING RETURNING id), "
+    "live AS (SELECT id FROM chats WHERE id = :chat AND status = 'open' AND town_id = :town), "
+    "msg AS (INSERT INTO chat_messages (town_id, chat_id, sender, author, kind, text, status, error, retry_key, "
+    "line_message_id, image_type, created_at) SELECT :town, live.id, 'resident', '', 'text', :text, '', '', '', '', '', "
+    ":at FROM claim, live RETURNING chat_id), "
+    "bump AS (UPDATE chats SET unread = unread + 1, last_resident_at = :at, last_activity_at = :at, "
+    "revision = revision + 1, read_token = CASE WHEN :token = '' THEN read_token ELSE :token END "
+    "WHERE id IN (SELECT chat_id FROM msg) RETURNING id) "
+    "SELECT (SELECT count(*) FROM claim), (SELECT count(*) FROM bump)"
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+
+
+def resident_turn(event_id: str | None, event_type: str, chat: ChatRef, body: str, read_token: str,
+                  claim_event) -> bool | None:
+    """Claim the event and pass a resident's message to their open chat; None when the event was claimed before,
+    False when the chat is no longer open (the event is claimed: the bot answers it)."""
+    body, read_token = body[:MAX_RESIDENT_CHARS], read_token[:300]
+    if event_id and db.session.get_bind().dialect.name == "postgresql":
+        from bot.models.tenancy import require_town_id
+
+        claimed, stored = db.session.execute(_TURN, {
+            "town": require_town_id(), "event_id": event_id, "event_type": event_type[:40], "at": utcnow(),
+            "chat": chat.id, "text": body, "token": read_token}).one()
+        return None if not claimed else bool(stored)
+    if event_id and not claim_event(event_id, event_type):
+        return None
+    # SQLite: the same steps in process (no round trips to save).
+    if db.session.scalar(select(Chat.status).where(Chat.id == chat.id)) != OPEN:
+        return False
+    resident_text(chat.id, body, None, read_token)
+    return True
 
 
 def _resident_wrote(chat_id: int, now: datetime, read_token: str) -> None:

@@ -50,9 +50,10 @@ class Prepared:
     urgent: tuple[Rule, ...] = ()
     contact: bool = False  # 「人と話したい」: the switchboard, not an FAQ answer
     chat: bool = False  # the resident was talking with staff (オンライン窓口): nothing was matched
+    chat_ref: object = None  # their chat as the webhook found it (bot.chat.store.ChatRef)
 
 
-def prepare(incoming: Incoming, kb: Snapshot | None = None, *, chatting: bool = False) -> Prepared | None:
+def prepare(incoming: Incoming, kb: Snapshot | None = None, *, chatting=None) -> Prepared | None:
     """Match a question ahead of the database work; None for anything that is not a question."""
     # The webhook calls this before it claims the event, so no transaction (on SQLite: no write lock)
     # stays open while the CPU-heavy matching runs. It matches against the index built last; recording
@@ -64,10 +65,10 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None, *, chatting: bool = 
     urgent = urgent_rules(text)  # safety first: before, and instead of, any FAQ matching
     if urgent:
         # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
-        return Prepared(kb, None, time.perf_counter() - started, urgent, chat=chatting)
+        return Prepared(kb, None, time.perf_counter() - started, urgent, chat=bool(chatting), chat_ref=chatting or None)
     if chatting:
         # Staff answer this resident (オンライン窓口): the safety check above is all the bot does.
-        return Prepared(kb, None, time.perf_counter() - started, chat=True)
+        return Prepared(kb, None, time.perf_counter() - started, chat=True, chat_ref=chatting)
     kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
     if contact.wants_person(text):
         return Prepared(kb, None, time.perf_counter() - started, contact=True)
@@ -79,7 +80,10 @@ def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim |
     """Return the reply to one incoming event after saving what it records; None when claim was taken before."""
     g.pop(_TOWN_KEY, None)  # the town is read once per reply: the handler and the banner share it
     # A question the webhook found no chat for costs no look here (one statement on PostgreSQL: the hot path).
-    chat = _open_chat(incoming) if prepared is None or prepared.chat else None
+    if prepared is not None and prepared.chat_ref is not None:
+        chat = prepared.chat_ref  # found by the webhook a moment ago; the write below checks it is still open
+    else:
+        chat = _open_chat(incoming) if prepared is None or prepared.chat else None
     if chat is not None:
         reply = _in_chat(incoming, prepared, claim, chat)
     elif prepared is not None:
@@ -293,6 +297,22 @@ def _open_chat(incoming: Incoming):
 
 def _in_chat(incoming: Incoming, prepared: Prepared | None, claim: Claim | None, chat) -> Reply | None:
     """Pass a message to staff (オンライン窓口): the bot stays silent, except for the safety reply and the end."""
+    text = incoming.text.strip()
+    urgent = prepared.urgent if prepared is not None else ()
+    if incoming.kind == "text" and not urgent and prepared is None:
+        urgent = urgent_rules(text)
+    if incoming.kind == "text" and text and not urgent and not chat_resident.is_end(text) \
+            and not chat_resident.quiet_too_long(chat):
+        # The usual message: claimed and stored in one statement on PostgreSQL; no reply.
+        passed = chat_resident.turn(claim.event_id if claim else None, claim.event_type if claim else "", chat, text,
+                                    incoming.read_token)
+        if passed is None:
+            return None
+        if passed:
+            return Reply([], outcome="chat")
+        # Staff ended the chat a moment ago: the event is claimed, and the bot answers it.
+        again = prepare(incoming)
+        return _answer(incoming, again, None) if again is not None else _text(incoming)
     if claim is not None and not records.claim_event(claim.event_id, claim.event_type):
         return None
     if chat_resident.quiet_too_long(chat):
@@ -308,13 +328,9 @@ def _in_chat(incoming: Incoming, prepared: Prepared | None, claim: Claim | None,
         if photo is not None:
             reply.photo_ids.append(photo)
         return reply
-    text = incoming.text.strip()
     if chat_resident.is_end(text):
         chat_resident.end(chat, "resident")
         return Reply([replies_text(chat_resident.ended_by_resident())], outcome="chat")
-    urgent = prepared.urgent if prepared is not None else ()
-    if not urgent and prepared is None:
-        urgent = urgent_rules(text)
     if urgent:
         # Safety first, also in a chat: the fixed reply goes out at once, and staff see the message flagged.
         safety = Prepared(None, None, prepared.seconds if prepared else 0.0, urgent)
