@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import DateTime, Integer, String, bindparam, delete, func, select, text, update
 
 from bot.chat import settings as counter_settings
 from bot.chat import texts
@@ -21,6 +21,7 @@ from bot.line import messages
 from bot.line.channels import town_gateway
 from bot.models import Chat, ChatMessage, ChatTemplate, QuestionLog, utcnow
 from bot.models.chat import ACTIVE_STATUSES, ENDED, OPEN, WAITING
+from bot.models.tenancy import require_town_id
 from bot.models.timeutil import local_now, to_local
 from bot.town.settings import current_town
 
@@ -51,10 +52,17 @@ class ChatRef:
     last_activity_at: datetime
 
 
+# Every message in a town with an open chat runs this: text, like bot.conversation.records, so that SQLAlchemy
+# compiles it once (raw SQL names its town explicitly).
+_OPEN_REF = text(
+    "SELECT id, status, last_activity_at FROM chats WHERE town_id = :town AND line_user_id = :user "
+    "AND status = 'open' ORDER BY id DESC LIMIT 1"
+).columns(id=Integer, status=String, last_activity_at=DateTime(timezone=True))
+
+
 def open_ref(line_user_id: str) -> ChatRef | None:
     """Return the resident's open chat (id, status, last activity), or None: one indexed read of three columns."""
-    row = db.session.execute(select(Chat.id, Chat.status, Chat.last_activity_at).where(
-        Chat.line_user_id == line_user_id, Chat.status == OPEN).order_by(Chat.id.desc()).limit(1)).first()
+    row = db.session.execute(_OPEN_REF, {"town": require_town_id(), "user": line_user_id}).first()
     return ChatRef(*row) if row else None
 
 
@@ -95,13 +103,25 @@ def request_chat(line_user_id: str, user_hash: str, contact: str) -> tuple[Chat,
     return chat, texts.waiting(cs.next_opening(now), cs.hours_text())
 
 
-def resident_text(chat_id: int, text: str, flag: str | None = None, read_token: str = "") -> None:
+_AT = bindparam("at", type_=DateTime(timezone=True))
+_BUMP = text(
+    "UPDATE chats SET unread = unread + 1, last_resident_at = :at, last_activity_at = :at, revision = revision + 1, "
+    "read_token = CASE WHEN :token = '' THEN read_token ELSE :token END "
+    "WHERE id = :chat AND town_id = :town AND status = 'open'"
+).bindparams(_AT)
+_ADD = text(
+    "INSERT INTO chat_messages (town_id, chat_id, sender, author, kind, text, flag, status, error, retry_key, "
+    "line_message_id, image_type, created_at) "
+    "VALUES (:town, :chat, 'resident', '', 'text', :text, :flag, '', '', '', '', '', :at)"
+).bindparams(_AT, bindparam("flag", value=None, type_=String))
+
+
+def resident_text(chat_id: int, body: str, flag: str | None = None, read_token: str = "") -> None:
     """Add what the resident wrote to their chat (flagged when the safety detector answered it): two statements."""
-    now = utcnow()
-    db.session.execute(insert(ChatMessage).values(
-        chat_id=chat_id, sender="resident", author="", kind="text", text=text[:MAX_RESIDENT_CHARS], flag=flag,
-        status="", error="", retry_key="", line_message_id="", image_type="", created_at=now))
-    _resident_wrote(chat_id, now, read_token)
+    params = {"town": require_town_id(), "chat": chat_id, "at": utcnow(), "token": read_token[:300],
+              "text": body[:MAX_RESIDENT_CHARS], "flag": flag}
+    db.session.execute(_BUMP, params)
+    db.session.execute(_ADD, params)
 
 
 # On PostgreSQL a resident's message in an open chat is this one statement: the event's claim, the message and the
@@ -127,18 +147,17 @@ def resident_turn(event_id: str | None, event_type: str, chat: ChatRef, body: st
     False when the chat is no longer open (the event is claimed: the bot answers it)."""
     body, read_token = body[:MAX_RESIDENT_CHARS], read_token[:300]
     if event_id and db.session.get_bind().dialect.name == "postgresql":
-        from bot.models.tenancy import require_town_id
-
         claimed, stored = db.session.execute(_TURN, {
             "town": require_town_id(), "event_id": event_id, "event_type": event_type[:40], "at": utcnow(),
             "chat": chat.id, "text": body, "token": read_token}).one()
         return None if not claimed else bool(stored)
     if event_id and not claim_event(event_id, event_type):
         return None
-    # SQLite: the same steps in process (no round trips to save).
-    if db.session.scalar(select(Chat.status).where(Chat.id == chat.id)) != OPEN:
+    # SQLite: the same steps in process (no round trips to save), the chat's row first: it is still open or not.
+    params = {"town": require_town_id(), "chat": chat.id, "at": utcnow(), "token": read_token, "text": body}
+    if db.session.execute(_BUMP, params).rowcount != 1:
         return False
-    resident_text(chat.id, body, None, read_token)
+    db.session.execute(_ADD, params)
     return True
 
 
