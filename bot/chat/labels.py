@@ -18,6 +18,13 @@ labels.register(actions={
     "chat.template_delete": "定型文を削除",
     "chat.purge": "保存期間を過ぎたチャットを削除",
     "user.chat": "窓口担当の変更",
+}, actors={
+    "system": "システム（自動）",
+    "resident": "住民（LINEから）",
+}, values={
+    "chat_switch": {"auto": "時間どおり", "open": "開ける（時間外も）", "closed": "閉める（時間内も）"},
+    "chat_mark_read": {"on": "既読をつける", "off": "既読をつけない"},
+    "handles_chat": {True: "窓口担当", False: "窓口担当でない"},
 }, fields={
     "chat_hours": "受付時間",
     "chat_days": "受付日",
