@@ -69,6 +69,7 @@ def chat_view(chat_id: int):
     """One chat: the resident's messages and photos, replies, the bot's recent answers, memo, assign, end."""
     chat = _chat(chat_id)
     store.seen(chat)
+    store.fetch_waiting_photos(chat)
     store.mark_read(chat)
     return _chat_page(chat, ReplyForm(formdata=None), MemoForm(formdata=None, memo=chat.memo))
 

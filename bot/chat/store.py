@@ -391,6 +391,15 @@ def mark_read(chat: Chat) -> None:
         db.session.commit()
 
 
+def fetch_waiting_photos(chat: Chat) -> None:
+    """Fetch the photos the webhook left for later (its time ran out); each commits."""
+    waiting = db.session.scalars(select(ChatMessage.id).where(
+        ChatMessage.chat_id == chat.id, ChatMessage.kind == "image", ChatMessage.image.is_(None),
+        ChatMessage.text == "", ChatMessage.line_message_id != "")).all()
+    for message_id in waiting[:current_app.config["CHAT_PHOTOS_PER_CHAT"]]:
+        fetch_photo(message_id)
+
+
 def seen(chat: Chat) -> None:
     """Staff opened the chat: nothing unread any more; commit."""
     if chat.unread:

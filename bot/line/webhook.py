@@ -150,13 +150,17 @@ def _handle(event, sender: ReplySender, gateway: LineGateway | None, budget: Bud
         sender.submit(ReplyJob(event_id, event.reply_token, reply.messages[:MAX_MESSAGES_PER_REPLY], push_to, gateway),
                       budget)
     if reply.photo_ids:
-        _fetch_photos(reply.photo_ids, event_id)
+        _fetch_photos(reply.photo_ids, event_id, budget)
 
 
-def _fetch_photos(photo_ids: list[int], event_id: str | None) -> None:
-    """Fetch a chat's photos from LINE now that the event is recorded (a failure leaves a note for staff)."""
+def _fetch_photos(photo_ids: list[int], event_id: str | None, budget: Budget) -> None:
+    """Fetch a chat's photos from LINE now that the event is recorded, while the webhook's budget lasts (a photo
+    left for later is fetched when staff open the chat; a failure leaves a note for staff)."""
     try:
         for photo_id in photo_ids:
+            if time.monotonic() >= budget.deadline:
+                log.info("leaving the photos of event %s for staff to fetch", event_id or "-")
+                return
             photo_fetch.fetch(photo_id)
     except (OperationalError, PoolTimeout) as exc:
         db.session.rollback()

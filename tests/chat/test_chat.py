@@ -370,3 +370,16 @@ def test_opening_a_chat_and_reading_it_are_in_the_audit_log_in_japanese(console,
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "オンライン窓口のチャットを開始" in page and "住民（LINEから）" in page
     assert "オンライン窓口のチャットを閲覧" in page
+
+
+def test_a_photo_the_webhook_had_no_time_for_is_fetched_when_staff_open_the_chat(console, webhook, fake_line,
+                                                                                admin_client):
+    chat_id = _start(console, webhook, fake_line)
+    fake_line.contents["8881"] = ("image/jpeg", _jpeg_with_gps())
+    console.config["WEBHOOK_BUDGET_SECONDS"] = 0.0  # the webhook's time is spent before the photo
+    webhook([events.image("8881")])
+    with console.app_context():
+        assert db.session.scalars(select(ChatMessage.image).where(ChatMessage.chat_id == chat_id)).one() is None
+    assert "住民が送った写真" in admin_client.get(f"/admin/chat/{chat_id}").get_data(as_text=True)
+    with console.app_context():
+        assert db.session.scalars(select(ChatMessage.image).where(ChatMessage.chat_id == chat_id)).one()
