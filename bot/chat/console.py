@@ -13,6 +13,7 @@ from bot.core.blueprint import bp
 from bot.core.inputs import ActionForm, attach_errors
 from bot.core.problems import Invalid
 from bot.extensions import db
+from bot.knowledge.index import knowledge
 from bot.models import Chat, ChatMessage, User
 
 
@@ -55,6 +56,7 @@ def _chat_page(chat: Chat, reply: ReplyForm, memo: MemoForm, status: int = 200):
     db.session.commit()
     return render_template("chat/chat.html", chat=chat, reply=reply, memo=memo, action=ActionForm(formdata=None),
                            questions=store.recent_questions(chat), templates=store.templates(),
+                           answered={slug: e.title for slug, e in knowledge().entries.items()},
                            statuses=store.STATUS_LABELS, labels=store.CHAT_LABELS,
                            tag=_chat_tag(chat)), status
 

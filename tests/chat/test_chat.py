@@ -63,6 +63,7 @@ def test_a_chat_passes_messages_to_staff_and_the_bot_steps_aside(console, webhoo
         assert audit == ["chat.open"]
     page = admin_client.get(f"/admin/chat/{chat_id}").get_data(as_text=True)
     assert QUESTION in page
+    assert "「職員と話したい」→ 職員対応の希望" in page  # the resident's recent questions to the bot
     response = admin_client.post(f"/admin/chat/{chat_id}/reply", data={"text": "無償化の対象です。"})
     assert response.status_code == 302
     push = fake_line.calls(PUSH)[-1]
@@ -383,3 +384,12 @@ def test_a_photo_the_webhook_had_no_time_for_is_fetched_when_staff_open_the_chat
     assert "住民が送った写真" in admin_client.get(f"/admin/chat/{chat_id}").get_data(as_text=True)
     with console.app_context():
         assert db.session.scalars(select(ChatMessage.image).where(ChatMessage.chat_id == chat_id)).one()
+
+
+def test_the_chat_shows_the_residents_recent_questions_masked_with_the_bots_answers(console, webhook, fake_line,
+                                                                                    admin_client):
+    webhook([events.text("給食費ってタダになるの？ 090-1234-5678")])
+    chat_id = _start(console, webhook, fake_line)
+    page = admin_client.get(f"/admin/chat/{chat_id}").get_data(as_text=True)
+    assert "給食費ってタダになるの？ ［電話］" in page and "090-1234-5678" not in page
+    assert "→ 回答「学校給食費" in page
