@@ -418,11 +418,12 @@ def text_event(event_id: str, token: str, text: str, user: int) -> dict:
 
 def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: int = 200_000,
           questions: Sequence[str] = QUESTIONS, midway: Callable[[], None] | None = None,
-          timeout: float = 10.0, routes: Sequence[tuple[str, str]] | None = None) -> LoadResult:
+          timeout: float = 10.0, routes: Sequence[tuple[str, str]] | None = None, user_base: int = 0) -> LoadResult:
     """Post signed text webhooks from `clients` threads, round-robin over ports, for `seconds`.
 
     routes: (path, channel secret) pairs taken in turn, one per request (many towns' /<slug>/callback, each signed
-    with its town's secret); left out: /callback signed with SECRET."""
+    with its town's secret); left out: /callback signed with SECRET. user_base: the first of the 500 residents asking
+    (webhook_load --chat puts residents who are talking with staff at another base)."""
     targets = list(routes) if routes else [("/callback", SECRET)]
     run = next(_run_ids)
     prefix = f"{os.getpid():x}{run:02x}{time.time_ns() & 0xFFFFFF:06x}"
@@ -445,7 +446,7 @@ def drive(ports: Sequence[int], *, clients: int, seconds: float, max_requests: i
             path, secret = targets[n % len(targets)]
             # Over many routes, each route still goes through every question in turn.
             question = questions[(n if len(targets) == 1 else n + n // len(targets)) % len(questions)]
-            body = body_of([text_event(event_id, token, question, n % 500)])
+            body = body_of([text_event(event_id, token, question, user_base + n % 500)])
             headers = {"Content-Type": "application/json", "X-Line-Signature": sign(body, secret)}
             t0 = time.perf_counter()
             sent_at = time.time()

@@ -74,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_operator_console(app)  # /operator/: the platform operator's console (serves with no town)
     from bot.signage import init_app as init_signage
     init_signage(app)
+    from bot.chat import init_app as init_chat
+    init_chat(app)  # `flask chat open|close|purge` (before register_cli: --town like every town command)
     from bot.kpi import init_app as init_kpi
     init_kpi(app)  # /kpi, /kpi.atom and `flask kpi` (before register_cli: it gets --town like every town command)
     from bot.booking import init_app as init_booking

@@ -208,6 +208,16 @@ def from_environment(instance_path: str, environ: Mapping[str, str] | None = Non
         "SIMULATOR_ENABLED": flag("SIMULATOR_ENABLED", app_env != "production"),
         "LOG_HASH_KEY": text("LOG_HASH_KEY"),
         "LOG_RETENTION_DAYS": integer("LOG_RETENTION_DAYS", 180, 0, 100 * 366),
+        # オンライン窓口 (bot/chat): defaults only; admins set the counter in the console (町の設定 → オンライン窓口).
+        # No hours until a town sets them: the counter then opens only by hand (`flask chat open`).
+        "CHAT_HOURS": text("CHAT_HOURS"),
+        "CHAT_DAYS": text("CHAT_DAYS", "月火水木金"),
+        "CHAT_QUIET_MINUTES": integer("CHAT_QUIET_MINUTES", 60, 1, 7 * 24 * 60),
+        # Empty: no monthly limit on pushes (地方公共団体プラン); a number: the channel's monthly quota.
+        "CHAT_PUSH_QUOTA": text("CHAT_PUSH_QUOTA"),
+        # LINE keeps a user's image up to 10 MB; the counter keeps at most this many bytes and photos per chat.
+        "CHAT_PHOTO_MAX_BYTES": integer("CHAT_PHOTO_MAX_BYTES", 5 * 1024 * 1024, 1),
+        "CHAT_PHOTOS_PER_CHAT": integer("CHAT_PHOTOS_PER_CHAT", 10, 0, 1000),
         "MAX_WEBHOOK_BYTES": integer("MAX_WEBHOOK_BYTES", 1_000_000, 1),
         # Every other door (console forms): an entry with every field full is well under 200 KB.
         "MAX_FORM_BYTES": integer("MAX_FORM_BYTES", 512 * 1024, 1),

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     from bot.pack import console as pack_console  # noqa: F401  (取り込み・書き出し)
     from bot.kpi import console as kpi_console  # noqa: F401  (KPI)
     from bot.booking import console as booking_console  # noqa: F401  (施設予約)
+    from bot.chat import console as chat_console  # noqa: F401  (窓口: オンライン窓口)
 
     # Who did something, as staff read it: a template global, so a feature's console need not import the labels.
     app.add_template_global(actor_label, "actor_label")

@@ -48,6 +48,8 @@ _TAIL = (r"(?:ください|下さい|くださ|ちょうだい|くれ(?:ない|�
 _REQUEST = re.compile(
     rf"(?:{_PERSON}(?:{_TALK}|{_HERE})|{_PHONE_ASK}|{_HOURS}|{_WHERE}){_TAIL}$"
 )
+# Asking for a person (not for a number, the hours or where to ask): what starts a chat at the オンライン窓口.
+_TALK_REQUEST = re.compile(rf"(?:{_PERSON}(?:{_TALK}|{_HERE})){_TAIL}$")
 _PLACEHOLDERS = re.compile(r"［(?:電話|メール|番号)］")
 # A number to dial in an entry's free-text contact (0124-22-2111).
 _NUMBER = re.compile(r"\d{2,5}[-‐－ー]?\d{1,4}[-‐－ー]?\d{3,4}")
@@ -71,6 +73,15 @@ def wants_person(text: str) -> bool:
     # 「担当者と話したい 090-…」: the resident's own number is no part of the request.
     key = fold(_PLACEHOLDERS.sub("", mask(text)))
     match = _REQUEST.search(key)
+    return match is not None and match.start() <= _MAX_PREFIX
+
+
+@lru_cache(maxsize=4096)
+def wants_talk(text: str) -> bool:
+    """Tell whether a message asks to talk with a person (「職員と話したい」), not only for a number or the hours."""
+    if not wants_person(text):
+        return False
+    match = _TALK_REQUEST.search(fold(_PLACEHOLDERS.sub("", mask(text))))
     return match is not None and match.start() <= _MAX_PREFIX
 
 

@@ -26,6 +26,8 @@ class Incoming:
     user_id: str | None = None  # only for one-to-one chats; never stored for groups or rooms
     source_type: str = "user"  # user | group | room
     channel: str = "line"  # line | simulator | cli
+    message_id: str = ""  # LINE's id of a message (a photo's content is fetched by it)
+    read_token: str = ""  # LINE's markAsReadToken: staff of the オンライン窓口 may mark the message read
 
     def __post_init__(self) -> None:
         # Cleaned here, where every door (webhook, simulator, CLI) passes, so a question is answered, not lost.
@@ -41,3 +43,4 @@ class Reply:
     outcome: str = ""
     entry_slug: str | None = None
     log_id: int | None = None
+    photo_ids: list[int] = field(default_factory=list)  # chat photos to fetch from LINE once this is committed

@@ -11,6 +11,7 @@ from flask import current_app, g
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.chat import resident as chat_resident
 from bot.conversation import contact, handover, records, replies, simulated
 from bot.conversation.banner import with_banner
 from bot.conversation.commands import NOTICE_COMMANDS, recognise
@@ -49,9 +50,11 @@ class Prepared:
     seconds: float
     urgent: tuple[Rule, ...] = ()
     contact: bool = False  # 「人と話したい」: the switchboard, not an FAQ answer
+    chat: bool = False  # the resident was talking with staff (オンライン窓口): nothing was matched
+    chat_ref: object = None  # their chat as the webhook found it (bot.chat.store.ChatRef)
 
 
-def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
+def prepare(incoming: Incoming, kb: Snapshot | None = None, *, chatting=None) -> Prepared | None:
     """Match a question ahead of the database work; None for anything that is not a question."""
     # The webhook calls this before it claims the event, so no transaction (on SQLite: no write lock)
     # stays open while the CPU-heavy matching runs. It matches against the index built last; recording
@@ -63,7 +66,10 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
     urgent = urgent_rules(text)  # safety first: before, and instead of, any FAQ matching
     if urgent:
         # Nothing from the knowledge is needed, so a cold worker does not build its index before saying 119.
-        return Prepared(kb, None, time.perf_counter() - started, urgent)
+        return Prepared(kb, None, time.perf_counter() - started, urgent, chat=bool(chatting), chat_ref=chatting or None)
+    if chatting:
+        # Staff answer this resident (オンライン窓口): the safety check above is all the bot does.
+        return Prepared(kb, None, time.perf_counter() - started, chat=True, chat_ref=chatting)
     kb = kb or latest_knowledge()  # the last index built: no database round trip once there is one
     if contact.wants_person(text):
         return Prepared(kb, None, time.perf_counter() - started, contact=True)
@@ -74,7 +80,14 @@ def prepare(incoming: Incoming, kb: Snapshot | None = None) -> Prepared | None:
 def respond(incoming: Incoming, prepared: Prepared | None = None, claim: Claim | None = None) -> Reply | None:
     """Return the reply to one incoming event after saving what it records; None when claim was taken before."""
     g.pop(_TOWN_KEY, None)  # the town is read once per reply: the handler and the banner share it
-    if prepared is not None:
+    # A question the webhook found no chat for costs no look here (one statement on PostgreSQL: the hot path).
+    if prepared is not None and prepared.chat_ref is not None:
+        chat = prepared.chat_ref  # found by the webhook a moment ago; the write below checks it is still open
+    else:
+        chat = _open_chat(incoming) if prepared is None or prepared.chat else None
+    if chat is not None:
+        reply = _in_chat(incoming, prepared, claim, chat)
+    elif prepared is not None:
         # A question: the claim is written together with the question log (one statement on PostgreSQL).
         reply = _answer(incoming, prepared, claim)
     elif claim is not None and not records.claim_event(claim.event_id, claim.event_type):
@@ -107,6 +120,9 @@ def respond_to_event(incoming: Incoming, prepared: Prepared | None, claim: Claim
 
 def _answer(incoming: Incoming, prepared: Prepared, claim: Claim | None) -> Reply | None:
     text = incoming.text.strip()
+    if prepared.chat:
+        # The chat ended since the webhook looked (staff ended it): answer as the bot again.
+        prepared = prepare(incoming) or prepared
     try:
         return _answer_question(incoming, text, prepared, claim)
     except records.KnowledgeMoved:
@@ -266,9 +282,73 @@ def _contact(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | N
         return None
     town = _town()
     messages = [handover.message(town, kb, entry)]
+    if resident and incoming.channel == "line" and contact.wants_talk(text):
+        # オンライン窓口: during its hours staff answer here; outside them the request waits, with whom to call.
+        opened, said = chat_resident.start(resident, asker, town.contact)
+        messages = [replies_text(said)] + ([] if opened else messages)
     if logged != text[:MAX_LOGGED_CHARS]:
         messages.insert(0, replies.personal_data_reminder(town))
     return Reply(messages, outcome="contact", entry_slug=entry.slug if entry else None, log_id=record.log_id)
+
+
+def _open_chat(incoming: Incoming):
+    """Return the resident's open chat with staff, or None (only one-to-one LINE users can chat)."""
+    if incoming.kind not in ("text", "media") or incoming.channel != "line" or not _town().chats_open:
+        return None
+    resident = _resident(incoming)
+    return chat_resident.open_chat(resident) if resident else None
+
+
+def _in_chat(incoming: Incoming, prepared: Prepared | None, claim: Claim | None, chat) -> Reply | None:
+    """Pass a message to staff (オンライン窓口): the bot stays silent, except for the safety reply and the end."""
+    text = incoming.text.strip()
+    urgent = prepared.urgent if prepared is not None else ()
+    if incoming.kind == "text" and not urgent and prepared is None:
+        urgent = urgent_rules(text)
+    if incoming.kind == "text" and text and not urgent and not chat_resident.is_end(text) \
+            and not chat_resident.quiet_too_long(chat):
+        # The usual message: claimed and stored in one statement on PostgreSQL; no reply.
+        passed = chat_resident.turn(claim.event_id if claim else None, claim.event_type if claim else "", chat, text,
+                                    incoming.read_token)
+        if passed is None:
+            return None
+        if passed:
+            return Reply([], outcome="chat")
+        # Staff ended the chat a moment ago: the event is claimed, and the bot answers it.
+        again = prepare(incoming)
+        return _answer(incoming, again, None) if again is not None else _text(incoming)
+    if claim is not None and not records.claim_event(claim.event_id, claim.event_type):
+        return None
+    if chat_resident.quiet_too_long(chat):
+        chat_resident.end(chat, "quiet")
+        again = prepare(incoming) if incoming.kind == "text" else None
+        reply = _answer(incoming, again, None) if again is not None else _HANDLERS.get(incoming.kind, _unknown)(incoming)
+        if reply is not None:
+            reply.messages = [replies_text(chat_resident.ended_quietly()), *reply.messages][:5]
+        return reply
+    if incoming.kind == "media":
+        photo, refused = chat_resident.media(chat, incoming.media_type, incoming.message_id, incoming.read_token)
+        reply = Reply([replies_text(refused)] if refused else [], outcome="chat")
+        if photo is not None:
+            reply.photo_ids.append(photo)
+        return reply
+    if chat_resident.is_end(text):
+        chat_resident.end(chat, "resident")
+        return Reply([replies_text(chat_resident.ended_by_resident())], outcome="chat")
+    if urgent:
+        # Safety first, also in a chat: the fixed reply goes out at once, and staff see the message flagged.
+        safety = Prepared(None, None, prepared.seconds if prepared else 0.0, urgent)
+        reply = _urgent(incoming, text, safety, None)
+        flag = "care" if any(getattr(r, "flag", "urgent") == "care" for r in urgent) else "urgent"
+        chat_resident.text(chat, text, flag, incoming.read_token)
+        return reply
+    chat_resident.text(chat, text, None, incoming.read_token)
+    return Reply([], outcome="chat")
+
+
+def replies_text(body: str):
+    from bot.line import messages as line_messages
+    return line_messages.text(body)
 
 
 def _postback(incoming: Incoming) -> Reply:

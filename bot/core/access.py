@@ -52,6 +52,8 @@ ROLES = {
     "applications": Role("applications", lambda user: user.is_admin or user.handles_applications, "applications"),
     # Admins and 施設予約担当, who may see who booked a facility (names, phone numbers).
     "bookings": Role("bookings", lambda user: user.is_admin or user.handles_bookings, "bookings"),
+    # Admins and 窓口担当, who read and answer residents' chats (オンライン窓口).
+    "chat": Role("chat", lambda user: user.is_admin or user.handles_chat, "chat"),
 }
 
 
@@ -88,6 +90,7 @@ staff_required = requires("staff")
 admin_required = requires("admin")
 applications_required = requires("applications")
 bookings_required = requires("bookings")
+chat_required = requires("chat")
 
 
 def public(view: F) -> F:

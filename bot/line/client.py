@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import urllib3
-from linebot.v3.messaging import ApiClient, ApiException, Configuration
+from linebot.v3.messaging import ApiClient, ApiException, Configuration, MessagingApiBlob
 
 from bot.line.messages import Message
 
@@ -46,6 +46,10 @@ class LineGateway:
         # extra connections after each call and open new ones for the next (and log a warning every time).
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, connections)
         self._api_client = ApiClient(configuration)
+        # Residents' photos come from api-data.line.me (the SDK's blob API); a test's fake serves both hosts.
+        data = Configuration(host=_data_host(endpoint.rstrip("/")), access_token=access_token or "unset")
+        data.retries = False
+        self._blob = MessagingApiBlob(ApiClient(data))
 
     @classmethod
     def from_config(cls, config: Any) -> "LineGateway":
@@ -69,6 +73,32 @@ class LineGateway:
         body = {"messages": list(messages), "to": list(to), **_NOTIFY}
         return self._call("multicast", lambda: self._post(
             "/v2/bot/message/multicast", body, retry_key, timeout or self.timeout))
+
+    def mark_as_read(self, token: str) -> SendResult:
+        """Mark a resident's messages up to the one that carried this markAsReadToken as read (既読)."""
+        body = {"markAsReadToken": token}
+        return self._call("markAsRead", lambda: self._post("/v2/bot/chat/markAsRead", body, None, self.timeout))
+
+    def content(self, message_id: str, max_bytes: int) -> tuple[bytes | None, str, SendResult]:
+        """Download what a resident sent (a photo) with the SDK's blob API: (bytes, content type, result);
+        no bytes when LINE refused, did not answer, or the content is larger than max_bytes."""
+        holder: dict = {}
+
+        def fetch():
+            response = self._blob.get_message_content_with_http_info(
+                message_id, _request_timeout=max(self.timeout, 5.0), _preload_content=False)
+            holder["response"] = response
+            return response
+
+        result = self._call("content", fetch)
+        response = holder.get("response")
+        if not result.ok or response is None:
+            return None, "", result
+        headers = response.headers or {}
+        data = bytes(response.raw_data or b"")
+        if len(data) > max_bytes:
+            return None, "", SendResult(False, 413, result.request_id, "content too large")
+        return data, str(headers.get("content-type", "")).split(";")[0].strip(), result
 
     def _post(self, path: str, body: dict[str, Any], retry_key: str | None, timeout: float):
         """POST a request body of LINE's JSON through the SDK's ApiClient."""
@@ -99,6 +129,11 @@ class LineGateway:
             return SendResult(False, None, "", f"{type(exc).__name__}: {exc}"[:500], unsent=unsent)
         headers = response.headers or {}
         return SendResult(True, response.status_code, headers.get("x-line-request-id", ""))
+
+
+def _data_host(endpoint: str) -> str:
+    """Return the host of LINE's content API for an API endpoint: api-data.line.me beside api.line.me."""
+    return endpoint.replace("://api.line.me", "://api-data.line.me")
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -56,10 +56,12 @@ def to_incoming(event: Event) -> Incoming | None:
     common = {"user_id": user_id, "source_type": source_type}
     if isinstance(event, MessageEvent):
         message = event.message
+        ids = {"message_id": str(getattr(message, "id", "") or ""),
+               "read_token": str(getattr(message, "mark_as_read_token", "") or "")}
         if isinstance(message, TextMessageContent):
-            return Incoming("text", text=message.text or "", **common)
+            return Incoming("text", text=message.text or "", **common, **ids)
         media = next((kind for cls, kind in _MEDIA.items() if isinstance(message, cls)), "other")
-        return Incoming("media", media_type=media, **common)
+        return Incoming("media", media_type=media, **common, **ids)
     if isinstance(event, PostbackEvent):
         return Incoming("postback", data=event.postback.data or "", **common)
     if isinstance(event, FollowEvent):

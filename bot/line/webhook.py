@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.bodylimits import body_limit
+from bot.chat import photo_fetch
 from bot.conversation import prepare, respond_to_event
 from bot.conversation.records import Claim, record_standby
 from bot.core.tenancy import TownRef, current_ref
@@ -125,7 +126,8 @@ def _handle(event, sender: ReplySender, gateway: LineGateway | None, budget: Bud
         log.info("ignoring %s event %s", getattr(event, "type", "unknown"), event_id or "-")
         return
     try:
-        prepared = prepare(incoming)
+        # A resident talking with staff (オンライン窓口) gets the safety check only, no FAQ matching.
+        prepared = prepare(incoming, chatting=photo_fetch.chatting(incoming))
         claim = Claim(event_id, getattr(event, "type", "") or "") if event_id else None
         # The claim commits together with what the reply records (bot.conversation.service).
         reply = respond_to_event(incoming, prepared, claim)
@@ -147,6 +149,22 @@ def _handle(event, sender: ReplySender, gateway: LineGateway | None, budget: Bud
         # webhooks without waiting for the work they start).
         sender.submit(ReplyJob(event_id, event.reply_token, reply.messages[:MAX_MESSAGES_PER_REPLY], push_to, gateway),
                       budget)
+    if reply.photo_ids:
+        _fetch_photos(reply.photo_ids, event_id, budget)
+
+
+def _fetch_photos(photo_ids: list[int], event_id: str | None, budget: Budget) -> None:
+    """Fetch a chat's photos from LINE now that the event is recorded, while the webhook's budget lasts (a photo
+    left for later is fetched when staff open the chat; a failure leaves a note for staff)."""
+    try:
+        for photo_id in photo_ids:
+            if time.monotonic() >= budget.deadline:
+                log.info("leaving the photos of event %s for staff to fetch", event_id or "-")
+                return
+            photo_fetch.fetch(photo_id)
+    except (OperationalError, PoolTimeout) as exc:
+        db.session.rollback()
+        _log_failure("database unavailable while keeping a photo", event_id, exc)
 
 
 def _claim_standby(event, event_id: str | None) -> None:

@@ -2,6 +2,7 @@
 from bot.models.accounts import AuditLog, RoleGrant, User
 from bot.models.booking import Booking, BookingClosure, BookingFacility, BookingUnit
 from bot.models.categories import Category
+from bot.models.chat import Chat, ChatMessage, ChatTemplate
 from bot.models.conversation import ProcessedEvent, QuestionLog
 from bot.models.followers import Follower
 from bot.models.formlinks import FormLinkUse
@@ -29,6 +30,9 @@ __all__ = [
     "BookingFacility",
     "BookingUnit",
     "Category",
+    "Chat",
+    "ChatMessage",
+    "ChatTemplate",
     "Entry",
     "EntryRevision",
     "Facility",

@@ -53,6 +53,8 @@ class User(UserMixin, TownScoped, db.Model):
     handles_applications: Mapped[bool] = mapped_column(default=False)
     # 施設予約担当: may see who booked a facility (admins always may).
     handles_bookings: Mapped[bool] = mapped_column(default=False)
+    # 窓口担当: may read and answer residents' chats at the オンライン窓口 (admins always may).
+    handles_chat: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session: the user id and the current session token."""

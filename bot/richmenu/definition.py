@@ -18,12 +18,16 @@ MAX_MESSAGE = 300
 MAX_SUB_LABEL = 14
 MAX_ACTION_LABEL = 20  # LINE's limit on an action's label (read aloud by screen readers)
 
-ACTION_KINDS = ("topic", "message", "uri", "notices", "contact")
+ACTION_KINDS = ("topic", "message", "uri", "notices", "contact", "chat")
 ACTION_LABELS = {"topic": "トピックのメニューを開く", "message": "決まった文を送る", "uri": "ページを開く（URL）",
-                 "notices": "お知らせ設定", "contact": "問い合わせ先"}
+                 "notices": "お知らせ設定", "contact": "問い合わせ先",
+                 "chat": "職員に相談（受付時間内はチャット・時間外は問い合わせ先）"}
 MODE_LABELS = {"normal": "通常のメニュー", "disaster": "災害時のメニュー"}
 CONTACT_TEXT = "問い合わせ先"  # the message the contact reply answers
 NOTICES_TEXT = "お知らせ設定"
+# The message the rich menu's chat tile sends: a request to talk with staff (bot.conversation.contact.wants_talk),
+# which starts a chat during the counter's hours and gives the contact list outside them.
+CHAT_TEXT = "職員に相談したい"
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,8 @@ def line_action(tile: dict[str, Any], absolute: Any) -> dict[str, Any]:
         return {"type": "postback", "label": label, "data": postback.encode("nset"), "displayText": NOTICES_TEXT}
     if kind == "contact":
         return {"type": "message", "label": label, "text": CONTACT_TEXT}
+    if kind == "chat":
+        return {"type": "message", "label": label, "text": CHAT_TEXT}
     if kind == "message":
         return {"type": "message", "label": label, "text": action["text"]}
     uri = action["uri"]

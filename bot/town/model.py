@@ -16,6 +16,9 @@ class Town:
     disaster: bool = False  # 災害時モード: replies carry the banner, the greeting changes
     disaster_banner: str = ""
     disaster_greeting: str = ""
+    # Some resident is talking with staff (オンライン窓口, bot.chat): only then does a message cost a look at the chats.
+    chats_open: bool = False
+    chat_quiet_minutes: int = 0  # the counter's quiet period as staff set it (0: the app's CHAT_QUIET_MINUTES)
     # 電力会社・水道の連絡先 for outages in disaster mode: a name and a phone number or a URL; empty until set.
     power_name: str = ""
     power_contact: str = ""

@@ -103,7 +103,9 @@ def town_name() -> str:
 def _build() -> Town:
     stored = _stored()
     values = {key: stored.get(key, default) for key, default in defaults().items()}
-    return Town(**values, disaster=stored.get("disaster_mode") == "on")
+    quiet = stored.get("chat_quiet_minutes", "")
+    return Town(**values, disaster=stored.get("disaster_mode") == "on", chats_open=stored.get("chat_active") == "on",
+                chat_quiet_minutes=int(quiet) if quiet.isascii() and quiet.isdigit() else 0)
 
 
 def current_town() -> Town:

@@ -18,6 +18,7 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",
                        "admin.user_applications", "admin.user_bookings", "admin.town_settings", "admin.town_reset",
+                       "admin.user_chat", "admin.chat_settings",
                        "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode",
                        "signage_admin.facility_add", "signage_admin.facility_edit", "signage_admin.facility_delete",
                        "signage_admin.screen_add", "signage_admin.screen_rekey", "signage_admin.screen_retire"}
@@ -32,6 +33,10 @@ EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_exp
 EXPECTED_STAFF_BOOKING = {"admin.booking_home", "admin.booking_calendar"}
 EXPECTED_BOOKINGS_ONLY = {"admin.booking_new", "admin.booking_detail", "admin.booking_cancel", "admin.booking_closures",
                           "admin.booking_closure_remove", "admin.booking_export"}
+# Residents' chats (オンライン窓口, issue 22): admins and 窓口担当 only.
+EXPECTED_CHAT_ONLY = {"admin.chat_list", "admin.chat_list_part", "admin.chat_view", "admin.chat_messages_part",
+                      "admin.chat_reply", "admin.chat_resend", "admin.chat_assign", "admin.chat_memo", "admin.chat_end",
+                      "admin.chat_photo", "admin.chat_switch", "admin.chat_templates", "admin.chat_template_delete"}
 
 
 def _admin_rules(app):
@@ -59,10 +64,12 @@ def _requests(app):
 def test_every_admin_view_declares_its_access(console):
     undeclared = [rule.endpoint for rule in _admin_rules(console)
                   if getattr(console.view_functions[rule.endpoint], "access", None)
-                  not in ("public", "staff", "applications", "bookings", "admin")]
+                  not in ("public", "staff", "applications", "bookings", "chat", "admin")]
     assert undeclared == []
     personal = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "applications"}
     assert personal == EXPECTED_APPLICATIONS_ONLY
+    chats = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "chat"}
+    assert chats == EXPECTED_CHAT_ONLY
     admin_only = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "admin"}
     assert EXPECTED_ADMIN_ONLY <= admin_only
     public = {r.endpoint for r in _admin_rules(console) if console.view_functions[r.endpoint].access == "public"}
@@ -96,7 +103,7 @@ def test_admin_only_routes_refuse_an_editor(console, editor_client):
         if rule.endpoint == "admin.logout":
             continue  # ends the session; tested on its own
         response = editor_client.open(url, method=method)
-        if view.access in ("admin", "applications", "bookings"):
+        if view.access in ("admin", "applications", "bookings", "chat"):
             assert response.status_code == 403, (method, url)
             checked += 1
         else:
@@ -117,7 +124,7 @@ def test_a_handler_reaches_the_applications_pages_but_no_admin_page(console, edi
         if rule.endpoint == "admin.logout":
             continue
         response = editor_client.open(url, method=method)
-        if view.access in ("admin", "bookings"):
+        if view.access in ("admin", "bookings", "chat"):
             assert response.status_code == 403, (method, url)
         else:
             assert response.status_code not in (401, 403), (method, url, response.status_code)
@@ -137,12 +144,32 @@ def test_a_booking_handler_reaches_the_booking_pages_but_no_admin_or_application
         if rule.endpoint == "admin.logout":
             continue
         response = editor_client.open(url, method=method)
-        if view.access in ("admin", "applications"):
+        if view.access in ("admin", "applications", "chat"):
             assert response.status_code == 403, (method, url)
         else:
             assert response.status_code not in (401, 403), (method, url, response.status_code)
             checked += view.access == "bookings"
     assert checked >= len(EXPECTED_BOOKINGS_ONLY)
+
+
+def test_a_chat_handler_reaches_the_counter_but_no_admin_page_nor_applications(console, editor_client):
+    from bot.models import User
+
+    with console.app_context():
+        user = db.session.scalar(select(User).where(User.email == EDITOR))
+        user.handles_chat = True
+        db.session.commit()
+    checked = 0
+    for rule, view, method, url in _requests(console):
+        if rule.endpoint == "admin.logout":
+            continue
+        response = editor_client.open(url, method=method)
+        if view.access in ("admin", "applications", "bookings"):
+            assert response.status_code == 403, (method, url)
+        else:
+            assert response.status_code not in (401, 403), (method, url, response.status_code)
+            checked += view.access == "chat"
+    assert checked >= len(EXPECTED_CHAT_ONLY)
 
 
 def test_admin_reaches_admin_pages(admin_client):

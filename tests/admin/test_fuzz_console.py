@@ -20,6 +20,7 @@ from bot.admin import inputs as admin_forms
 from bot.inbox import inputs as inbox_forms
 from bot.knowledge import inputs as knowledge_forms
 from bot.booking import inputs as booking_forms
+from bot.chat import inputs as chat_forms
 from bot.kpi import inputs as kpi_forms
 from bot.offices import inputs as office_forms
 from bot.core import inputs as core_inputs
@@ -126,6 +127,16 @@ POST_FORMS = {
     "admin.booking_closures": booking_forms.ClosureForm,
     "admin.booking_closure_remove": booking_forms.ActionForm,
     "admin.user_bookings": booking_forms.HandlerForm,
+    "admin.chat_reply": chat_forms.ReplyForm,
+    "admin.chat_resend": core_inputs.ActionForm,
+    "admin.chat_assign": core_inputs.ActionForm,
+    "admin.chat_memo": chat_forms.MemoForm,
+    "admin.chat_end": core_inputs.ActionForm,
+    "admin.chat_switch": chat_forms.SwitchForm,
+    "admin.chat_templates": chat_forms.TemplateForm,
+    "admin.chat_template_delete": core_inputs.ActionForm,
+    "admin.chat_settings": chat_forms.SettingsForm,
+    "admin.user_chat": chat_forms.ChatHandlerForm,
 }
 JSON_ROUTES = {"admin.entry_preview", "notices.preview"}
 # Ends the session every other example needs; what it reads (the CSRF token only) is fuzzed via ActionForm above.
@@ -248,6 +259,16 @@ class Console:
             from bot.staff.accounts import create_user
             from bot.models import RoleGrant
 
+            # A resident's chat with a reply LINE refused (再送信) and a 定型文, so the counter's forms have ids to fuzz.
+            from bot.models import Chat, ChatMessage, ChatTemplate
+
+            chat = Chat(line_user_id="U" + "c" * 32, user_hash="fuzz", status="open")
+            unsent = ChatMessage(chat=chat, sender="staff", author=ADMIN, text="確認します", status="unsent",
+                                 retry_key="00000000-0000-4000-8000-000000000001")
+            template = ChatTemplate(title="お待ちください", body="確認してお返事します。", updated_by=ADMIN)
+            db.session.add_all([chat, unsent, template])
+            db.session.commit()
+            self.chat_id, self.message_id, self.template_id = chat.id, unsent.id, template.id
             made = create_user("fuzz-admin@example.invalid", "admin", "fuzz-password-0001", actor=ADMIN)
             self.grant_id = db.session.scalar(select(RoleGrant.id).where(RoleGrant.user_id == made.id))
         self.known = [*self.slugs[:5], b"kosodate", b"iju", b"out_of_scope", b"other", b"checked", b"2025-03-31",
@@ -259,8 +280,9 @@ class Console:
                   "submission_id": self.submission_id, "slug": self.form_slug,
                   "key": "phone", "office_id": self.office_id, "shelter_id": self.shelter_id,
                   "facility_id": self.facility_id, "screen_id": self.screen_id, "grant_id": self.grant_id,
-                  "kpi_id": self.kpi_id, "actual_id": self.actual_id, "fkey": "gym", "receipt": self.receipt,
-                  "closure_id": self.closure_id}
+                  "kpi_id": self.kpi_id, "actual_id": self.actual_id, "chat_id": self.chat_id,
+                  "message_id": self.message_id, "template_id": self.template_id, "fkey": "gym",
+                  "receipt": self.receipt, "closure_id": self.closure_id}
         rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
         with self.app.test_request_context():
             from flask import url_for

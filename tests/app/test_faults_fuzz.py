@@ -160,3 +160,30 @@ def test_chunked_body_without_length_is_limited_too(loaded_app, fake_line):
         assert _post_chunked(server.port, big) in (400, 413)
         server.drain()
     assert len(fake_line.calls("/v2/bot/message/reply")) == 1
+
+
+# A resident in an open chat (オンライン窓口, issue 22): whatever they send — any text, any message type, ids and
+# read tokens of any shape — is a 200 or 400, never a 500, and it reaches staff or is refused with a reply.
+CHAT_USER = "U" + "9" * 32
+chat_messages = st.fixed_dictionaries(
+    {"type": message_types},
+    optional={"id": st.text(max_size=60), "text": st.text(max_size=6000), "quoteToken": st.text(max_size=5),
+              "markAsReadToken": st.text(max_size=400) | st.integers(),
+              "contentProvider": st.fixed_dictionaries({"type": st.sampled_from(["line", "external", "x"])})})
+
+
+@FUZZ
+@given(message=chat_messages)
+def test_messages_from_a_resident_in_a_chat(loaded_app, webhook, fake_line, message):
+    from bot.chat import settings as counter_settings
+
+    with loaded_app.app_context():
+        counter_settings.set_switch("open", "fuzz")
+    start = {"type": "message", "mode": "active", "timestamp": 1, "webhookEventId": "01FUZZCHATSTART",
+             "source": {"type": "user", "userId": CHAT_USER}, "replyToken": "t0", "deliveryContext": {"isRedelivery": False},
+             "message": {"type": "text", "id": "1", "text": "職員と話したい", "quoteToken": "q"}}
+    assert _post(webhook, json.dumps({"destination": "U1", "events": [start]}).encode(), None) == 200
+    event = {**start, "webhookEventId": f"01FUZZ{abs(hash(json.dumps(message, sort_keys=True))):020d}",
+             "replyToken": "t1", "message": message}
+    assert _post(webhook, json.dumps({"destination": "U1", "events": [event]}, ensure_ascii=False).encode(),
+                 None) in ALLOWED

@@ -33,7 +33,7 @@ from bot.inbox.flagged import open_flagged
 from bot.inbox.store import open_groups
 from bot.kpi import store as kpi_store
 from bot.models import (
-    AuditLog, Booking, BookingClosure, BookingFacility, BookingUnit, Category, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
+    AuditLog, Booking, BookingClosure, BookingFacility, BookingUnit, Category, Chat, ChatMessage, ChatTemplate, Entry, EntryRevision, Facility, Follower, FollowerCount, FormLinkUse, FormSetting,
     FormSubmission, FormVersion, InboxResolution, KnowledgeVersion, Kpi, KpiActual, Notice, NoticeOptOut, Office,
     OfficeRevision, OutboxBatch, ProcessedEvent, QuestionLog, RichMenuDefinition, RichMenuPublication, RoleGrant,
     Screen, Shelter, Subscription, TopicOffer, TownSetting, User, utcnow,
@@ -319,6 +319,17 @@ def _bookings(t: Town) -> None:
     t.extra["facility_key"], t.extra["booking_receipt"] = key, booking.receipt_no
 
 
+def _chats(t: Town) -> None:
+    # Ended: an open chat would take the shared resident's messages away from the question log the webhook walk reads.
+    chat = Chat(line_user_id=SHARED_USER, user_hash="h" * 64, status="ended", opened_at=utcnow(), ended_at=utcnow(),
+                memo=f"{t.mark}メモ")
+    message = ChatMessage(chat=chat, sender="resident", kind="image", text=f"{t.mark}の写真", image=b"\xff\xd8\xff",
+                          image_type="image/jpeg", line_message_id=f"{t.id}1")
+    template = ChatTemplate(title=f"{t.mark}定型文", body="お待ちください", updated_by="test")
+    db.session.add_all([chat, message, template])
+    _keep(t, chat, message, template)
+
+
 def _town_settings(t: Town) -> None:
     row = TownSetting(key="name", value=f"{t.mark}町", updated_by="test")
     db.session.add(row)
@@ -335,6 +346,7 @@ FACTORIES: dict[type, Callable[[Town], None]] = {
     RichMenuDefinition: _rich_menus, RichMenuPublication: _rich_menu_publications, Facility: _signage,
     Screen: _signage, TownSetting: _town_settings, Kpi: _kpis, KpiActual: _kpis, BookingFacility: _bookings,
     BookingUnit: _bookings, BookingClosure: _bookings, Booking: _bookings,
+    Chat: _chats, ChatMessage: _chats, ChatTemplate: _chats,
 }
 
 
@@ -451,6 +463,9 @@ ROUTE_ARGS: dict[str, Callable[[Town], Any]] = {
     "fkey": lambda t: t.extra["facility_key"],  # 施設予約: a facility only that town has
     "receipt": lambda t: t.extra["booking_receipt"],
     "closure_id": lambda t: t.id_of(BookingClosure),
+    "chat_id": lambda t: t.id_of(Chat),
+    "message_id": lambda t: t.id_of(ChatMessage),
+    "template_id": lambda t: t.id_of(ChatTemplate),
     "actual_id": lambda t: t.id_of(KpiActual),
     "category_id": lambda t: t.id_of(Category),
     "entry_id": lambda t: t.id_of(Entry),

@@ -26,9 +26,9 @@ def test_tapping_the_rich_menu_in_the_simulator_gets_answers(live_server, browse
 
         # A message tile sends its text; the bot answers under it.
         before = page.locator("#log > *").count()
-        page.get_by_role("button", name="問い合わせ先（市役所の窓口・電話）").tap()
+        page.get_by_role("button", name="職員に相談（窓口・問い合わせ先）").tap()
         page.wait_for_function("n => document.querySelectorAll('#log > *').length >= n", arg=before + 2)
-        expect(page.locator("#log .msg.user").last).to_have_text("問い合わせ先")
+        expect(page.locator("#log .msg.user").last).to_have_text("職員に相談したい")
         # A postback tile posts its data through the simulator's endpoint; LINE shows its display text.
         before = page.locator("#log > *").count()
         page.get_by_role("button", name="子育て・教育（給食費・出産の支援）").tap()
@@ -62,8 +62,8 @@ def test_the_menu_works_without_javascript(live_server, browser):
     page = context.new_page()
     try:
         page.goto(f"{live_server}/")
-        page.get_by_role("button", name="問い合わせ先（市役所の窓口・電話）").click()
-        expect(page.locator("#log .msg.user")).to_have_text("問い合わせ先")
+        page.get_by_role("button", name="職員に相談（窓口・問い合わせ先）").click()
+        expect(page.locator("#log .msg.user")).to_have_text("職員に相談したい")
         expect(page.locator("#log .msg.bot").first).to_be_visible()
         assert page.url.endswith("/simulator/tap")
     finally:

@@ -46,7 +46,8 @@ def test_build_spec_actions(loaded_app):
     assert actions[0] == {"type": "postback", "label": "子育て・教育", "data": "a=topic&c=%E5%AD%90%E8%82%B2%E3%81%A6"
                           "%E3%83%BB%E6%95%99%E8%82%B2", "displayText": "子育て・教育"}
     assert {"type": "postback", "label": "お知らせ設定", "data": "a=nset", "displayText": "お知らせ設定"} in actions
-    assert {"type": "message", "label": "問い合わせ先", "text": "問い合わせ先"} in actions
+    # Tile 5 (issue 22): 「職員に相談」 asks for a person — a chat during the counter's hours, the contact list otherwise.
+    assert {"type": "message", "label": "職員に相談", "text": "職員に相談したい"} in actions
     assert {"type": "uri", "label": "応援団に登録", "uri": "https://bot.example.jp/forms/supporters-club"} in actions
     assert [a.action["label"] for a in disaster.areas] == ["避難情報", "緊急連絡先", "市からのお知らせ", "安否・相談"]
     assert disaster.areas[0].action["uri"] == "https://www.city.ashibetsu.hokkaido.jp/"

@@ -39,7 +39,7 @@ def test_the_simulator_shows_the_normal_menu_with_each_tiles_action(loaded_app):
     kids, _, _, notices, contact, club = tiles
     assert kids["data-kind"] == "postback" and "a=topic" in kids["data-data"] and kids["aria-label"].startswith("子育て・教育")
     assert notices["data-kind"] == "postback" and notices["data-data"] == "a=nset"
-    assert contact["data-kind"] == "message" and contact["data-text"] == "問い合わせ先"
+    assert contact["data-kind"] == "message" and contact["data-text"] == "職員に相談したい"  # type: chat (issue 22)
     assert club["tag"] == "a" and club["href"].endswith("/forms/supporters-club") and club["href"].startswith("http")
     assert club["target"] == "_blank" and club["rel"] == "noopener"
     image = re.search(r'<img class="sim-rm-image" src="([^"]+)"', page).group(1)
@@ -62,11 +62,12 @@ def test_a_tap_works_without_scripts(loaded_app):
     """The tiles are a plain form: without JavaScript the page comes back with the bot's answer."""
     client = loaded_app.test_client()
     page = _page(client)
-    contact = next(t for t in _tiles(page) if t.get("data-text") == "問い合わせ先")
+    contact = next(t for t in _tiles(page) if t.get("data-text") == "職員に相談したい")
     answered = client.post("/simulator/tap", data={"csrf_token": _token(page), "tap": contact["value"]})
     text = answered.get_data(as_text=True)
     assert answered.status_code == 200
-    assert '<div class="msg user">問い合わせ先</div>' in text and text.count('class="msg bot"') >= 1
+    assert '<div class="msg user">職員に相談したい</div>' in text and text.count('class="msg bot"') >= 1
+    assert "市の担当者に伝えました" in text  # the simulator's resident gets the contact list: no push reaches it
     kids = _tiles(page)[0]
     topic = client.post("/simulator/tap", data={"csrf_token": _token(page), "tap": kids["value"]})
     assert topic.status_code == 200 and '<div class="msg user">子育て・教育</div>' in topic.get_data(as_text=True)

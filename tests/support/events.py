@@ -50,6 +50,14 @@ def unfollow(**kw) -> dict[str, Any]:
     return event
 
 
+def image(message_id: str, **kw) -> dict[str, Any]:
+    """Return an image message event (its content is served by the fake at /v2/bot/message/{id}/content)."""
+    event = _base("message", **kw)
+    event["message"] = {"type": "image", "id": message_id, "quoteToken": "q",
+                        "contentProvider": {"type": "line"}, "markAsReadToken": f"read-{message_id}"}
+    return event
+
+
 def sticker(**kw) -> dict[str, Any]:
     """Return a sticker message event."""
     event = _base("message", **kw)

@@ -61,6 +61,9 @@ class FakeLine:
         self.expired_tokens: set[str] = set()
         self._delivered_keys: set[str] = set()
         self.richmenu = RichMenuState()
+        # What residents sent (photos), by message id: served at GET /v2/bot/message/{id}/content (api-data).
+        self.contents: dict[str, tuple[str, bytes]] = {}
+        self.read_tokens: list[str] = []  # markAsReadToken values LINE accepted
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -89,6 +92,8 @@ class FakeLine:
             self.expired_tokens.clear()
             self._delivered_keys.clear()
             self.richmenu = RichMenuState()
+            self.contents.clear()
+            self.read_tokens.clear()
 
     def inject(self, path: str = "", status: int = 500, times: int = 1, delay: float = 0.0, **kwargs) -> None:
         """Answer the next `times` requests to path with this status (after a delay)."""
@@ -151,6 +156,20 @@ class FakeLine:
                 (bad := message_uri_problems(body.get("messages"))):
             # LINE refuses the whole request for one bad link (and delivers none of its messages).
             return _bad("A message (messages[0]) in the request body is invalid", *bad)
+        if method == "GET" and path.startswith("/v2/bot/message/") and path.endswith("/content"):
+            message_id = path[len("/v2/bot/message/"):-len("/content")]
+            with self._lock:
+                found = self.contents.get(message_id)
+            if found is None:
+                return 404, {"message": "Not found"}, {}
+            return 200, found[1], {"Content-Type": found[0]}
+        if path == "/v2/bot/chat/markAsRead":
+            token = (body or {}).get("markAsReadToken") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                return _bad("The request body has 1 error(s)", "markAsReadToken is required")
+            with self._lock:
+                self.read_tokens.append(token)
+            return 200, {}, {}
         if path == "/v2/bot/message/reply":
             token = (body or {}).get("replyToken", "")
             if token in self.expired_tokens:

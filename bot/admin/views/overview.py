@@ -9,6 +9,7 @@ from bot.staff import grants
 from bot.core.access import staff_required
 from bot.core.blueprint import bp
 from bot.admin.readiness import counts, launch_readiness
+from bot.chat import store as chat_store
 from bot.forms import kpi as forms_kpi
 from bot.inbox.flagged import count_open_flagged
 from bot.kpi import store as kpi_store
@@ -25,6 +26,6 @@ def overview():
         who=who, audiences=stats.AUDIENCES, readiness=counts(launch_readiness()),
         admin_grants=grants.admin_grants() if current_user.is_admin else None,
         unchecked_flagged=count_open_flagged(), safety_weeks=stats.safety_weeks(who=who), recent_flagged=stats.recent_flagged(who=who),
-        kpi_readings=kpi_store.board(), **forms_kpi.context(current_user),
+        kpi_readings=kpi_store.board(), chat_figures=chat_store.figures(), **forms_kpi.context(current_user),
     )
 
