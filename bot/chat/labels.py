@@ -20,7 +20,7 @@ labels.register(actions={
     "user.chat": "窓口担当の変更",
 }, actors={
     "system": "システム（自動）",
-    "resident": "住民（LINEから）",
+    "resident": "住民（LINE）",
 }, values={
     "chat_switch": {"auto": "時間どおり", "open": "開ける（時間外も）", "closed": "閉める（時間内も）"},
     "chat_mark_read": {"on": "既読をつける", "off": "既読をつけない"},

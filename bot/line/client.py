@@ -47,7 +47,7 @@ class LineGateway:
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, connections)
         self._api_client = ApiClient(configuration)
         # Residents' photos come from api-data.line.me (the SDK's blob API); a test's fake serves both hosts.
-        data = Configuration(host=_data_host(endpoint.rstrip("/")), access_token=access_token or "unset")
+        data = Configuration(host=data_host(endpoint.rstrip("/")), access_token=access_token or "unset")
         data.retries = False
         self._blob = MessagingApiBlob(ApiClient(data))
 
@@ -131,7 +131,7 @@ class LineGateway:
         return SendResult(True, response.status_code, headers.get("x-line-request-id", ""))
 
 
-def _data_host(endpoint: str) -> str:
+def data_host(endpoint: str) -> str:
     """Return the host of LINE's content API for an API endpoint: api-data.line.me beside api.line.me."""
     return endpoint.replace("://api.line.me", "://api-data.line.me")
 

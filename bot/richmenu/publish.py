@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.core import audit
 from bot.extensions import db
 from bot.line.channels import town_channel
+from bot.line.client import data_host
 from bot.models import RichMenuPublication, utcnow
 from bot.richmenu.spec import MenuSpec
 
@@ -84,11 +85,19 @@ class _Line:
     timeout and Japanese errors."""
 
     def __init__(self, config: Any, access_token: str) -> None:
-        configuration = Configuration(host=config["LINE_API_ENDPOINT"].rstrip("/"), access_token=access_token)
-        configuration.retries = False  # a retried create would leave a second menu behind
+        endpoint = config["LINE_API_ENDPOINT"].rstrip("/")
         self.timeout = config.get("RICHMENU_API_TIMEOUT", 10.0)
-        self.client = ApiClient(configuration)
-        self.api, self.blob = MessagingApi(self.client), MessagingApiBlob(self.client)
+        self.client = ApiClient(self._configuration(endpoint, access_token))
+        # The menu's image goes to LINE's content host (api-data.line.me): a Configuration's host overrides the SDK's
+        # own per-operation host, so the blob API needs a client of its own.
+        self.data_client = ApiClient(self._configuration(data_host(endpoint), access_token))
+        self.api, self.blob = MessagingApi(self.client), MessagingApiBlob(self.data_client)
+
+    @staticmethod
+    def _configuration(host: str, access_token: str) -> Configuration:
+        configuration = Configuration(host=host, access_token=access_token)
+        configuration.retries = False  # a retried create would leave a second menu behind
+        return configuration
 
     def call(self, step: str, send: Callable[..., Any], *args, **kwargs) -> Any:
         try:
@@ -119,6 +128,7 @@ class _Line:
 
     def close(self) -> None:
         self.client.close()
+        self.data_client.close()
 
 
 def _api_error(step: str, exc: ApiException) -> PublishError:

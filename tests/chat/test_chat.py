@@ -369,7 +369,7 @@ def test_opening_a_chat_and_reading_it_are_in_the_audit_log_in_japanese(console,
     chat_id = _start(console, webhook, fake_line)
     admin_client.get(f"/admin/chat/{chat_id}")
     page = admin_client.get("/admin/audit").get_data(as_text=True)
-    assert "オンライン窓口のチャットを開始" in page and "住民（LINEから）" in page
+    assert "オンライン窓口のチャットを開始" in page and "住民（LINE）" in page
     assert "オンライン窓口のチャットを閲覧" in page
 
 

@@ -182,3 +182,22 @@ def test_jpeg_image_is_sent_as_jpeg(app, fake_line):
     with app.app_context():
         result = publish(menu, "a", make_default=True)
     assert fake_line.richmenu.images[result.menu_id][0] == "image/jpeg"
+
+
+def test_the_menu_image_goes_to_lines_content_host_and_the_menu_to_the_api_host():
+    # The SDK sends every call to a Configuration's host when one is set, its own per-operation host (api-data.line.me
+    # for uploads) only when none is: against the real LINE the image upload needs a client of its own. The tests'
+    # fake LINE answers both on one 127.0.0.1 port, so this is checked on the clients themselves.
+    from bot.richmenu.publish import _Line
+
+    line = _Line({"LINE_API_ENDPOINT": "https://api.line.me/"}, "token")
+    try:
+        assert line.api.api_client.configuration.host == "https://api.line.me"
+        assert line.blob.api_client.configuration.host == "https://api-data.line.me"
+    finally:
+        line.close()
+    local = _Line({"LINE_API_ENDPOINT": "http://127.0.0.1:8080"}, "token")
+    try:
+        assert local.blob.api_client.configuration.host == "http://127.0.0.1:8080"
+    finally:
+        local.close()
