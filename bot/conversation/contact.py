@@ -91,7 +91,7 @@ def switchboard(town: Town, *, website: bool = False) -> str:
     if town.hours:
         lines.append(f"受付時間：{town.hours}")
     if town.website and (website or not town.phone):
-        lines.append(f"市のホームページ：{town.website}")
+        lines.append(f"{town.kind}のホームページ：{town.website}")
     return "\n".join(lines)
 
 
@@ -102,8 +102,8 @@ def reply_text(town: Town, topic: str = "", topic_contact: str = "", office: Off
     callable_ = bool(town.phone or (office is not None and office.phone)
                      or (office is None and topic and _NUMBER.search(topic_contact or "")))
     opening = ("職員へのお問い合わせですね。お電話でご案内します。" if callable_ else
-               "職員へのお問い合わせですね。市役所の電話番号は、このLINEではまだご案内できません。"
-               "市のホームページでお問い合わせ先をご確認ください。")
+               f"職員へのお問い合わせですね。{town.hall}の電話番号は、このLINEではまだご案内できません。"
+               + (f"{town.kind}のホームページでお問い合わせ先をご確認ください。" if town.website else ""))
     parts = [opening, switchboard(town, website=not callable_)]
     if office is not None:
         phone = f"（電話 {office.phone}）" if office.phone else ""
@@ -112,7 +112,9 @@ def reply_text(town: Town, topic: str = "", topic_contact: str = "", office: Off
                      else f"担当は{office.name}{phone}です。{hours}")
     elif topic and topic_contact:
         parts.append(f"さきほどの「{topic}」のお問い合わせ先：\n{topic_contact}")
-    parts.append("職員と話したいというご希望は、市の担当者に伝えました。"
-                 "LINEで職員からお返事することはできませんので、"
-                 + ("お急ぎのときはお電話ください。" if callable_ else "お急ぎのときは市のホームページのお問い合わせ先をご覧ください。"))
+    urgent = ("お急ぎのときはお電話ください。" if callable_ else
+              f"お急ぎのときは{town.kind}のホームページのお問い合わせ先をご覧ください。" if town.website else
+              f"お急ぎのときは{town.contact}に直接お問い合わせください。")
+    parts.append(f"職員と話したいというご希望は、{town.kind}の担当者に伝えました。"
+                 "LINEで職員からお返事することはできませんので、" + urgent)
     return "\n\n".join(parts)

@@ -194,8 +194,8 @@ def urgent(rules: Sequence[Rule], town: Town) -> Message:
             parts.append(f"あわせて{town.contact}（電話 {town.phone}）にもお知らせください。")
             calls.append((f"{town.contact}に電話", messages.tel_uri(town.phone)))
         elif town.website:
-            parts.append(f"あわせて{town.contact}にもお知らせください。\n市のホームページ：{town.website}")
-            calls.append(("市のホームページ", town.website))
+            parts.append(f"あわせて{town.contact}にもお知らせください。\n{town.kind}のホームページ：{town.website}")
+            calls.append((f"{town.kind}のホームページ", town.website))
         else:  # a town whose staff have set neither yet
             parts.append(f"あわせて{town.contact}にもお知らせください。")
     title = rules[0].title if len(rules) == 1 else "緊急のご案内"

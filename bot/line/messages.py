@@ -44,6 +44,8 @@ class TownContact(Protocol):
     phone: str
     hours: str
     website: str
+    kind: str  # 市, 町 or 村
+    hall: str  # 市役所, 町役場 or 村役場
 
     def contact_line(self) -> str: ...
 
@@ -145,7 +147,7 @@ def _office_lines(office: OfficeContact, town: TownContact) -> tuple[list[flex.N
         hours, number, call = office.hours, office.phone, ("電話する", office.phone)
     elif town.phone:
         # No invented numbers: until staff fill the office's phone in, the switchboard answers.
-        hours, number, call = office.hours or town.hours, f"{town.phone}（市役所代表）", ("電話する（市役所代表）", town.phone)
+        hours, number, call = office.hours or town.hours, f"{town.phone}（{town.hall}代表）", (f"電話する（{town.hall}代表）", town.phone)
     else:
         hours, number, call = office.hours, "", None
     if hours:
@@ -157,7 +159,7 @@ def _office_lines(office: OfficeContact, town: TownContact) -> tuple[list[flex.N
     page = office.url or town.website
     if not page:
         return lines, None
-    return lines, flex.button(flex.uri_action("担当課のページ" if office.url else "市のホームページ", page), "secondary")
+    return lines, flex.button(flex.uri_action("担当課のページ" if office.url else f"{town.kind}のホームページ", page), "secondary")
 
 
 def answer_bubble(entry: Answerable, town: TownContact, log_id: int | None, chips: Sequence[Chip] = (),

@@ -73,7 +73,7 @@ def fallback_link(town: Town) -> tuple[str, str]:
     add_friend = current_app.config.get("LINE_ADD_FRIEND_URL", "") if current_town_id() == DEFAULT_TOWN_ID else ""
     if add_friend:
         return add_friend, "LINEで友だち追加"
-    return town.website, "市のホームページ"
+    return town.website, f"{town.kind}のホームページ"
 
 
 def item(notice: Notice, fallback: tuple[str, str]) -> Item:

@@ -25,6 +25,16 @@ class Town:
     water_name: str = ""
     water_contact: str = ""
 
+    @property
+    def kind(self) -> str:
+        """Return 市, 町 or 村, as the town's name ends (芦別市 → 市, 美瑛町 → 町); 市 when the name says neither."""
+        return self.name[-1] if self.name[-1:] in ("市", "町", "村") else "市"
+
+    @property
+    def hall(self) -> str:
+        """Return what residents call the town's office: 市役所, 町役場 or 村役場."""
+        return {"市": "市役所", "町": "町役場", "村": "村役場"}[self.kind]
+
     def contact_line(self) -> str:
         """Return whom to ask, with the phone number when staff have set one."""
         phone = f"（電話 {self.phone}）" if self.phone else ""

@@ -156,3 +156,17 @@ def test_an_entry_contact_with_a_number_is_a_call_to_offer():
     assert "お電話でご案内します" in body and "学校教育課（0124-22-9999）" in body
     bare = reply_text(Town("芦別市", "芦別市役所", "", "https://example.jp/"), "給食", "芦別市役所")
     assert "お電話" not in bare and "市のホームページ：https://example.jp/" in bare
+
+
+def test_a_town_or_village_is_not_called_a_city_and_no_website_is_promised_when_it_has_none():
+    # Another town on the deployment (issue 21) starts with its name and nothing else: the reply calls it by its kind
+    # (町役場, 町のホームページ) and, with no website, sends the resident to the contact it has, not to a page.
+    town = Town(name="美瑛町", contact="美瑛町", phone="", website="")
+    assert (town.kind, town.hall) == ("町", "町役場")
+    assert Town(name="音威子府村", contact="", phone="", website="").hall == "村役場"
+    assert Town(name="芦別市", contact="", phone="", website="").hall == "市役所"
+    text = reply_text(town)
+    assert "市" not in text and "ホームページ" not in text
+    assert "町役場の電話番号" in text and "美瑛町に直接お問い合わせください" in text
+    with_site = reply_text(Town(name="美瑛町", contact="美瑛町役場", phone="", website="https://town.example.jp/"))
+    assert "町のホームページ：https://town.example.jp/" in with_site and "市" not in with_site

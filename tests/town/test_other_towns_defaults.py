@@ -32,7 +32,7 @@ def test_another_towns_replies_and_screens_name_only_what_its_staff_set(app, fak
         biei = create_town("biei", "美瑛町", actor="test", pack_dir=app.config["KNOWLEDGE_DIR"],
                            channel_secret="biei-secret", access_token="biei-token")
         with use_town(biei.id):
-            assert fallback_link(current_town()) == ("", "市のホームページ")  # no website yet: no QR code
+            assert fallback_link(current_town()) == ("", "町のホームページ")  # no website yet: no QR code; a 町 is no 市
         assert fallback_link(current_town())[0] == "https://line.me/R/ti/p/@ashibetsu"  # the default town's own
     fake_line.reset()
     client = app.test_client()
@@ -47,4 +47,5 @@ def test_another_towns_replies_and_screens_name_only_what_its_staff_set(app, fak
     sent = json.dumps([r.body for r in replies], ensure_ascii=False)
     assert "美瑛町" in sent
     assert "芦別" not in sent and "0124-22-2111" not in sent and "ashibetsu" not in sent
+    assert "市役所" not in sent and "市のホームページ" not in sent and "市の担当者" not in sent  # 美瑛町 is a town
     assert '"uri": ""' not in sent and '"uri":""' not in sent  # no button to an empty website
