@@ -47,7 +47,7 @@ _KATAKANA_ONLY_MIN = 4
 _SENTENCE_END = re.compile(r"[。．！？!?\n]+|\.(?=\s|$)")
 # Characters only Chinese writes (simplified forms, particles): an all-kanji Japanese message (救命講習) is not
 # read as Chinese unless it has one of them, or is exactly one Chinese keyword (救命！).
-_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间嗎們沒幫暈說對讓錢很爸媽]")
+_ZH_MARK = re.compile(r"[的了吗呢吧么这们没车护报灾帮晕请说话个为从对时过还让给东钱门问间嗎們沒幫暈說對讓錢很爸媽后边发现进]")
 _WORD = re.compile(r"[^\W_]+")
 _PLAIN_ENDINGS = {"た", "だ", "て", "で"}
 _GLUE = {"助詞", "助動詞", "補助記号", "記号", "空白"}
