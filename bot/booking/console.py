@@ -135,7 +135,8 @@ def booking_detail(receipt: str):
     history = list(db.session.scalars(select(AuditLog).where(
         AuditLog.target_type == "booking", AuditLog.target_id == row.receipt_no).order_by(AuditLog.id)))
     return render_template("booking/console/detail.html", row=row, summary=store.summary(row), history=history,
-                           statuses=store.STATUSES, channels=store.CHANNELS, local=to_local)
+                           statuses=store.STATUSES, channels=store.CHANNELS, local=to_local,
+                           cleared=retention.cleared(row), keep=retention.days())
 
 
 @bp.post("/bookings/<receipt>/cancel")

@@ -72,6 +72,11 @@ def cutoff(keep: int, now: datetime | None = None) -> datetime:
     return cal.utc(cal.local_moment(today - timedelta(days=keep), time(0, 0)))
 
 
+def cleared(b: Booking) -> bool:
+    """Tell whether a booking's personal data has been cleared: its day is past the period and nothing is left."""
+    return to_local(b.starts_at) < cutoff(days()) and not any(getattr(b, field) for field in PERSONAL)
+
+
 def purge(keep: int | None = None, now: datetime | None = None, actor: str = "system") -> int:
     """Clear the personal fields of the current town's bookings whose day is more than `keep` days ago (default:
     the town's setting); one audit row with the count; commit. Return how many bookings were cleared."""

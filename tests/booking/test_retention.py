@@ -13,7 +13,7 @@ from bot.booking import retention, store
 from bot.core.problems import Invalid
 from bot.core.tenancy import use_town
 from bot.extensions import db
-from bot.models import AuditLog, Booking, TownSetting
+from bot.models import AuditLog, TownSetting
 from bot.models.tenancy import DEFAULT_TOWN_ID
 from bot.models.timeutil import local_today
 from bot.towns.store import create_town
@@ -123,6 +123,16 @@ def test_the_console_page_saves_refuses_bad_input_and_is_for_admins(console, adm
         body = response.get_data(as_text=True)
         assert response.status_code == 400 and "1〜36600" in body, raw
         assert f'value="{raw}"' in body or raw == ""  # what was typed stays in the box
+    add_gym(console)
+    with console.app_context():
+        receipt = _booked_and_aged("山田太郎", 800)
+        recent = _booked_and_aged("田中花子", 3, unit_key="arena-b")
+        assert retention.purge() == 1
+    detail = admin_client.get(f"/admin/bookings/{receipt}").get_data(as_text=True)
+    assert "保存期間（利用日から365日）を過ぎたため" in detail and "山田" not in detail
+    assert "LINE からの予約ではありません" not in detail
+    kept = admin_client.get(f"/admin/bookings/{recent}").get_data(as_text=True)
+    assert "田中花子" in kept and "過ぎたため" not in kept
     saved = admin_client.post("/admin/booking/settings/retention", data={"booking_retention_days": "730"})
     assert saved.status_code == 302
     assert "保存期間を730日にしました" in admin_client.get(saved.location).get_data(as_text=True)
