@@ -90,7 +90,8 @@ def db_grant(role: str) -> None:
 # The platform's own commands: no town (towns, migrations, the detector's explanations, Flask's own).
 PLATFORM_COMMANDS = frozenset({"db", "towns", "operators", "safety", "routes", "shell", "run"})
 NO_DATABASE = frozenset({"kb check"})  # reads a pack folder only
-EVERY_TOWN_JOBS = frozenset({"notices worker", "notices send-due", "logs purge", "forms purge", "booking remind", "chat purge"})
+EVERY_TOWN_JOBS = frozenset({"notices worker", "notices send-due", "logs purge", "forms purge", "booking remind",
+                             "booking purge", "chat purge"})
 
 
 def register_cli(app: Flask) -> None:

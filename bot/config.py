@@ -208,6 +208,9 @@ def from_environment(instance_path: str, environ: Mapping[str, str] | None = Non
         "SIMULATOR_ENABLED": flag("SIMULATOR_ENABLED", app_env != "production"),
         "LOG_HASH_KEY": text("LOG_HASH_KEY"),
         "LOG_RETENTION_DAYS": integer("LOG_RETENTION_DAYS", 180, 0, 100 * 366),
+        # 施設予約 (bot/booking): days after a booking's day its personal data is kept; each town changes its own
+        # (管理画面 → 施設予約 → 保存期間). `flask booking purge` clears what is older.
+        "BOOKING_RETENTION_DAYS": integer("BOOKING_RETENTION_DAYS", 365, 1, 100 * 366),
         # オンライン窓口 (bot/chat): defaults only; admins set the counter in the console (町の設定 → オンライン窓口).
         # No hours until a town sets them: the counter then opens only by hand (`flask chat open`).
         "CHAT_HOURS": text("CHAT_HOURS"),

@@ -1,5 +1,5 @@
-"""`flask booking …`: list the facilities, send the reminders due (the notice worker does it too), and list a
-day's bookings."""
+"""`flask booking …`: list the facilities, send the reminders due (the notice worker does it too), list a day's
+bookings, and clear the personal data of bookings past the retention period."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from bot.booking import calendar as cal
-from bot.booking import reminders, store
+from bot.booking import reminders, retention, store
 from bot.core.tenancy import job_towns, use_town
 from bot.models.timeutil import local_today
 
@@ -50,3 +50,16 @@ def remind() -> None:
         with use_town(town):
             total += reminders.send_due()
     click.echo(f"前日のお知らせ：{total}件")
+
+
+@booking_cli.command("purge")
+@click.option("--days", type=click.IntRange(retention.LOW, retention.HIGH), default=None,
+              help="Keep this many days after a booking's day (default: each town's retention setting).")
+def purge(days: int | None) -> None:
+    """Clear the name, phone, LINE id, purpose and memo of bookings whose day is older than the retention period
+    (facility, unit, time, people, status and receipt number stay); every active town, or --town."""
+    for town in job_towns():
+        with use_town(town):
+            keep = days if days is not None else retention.days()
+            cleared = retention.purge(keep)
+        click.echo(f"{town.slug}: 保存期間（利用日から{keep}日）を過ぎた予約{cleared}件の個人情報を消去しました")

@@ -12,10 +12,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bot.booking import calendar as cal
-from bot.booking import store
-from bot.booking.inputs import BookingForm, ClosureForm, DetailForm, HandlerForm, values as form_values
+from bot.booking import retention, store
+from bot.booking.inputs import (BookingForm, ClosureForm, DetailForm, HandlerForm, RetentionForm,
+                                values as form_values)
 from bot.core.access import admin_required, bookings_required, staff_required
 from bot.core.blueprint import bp
+from bot.core.inputs import attach_errors
 from bot.core.limits import limited
 from bot.core.problems import Invalid
 from bot.extensions import db
@@ -133,7 +135,8 @@ def booking_detail(receipt: str):
     history = list(db.session.scalars(select(AuditLog).where(
         AuditLog.target_type == "booking", AuditLog.target_id == row.receipt_no).order_by(AuditLog.id)))
     return render_template("booking/console/detail.html", row=row, summary=store.summary(row), history=history,
-                           statuses=store.STATUSES, channels=store.CHANNELS, local=to_local)
+                           statuses=store.STATUSES, channels=store.CHANNELS, local=to_local,
+                           cleared=retention.cleared(row), keep=retention.days())
 
 
 @bp.post("/bookings/<receipt>/cancel")
@@ -201,6 +204,31 @@ def booking_export(fkey: str):
     store.record_export(facility, count, True, current_user.email)
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=booking-{facility.key}-{local_stamp()}.csv"})
+
+
+@bp.route("/booking/settings/retention", methods=["GET", "POST"])
+@admin_required
+def booking_retention():
+    """How long bookings keep the resident's personal data (a town setting); `flask booking purge` clears it."""
+    form = RetentionForm(formdata=None) if request.method == "GET" else RetentionForm()
+    status = 200
+    if request.method == "GET":
+        form.booking_retention_days.data = retention.raw_value()
+    elif form.validate_on_submit():
+        try:
+            changed = retention.save(str(form.booking_retention_days.data or "")[:40], current_user.email)
+        except Invalid as exc:
+            db.session.rollback()
+            attach_errors(form, exc.errors)
+            status = 400
+        else:
+            flash(f"保存期間を{retention.days()}日にしました。" if changed else "変更はありませんでした。", "info")
+            return redirect(url_for("admin.booking_retention"))
+    else:
+        attach_errors(form, {retention.KEY: ["保存できませんでした。画面を開き直してから、もう一度お試しください。"]})
+        status = 400
+    return render_template("booking/console/retention.html", form=form, days=retention.days(),
+                           default=retention.default_days()), status
 
 
 @bp.post("/users/<int:user_id>/bookings")

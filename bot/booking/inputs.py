@@ -38,6 +38,15 @@ class ClosureForm(JapaneseForm):
     step = StringField("手順")
 
 
+class RetentionForm(JapaneseForm):
+    """How long bookings keep the resident's personal data (days after the booking's day); checked in
+    bot.booking.retention, which says in Japanese what is wrong."""
+
+    booking_retention_days = StringField("個人情報の保存期間（利用日から何日）",
+                                         description="例：365。過ぎた予約は、お名前・電話番号・LINEのID・利用目的・メモを消し、"
+                                                     "施設・日時・人数・状態・受付番号だけを残します。")
+
+
 class ActionForm(JapaneseForm):
     """A button with nothing but the CSRF token (cancel a booking, remove a closure)."""
 

@@ -13,6 +13,8 @@ labels.register(actions={
     "booking.import": "施設を取り込み",
     "booking.export": "施設予約をCSVで書き出し",
     "booking.remind": "施設予約の前日のお知らせ",
+    "booking.retention": "施設予約の保存期間を変更",
+    "booking.purge": "保存期間を過ぎた施設予約の個人情報を消去",
     "user.bookings": "施設予約担当を変更",
 }, actors={"resident": "住民（LINE）", "reminder": "前日のお知らせ（自動）"}, fields={
     "booking_slot": "日時",
@@ -21,4 +23,5 @@ labels.register(actions={
     "booking_channel": "受付方法",
     "closure_days": "休館の期間",
     "handles_bookings": "施設予約担当",
+    "booking_retention_days": "施設予約の保存期間（日）",
 }, values={"handles_bookings": {True: "施設予約担当", False: "施設予約担当でない"}})

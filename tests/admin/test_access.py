@@ -17,7 +17,7 @@ EXPECTED_ADMIN_ONLY = {"admin.users", "admin.user_update", "admin.user_reset_pas
                        "admin.import_preview", "admin.import_apply", "admin.category_list", "admin.category_add",
                        "admin.category_rename", "admin.category_up", "admin.category_down",
                        "notices.recipients", "notices.recipient_delete", "admin.form_retention", "admin.form_edit",
-                       "admin.user_applications", "admin.user_bookings", "admin.town_settings", "admin.town_reset",
+                       "admin.user_applications", "admin.user_bookings", "admin.booking_retention", "admin.town_settings", "admin.town_reset",
                        "admin.user_chat", "admin.chat_settings",
                        "admin.menu_publish_page", "admin.menu_publish", "admin.disaster_mode",
                        "signage_admin.facility_add", "signage_admin.facility_edit", "signage_admin.facility_delete",
@@ -31,6 +31,8 @@ EXPECTED_APPLICATIONS_ONLY = {"admin.application_detail", "admin.application_exp
 # 施設予約 (issue 23 §1): every staff member sees the calendar without names; who booked (names, phone numbers),
 # taking, changing and exporting bookings and closures: admins and 施設予約担当 only.
 EXPECTED_STAFF_BOOKING = {"admin.booking_home", "admin.booking_calendar"}
+# How long bookings keep the residents' personal data (a town setting): admins only.
+EXPECTED_ADMIN_BOOKING = {"admin.booking_retention"}
 EXPECTED_BOOKINGS_ONLY = {"admin.booking_new", "admin.booking_detail", "admin.booking_cancel", "admin.booking_closures",
                           "admin.booking_closure_remove", "admin.booking_export"}
 # Residents' chats (オンライン窓口, issue 22): admins and 窓口担当 only.
@@ -78,7 +80,8 @@ def test_every_admin_view_declares_its_access(console):
     assert kpi == {endpoint: "staff" for endpoint in EXPECTED_STAFF_KPI}
     booking = {r.endpoint: console.view_functions[r.endpoint].access for r in _admin_rules(console)
                if ".booking_" in r.endpoint}
-    assert booking == {**{e: "staff" for e in EXPECTED_STAFF_BOOKING}, **{e: "bookings" for e in EXPECTED_BOOKINGS_ONLY}}
+    assert booking == {**{e: "staff" for e in EXPECTED_STAFF_BOOKING}, **{e: "bookings" for e in EXPECTED_BOOKINGS_ONLY},
+                       **{e: "admin" for e in EXPECTED_ADMIN_BOOKING}}
 
 
 def test_every_admin_route_refuses_anonymous(console):

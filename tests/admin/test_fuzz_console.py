@@ -127,6 +127,7 @@ POST_FORMS = {
     "admin.booking_closures": booking_forms.ClosureForm,
     "admin.booking_closure_remove": booking_forms.ActionForm,
     "admin.user_bookings": booking_forms.HandlerForm,
+    "admin.booking_retention": booking_forms.RetentionForm,
     "admin.chat_reply": chat_forms.ReplyForm,
     "admin.chat_resend": core_inputs.ActionForm,
     "admin.chat_assign": core_inputs.ActionForm,
