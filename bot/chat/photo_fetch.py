@@ -15,9 +15,9 @@ def chatting(incoming: Incoming | None) -> store.ChatRef | None:
     if incoming is None or incoming.kind not in ("text", "media") or incoming.channel != "line" \
             or incoming.source_type != "user" or not incoming.user_id:
         return None
+    if not current_town().chats_open:
+        return None  # the usual case: no statement (the town's settings are cached), nothing to end
     try:
-        if not current_town().chats_open:
-            return None  # the usual case: no statement (the town's settings are cached)
         return store.open_ref(incoming.user_id)
     finally:
         db.session.rollback()
