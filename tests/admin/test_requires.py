@@ -1,7 +1,8 @@
 """One requires(role) decorator: a role name or a Role with its own test, and the aliases the views use."""
 from __future__ import annotations
 
-from bot.core.access import ROLES, Role, admin_required, applications_required, requires, staff_required
+from bot.core.access import (ROLES, Role, admin_required, applications_required, bookings_required, chat_required,
+                             requires, staff_required)
 from tests.support.console import ADMIN, EDITOR, login, make_users
 
 
@@ -9,9 +10,11 @@ def test_the_aliases_are_requires_of_their_roles():
     def view():
         return "ok"
 
-    assert [decorate(view).access for decorate in (staff_required, admin_required, applications_required)] == [
-        "staff", "admin", "applications"]
-    assert requires("admin")(view).access == "admin" and sorted(ROLES) == ["admin", "applications", "staff"]
+    assert [decorate(view).access for decorate in (staff_required, admin_required, applications_required,
+                                                   bookings_required, chat_required)] == [
+        "staff", "admin", "applications", "bookings", "chat"]
+    assert requires("admin")(view).access == "admin"
+    assert sorted(ROLES) == ["admin", "applications", "bookings", "chat", "staff"]
 
 
 def test_a_role_with_its_own_test(app):
