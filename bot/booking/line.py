@@ -13,6 +13,7 @@ from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.line import flex, postback
 from bot.line.channels import town_gateway
+from bot.town.settings import current_town
 from bot.line.messages import Message
 from bot.line.messages import text as text_message
 from bot.models import Booking, Follower
@@ -48,7 +49,7 @@ def button(entry_slug: str, resident: str | None) -> flex.Node | None:
 
 def offer(resident: str | None) -> Message:
     if not offered():
-        return text_message("いまは LINE からの施設予約を受け付けていません。各施設か市役所へお問い合わせください。")
+        return text_message(f"いまは LINE からの施設予約を受け付けていません。各施設か{current_town().contact}へお問い合わせください。")
     bubble = flex.bubble(
         header=flex.box("vertical", [flex.text("公共施設の予約", "md", weight="bold", wrap=True)]),
         body=flex.box("vertical", [flex.text(

@@ -33,7 +33,7 @@ CHANNELS = {LINE: "LINE", PHONE: "電話", COUNTER: "窓口"}
 STATUSES = {"booked": "予約", "used": "利用済み", "no_show": "無断不使用", "cancelled": "取消し"}
 MAX_PURPOSE, MAX_NAME, MAX_PHONE, MAX_MEMO, MAX_REASON = 100, 50, 20, 500, 100
 _RECEIPT_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
-SUSPENDED = "この町の受付は現在停止しています。予約は受け付けられません。市役所へお問い合わせください。"
+SUSPENDED = "この町の受付は現在停止しています。予約は受け付けられません。"
 
 
 class SlotTaken(Invalid):
