@@ -8,7 +8,6 @@ from flask_login import current_user
 from bot.core.access import staff_required
 from bot.core.labels import actor_label
 from bot.core.blueprint import bp
-from bot.core.labels import actor_label
 from bot.core.inputs import attach_errors
 from bot.extensions import db
 from bot.models import Shelter
