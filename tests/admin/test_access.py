@@ -115,64 +115,33 @@ def test_admin_only_routes_refuse_an_editor(console, editor_client):
     assert checked >= len(EXPECTED_ADMIN_ONLY)
 
 
-def test_a_handler_reaches_the_applications_pages_but_no_admin_page(console, editor_client):
+# Each extra permission opens its own pages and no other's: (the user flag, the role, the pages it must reach).
+HANDLERS = [("handles_applications", "applications", EXPECTED_APPLICATIONS_ONLY),
+            ("handles_bookings", "bookings", EXPECTED_BOOKINGS_ONLY),
+            ("handles_chat", "chat", EXPECTED_CHAT_ONLY)]
+
+
+@pytest.mark.parametrize("flag,role,expected", HANDLERS, ids=[h[1] for h in HANDLERS])
+def test_a_handler_reaches_its_own_pages_but_no_admin_page_nor_another_handlers(console, editor_client, flag, role,
+                                                                                 expected):
     from bot.models import User
 
     with console.app_context():
         user = db.session.scalar(select(User).where(User.email == EDITOR))
-        user.handles_applications = True
+        setattr(user, flag, True)
         db.session.commit()
+    refused = {"admin"} | {other for _, other, _ in HANDLERS if other != role}
     checked = 0
     for rule, view, method, url in _requests(console):
         if rule.endpoint == "admin.logout":
             continue
         response = editor_client.open(url, method=method)
-        if view.access in ("admin", "bookings", "chat"):
+        if view.access in refused:
             assert response.status_code == 403, (method, url)
         else:
             assert response.status_code not in (401, 403), (method, url, response.status_code)
-            checked += view.access == "applications"
-    assert checked >= len(EXPECTED_APPLICATIONS_ONLY)
-
-
-def test_a_booking_handler_reaches_the_booking_pages_but_no_admin_or_applications_page(console, editor_client):
-    from bot.models import User
-
-    with console.app_context():
-        user = db.session.scalar(select(User).where(User.email == EDITOR))
-        user.handles_bookings = True
-        db.session.commit()
-    checked = 0
-    for rule, view, method, url in _requests(console):
-        if rule.endpoint == "admin.logout":
-            continue
-        response = editor_client.open(url, method=method)
-        if view.access in ("admin", "applications", "chat"):
-            assert response.status_code == 403, (method, url)
-        else:
-            assert response.status_code not in (401, 403), (method, url, response.status_code)
-            checked += view.access == "bookings"
-    assert checked >= len(EXPECTED_BOOKINGS_ONLY)
-
-
-def test_a_chat_handler_reaches_the_counter_but_no_admin_page_nor_applications(console, editor_client):
-    from bot.models import User
-
-    with console.app_context():
-        user = db.session.scalar(select(User).where(User.email == EDITOR))
-        user.handles_chat = True
-        db.session.commit()
-    checked = 0
-    for rule, view, method, url in _requests(console):
-        if rule.endpoint == "admin.logout":
-            continue
-        response = editor_client.open(url, method=method)
-        if view.access in ("admin", "applications", "bookings"):
-            assert response.status_code == 403, (method, url)
-        else:
-            assert response.status_code not in (401, 403), (method, url, response.status_code)
-            checked += view.access == "chat"
-    assert checked >= len(EXPECTED_CHAT_ONLY)
+            checked += view.access == role
+    assert checked >= len(expected)
 
 
 def test_admin_reaches_admin_pages(admin_client):
