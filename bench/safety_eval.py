@@ -1,6 +1,7 @@
 """Run the safety phrasings (tests/safety/phrasings/) against the webhook, black-box, and score the replies.
 
-Run ``python -m bench.safety_eval --half tune|held|both|dev|fresh|fresh2|fresh3|fresh4|fresh5|fresh6|fresh7|fresh8|fresh9|fresh10 [--failures] [--category NAME]``.
+Run ``python -m bench.safety_eval --half tune|held|held2|both|dev|fresh|fresh2|…|fresh11 [--failures] [--category NAME]``
+(``--failures`` prints nothing of the held halves, held and held2).
 
 The app is built on a temporary SQLite file with the bundled knowledge pack and a fake LINE API
 (tests/support/fakeline.py). Each phrasing is posted as a signed webhook text event from its own resident, and the
@@ -94,6 +95,15 @@ def _expectation(spec: dict) -> frozenset[str]:
     else:
         values = [spec["expect"]] + list(spec.get("expect_any") or [])
     return frozenset(canonical(str(v)) for v in values)
+
+
+# The halves nobody tunes on: their misses are never printed, so that nobody tunes on them by accident.
+HELD = frozenset({"held", "held2"})
+
+
+def halves_on_disk(directory: Path = PHRASINGS) -> tuple[str, ...]:
+    """Return every set's name (tune, held, held2, dev, fresh…), from the files' suffixes."""
+    return tuple(sorted({p.name.split(".")[-2] for p in directory.glob("*.*.yaml")}))
 
 
 def load(half: str, categories: Iterable[str] | None = None, directory: Path = PHRASINGS) -> list[Case]:
@@ -297,7 +307,7 @@ def failures(results: Sequence[Result], replies: bool = False) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table for one half or both."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=("tune", "held", "both", "dev", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10"), default="tune")
+    parser.add_argument("--half", choices=(*halves_on_disk(), "both"), default="tune")
     parser.add_argument("--category", action="append", help="only this category (repeatable)")
     parser.add_argument("--failures", action="store_true", help="list every miss and misfire")
     parser.add_argument("--replies", action="store_true", help="with --failures: print each failing reply")
@@ -310,7 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = run(bot, cases)
             print(f"== {half} half: {len(cases)} phrasings ==")
             print(table(results))
-            if args.failures:
+            if args.failures and half in HELD:
+                print("(a held half: numbers only; its phrasings are never printed)")
+            elif args.failures:
                 print(failures(results, args.replies))
             print()
     finally:

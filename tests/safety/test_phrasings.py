@@ -15,12 +15,14 @@ from bench import safety_eval as ev
 URGENT_CAUGHT = 0.95
 LOOKALIKE_MISFIRED = 0.05
 # Issue 18's bars (>= 95 % caught, every crisis message, <= 5 % misfired) hold on the sets the detector was tuned on.
-# On the held half, never tuned on, the detector measured 94.7 % caught (180/190), 24/25 crisis and 1.1 % misfired
-# (2026-12-07, fourth round, docs/benchmarks.md): short of the bars, which stay open in issue 18. The held half is held
-# to what it measured, so that no change makes it worse unnoticed; raise the floors when the detector improves.
-HELD_URGENT_FLOOR = 0.94
-HELD_CRISIS_MISSED = 1  # of 25
-BARS = {"tune": URGENT_CAUGHT, "dev": URGENT_CAUGHT, "held": HELD_URGENT_FLOOR}
+# The held halves, never tuned on, are held to what they measured, so that no change makes them worse unnoticed;
+# raise the floors when the detector improves (figures: docs/benchmarks.md).
+# - held: 94.7 % caught (180/190), 24/25 crisis, 1.7 % misfired (2026-12-07, sixth round).
+# - held2, the never-tuned half of fresh11 (another author, written blind): 86.5 % caught (147/170), 36/39 crisis,
+#   7.9 % misfired (10/126), measured once on 132eb9d before the seventh round.
+# Each bar: (least share caught, most crisis messages missed, most share of look-alikes misfired).
+BARS = {"tune": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED), "dev": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED),
+        "held": (0.94, 1, LOOKALIKE_MISFIRED), "held2": (0.86, 3, 0.08)}
 HALVES = ("tune", "held")
 
 
@@ -90,12 +92,12 @@ FRESH = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "f
 def test_the_fresh_sets_are_separate_from_every_other_set():
     # *.fresh*.yaml: the second round's own checks of generalisation; none may repeat a tune, held or dev phrasing
     # (only a count is compared, so a failure prints no held phrasing).
-    fresh = [c.text for half in FRESH for c in ev.load(half)]
+    fresh = [c.text for half in (*FRESH, "held2") for c in ev.load(half)]
     others = {c.text for half in (*HALVES, "dev") for c in ev.load(half)}
     repeated = sum(1 for text in fresh if text in others)
     twice = sum(1 for n in Counter(fresh).values() if n > 1)
     assert (len(fresh), repeated, twice) == (len(set(fresh)), 0, 0)
-    assert all(c.expect <= ev.EMERGENCY_NUMBERS for half in FRESH for c in ev.load(half))
+    assert all(c.expect <= ev.EMERGENCY_NUMBERS for half in (*FRESH, "held2") for c in ev.load(half))
 
 
 def test_the_counter_reads_numbers_from_call_buttons_and_text_and_nothing_else():
@@ -115,10 +117,10 @@ def test_urgent_phrasings_are_caught_and_look_alikes_are_not(results, half):
     run = results[half]
     s = ev.score(run)
     # The held half shows its numbers only: none of its phrasings is ever printed, even when a bar fails.
-    held = half == "held"
+    held = half in ev.HELD
     failures = (lambda _: "(held: numbers only)") if held else ev.failures
     print(f"\n{half}:\n{ev.table(run)}\n{failures(run)}")
-    missed = HELD_CRISIS_MISSED if held else 0
-    assert s.crisis_caught >= s.crisis - missed, failures([r for r in run if r.case.category == "crisis"])
-    assert s.caught_rate >= BARS[half], failures([r for r in run if not r.case.lookalike])
-    assert s.misfire_rate <= LOOKALIKE_MISFIRED, failures([r for r in run if r.case.lookalike])
+    least_caught, crisis_missed, most_misfired = BARS[half]
+    assert s.crisis_caught >= s.crisis - crisis_missed, failures([r for r in run if r.case.category == "crisis"])
+    assert s.caught_rate >= least_caught, failures([r for r in run if not r.case.lookalike])
+    assert s.misfire_rate <= most_misfired, failures([r for r in run if r.case.lookalike])
