@@ -5,6 +5,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -22,15 +23,22 @@ _EMPTY = Detector((), ())
 # Verdicts are remembered for messages up to this long: a storm repeats short questions, and the memory stays
 # small (DECISION_CACHE_SIZE of them at most); a longer message is judged every time.
 MEMO_MAX_CHARS = 200
+# How often the app looks at safety.yaml's stamp: at most once a second, not on every message. os.stat releases the
+# GIL, and under gunicorn's threads taking it back can wait for another thread's whole switch interval (5 ms): the
+# in-process profile put ~0.9 ms of every webhook there. An edit (a pack upload) shows within a second.
+CHECK_SECONDS = 1.0
 
 
 class SafetyCache:
     """Hold the compiled detector of one safety.yaml and compile it again only when the file changes."""
 
-    def __init__(self, path: str | Path, memo_size: int = 0) -> None:
-        """Watch the file at path (it is read on first use); remember up to memo_size verdicts of its rules."""
+    def __init__(self, path: str | Path, memo_size: int = 0, check_seconds: float = 0.0) -> None:
+        """Watch the file at path (it is read on first use, then its stamp looked at no more often than every
+        check_seconds); remember up to memo_size verdicts of its rules."""
         self.path = str(path)
         self.memo_size = memo_size
+        self.check_seconds = check_seconds
+        self._next_check = 0.0
         self._stamp: tuple[int, int, int] | None = None
         self._matcher: Detector = _EMPTY
         self._verdicts = self._memo(_EMPTY)
@@ -50,6 +58,11 @@ class SafetyCache:
 
     def matcher(self) -> Detector:
         """Return the rules for the file as it is now; a broken edit keeps the last good rules."""
+        if self.check_seconds:
+            now = time.monotonic()
+            if now < self._next_check and self._stamp is not None:  # never before the first rules are in place
+                return self._matcher
+            self._next_check = now + self.check_seconds
         try:
             st = os.stat(self.path)
             stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -113,7 +126,7 @@ def _app_cache() -> SafetyCache:
         path = Path(current_app.config["KNOWLEDGE_DIR"]) / SAFETY_FILE
         # As many verdicts as the matcher keeps decisions (DECISION_CACHE_SIZE=0: every message judged afresh).
         memo = current_app.config.get("DECISION_CACHE_SIZE", 0)
-        cache = current_app.extensions.setdefault("safety_rules", SafetyCache(path, memo))
+        cache = current_app.extensions.setdefault("safety_rules", SafetyCache(path, memo, CHECK_SECONDS))
     return cache
 
 

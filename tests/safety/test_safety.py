@@ -714,3 +714,38 @@ def test_without_the_caches_every_message_is_judged_again(loaded_app, webhook, f
         webhook([events.text("火事だ", user=f"U{n:032x}")])
     assert judged == ["火事だ", "火事だ"]
     assert all("tel:119" in json.dumps(call.body, ensure_ascii=False) for call in fake_line.calls(REPLY))
+
+
+def test_the_app_looks_at_the_rules_file_at_most_once_a_second(tmp_path, monkeypatch):
+    # os.stat releases the GIL, which under gunicorn's threads can cost a whole switch interval per message; so the
+    # app's cache looks at the file's stamp once per CHECK_SECONDS, and an edit shows after that.
+    import bot.safety as safety
+
+    clock = [100.0]
+    monkeypatch.setattr(safety.time, "monotonic", lambda: clock[0])
+    path = tmp_path / "safety.yaml"
+    shutil.copy(PACK_RULES, path)
+    cache = SafetyCache(path, check_seconds=safety.CHECK_SECONDS)
+    first = cache.matcher()
+    assert len(first) >= 12
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(safety.os, "stat", lambda p, *a, **k: stats.append(p) or real_stat(p, *a, **k))
+    text = path.read_text(encoding="utf-8").replace("    words: [泥棒, どろぼう,", "    words: [密漁, 泥棒, どろぼう,")
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    clock[0] += safety.CHECK_SECONDS / 2
+    assert cache.matcher() is first and stats == []  # within the second: the stamp is not looked at
+    clock[0] += safety.CHECK_SECONDS
+    second = cache.matcher()
+    assert len(stats) == 1 and second is not first and [r.slug for r in second.match("密漁してる人がいる")] == ["crime"]
+
+
+def test_the_first_rules_are_never_skipped_by_the_check_interval(tmp_path):
+    # Until the first rules are in place every call looks at the file: a thread that arrives while another is
+    # compiling waits for the rules instead of judging a message with none.
+    path = tmp_path / "safety.yaml"
+    shutil.copy(PACK_RULES, path)
+    cache = SafetyCache(path, check_seconds=3600)
+    cache._next_check = float("inf")  # as if another thread had just started the first compile
+    assert [r.slug for r in cache.matcher().match("家が火事です")] == ["fire"]
