@@ -29,7 +29,7 @@ LABEL = "施設を予約する"
 
 def offered() -> bool:
     """Tell whether this town takes bookings: it has at least one facility."""
-    return bool(store.facilities())
+    return store.any_facility()
 
 
 def booking_url(resident: str | None) -> str:

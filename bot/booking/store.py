@@ -8,20 +8,24 @@ one insert succeeds, and the others hear which slots nearby are still free.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 import unicodedata
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from flask import current_app, has_app_context
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot import csvsafe
 from bot.booking import calendar as cal
 from bot.core import audit
 from bot.core.problems import Invalid
 from bot.core.records import ImportReport
-from bot.core.tenancy import current_ref
+from bot.core.tenancy import current_ref, town_cache
 from bot.core.textrules import has_control
 from bot.extensions import db
 from bot.models import Booking, BookingClosure, BookingFacility, BookingUnit, User, utcnow
@@ -50,6 +54,58 @@ class SlotTaken(Invalid):
 def facilities() -> list[BookingFacility]:
     return list(db.session.scalars(select(BookingFacility).where(BookingFacility.retired.is_(False))
                                    .order_by(BookingFacility.position, BookingFacility.id)))
+
+
+class _Offered:
+    """Whether the town has a facility to book, as this process last read it, and when."""
+
+    def __init__(self) -> None:
+        self.value = False
+        self.read_at: float | None = None
+        self.generation = 0  # counts clears: a read that overlapped one is not kept
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.read_at = None
+
+
+def _offered() -> _Offered:
+    return town_cache("booking_offered", _Offered)
+
+
+def any_facility() -> bool:
+    """Tell whether the town takes bookings (one facility or more). Asked on every facility-reservation answer, so
+    read at most every TOWN_CACHE_SECONDS: a committed change to the facilities clears this process's copy at once,
+    other workers see it within those seconds (as with the town's settings)."""
+    memo = _offered()
+    now = time.monotonic()
+    if memo.read_at is not None and now - memo.read_at < current_app.config.get("TOWN_CACHE_SECONDS", 5):
+        return memo.value
+    generation = memo.generation
+    value = db.session.scalar(select(BookingFacility.id).where(BookingFacility.retired.is_(False)).limit(1)) is not None
+    with memo.lock:
+        if memo.generation == generation:
+            memo.value, memo.read_at = value, now
+    return value
+
+
+@event.listens_for(Session, "before_flush")
+def _note_facility_change(session: Session, _context, _instances) -> None:
+    if any(isinstance(o, BookingFacility) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["facilities_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _clear_after_commit(session: Session) -> None:
+    if session.info.pop("facilities_changed", False) and has_app_context():
+        _offered().clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop("facilities_changed", None)
 
 
 def facility_by_key(key: str) -> BookingFacility | None:

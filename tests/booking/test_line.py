@@ -83,3 +83,31 @@ def test_status_lists_own_bookings_and_cancel_asks_first(loaded_app, webhook, fa
     fake_line.reset()
     webhook([events.postback(confirm[0]["data"])])
     assert "すでに取り消されています" in _texts(fake_line)
+
+
+def test_whether_the_town_takes_bookings_is_read_once_per_cache_period(loaded_app, webhook, fake_line, monkeypatch):
+    # Asked on every facility-reservation answer: read at most every TOWN_CACHE_SECONDS. A change committed in this
+    # process shows at once; one made elsewhere (another worker, the CLI) within those seconds.
+    from sqlalchemy import text
+
+    import bot.booking.store as booking_store
+
+    clock = [1000.0]
+    monkeypatch.setattr(booking_store.time, "monotonic", lambda: clock[0])
+    webhook([events.follow()])
+    webhook([events.text("体育館の予約ってネットでできますか")])
+    assert _booking_links(fake_line) == []
+    add_gym(loaded_app)  # committed in this process: the next answer has the button
+    fake_line.reset()
+    webhook([events.text("体育館の予約ってネットでできますか")])
+    assert _booking_links(fake_line)
+    with loaded_app.app_context():  # retired by "another worker": raw SQL, no ORM flush in this process
+        db.session.execute(text("UPDATE booking_facilities SET retired = :yes"), {"yes": True})
+        db.session.commit()
+    fake_line.reset()
+    webhook([events.text("体育館の予約ってネットでできますか")])
+    assert _booking_links(fake_line)  # still the copy read a moment ago
+    clock[0] += loaded_app.config["TOWN_CACHE_SECONDS"] + 1
+    fake_line.reset()
+    webhook([events.text("体育館の予約ってネットでできますか")])
+    assert _booking_links(fake_line) == []
