@@ -110,6 +110,10 @@ URGENT = [
     ("fresh11", "worst-headache", "人生で一番ひどい頭痛が急にきて吐きそう", AMBULANCE),
     ("fresh11", "blood-in-stool", "便に血がたくさん混じってて立ちくらみ", AMBULANCE),
     ("fresh11", "english-help-sentence", "someone please help me", AMBULANCE),
+    ("fresh11", "means-with-wish", "樹海に行きたい", CRISIS),
+    ("fresh11", "means-prepared", "練炭を用意した、もう疲れた", CRISIS),
+    ("fresh11", "bought-in-kana", "ロープかってきた", CRISIS),
+    ("fresh11", "cutting-habit", "カッターで手首を切りたくなる", CRISIS),
 ]
 
 # (round, kind, message): the same words in an everyday question, which keeps its normal answer
@@ -191,6 +195,14 @@ LOOK_ALIKES = [
     ("fresh11", "prevention", "孫が遊びに来るので誤飲しないよう片付けたい"),
     ("fresh11", "course", "心肺蘇生の講習を受けたいので日程を教えて"),
     ("fresh11", "past-cost", "去年の冬に母が倒れたとき救急車を呼んだ、その費用は？"),
+    # a place or tool (線路, 屋上, ホース, カッター) with a bare wish is not a crisis; 買った (かった) is not in カッター
+    ("fresh11", "place-with-wish", "線路に入った猫を助けたい"),
+    ("fresh11", "place-with-wish", "屋上の鍵を借りたい"),
+    ("fresh11", "place-with-wish", "ホースで庭に水をまきたい"),
+    ("fresh11", "place-with-wish", "踏切の近くに住みたい"),
+    ("fresh11", "katakana-loanword", "カッターの刃を替えたい"),
+    ("fresh11", "kana-katta", "ロープの結び方がわかった"),
+    ("fresh11", "kitchen-cut", "包丁で指を何回も切ってしまう"),
 ]
 
 
