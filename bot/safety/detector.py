@@ -40,7 +40,6 @@ _LATIN = re.compile(r"[a-zà-ɏḀ-ỿ]")
 # Where one sentence ends: 。！？ and their ASCII forms, line breaks. Spaces and 、 do not cut.
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa]")
 _KATAKANA_MARK = re.compile(r"[\u30a1-\u30faー]")
-_KATAKANA_ONLY = re.compile(r"[\u30a1-\u30faー]+")
 _HIRAGANA = re.compile(r"[\u3041-\u3096]")
 # A message in katakana only (old phones, half-width ﾑﾈｶﾞｲﾀｲ): Sudachi reads it as loanwords, so it is read again
 # in hiragana (むねがいたい), and what either reading finds counts.
@@ -414,18 +413,13 @@ class Lexicon:
                         continue
                 found[key] = Hit(concept, word, how, unit[0])
         # Readings from the start of a unit: the folded surfaces joined, and where each unit starts in them.
-        offsets = list(accumulate(map(_LENGTH_FOLDED, records), initial=0))
-        starts = frozenset(offsets)
-        for start, form, concept, word in self.spoken.find_at("".join(map(_FOLDED, records)), starts):
+        starts = frozenset(accumulate(map(_LENGTH_FOLDED, records), initial=0))
+        joined = "".join(map(_FOLDED, records))
+        for start, form, concept, word in self.spoken.find_at(joined, starts):
             key = (concept, word) if every else concept
-            if key in found:
-                continue
-            end = start + len(form)
-            # A kanji word's reading that stops inside a katakana loanword is not that word: 買った (かった) is not
-            # in カッター. (A message written in katakana only is also read in hiragana, where this does not apply.)
-            if end not in starts and _KATAKANA_ONLY.fullmatch(records[bisect_left(offsets, end) - 1][0][0]):
-                continue
-            found[key] = Hit(concept, word, BY_READING, form)
+            # A reading that stops before ー stops in the middle of a long syllable: 買った (かった) is not in カッター.
+            if key not in found and not joined.startswith("ー", start + len(form)):
+                found[key] = Hit(concept, word, BY_READING, form)
         seq = [item for item in map(_ITEM, records) if item is not None]
         sequences = self.sequences
         last = len(seq) - 1
