@@ -414,9 +414,11 @@ class Lexicon:
                 found[key] = Hit(concept, word, how, unit[0])
         # Readings from the start of a unit: the folded surfaces joined, and where each unit starts in them.
         starts = frozenset(accumulate(map(_LENGTH_FOLDED, records), initial=0))
-        for _, form, concept, word in self.spoken.find_at("".join(map(_FOLDED, records)), starts):
+        joined = "".join(map(_FOLDED, records))
+        for start, form, concept, word in self.spoken.find_at(joined, starts):
             key = (concept, word) if every else concept
-            if key not in found:
+            # A reading that stops before ー stops in the middle of a long syllable: 買った (かった) is not in カッター.
+            if key not in found and not joined.startswith("ー", start + len(form)):
                 found[key] = Hit(concept, word, BY_READING, form)
         seq = [item for item in map(_ITEM, records) if item is not None]
         sequences = self.sequences

@@ -22,7 +22,7 @@ LOOKALIKE_MISFIRED = 0.05
 #   7.9 % misfired (10/126), measured once on 132eb9d before the seventh round.
 # Each bar: (least share caught, most crisis messages missed, most share of look-alikes misfired).
 BARS = {"tune": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED), "dev": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED),
-        "held": (0.94, 1, LOOKALIKE_MISFIRED), "held2": (0.86, 3, 0.08)}
+        "held": (0.94, 1, LOOKALIKE_MISFIRED), "held2": (0.86, 3, 0.072)}
 HALVES = ("tune", "held")
 
 

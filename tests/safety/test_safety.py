@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ from bot.safety import SafetyCache
 from bot.safety.cli import render
 from bot.safety.detector import CARE, URGENT, Concept, Detector, Rule
 from bot.core.problems import Invalid
-from bot.safety.rules import parse, read_file
+from bot.safety.rules import MAX_CONCEPTS, parse, read_file
 from tests.support import events
 from tests.conftest import ROOT, shared_path
 from tests.safety.phrases import CRISIS, EVERYDAY, OTHER_EVERYDAY, OTHER_LANGUAGES
@@ -369,6 +370,15 @@ languages:
     with pytest.raises(Invalid, match="返信の文に番号「119」を書いてください"):
         parse(_SMALL.replace("reply: 119番へ", "reply: すぐに電話"))
 
+
+
+def test_the_concept_limit_holds_and_the_pack_is_within_it():
+    # The limit guards against a runaway file: one concept over it is refused in Japanese, the shipped pack is under it.
+    many = "".join(f"  extra{n}: {{label: 例{n}, words: [例{n}]}}\n" for n in range(MAX_CONCEPTS))
+    with pytest.raises(Invalid, match=f"概念は{MAX_CONCEPTS}個までです"):
+        parse(_SMALL.replace("concepts:\n", "concepts:\n" + many))
+    parse(_SMALL.replace("concepts:\n", "concepts:\n" + "".join(many.splitlines(keepends=True)[1:])))
+    assert len(yaml.safe_load(PACK_RULES.read_text(encoding="utf-8"))["concepts"]) <= MAX_CONCEPTS
 
 @pytest.fixture
 def pack_dir(tmp_path) -> Path:
