@@ -17,12 +17,12 @@ LOOKALIKE_MISFIRED = 0.05
 # Issue 18's bars (>= 95 % caught, every crisis message, <= 5 % misfired) hold on the sets the detector was tuned on.
 # The held halves, never tuned on, are held to what they measured, so that no change makes them worse unnoticed;
 # raise the floors when the detector improves (figures: docs/benchmarks.md).
-# - held: 94.7 % caught (180/190), 24/25 crisis, 1.7 % misfired (2026-12-07, sixth round).
+# - held: 95.3 % caught (181/190), 24/25 crisis, 1.7 % misfired (3/175) after the seventh round (2026-12-07).
 # - held2, the never-tuned half of fresh11 (another author, written blind): 86.5 % caught (147/170), 36/39 crisis,
-#   7.9 % misfired (10/126), measured once on 132eb9d before the seventh round.
+#   7.1 % misfired (9/126) after the seventh round (7.9 % before it).
 # Each bar: (least share caught, most crisis messages missed, most share of look-alikes misfired).
 BARS = {"tune": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED), "dev": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED),
-        "held": (0.94, 1, LOOKALIKE_MISFIRED), "held2": (0.86, 3, 0.072)}
+        "held": (0.95, 1, LOOKALIKE_MISFIRED), "held2": (0.86, 3, 0.072)}
 HALVES = ("tune", "held")
 
 
