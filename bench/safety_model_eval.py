@@ -30,7 +30,6 @@ import json
 import os
 import statistics
 import time
-import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
