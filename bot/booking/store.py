@@ -15,17 +15,16 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, func, select, update
+from flask import current_app
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bot import csvsafe
 from bot.booking import calendar as cal
 from bot.core import audit
 from bot.core.problems import Invalid
 from bot.core.records import ImportReport
-from bot.core.tenancy import current_ref, town_cache
+from bot.core.tenancy import clear_after_commit, current_ref, town_cache
 from bot.core.textrules import has_control
 from bot.extensions import db
 from bot.models import Booking, BookingClosure, BookingFacility, BookingUnit, User, utcnow
@@ -91,21 +90,8 @@ def any_facility() -> bool:
     return value
 
 
-@event.listens_for(Session, "before_flush")
-def _note_facility_change(session: Session, _context, _instances) -> None:
-    if any(isinstance(o, BookingFacility) for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info["facilities_changed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _clear_after_commit(session: Session) -> None:
-    if session.info.pop("facilities_changed", False) and has_app_context():
-        _offered().clear()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop("facilities_changed", None)
+# A committed change to the facilities clears this process's copy at once.
+clear_after_commit(BookingFacility, lambda: _offered().clear())
 
 
 def facility_by_key(key: str) -> BookingFacility | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
 import click
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, has_app_context, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
@@ -553,6 +553,27 @@ def town_lru(kind: str, app: Flask | None = None) -> TownLRU:
     if lru is None:
         lru = app.extensions.setdefault(("town_lru", kind), TownLRU(app.config.get("TOWN_CACHE_TOWNS", 64)))
     return lru
+
+
+def clear_after_commit(model: type, clear: Callable[[], None]) -> None:
+    """Call clear() after every commit in this process that added, changed or deleted a row of model (a per-town
+    cached copy of it is then stale); a rolled-back change clears nothing. Other processes see the change when their
+    copy times out."""
+    flag = f"changed:{model.__name__}"
+
+    @event.listens_for(Session, "before_flush")
+    def _note(session: Session, _context, _instances) -> None:
+        if any(isinstance(o, model) for o in (*session.new, *session.dirty, *session.deleted)):
+            session.info[flag] = True
+
+    @event.listens_for(Session, "after_commit")
+    def _clear(session: Session) -> None:
+        if session.info.pop(flag, False) and has_app_context():
+            clear()
+
+    @event.listens_for(Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(flag, None)
 
 
 def town_caches(kind: str, app: Flask | None = None) -> TownLRU | None:

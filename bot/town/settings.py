@@ -6,12 +6,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import current_app
 
 from bot.core import audit
-from bot.core.tenancy import current_ref, current_town_id, keyed, town_cache
+from bot.core.tenancy import clear_after_commit, current_ref, current_town_id, keyed, town_cache
 from bot.core.labels import field_label
 from bot.extensions import db
 from bot.town.model import Town
@@ -206,18 +204,4 @@ def set_disaster_mode(on: bool, reason: str, actor: str) -> None:
 
 # A committed change to the town's settings clears this process's copy, whoever wrote it (the console,
 # set_disaster_mode's caller, the CLI): the next reply reads the new values.
-@event.listens_for(Session, "before_flush")
-def _note_town_change(session: Session, _context, _instances) -> None:
-    if any(isinstance(o, TownSetting) for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info["town_changed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _clear_after_commit(session: Session) -> None:
-    if session.info.pop("town_changed", False) and has_app_context():
-        _cache().clear()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop("town_changed", None)
+clear_after_commit(TownSetting, lambda: _cache().clear())
