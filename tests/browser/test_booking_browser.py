@@ -19,6 +19,7 @@ from tests.support import events
 from tests.support.console import ADMIN
 from tests.support.linejson import actions
 from tests.support.linesign import body_of, sign
+from tests.support.layout import page_width
 
 PHONE = {"width": 390, "height": 844}
 USER = "U" + "7" * 32
@@ -33,7 +34,7 @@ def _phone(browser):
 
 
 def _fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
 
 
 def _send(base: str, fake_line, event) -> list[dict]:

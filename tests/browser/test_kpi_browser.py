@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from bot.extensions import db
 from bot.models import AuditLog
 from tests.browser.test_console_flows import log_in
+from tests.support.layout import page_width
 
 PHONE = {"width": 390, "height": 844}
 
@@ -19,7 +20,7 @@ def _phone(browser):
 
 
 def _fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing runs off the side
+    assert page_width(page) <= PHONE["width"]  # nothing runs off the side
 
 
 def test_staff_update_one_actual_and_the_board_on_a_phone_shows_it(live_server, loaded_app, browser, shot):

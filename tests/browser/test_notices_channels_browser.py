@@ -9,6 +9,7 @@ from bot.models import Facility
 from tests.support.console import ADMIN, EDITOR
 from tests.browser.test_notices_browser import log_in
 from tests.notices.support import FAST
+from tests.support.layout import page_width
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_compose_for_signage_and_web_then_read_it_on_a_phone(halls, live_server,
     phone.screenshot(path="/tmp/nc_public_notice.png", full_page=True)
     shot(phone, "public-notice-phone")
     # The page fits a phone: nothing wider than the screen.
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
     phone.emulate_media(media="print")
     expect(phone.locator("header.site")).to_be_hidden()
     phone.screenshot(path="/tmp/nc_public_print.png", full_page=True)
