@@ -1,18 +1,25 @@
-"""A learned second opinion beside the safety rules: an experiment (issue 18). Not wired into the webhook.
+"""The learned second opinion beside the safety rules (issue 18): how its settings were chosen, and what it does.
 
-Run ``.venv/bin/python -m bench.safety_model_eval`` (cross-validation on the tuned sets, everyday questions, top
-n-grams, latency) and, once, with the chosen settings, ``... --held`` (adds the totals of held, held2 and fresh12).
+The model itself (features, training, the pack file knowledge/safety-model.yaml) is bot.safety.model; the webhook
+asks it when the rules find nothing. This script cross-validates its settings on the tuned sets and scores it.
 
-The model: a multinomial logistic regression over hashed character 1–N-grams of the detector's ``norm()`` text
+Run ``.venv/bin/python -m bench.safety_model_eval --grid 3`` (cross-validation on the tuned sets, everyday questions,
+top n-grams, latency) and, once, with the chosen settings, ``... --held`` (adds the totals of held, held2 and
+fresh12). Variants for the record: ``--raw`` (weights as trained, not as the file keeps them), ``--prune X``,
+``--min-count N``, ``--faq`` (the pack's FAQ questions as extra none), ``--lemmas`` (Sudachi normalised forms as extra
+features), ``--defer`` (silent where the rules kept a message out by intent).
+
+The model: a multinomial logistic regression over character 1–N-grams of the detector's ``norm()`` text
 (NFKC, hiragana, no punctuation), numpy only. Its classes are *which number to give*: ``119``, ``110``, ``8000``
 (#8000 and 119), ``crisis`` (the crisis lines), ``189``, ``8008`` (#8008 and 110), ``help`` (119/110/#8000, the
 emergency-contacts rule) and ``none``. The combination answers with the rules when they fire; otherwise with the
 model's class when P(urgent) = 1 − P(none) ≥ threshold and that class holds at least ``clear`` of the urgent
 probability (the number to give is clear).
 
-Protocol (docs/benchmarks.md, "Safety detector: a learned second opinion, an experiment"):
+Protocol (docs/benchmarks.md, "Safety detector: a learned second opinion, an experiment" and "…, shipped"):
 
-- Trained and tuned only on the tuned phrasing sets (tune, dev, fresh, fresh2 … fresh11), loaded with
+- Trained and tuned only on the tuned phrasing sets (tune, dev, fresh, fresh2 … fresh11, and probes: the developer's
+  probes of tests/safety/test_probe_kinds.py), loaded with
   ``bench.safety_eval.load``. Settings (n-gram length, threshold, clear) are chosen by leave-one-set-out
   cross-validation on them.
 - held, held2 and fresh12 are only ever scored here, after training on every tuned set, and only their totals
@@ -47,6 +54,7 @@ FOLDS = {  # leave-one-set-out folds; fresh2 … fresh7 are small (a few categor
     "tune": ("tune",), "dev": ("dev",), "fresh": ("fresh",),
     "fresh2-7": ("fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
     "fresh8": ("fresh8",), "fresh9": ("fresh9",), "fresh10": ("fresh10",), "fresh11": ("fresh11",),
+    "probes": ("probes",),  # the developer's own probes (tests/safety/test_probe_kinds.py), tuned material
 }
 # The pack and detector as they were just before a set was opened for tuning (first parent of the round's merge).
 BEFORE_TUNING = {"fresh9": "794ef4e^1", "fresh10": "f7f234c^1", "fresh11": "68a9c8f^1"}
@@ -318,6 +326,21 @@ def final(points: dict[str, tuple[float, float]], n: int, l2: float, held: bool)
             print(f"     misfired by category (rules->combined/total): {', '.join(look)}")
 
 
+def _with_lemmas(plain):
+    """Return grams() plus each Sudachi unit's normalised form, as an experiment (cached per text)."""
+    from functools import lru_cache
+
+    from bot.matching.normalize import nfkc
+    from bot.matching.tokenize import raw_units
+
+    @lru_cache(maxsize=None)
+    def both(text: str, n: int) -> tuple[str, ...]:
+        forms = {"L:" + form for _, form, _ in raw_units(nfkc(text).lower())}
+        return tuple(plain(text, n)) + tuple(sorted(forms))
+
+    return lambda text, n: list(both(text, n))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--held", action="store_true", help="also score held, held2 and fresh12 (totals only)")
@@ -329,8 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prune", type=float, default=sm.SETTINGS["prune"], help="drop weights below this")
     parser.add_argument("--min-count", type=int, default=sm.SETTINGS["min_count"],
                         help="keep the n-grams found in at least this many training texts")
+    parser.add_argument("--lemmas", action="store_true",
+                        help="experiment: add Sudachi normalised forms (L:<form>) to the n-grams (not shipped)")
     parser.add_argument("--grid", default="3,4", help="n-gram lengths to cross-validate (comma-separated)")
     args = parser.parse_args(argv)
+    if args.lemmas:
+        sm.grams = _with_lemmas(sm.grams)
     OPTIONS.update(compact=not args.raw, faq=args.faq, defer=args.defer, prune=args.prune,
                    min_count=args.min_count)
     n, thr, clear, l2 = CHOSEN["n"], CHOSEN["threshold"], CHOSEN["clear"], CHOSEN["l2"]

@@ -41,7 +41,7 @@ CLASS_OF_CATEGORY = {
 # The sets trained on by default: every set that has been opened for tuning. A new blind set is never added here
 # by itself; it joins (with --sets) only once it has been measured and opened for tuning.
 TUNED_SETS = ("tune", "dev", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
-              "fresh9", "fresh10", "fresh11")
+              "fresh9", "fresh10", "fresh11", "probes")
 # Never training data: the honest, never-tuned measurements.
 NEVER_TRAIN = frozenset({"held", "held2", "fresh12", "fresh13"})
 # Chosen by leave-one-set-out cross-validation on the tuned sets (bench/safety_model_eval.py, docs/benchmarks.md).

@@ -210,3 +210,12 @@ def test_explain_prints_the_models_view(runner):
     assert "ルールが答えるので、学習モデルは使いません" in out
     out = runner.invoke(args=["safety", "explain", "給食費ってタダになるの？"]).output
     assert "学習モデルも答えません" in out and "結果：緊急ではありません。ふだんの答え（FAQ）を探します。" in out
+
+
+def test_the_probes_set_is_the_developers_probes():
+    # *.probes.yaml holds tests/safety/test_probe_kinds.py's probes as a tuned set for training; kept in step.
+    from tests.safety.test_probe_kinds import LOOK_ALIKES, URGENT
+
+    examples, _ = learned.read_phrasings(PHRASINGS, ["probes"])
+    assert sorted(e.text for e in examples if e.label == "none") == sorted(t for _, _, t in LOOK_ALIKES)
+    assert sorted(e.text for e in examples if e.label != "none") == sorted(t for _, _, t, _ in URGENT)
