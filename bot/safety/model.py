@@ -55,8 +55,9 @@ SETTINGS = {"n": 3, "threshold": 0.9, "clear": 0.5, "l2": 1e-4, "epochs": 300, "
 CV = {
     "command": ".venv/bin/python -m bench.safety_model_eval --grid 3",
     "before_round_rules_alone": {"urgent": "555/635", "crisis": "120/135", "misfired": "7/482"},
-    "before_round_rules_and_model": {"urgent": "572/635", "crisis": "125/135", "misfired": "7/482"},
-    "model_alone_out_of_fold": {"urgent_right": "902/1713", "misfired": "1/1267"},
+    "before_round_rules_and_model": {"urgent": "577/635", "crisis": "126/135", "misfired": "7/482"},
+    "model_alone_out_of_fold": {"urgent_right": "886/1797", "misfired": "2/1347"},
+    "probes_fold_misfired": "2/80",
 }
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
