@@ -44,6 +44,8 @@ def render_model(detector: Detector, model: learned.LearnedModel | None, message
         lines.append("  判定を押した文字の並び：" + "、".join(f"「{g}」{w:+.2f}" for g, w in push))
     if detector.match(message):
         lines.append("  → ルールが答えるので、学習モデルは使いません")
+    elif len(message) > learned.MAX_CHARS:
+        lines.append(f"  → {learned.MAX_CHARS}文字を超えるメッセージは学習モデルでは判定しません（ルールだけで判定します）")
     elif learned.second_opinion(detector, model, message):
         why = "ルールは意図（制度の質問・過去のこと・仮定など）で緊急ではないと判断しましたが" \
             if detector.explain(message).held_back else "ルールは何も見つけませんでしたが"

@@ -136,6 +136,33 @@ def grams(text: str, n: int) -> list[str]:
     return list(dict.fromkeys(t[i:i + k] for k in range(1, n + 1) for i in range(len(t) - k + 1)))
 
 
+# The model judges messages up to this long. The longest phrasing it learnt from has 220 characters: beyond, it has
+# no evidence (a long message is diluted by its many everyday n-grams), and the rules read long messages sentence by
+# sentence. It also bounds the model's cost on the rare long messages.
+MAX_CHARS = 250
+SHORT_TEXT = 40  # characters: up to this, a message's n-grams are looked up in the dict; beyond, with numpy
+_SHIFT = 21  # a code point fits in 21 bits; +1 so that 0 means "no character"
+
+
+def _key(gram: str) -> int:
+    """Return an n-gram (n ≤ 3) as one int64: its code points + 1, 21 bits each, first character highest."""
+    key = 0
+    for i, ch in enumerate(gram):
+        key |= (ord(ch) + 1) << (_SHIFT * (2 - i))
+    return key
+
+
+def gram_keys(text: str, n: int) -> np.ndarray:
+    """Return the distinct 1…n-grams of norm(text) (n ≤ 3) as sorted int64 keys: the same n-grams as grams()."""
+    c = np.frombuffer(("^" + norm(text) + "$").encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+    parts = [c << (2 * _SHIFT)]
+    if n >= 2:
+        parts.append((c[:-1] << (2 * _SHIFT)) | (c[1:] << _SHIFT))
+    if n >= 3:
+        parts.append((c[:-2] << (2 * _SHIFT)) | (c[1:-1] << _SHIFT) | c[2:])
+    return np.unique(np.concatenate(parts))
+
+
 def _matrix(texts: Sequence[str], n: int, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return rows (one per n-gram found), indices into vocab, values (1/sqrt(distinct n-grams of the text))."""
     rows, indices, values = [], [], []
@@ -250,20 +277,42 @@ class LearnedModel:
     meta: dict[str, Any]
     defer: bool = False  # True: silent too when a rule's words were there but an intent kept it out
 
-    def proba(self, text: str) -> np.ndarray:
+    def __post_init__(self) -> None:
+        # The n-grams as sorted int64 keys (gram_keys), so that a message's n-grams are found with one
+        # np.unique and one np.searchsorted instead of a Python loop over every slice of its text.
+        keys = np.array([_key(g) for g in self.vocab], dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._rows = np.array(list(self.vocab.values()), dtype=np.int64)[order]
+
+    def proba(self, text: str) -> list[float]:
         """Return P(class) for one message."""
-        gs = grams(text, self.n)
-        idx = [i for i in map(self.vocab.get, gs) if i is not None]
-        s = self.W[idx].sum(axis=0) * (1.0 / math.sqrt(max(len(gs), 1))) + self.b if idx else self.b
-        e = np.exp(s - s.max())
-        return e / e.sum()
+        if len(text) <= SHORT_TEXT:
+            # A short message (most of them): a few dozen n-grams, found faster by the dict than by numpy.
+            t = "^" + norm(text) + "$"
+            gs = set(t)
+            for k in range(2, self.n + 1):
+                gs.update([t[i:i + k] for i in range(len(t) - k + 1)])
+            idx = sorted(i for i in map(self.vocab.get, gs) if i is not None)  # one order: the same sum always
+            count = len(gs)
+        else:
+            q = gram_keys(text, self.n)
+            pos = np.searchsorted(self._keys, q)
+            pos[pos == len(self._keys)] = 0
+            idx = self._rows[pos[self._keys[pos] == q]] if len(self._keys) else pos[:0]
+            count = len(q)
+        s = (np.add.reduce(self.W[idx], axis=0) * (1.0 / math.sqrt(max(count, 1))) + self.b).tolist()
+        top = max(s)
+        e = [math.exp(x - top) for x in s]
+        total = sum(e)
+        return [x / total for x in e]
 
     def opinion(self, text: str) -> Opinion:
         """Return P(urgent), the most likely urgent class and whether the model would answer."""
         p = self.proba(text)
-        urgent = float(1.0 - p[0])
-        top = int(np.argmax(p[1:])) + 1
-        share = float(p[top] / urgent) if urgent > 0 else 0.0
+        urgent = 1.0 - p[0]
+        top = max(range(1, len(p)), key=p.__getitem__)
+        share = p[top] / urgent if urgent > 0 else 0.0
         label = self.classes[top]
         return Opinion(urgent, label, share, urgent >= self.threshold and share >= self.clear, self.rules[label])
 
@@ -372,8 +421,8 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
         elif known is not None and slug not in known:
             problems.append(_problem("classes", f"{name} のルール「{slug}」が safety.yaml にありません"))
     n, threshold, clear = raw.get("ngrams"), raw.get("threshold"), raw.get("clear")
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 6:
-        problems.append(_problem("ngrams", "ngrams は 1〜6 の整数にしてください"))
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 3:
+        problems.append(_problem("ngrams", "ngrams は 1〜3 の整数にしてください"))
     for key, value in (("threshold", threshold), ("clear", clear)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
             problems.append(_problem(key, f"{key} は 0 より大きく 1 より小さい数にしてください"))
@@ -411,6 +460,9 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
                 vocab = {row[0]: i for i, row in enumerate(rows)}
                 if len(vocab) != len(rows):
                     problems.append(_problem("weights", "同じ文字の並びが2回あります"))
+                longest = max(map(len, vocab), default=0)
+                if longest > (n if isinstance(n, int) and 1 <= n <= 3 else 3) or min(map(len, vocab), default=1) < 1:
+                    problems.append(_problem("weights", "文字の並びが ngrams より長いか、空です"))
             except (TypeError, ValueError):
                 problems.append(_problem("weights", f"重みは数にしてください（各行 {k} 個）"))
     if problems:
@@ -467,7 +519,7 @@ def second_opinion(detector: Any, model: LearnedModel | None, text: str) -> tupl
 
     defer is off by default: in cross-validation it cost 3 of 635 urgent catches and spared no misfire
     (docs/benchmarks.md); a town can turn it on in the file."""
-    if model is None or not text.strip():
+    if model is None or not text.strip() or len(text) > MAX_CHARS:
         return ()
     op = model.opinion(text)
     if not op.answers:

@@ -219,3 +219,20 @@ def test_the_probes_set_is_the_developers_probes():
     examples, _ = learned.read_phrasings(PHRASINGS, ["probes"])
     assert sorted(e.text for e in examples if e.label == "none") == sorted(t for _, _, t in LOOK_ALIKES)
     assert sorted(e.text for e in examples if e.label != "none") == sorted(t for _, _, t, _ in URGENT)
+
+
+def test_the_fast_path_gives_what_the_training_code_gives(model):
+    # One message at a time (dict for short ones, int64 keys and numpy for long ones) = the batched training code.
+    texts = ["火事だ", "給食費ってタダになるの？", "ｶｼﾞ!!", "Socorro", "", "子どもの医療費の助成について、" * 30,
+             "じいちゃんが風呂で沈んでた、" * 4]
+    batch = learned.proba_many(model.vocab, model.W, model.b, texts, model.n)
+    for text, expected in zip(texts, batch):
+        assert len(learned.gram_keys(text, model.n)) == len(learned.grams(text, model.n))
+        assert max(abs(a - b) for a, b in zip(model.proba(text), expected)) < 1e-9, text
+
+
+def test_a_message_longer_than_anything_the_model_learnt_from_is_left_to_the_rules(detector, model):
+    text = "屋根から落ちた"
+    assert learned.second_opinion(detector, model, text)
+    padded = text + "　" * (learned.MAX_CHARS - len(text) + 1)
+    assert len(padded.strip()) == len(text) and learned.second_opinion(detector, model, padded) == ()
