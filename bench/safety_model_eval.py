@@ -87,17 +87,18 @@ class Model:
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "Model":
         vocab, W, b = sm.fit(texts, labels, self.n, self.l2, sm.SETTINGS["epochs"], sm.SETTINGS["lr"],
-                             OPTIONS["min_count"])
+                             OPTIONS["min_count"], OPTIONS["lemmas"])
         if self.compact:
             vocab, W, b = sm.compact(vocab, W, b, OPTIONS["prune"], sm.SETTINGS["decimals"])
         self.vocab, self.W, self.b = {g: i for i, g in enumerate(vocab)}, W, b
         return self
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
-        return sm.proba_many(self.vocab, self.W, self.b, texts, self.n)
+        return sm.proba_many(self.vocab, self.W, self.b, texts, self.n, OPTIONS["lemmas"])
 
     def learned(self, threshold: float, clear: float) -> sm.LearnedModel:
-        return sm.LearnedModel(CLASSES, dict(RULE_OF_GROUP), self.n, threshold, clear, self.vocab, self.W, self.b, {})
+        return sm.LearnedModel(CLASSES, dict(RULE_OF_GROUP), self.n, threshold, clear, self.vocab, self.W, self.b, {},
+                               OPTIONS["defer"], OPTIONS["lemmas"])
 
     def top_grams(self, k: int = 12) -> dict[str, list[str]]:
         return sm.top_grams(list(self.vocab), self.W, k)
@@ -204,8 +205,9 @@ def load_sets(names: Sequence[str]) -> list[ev.Case]:
 
 # -- the runs ---------------------------------------------------------------------------------------------------
 
+# Set from the command line; the defaults are what the pack file keeps (bot.safety.model.SETTINGS).
 OPTIONS = {"compact": True, "faq": False, "defer": sm.SETTINGS["defer"], "prune": sm.SETTINGS["prune"],
-           "min_count": sm.SETTINGS["min_count"]}  # set from the command line: what the pack file keeps; FAQ questions
+           "min_count": sm.SETTINGS["min_count"], "lemmas": sm.SETTINGS["lemmas"]}
 
 
 def train_model(n: int, l2: float, train: Sequence[ev.Case]) -> Model:
@@ -326,21 +328,6 @@ def final(points: dict[str, tuple[float, float]], n: int, l2: float, held: bool)
             print(f"     misfired by category (rules->combined/total): {', '.join(look)}")
 
 
-def _with_lemmas(plain):
-    """Return grams() plus each Sudachi unit's normalised form, as an experiment (cached per text)."""
-    from functools import lru_cache
-
-    from bot.matching.normalize import nfkc
-    from bot.matching.tokenize import raw_units
-
-    @lru_cache(maxsize=None)
-    def both(text: str, n: int) -> tuple[str, ...]:
-        forms = {"L:" + form for _, form, _ in raw_units(nfkc(text).lower())}
-        return tuple(plain(text, n)) + tuple(sorted(forms))
-
-    return lambda text, n: list(both(text, n))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--held", action="store_true", help="also score held, held2 and fresh12 (totals only)")
@@ -352,13 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prune", type=float, default=sm.SETTINGS["prune"], help="drop weights below this")
     parser.add_argument("--min-count", type=int, default=sm.SETTINGS["min_count"],
                         help="keep the n-grams found in at least this many training texts")
-    parser.add_argument("--lemmas", action="store_true",
-                        help="experiment: add Sudachi normalised forms (L:<form>) to the n-grams (not shipped)")
+    parser.add_argument("--lemmas", action=argparse.BooleanOptionalAction, default=sm.SETTINGS["lemmas"],
+                        help="Sudachi normalised forms (L:<form>) beside the character n-grams")
     parser.add_argument("--grid", default="3,4", help="n-gram lengths to cross-validate (comma-separated)")
     args = parser.parse_args(argv)
-    if args.lemmas:
-        sm.grams = _with_lemmas(sm.grams)
-    OPTIONS.update(compact=not args.raw, faq=args.faq, defer=args.defer, prune=args.prune,
+    OPTIONS.update(compact=not args.raw, faq=args.faq, defer=args.defer, prune=args.prune, lemmas=args.lemmas,
                    min_count=args.min_count)
     n, thr, clear, l2 = CHOSEN["n"], CHOSEN["threshold"], CHOSEN["clear"], CHOSEN["l2"]
     if not args.no_cv:

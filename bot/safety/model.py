@@ -24,9 +24,12 @@ import numpy as np
 import yaml
 
 from bot.core.problems import Invalid, Problem
+from bot.matching.normalize import nfkc
+from bot.matching.tokenize import raw_units
 from bot.safety.detector import norm
 
 MODEL_FILE = "safety-model.yaml"
+LEMMA = "L:"  # the prefix of a Sudachi normalised-form feature
 MAX_MODEL_BYTES = 3 * 1024 * 1024
 FORMAT = 1
 CLASSES = ("none", "119", "110", "8000", "crisis", "189", "8008", "help")
@@ -47,7 +50,7 @@ NEVER_TRAIN = frozenset({"held", "held2", "fresh12", "fresh13"})
 # Chosen by leave-one-set-out cross-validation on the tuned sets (bench/safety_model_eval.py, docs/benchmarks.md).
 SETTINGS = {"n": 3, "threshold": 0.9, "clear": 0.5, "l2": 1e-4, "epochs": 300, "lr": 0.05, "prune": 0.01,
             "decimals": 3, "min_count": 1,
-            "defer": False}
+            "defer": False, "lemmas": True}
 
 # What leave-one-set-out cross-validation on the tuned sets measured for SETTINGS (bench/safety_model_eval.py), kept
 # in the file's meta for review. "before_round": fresh9, fresh10 and fresh11 scored with the pack and detector of just
@@ -55,8 +58,8 @@ SETTINGS = {"n": 3, "threshold": 0.9, "clear": 0.5, "l2": 1e-4, "epochs": 300, "
 CV = {
     "command": ".venv/bin/python -m bench.safety_model_eval --grid 3",
     "before_round_rules_alone": {"urgent": "555/635", "crisis": "120/135", "misfired": "7/482"},
-    "before_round_rules_and_model": {"urgent": "577/635", "crisis": "126/135", "misfired": "7/482"},
-    "model_alone_out_of_fold": {"urgent_right": "886/1797", "misfired": "2/1347"},
+    "before_round_rules_and_model": {"urgent": "586/635", "crisis": "128/135", "misfired": "7/482"},
+    "model_alone_out_of_fold": {"urgent_right": "979/1797", "misfired": "2/1347"},
     "probes_fold_misfired": "2/80",
 }
 
@@ -130,10 +133,18 @@ def read_phrasings(directory: str | Path, sets: Sequence[str]) -> tuple[list[Exa
 
 # -- features ---------------------------------------------------------------------------------------------------
 
-def grams(text: str, n: int) -> list[str]:
-    """Return the distinct character 1…n-grams of norm(text), ^ and $ marking the message's ends, in order."""
+def grams(text: str, n: int, lemmas: bool = False) -> list[str]:
+    """Return the distinct character 1…n-grams of norm(text), ^ and $ marking the message's ends, in order; with
+    lemmas, also each Sudachi unit's normalised form as "L:<form>" (倒れとる and たおれて both give L:倒れる)."""
     t = "^" + norm(text) + "$"
-    return list(dict.fromkeys(t[i:i + k] for k in range(1, n + 1) for i in range(len(t) - k + 1)))
+    out = list(dict.fromkeys(t[i:i + k] for k in range(1, n + 1) for i in range(len(t) - k + 1)))
+    return out + lemma_features(text) if lemmas else out
+
+
+def lemma_features(text: str) -> list[str]:
+    """Return the distinct Sudachi normalised forms of a message as "L:<form>", sorted (norm() drops ':', so no
+    character n-gram looks like one)."""
+    return sorted({LEMMA + form for _, form, _ in raw_units(nfkc(text).lower())})
 
 
 # The model judges messages up to this long. The longest phrasing it learnt from has 220 characters: beyond, it has
@@ -163,11 +174,12 @@ def gram_keys(text: str, n: int) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-def _matrix(texts: Sequence[str], n: int, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _matrix(texts: Sequence[str], n: int, vocab: dict[str, int], lemmas: bool = False
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return rows (one per n-gram found), indices into vocab, values (1/sqrt(distinct n-grams of the text))."""
     rows, indices, values = [], [], []
     for r, text in enumerate(texts):
-        gs = grams(text, n)
+        gs = grams(text, n, lemmas)
         idx = sorted(vocab[g] for g in gs if g in vocab)
         rows.extend([r] * len(idx))
         indices.extend(idx)
@@ -191,15 +203,15 @@ def _softmax(S: np.ndarray) -> np.ndarray:
 
 
 def fit(texts: Sequence[str], labels: Sequence[str], n: int = 3, l2: float = 1e-4, epochs: int = 300,
-        lr: float = 0.05, min_count: int = 1) -> tuple[list[str], np.ndarray, np.ndarray]:
+        lr: float = 0.05, min_count: int = 1, lemmas: bool = False) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Return (vocabulary, W, b): softmax regression, full-batch Adam with L2, over the n-grams found in at least
     min_count training texts; deterministic for the same input."""
     seen: dict[str, int] = {}
     for text in texts:
-        for g in grams(text, n):
+        for g in grams(text, n, lemmas):
             seen[g] = seen.get(g, 0) + 1
     vocab = {g: i for i, g in enumerate(g for g, c in seen.items() if c >= min_count)}
-    X = _matrix(texts, n, vocab)
+    X = _matrix(texts, n, vocab, lemmas)
     rows, local, values = X
     m, k = len(texts), len(CLASSES)
     Y = np.eye(k)[np.array([CLASSES.index(label) for label in labels], dtype=np.int64)]
@@ -235,9 +247,10 @@ def compact(vocab: Sequence[str], W: np.ndarray, b: np.ndarray, prune: float, de
     return [vocab[i] for i in order], W[order] + 0.0, b + 0.0  # + 0.0: no -0.0 in the file
 
 
-def proba_many(vocab: dict[str, int], W: np.ndarray, b: np.ndarray, texts: Sequence[str], n: int) -> np.ndarray:
+def proba_many(vocab: dict[str, int], W: np.ndarray, b: np.ndarray, texts: Sequence[str], n: int,
+               lemmas: bool = False) -> np.ndarray:
     """Return P(class) for many messages at once (training and cross-validation)."""
-    return _softmax(_scores(W, b, _matrix(texts, n, vocab), len(texts)))
+    return _softmax(_scores(W, b, _matrix(texts, n, vocab, lemmas), len(texts)))
 
 
 def pack_questions(directory: str | Path) -> list[str]:
@@ -276,14 +289,16 @@ class LearnedModel:
     b: np.ndarray
     meta: dict[str, Any]
     defer: bool = False  # True: silent too when a rule's words were there but an intent kept it out
+    lemmas: bool = False  # Sudachi normalised forms ("L:<form>") beside the character n-grams
 
     def __post_init__(self) -> None:
         # The n-grams as sorted int64 keys (gram_keys), so that a message's n-grams are found with one
         # np.unique and one np.searchsorted instead of a Python loop over every slice of its text.
-        keys = np.array([_key(g) for g in self.vocab], dtype=np.int64)
+        chars = [(g, i) for g, i in self.vocab.items() if not g.startswith(LEMMA)]
+        keys = np.array([_key(g) for g, _ in chars], dtype=np.int64)
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
-        self._rows = np.array(list(self.vocab.values()), dtype=np.int64)[order]
+        self._rows = np.array([i for _, i in chars], dtype=np.int64)[order]
 
     def proba(self, text: str) -> list[float]:
         """Return P(class) for one message."""
@@ -293,6 +308,8 @@ class LearnedModel:
             gs = set(t)
             for k in range(2, self.n + 1):
                 gs.update([t[i:i + k] for i in range(len(t) - k + 1)])
+            if self.lemmas:
+                gs.update(lemma_features(text))
             idx = sorted(i for i in map(self.vocab.get, gs) if i is not None)  # one order: the same sum always
             count = len(gs)
         else:
@@ -301,6 +318,11 @@ class LearnedModel:
             pos[pos == len(self._keys)] = 0
             idx = self._rows[pos[self._keys[pos] == q]] if len(self._keys) else pos[:0]
             count = len(q)
+            if self.lemmas:
+                forms = lemma_features(text)
+                idx = np.concatenate([idx, np.array([i for i in map(self.vocab.get, forms) if i is not None],
+                                                    dtype=np.int64)])
+                count += len(forms)
         s = (np.add.reduce(self.W[idx], axis=0) * (1.0 / math.sqrt(max(count, 1))) + self.b).tolist()
         top = max(s)
         e = [math.exp(x - top) for x in s]
@@ -318,7 +340,7 @@ class LearnedModel:
 
     def contributions(self, text: str, k: int = 8) -> list[tuple[str, float]]:
         """Return the n-grams of one message that push most towards its most likely urgent class over none."""
-        gs = grams(text, self.n)
+        gs = grams(text, self.n, self.lemmas)
         c = self.classes.index(self.opinion(text).label)
         scale = 1.0 / math.sqrt(max(len(gs), 1))
         push = [(g, float((self.W[self.vocab[g], c] - self.W[self.vocab[g], 0]) * scale)) for g in gs
@@ -375,6 +397,8 @@ def dump(vocab: Sequence[str], W: np.ndarray, b: np.ndarray, meta: dict[str, Any
     lines += [f"  {q(c)}: {q(RULE_OF_CLASS.get(c, ''))}" if c != "none" else '  "none": ""' for c in CLASSES]
     lines += [f"ngrams: {settings['n']}", f"threshold: {_num(settings['threshold'])}",
               f"clear: {_num(settings['clear'])}",
+              f"lemmas: {'true' if settings['lemmas'] else 'false'}  # true: 文字の並びに加えて、Sudachi の基本形"
+              "（L:倒れる など）も使います",
               f"defer_to_intent: {'true' if settings['defer'] else 'false'}  # true: ルールが意図（制度の質問・過去・仮定）で"
               "緊急ではないと判断したメッセージには、学習モデルも答えません", "meta:"]
     for key, value in meta.items():
@@ -426,6 +450,9 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
     for key, value in (("threshold", threshold), ("clear", clear)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
             problems.append(_problem(key, f"{key} は 0 より大きく 1 より小さい数にしてください"))
+    lemmas = raw.get("lemmas", False)
+    if not isinstance(lemmas, bool):
+        problems.append(_problem("lemmas", "lemmas は true か false にしてください"))
     defer = raw.get("defer_to_intent", False)
     if not isinstance(defer, bool):
         problems.append(_problem("defer_to_intent", "defer_to_intent は true か false にしてください"))
@@ -460,7 +487,8 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
                 vocab = {row[0]: i for i, row in enumerate(rows)}
                 if len(vocab) != len(rows):
                     problems.append(_problem("weights", "同じ文字の並びが2回あります"))
-                longest = max(map(len, vocab), default=0)
+                chars = [g for g in vocab if not g.startswith(LEMMA)]
+                longest = max(map(len, chars), default=0)
                 if longest > (n if isinstance(n, int) and 1 <= n <= 3 else 3) or min(map(len, vocab), default=1) < 1:
                     problems.append(_problem("weights", "文字の並びが ngrams より長いか、空です"))
             except (TypeError, ValueError):
@@ -469,7 +497,7 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
         raise Invalid(problems)
     meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
     return LearnedModel(tuple(classes), {c: s for c, s in classes.items() if c != "none"}, n, float(threshold),
-                        float(clear), vocab, W, b, meta, bool(defer))
+                        float(clear), vocab, W, b, meta, bool(defer), bool(lemmas))
 
 
 def read_file(path: str | Path, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
@@ -495,7 +523,7 @@ def train(directory: str | Path, sets: Sequence[str] = TUNED_SETS, extra_none: S
     examples, files = read_phrasings(directory, sets)
     texts = [e.text for e in examples] + list(extra_none)
     labels = [e.label for e in examples] + ["none"] * len(extra_none)
-    vocab, W, b = fit(texts, labels, s["n"], s["l2"], s["epochs"], s["lr"], s["min_count"])
+    vocab, W, b = fit(texts, labels, s["n"], s["l2"], s["epochs"], s["lr"], s["min_count"], s["lemmas"])
     vocab, W, b = compact(vocab, W, b, s["prune"], s["decimals"])
     counts = {c: labels.count(c) for c in CLASSES}
     meta = {

@@ -225,7 +225,7 @@ def test_the_fast_path_gives_what_the_training_code_gives(model):
     # One message at a time (dict for short ones, int64 keys and numpy for long ones) = the batched training code.
     texts = ["火事だ", "給食費ってタダになるの？", "ｶｼﾞ!!", "Socorro", "", "子どもの医療費の助成について、" * 30,
              "じいちゃんが風呂で沈んでた、" * 4]
-    batch = learned.proba_many(model.vocab, model.W, model.b, texts, model.n)
+    batch = learned.proba_many(model.vocab, model.W, model.b, texts, model.n, model.lemmas)
     for text, expected in zip(texts, batch):
         assert len(learned.gram_keys(text, model.n)) == len(learned.grams(text, model.n))
         assert max(abs(a - b) for a, b in zip(model.proba(text), expected)) < 1e-9, text
