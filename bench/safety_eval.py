@@ -1,7 +1,7 @@
 """Run the safety phrasings (tests/safety/phrasings/) against the webhook, black-box, and score the replies.
 
 Run ``python -m bench.safety_eval --half tune|held|held2|both|dev|fresh|fresh2|…|fresh11 [--failures] [--category NAME]``
-(``--failures`` prints nothing of the held halves, held and held2).
+(``--failures`` prints nothing of the sets never tuned on: held, held2, fresh12 and fresh13).
 
 The app is built on a temporary SQLite file with the bundled knowledge pack and a fake LINE API
 (tests/support/fakeline.py). Each phrasing is posted as a signed webhook text event from its own resident, and the
@@ -98,7 +98,7 @@ def _expectation(spec: dict) -> frozenset[str]:
 
 
 # The halves nobody tunes on: their misses are never printed, so that nobody tunes on them by accident.
-HELD = frozenset({"held", "held2"})
+HELD = frozenset({"held", "held2", "fresh12", "fresh13"})  # never tuned on: --failures prints none of them
 
 
 def halves_on_disk(directory: Path = PHRASINGS) -> tuple[str, ...]:

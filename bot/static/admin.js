@@ -47,11 +47,19 @@
         .then(function (res) { if (res) { showMessages(target, [res.message]); target.setAttribute("data-fresh", "1"); } })
         .catch(function () { /* keep the last preview; saving still works */ });
     };
-    form.addEventListener("input", function () {
+    var schedule = function () {
       target.removeAttribute("data-fresh");
       clearTimeout(timer);
       timer = setTimeout(refresh, 300);
+    };
+    form.addEventListener("input", schedule);
+    // A clerk (or a slow network) can type before this script has run: those keystrokes raised no event
+    // we heard, so compare each field with what the server sent and catch up at once.
+    var edited = fields.some(function (name) {
+      var input = form.elements[name];
+      return input && input.value !== input.defaultValue;
     });
+    if (edited) schedule();
   }
 
   // Forms that change something irreversible-looking ask first.

@@ -88,4 +88,13 @@
   form.addEventListener("change", function () { update(false); });
   var initial = layouts[value("layout")];
   if (initial) { showFields(initial); }
+  // Typing done before this script ran raised no event we heard: catch up with it at once.
+  var changed = Array.prototype.some.call(form.elements, function (el) {
+    if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+    if (el.options) {
+      return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return "defaultValue" in el && el.value !== el.defaultValue;
+  });
+  if (changed) { update(true); }
 })();

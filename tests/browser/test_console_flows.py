@@ -67,6 +67,28 @@ def test_log_in_edit_an_answer_and_see_it_in_the_simulator(live_server, page, sh
     assert page.alerts == []
 
 
+def test_the_preview_catches_up_with_typing_done_before_the_script_ran(live_server, page):
+    """On a slow page the clerk can type before admin.js has run; the preview must still show that text."""
+    log_in(page, live_server)
+    open_entry(page, live_server)
+    edit_url = page.url
+    held = []
+    page.route("**/static/admin.js*", lambda route: held.append(route))
+    page.goto(edit_url, wait_until="commit")
+    answer = page.get_by_label("回答", exact=True)
+    expect(answer).to_be_editable()
+    for _ in range(100):  # the parser asks for admin.js when it reaches the script tag, after the form
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "admin.js was never requested"
+    answer.fill("スクリプトより先に入力しました。")
+    assert page.locator("#preview[data-fresh]").count() == 0
+    held[0].continue_()
+    expect(page.locator("#preview .bubble")).to_contain_text("スクリプトより先に入力しました。")
+    expect(page.locator("#preview")).to_have_attribute("data-fresh", "1")
+
+
 def test_fallback_question_from_the_inbox_is_answered_after_adding_it(live_server, page, shot):
     reply = ask_simulator(page, live_server, UNKNOWN)
     expect(page.locator("#log")).to_have_attribute("data-outcome", "fallback")

@@ -38,6 +38,22 @@ def test_editing_a_label_updates_the_preview(live_server, page, shot):
     assert page.alerts == []
 
 
+def test_a_label_typed_before_the_script_ran_still_redraws_the_preview(live_server, page):
+    log_in(page, live_server, EDITOR)
+    held = []
+    page.route("**/static/richmenu.js*", lambda route: held.append(route))
+    page.goto(f"{live_server}/admin/richmenu", wait_until="commit")
+    expect(page.locator("#t1_label")).to_be_editable()
+    for _ in range(100):  # the parser asks for richmenu.js after the form
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "richmenu.js was never requested"
+    page.fill("#t1_label", "先に入力")
+    with page.expect_response(lambda r: "/admin/richmenu/preview.png" in r.url and "%E5%85%88%E3%81%AB" in r.url):
+        held[0].continue_()
+
+
 def test_saving_from_the_browser(live_server, page):
     log_in(page, live_server, EDITOR)
     page.goto(f"{live_server}/admin/richmenu?mode=disaster")

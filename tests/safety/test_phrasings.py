@@ -88,7 +88,7 @@ def test_the_dev_set_is_separate_from_both_halves_and_written_once():
     assert all(c.lookalike for c in dev if c.category.startswith("lookalike-"))
 
 
-FRESH = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12")
+FRESH = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13")
 
 
 def test_the_fresh_sets_are_separate_from_every_other_set():
