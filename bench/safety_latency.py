@@ -93,7 +93,8 @@ def main() -> None:
     model_path = ROOT / "knowledge" / learned.MODEL_FILE
     started = time.perf_counter()
     model = learned.read_file(model_path, [r.slug for r in detector.rules]) if model_path.is_file() else None
-    print(f"learned model: {f'{len(model.vocab)} n-grams, loaded in {time.perf_counter() - started:.2f} s' if model else 'none'}")
+    loaded = f"{len(model.vocab)} features, loaded in {time.perf_counter() - started:.2f} s" if model else "none"
+    print(f"learned model: {loaded}")
     kinds = mix()
     calls = [(kind, text) for kind, texts in kinds.items() for text in texts]
     times: dict[str, list[float]] = {kind: [] for kind in kinds}

@@ -347,7 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    min_count=args.min_count)
     n, thr, clear, l2 = CHOSEN["n"], CHOSEN["threshold"], CHOSEN["clear"], CHOSEN["l2"]
     if not args.no_cv:
-        cv = cross_validate(tuple(int(x) for x in args.grid.split(",")), (0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (0.5, 0.7), l2)
+        ns = tuple(int(x) for x in args.grid.split(","))
+        cv = cross_validate(ns, (0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (0.5, 0.7), l2)
         per_fold(cv, n, thr, clear)
     final({"chosen": (thr, clear), "looser": (LOOSER["threshold"], LOOSER["clear"])}, n, l2, args.held)
     return 0

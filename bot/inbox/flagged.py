@@ -67,8 +67,8 @@ class Flagged:
 
     @property
     def reply_note(self) -> str:
-        """Return what the bot told the resident, for staff: 「119番・110番をご案内済み」, and 「自動判定（学習モデル）」
-        when the learned model, not a rule, chose the reply."""
+        """Return what the bot told the resident, for staff: 「119番・110番をご案内済み」, and
+        「自動判定（学習モデル）」 when the learned model, not a rule, chose the reply."""
         numbers = [f"{n}番" if n.isdigit() and len(n) == 3 else n for n in self.numbers]
         note = f"{'・'.join(numbers)}をご案内済み" if numbers else "緊急の案内を返信済み"
         if self.learned:
