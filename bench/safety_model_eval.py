@@ -1,18 +1,25 @@
-"""A learned second opinion beside the safety rules: an experiment (issue 18). Not wired into the webhook.
+"""The learned second opinion beside the safety rules (issue 18): how its settings were chosen, and what it does.
 
-Run ``.venv/bin/python -m bench.safety_model_eval`` (cross-validation on the tuned sets, everyday questions, top
-n-grams, latency) and, once, with the chosen settings, ``... --held`` (adds the totals of held, held2 and fresh12).
+The model itself (features, training, the pack file knowledge/safety-model.yaml) is bot.safety.model; the webhook
+asks it when the rules find nothing. This script cross-validates its settings on the tuned sets and scores it.
 
-The model: a multinomial logistic regression over hashed character 1–N-grams of the detector's ``norm()`` text
+Run ``.venv/bin/python -m bench.safety_model_eval --grid 3`` (cross-validation on the tuned sets, everyday questions,
+top n-grams, latency) and, once, with the chosen settings, ``... --held`` (adds the totals of held, held2 and
+fresh12). Variants for the record: ``--raw`` (weights as trained, not as the file keeps them), ``--prune X``,
+``--min-count N``, ``--faq`` (the pack's FAQ questions as extra none), ``--lemmas`` (Sudachi normalised forms as extra
+features), ``--defer`` (silent where the rules kept a message out by intent).
+
+The model: a multinomial logistic regression over character 1–N-grams of the detector's ``norm()`` text
 (NFKC, hiragana, no punctuation), numpy only. Its classes are *which number to give*: ``119``, ``110``, ``8000``
 (#8000 and 119), ``crisis`` (the crisis lines), ``189``, ``8008`` (#8008 and 110), ``help`` (119/110/#8000, the
 emergency-contacts rule) and ``none``. The combination answers with the rules when they fire; otherwise with the
 model's class when P(urgent) = 1 − P(none) ≥ threshold and that class holds at least ``clear`` of the urgent
 probability (the number to give is clear).
 
-Protocol (docs/benchmarks.md, "Safety detector: a learned second opinion, an experiment"):
+Protocol (docs/benchmarks.md, "Safety detector: a learned second opinion, an experiment" and "…, shipped"):
 
-- Trained and tuned only on the tuned phrasing sets (tune, dev, fresh, fresh2 … fresh11), loaded with
+- Trained and tuned only on the tuned phrasing sets (tune, dev, fresh, fresh2 … fresh11, and probes: the developer's
+  probes of tests/safety/test_probe_kinds.py), loaded with
   ``bench.safety_eval.load``. Settings (n-gram length, threshold, clear) are chosen by leave-one-set-out
   cross-validation on them.
 - held, held2 and fresh12 are only ever scored here, after training on every tuned set, and only their totals
@@ -38,7 +45,8 @@ import numpy as np
 
 from bench import safety_eval as ev
 from bench._common import QUESTIONS
-from bot.safety.detector import norm
+from bot.safety import model as sm
+from bot.safety.detector import HELD_BACK
 from bot.safety.rules import read_file
 
 HELD_SETS = ("held", "held2", "fresh12")  # never trained or tuned on; totals only
@@ -46,152 +54,57 @@ FOLDS = {  # leave-one-set-out folds; fresh2 … fresh7 are small (a few categor
     "tune": ("tune",), "dev": ("dev",), "fresh": ("fresh",),
     "fresh2-7": ("fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"),
     "fresh8": ("fresh8",), "fresh9": ("fresh9",), "fresh10": ("fresh10",), "fresh11": ("fresh11",),
+    "probes": ("probes",),  # the developer's own probes (tests/safety/test_probe_kinds.py), tuned material
 }
 # The pack and detector as they were just before a set was opened for tuning (first parent of the round's merge).
 BEFORE_TUNING = {"fresh9": "794ef4e^1", "fresh10": "f7f234c^1", "fresh11": "68a9c8f^1"}
 
-GROUP_OF_CATEGORY = {
-    "fire": "119", "illness": "119", "accident": "119", "carbon-monoxide": "119", "gas": "119",
-    "crime": "110", "animal": "110", "child-night": "8000", "ingestion": "8000", "crisis": "crisis",
-    "child-abuse": "189", "domestic-violence": "8008",
-}
-# The rule whose reply and numbers the model's answer would use.
-RULE_OF_GROUP = {"119": "medical", "110": "crime", "8000": "child-night-illness", "crisis": "crisis",
-                 "189": "child-abuse", "8008": "domestic-violence", "help": "emergency-contacts"}
-CLASSES = ("none", "119", "110", "8000", "crisis", "189", "8008", "help")
+CLASSES = sm.CLASSES
+RULE_OF_GROUP = sm.RULE_OF_CLASS  # the rule whose reply and numbers the model's answer would use
 
-# Chosen by cross-validation (run without --held, see the printed grid) and fixed before the held sets were scored:
-# the point where rules + model misfired on no more look-alikes than the rules alone in the before-the-round folds
-# (fresh9–11: 555 → 568/635 urgent, 120 → 122/135 crisis, 7 → 7/482 misfired; the model alone 1/1267 out of fold).
-CHOSEN = {"n": 3, "threshold": 0.95, "clear": 0.5, "l2": 1e-4}
-# A looser point, also fixed before the held run and reported beside it to show the trade-off, not recommended:
-# 580/635 urgent, 126/135 crisis, 9/482 misfired on the same folds.
-LOOSER = {"threshold": 0.9, "clear": 0.5}
+# Chosen by leave-one-set-out cross-validation (run without --held, see the printed grid) before the held sets were
+# scored: the loosest point where rules + model misfired on no more look-alikes than the rules alone in the
+# before-the-round folds (fresh9–11). The shipped settings are bot.safety.model.SETTINGS.
+CHOSEN = {k: sm.SETTINGS[k] for k in ("n", "threshold", "clear", "l2")}
+# A looser point, reported beside it to show the trade-off, not recommended.
+LOOSER = {"threshold": 0.8, "clear": 0.5}
 
 
 def group_of(case: ev.Case) -> str:
-    """Return the class a phrasing is trained as: which number it needs, or none for a look-alike."""
-    if case.lookalike:
-        return "none"
-    if case.category in GROUP_OF_CATEGORY:
-        return GROUP_OF_CATEGORY[case.category]
-    e = case.expect  # other-languages: by its own expectation
-    if e == {"119"}:
-        return "119"
-    if e == {"110"}:
-        return "110"
-    if "#8000" in e and "110" not in e:
-        return "8000"
-    return "help"
-
-
-# -- features ---------------------------------------------------------------------------------------------------
-
-def grams(text: str, n: int) -> list[str]:
-    """Return the character 1…n-grams of norm(text), with ^ and $ marking the message's ends."""
-    t = "^" + norm(text) + "$"
-    return [t[i:i + k] for k in range(1, n + 1) for i in range(len(t) - k + 1)]
-
-
-def featurize(texts: Sequence[str], n: int, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return a CSR matrix (indptr, indices, values): the n-grams of each text found in vocab, binary, each row of
-    unit length (n-grams never seen in training are left out)."""
-    indptr, indices, values = [0], [], []
-    for text in texts:
-        idx = sorted({vocab[g] for g in grams(text, n) if g in vocab})
-        indices.extend(idx)
-        values.extend([1.0 / np.sqrt(max(len(idx), 1))] * len(idx))
-        indptr.append(len(indices))
-    return np.array(indptr), np.array(indices, dtype=np.int64), np.array(values, dtype=np.float64)
+    """Return the class a phrasing is trained as (bot.safety.model.label_of)."""
+    return sm.label_of(case.category, case.expect, case.lookalike)
 
 
 class Model:
-    """Softmax regression on a sparse hashed matrix, full-batch Adam with L2."""
+    """bot.safety.model's training and scoring, batched for cross-validation; compact=True keeps only what the
+    pack file keeps (centred, pruned, rounded weights)."""
 
-    def __init__(self, n: int = 3, l2: float = 1e-4, epochs: int = 300, lr: float = 0.05) -> None:
-        self.n, self.l2, self.epochs, self.lr = n, l2, epochs, lr
+    def __init__(self, n: int = 3, l2: float = 1e-4, compact: bool = True) -> None:
+        self.n, self.l2, self.compact = n, l2, compact
         self.vocab: dict[str, int] = {}
         self.W = np.zeros((0, len(CLASSES)))
         self.b = np.zeros(len(CLASSES))
 
-    def _scores(self, X) -> np.ndarray:
-        indptr, indices, values = X
-        contrib = self.W[indices] * values[:, None]
-        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-        out = np.zeros((len(indptr) - 1, len(CLASSES)))
-        for c in range(len(CLASSES)):
-            out[:, c] = np.bincount(rows, weights=contrib[:, c], minlength=len(indptr) - 1)
-        return out + self.b
-
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "Model":
-        self.vocab = {}
-        for text in texts:
-            for g in grams(text, self.n):
-                self.vocab.setdefault(g, len(self.vocab))
-        X = featurize(texts, self.n, self.vocab)
-        y = np.array([CLASSES.index(label) for label in labels])
-        Y = np.eye(len(CLASSES))[y]
-        indptr, indices, values = X
-        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-        used = np.arange(len(self.vocab))
-        mW, vW = np.zeros((len(used), len(CLASSES))), np.zeros((len(used), len(CLASSES)))
-        mb, vb = np.zeros(len(CLASSES)), np.zeros(len(CLASSES))
-        local = indices
-        W = np.zeros((len(used), len(CLASSES)))
-        b1, b2, eps = 0.9, 0.999, 1e-8
-        m = len(y)
-        for t in range(1, self.epochs + 1):
-            S = np.zeros((m, len(CLASSES)))
-            contrib = W[local] * values[:, None]
-            for c in range(len(CLASSES)):
-                S[:, c] = np.bincount(rows, weights=contrib[:, c], minlength=m)
-            S += self.b
-            S -= S.max(axis=1, keepdims=True)
-            P = np.exp(S)
-            P /= P.sum(axis=1, keepdims=True)
-            G = (P - Y) / m
-            gW = np.zeros_like(W)
-            g_nnz = G[rows] * values[:, None]
-            for c in range(len(CLASSES)):
-                gW[:, c] = np.bincount(local, weights=g_nnz[:, c], minlength=len(used))
-            gW += self.l2 * W
-            gb = G.sum(axis=0)
-            mW = b1 * mW + (1 - b1) * gW
-            vW = b2 * vW + (1 - b2) * gW ** 2
-            mb = b1 * mb + (1 - b1) * gb
-            vb = b2 * vb + (1 - b2) * gb ** 2
-            W -= self.lr * (mW / (1 - b1 ** t)) / (np.sqrt(vW / (1 - b2 ** t)) + eps)
-            self.b -= self.lr * (mb / (1 - b1 ** t)) / (np.sqrt(vb / (1 - b2 ** t)) + eps)
-        self.W = W
+        vocab, W, b = sm.fit(texts, labels, self.n, self.l2, sm.SETTINGS["epochs"], sm.SETTINGS["lr"],
+                             OPTIONS["min_count"], OPTIONS["lemmas"])
+        if self.compact:
+            vocab, W, b = sm.compact(vocab, W, b, OPTIONS["prune"], sm.SETTINGS["decimals"])
+        self.vocab, self.W, self.b = {g: i for i, g in enumerate(vocab)}, W, b
         return self
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
-        S = self._scores(featurize(texts, self.n, self.vocab))
-        S -= S.max(axis=1, keepdims=True)
-        P = np.exp(S)
-        return P / P.sum(axis=1, keepdims=True)
+        return sm.proba_many(self.vocab, self.W, self.b, texts, self.n, OPTIONS["lemmas"])
 
-    def top_grams(self, k: int = 12, min_len: int = 2) -> dict[str, list[str]]:
-        """Return, per urgent class, the n-grams (of min_len characters or more) that push most towards it over
-        none: what staff would read to see what the model has learnt."""
-        names = np.array(list(self.vocab))
-        keep = np.array([len(g) >= min_len for g in names])
-        out = {}
-        for c, name in enumerate(CLASSES):
-            if name == "none":
-                continue
-            push = np.where(keep, self.W[:, c] - self.W[:, 0], -np.inf)
-            out[name] = [str(g) for g in names[np.argsort(-push)[:k]]]
-        return out
+    def learned(self, threshold: float, clear: float) -> sm.LearnedModel:
+        return sm.LearnedModel(CLASSES, dict(RULE_OF_GROUP), self.n, threshold, clear, self.vocab, self.W, self.b, {},
+                               OPTIONS["defer"], OPTIONS["lemmas"])
+
+    def top_grams(self, k: int = 12) -> dict[str, list[str]]:
+        return sm.top_grams(list(self.vocab), self.W, k)
 
     def explain(self, text: str, k: int = 6) -> list[tuple[str, float]]:
-        """Return the n-grams of one message that push most towards its top urgent class over none."""
-        p = self.proba([text])[0]
-        c = int(np.argmax(p[1:])) + 1
-        found = sorted({g for g in grams(text, self.n) if g in self.vocab})
-        scale = 1.0 / np.sqrt(max(len(found), 1))
-        push = [(g, float((self.W[self.vocab[g], c] - self.W[self.vocab[g], 0]) * scale)) for g in found]
-        return sorted(push, key=lambda x: -x[1])[:k]
+        return self.learned(0.5, 0.5).contributions(text, k)
 
 
 def decide(P: np.ndarray, threshold: float, clear: float) -> list[str | None]:
@@ -218,6 +131,7 @@ class Judge:
         self.detector = detector
         self.by_slug = {r.slug: r for r in detector.rules if r.lang == "ja"}
         self._memo: dict[str, frozenset[str]] = {}
+        self._held: dict[str, bool] = {}
 
     def rules(self, text: str) -> frozenset[str]:
         if text not in self._memo:
@@ -227,8 +141,18 @@ class Judge:
             self._memo[text] = nums
         return self._memo[text]
 
-    def model(self, group: str | None) -> frozenset[str]:
-        return rule_numbers(self.by_slug[RULE_OF_GROUP[group]]) if group else frozenset()
+    def model(self, group: str | None, text: str | None = None) -> frozenset[str]:
+        """Return the numbers of the model's answer; with text, none when the rules kept the message out by intent
+        (as bot.safety.model.second_opinion does with defer_to_intent, --defer here)."""
+        if not group or (text is not None and OPTIONS["defer"] and self.held_back(text)):
+            return frozenset()
+        return rule_numbers(self.by_slug[RULE_OF_GROUP[group]])
+
+    def held_back(self, text: str) -> bool:
+        """Tell whether a rule's words were there but an intent kept it out (the old detectors' reasons too)."""
+        if text not in self._held:
+            self._held[text] = any(not v.fired and HELD_BACK in v.reason for v in self.detector.explain(text).verdicts)
+        return self._held[text]
 
 
 class Tally:
@@ -252,7 +176,7 @@ def score(cases: Sequence[ev.Case], judge: Judge, answers: Sequence[str | None])
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for case, answer in zip(cases, answers):
         r = judge.rules(case.text)
-        c = r if r else judge.model(answer)
+        c = r if r else judge.model(answer, case.text)
         alone.add(case, r)
         both.add(case, c)
         row = per[case.category]
@@ -281,6 +205,20 @@ def load_sets(names: Sequence[str]) -> list[ev.Case]:
 
 # -- the runs ---------------------------------------------------------------------------------------------------
 
+# Set from the command line; the defaults are what the pack file keeps (bot.safety.model.SETTINGS).
+OPTIONS = {"compact": True, "faq": False, "defer": sm.SETTINGS["defer"], "prune": sm.SETTINGS["prune"],
+           "min_count": sm.SETTINGS["min_count"], "lemmas": sm.SETTINGS["lemmas"]}
+
+
+def train_model(n: int, l2: float, train: Sequence[ev.Case]) -> Model:
+    """Fit on the cases (and, with --faq, the pack's FAQ questions as none), as the pack file would keep it."""
+    texts, labels = [c.text for c in train], [group_of(c) for c in train]
+    if OPTIONS["faq"]:
+        extra = sm.pack_questions(ev.ROOT / "knowledge")
+        texts, labels = texts + extra, labels + ["none"] * len(extra)
+    return Model(n=n, l2=l2, compact=OPTIONS["compact"]).fit(texts, labels)
+
+
 def cross_validate(ns: Sequence[int], thresholds: Sequence[float], clears: Sequence[float], l2: float) -> dict:
     """Leave one set out: out-of-fold probabilities for every training case, per n-gram length."""
     folds = {name: load_sets(sets) for name, sets in FOLDS.items()}
@@ -289,7 +227,7 @@ def cross_validate(ns: Sequence[int], thresholds: Sequence[float], clears: Seque
         oof[n] = {}
         for name, test in folds.items():
             train = [c for other, cs in folds.items() if other != name for c in cs]
-            model = Model(n=n, l2=l2).fit([c.text for c in train], [group_of(c) for c in train])
+            model = train_model(n, l2, train)
             oof[n][name] = model.proba([c.text for c in test])
     from bench.safety_compare import _old_detector
 
@@ -322,7 +260,7 @@ def cross_validate(ns: Sequence[int], thresholds: Sequence[float], clears: Seque
                     if name in old:
                         for case, answer in zip(test, answers):
                             r = old[name].rules(case.text)
-                            combined.add(case, r if r else old[name].model(answer))
+                            combined.add(case, r if r else old[name].model(answer, case.text))
                 print(f"{n:>2} {thr:>5.2f} {clear:>5.2f}  {f'{right}/{urgent} ({right / urgent:.1%})':>22} "
                       f"{f'{fired_look}/{look} ({fired_look / look:.1%})':>15}   {combined}")
     return {"folds": folds, "oof": oof, "current": current, "old": old}
@@ -345,7 +283,7 @@ def final(points: dict[str, tuple[float, float]], n: int, l2: float, held: bool)
     """Train on every tuned set; everyday questions, top n-grams, latency; the held sets once if asked."""
     train = load_sets([s for sets in FOLDS.values() for s in sets])
     t0 = time.perf_counter()
-    model = Model(n=n, l2=l2).fit([c.text for c in train], [group_of(c) for c in train])
+    model = train_model(n, l2, train)
     print(f"\n== final model: {len(train)} training phrasings "
           f"({Counter(group_of(c) for c in train).most_common()}), {len(model.vocab)} n-grams, "
           f"trained in {time.perf_counter() - t0:.1f} s ==")
@@ -355,7 +293,7 @@ def final(points: dict[str, tuple[float, float]], n: int, l2: float, held: bool)
     rules_fire = sum(bool(judge.rules(t) & ev.EMERGENCY_NUMBERS) for t in texts)
     for point, (thr, clear) in points.items():
         answers = decide(P, thr, clear)
-        model_fire = sum(bool(judge.model(a)) and not judge.rules(t) for t, a in zip(texts, answers))
+        model_fire = sum(bool(judge.model(a, t)) and not judge.rules(t) for t, a in zip(texts, answers))
         print(f"everyday questions ({len(texts)}), {point} (threshold {thr}, clear {clear}): rules misfire "
               f"{rules_fire}, the model adds {model_fire}; highest P(urgent) among them {max(1 - P[:, 0]):.2f}")
     for name, gs in model.top_grams().items():
@@ -365,9 +303,10 @@ def final(points: dict[str, tuple[float, float]], n: int, l2: float, held: bool)
           + ", ".join(f"{g} {w:+.2f}" for g, w in model.explain(example)))
     sample = [c.text for c in train[:400]]
     times = []
+    learned = model.learned(thr, clear)
     for text in sample:
         s = time.perf_counter_ns()
-        model.proba([text])
+        learned.opinion(text)
         times.append((time.perf_counter_ns() - s) / 1000)
     times.sort()
     print(f"model latency per message: p50 {statistics.median(times):.0f} µs, p99 {times[int(0.99 * len(times))]:.0f} µs"
@@ -393,10 +332,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--held", action="store_true", help="also score held, held2 and fresh12 (totals only)")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
+    parser.add_argument("--raw", action="store_true", help="score the weights as trained, not as the pack keeps them")
+    parser.add_argument("--faq", action="store_true", help="train with the pack's FAQ questions as extra none")
+    parser.add_argument("--defer", action=argparse.BooleanOptionalAction, default=sm.SETTINGS["defer"],
+                        help="keep the model silent when the rules kept a message out by intent")
+    parser.add_argument("--prune", type=float, default=sm.SETTINGS["prune"], help="drop weights below this")
+    parser.add_argument("--min-count", type=int, default=sm.SETTINGS["min_count"],
+                        help="keep the n-grams found in at least this many training texts")
+    parser.add_argument("--lemmas", action=argparse.BooleanOptionalAction, default=sm.SETTINGS["lemmas"],
+                        help="Sudachi normalised forms (L:<form>) beside the character n-grams")
+    parser.add_argument("--grid", default="3,4", help="n-gram lengths to cross-validate (comma-separated)")
     args = parser.parse_args(argv)
+    OPTIONS.update(compact=not args.raw, faq=args.faq, defer=args.defer, prune=args.prune, lemmas=args.lemmas,
+                   min_count=args.min_count)
     n, thr, clear, l2 = CHOSEN["n"], CHOSEN["threshold"], CHOSEN["clear"], CHOSEN["l2"]
     if not args.no_cv:
-        cv = cross_validate((3, 4), (0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (0.5, 0.7), l2)
+        ns = tuple(int(x) for x in args.grid.split(","))
+        cv = cross_validate(ns, (0.5, 0.6, 0.7, 0.8, 0.9, 0.95), (0.5, 0.7), l2)
         per_fold(cv, n, thr, clear)
     final({"chosen": (thr, clear), "looser": (LOOSER["threshold"], LOOSER["clear"])}, n, l2, args.held)
     return 0

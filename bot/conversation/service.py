@@ -235,7 +235,9 @@ def _urgent(incoming: Incoming, text: str, prepared: Prepared, claim: Claim | No
         candidates=[], latency_ms=int(prepared.seconds * 1000),
         # Staff see it flagged in the inbox and on the overview, with the numbers the bot gave.
         safety_flag="care" if any(getattr(r, "flag", "urgent") == "care" for r in prepared.urgent) else "urgent",
-        safety_reply=[{"slug": r.slug, "title": r.title, "numbers": list(r.numbers)} for r in prepared.urgent],
+        # A reply chosen by the learned model (the rules found nothing) says so, with its P(urgent), for review.
+        safety_reply=[{"slug": r.slug, "title": r.title, "numbers": list(r.numbers),
+                       **({"learned": r.learned} if getattr(r, "learned", 0) else {})} for r in prepared.urgent],
     )
     if record is None:
         return None

@@ -13,11 +13,13 @@ from bot.core.problems import Invalid
 from bot.extensions import db
 from bot.inbox.log import DEFAULT_DAYS, PAGE_SIZE, asker_column, days_ago
 from bot.models import InboxResolution, QuestionLog
-from bot.safety import current_rules
+from bot.safety import urgent_rules
 
 # Safety and crisis messages (question_log.safety_flag): listed on their own above the unanswered groups,
 # never capped per resident, never offered for FAQ learning, closed only by a member of staff's 確認済み.
 FLAG_LABELS = {"urgent": "緊急", "care": "要配慮"}
+# A reply the learned model chose (knowledge/safety-model.yaml) when the rules found nothing: staff should review it.
+LEARNED_LABEL = "自動判定（学習モデル）"
 CHECKED = "checked"  # InboxResolution.action of a flagged message staff have looked at
 # How many open flagged groups one page lists (each is one resident's wording, however often sent): a bound
 # for the page, not a filter. Staff see how many more wait, and checking one brings the next up.
@@ -59,10 +61,19 @@ class Flagged:
         return list(dict.fromkeys(n for r in self.replies for n in r.get("numbers") or ()))
 
     @property
+    def learned(self) -> float:
+        """Return P(urgent) when the learned model chose the reply (the rules found nothing), else 0."""
+        return max((float(r.get("learned") or 0) for r in self.replies), default=0.0)
+
+    @property
     def reply_note(self) -> str:
-        """Return what the bot told the resident, for staff: 「119番・110番をご案内済み」."""
+        """Return what the bot told the resident, for staff: 「119番・110番をご案内済み」, and
+        「自動判定（学習モデル）」 when the learned model, not a rule, chose the reply."""
         numbers = [f"{n}番" if n.isdigit() and len(n) == 3 else n for n in self.numbers]
-        return f"{'・'.join(numbers)}をご案内済み" if numbers else "緊急の案内を返信済み"
+        note = f"{'・'.join(numbers)}をご案内済み" if numbers else "緊急の案内を返信済み"
+        if self.learned:
+            note += f"・{LEARNED_LABEL}（確率{self.learned:.0%}）"
+        return note
 
 
 @dataclass
@@ -185,6 +196,7 @@ def flagged_wordings(texts: list[str]) -> set[str]:
 
 def refuse_flagged_wording(texts: list[str], question: str) -> None:
     """Raise Invalid when a wording was logged as a safety or crisis message, or the question is one now."""
-    # The safety rules run before any FAQ matching: a wording they catch could never reach the entry anyway.
-    if flagged_wordings([*texts, question]) or current_rules().match(question):
+    # The safety rules (and the learned model after them) run before any FAQ matching: a wording they catch could
+    # never reach the entry anyway.
+    if flagged_wordings([*texts, question]) or urgent_rules(question):
         raise Invalid("緊急・要配慮のメッセージは想定質問に追加できません（住民の言葉をFAQの学習に使わないためです）。")

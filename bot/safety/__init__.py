@@ -15,8 +15,9 @@ from flask import current_app
 from bot.safety.detector import Detector, Rule
 from bot.core.problems import Invalid
 from bot.safety.rules import SAFETY_FILE, read_file
+from bot.safety import model as learned
 
-__all__ = ["Detector", "Rule", "SafetyCache", "SAFETY_FILE", "current_rules", "urgent_rules", "warm"]
+__all__ = ["Detector", "Rule", "SafetyCache", "SAFETY_FILE", "current_model", "current_rules", "urgent_rules", "warm"]
 
 log = logging.getLogger(__name__)
 _EMPTY = Detector((), ())
@@ -36,6 +37,11 @@ class SafetyCache:
         """Watch the file at path (it is read on first use, then its stamp looked at no more often than every
         check_seconds); remember up to memo_size verdicts of its rules."""
         self.path = str(path)
+        # The learned second opinion beside it (safety-model.yaml): asked only when the rules find nothing; a
+        # missing or broken file leaves the rules alone, never without rules.
+        self.model_path = str(Path(path).with_name(learned.MODEL_FILE))
+        self._model: learned.LearnedModel | None = None
+        self._model_stamp: tuple[int, int, int] | None = None
         self.memo_size = memo_size
         self.check_seconds = check_seconds
         self._next_check = 0.0
@@ -45,16 +51,27 @@ class SafetyCache:
         self._lock = threading.Lock()
 
     def _memo(self, detector: Detector) -> tuple[Detector, Callable[[str], tuple[Rule, ...]]]:
-        # Bound to one detector: new rules start with an empty memory, so an edit to safety.yaml shows at once.
-        return detector, lru_cache(maxsize=self.memo_size)(detector.match) if self.memo_size > 0 else detector.match
+        # Bound to one detector and model: new rules start with an empty memory, so an edit shows at once.
+        model = self._model
+
+        def judge(text: str) -> tuple[Rule, ...]:
+            return detector.match(text) or learned.second_opinion(detector, model, text)
+
+        return detector, lru_cache(maxsize=self.memo_size)(judge) if self.memo_size > 0 else judge
 
     def verdict(self, text: str) -> tuple[Rule, ...]:
-        """Return matcher().match(text), from memory when this message was judged by these rules lately."""
+        """Return matcher().match(text) or, when the rules find nothing, the learned model's answer (a rule marked
+        learned), from memory when this message was judged by these rules lately."""
         detector = self.matcher()
-        judged, match = self._verdicts
+        judged, judge = self._verdicts
         if judged is not detector or len(text) > MEMO_MAX_CHARS:
-            return detector.match(text)
-        return match(text)
+            return detector.match(text) or learned.second_opinion(detector, self._model, text)
+        return judge(text)
+
+    def model(self) -> learned.LearnedModel | None:
+        """Return the learned model in use (None: the rules alone)."""
+        self.matcher()
+        return self._model
 
     def matcher(self) -> Detector:
         """Return the rules for the file as it is now; a broken edit keeps the last good rules."""
@@ -63,17 +80,29 @@ class SafetyCache:
             if now < self._next_check and self._stamp is not None:  # never before the first rules are in place
                 return self._matcher
             self._next_check = now + self.check_seconds
-        try:
-            st = os.stat(self.path)
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
-            stamp = (0, 0, 0)
-        if stamp == self._stamp:
+        stamp, model_stamp = _stamp_of(self.path), _stamp_of(self.model_path)
+        if stamp == self._stamp and model_stamp == self._model_stamp:
             return self._matcher
         with self._lock:
-            if stamp != self._stamp:
-                self._reload(stamp)
+            if stamp != self._stamp or model_stamp != self._model_stamp:
+                if stamp != self._stamp:
+                    self._reload(stamp)
+                self._reload_model(model_stamp)  # again after a rules edit too: its classes must name rules
+                self._verdicts = self._memo(self._matcher)
         return self._matcher
+
+    def _reload_model(self, stamp: tuple[int, int, int]) -> None:
+        if stamp == (0, 0, 0):
+            self._model = None  # no model: the rules alone, as before it existed
+        else:
+            try:
+                self._model = _compile_model(self.model_path, tuple(r.slug for r in self._matcher.rules))
+                log.info("safety model loaded: %d n-grams from %s", len(self._model.vocab), self.model_path)
+            except Invalid as exc:
+                # `kb check` reports this before a deploy; at run time the rules go on alone.
+                self._model = None
+                log.error("ignoring broken %s (the safety rules answer alone): %s", self.model_path, exc)
+        self._model_stamp = stamp
 
     def _reload(self, stamp: tuple[int, int, int]) -> None:
         if stamp == (0, 0, 0):
@@ -85,12 +114,19 @@ class SafetyCache:
             except Invalid as exc:
                 # `kb check` reports this before a deploy; at run time the last good rules are safer than none.
                 log.error("ignoring broken %s (keeping %d earlier rules): %s", self.path, len(self._matcher), exc)
-        if self._verdicts[0] is not self._matcher:
-            self._verdicts = self._memo(self._matcher)
         self._stamp = stamp
 
 
+def _stamp_of(path: str) -> tuple[int, int, int]:
+    try:
+        st = os.stat(path)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        return (0, 0, 0)
+
+
 _COMPILED: dict[str, Detector] = {}
+_MODELS: dict[tuple[str, tuple[str, ...]], learned.LearnedModel] = {}
 _COMPILED_LOCK = threading.Lock()
 
 
@@ -110,6 +146,30 @@ def _compile(path: str) -> Detector:
                 _COMPILED.pop(next(iter(_COMPILED)))
             _COMPILED[key] = detector
     return detector
+
+
+def _compile_model(path: str, slugs: tuple[str, ...]) -> learned.LearnedModel:
+    """Return the model of a safety-model.yaml checked against the rules' slugs, shared within the process."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        raise Invalid("ファイルを読めません", file=learned.MODEL_FILE) from None
+    key = (hashlib.sha256(data).hexdigest(), slugs)
+    with _COMPILED_LOCK:
+        model = _MODELS.get(key)
+    if model is None:
+        if len(data) > learned.MAX_MODEL_BYTES:
+            raise Invalid("ファイルが大きすぎます", file=learned.MODEL_FILE)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Invalid("UTF-8 のテキストではありません", file=learned.MODEL_FILE) from None
+        model = learned.parse(text, slugs)
+        with _COMPILED_LOCK:
+            if len(_MODELS) >= 4:
+                _MODELS.pop(next(iter(_MODELS)))
+            _MODELS[key] = model
+    return model
 
 
 def warm(directory: str | Path) -> None:
@@ -133,6 +193,11 @@ def _app_cache() -> SafetyCache:
 def current_rules() -> Detector:
     """Return the app's safety rules from KNOWLEDGE_DIR/safety.yaml, compiled again only after the file changed."""
     return _app_cache().matcher()
+
+
+def current_model() -> learned.LearnedModel | None:
+    """Return the app's learned model (KNOWLEDGE_DIR/safety-model.yaml), or None when there is none or it is broken."""
+    return _app_cache().model()
 
 
 def urgent_rules(text: str) -> tuple[Rule, ...]:

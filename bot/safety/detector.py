@@ -146,6 +146,7 @@ class Rule:
     alone: bool = False  # only when no other rule applies (緊急連絡先 for a bare "help")
     lang: str = "ja"
     call: str = "{number}に電話"
+    learned: float = 0.0  # > 0: answered by the learned model (safety-model.yaml) with this P(urgent), not by the rule
 
     def call_label(self, number: str) -> str:
         """Return the call button's label for one of the rule's numbers."""
@@ -196,6 +197,12 @@ class Explanation:
     sentences: list[tuple[str, list[Hit]]]
     verdicts: list[Verdict]
     matched: tuple[Rule, ...]
+
+    @property
+    def held_back(self) -> tuple[str, ...]:
+        """Return the rules whose words were there but an intent (a question about a service, something past or
+        hypothetical) kept them out: the rules judged the message not urgent on purpose."""
+        return tuple(v.slug for v in self.verdicts if not v.fired and HELD_BACK in v.reason)
 
 
 class _Index:
@@ -470,6 +477,9 @@ def _alternatives(item: str) -> frozenset[str]:
     return frozenset(item.split("|"))
 
 
+HELD_BACK = "があるので緊急ではない"  # the end of a verdict's reason when an intent kept a rule out
+
+
 def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], lifted_by: Sequence[str],
             present: set[str], phrase: str | None) -> tuple[bool, str]:
     # A combination holds when each of its items is there; an item "a|b" holds when a or b is there.
@@ -490,7 +500,7 @@ def _decide(rule_when: tuple[tuple[str, ...], ...], blocked_by: Sequence[str], l
     if blocks:
         lifts = [k for k in lifted_by if k in present]
         if not lifts:
-            return False, f"{why} はあるが、{', '.join(blocks)} があるので緊急ではない"
+            return False, f"{why} はあるが、{', '.join(blocks)} {HELD_BACK}"
         why += f"（{', '.join(blocks)} もあるが {', '.join(lifts)} があるので緊急）"
     return True, why
 
@@ -715,6 +725,12 @@ class Detector:
         return best
 
     # -- the two entry points ------------------------------------------------------------------------------
+
+    def rule(self, slug: str, lang: str = "ja") -> Rule | None:
+        """Return the rule of that slug (its variant in another language when there is one), or None."""
+        if lang != "ja" and (lang, slug) in self._variants:
+            return self._variants[(lang, slug)]
+        return next((r for r in self.rules if r.slug == slug), None)
 
     def match(self, message: str) -> tuple[Rule, ...]:
         """Return the rules a message calls for, in the order staff wrote them; () for everyday questions."""

@@ -20,9 +20,11 @@ LOOKALIKE_MISFIRED = 0.05
 # - held: 95.3 % caught (181/190), 24/25 crisis, 1.7 % misfired (3/175) after the seventh round (2026-12-07).
 # - held2, the never-tuned half of fresh11 (another author, written blind): 86.5 % caught (147/170), 36/39 crisis,
 #   7.1 % misfired (9/126) after the seventh round (7.9 % before it).
+# - With the learned second opinion (knowledge/safety-model.yaml, asked when the rules find nothing; 2026-12-07):
+#   held 96.8 % (184/190), 25/25 crisis, 3/175 misfired; held2 90.0 % (153/170), 37/39 crisis, 9/126 misfired.
 # Each bar: (least share caught, most crisis messages missed, most share of look-alikes misfired).
 BARS = {"tune": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED), "dev": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED),
-        "held": (0.95, 1, LOOKALIKE_MISFIRED), "held2": (0.86, 3, 0.072)}
+        "held": (0.96, 0, LOOKALIKE_MISFIRED), "held2": (0.899, 2, 0.072)}
 HALVES = ("tune", "held")
 
 
