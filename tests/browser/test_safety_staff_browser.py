@@ -13,6 +13,7 @@ from tests.support.linesign import body_of, sign
 from tests.safety.staff_support import CRISIS, use_care_pack
 
 UNKNOWN = "ゴミの分別カレンダーはどこでもらえますか"
+LEARNED = "屋根から落ちた"
 
 
 def _send(base: str, app, *texts: str, user: str = events.USER) -> None:
@@ -37,11 +38,13 @@ def test_a_crisis_message_from_line_is_flagged_in_the_inbox_and_checked_by_staff
     use_care_pack(loaded_app, tmp_path)
     _send(live_server, loaded_app, UNKNOWN, CRISIS + " 090-1234-5678")
     _send(live_server, loaded_app, "家の裏に熊が出た", user="U" + "2" * 32)
-    assert len(fake_line.calls("/v2/bot/message/reply")) == 3
+    # No rule fires on this one; the learned second opinion answers it with 119 (knowledge/safety-model.yaml).
+    _send(live_server, loaded_app, LEARNED, user="U" + "3" * 32)
+    assert len(fake_line.calls("/v2/bot/message/reply")) == 4
     log_in(page, live_server)
     overview = page.locator("#safety")
     expect(overview.locator(".badge.flag-care")).to_have_text("要配慮")
-    expect(overview.locator(".safety-weeks tbody tr").first).to_contain_text("（今週）1件1件")
+    expect(overview.locator(".safety-weeks tbody tr").first).to_contain_text("（今週）2件1件")
     overview.scroll_into_view_if_needed()
     shot(page, "overview-safety")
     page.goto(f"{live_server}/admin/inbox")
@@ -51,8 +54,14 @@ def test_a_crisis_message_from_line_is_flagged_in_the_inbox_and_checked_by_staff
     expect(crisis.locator(".badge")).to_have_text("要配慮")
     expect(crisis).to_contain_text("もう死にたい ［電話］")  # masked before it was ever stored
     expect(crisis).to_contain_text("0570-064-556・0120-279-338・0120-783-556・119番をご案内済み")
-    expect(flagged.locator("article.flagged.urgent .badge")).to_have_text("緊急")
-    expect(flagged.locator("article.flagged.urgent")).to_contain_text("110番")
+    urgent = flagged.locator("article.flagged.urgent")
+    expect(urgent.locator(".badge")).to_have_text(["緊急", "緊急"])
+    bear, learned = urgent.filter(has_text="熊が出た"), urgent.filter(has_text=LEARNED)
+    expect(bear).to_contain_text("110番")
+    expect(bear).not_to_contain_text("学習モデル")
+    # Staff can tell the model's answers from the rules' ones, and check them.
+    expect(learned).to_contain_text("119番をご案内済み")
+    expect(learned).to_contain_text("自動判定（学習モデル）")
     expect(flagged.get_by_role("button", name="想定質問に追加")).to_have_count(0)
     expect(flagged.get_by_role("link", name="新しい回答を作る")).to_have_count(0)
     # The flagged list comes before the unanswered questions, which keep their learning actions.
