@@ -10,30 +10,20 @@ The look-alikes next to them must keep their normal answer. Both go through a si
 from __future__ import annotations
 
 import glob
-import json
 
 import pytest
 import yaml
-from sqlalchemy import select
 
-from bot.extensions import db
-from bot.models import QuestionLog
 from bot.safety.rules import read_file
 from tests.conftest import ROOT
-from tests.support import events
+from tests.safety.webhook_support import ask_each
 
-REPLY = "/v2/bot/message/reply"
 CRISIS_LINES = ("tel:0570-064-556", "tel:0120-279-338", "tel:0120-783-556")
 
 
 @pytest.fixture(scope="module")
 def rules():
     return read_file(ROOT / "knowledge" / "safety.yaml").detector()
-
-
-def _uris(fake_line) -> list[str]:
-    flat = json.dumps(fake_line.calls(REPLY)[0].body["messages"], ensure_ascii=False)
-    return [part.split('"')[0] for part in flat.split('"uri": "')[1:]]
 
 
 URGENT = [
@@ -72,12 +62,11 @@ URGENT = [
 ]
 
 
-@pytest.mark.parametrize("text,uri", URGENT, ids=[u[0][:12] for u in URGENT])
-def test_webhook_answers_each_new_kind_with_its_number(loaded_app, webhook, fake_line, text, uri):
-    assert webhook([events.text(text)]).status_code == 200
-    assert uri in _uris(fake_line), text
-    with loaded_app.app_context():
-        assert db.session.scalar(select(QuestionLog)).outcome == "safety"
+def test_webhook_answers_each_new_kind_with_its_number(loaded_app, webhook, fake_line):
+    answers = ask_each(loaded_app, webhook, fake_line, [text for text, _ in URGENT])
+    missed = [(text, uri) for (text, uri), (uris, outcome) in zip(URGENT, answers)
+              if uri not in uris or outcome != "safety"]
+    assert not missed, missed
 
 
 LOOK_ALIKES = [
@@ -95,12 +84,11 @@ LOOK_ALIKES = [
 ]
 
 
-@pytest.mark.parametrize("text", LOOK_ALIKES)
-def test_webhook_gives_the_new_look_alikes_their_normal_answer(loaded_app, webhook, fake_line, text):
-    webhook([events.text(text)])
-    assert not [u for u in _uris(fake_line) if u.startswith("tel:")], text
-    with loaded_app.app_context():
-        assert db.session.scalar(select(QuestionLog)).outcome != "safety"
+def test_webhook_gives_the_new_look_alikes_their_normal_answer(loaded_app, webhook, fake_line):
+    answers = ask_each(loaded_app, webhook, fake_line, LOOK_ALIKES)
+    misfired = [text for text, (uris, outcome) in zip(LOOK_ALIKES, answers)
+                if any(u.startswith("tel:") for u in uris) or outcome == "safety"]
+    assert not misfired, misfired
 
 
 def test_match_decides_as_explain_does_on_every_phrasing(rules):

@@ -8,16 +8,10 @@ its kind; both lists go through a signed webhook to the fake LINE API.
 """
 from __future__ import annotations
 
-import json
-
 import pytest
-from sqlalchemy import select
 
-from bot.extensions import db
-from bot.models import QuestionLog
-from tests.support import events
+from tests.safety.webhook_support import ask_each
 
-REPLY = "/v2/bot/message/reply"
 CRISIS = "tel:0570-064-556"
 FIRE = AMBULANCE = "tel:119"
 POLICE = "tel:110"
@@ -206,32 +200,13 @@ LOOK_ALIKES = [
 ]
 
 
-def _uris(fake_line) -> list[str]:
-    flat = json.dumps(fake_line.calls(REPLY)[0].body["messages"], ensure_ascii=False)
-    return [part.split('"')[0] for part in flat.split('"uri": "')[1:]]
-
-
 ROUNDS = sorted({case[0] for case in URGENT + LOOK_ALIKES})
-
-
-def _ask_each(app, webhook, fake_line, texts: list[str]) -> list[tuple[list[str], str]]:
-    """Send each text through the signed webhook from its own resident (nothing carries over from one probe to the
-    next); return each reply's URIs and the outcome its question log records. One app for a whole round: building
-    one per probe cost most of this module's time."""
-    answers = []
-    for n, text in enumerate(texts):
-        fake_line.reset()
-        assert webhook([events.text(text, user=f"U{n:032x}")]).status_code == 200, text
-        with app.app_context():
-            outcome = db.session.scalar(select(QuestionLog.outcome).order_by(QuestionLog.id.desc()).limit(1))
-        answers.append((_uris(fake_line), outcome))
-    return answers
 
 
 @pytest.mark.parametrize("round_", ROUNDS)
 def test_webhook_answers_each_urgent_probe_with_its_number(loaded_app, webhook, fake_line, round_):
     cases = [case for case in URGENT if case[0] == round_]
-    answers = _ask_each(loaded_app, webhook, fake_line, [text for _, _, text, _ in cases])
+    answers = ask_each(loaded_app, webhook, fake_line, [text for _, _, text, _ in cases])
     missed = [(kind, text, uri) for (_, kind, text, uri), (uris, outcome) in zip(cases, answers)
               if uri not in uris or outcome != "safety"]
     assert cases
@@ -241,7 +216,7 @@ def test_webhook_answers_each_urgent_probe_with_its_number(loaded_app, webhook, 
 @pytest.mark.parametrize("round_", ROUNDS)
 def test_webhook_gives_each_look_alike_probe_its_normal_answer(loaded_app, webhook, fake_line, round_):
     cases = [case for case in LOOK_ALIKES if case[0] == round_]
-    answers = _ask_each(loaded_app, webhook, fake_line, [text for _, _, text in cases])
+    answers = ask_each(loaded_app, webhook, fake_line, [text for _, _, text in cases])
     misfired = [(kind, text) for (_, kind, text), (uris, outcome) in zip(cases, answers)
                 if any(u.startswith("tel:") for u in uris) or outcome == "safety"]
     assert cases
