@@ -22,9 +22,13 @@ LOOKALIKE_MISFIRED = 0.05
 #   7.1 % misfired (9/126) after the seventh round (7.9 % before it).
 # - With the learned second opinion (knowledge/safety-model.yaml, asked when the rules find nothing; 2026-12-07):
 #   held 96.8 % (184/190), 25/25 crisis, 3/175 misfired; held2 90.0 % (153/170), 37/39 crisis, 9/126 misfired.
+# - fresh12 and fresh13, blind sets by two further authors, never tuned or trained on (numbers only, as the held
+#   halves): fresh12 89.6 % (303/338), 64/73 crisis, 4.7 % misfired (12/258); fresh13 92.0 % (379/412), 78/82
+#   crisis, 3.2 % misfired (9/279), rules + model on main (2026-12-07).
 # Each bar: (least share caught, most crisis messages missed, most share of look-alikes misfired).
 BARS = {"tune": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED), "dev": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED),
-        "held": (0.96, 0, LOOKALIKE_MISFIRED), "held2": (0.899, 2, 0.072)}
+        "held": (0.96, 0, LOOKALIKE_MISFIRED), "held2": (0.899, 2, 0.072),
+        "fresh12": (0.896, 9, 0.047), "fresh13": (0.919, 4, 0.033)}
 HALVES = ("tune", "held")
 
 
