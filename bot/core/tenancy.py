@@ -28,9 +28,9 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import click
 from flask import Flask, abort, current_app, g, has_app_context, request
-from flask.globals import _cv_request
+from flask.globals import _cv_app, _cv_request
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import event, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -68,6 +68,11 @@ class TownRef:
 # What a TownRef is read from: the town's own columns, then the channel columns its stamp digests.
 _REF_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status,
                 Tenant.line_channel_secret, Tenant.line_access_token, Tenant.line_bot_user_id)
+# The town directory's read (every TOWN_CACHE_SECONDS per process, on a request's path): the same columns of the
+# platform's `towns` table as a Core statement built once, so it neither compiles afresh nor passes through the
+# town hook (which has nothing to filter on `towns`).
+_TOWNS = Tenant.__table__
+_BY_SLUG = select(*(_TOWNS.c[column.key] for column in _REF_COLUMNS)).where(_TOWNS.c.slug == bindparam("slug"))
 
 
 def _ref(row) -> TownRef:
@@ -106,8 +111,8 @@ def _scope_to_town(state: ORMExecuteState) -> None:
 
 
 def execute_core(statement: Any, params: dict[str, Any] | None = None) -> Any:
-    """Run a Core or text statement that names its town itself (`:town`) on the session's connection, and return
-    its result, as db.session.execute() would.
+    """Run a Core or text statement that names its town itself (`:town`), or reads only the platform's tables, on
+    the session's connection, and return its result, as db.session.execute() would.
 
     For the webhook's hot path (a few statements per message): the session's execute() builds an ORMExecuteState
     and calls the town hook for every statement once the hook exists, only for the hook to leave a Core statement
@@ -231,7 +236,7 @@ def town_by_slug(slug: str, *, fresh: bool = False) -> TownRef | None:
     hit = directory.by_slug.get(slug)
     if hit and not fresh and now - hit[0] < app.config.get("TOWN_CACHE_SECONDS", 5):
         return hit[1]
-    row = db.session.execute(select(*_REF_COLUMNS).where(Tenant.slug == slug)).first()
+    row = execute_core(_BY_SLUG, {"slug": slug}).first()
     ref = _ref(row) if row else None
     with directory.lock:
         if len(directory.by_slug) > 10_000:
@@ -575,7 +580,14 @@ class TownLRU:
 
 def town_cache(kind: str, factory: Callable[[], T], app: Flask | None = None) -> T:
     """Return the current town's cache object of this kind (made by factory on first use)."""
-    return town_lru(kind, app).get(require_town_id(), factory)
+    # Several kinds are asked on every message: the app context is read once, directly (not through the
+    # current_app proxy), for both the app and the town.
+    ctx = _cv_app.get(None)
+    if app is None:
+        app = ctx.app if ctx is not None else current_app._get_current_object()  # raises outside an app context
+    lru = app.extensions.get(("town_lru", kind)) or town_lru(kind, app)
+    town_id = None if ctx is None else ctx.g.__dict__.get("town_id")
+    return lru.get(town_id if town_id is not None else require_town_id(), factory)
 
 
 def town_lru(kind: str, app: Flask | None = None) -> TownLRU:

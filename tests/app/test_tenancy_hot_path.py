@@ -21,7 +21,7 @@ def test_a_questions_core_statements_do_not_go_through_the_orm_execute_path(load
     states = []
 
     def seen(state):
-        states.append((state.is_orm_statement, str(state.statement)[:80]))
+        states.append((state.is_orm_statement, str(state.statement)))
 
     event.listen(Session, "do_orm_execute", seen)
     try:
@@ -32,6 +32,8 @@ def test_a_questions_core_statements_do_not_go_through_the_orm_execute_path(load
     with loaded_app.app_context():
         assert db.session.scalar(select(Follower.id)) is not None  # the question did touch the follower
     assert [s for s in states if not s[0]] == []
+    # Finding the request's town (the town directory, read afresh for this app's first request) is Core too.
+    assert not [s for s in states if "WHERE towns.slug" in s[1]]
 
 
 def test_execute_core_refuses_orm_statements(app):
@@ -90,3 +92,22 @@ def test_a_town_cache_hit_keeps_the_least_recently_used_order():
     lru.get(1, lambda: "unused")  # a hit: town 1 becomes the most recent
     lru.get(3, lambda: "three")  # drops town 2, the least recently used
     assert list(lru.items) == [1, 3]
+
+
+def test_a_town_cache_is_kept_per_town_and_needs_a_town(app, no_default_town):
+    from bot.core.tenancy import NoTownSelected, town_cache
+    from bot.towns.store import create_town
+
+    with app.app_context():
+        other = create_town("biei", "美瑛町", actor="test", channel_secret="s", access_token="t").id
+        with use_town(DEFAULT_TOWN_ID):
+            mine = town_cache("test_kind", dict)
+            assert town_cache("test_kind", dict) is mine
+        with use_town(other):
+            theirs = town_cache("test_kind", dict)
+        assert theirs is not mine
+        with use_town(DEFAULT_TOWN_ID):
+            assert town_cache("test_kind", dict, app) is mine
+        with pytest.raises(NoTownSelected):
+            town_cache("test_kind", dict)  # outside any town: fails closed
+        db.session.rollback()
