@@ -4,8 +4,9 @@ Run ``python -m bench.webhook_instructions [--requests 300] [--root DIR] [--no-c
 DIR (default: this one; a worktree of another commit compares releases) twice under callgrind: once with only the
 warm-up (200 signed text webhooks through ``app.test_client()`` on SQLite with the bundled pack, replies to a fake
 LINE API in a child process), once with --requests more. The difference divided by --requests is the instructions per
-webhook: the same count however busy the machine is (hash randomisation is fixed with PYTHONHASHSEED=0), so two commits can be compared on a shared VM where req/s
-moves by ±10 % between runs. Needs valgrind (Debian: ``apt-get install valgrind``); each run takes minutes.
+webhook: nearly the same count however busy the machine is (hash randomisation is fixed with PYTHONHASHSEED=0; the
+reply sender's thread and caches that expire by the clock still move it by about 1 % between runs), so two commits can
+be compared on a shared VM where req/s moves by ±10 % between runs. Needs valgrind (Debian: ``apt-get install valgrind``); each run takes minutes.
 """
 from __future__ import annotations
 

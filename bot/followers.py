@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import DateTime, bindparam, text
 
 from bot.extensions import db
+from bot.core.tenancy import execute_core
 from bot.models.tenancy import require_town_id
 from bot.models import Follower, utcnow
 
@@ -33,5 +34,5 @@ class FollowerState:
 def touch_follower(user_id: str, status: str = "active") -> FollowerState:
     """Create or refresh a follower; writing to us again means they follow (or unblocked) the account."""
     params = {"town": require_town_id(), "user_id": user_id, "status": status, "at": utcnow()}
-    row = db.session.execute(_TOUCH, params).one()
+    row = execute_core(_TOUCH, params).one()
     return FollowerState(row.id, row.status)

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, DateTime, bindparam, delete, select, text
 from bot.extensions import db
 from bot.followers import FollowerState, touch_follower
 from bot.core.version import current_version
+from bot.core.tenancy import execute_core
 from bot.models.tenancy import require_town_id
 from bot.conversation.simulated import purge as purge_simulated
 from bot.models import (Follower, InboxResolution, KnowledgeVersion, NoticeOptOut, ProcessedEvent, QuestionLog,
@@ -139,7 +140,7 @@ def claim_event(event_id: str, event_type: str) -> bool:
     # ON CONFLICT DO NOTHING instead of catching IntegrityError: a duplicate neither raises nor aborts the
     # transaction, and on PostgreSQL a concurrent duplicate waits for the first claim to commit or roll back.
     params = {"town": require_town_id(), "event_id": event_id, "event_type": event_type[:40], "at": utcnow()}
-    return db.session.execute(_CLAIM, params).first() is not None
+    return execute_core(_CLAIM, params).first() is not None
 
 
 def record_standby(event_id: str, event_type: str) -> None:
@@ -174,7 +175,7 @@ def purge_before(cutoff: datetime) -> Purged:
 
 def log_question(**values: Any) -> int:
     """Insert one question-log row and return its id."""
-    return db.session.execute(_LOG, {"created_at": utcnow(), **values}).scalar_one()
+    return execute_core(_LOG, {"created_at": utcnow(), **values}).scalar_one()
 
 
 def record_question(claim: Claim | None, user_id: str | None, topic: str | None, *, version: int | None,
@@ -187,7 +188,7 @@ def record_question(claim: Claim | None, user_id: str | None, topic: str | None,
     params = {"town": require_town_id(), "event_id": claim.event_id if claim else None, "event_type": claim.event_type[:40] if claim else "",
               "user_id": user_id, "topic": topic, "version": version, "at": utcnow(),
               "safety_flag": None, "safety_reply": None, **log}
-    row = db.session.execute(_QUESTION_TURN, params).one()
+    row = execute_core(_QUESTION_TURN, params).one()
     if row.log_id is None:
         if version is not None and row.version != version:
             raise KnowledgeMoved(row.version)

@@ -28,8 +28,9 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import click
 from flask import Flask, abort, current_app, g, has_app_context, request
+from flask.globals import _cv_app, _cv_request
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import event, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -38,7 +39,7 @@ from bot.extensions import db
 from bot.models.tenancy import (ACTIVE, NoTownSelected, Tenant, TownScoped, current_town_id, require_town_id)
 
 __all__ = ["NoTownSelected", "TownRef", "current_town_id", "require_town_id", "use_town", "town_by_slug",
-           "current_ref", "town_cache", "keyed", "SLUG_PATTERN"]
+           "current_ref", "town_cache", "keyed", "execute_core", "SLUG_PATTERN"]
 
 # A town's slug: its path prefix. Lower-case ASCII, so a URL never needs escaping and two slugs never differ by case.
 log = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ class TownRef:
 # What a TownRef is read from: the town's own columns, then the channel columns its stamp digests.
 _REF_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status,
                 Tenant.line_channel_secret, Tenant.line_access_token, Tenant.line_bot_user_id)
+# The town directory's read (every TOWN_CACHE_SECONDS per process, on a request's path): the same columns of the
+# platform's `towns` table as a Core statement built once, so it neither compiles afresh nor passes through the
+# town hook (which has nothing to filter on `towns`).
+_TOWNS = Tenant.__table__
+_BY_SLUG = select(*(_TOWNS.c[column.key] for column in _REF_COLUMNS)).where(_TOWNS.c.slug == bindparam("slug"))
 
 
 def _ref(row) -> TownRef:
@@ -85,15 +91,16 @@ def _is_town_mapper(mapper) -> bool:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_town(state: ORMExecuteState) -> None:
+    if not state.is_orm_statement:
+        # Core and text statements on tables: loader criteria never apply to them, so adding them only cost a
+        # cache-key walk per statement; they name their town themselves (`:town`), as PostgreSQL's policies require
+        # anyway. An ORM entity anywhere in a statement (select_from(Entry)) makes it an ORM one. Asked first: it is
+        # the cheapest of the checks (the others work out the statement's options).
+        return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.is_relationship_load:
         return  # loads of an object already read inside its town (the criteria travel with it)
-    if not state.is_orm_statement:
-        # Core and text statements on tables (the webhook's hot path): loader criteria never apply to them, so adding
-        # them only cost a cache-key walk per statement; they name their town themselves (`:town`), as PostgreSQL's
-        # policies require anyway. An ORM entity anywhere in a statement (select_from(Entry)) makes it an ORM one.
-        return
     town_id = current_town_id()
     if town_id is None:
         if any(_is_town_mapper(m) for m in state.all_mappers):
@@ -101,6 +108,21 @@ def _scope_to_town(state: ORMExecuteState) -> None:
         return
     state.statement = state.statement.options(
         with_loader_criteria(TownScoped, lambda cls: cls.town_id == town_id, include_aliases=True))
+
+
+def execute_core(statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a Core or text statement that names its town itself (`:town`), or reads only the platform's tables, on
+    the session's connection, and return its result, as db.session.execute() would.
+
+    For the webhook's hot path (a few statements per message): the session's execute() builds an ORMExecuteState
+    and calls the town hook for every statement once the hook exists, only for the hook to leave a Core statement
+    alone. An ORM statement (one naming a mapped class anywhere) raises here: it must go through db.session.execute()
+    and so through the town's criteria."""
+    if statement._propagate_attrs.get("compile_state_plugin") == "orm":
+        raise TypeError("execute_core() runs Core and text statements only: an ORM statement needs the town hook")
+    # The same engine session.execute() would pick (bind keys), and the same transaction: after_begin tells
+    # PostgreSQL the town when this begins it.
+    return db.session.connection(bind_arguments={"clause": statement}).execute(statement, params or {})
 
 
 @event.listens_for(TownScoped, "init", propagate=True)
@@ -214,7 +236,7 @@ def town_by_slug(slug: str, *, fresh: bool = False) -> TownRef | None:
     hit = directory.by_slug.get(slug)
     if hit and not fresh and now - hit[0] < app.config.get("TOWN_CACHE_SECONDS", 5):
         return hit[1]
-    row = db.session.execute(select(*_REF_COLUMNS).where(Tenant.slug == slug)).first()
+    row = execute_core(_BY_SLUG, {"slug": slug}).first()
     ref = _ref(row) if row else None
     with directory.lock:
         if len(directory.by_slug) > 10_000:
@@ -298,7 +320,10 @@ class _TownSessionInterface(SecureCookieSessionInterface):
     operator's /operator/) keeps a cookie of its own name scoped to its path (see platform_session)."""
 
     def _platform(self) -> tuple[str, str] | None:
-        return _platform_prefix() if request else None
+        # Asked three times per request (the cookie's name on open and save, its path): the request context is read
+        # directly, not through the `request` proxy twice.
+        ctx = _cv_request.get(None)
+        return None if ctx is None else _platform_prefix(ctx.request)
 
     def get_cookie_name(self, app: Flask) -> str:
         platform = self._platform()
@@ -319,18 +344,21 @@ _PLATFORM_SESSIONS: dict[str, str] = {}
 _PLATFORM_ENVIRON = "bot.platform_prefix"
 
 
-def _platform_prefix() -> tuple[str, str] | None:
-    """Return (prefix, cookie name) when the request is under a platform console's unprefixed path."""
+def _platform_prefix(req=None) -> tuple[str, str] | None:
+    """Return (prefix, cookie name) when the request (default: the current one) is under a platform console's
+    unprefixed path."""
     # Asked up to four times per request (binding the town, the session cookie's name and path on open and save):
     # worked out once, kept in the request's environ.
-    environ = request.environ
+    if req is None:
+        req = request._get_current_object()
+    environ = req.environ
     try:
         return environ[_PLATFORM_ENVIRON]
     except KeyError:
         pass
     found = None
     if not environ.get(TOWN_ENVIRON):
-        path = request.path
+        path = req.path
         for prefix, name in _PLATFORM_SESSIONS.items():
             if path == prefix.rstrip("/") or path.startswith(prefix):
                 found = prefix, name
@@ -359,7 +387,7 @@ def _bind_request_town() -> None:
         abort(413)  # refused before any database work, as the door itself would
     slug = req.environ.get(TOWN_ENVIRON)
     endpoint = req.endpoint
-    if not slug and (endpoint in _PLATFORM_ENDPOINTS or _platform_prefix()):
+    if not slug and (endpoint in _PLATFORM_ENDPOINTS or _platform_prefix(req)):
         # The platform's own pages (the operator console, healthz) serve with no town, whatever the default town
         # (also its redirects and 404s: /operator → /operator/).
         here.previous_town = (here.get("town_id"), here.get("town_ref"))
@@ -515,6 +543,15 @@ class TownLRU:
         self.lock = threading.Lock()
 
     def get(self, town_id: int, factory: Callable[[], T]) -> T:
+        # A hit (every message asks several kinds) takes no lock: the dictionary read and the reordering are each
+        # one step under the GIL, and a town dropped by another thread in between only misses its reordering.
+        item = self.items.get(town_id)
+        if item is not None:
+            try:
+                self.items.move_to_end(town_id)
+            except KeyError:
+                pass
+            return item
         with self.lock:
             item = self.items.get(town_id)
             if item is not None:
@@ -543,7 +580,14 @@ class TownLRU:
 
 def town_cache(kind: str, factory: Callable[[], T], app: Flask | None = None) -> T:
     """Return the current town's cache object of this kind (made by factory on first use)."""
-    return town_lru(kind, app).get(require_town_id(), factory)
+    # Several kinds are asked on every message: the app context is read once, directly (not through the
+    # current_app proxy), for both the app and the town.
+    ctx = _cv_app.get(None)
+    if app is None:
+        app = ctx.app if ctx is not None else current_app._get_current_object()  # raises outside an app context
+    lru = app.extensions.get(("town_lru", kind)) or town_lru(kind, app)
+    town_id = None if ctx is None else ctx.g.__dict__.get("town_id")
+    return lru.get(town_id if town_id is not None else require_town_id(), factory)
 
 
 def town_lru(kind: str, app: Flask | None = None) -> TownLRU:

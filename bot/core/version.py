@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select, update
 
 from bot.extensions import db
 from bot.models import KnowledgeVersion, utcnow
+from bot.core.tenancy import execute_core
 from bot.models.tenancy import require_town_id
 
 # Every webhook asks this: a Core statement built once skips the ORM's compile path and the cache-key walk.
@@ -17,7 +18,7 @@ _CURRENT_VERSION = select(KnowledgeVersion.__table__.c.version).where(
 
 def current_version() -> int:
     """Return the knowledge version every worker compares its index against."""
-    version = db.session.execute(_CURRENT_VERSION, {"town": require_town_id()}).scalar()
+    version = execute_core(_CURRENT_VERSION, {"town": require_town_id()}).scalar()
     return version or 0
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, bindparam, delete, exists, select, text
 
 from bot.extensions import db
+from bot.core.tenancy import execute_core
 from bot.models.tenancy import require_town_id
 from bot.models import Follower, NoticeOptOut, Subscription, TopicOffer, utcnow
 from bot.notices import topics as topic_list
@@ -112,9 +113,9 @@ _OFFER = text(
 
 def offer_once(row: Follower | FollowerState, topic: str) -> bool:
     """Record that a topic is offered to a follower; False when it was offered before or is unwanted."""
-    offered, subscribed, opted_out = db.session.execute(_OFFER_FLAGS, {"follower_id": row.id, "topic": topic}).one()
+    offered, subscribed, opted_out = execute_core(_OFFER_FLAGS, {"follower_id": row.id, "topic": topic}).one()
     if offered or subscribed or opted_out:
         # Offered before, already subscribed, or said 「配信停止」: offering would be noise.
         return False
-    offered = db.session.execute(_OFFER, {"town": require_town_id(), "follower_id": row.id, "topic": topic, "at": utcnow()}).first()
+    offered = execute_core(_OFFER, {"town": require_town_id(), "follower_id": row.id, "topic": topic, "at": utcnow()}).first()
     return offered is not None
