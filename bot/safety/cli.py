@@ -50,6 +50,9 @@ def render_model(detector: Detector, model: learned.LearnedModel | None, message
         why = "ルールは意図（制度の質問・過去のこと・仮定など）で緊急ではないと判断しましたが" \
             if detector.explain(message).held_back else "ルールは何も見つけませんでしたが"
         lines.append(f"  → {why}、学習モデルが答えます：{title}（自動判定（学習モデル））")
+    elif op.confident and not op.answers:
+        lines.append(f"  → 確率はしきい値を超えていますが、種類「{op.label}」は answer_classes にないので、学習モデルは答えません"
+                     f"（答えてよい種類：{'・'.join(model.answer_classes)}）")
     elif op.answers:
         lines.append("  → ルールが意図（制度の質問・過去のこと・仮定など）で緊急ではないと判断したので、学習モデルも答えません"
                      "（defer_to_intent: true）")

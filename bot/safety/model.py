@@ -50,7 +50,11 @@ NEVER_TRAIN = frozenset({"held", "held2", "fresh12", "fresh13"})
 # Chosen by leave-one-set-out cross-validation on the tuned sets (bench/safety_model_eval.py, docs/benchmarks.md).
 SETTINGS = {"n": 3, "threshold": 0.9, "clear": 0.5, "l2": 1e-4, "epochs": 300, "lr": 0.05, "prune": 0.01,
             "decimals": 3, "min_count": 1,
-            "defer": False, "lemmas": True}
+            "defer": False, "lemmas": True, "answer_classes": ("crisis",)}
+# Which classes the model may answer with. Only the crisis lines: asked about everyday complaints it was never shown
+# (「水がでない」「テレビが映らない」「エンジンがかからない」, 10 of 36 such probes), the model gave 119 with
+# P(urgent) 0.90-0.96, and in a disaster a water outage told to call 119 would send residents to a line they must keep
+# free; a crisis line offered by mistake costs little, a crisis message missed costs most (docs/safety.md).
 
 # What leave-one-set-out cross-validation on the tuned sets measured for SETTINGS (bench/safety_model_eval.py), kept
 # in the file's meta for review. "before_round": fresh9, fresh10 and fresh11 scored with the pack and detector of just
@@ -271,8 +275,9 @@ class Opinion(NamedTuple):
     urgent: float  # P(urgent) = 1 − P(none)
     label: str  # the most likely urgent class
     share: float  # that class's share of P(urgent)
-    answers: bool  # urgent ≥ threshold and share ≥ clear: the model would answer with RULE_OF_CLASS[label]
+    answers: bool  # urgent ≥ threshold, share ≥ clear and label in answer_classes: it answers with that rule
     rule: str  # the rule it would answer with
+    confident: bool = False  # urgent ≥ threshold and share ≥ clear, whatever the class
 
 
 @dataclass
@@ -290,6 +295,7 @@ class LearnedModel:
     meta: dict[str, Any]
     defer: bool = False  # True: silent too when a rule's words were there but an intent kept it out
     lemmas: bool = False  # Sudachi normalised forms ("L:<form>") beside the character n-grams
+    answer_classes: tuple[str, ...] = ()  # the classes it may answer with (empty: every urgent class)
 
     def __post_init__(self) -> None:
         # The n-grams as sorted int64 keys (gram_keys), so that a message's n-grams are found with one
@@ -336,7 +342,9 @@ class LearnedModel:
         top = max(range(1, len(p)), key=p.__getitem__)
         share = p[top] / urgent if urgent > 0 else 0.0
         label = self.classes[top]
-        return Opinion(urgent, label, share, urgent >= self.threshold and share >= self.clear, self.rules[label])
+        confident = urgent >= self.threshold and share >= self.clear
+        allowed = not self.answer_classes or label in self.answer_classes
+        return Opinion(urgent, label, share, confident and allowed, self.rules[label], confident)
 
     def contributions(self, text: str, k: int = 8) -> list[tuple[str, float]]:
         """Return the n-grams of one message that push most towards its most likely urgent class over none."""
@@ -370,8 +378,10 @@ HEADER = """\
 # これは何か：住民のメッセージの文字の並び（1〜{n}文字）から、緊急の連絡先が要るか、要るならどの番号か
 #   （119・110・#8000・相談窓口・189・#8008）を確率で見積もる小さなモデルです。
 # いつ答えるか：safety.yaml のルールが何も見つけなかったときだけ使います。ルールが答えたメッセージには口を出しません。
-#   緊急である確率が {threshold} 以上で、どの番号かがはっきりしているときだけ、下の classes で対応づけた
-#   safety.yaml のルールと同じ返信（文面・番号・電話ボタン）を返します。
+#   緊急である確率が {threshold} 以上で、どの番号かがはっきりしていて、その種類が answer_classes にあるときだけ、
+#   下の classes で対応づけた safety.yaml のルールと同じ返信（文面・番号・電話ボタン）を返します。
+#   いまは相談窓口（crisis）だけです。119 などの種類は「水がでない」「テレビが映らない」のような日常の困りごとにも
+#   高い確率を出したため、住民には答えさせていません（確率は explain で見られます）。
 #   職員の受信箱と概況では「緊急／要配慮」の印に加えて「自動判定（学習モデル）」と表示されます。確かめてください。
 # 壊れていたら：kb check が日本語で知らせます。アプリはこのファイルを使わず、ルールだけで判定を続けます。
 #   このファイルを消しても同じです（ルールはなくなりません）。
@@ -400,7 +410,9 @@ def dump(vocab: Sequence[str], W: np.ndarray, b: np.ndarray, meta: dict[str, Any
               f"lemmas: {'true' if settings['lemmas'] else 'false'}  # true: 文字の並びに加えて、Sudachi の基本形"
               "（L:倒れる など）も使います",
               f"defer_to_intent: {'true' if settings['defer'] else 'false'}  # true: ルールが意図（制度の質問・過去・仮定）で"
-              "緊急ではないと判断したメッセージには、学習モデルも答えません", "meta:"]
+              "緊急ではないと判断したメッセージには、学習モデルも答えません",
+              f"answer_classes: [{', '.join(q(c) for c in settings['answer_classes'])}]  # 学習モデルが答えてよい種類。"
+              "ほかの種類は explain に確率を出すだけで、住民には答えません", "meta:"]
     for key, value in meta.items():
         lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False, sort_keys=True)}")
     lines.append("top_ngrams:  # 各番号へ判定を強く押す文字の並び（確認用）")
@@ -456,6 +468,10 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
     defer = raw.get("defer_to_intent", False)
     if not isinstance(defer, bool):
         problems.append(_problem("defer_to_intent", "defer_to_intent は true か false にしてください"))
+    answer_classes = raw.get("answer_classes", [])
+    if not isinstance(answer_classes, list) or not all(c in list(classes)[1:] for c in answer_classes):
+        problems.append(_problem("answer_classes", "answer_classes は classes にある種類（none 以外）の並びにしてください"))
+        answer_classes = []
     k = len(classes)
     bias, weights = raw.get("bias"), raw.get("weights")
     b = W = None
@@ -497,7 +513,7 @@ def parse(text: str, rule_slugs: Iterable[str] | None = None) -> LearnedModel:
         raise Invalid(problems)
     meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
     return LearnedModel(tuple(classes), {c: s for c, s in classes.items() if c != "none"}, n, float(threshold),
-                        float(clear), vocab, W, b, meta, bool(defer), bool(lemmas))
+                        float(clear), vocab, W, b, meta, bool(defer), bool(lemmas), tuple(answer_classes))
 
 
 def read_file(path: str | Path, rule_slugs: Iterable[str] | None = None) -> LearnedModel:

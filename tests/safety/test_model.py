@@ -27,8 +27,13 @@ from tests.support.console import ADMIN, login, make_users
 PACK = ROOT / "knowledge"
 PHRASINGS = ROOT / "tests" / "safety" / "phrasings"
 REPLY = "/v2/bot/message/reply"
-# Rules miss these (no combination of their concepts holds), the model is sure: a fall from a roof, a stranger in.
-MISSED = {"屋根から落ちた": ("medical", "tel:119"), "知らない人が入ってきた": ("crime", "tel:110")}
+# Rules miss these (no combination of their concepts holds), the model is sure it is a crisis, and crisis is the class
+# it may answer with: the crisis lines.
+MISSED = {"もう限界かも": ("crisis", "tel:0570-064-556"), "もうつかれた": ("crisis", "tel:0570-064-556")}
+# The model is as sure about these as about an emergency (119 or 110), but it may not answer with those classes
+# (answer_classes): everyday complaints it was never shown, and two real emergencies the rules miss.
+NOT_ITS_CLASS = ["水がでない", "お湯がでない", "テレビが映らない", "エンジンがかからない", "ゴミが回収されてない",
+                 "ストーブがつかない", "信号がついてない", "屋根から落ちた", "知らない人が入ってきた"]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +92,7 @@ def test_a_broken_model_is_named_in_japanese_by_kb_check_and_the_rules_answer_al
     cache = SafetyCache(pack / "safety.yaml")
     assert cache.model() is None and "ignoring broken" in caplog.text
     assert [r.slug for r in cache.verdict("家が火事です")] == ["fire"]  # the rules are never lost
-    assert cache.verdict("屋根から落ちた") == ()  # the model is not asked
+    assert cache.verdict("もう限界かも") == ()  # the model is not asked
 
 
 def test_without_the_model_file_the_pack_works_as_before(runner, tmp_path):
@@ -98,7 +103,7 @@ def test_without_the_model_file_the_pack_works_as_before(runner, tmp_path):
     result = runner.invoke(args=["kb", "check", str(pack)])
     assert result.exit_code == 0, result.output
     cache = SafetyCache(pack / "safety.yaml")
-    assert cache.model() is None and cache.verdict("屋根から落ちた") == ()
+    assert cache.model() is None and cache.verdict("もう限界かも") == ()
     assert [r.slug for r in cache.verdict("家が火事です")] == ["fire"]
 
 
@@ -128,16 +133,41 @@ def test_the_model_speaks_only_where_the_rules_are_silent_and_not_against_their_
         (rule,) = learned.second_opinion(detector, model, text)
         assert rule.slug == slug and rule.learned >= model.threshold
         assert rule.reply == detector.rule(slug).reply and rule.numbers == detector.rule(slug).numbers
-    # The rules kept this out on purpose (〜たら reads as hypothetical), yet a bear is walking past now. By default
-    # the model, sure enough, answers (cross-validation: overruling an intent filter cost no misfire and caught 3
-    # of 635 more); with defer_to_intent: true in the file it stays silent wherever the rules decided on purpose.
+    # The rules kept this out on purpose (〜たら reads as hypothetical), yet a bear is walking past now. Allowed every
+    # class, the model, sure enough, answers (cross-validation: overruling an intent filter cost no misfire and caught
+    # 3 of 635 more); with defer_to_intent: true in the file it stays silent wherever the rules decided on purpose.
     text = "に出たら家の前の道をクマが歩いてて、今となりの裏の林に入っていった"
+    every = dataclasses.replace(model, answer_classes=())
     assert detector.match(text) == () and detector.explain(text).held_back
-    assert not model.defer and [r.slug for r in learned.second_opinion(detector, model, text)] == ["crime"]
-    assert learned.second_opinion(detector, dataclasses.replace(model, defer=True), text) == ()
+    assert not model.defer and [r.slug for r in learned.second_opinion(detector, every, text)] == ["crime"]
+    assert learned.second_opinion(detector, dataclasses.replace(every, defer=True), text) == ()
+    assert learned.second_opinion(detector, model, text) == ()  # as shipped: 110 is not a class it may answer with
     # A look-alike kept out by intent stays out: the model is not sure of it either.
     text = "熊の木彫りがいるので、どこで買えるか教えて"
     assert detector.explain(text).held_back and learned.second_opinion(detector, model, text) == ()
+
+
+def test_the_model_answers_only_with_the_classes_the_file_allows(detector, model):
+    # Shipped with the crisis lines only: on everyday complaints of the form 「〇〇がでない／つかない」 the model is as
+    # sure of 119 as of a real emergency, and a water outage told to call 119 in a disaster is worse than no answer.
+    assert model.answer_classes == ("crisis",)
+    for text in NOT_ITS_CLASS:
+        opinion = model.opinion(text)
+        assert detector.match(text) == () and opinion.label != "crisis", text
+        assert not opinion.answers and learned.second_opinion(detector, model, text) == (), text
+    sure = [t for t in NOT_ITS_CLASS if model.opinion(t).confident]
+    assert len(sure) >= 5  # what the limit is for: the model would have answered these
+    every = dataclasses.replace(model, answer_classes=())
+    assert all(learned.second_opinion(detector, every, t) for t in sure)
+
+
+def test_answer_classes_must_name_classes_of_the_file():
+    text = (PACK / learned.MODEL_FILE).read_text(encoding="utf-8")
+    assert 'answer_classes: ["crisis"]' in text
+    with pytest.raises(Exception, match="answer_classes は classes にある種類"):
+        learned.parse(text.replace('answer_classes: ["crisis"]', 'answer_classes: ["none"]'))
+    with pytest.raises(Exception, match="answer_classes は classes にある種類"):
+        learned.parse(text.replace('answer_classes: ["crisis"]', 'answer_classes: ["fire"]'))
 
 
 # --- training -----------------------------------------------------------------------------------------------------
@@ -178,7 +208,7 @@ def test_the_webhook_answers_what_only_the_model_catches_with_the_rules_reply_an
     assert uri in _buttons(message)
     with loaded_app.app_context():
         row = db.session.scalar(select(QuestionLog))
-        assert row.outcome == "safety" and row.safety_flag == "urgent"
+        assert row.outcome == "safety" and row.safety_flag == "care"
         (reply,) = row.safety_reply
         assert reply["slug"] == slug and reply["learned"] >= 0.9
     loaded_app.config["WTF_CSRF_ENABLED"] = False
@@ -187,7 +217,7 @@ def test_the_webhook_answers_what_only_the_model_catches_with_the_rules_reply_an
     assert login(client, ADMIN).status_code == 302
     html = client.get("/admin/inbox").get_data(as_text=True)
     flagged = html.split('id="flagged"', 1)[1].split('id="unanswered"', 1)[0]
-    assert f"「{text}」" in flagged and "自動判定（学習モデル）" in flagged and "緊急" in flagged
+    assert f"「{text}」" in flagged and "自動判定（学習モデル）" in flagged and "要配慮" in flagged
     overview = client.get("/admin/").get_data(as_text=True)
     assert "自動判定（学習モデル）" in overview
 
@@ -205,9 +235,11 @@ def test_a_rule_answer_is_not_marked_learned(loaded_app, webhook, fake_line):
 def test_explain_prints_the_models_view(runner):
     text = next(iter(MISSED))
     out = runner.invoke(args=["safety", "explain", text]).output
-    assert "学習モデル：緊急である確率 0.9" in out and "→ ルール medical" in out
+    assert "学習モデル：緊急である確率 0.9" in out and "→ ルール crisis" in out
     assert "判定を押した文字の並び：「" in out and "学習モデルが答えます" in out
     assert "結果：緊急ではありません" not in out
+    out = runner.invoke(args=["safety", "explain", "テレビが映らない"]).output
+    assert "種類「119」は answer_classes にないので、学習モデルは答えません" in out
     out = runner.invoke(args=["safety", "explain", "家が火事です"]).output
     assert "ルールが答えるので、学習モデルは使いません" in out
     out = runner.invoke(args=["safety", "explain", "給食費ってタダになるの？"]).output
@@ -234,7 +266,7 @@ def test_the_fast_path_gives_what_the_training_code_gives(model):
 
 
 def test_a_message_longer_than_anything_the_model_learnt_from_is_left_to_the_rules(detector, model):
-    text = "屋根から落ちた"
+    text = "もう限界かも"
     assert learned.second_opinion(detector, model, text)
     padded = text + "　" * (learned.MAX_CHARS - len(text) + 1)
     assert len(padded.strip()) == len(text) and learned.second_opinion(detector, model, padded) == ()

