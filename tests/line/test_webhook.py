@@ -228,14 +228,17 @@ def test_exhausted_connection_pool_is_503_and_redelivery_answers_once(loaded_app
 
 
 def _cut_connections(uri: str) -> int:
-    """Terminate every other session of the test database, as a PostgreSQL restart or failover would."""
+    """Terminate every other session the app's role has on the test database, as a PostgreSQL restart or failover
+    would. Only that role's: a superuser's session (a fixture granting or cleaning up as the owner at that moment)
+    may not be terminated by the app's role, and asking failed the test now and then."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
     engine = create_engine(uri, poolclass=NullPool)
     with engine.connect() as conn:
         cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                "AND usename = current_user")).scalar()
         conn.commit()
     engine.dispose()
     return cut
