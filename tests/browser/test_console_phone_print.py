@@ -33,6 +33,7 @@ def test_on_a_phone_the_menu_folds_behind_a_button_and_every_item_is_reachable(l
     try:
         _log_in(page, live_server)
         nav = page.get_by_role("navigation", name="管理メニュー")
+        page.wait_for_load_state("load")  # measured before admin.css arrived, the header is the unstyled menu
         header = page.locator(".adm-head").bounding_box()
         assert header["height"] <= 80, header  # was 370 of 844 px
         expect(nav).to_be_hidden()

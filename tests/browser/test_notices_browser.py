@@ -148,6 +148,7 @@ def test_topic_choices_are_checkbox_rows_and_the_time_shows_only_when_chosen(sub
     page.get_by_label("テーマを選んだ人").check()
     rows = page.locator("#topic-choices label.check-row")
     assert rows.count() >= 2 and page.locator("#topic-choices li").count() == 0
+    page.wait_for_load_state("load")  # sizes are measured with the stylesheets in
     for i in range(rows.count()):
         box = rows.nth(i).locator("input").bounding_box()
         text = rows.nth(i).locator("span").bounding_box()

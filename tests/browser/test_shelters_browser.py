@@ -43,6 +43,7 @@ def test_two_taps_on_a_phone_open_a_shelter_for_residents_and_screens(live_serve
     card = page.locator("#shelter-1")
     expect(card).to_contain_text("未開設")
     button = card.get_by_role("button", name="開設", exact=True)
+    page.wait_for_load_state("load")  # sizes are measured with the stylesheets in
     box = button.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 90  # a thumb hits it
     button.tap()  # the first tap
